@@ -1,0 +1,110 @@
+// Builds a knex instance for either supported client from one URL, configured the same way everywhere:
+// UTC on every connection, utf8mb4 on MySQL, WAL + foreign keys + busy timeout on SQLite.
+import knexFactory, { type Knex } from 'knex';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export type DbClient = 'mysql2' | 'better-sqlite3';
+
+export interface DbTarget {
+  client: DbClient;
+  /** mysql: connection settings; sqlite: absolute file path (or ':memory:'). */
+  mysql?: { host: string; port: number; user: string; password: string; database: string };
+  sqliteFile?: string;
+}
+
+export class DbUrlError extends Error {}
+
+/** Parses `mysql://user:pass@host:port/db` or `sqlite:path` (relative paths resolve against cwd). */
+export function parseDbUrl(url: string): DbTarget {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!file) throw new DbUrlError(`SQLite URL needs a file path, e.g. sqlite:./data/erp.sqlite (got "${url}")`);
+    return { client: 'better-sqlite3', sqliteFile: file === ':memory:' ? file : resolve(file) };
+  }
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url.replace(/^mariadb:/, 'mysql:'));
+    } catch {
+      throw new DbUrlError(`Cannot parse database URL "${url}"; expected mysql://user:pass@host:port/db`);
+    }
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+    if (!database) throw new DbUrlError(`MySQL URL must name a database, e.g. mysql://root@127.0.0.1:3306/erp (got "${url}")`);
+    return {
+      client: 'mysql2',
+      mysql: {
+        host: parsed.hostname || '127.0.0.1',
+        port: parsed.port ? Number(parsed.port) : 3306,
+        user: decodeURIComponent(parsed.username || 'root'),
+        password: decodeURIComponent(parsed.password || ''),
+        database,
+      },
+    };
+  }
+  throw new DbUrlError(`Unsupported database URL "${url}": use mysql://user:pass@host:port/db or sqlite:path`);
+}
+
+export interface CreateDbOptions {
+  poolMax?: number;
+}
+
+export function knexConfig(target: DbTarget, options: CreateDbOptions = {}): Knex.Config {
+  if (target.client === 'mysql2') {
+    return {
+      client: 'mysql2',
+      connection: {
+        ...target.mysql!,
+        charset: 'utf8mb4',
+        timezone: 'Z',
+        // Dates come back as strings so both clients hand us the same shape (see db/time.ts).
+        dateStrings: true,
+        supportBigNumbers: true,
+        connectTimeout: 5000,
+      },
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 20,
+        acquireTimeoutMillis: 10000,
+        afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+          conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
+        },
+      },
+      acquireConnectionTimeout: 10000,
+    };
+  }
+  const file = target.sqliteFile!;
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  return {
+    client: 'better-sqlite3',
+    connection: { filename: file },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: { pragma: (sql: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        try {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('busy_timeout = 5000');
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
+      },
+    },
+  };
+}
+
+export function createDb(url: string, options: CreateDbOptions = {}): Knex {
+  return knexFactory(knexConfig(parseDbUrl(url), options));
+}
+
+export function clientOf(db: Knex): DbClient {
+  const name = (db.client as { config: { client: string } }).config.client;
+  return name === 'mysql2' || name === 'mysql' ? 'mysql2' : 'better-sqlite3';
+}
+
+export function isMysql(db: Knex): boolean {
+  return clientOf(db) === 'mysql2';
+}

@@ -1,0 +1,36 @@
+// Driver error classification, so callers never test error codes themselves.
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+  message?: string;
+}
+
+/** A UNIQUE or PRIMARY KEY violation (MySQL 1062, SQLite SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY). */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as DriverError;
+  return e?.errno === 1062 || e?.code === 'ER_DUP_ENTRY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** A CHECK constraint or trigger refusal (MySQL 4025/3819/1644, SQLite CHECK/TRIGGER). */
+export function isConstraintRefusal(err: unknown): boolean {
+  const e = err as DriverError;
+  return e?.errno === 4025 || e?.errno === 3819 || e?.errno === 1644 || e?.code === 'SQLITE_CONSTRAINT_CHECK' || e?.code === 'SQLITE_CONSTRAINT_TRIGGER';
+}
+
+/** Errors after which the whole transaction may simply be run again. */
+export function isRetryableTransactionError(err: unknown): boolean {
+  const e = err as DriverError;
+  // 1213 deadlock, 1205 lock wait timeout, 1020 MariaDB snapshot conflict; SQLite busy.
+  return e?.errno === 1213 || e?.errno === 1205 || e?.errno === 1020 || e?.code === 'SQLITE_BUSY';
+}
+
+/** The database could not be reached or the connection died: worth a "try again" page, not a 500 trace. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as DriverError;
+  const codes = ['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'EPIPE', 'ER_CON_COUNT_ERROR', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR'];
+  if (e?.code && codes.includes(e.code)) return true;
+  if (e?.errno === 2013 || e?.errno === 2006 || e?.errno === 1927 || e?.errno === 1053) return true;
+  const msg = e?.message ?? '';
+  return /Knex: Timeout acquiring a connection|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(msg);
+}
