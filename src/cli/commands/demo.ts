@@ -1,0 +1,58 @@
+// complaints demo (npm start): a realistic demo ERP in a SQLite file, the plugin installed onto it
+// through the same mapping path as a real ERP, served on http://localhost:3000. Re-running reuses data.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDb } from '../../db/connection.js';
+import { loadMappingFile } from '../../host/mapping.js';
+import { createDemoErp, demoErpExists } from '../../demo/demoErp.js';
+import { DEMO_USERS } from '../../demo/demoUsers.js';
+import { signUserToken, signedHeaderAuth } from '../../auth/adapter.js';
+import { ROLE_LABELS } from '../../auth/permissions.js';
+import { createComplaintsPlugin } from '../../plugin/createPlugin.js';
+import { createServerApp, listen } from '../../http/server.js';
+import { formatReport } from '../../host/check.js';
+import { waitForSignal } from './serve.js';
+
+export const DEMO_MAPPING_FILE = fileURLToPath(new URL('../../demo/demo-mapping.json', import.meta.url));
+
+function demoSecret(dataDir: string): string {
+  const file = join(dataDir, 'demo-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+export async function demoCommand(options: { port?: string; data?: string; host?: string }): Promise<number> {
+  const dataDir = resolve(options.data ?? process.env.COMPLAINTS_DEMO_DIR ?? 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const db = createDb(`sqlite:${join(dataDir, 'demo-erp.sqlite')}`);
+  if (!(await demoErpExists(db))) {
+    const made = await createDemoErp(db, new Date());
+    console.log(`演示物业系统已创建 / demo ERP created: ${made.rooms} rooms, ${made.owners} owners, ${made.bills} bills`);
+  }
+  const secret = demoSecret(dataDir);
+  const mapping = loadMappingFile(DEMO_MAPPING_FILE);
+  const demoUsers = DEMO_USERS.map((user) => ({
+    name: user.name,
+    role: user.roles.map((r) => ROLE_LABELS[r]?.['zh-CN'] ?? r).join('、'),
+    token: signUserToken(user, secret, 30 * 24 * 3600),
+  }));
+  const plugin = createComplaintsPlugin({ knex: db, mapping, auth: signedHeaderAuth(secret), serviceSecret: secret, homeExtras: () => ({ demoUsers }) });
+  const installed = await plugin.install();
+  if (installed.applied.length) console.log(`插件已安装 / plugin installed (${installed.applied.length} migrations)`);
+  console.log(formatReport(await plugin.checkHost(), 'zh-CN'));
+  await plugin.start();
+  const port = Number(options.port ?? process.env.PORT ?? 3000);
+  const running = await listen(createServerApp(plugin), port, options.host ?? '127.0.0.1');
+  const url = running.url.replace('127.0.0.1', 'localhost');
+  console.log(`\n投诉管理演示已启动 / complaints demo running: ${url}${plugin.router.opts.prefix ?? ''}/`);
+  console.log('演示用户（JSON 接口请求头 X-Complaints-User）/ demo users (header X-Complaints-User for the JSON API):');
+  for (const u of demoUsers) console.log(`  ${u.name}（${u.role}）`);
+  console.log(`  令牌见首页 / tokens are listed on the home page. 按 Ctrl+C 停止 / press Ctrl+C to stop.`);
+  await waitForSignal();
+  await running.close();
+  await plugin.stop();
+  await db.destroy();
+  return 0;
+}

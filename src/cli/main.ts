@@ -1,0 +1,70 @@
+// The `complaints` command line. Each command lives in its own file under commands/.
+import { Command } from 'commander';
+import { CliError } from './options.js';
+import { checkHostCommand } from './commands/checkHost.js';
+import { installCommand } from './commands/install.js';
+import { statusCommand } from './commands/status.js';
+import { uninstallCommand } from './commands/uninstall.js';
+import { serveCommand } from './commands/serve.js';
+import { demoCommand } from './commands/demo.js';
+import { loadManifest } from '../manifest/manifest.js';
+
+type Action = (...args: any[]) => Promise<number>;
+
+/** Runs a command and turns its outcome into an exit code; CliError messages print without a stack. */
+function run(action: Action) {
+  return async (...args: unknown[]) => {
+    try {
+      process.exitCode = await action(...args);
+    } catch (err) {
+      if (err instanceof CliError) {
+        console.error(err.message);
+        process.exitCode = err.exitCode;
+      } else {
+        console.error(`complaints: ${(err as Error).message ?? err}`);
+        process.exitCode = 1;
+      }
+    }
+  };
+}
+
+function withCommon(command: Command): Command {
+  return command
+    .option('--db <url>', 'database URL: mysql://user:pass@host:3306/db or sqlite:path (env COMPLAINTS_DB_URL)')
+    .option('--mapping <file>', 'host mapping JSON file (env COMPLAINTS_MAPPING)')
+    .option('--prefix <prefix>', 'our table prefix (default cmp_)')
+    .option('--lang <lang>', 'zh-CN (default) or en');
+}
+
+const program = new Command('complaints').description('投诉管理插件 / complaint-handling plugin for property ERPs').version(loadManifest().version);
+
+withCommon(program.command('check-host').description('check the host mapping against the live database').option('--json', 'print the report as JSON')).action(
+  run((opts) => checkHostCommand(opts)),
+);
+withCommon(program.command('install').description('install the plugin (our tables only; idempotent)')).action(run((opts) => installCommand(opts, 'install')));
+withCommon(program.command('upgrade').description('run pending migrations (idempotent)')).action(run((opts) => installCommand(opts, 'upgrade')));
+withCommon(program.command('status').description('installed version and migrations').option('--json', 'print JSON')).action(run((opts) => statusCommand(opts)));
+withCommon(
+  program
+    .command('uninstall')
+    .description('uninstall; keeps complaint data unless --purge')
+    .option('--purge', 'drop our tables and all complaint data')
+    .option('--yes', 'do not ask for confirmation'),
+).action(run((opts) => uninstallCommand(opts)));
+withCommon(
+  program
+    .command('serve')
+    .description('standalone HTTP service for ERPs not written in Node')
+    .option('--port <port>', 'port (default 3000)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--secret <secret>', 'shared secret with the ERP (env COMPLAINTS_SECRET)'),
+).action(run((opts) => serveCommand(opts)));
+program
+  .command('demo')
+  .description('run the embedded demo on a SQLite demo ERP')
+  .option('--port <port>', 'port (default 3000)')
+  .option('--host <host>', 'address to bind (default 127.0.0.1)')
+  .option('--data <dir>', 'data folder (default ./data)')
+  .action(run((opts) => demoCommand(opts)));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,25 @@
+// Every table the plugin owns, named once. All carry the configured prefix (default cmp_);
+// host tables are never named here (only src/host knows them).
+export function tableNames(prefix: string) {
+  return {
+    migrations: `${prefix}migrations`,
+    migrationsLock: `${prefix}migrations_lock`,
+    meta: `${prefix}meta`,
+    settings: `${prefix}settings`,
+    events: `${prefix}events`,
+    complaints: `${prefix}complaints`,
+    complaintCodes: `${prefix}complaint_codes`,
+    followUps: `${prefix}follow_ups`,
+    offsets: `${prefix}offsets`,
+    offsetBills: `${prefix}offset_bills`,
+    offsetApplications: `${prefix}offset_applications`,
+    sessions: `${prefix}sessions`,
+    jobRuns: `${prefix}job_runs`,
+    jobClaims: `${prefix}job_claims`,
+    outbox: `${prefix}outbox`,
+  };
+}
+
+export type TableNames = ReturnType<typeof tableNames>;
+
+export const DEFAULT_PREFIX = 'cmp_';

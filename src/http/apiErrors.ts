@@ -1,0 +1,46 @@
+// JSON API error shape: { error: { code, message, fields: [{ field, message }] , ...details } } in the
+// reader's locale. Unexpected errors are logged and answered without internals.
+import type { Middleware } from 'koa';
+import { DomainError } from '../common/errors.js';
+import { isConnectionError } from '../db/errors.js';
+import type { Locale } from '../common/localized.js';
+
+export function apiErrorMiddleware(log: (err: unknown) => void = (err) => console.error(err)): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const locale = (ctx.state.locale as Locale | undefined) ?? 'zh-CN';
+      if (err instanceof DomainError) {
+        ctx.status = err.status;
+        ctx.body = {
+          error: {
+            code: err.code,
+            message: err.localized[locale],
+            fields: err.fields.map((f) => ({ field: f.field, message: f.message[locale] })),
+            ...err.details,
+          },
+        };
+        return;
+      }
+      const status = (err as { status?: number; expose?: boolean }).status;
+      if (status && status >= 400 && status < 500) {
+        // koa/bodyparser errors: malformed JSON (400), body too large (413), wrong content type (415).
+        ctx.status = status;
+        const en = status === 413 ? 'Request body too large' : status === 415 ? 'Unsupported content type' : 'Malformed request body';
+        const zh = status === 413 ? '请求内容过大' : status === 415 ? '不支持的内容类型' : '请求格式错误';
+        ctx.body = { error: { code: `http_${status}`, message: locale === 'en' ? en : zh, fields: [] } };
+        return;
+      }
+      if (isConnectionError(err)) {
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+        ctx.body = { error: { code: 'database_unavailable', message: locale === 'en' ? 'The database is unavailable; please try again shortly' : '数据库暂时不可用，请稍后重试', fields: [] } };
+        return;
+      }
+      log(err);
+      ctx.status = 500;
+      ctx.body = { error: { code: 'internal', message: locale === 'en' ? 'Internal error' : '系统内部错误', fields: [] } };
+    }
+  };
+}

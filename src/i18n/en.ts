@@ -1,0 +1,28 @@
+import type { MessageKey } from './zh-CN.js';
+
+export const en: Record<MessageKey, string> = {
+  'app.title': 'Complaint handling',
+  'app.tagline': 'Register · Investigate · Handle · Reply · Follow up · Improve',
+  'nav.home': 'Home',
+  'nav.api': 'API document',
+  'nav.language': '中文',
+  'home.status': 'Plugin status',
+  'home.version': 'Version',
+  'home.installedAt': 'Installed at',
+  'home.migrations': 'Applied migrations',
+  'home.pending': 'Pending migrations',
+  'home.mapping': 'Host mapping check',
+  'home.mappingOk': 'The mapping fits the database',
+  'home.mappingBad': 'The mapping has problems',
+  'home.entity': 'Entity',
+  'home.table': 'Table',
+  'home.rows': 'Live rows',
+  'home.problems': 'Problems',
+  'home.none': 'None',
+  'home.demoUsers': 'Demo users',
+  'home.demoUsersHint': 'These demo users can call the JSON API (header X-Complaints-User).',
+  'error.notFound': 'Page not found',
+  'error.forbidden': 'You are not allowed to see this page',
+  'error.internal': 'Something went wrong; please try again later',
+  'error.unavailable': 'The system is briefly unavailable; please try again. Nothing already submitted is lost.',
+};

@@ -1,0 +1,8 @@
+// Public API for Node/Koa hosts.
+export { createComplaintsPlugin, type ComplaintsPlugin, type ComplaintsPluginOptions } from './plugin/createPlugin.js';
+export { inProcessAuth, signedHeaderAuth, signUserToken, firstOf, type AuthAdapter } from './auth/adapter.js';
+export type { Actor } from './auth/actor.js';
+export { validateMapping, loadMappingFile, type HostMapping } from './host/mapping.js';
+export { checkHost, formatReport, type HostCheckReport } from './host/check.js';
+export { createDb, parseDbUrl } from './db/connection.js';
+export { ManualClock, systemClock, type Clock } from './clock.js';

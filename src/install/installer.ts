@@ -1,0 +1,133 @@
+// install / upgrade / status / uninstall. They run only our migrations, against our own migrations
+// table, and never alter, lock or write a host table: the host is only read (schema and one probe row).
+import type { Knex } from 'knex';
+import { migrateLatest, migrationStatus, rollbackAll } from '../db/migrations.js';
+import { tableNames, DEFAULT_PREFIX } from '../db/tables.js';
+import { resolveHostKeyTypes, type HostKeyTypes } from '../host/keyTypes.js';
+import type { HostMapping } from '../host/mapping.js';
+import { checkHost, type HostCheckReport } from '../host/check.js';
+import { loadManifest } from '../manifest/manifest.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import { toDbTime } from '../db/time.js';
+
+export class InstallError extends Error {
+  constructor(message: string, readonly report?: HostCheckReport) {
+    super(message);
+  }
+}
+
+export interface InstallOptions {
+  prefix?: string;
+  clock?: Clock;
+}
+
+export interface InstallResult {
+  applied: string[];
+  hostKeys: HostKeyTypes;
+  report: HostCheckReport;
+}
+
+const HOST_KEYS = 'host_key_types';
+
+async function readMeta(db: Knex, prefix: string, key: string): Promise<string | null> {
+  const tables = tableNames(prefix);
+  if (!(await db.schema.hasTable(tables.meta))) return null;
+  const row = (await db(tables.meta).where({ key }).first()) as { value: string } | undefined;
+  return row?.value ?? null;
+}
+
+async function writeMeta(db: Knex, prefix: string, values: Record<string, string>): Promise<void> {
+  const tables = tableNames(prefix);
+  for (const [key, value] of Object.entries(values)) {
+    const updated = await db(tables.meta).where({ key }).update({ value });
+    if (!updated) await db(tables.meta).insert({ key, value });
+  }
+}
+
+/**
+ * The host key types are fixed at first install (our columns were created with them); later runs reuse
+ * the stored ones so a host schema change is reported by check-host instead of silently altering ours.
+ */
+async function hostKeysFor(db: Knex, prefix: string, mapping: HostMapping): Promise<HostKeyTypes> {
+  const stored = await readMeta(db, prefix, HOST_KEYS);
+  if (stored) return JSON.parse(stored) as HostKeyTypes;
+  return resolveHostKeyTypes(db, mapping);
+}
+
+/** Installs or upgrades: checks the host mapping, then runs pending migrations. Idempotent. */
+export async function install(db: Knex, mapping: HostMapping, options: InstallOptions = {}): Promise<InstallResult> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const clock = options.clock ?? systemClock;
+  const report = await checkHost(db, mapping);
+  if (!report.ok) throw new InstallError('The host mapping does not fit the database; nothing was installed', report);
+  const hostKeys = await hostKeysFor(db, prefix, mapping);
+  const applied = await migrateLatest(db, prefix, hostKeys);
+  const version = loadManifest().version;
+  const installedAt = await readMeta(db, prefix, 'installed_at');
+  await writeMeta(db, prefix, {
+    [HOST_KEYS]: JSON.stringify(hostKeys),
+    version,
+    ...(installedAt ? {} : { installed_at: toDbTime(clock.now()) }),
+    ...(applied.length ? { upgraded_at: toDbTime(clock.now()) } : {}),
+  });
+  return { applied, hostKeys, report };
+}
+
+export interface InstallStatus {
+  installed: boolean;
+  version: string | null;
+  codeVersion: string;
+  installedAt: string | null;
+  applied: string[];
+  pending: string[];
+}
+
+export async function status(db: Knex, mapping: HostMapping, options: InstallOptions = {}): Promise<InstallStatus> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const codeVersion = loadManifest().version;
+  const tables = tableNames(prefix);
+  if (!(await db.schema.hasTable(tables.migrations))) {
+    // Listing migrations runs none, so the host key types do not matter here.
+    const { pending } = await migrationStatus(db, prefix, placeholderKeys());
+    return { installed: false, version: null, codeVersion, installedAt: null, applied: [], pending };
+  }
+  const hostKeys = await hostKeysFor(db, prefix, mapping);
+  const { applied, pending } = await migrationStatus(db, prefix, hostKeys);
+  return {
+    installed: applied.length > 0,
+    version: await readMeta(db, prefix, 'version'),
+    codeVersion,
+    installedAt: await readMeta(db, prefix, 'installed_at'),
+    applied,
+    pending,
+  };
+}
+
+function placeholderKeys(): HostKeyTypes {
+  const any = { sqlType: 'TEXT', kind: 'string' as const };
+  return { owner: any, unit: any, bill: any, community: null };
+}
+
+export interface UninstallOptions extends InstallOptions {
+  /** Drop our tables (and with them all complaint data). Without it, uninstall keeps the data. */
+  purge?: boolean;
+}
+
+/** Keeps the data by default; with purge, drops every table of ours. Host data is never touched. */
+export async function uninstall(db: Knex, mapping: HostMapping, options: UninstallOptions = {}): Promise<{ purged: boolean; droppedTables: string[] }> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const tables = tableNames(prefix);
+  if (!options.purge) return { purged: false, droppedTables: [] };
+  if (await db.schema.hasTable(tables.migrations)) {
+    await rollbackAll(db, prefix, await hostKeysFor(db, prefix, mapping));
+  }
+  const dropped: string[] = [];
+  for (const name of [tables.migrationsLock, tables.migrations]) {
+    if (await db.schema.hasTable(name)) {
+      await db.schema.dropTable(name);
+      dropped.push(name);
+    }
+  }
+  return { purged: true, droppedTables: dropped };
+}

@@ -1,0 +1,108 @@
+// Progressive enhancement for the complaint pages. Every page works without this file; with it:
+// the unit search answers while typing, print buttons print, a form cannot be submitted twice by a
+// double click, and fields that only apply to one choice hide for the others. No inline script is
+// needed (CSP script-src 'self'); nothing here builds HTML from strings.
+(function () {
+  'use strict';
+
+  function debounce(fn, ms) {
+    var t = null;
+    return function () {
+      var args = arguments;
+      clearTimeout(t);
+      t = setTimeout(function () { fn.apply(null, args); }, ms);
+    };
+  }
+
+  // Live unit search on the intake page.
+  function setupUnitSearch(input) {
+    var form = input.form;
+    var results = document.querySelector('[data-unit-results]');
+    if (!form || !results) return;
+    var endpoint = input.getAttribute('data-endpoint');
+    var pickBase = input.getAttribute('data-pick');
+    var chooseLabel = results.getAttribute('data-choose-label') || '选择';
+    var noneLabel = results.getAttribute('data-none-label') || '';
+    var status = document.querySelector('[data-unit-status]');
+    var seq = 0;
+    function render(units, query) {
+      while (results.firstChild) results.removeChild(results.firstChild);
+      if (!units.length) {
+        var li = document.createElement('li');
+        li.textContent = noneLabel;
+        results.appendChild(li);
+      }
+      units.forEach(function (u) {
+        var li = document.createElement('li');
+        var text = document.createElement('span');
+        var owners = (u.owners || []).map(function (o) { return o.name + (o.phone ? ' ' + o.phone : ''); }).join('、');
+        text.textContent = u.label + (u.communityName ? ' · ' + u.communityName : '') + (owners ? ' · ' + owners : '');
+        var a = document.createElement('a');
+        a.className = 'button secondary';
+        a.href = pickBase + '?unit=' + encodeURIComponent(u.id) + '&q=' + encodeURIComponent(query);
+        a.textContent = chooseLabel;
+        li.appendChild(text);
+        li.appendChild(a);
+        results.appendChild(li);
+      });
+      if (status) status.textContent = String(units.length);
+    }
+    var search = debounce(function () {
+      var q = input.value.trim();
+      if (q.length < 1) return;
+      var mine = ++seq;
+      fetch(endpoint + '?q=' + encodeURIComponent(q), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) { if (data && mine === seq) render(data.units || [], q); })
+        .catch(function () { /* the plain form still works */ });
+    }, 250);
+    input.addEventListener('input', search);
+  }
+
+  // Fields that apply to one choice only: data-show-if="name=value".
+  function setupConditional(el) {
+    var rule = el.getAttribute('data-show-if').split('=');
+    var form = el.closest('form');
+    if (!form) return;
+    function update() {
+      var field = form.elements[rule[0]];
+      if (!field) return;
+      var value = field.value;
+      if (field.length && !field.tagName) {
+        value = '';
+        for (var i = 0; i < field.length; i++) if (field[i].checked) value = field[i].value;
+      }
+      el.hidden = value !== rule[1];
+    }
+    form.addEventListener('change', update);
+    update();
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-unit-search]'), setupUnitSearch);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-show-if]'), setupConditional);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {
+      b.hidden = false;
+      b.addEventListener('click', function () { window.print(); });
+    });
+    // A double click sends one request; the idempotency key in the form covers re-sends anyway.
+    document.addEventListener('submit', function (e) {
+      var form = e.target;
+      if (!form || form.method.toLowerCase() !== 'post') return;
+      if (form.getAttribute('data-submitted')) { e.preventDefault(); return; }
+      form.setAttribute('data-submitted', '1');
+      setTimeout(function () {
+        Array.prototype.forEach.call(form.querySelectorAll('button[type=submit],button:not([type])'), function (b) { b.disabled = true; });
+      }, 0);
+    });
+    // Coming back with the browser's back button must not leave forms locked.
+    window.addEventListener('pageshow', function () {
+      Array.prototype.forEach.call(document.querySelectorAll('form[data-submitted]'), function (f) {
+        f.removeAttribute('data-submitted');
+        Array.prototype.forEach.call(f.querySelectorAll('button'), function (b) { b.disabled = false; });
+      });
+    });
+    var first = document.querySelector('[aria-invalid=true]');
+    if (first) first.focus();
+  });
+})();
