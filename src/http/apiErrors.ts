@@ -14,11 +14,12 @@ export function apiErrorMiddleware(log: (err: unknown) => void = (err) => consol
       if (err instanceof DomainError) {
         ctx.status = err.status;
         ctx.body = {
+          // Details first, so no detail can overwrite the code, message or fields.
           error: {
+            ...err.details,
             code: err.code,
             message: err.localized[locale],
             fields: err.fields.map((f) => ({ field: f.field, message: f.message[locale] })),
-            ...err.details,
           },
         };
         return;

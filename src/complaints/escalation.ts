@@ -1,0 +1,70 @@
+// Escalation: a valid complaint not resolved within escalationDays of its first receipt becomes major,
+// with the reason and an event. Each complaint is raised by one conditional UPDATE, so running the rule
+// twice, or on two servers at once, escalates it once. (Supervisors raise severity by hand with the
+// `escalate` action in states.ts.)
+import { SYSTEM_ACTOR } from '../auth/actor.js';
+import { recordEvent } from '../common/events.js';
+import { toDbTime } from '../db/time.js';
+import { inTransaction } from '../db/transaction.js';
+import type { PluginContext } from '../plugin/context.js';
+import { rowToComplaint, toRow } from './repository.js';
+import { UNRESOLVED_STATES } from './states.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const BATCH = 200;
+
+export interface EscalationRun {
+  escalated: Array<{ id: number; code: string }>;
+}
+
+export function escalationReason(days: number): string {
+  return `有效投诉自首次受理起 ${days} 天未解决，自动升级为重大 / Valid complaint unresolved ${days} days after first receipt: escalated to major`;
+}
+
+/** Needs only the database, table names and settings, so the scheduled job can call it with its own context. */
+export async function escalateOverdue(ctx: Pick<PluginContext, 'db' | 'tables' | 'settings'>, now: Date): Promise<EscalationRun> {
+  const settings = await ctx.settings.get();
+  const cutoff = toDbTime(new Date(now.getTime() - settings.escalationDays * DAY_MS));
+  const reason = escalationReason(settings.escalationDays);
+  const { tables } = ctx;
+  // Candidates come from the (state, severity, original_received_at) index.
+  const eligible = (q: ReturnType<typeof ctx.db>) =>
+    q
+      .whereIn('state', UNRESOLVED_STATES)
+      .where('nature', 'valid')
+      .where((s) => s.whereNull('severity').orWhereIn('severity', ['minor', 'important']))
+      .where('original_received_at', '<=', cutoff);
+
+  const escalated: EscalationRun['escalated'] = [];
+  for (let afterId = 0; ; ) {
+    const rows = (await eligible(ctx.db(tables.complaints)).where('id', '>', afterId).orderBy('id').limit(BATCH)) as Array<Record<string, unknown>>;
+    if (!rows.length) break;
+    for (const row of rows) {
+      const current = rowToComplaint(row);
+      afterId = current.id;
+      const patch = { severity: 'major' as const, escalatedAt: now, escalationReason: reason, updatedAt: now, updatedBy: SYSTEM_ACTOR.id, updatedByName: SYSTEM_ACTOR.name };
+      const done = await inTransaction(ctx.db, async (trx) => {
+        // Re-checks eligibility and version at write time: a concurrent run or edit wins, never both.
+        const updated = await eligible(trx(tables.complaints))
+          .where({ id: current.id, version: current.version })
+          .update({ ...toRow(patch), version: current.version + 1 });
+        if (updated !== 1) return false;
+        await recordEvent(trx, tables, {
+          entityType: 'complaint',
+          entityId: current.id,
+          complaintId: current.id,
+          action: 'auto-escalate',
+          fromState: current.state,
+          toState: current.state,
+          actor: SYSTEM_ACTOR,
+          at: now,
+          changes: { severity: [current.severity, 'major'] },
+          note: reason,
+        });
+        return true;
+      });
+      if (done) escalated.push({ id: current.id, code: current.code });
+    }
+  }
+  return { escalated };
+}

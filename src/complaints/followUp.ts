@@ -1,0 +1,134 @@
+// 回访: recording the follow-up visit after resolution. Satisfied closes the complaint; unsatisfied
+// closes it as closed_unsatisfied and, in the same transaction, opens a new complaint linked to it
+// (same unit and category, severity at least important, the first receipt time kept for escalation).
+import type { Knex } from 'knex';
+import type { Actor } from '../auth/actor.js';
+import { requirePermission } from '../auth/permissions.js';
+import { ValidationError, fieldError } from '../common/errors.js';
+import type { PluginContext } from '../plugin/context.js';
+import type { Settings } from '../settings/settings.js';
+import { toDbTime } from '../db/time.js';
+import { inTransaction } from '../db/transaction.js';
+import { applyChange, assertVersion } from './changes.js';
+import { UNSET, registerComplaint, withDayCounter, type Draft } from './intake.js';
+import { findComplaint, rowToFollowUp } from './repository.js';
+import { validateFollowUp } from './schemas.js';
+import { visibleOrNotFound } from './scope.js';
+import { RULES, checkTransition } from './states.js';
+import { stageDueAt } from './transitions.js';
+import type { Complaint, FollowUp, FollowUpInput } from './types.js';
+import { atLeast } from './vocabulary.js';
+import { dayKey } from './zonedTime.js';
+
+export interface FollowUpResult {
+  complaint: Complaint;
+  followUp: FollowUp;
+  /** The new complaint opened because the complainant was not satisfied. */
+  continuation: Complaint | null;
+}
+
+/** The unsatisfied complaint handled again as a new one: everything known carries over, the loop restarts. */
+export function continuationDraft(parent: Complaint, input: FollowUpInput, visitedAt: Date, actor: Actor, now: Date, settings: Settings): Draft {
+  const receivedAt = visitedAt;
+  return {
+    ...UNSET,
+    version: 1,
+    state: 'received',
+    unitId: parent.unitId,
+    unitLabel: parent.unitLabel,
+    ownerId: parent.ownerId,
+    ownerName: parent.ownerName,
+    communityId: parent.communityId,
+    complainantName: parent.complainantName,
+    complainantPhone: parent.complainantPhone,
+    complainantRelation: parent.complainantRelation,
+    channel: parent.channel,
+    category: parent.category,
+    description: input.complainantWords?.trim() || `回访不满意：${parent.code} / Unsatisfied at follow-up of ${parent.code}`,
+    expectation: parent.expectation,
+    threatenedWithholding: parent.threatenedWithholding,
+    receivedAt,
+    receivedBy: actor.id,
+    receivedByName: actor.name,
+    disputeType: parent.disputeType,
+    thirdParty: parent.thirdParty,
+    responsibilityExplained: parent.responsibilityExplained,
+    nature: parent.nature,
+    severity: atLeast(parent.severity, 'important'),
+    parentId: parent.id,
+    originalReceivedAt: parent.originalReceivedAt,
+    dueAt: stageDueAt({ state: 'received', receivedAt, planDeadline: null, followUpDueAt: null }, settings),
+    createdAt: now,
+    createdBy: actor.id,
+    updatedAt: now,
+    updatedBy: actor.id,
+    updatedByName: actor.name,
+  };
+}
+
+export async function recordFollowUp(ctx: PluginContext, actor: Actor, id: number, raw: unknown, options: { trx?: Knex.Transaction } = {}): Promise<FollowUpResult> {
+  requirePermission(actor, 'complaint.view');
+  requirePermission(actor, RULES['follow-up'].permission);
+  const input = validateFollowUp(raw);
+  const settings = await ctx.settings.get();
+  const { tables } = ctx;
+  const day = dayKey(ctx.clock.now(), settings.timezone);
+
+  const run = () =>
+    inTransaction(
+      ctx.db,
+      async (trx) => {
+        const now = ctx.clock.now();
+        const current = visibleOrNotFound(actor, await findComplaint(trx, tables, id, { lock: true }));
+        assertVersion(current, input.version, settings.timezone);
+        const to = checkTransition(RULES['follow-up'], current, { satisfied: input.satisfied }, now);
+        const visitedAt = input.visitedAt ? new Date(input.visitedAt) : now;
+        if (visitedAt.getTime() > now.getTime() + 5 * 60 * 1000 || (current.resolvedAt && visitedAt < current.resolvedAt)) {
+          throw new ValidationError([fieldError('visitedAt', '回访时间须在回复之后且不晚于当前时间', 'The visit must be after the reply and not in the future')]);
+        }
+
+        const continuation = input.satisfied
+          ? null
+          : await registerComplaint(trx, tables, continuationDraft(current, input, visitedAt, actor, now, settings), {
+              day,
+              actor,
+              now,
+              repeatWindowDays: null,
+              note: `回访不满意，延续 ${current.code} / Continues ${current.code} after an unsatisfied follow-up`,
+            });
+
+        const [followUpId] = (await trx(tables.followUps).insert({
+          complaint_id: current.id,
+          method: input.method,
+          visitor_id: actor.id,
+          visitor_name: input.visitorName ?? actor.name,
+          visited_at: toDbTime(visitedAt),
+          satisfied: input.satisfied ? 1 : 0,
+          complainant_words: input.complainantWords ?? null,
+          owner_rating: input.ownerRating ?? null,
+          note: input.note ?? null,
+          continuation_id: continuation?.id ?? null,
+          created_at: toDbTime(now),
+        })) as number[];
+
+        const words = input.complainantWords ? `：${input.complainantWords}` : '';
+        const complaint = await applyChange(
+          trx,
+          tables,
+          current,
+          { state: to, closedAt: now, dueAt: null },
+          {
+            action: 'follow-up',
+            actor,
+            now,
+            timeZone: settings.timezone,
+            note: [input.satisfied ? `回访满意${words}` : `回访不满意${words}；已转新投诉 ${continuation!.code}`, input.note].filter(Boolean).join('；'),
+          },
+        );
+        const row = (await trx(tables.followUps).where({ id: followUpId }).first()) as Record<string, unknown>;
+        return { complaint, followUp: rowToFollowUp(row), continuation };
+      },
+      { trx: options.trx },
+    );
+  return withDayCounter(ctx.db, tables, run, options.trx);
+}

@@ -1,0 +1,148 @@
+// Complaint lists that stay fast on a million rows: every filter maps to an indexed column, pages are
+// taken by keyset (cursor on the sort column + id) rather than deep offsets, and the total is counted
+// only up to a cap (the UI shows "10000+").
+import type { Knex } from 'knex';
+import type { Actor } from '../auth/actor.js';
+import { ValidationError, fieldError } from '../common/errors.js';
+import { isMysql } from '../db/connection.js';
+import type { TableNames } from '../db/tables.js';
+import { toDbTime } from '../db/time.js';
+import { CODE_PATTERN } from './codes.js';
+import { isMatchableHostId } from './hostIds.js';
+import { rowToComplaint } from './repository.js';
+import { OPEN_STATES } from './states.js';
+import { scopeToActor } from './scope.js';
+import type { Complaint, ListQuery, ListResult, SortKey } from './types.js';
+import { nextDay, startOfZonedDay } from './zonedTime.js';
+
+export const TOTAL_CAP = 10000;
+
+const SORTS: Record<SortKey, { field: 'receivedAt' | 'dueAt'; column: string; order: 'asc' | 'desc' }> = {
+  receivedAt: { field: 'receivedAt', column: 'received_at', order: 'asc' },
+  '-receivedAt': { field: 'receivedAt', column: 'received_at', order: 'desc' },
+  dueAt: { field: 'dueAt', column: 'due_at', order: 'asc' },
+  '-dueAt': { field: 'dueAt', column: 'due_at', order: 'desc' },
+};
+
+type Cursor = [sort: SortKey, value: string | null, id: number];
+
+function encodeCursor(sort: SortKey, c: Complaint): string {
+  const value = c[SORTS[sort].field];
+  const cursor: Cursor = [sort, value ? toDbTime(value) : null, c.id];
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(text: string, sort: SortKey): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(c) && c[0] === sort && (c[1] === null || typeof c[1] === 'string') && Number.isInteger(c[2])) return c as Cursor;
+  } catch {
+    // fall through to the field error
+  }
+  throw new ValidationError([fieldError('cursor', '翻页标记无效或与排序方式不符，请从第一页重新开始', 'The page cursor is invalid or belongs to another sort order; start again from the first page')]);
+}
+
+/** Rows strictly after the cursor in (column, id) order. NULLs sort first ascending on both databases. */
+function applyKeyset(query: Knex.QueryBuilder, column: string, order: 'asc' | 'desc', [, value, id]: Cursor): void {
+  const cmp = order === 'asc' ? '>' : '<';
+  query.where((q) => {
+    if (value === null) {
+      q.where((n) => n.whereNull(column).andWhere('id', cmp, id));
+      if (order === 'asc') q.orWhereNotNull(column);
+    } else {
+      q.where(column, cmp, value).orWhere((n) => n.where(column, value).andWhere('id', cmp, id));
+      if (order === 'desc') q.orWhereNull(column);
+    }
+  });
+}
+
+function likePattern(text: string, where: 'prefix' | 'contains'): string {
+  const escaped = text.replace(/[!%_]/g, (ch) => `!${ch}`);
+  return where === 'prefix' ? `${escaped}%` : `%${escaped}%`;
+}
+
+/**
+ * Text search picks the cheapest reading of what was typed: a complaint code is an exact unique
+ * lookup, digits are a phone-number prefix (indexed), anything else scans names, unit labels and
+ * descriptions (combine it with other filters or a date range on very large tables).
+ */
+function applyText(query: Knex.QueryBuilder, raw: string, mysql: boolean): void {
+  const q = raw.trim();
+  if (CODE_PATTERN.test(q)) {
+    query.where('code', q.toUpperCase());
+  } else if (/^\d{3,11}$/.test(q)) {
+    // Both are index range scans: SQLite's LIKE is case-insensitive and cannot use a BINARY index, GLOB can.
+    if (mysql) query.where('complainant_phone', 'like', `${q}%`);
+    else query.whereRaw('complainant_phone GLOB ?', [`${q}*`]);
+  } else {
+    query.where((w) => {
+      w.whereRaw(`complainant_name LIKE ? ESCAPE '!'`, [likePattern(q, 'prefix')])
+        .orWhereRaw(`owner_name LIKE ? ESCAPE '!'`, [likePattern(q, 'prefix')])
+        .orWhereRaw(`unit_label LIKE ? ESCAPE '!'`, [likePattern(q, 'contains')])
+        .orWhereRaw(`description LIKE ? ESCAPE '!'`, [likePattern(q, 'contains')]);
+    });
+  }
+}
+
+function applyFilters(query: Knex.QueryBuilder, filter: ListQuery, now: Date, timeZone: string, mysql: boolean): void {
+  if (filter.state?.length) query.whereIn('state', filter.state);
+  if (filter.severity?.length) query.whereIn('severity', filter.severity);
+  if (filter.category?.length) query.whereIn('category', filter.category);
+  if (filter.nature?.length) query.whereIn('nature', filter.nature);
+  if (filter.disputeType) query.where('dispute_type', filter.disputeType);
+  for (const [column, value] of [
+    ['community_id', filter.communityId],
+    ['unit_id', filter.unitId],
+    ['owner_id', filter.ownerId],
+  ] as const) {
+    if (value !== undefined) query.where((q) => (isMatchableHostId(value) ? q.where(column, value) : q.whereRaw('1 = 0')));
+  }
+  if (filter.assigneeId) query.where('assignee_id', filter.assigneeId);
+  if (filter.overdue === true) query.where('due_at', '<', toDbTime(now));
+  if (filter.overdue === false) query.where((q) => q.whereNull('due_at').orWhere('due_at', '>=', toDbTime(now)));
+  if (filter.repeat !== undefined) query[filter.repeat ? 'whereNotNull' : 'whereNull']('repeat_of_id');
+  if (filter.threatenedWithholding !== undefined) query.where('threatened_withholding', filter.threatenedWithholding ? 1 : 0);
+  if (filter.receivedFrom) query.where('received_at', '>=', toDbTime(startOfZonedDay(filter.receivedFrom, timeZone)));
+  if (filter.receivedTo) query.where('received_at', '<', toDbTime(startOfZonedDay(nextDay(filter.receivedTo), timeZone)));
+  if (filter.q) applyText(query, filter.q, mysql);
+}
+
+export async function listComplaints(db: Knex, tables: TableNames, actor: Actor, filter: ListQuery, now: Date, timeZone: string): Promise<ListResult> {
+  if (filter.cursor && filter.offset !== undefined) {
+    throw new ValidationError([fieldError('offset', 'cursor 与 offset 只能二选一', 'Use either cursor or offset, not both')]);
+  }
+  const base = scopeToActor(db(tables.complaints), actor);
+  // Deadline order is for open work: closed complaints have no deadline.
+  const open = (filter.state ?? OPEN_STATES).filter((s) => OPEN_STATES.includes(s));
+  const effective = SORTS[filter.sort].field === 'dueAt' ? { ...filter, state: open } : filter;
+  if (!effective.state?.length && filter.state?.length) base.whereRaw('1 = 0');
+  applyFilters(base, effective, now, timeZone, isMysql(db));
+
+  const counted = (await db
+    .from(base.clone().select('id').limit(TOTAL_CAP + 1).as('capped'))
+    .count({ n: '*' })) as Array<{ n: number | string }>;
+  const total = Number(counted[0]?.n ?? 0);
+
+  const sort = SORTS[filter.sort];
+  const page = base.clone().select('*');
+  // Redundant with the open states (only they have a deadline) but lets the page start its walk of the
+  // due_at index after the NULLs; the count above does without it and stays on the state index.
+  if (sort.field === 'dueAt') page.whereNotNull('due_at');
+  if (filter.cursor) applyKeyset(page, sort.column, sort.order, decodeCursor(filter.cursor, filter.sort));
+  else if (filter.offset) page.offset(filter.offset);
+  const rows = (await page
+    .orderBy([
+      { column: sort.column, order: sort.order },
+      { column: 'id', order: sort.order },
+    ])
+    .limit(filter.limit + 1)) as Array<Record<string, unknown>>;
+
+  const items = rows.slice(0, filter.limit).map(rowToComplaint);
+  const last = items[items.length - 1];
+  return {
+    items,
+    total: Math.min(total, TOTAL_CAP),
+    totalCapped: total > TOTAL_CAP,
+    nextCursor: rows.length > filter.limit && last ? encodeCursor(filter.sort, last) : null,
+  };
+}

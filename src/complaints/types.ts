@@ -1,0 +1,211 @@
+// The complaint as the domain sees it, and the typed inputs of every command (validated by schemas.ts).
+import type { CancelKind, Channel, ComplainantRelation, DisputeType, FollowUpMethod, Nature, Severity, ThirdParty } from './vocabulary.js';
+import type { ComplaintState } from './states.js';
+
+export interface Complaint {
+  id: number;
+  code: string;
+  version: number;
+  state: ComplaintState;
+  unitId: string;
+  /** Host data copied at intake, for the printed slip and text search without reading the host. */
+  unitLabel: string;
+  ownerId: string | null;
+  ownerName: string | null;
+  communityId: string | null;
+  complainantName: string;
+  complainantPhone: string;
+  complainantRelation: ComplainantRelation;
+  channel: Channel;
+  category: string;
+  description: string;
+  expectation: string | null;
+  threatenedWithholding: boolean;
+  receivedAt: Date;
+  receivedBy: string;
+  receivedByName: string;
+  disputeType: DisputeType | null;
+  thirdParty: ThirdParty | null;
+  responsibilityExplained: boolean | null;
+  nature: Nature | null;
+  severity: Severity | null;
+  findings: string | null;
+  department: string | null;
+  assigneeId: string | null;
+  assigneeName: string | null;
+  planMeasures: string | null;
+  planDeadline: Date | null;
+  resolutionReply: string | null;
+  resolutionBasis: string | null;
+  resolvedAt: Date | null;
+  resolvedBy: string | null;
+  followUpDueAt: Date | null;
+  closedAt: Date | null;
+  cancelKind: CancelKind | null;
+  cancelReason: string | null;
+  cancelledAt: Date | null;
+  /** The complaint this one continues (its follow-up was unsatisfied). */
+  parentId: number | null;
+  /** An earlier complaint of the same unit and category within the repeat window. */
+  repeatOfId: number | null;
+  escalatedAt: Date | null;
+  escalationReason: string | null;
+  /** Receipt time of the first complaint in the chain: escalation counts from here. */
+  originalReceivedAt: Date;
+  /** Deadline of the current stage (reply promise, plan deadline, follow-up due); null once closed. */
+  dueAt: Date | null;
+  createdAt: Date;
+  createdBy: string;
+  updatedAt: Date;
+  updatedBy: string;
+  updatedByName: string;
+}
+
+export interface FollowUp {
+  id: number;
+  complaintId: number;
+  method: FollowUpMethod;
+  visitorId: string;
+  visitorName: string;
+  visitedAt: Date;
+  satisfied: boolean;
+  complainantWords: string | null;
+  /** A rating the owner gives themselves (1–5), kept apart from what staff record. */
+  ownerRating: number | null;
+  note: string | null;
+  /** The new complaint opened because this visit was unsatisfied. */
+  continuationId: number | null;
+  createdAt: Date;
+}
+
+export interface ComplaintLink {
+  id: number;
+  code: string;
+  state: ComplaintState;
+  severity: Severity | null;
+  receivedAt: Date;
+}
+
+export interface ComplaintDetail {
+  complaint: Complaint;
+  /** The whole continuation chain, first complaint first (contains this one). */
+  chain: ComplaintLink[];
+  repeatOf: ComplaintLink | null;
+  repeatedBy: ComplaintLink[];
+  followUps: FollowUp[];
+  /** Actions this actor may take now. */
+  allowedActions: string[];
+}
+
+export interface CreateComplaintInput {
+  unitId: string;
+  ownerId?: string;
+  complainantName: string;
+  complainantPhone: string;
+  complainantRelation: ComplainantRelation;
+  channel: Channel;
+  category: string;
+  description: string;
+  expectation?: string;
+  threatenedWithholding: boolean;
+  receivedAt?: string;
+  severity?: Severity;
+  idempotencyKey?: string;
+}
+
+interface Versioned {
+  version: number;
+  note?: string;
+}
+
+export interface StartInvestigationInput extends Versioned {
+  department?: string;
+  assigneeId?: string;
+  assigneeName?: string;
+}
+
+export interface AssessInput extends Versioned {
+  disputeType: DisputeType;
+  thirdParty?: ThirdParty;
+  responsibilityExplained?: boolean;
+  nature: Nature;
+  severity: Severity;
+  category?: string;
+  findings?: string;
+}
+
+export interface PlanInput extends Versioned {
+  department: string;
+  assigneeId: string;
+  assigneeName: string;
+  measures: string;
+  deadline: string;
+  thirdParty?: ThirdParty;
+  responsibilityExplained?: boolean;
+}
+
+export interface ResolveInput extends Versioned {
+  reply: string;
+  basis: string;
+  /** Only when answering a communicative complaint straight from intake. */
+  nature?: Nature;
+  disputeType?: DisputeType;
+  thirdParty?: ThirdParty;
+  responsibilityExplained?: boolean;
+}
+
+export interface CancelInput extends Versioned {
+  cancelKind: CancelKind;
+  reason: string;
+}
+
+export interface EscalateInput extends Versioned {
+  severity: Severity;
+  reason: string;
+}
+
+export interface NoteInput extends Versioned {
+  note: string;
+}
+
+export interface FollowUpInput extends Versioned {
+  method: FollowUpMethod;
+  visitorName?: string;
+  visitedAt?: string;
+  satisfied: boolean;
+  complainantWords?: string;
+  ownerRating?: number;
+}
+
+export type SortKey = 'receivedAt' | '-receivedAt' | 'dueAt' | '-dueAt';
+
+export interface ListQuery {
+  state?: ComplaintState[];
+  severity?: Severity[];
+  category?: string[];
+  disputeType?: DisputeType;
+  nature?: Nature[];
+  communityId?: string;
+  unitId?: string;
+  ownerId?: string;
+  assigneeId?: string;
+  overdue?: boolean;
+  repeat?: boolean;
+  threatenedWithholding?: boolean;
+  receivedFrom?: string;
+  receivedTo?: string;
+  q?: string;
+  sort: SortKey;
+  limit: number;
+  offset?: number;
+  cursor?: string;
+}
+
+export interface ListResult {
+  items: Complaint[];
+  /** Matching rows, counted up to a cap so the count stays cheap on a million rows. */
+  total: number;
+  totalCapped: boolean;
+  /** Pass as `cursor` for the next page (keyset pagination); null on the last page. */
+  nextCursor: string | null;
+}

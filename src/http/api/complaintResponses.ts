@@ -1,0 +1,140 @@
+// Response shapes of the complaint API, for the OpenAPI document only (responses are not validated).
+import { STATES } from '../../complaints/states.js';
+import { CANCEL_KIND, CHANNEL, DISPUTE_TYPE, FOLLOW_UP_METHOD, NATURE, RELATION, SEVERITY, THIRD_PARTY } from '../../complaints/vocabulary.js';
+
+const str = { type: 'string' };
+const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
+const time = { type: 'string', format: 'date-time' };
+const enumOf = (values: readonly string[]) => ({ type: 'string', enum: [...values] });
+
+export const complaintResponse = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    code: { type: 'string', examples: ['TS-20261128-0007'] },
+    version: { type: 'integer', description: 'Send back as `version` with every change' },
+    state: enumOf(STATES),
+    unitId: str,
+    unitLabel: str,
+    ownerId: nullable(str),
+    ownerName: nullable(str),
+    communityId: nullable(str),
+    complainantName: str,
+    complainantPhone: str,
+    complainantRelation: enumOf(RELATION.values),
+    channel: enumOf(CHANNEL.values),
+    category: str,
+    description: str,
+    expectation: nullable(str),
+    threatenedWithholding: { type: 'boolean' },
+    receivedAt: time,
+    receivedBy: str,
+    receivedByName: str,
+    disputeType: nullable(enumOf(DISPUTE_TYPE.values)),
+    thirdParty: nullable(enumOf(THIRD_PARTY.values)),
+    responsibilityExplained: nullable({ type: 'boolean' }),
+    nature: nullable(enumOf(NATURE.values)),
+    severity: nullable(enumOf(SEVERITY.values)),
+    findings: nullable(str),
+    department: nullable(str),
+    assigneeId: nullable(str),
+    assigneeName: nullable(str),
+    planMeasures: nullable(str),
+    planDeadline: nullable(time),
+    resolutionReply: nullable(str),
+    resolutionBasis: nullable(str),
+    resolvedAt: nullable(time),
+    resolvedBy: nullable(str),
+    followUpDueAt: nullable(time),
+    closedAt: nullable(time),
+    cancelKind: nullable(enumOf(CANCEL_KIND.values)),
+    cancelReason: nullable(str),
+    cancelledAt: nullable(time),
+    parentId: nullable({ type: 'integer' }),
+    repeatOfId: nullable({ type: 'integer' }),
+    escalatedAt: nullable(time),
+    escalationReason: nullable(str),
+    originalReceivedAt: time,
+    dueAt: nullable(time),
+    createdAt: time,
+    createdBy: str,
+    updatedAt: time,
+    updatedBy: str,
+    updatedByName: str,
+  },
+};
+
+const link = {
+  type: 'object',
+  properties: { id: { type: 'integer' }, code: str, state: enumOf(STATES), severity: nullable(enumOf(SEVERITY.values)), receivedAt: time },
+};
+
+export const followUpResponse = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    complaintId: { type: 'integer' },
+    method: enumOf(FOLLOW_UP_METHOD.values),
+    visitorId: str,
+    visitorName: str,
+    visitedAt: time,
+    satisfied: { type: 'boolean' },
+    complainantWords: nullable(str),
+    ownerRating: nullable({ type: 'integer', minimum: 1, maximum: 5 }),
+    note: nullable(str),
+    continuationId: nullable({ type: 'integer' }),
+    createdAt: time,
+  },
+};
+
+export const complaintEnvelope = { type: 'object', required: ['complaint'], properties: { complaint: complaintResponse } };
+
+export const detailResponse = {
+  type: 'object',
+  properties: {
+    complaint: complaintResponse,
+    chain: { type: 'array', items: link, description: 'The continuation chain, first complaint first' },
+    repeatOf: nullable(link),
+    repeatedBy: { type: 'array', items: link },
+    followUps: { type: 'array', items: followUpResponse },
+    allowedActions: { type: 'array', items: str },
+  },
+};
+
+export const listResponse = {
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: complaintResponse },
+    total: { type: 'integer', description: 'Matching complaints, counted up to 10000' },
+    totalCapped: { type: 'boolean', description: 'true when there are more than `total`' },
+    nextCursor: nullable({ type: 'string', description: 'Pass as `cursor` for the next page' }),
+  },
+};
+
+export const followUpResultResponse = {
+  type: 'object',
+  properties: { complaint: complaintResponse, followUp: followUpResponse, continuation: nullable(complaintResponse) },
+};
+
+export const eventsResponse = {
+  type: 'object',
+  properties: {
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          action: str,
+          fromState: nullable(str),
+          toState: nullable(str),
+          actorId: str,
+          actorName: str,
+          at: time,
+          changes: nullable({ type: 'object', additionalProperties: { type: 'array', minItems: 2, maxItems: 2 } }),
+          note: nullable(str),
+        },
+      },
+    },
+  },
+};
