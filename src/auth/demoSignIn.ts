@@ -14,26 +14,28 @@ export interface DemoSignInOptions {
   users: Actor[];
 }
 
-function groups(users: Actor[], locale: 'zh-CN' | 'en') {
+function groups(users: Actor[], locale: 'zh-CN' | 'en', communityNames: Map<string, string> = new Map()) {
   const byRole = new Map<string, Array<{ id: string; name: string; scope: string | null }>>();
   for (const user of users) {
     const role = user.roles[0] ?? '';
     const list = byRole.get(role) ?? [];
-    list.push({ id: user.id, name: user.name, scope: user.communityIds ? user.communityIds.join(', ') : null });
+    list.push({ id: user.id, name: user.name, scope: user.communityIds ? user.communityIds.map((id) => communityNames.get(id) ?? id).join('、') : null });
     byRole.set(role, list);
   }
   return [...byRole].map(([role, list]) => ({ role, label: ROLE_LABELS[role]?.[locale] ?? role, users: list }));
 }
 
-export function registerSignInRoutes(router: Router, kit: PageKit, options: DemoSignInOptions): void {
+export function registerSignInRoutes(router: Router, kit: PageKit, options: DemoSignInOptions, extras?: () => Record<string, unknown>): void {
   const users = new Map(options.users.map((u) => [u.id, u]));
 
   router.get('/sign-in', ...kit.stack, async (ctx) => {
     const next = safeNext(ctx.query.next, kit.base);
+    const communities = kit.context.mapping.community ? await kit.context.host.listCommunities() : [];
     await kit.render(ctx, 'signIn', {
-      title: kit.locale(ctx) === 'en' ? 'Sign in' : '登录',
-      groups: groups(options.users, kit.locale(ctx)),
+      title: kit.t(ctx, 'signIn.title'),
+      groups: groups(options.users, kit.locale(ctx), new Map(communities.map((c) => [c.id, c.name]))),
       next,
+      ...(extras?.() ?? {}),
     });
   });
 
@@ -43,13 +45,12 @@ export function registerSignInRoutes(router: Router, kit: PageKit, options: Demo
     if (!user) {
       const err = new ValidationError([fieldError('userId', '请选择一位演示用户', 'Choose one of the demo users')]);
       ctx.state.actor = null;
-      await kit.render(ctx, 'signIn', { title: kit.locale(ctx) === 'en' ? 'Sign in' : '登录', groups: groups(options.users, kit.locale(ctx)), next: safeNext(form.get('next'), kit.base), errors: { userId: err.fields[0]!.message[kit.locale(ctx)] } }, 422);
+      await kit.render(ctx, 'signIn', { title: kit.t(ctx, 'signIn.title'), selfPath: kit.url('/sign-in'), groups: groups(options.users, kit.locale(ctx)), next: safeNext(form.get('next'), kit.base), errors: { userId: err.fields[0]!.message[kit.locale(ctx)] } }, 422);
       return;
     }
     await (ctx.state.session as SessionHandle).signIn(user);
     ctx.status = 303;
     ctx.redirect(safeNext(form.get('next'), kit.base));
-    ctx.status = 303;
   });
 }
 
@@ -59,6 +60,5 @@ export function registerSignOutRoute(router: Router, kit: PageKit): void {
     await (ctx.state.session as SessionHandle).signOut();
     ctx.status = 303;
     ctx.redirect(kit.signInEnabled ? `${kit.url('/sign-in')}?ok=signedOut` : kit.url('/'));
-    ctx.status = 303;
   });
 }

@@ -60,7 +60,22 @@ function rootOf(options: Handlebars.HelperOptions): Record<string, unknown> & { 
 
 const ASSET_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
 
+const engines = new Map<string, ViewEngine>();
+
+/**
+ * The engine for a views directory, compiled once per process (compiling the pages takes a few hundred
+ * milliseconds; every plugin instance in the process shares the result).
+ */
 export function createViewEngine(dir = viewsDir()): ViewEngine {
+  let engine = engines.get(dir);
+  if (!engine) {
+    engine = compileViews(dir);
+    engines.set(dir, engine);
+  }
+  return engine;
+}
+
+function compileViews(dir: string): ViewEngine {
   const hbs = Handlebars.create();
   hbs.registerHelper('t', function (key: string, options: Handlebars.HelperOptions) {
     const locale = rootOf(options).locale;
@@ -88,6 +103,8 @@ export function createViewEngine(dir = viewsDir()): ViewEngine {
     return formatDate(value, (rootOf(options).timezone as string | undefined) ?? 'Asia/Shanghai');
   });
   hbs.registerHelper('safeUrl', (value: unknown) => safeUrl(value));
+  /** A value for a URL query or path segment (then HTML-escaped like any output). */
+  hbs.registerHelper('enc', (value: unknown) => encodeURIComponent(value === null || value === undefined ? '' : String(value)));
   /** The message for one form field, from the page's `errors` (field → message). */
   hbs.registerHelper('err', function (field: string, options: Handlebars.HelperOptions) {
     const errors = rootOf(options).errors as Record<string, string> | undefined;
@@ -103,7 +120,7 @@ export function createViewEngine(dir = viewsDir()): ViewEngine {
   /** A URL for the current list with some query parameters replaced: {{listUrl page=2}}. */
   hbs.registerHelper('listUrl', function (options: Handlebars.HelperOptions) {
     const root = rootOf(options);
-    const query = new URLSearchParams((root.listQuery as Record<string, string> | undefined) ?? {});
+    const query = new URLSearchParams((root.listQuery as Array<[string, string]> | undefined) ?? []);
     for (const [k, v] of Object.entries(options.hash as Record<string, unknown>)) {
       if (v === null || v === undefined || v === '') query.delete(k);
       else query.set(k, String(v));

@@ -88,7 +88,8 @@
     // A double click sends one request; the idempotency key in the form covers re-sends anyway.
     document.addEventListener('submit', function (e) {
       var form = e.target;
-      if (!form || form.method.toLowerCase() !== 'post') return;
+      // getAttribute, not form.method: a field named "method" would shadow the property.
+      if (!form || (form.getAttribute('method') || '').toLowerCase() !== 'post') return;
       if (form.getAttribute('data-submitted')) { e.preventDefault(); return; }
       form.setAttribute('data-submitted', '1');
       setTimeout(function () {

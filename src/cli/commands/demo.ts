@@ -38,7 +38,15 @@ export async function demoCommand(options: { port?: string; data?: string; host?
     role: user.roles.map((r) => ROLE_LABELS[r]?.['zh-CN'] ?? r).join('、'),
     token: signUserToken(user, secret, 30 * 24 * 3600),
   }));
-  const plugin = createComplaintsPlugin({ knex: db, mapping, auth: signedHeaderAuth(secret), serviceSecret: secret, homeExtras: () => ({ demoUsers }) });
+  // Pages: the sign-in page (mode c) opens a session for a demo user; the JSON API: the signed header (mode b).
+  const plugin = createComplaintsPlugin({
+    knex: db,
+    mapping,
+    auth: signedHeaderAuth(secret),
+    serviceSecret: secret,
+    signIn: { users: DEMO_USERS },
+    homeExtras: () => ({ demoUsers }),
+  });
   const installed = await plugin.install();
   if (installed.applied.length) console.log(`插件已安装 / plugin installed (${installed.applied.length} migrations)`);
   console.log(formatReport(await plugin.checkHost(), 'zh-CN'));
@@ -47,9 +55,10 @@ export async function demoCommand(options: { port?: string; data?: string; host?
   const running = await listen(createServerApp(plugin), port, options.host ?? '127.0.0.1');
   const url = running.url.replace('127.0.0.1', 'localhost');
   console.log(`\n投诉管理演示已启动 / complaints demo running: ${url}${plugin.router.opts.prefix ?? ''}/`);
-  console.log('演示用户（JSON 接口请求头 X-Complaints-User）/ demo users (header X-Complaints-User for the JSON API):');
+  console.log('在浏览器中打开上面的地址，选择一位演示用户登录 / open the address above and sign in as one of the demo users:');
   for (const u of demoUsers) console.log(`  ${u.name}（${u.role}）`);
-  console.log(`  令牌见首页 / tokens are listed on the home page. 按 Ctrl+C 停止 / press Ctrl+C to stop.`);
+  console.log(`  JSON 接口令牌（请求头 X-Complaints-User）见登录页 / JSON API tokens (header X-Complaints-User) are listed on the sign-in page.`);
+  console.log('  按 Ctrl+C 停止 / press Ctrl+C to stop.');
   await waitForSignal();
   await running.close();
   await plugin.stop();

@@ -1,0 +1,226 @@
+// 系统管理: the host-mapping report, the plugin's status, and the settings form (cause categories,
+// departments, per-role approval limits, follow-up hours, reply promise, repeat window, escalation days,
+// deadline warnings, offsets for non-property disputes, time zone). The form carries a fingerprint of
+// the settings it was read from; if someone saved in between, the save is refused (409) naming them.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Actor } from '../../auth/actor.js';
+import { ROLE_PERMISSIONS, ROLE_LABELS } from '../../auth/permissions.js';
+import { ConflictError, fieldError, type FieldError } from '../../common/errors.js';
+import { eventFromRow } from '../../common/events.js';
+import { msg, type Locale } from '../../common/localized.js';
+import { MoneyFormatError, formatFen, parseYuan } from '../../common/money.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { HostCheckReport } from '../../host/check.js';
+import type { InstallStatus } from '../../install/installer.js';
+import type { Settings } from '../../settings/settings.js';
+import { formatDateTime } from '../format.js';
+import { formOf, isValidationError, type FormData } from '../forms.js';
+import { translate } from '../../i18n/index.js';
+import type { PageKit } from '../kit.js';
+
+export interface AdminSources {
+  status(): Promise<InstallStatus>;
+  checkHost(): Promise<HostCheckReport>;
+}
+
+/** Roles that hold offset.approve: the ones a limit means something for. */
+const APPROVER_ROLES = Object.entries(ROLE_PERMISSIONS)
+  .filter(([role, perms]) => role !== 'system' && perms.includes('offset.approve'))
+  .map(([role]) => role);
+
+const NUMBERS = ['followUpHours', 'replyPromiseHours', 'repeatWindowDays', 'escalationDays', 'deadlineWarningHours'] as const;
+
+/** Fingerprint of the stored settings rows, so a save can tell whether they changed since the form was read. */
+async function storedFingerprint(db: Knex | Knex.Transaction, table: string, lock = false): Promise<string> {
+  const query = db(table).select('key', 'value').orderBy('key');
+  const rows = (await (lock ? query.forUpdate() : query)) as Array<{ key: string; value: string }>;
+  return createHash('sha256').update(JSON.stringify(rows.map((r) => [r.key, r.value]))).digest('hex').slice(0, 32);
+}
+
+async function lastChange(kit: PageKit, db: Knex | Knex.Transaction = kit.context.db) {
+  const row = (await db(kit.context.tables.events).where({ entity_type: 'settings' }).orderBy('id', 'desc').first()) as Record<string, unknown> | undefined;
+  return row ? eventFromRow(row) : null;
+}
+
+function settingsForm(settings: Settings) {
+  return {
+    categories: [...settings.categories.map((c) => ({ code: c.code, zh: c['zh-CN'], en: c.en, active: c.active !== false })), { code: '', zh: '', en: '', active: true, blank: true }],
+    departments: [...settings.departments.map((d) => ({ code: d.code, zh: d['zh-CN'], en: d.en })), { code: '', zh: '', en: '', blank: true }],
+    limits: APPROVER_ROLES.map((role) => {
+      const has = Object.hasOwn(settings.roleApprovalLimitsFen, role);
+      const limit = settings.roleApprovalLimitsFen[role];
+      return { role, label: ROLE_LABELS[role], value: has && typeof limit === 'number' ? formatFen(limit) : '', none: !has };
+    }),
+    numbers: Object.fromEntries(NUMBERS.map((k) => [k, String(settings[k])])),
+    allowOffsetForNonProperty: settings.allowOffsetForNonProperty,
+    timezone: settings.timezone,
+  };
+}
+
+/** The posted form as a settings patch, with the page's own field errors (amounts, time zone, duplicates). */
+export function readSettingsForm(form: FormData, current: Settings): { patch: Partial<Settings>; errors: FieldError[]; redisplay: ReturnType<typeof settingsForm> } {
+  const errors: FieldError[] = [];
+  const rows = (prefix: string, max: number) => {
+    const out: Array<{ i: number; code: string; zh: string; en: string; active: boolean }> = [];
+    for (let i = 0; i <= max; i++) {
+      const code = form.get(`${prefix}.${i}.code`).trim();
+      const zh = form.get(`${prefix}.${i}.zh`).trim();
+      const en = form.get(`${prefix}.${i}.en`).trim();
+      if (!code && !zh && !en) continue;
+      out.push({ i, code, zh, en, active: form.checked(`${prefix}.${i}.active`) });
+    }
+    return out;
+  };
+  const cats = rows('cat', current.categories.length + 1);
+  const deps = rows('dep', current.departments.length + 1);
+  for (const [list, prefix] of [[cats, 'cat'], [deps, 'dep']] as const) {
+    const seen = new Set<string>();
+    for (const r of list) {
+      if (seen.has(r.code)) errors.push(fieldError(`${prefix}.${r.i}.code`, `代码“${r.code}”重复`, `The code "${r.code}" is used twice`));
+      seen.add(r.code);
+    }
+  }
+  const limits: Record<string, number | null> = {};
+  for (const role of APPROVER_ROLES) {
+    if (form.checked(`none.${role}`)) continue;
+    const text = form.get(`limit.${role}`).trim();
+    if (!text) {
+      limits[role] = null;
+      continue;
+    }
+    try {
+      limits[role] = parseYuan(text);
+    } catch (err) {
+      if (!(err instanceof MoneyFormatError)) throw err;
+      errors.push({ field: `limit.${role}`, message: err.localized });
+    }
+  }
+  // Roles the form does not show (custom ones) keep their limits.
+  for (const [role, limit] of Object.entries(current.roleApprovalLimitsFen)) if (!APPROVER_ROLES.includes(role)) limits[role] = limit;
+  const numbers: Record<string, unknown> = {};
+  for (const key of NUMBERS) {
+    const text = form.get(key).trim();
+    numbers[key] = /^\d{1,6}$/.test(text) ? Number(text) : text;
+  }
+  const timezone = form.get('timezone').trim();
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    errors.push(fieldError('timezone', `无法识别的时区“${timezone}”，例如 Asia/Shanghai`, `Unknown time zone "${timezone}", e.g. Asia/Shanghai`));
+  }
+  const patch = {
+    categories: cats.map((r) => ({ code: r.code, 'zh-CN': r.zh, en: r.en, active: r.active })),
+    departments: deps.map((r) => ({ code: r.code, 'zh-CN': r.zh, en: r.en })),
+    roleApprovalLimitsFen: limits,
+    ...numbers,
+    allowOffsetForNonProperty: form.checked('allowOffsetForNonProperty'),
+    timezone,
+  } as Partial<Settings>;
+  const redisplay = {
+    categories: [...cats.map((r) => ({ code: r.code, zh: r.zh, en: r.en, active: r.active })), { code: '', zh: '', en: '', active: true, blank: true }],
+    departments: [...deps.map((r) => ({ code: r.code, zh: r.zh, en: r.en })), { code: '', zh: '', en: '', blank: true }],
+    limits: APPROVER_ROLES.map((role) => ({ role, label: ROLE_LABELS[role], value: form.get(`limit.${role}`), none: form.checked(`none.${role}`) })),
+    numbers: Object.fromEntries(NUMBERS.map((k) => [k, form.get(k)])),
+    allowOffsetForNonProperty: form.checked('allowOffsetForNonProperty'),
+    timezone,
+  };
+  return { patch, errors, redisplay };
+}
+
+/** ajv paths of the settings schema → the form's field names. */
+function formField(path: string): string {
+  return path
+    .replace(/^categories\.(\d+)\.zh-CN$/, 'cat.$1.zh')
+    .replace(/^categories\.(\d+)\./, 'cat.$1.')
+    .replace(/^departments\.(\d+)\.zh-CN$/, 'dep.$1.zh')
+    .replace(/^departments\.(\d+)\./, 'dep.$1.')
+    .replace(/^roleApprovalLimitsFen\./, 'limit.');
+}
+
+function messages(fields: FieldError[], locale: Locale, rowIndex: { cat: number[]; dep: number[] }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fields) {
+    let key = formField(f.field);
+    // Schema paths count the rows kept; the form numbers every row shown.
+    key = key.replace(/^(cat|dep)\.(\d+)\./, (_all, p: 'cat' | 'dep', n: string) => `${p}.${rowIndex[p][Number(n)] ?? n}.`);
+    if (!(key in out)) out[key] = f.message[locale];
+  }
+  return out;
+}
+
+async function renderAdmin(ctx: Context, kit: PageKit, sources: AdminSources, state: { form?: ReturnType<typeof settingsForm>; errors?: Record<string, string>; formError?: string | null; conflict?: string | null } = {}, status = 200): Promise<void> {
+  const [installStatus, report, settings, fingerprint, change] = await Promise.all([
+    sources.status(),
+    sources.checkHost(),
+    kit.context.settings.get(),
+    storedFingerprint(kit.context.db, kit.context.tables.settings),
+    lastChange(kit),
+  ]);
+  await kit.render(
+    ctx,
+    'admin',
+    {
+      title: kit.t(ctx, 'admin.title'),
+      selfPath: kit.url('/admin'),
+      section: 'admin',
+      status: installStatus,
+      report,
+      form: state.form ?? settingsForm(settings),
+      fingerprint,
+      lastChange: change ? { name: change.actorName, at: formatDateTime(change.at, settings.timezone) } : null,
+      errors: state.errors ?? {},
+      formError: state.formError ?? null,
+      conflict: state.conflict ?? null,
+    },
+    status,
+  );
+}
+
+export function registerAdmin(router: Router, kit: PageKit, sources: AdminSources): void {
+  router.get('/admin', ...kit.stack, async (ctx) => {
+    kit.require(ctx, 'admin.manage');
+    await renderAdmin(ctx, kit, sources);
+  });
+
+  router.post('/admin/settings', ...kit.stack, async (ctx) => {
+    const actor: Actor = kit.require(ctx, 'admin.manage');
+    const locale = kit.locale(ctx);
+    const form = formOf(ctx);
+    const current = await kit.context.settings.get();
+    const { patch, errors, redisplay } = readSettingsForm(form, current);
+    const rowIndex = { cat: keptRows(form, 'cat', current.categories.length + 1), dep: keptRows(form, 'dep', current.departments.length + 1) };
+    const invalid = (fields: FieldError[]) =>
+      renderAdmin(ctx, kit, sources, { form: redisplay, errors: messages(fields, locale, rowIndex), formError: translate(locale, 'common.formInvalid') }, 422);
+    if (errors.length) return invalid(errors);
+    try {
+      await inTransaction(kit.context.db, async (trx) => {
+        const now = await storedFingerprint(trx, kit.context.tables.settings, true);
+        if (now !== form.get('fingerprint')) {
+          const change = await lastChange(kit, trx);
+          const at = change ? formatDateTime(change.at, current.timezone) : '';
+          const name = change?.actorName ?? '';
+          throw new ConflictError('stale_settings', msg(`设置在您打开页面后已被 ${name} 于 ${at} 修改。下面显示的是最新设置，请核对后重新保存。`, `The settings were changed by ${name} at ${at} after you opened the page. The latest settings are shown below; check them and save again.`));
+        }
+        await kit.context.settings.update(patch, actor, { trx });
+      });
+      kit.redirect(ctx, '/admin', 'settingsSaved');
+    } catch (err) {
+      if (isValidationError(err)) return invalid(err.fields);
+      if (err instanceof ConflictError) return renderAdmin(ctx, kit, sources, { conflict: err.localized[locale] }, 409);
+      throw err;
+    }
+  });
+}
+
+/** Row numbers (as shown in the form) of the rows that were not blank. */
+function keptRows(form: FormData, prefix: string, max: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i <= max; i++) {
+    if (form.get(`${prefix}.${i}.code`).trim() || form.get(`${prefix}.${i}.zh`).trim() || form.get(`${prefix}.${i}.en`).trim()) out.push(i);
+  }
+  return out;
+}
+

@@ -1,0 +1,381 @@
+// 投诉详情: everything about one complaint, its timeline (audit events), its chain of linked complaints,
+// its offsets, and only the action forms the service says this person may take in this state. Each form
+// posts to /c/:id/act/:action with the version it was read at: a stale version is answered 409 with who
+// changed the complaint first, bad input 422 with the values kept and a message at each field.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Actor } from '../../auth/actor.js';
+import { hasPermission } from '../../auth/permissions.js';
+import { ConflictError, DomainError, ValidationError, fieldError, type FieldError } from '../../common/errors.js';
+import type { AuditEvent } from '../../common/events.js';
+import type { Locale } from '../../common/localized.js';
+import { ACTIONS, type Action } from '../../complaints/states.js';
+import { validateTransition } from '../../complaints/schemas.js';
+import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
+import { complaintRefusal } from '../../offsets/requests.js';
+import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
+import { FormReplay, fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
+import { fromLocalInput, toLocalInput } from '../format.js';
+import type { FlashKey, PageKit } from '../kit.js';
+import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
+import type { PageServices } from '../router.js';
+import { linkRow, offsetRow } from './viewModels.js';
+
+type FormName = Action | 'offset';
+
+interface DetailState {
+  open?: FormName;
+  values?: Record<string, string>;
+  billIds?: string[];
+  errors?: Record<string, string>;
+  formError?: string | null;
+  conflict?: string | null;
+}
+
+const FLASH: Record<Action, FlashKey> = {
+  'start-investigation': 'investigating',
+  assess: 'assessed',
+  plan: 'planned',
+  resolve: 'resolved',
+  'follow-up': 'followedUp',
+  escalate: 'escalated',
+  cancel: 'cancelled',
+  note: 'noted',
+};
+
+export function idParam(ctx: Context): number {
+  const id = positiveInt(ctx.params.id);
+  if (!id) throw new DomainError('not_found', 404, { 'zh-CN': '投诉不存在', en: 'Complaint not found' });
+  return id;
+}
+
+/** The values each action form starts with. */
+function defaults(action: FormName, c: Complaint, actor: Actor, now: Date, tz: string): Record<string, string> {
+  const s = (v: string | null | undefined) => v ?? '';
+  switch (action) {
+    case 'start-investigation':
+      return { department: s(c.department), assigneeId: c.assigneeId ?? actor.id, assigneeName: c.assigneeName ?? actor.name };
+    case 'assess':
+      return {
+        disputeType: s(c.disputeType),
+        thirdParty: s(c.thirdParty),
+        responsibilityExplained: c.responsibilityExplained ? '1' : '',
+        nature: s(c.nature),
+        severity: s(c.severity),
+        category: c.category,
+        findings: s(c.findings),
+      };
+    case 'plan':
+      return {
+        department: s(c.department),
+        assigneeId: c.assigneeId ?? actor.id,
+        assigneeName: c.assigneeName ?? actor.name,
+        measures: s(c.planMeasures),
+        deadline: c.planDeadline ? toLocalInput(c.planDeadline, tz) : '',
+        thirdParty: s(c.thirdParty),
+        responsibilityExplained: c.responsibilityExplained ? '1' : '',
+      };
+    case 'resolve':
+      return { nature: c.nature && COMMUNICATIVE.includes(c.nature) ? c.nature : '', disputeType: s(c.disputeType), thirdParty: s(c.thirdParty), responsibilityExplained: c.responsibilityExplained ? '1' : '' };
+    case 'follow-up':
+      // Left empty: the service takes "now", which is never before the reply (a prefilled minute could be).
+      return { method: 'phone', visitorName: actor.name, visitedAt: '', satisfied: '' };
+    case 'escalate':
+      return { severity: c.severity === 'important' ? 'major' : c.severity === 'major' ? '' : 'important' };
+    default:
+      return {};
+  }
+}
+
+function bool(form: FormData, name: string): boolean {
+  return form.checked(name);
+}
+
+/** The form → the service's command input (the service validates it); local errors for what only the page can judge. */
+export function actionInput(action: Action, form: FormData, c: Complaint, tz: string): { input: Record<string, unknown>; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const versionText = form.get('version');
+  const base: Record<string, unknown> = { version: /^\d{1,10}$/.test(versionText) ? Number(versionText) : versionText, ...(form.optional('note') ? { note: form.get('note').trim() } : {}) };
+  const opt = (name: string) => form.optional(name);
+  const req = (name: string) => form.get(name).trim();
+  const localTime = (name: string, required: boolean, zh: string, en: string): string | undefined => {
+    const text = form.get(name).trim();
+    if (!text) {
+      if (required) errors.push(fieldError(name, zh, en));
+      return undefined;
+    }
+    const date = fromLocalInput(text, tz);
+    if (!date) {
+      errors.push(fieldError(name, '请按“年-月-日 时:分”填写', 'Enter year-month-day hour:minute'));
+      return undefined;
+    }
+    return date.toISOString();
+  };
+  const nonProperty = (disputeType: string | undefined) =>
+    disputeType === 'non_property' ? { thirdParty: opt('thirdParty'), responsibilityExplained: bool(form, 'responsibilityExplained') } : {};
+  let input: Record<string, unknown>;
+  switch (action) {
+    case 'start-investigation':
+      input = { ...base, department: opt('department'), assigneeId: opt('assigneeId'), assigneeName: opt('assigneeName') };
+      break;
+    case 'assess': {
+      const disputeType = req('disputeType');
+      input = { ...base, disputeType, nature: req('nature'), severity: req('severity'), category: opt('category'), findings: opt('findings'), ...nonProperty(disputeType) };
+      break;
+    }
+    case 'plan': {
+      const deadline = localTime('deadline', true, '请填写处理期限', 'Enter the deadline');
+      input = {
+        ...base,
+        department: req('department'),
+        assigneeId: req('assigneeId'),
+        assigneeName: req('assigneeName'),
+        measures: req('measures'),
+        ...(deadline ? { deadline } : {}),
+        ...nonProperty(c.disputeType ?? undefined),
+      };
+      break;
+    }
+    case 'resolve': {
+      const atCounter = c.state !== 'processing';
+      const disputeType = atCounter ? opt('disputeType') : undefined;
+      input = { ...base, reply: req('reply'), basis: req('basis'), ...(atCounter ? { nature: opt('nature'), disputeType, ...nonProperty(disputeType ?? c.disputeType ?? undefined) } : {}) };
+      break;
+    }
+    case 'follow-up': {
+      const visitedAt = localTime('visitedAt', false, '', '');
+      const satisfied = form.get('satisfied');
+      if (satisfied !== 'yes' && satisfied !== 'no') errors.push(fieldError('satisfied', '请选择满意或不满意', 'Choose satisfied or not satisfied'));
+      const rating = form.get('ownerRating');
+      input = {
+        ...base,
+        method: req('method'),
+        visitorName: opt('visitorName'),
+        ...(visitedAt ? { visitedAt } : {}),
+        ...(satisfied === 'yes' || satisfied === 'no' ? { satisfied: satisfied === 'yes' } : {}),
+        complainantWords: opt('complainantWords'),
+        ...(rating ? { ownerRating: /^\d$/.test(rating) ? Number(rating) : rating } : {}),
+      };
+      break;
+    }
+    case 'escalate':
+      input = { ...base, severity: req('severity'), reason: req('reason') };
+      break;
+    case 'cancel':
+      input = { ...base, cancelKind: req('cancelKind'), reason: req('reason') };
+      break;
+    case 'note':
+      input = { version: base.version, note: req('note') };
+      break;
+  }
+  // Absent optional fields stay out of the command rather than arriving as undefined.
+  for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
+  return { input, errors };
+}
+
+/** Changed fields worth naming in the timeline (bookkeeping fields such as resolvedBy are left out). */
+const CHANGE_LABELS: Record<string, MessageKey> = {
+  disputeType: 'field.disputeType',
+  thirdParty: 'field.thirdParty',
+  responsibilityExplained: 'field.responsibilityExplained',
+  nature: 'field.nature',
+  severity: 'field.severity',
+  category: 'field.category',
+  findings: 'field.findings',
+  department: 'field.department',
+  assigneeName: 'field.assigneeName',
+  planMeasures: 'field.measures',
+  planDeadline: 'field.deadline',
+  resolutionReply: 'field.reply',
+  resolutionBasis: 'field.basis',
+  cancelReason: 'field.reason',
+  escalationReason: 'field.reason',
+  repeatOfId: 'field.repeat',
+};
+
+function eventView(e: AuditEvent, locale: Locale) {
+  const key = e.entityType === 'offset' ? `event.offset.${e.action}` : `event.${e.action}`;
+  const changed = [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
+  return {
+    at: e.at,
+    actorName: e.actorName,
+    label: isMessageKey(key) ? translate(locale, key) : e.action,
+    from: e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.fromState) : null,
+    to: e.toState && e.toState !== e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.toState) : null,
+    note: e.note,
+    changed: changed.join('、'),
+  };
+}
+
+async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, actor: Actor, id: number, state: DetailState = {}, status = 200): Promise<void> {
+  const detail: ComplaintDetail = await services.complaints.get(actor, id);
+  const [events, offsets, settings] = await Promise.all([
+    services.complaints.events(actor, id),
+    services.offsets.list({ complaintId: id, perPage: 50 }, actor),
+    kit.context.settings.get(),
+  ]);
+  const c = detail.complaint;
+  const locale = kit.locale(ctx);
+  const now = kit.context.clock.now();
+  const tz = settings.timezone;
+  const allowed = new Set<string>(detail.allowedActions);
+  const offsetRefusal = hasPermission(actor, 'offset.request')
+    ? complaintRefusal({ id: c.id, code: c.code, state: c.state, unitId: c.unitId, ownerId: c.ownerId, communityId: c.communityId, disputeType: c.disputeType, threatenedWithholding: c.threatenedWithholding }, settings)
+    : null;
+  const canRequestOffset = hasPermission(actor, 'offset.request') && !offsetRefusal && ['received', 'investigating', 'processing', 'resolved'].includes(c.state);
+  const bills = canRequestOffset ? await kit.context.host.listUnpaidBills(c.unitId, 12) : [];
+  const forms: Record<string, Record<string, string>> = {};
+  for (const name of [...ACTIONS, 'offset'] as FormName[]) {
+    if (name !== 'offset' && !allowed.has(name)) continue;
+    forms[name] = state.open === name && state.values ? state.values : name === 'offset' ? { formKey: newFormKey() } : defaults(name, c, actor, now, tz);
+  }
+  const categories = categoryLabels(settings, true);
+  const activeCategories = categoryLabels(settings);
+  const departments = departmentLabels(settings);
+  const v = (name: FormName, field: string) => forms[name]?.[field];
+  await kit.render(
+    ctx,
+    'detail',
+    {
+      title: translate(locale, 'detail.title').replace('{code}', c.code),
+      selfPath: kit.url(`/c/${id}`),
+      section: 'list',
+      c: {
+        ...c,
+        stateLabel: labelOf(VOCAB.state, c.state),
+        relationLabel: labelOf(VOCAB.relation, c.complainantRelation),
+        channelLabel: labelOf(VOCAB.channel, c.channel),
+        categoryLabel: labelOf(categories, c.category),
+        disputeTypeLabel: labelOf(VOCAB.disputeType, c.disputeType),
+        thirdPartyLabel: labelOf(VOCAB.thirdParty, c.thirdParty),
+        natureLabel: labelOf(VOCAB.nature, c.nature),
+        severityLabel: labelOf(VOCAB.severity, c.severity),
+        departmentLabel: labelOf(departments, c.department),
+        cancelKindLabel: labelOf(VOCAB.cancelKind, c.cancelKind),
+        overdue: !!c.dueAt && c.dueAt.getTime() < now.getTime(),
+      },
+      chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
+      repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,
+      repeatedBy: detail.repeatedBy.map((l) => linkRow(l)),
+      followUps: detail.followUps.map((f) => ({ ...f, methodLabel: labelOf(VOCAB.method, f.method), continuation: f.continuationId ? detail.chain.find((l) => l.id === f.continuationId) ?? { id: f.continuationId, code: `#${f.continuationId}` } : null })),
+      events: events.map((e) => eventView(e, locale)),
+      offsets: offsets.items.map(offsetRow),
+      can: Object.fromEntries([...allowed].map((a) => [a, true])),
+      hasActions: allowed.size > 0 || canRequestOffset,
+      canRequestOffset,
+      offsetRefusal: hasPermission(actor, 'offset.request') && offsetRefusal ? offsetRefusal.localized[locale] : null,
+      canApprove: hasPermission(actor, 'offset.approve'),
+      forms,
+      open: state.open ?? null,
+      errors: state.errors ?? {},
+      formError: state.formError ?? null,
+      conflict: state.conflict ?? null,
+      atCounter: c.state !== 'processing',
+      nonProperty: c.disputeType === 'non_property',
+      options: {
+        disputeTypeAssess: choices(VOCAB.disputeType, v('assess', 'disputeType')),
+        thirdPartyAssess: choices(VOCAB.thirdParty, v('assess', 'thirdParty')),
+        natureAssess: choices(VOCAB.nature, v('assess', 'nature')),
+        severityAssess: choices(VOCAB.severity, v('assess', 'severity')),
+        categoryAssess: choices(activeCategories, v('assess', 'category')),
+        departmentStart: choices(departments, v('start-investigation', 'department')),
+        departmentPlan: choices(departments, v('plan', 'department')),
+        thirdPartyPlan: choices(VOCAB.thirdParty, v('plan', 'thirdParty')),
+        natureResolve: choices(VOCAB.nature, v('resolve', 'nature'), COMMUNICATIVE),
+        disputeTypeResolve: choices(VOCAB.disputeType, v('resolve', 'disputeType')),
+        thirdPartyResolve: choices(VOCAB.thirdParty, v('resolve', 'thirdParty')),
+        method: choices(VOCAB.method, v('follow-up', 'method')),
+        rating: ['1', '2', '3', '4', '5'].map((r) => ({ value: r, selected: v('follow-up', 'ownerRating') === r })),
+        severityEscalate: choices(VOCAB.severity, v('escalate', 'severity'), ['important', 'major']),
+        cancelKind: choices(VOCAB.cancelKind, v('cancel', 'cancelKind')),
+        bills: bills.map((b) => ({ id: b.id, period: b.period, amountFen: b.amountFen, checked: (state.open === 'offset' ? state.billIds ?? [] : []).includes(b.id) })),
+      },
+    },
+    status,
+  );
+}
+
+/** Field messages keyed "form.field", so two forms on the page never show each other's errors. */
+function prefixed(form: FormName, fields: FieldError[], locale: Locale): Record<string, string> {
+  const plain = fieldMessages(fields, locale);
+  return Object.fromEntries(Object.entries(plain).map(([k, m]) => [`${form}.${k}`, m]));
+}
+
+/** Renders the page again after a refused form: 422 for bad input, 409 for a stale or impossible change. */
+async function refuse(ctx: Context, kit: PageKit, services: PageServices, actor: Actor, id: number, open: FormName, err: unknown, billIds?: string[]): Promise<void> {
+  const locale = kit.locale(ctx);
+  const values = formOf(ctx).values();
+  delete values.version;
+  if (isValidationError(err)) {
+    const messages = prefixed(open, err.fields, locale);
+    await renderDetail(ctx, kit, services, actor, id, { open, values, billIds, errors: messages, formError: err.localized[locale] }, 422);
+    return;
+  }
+  if (err instanceof ConflictError) {
+    const stale = err.code === 'stale_version';
+    await renderDetail(ctx, kit, services, actor, id, { open, values, billIds, formError: stale ? null : err.localized[locale], conflict: stale ? err.localized[locale] : null }, 409);
+    return;
+  }
+  throw err;
+}
+
+export function registerDetail(router: Router, kit: PageKit, services: PageServices): void {
+  const offsetRequests = new FormReplay();
+  router.get('/c/:id', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.view');
+    await renderDetail(ctx, kit, services, actor, idParam(ctx));
+  });
+
+  router.post('/c/:id/act/:action', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.view');
+    const id = idParam(ctx);
+    const action = ctx.params.action as Action;
+    if (!(ACTIONS as readonly string[]).includes(action)) throw new DomainError('not_found', 404, { 'zh-CN': '没有这个操作', en: 'There is no such action' });
+    const settings = await kit.context.settings.get();
+    const form = formOf(ctx);
+    const current = (await services.complaints.get(actor, id)).complaint;
+    const { input, errors } = actionInput(action, form, current, settings.timezone);
+    try {
+      if (errors.length) {
+        // Let the service report everything else about the same input as well.
+        let others: FieldError[] = [];
+        try {
+          validateTransition[action](input);
+        } catch (err) {
+          if (isValidationError(err)) others = err.fields;
+          else throw err;
+        }
+        throw new ValidationError([...errors, ...others]);
+      }
+      if (action === 'follow-up') {
+        const result = await services.complaints.followUp(actor, id, input);
+        kit.redirect(ctx, `/c/${id}`, result.continuation ? 'reopened' : 'followedUp');
+        return;
+      }
+      await services.complaints.transition(actor, id, action, input);
+      kit.redirect(ctx, `/c/${id}`, FLASH[action]);
+    } catch (err) {
+      await refuse(ctx, kit, services, actor, id, action, err);
+    }
+  });
+
+  router.post('/c/:id/offsets', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'offset.request');
+    const id = idParam(ctx);
+    const form = formOf(ctx);
+    const billIds = form.all('billIds').filter((b) => b !== '');
+    const expiresOn = form.optional('expiresOn');
+    const raise = async () => {
+      await services.offsets.raise({ complaintId: id, amount: form.get('amount').trim(), reason: form.get('reason').trim(), ...(billIds.length ? { billIds } : {}), ...(expiresOn ? { expiresOn } : {}) }, actor);
+      return `/c/${id}`;
+    };
+    try {
+      // The offset service takes no idempotency key: a double submit of this form is answered from memory.
+      const key = formKey(form.get('formKey'));
+      const target = key ? await offsetRequests.once(`${actor.id}:${id}:${key}`, raise) : await raise();
+      kit.redirect(ctx, target, 'offsetRequested');
+    } catch (err) {
+      await refuse(ctx, kit, services, actor, id, 'offset', err, billIds);
+    }
+  });
+}

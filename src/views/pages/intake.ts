@@ -1,0 +1,216 @@
+// 登记投诉: find the unit (label, owner name or phone) through the host mapping, check the owner, the
+// unit's open and recent complaints and its unpaid bills, then register. Works as plain GET/POST forms;
+// /units.json lets the page's script search while typing. Success redirects (303) to the printable
+// acknowledgement slip (回执单); a double submit carries the same idempotency key and makes one record.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Actor } from '../../auth/actor.js';
+import { canSeeCommunity, hasPermission } from '../../auth/permissions.js';
+import { ValidationError, fieldError, type FieldError } from '../../common/errors.js';
+import { MOBILE_PATTERN, validateCreate } from '../../complaints/schemas.js';
+import { OPEN_STATES } from '../../complaints/states.js';
+import { stageDueAt } from '../../complaints/transitions.js';
+import type { Complaint } from '../../complaints/types.js';
+import type { HostUnit } from '../../host/reader.js';
+import { ForbiddenError } from '../../common/errors.js';
+import { msg } from '../../common/localized.js';
+import { translate } from '../../i18n/index.js';
+import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt } from '../forms.js';
+import { fromLocalInput, toLocalInput } from '../format.js';
+import type { PageKit } from '../kit.js';
+import { categoryLabels, choices, labelOf, VOCAB } from '../labels.js';
+import type { PageServices } from '../router.js';
+import { complaintRow } from './viewModels.js';
+
+const MOBILE = new RegExp(MOBILE_PATTERN);
+
+function unitView(unit: HostUnit) {
+  return {
+    id: unit.id,
+    label: unit.label,
+    communityName: unit.communityName,
+    owners: unit.owners.map((o) => ({ id: o.id, name: o.name, phone: o.phone })),
+  };
+}
+
+/** The unit with everything the counter should see before registering; null when missing or out of scope. */
+async function unitPanel(kit: PageKit, services: PageServices, actor: Actor, unitId: string) {
+  const unit = await kit.context.host.getUnit(unitId);
+  if (!unit || !canSeeCommunity(actor, unit.communityId)) return null;
+  const settings = await kit.context.settings.get();
+  const now = kit.context.clock.now();
+  const [open, recent, bills] = await Promise.all([
+    services.complaints.list(actor, { unitId: unit.id, state: [...OPEN_STATES], sort: '-receivedAt', limit: 20 }),
+    services.complaints.list(actor, { unitId: unit.id, sort: '-receivedAt', limit: 10 }),
+    kit.context.host.listUnpaidBills(unit.id, 12),
+  ]);
+  const windowStart = now.getTime() - settings.repeatWindowDays * 24 * 3600_000;
+  const recentInWindow = recent.items.filter((c: Complaint) => c.state !== 'cancelled' && c.receivedAt.getTime() >= windowStart);
+  return {
+    unit: unitView(unit),
+    open: open.items.map((c) => complaintRow(c, settings, now)),
+    recent: recent.items.filter((c) => !OPEN_STATES.includes(c.state)).map((c) => complaintRow(c, settings, now)),
+    repeatRisk: recentInWindow.length > 0,
+    repeatDays: settings.repeatWindowDays,
+    bills: bills.map((b) => ({ id: b.id, period: b.period, amountFen: b.amountFen, status: b.status })),
+    billsTotalFen: bills.reduce((sum, b) => sum + b.amountFen, 0),
+  };
+}
+
+async function renderIntake(
+  ctx: Context,
+  kit: PageKit,
+  services: PageServices,
+  actor: Actor,
+  state: { q: string; unitId: string | null; values: Record<string, string>; errors?: Record<string, string>; formError?: string },
+  status = 200,
+): Promise<void> {
+  const settings = await kit.context.settings.get();
+  const q = state.q.trim().slice(0, 100);
+  const results = q && !state.unitId ? (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map(unitView) : [];
+  const panel = state.unitId ? await unitPanel(kit, services, actor, state.unitId) : null;
+  const v = state.values;
+  const owners = panel?.unit.owners ?? [];
+  await kit.render(
+    ctx,
+    'intake',
+    {
+      title: kit.t(ctx, 'intake.title'),
+      selfPath: kit.url(`/new${state.unitId ? `?unit=${encodeURIComponent(state.unitId)}` : ''}`),
+      section: 'intake',
+      q,
+      searched: !!q && !state.unitId,
+      results,
+      unitMissing: !!state.unitId && !panel,
+      panel,
+      values: v,
+      errors: state.errors ?? {},
+      formError: state.formError ?? (state.errors && Object.keys(state.errors).length ? translate(kit.locale(ctx), 'common.formInvalid') : null),
+      owners: owners.map((o) => ({ ...o, selected: o.id === v.ownerId })),
+      channels: choices(VOCAB.channel, v.channel),
+      relations: choices(VOCAB.relation, v.complainantRelation),
+      categories: choices(categoryLabels(settings), v.category),
+      severities: choices(VOCAB.severity, v.severity),
+      threat: v.threatenedWithholding === '1',
+    },
+    status,
+  );
+}
+
+function defaults(panel: { owners: Array<{ id: string; name: string; phone: string | null }> } | null, now: Date, timeZone: string): Record<string, string> {
+  const owner = panel?.owners[0];
+  return {
+    ownerId: owner?.id ?? '',
+    complainantName: owner?.name ?? '',
+    complainantPhone: owner?.phone && MOBILE.test(owner.phone) ? owner.phone : '',
+    complainantRelation: 'owner',
+    channel: 'counter',
+    category: '',
+    description: '',
+    expectation: '',
+    severity: '',
+    receivedAt: toLocalInput(now, timeZone),
+    idempotencyKey: newFormKey(),
+  };
+}
+
+export function registerIntake(router: Router, kit: PageKit, services: PageServices): void {
+  router.get('/new', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.create');
+    const settings = await kit.context.settings.get();
+    const q = typeof ctx.query.q === 'string' ? ctx.query.q : '';
+    const unitId = typeof ctx.query.unit === 'string' && ctx.query.unit.length <= 64 ? ctx.query.unit : null;
+    const unit = unitId ? await kit.context.host.getUnit(unitId) : null;
+    const values = { unitId: unitId ?? '', ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone) };
+    await renderIntake(ctx, kit, services, actor, { q, unitId, values });
+  });
+
+  /** For the page's script: the same search as the form, as JSON (GET, changes nothing). */
+  router.get('/units.json', ...kit.stack, async (ctx) => {
+    const actor = kit.actor(ctx);
+    if (!hasPermission(actor, 'complaint.create') && !hasPermission(actor, 'offset.apply')) {
+      throw new ForbiddenError(msg('没有权限查找房屋', 'You may not search units'));
+    }
+    const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 100) : '';
+    const units = q ? await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 }) : [];
+    ctx.type = 'json';
+    ctx.body = { units: units.map(unitView) };
+  });
+
+  router.post('/new', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.create');
+    const settings = await kit.context.settings.get();
+    const form = formOf(ctx);
+    const values = form.values();
+    values.idempotencyKey = formKey(form.get('idempotencyKey')) ?? newFormKey();
+    const unitId = form.get('unitId').trim();
+    const receivedText = form.get('receivedAt').trim();
+    const receivedAt = receivedText ? fromLocalInput(receivedText, settings.timezone) : null;
+    const input = {
+      unitId,
+      ownerId: form.optional('ownerId'),
+      complainantName: form.get('complainantName').trim(),
+      complainantPhone: form.get('complainantPhone').replace(/[\s-]/g, ''),
+      complainantRelation: form.optional('complainantRelation'),
+      channel: form.get('channel'),
+      category: form.get('category'),
+      description: form.get('description').trim(),
+      expectation: form.optional('expectation'),
+      threatenedWithholding: form.checked('threatenedWithholding'),
+      severity: form.optional('severity'),
+      idempotencyKey: values.idempotencyKey,
+      ...(receivedAt ? { receivedAt: receivedAt.toISOString() } : {}),
+    };
+    const fail = async (fields: FieldError[]) => {
+      await renderIntake(ctx, kit, services, actor, { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)) }, 422);
+    };
+    if (receivedText && !receivedAt) {
+      // Report every other problem too, without registering anything.
+      const mine = [fieldError('receivedAt', '请按“年-月-日 时:分”填写受理时间', 'Enter the time received as year-month-day hour:minute')];
+      try {
+        validateCreate(input);
+        return await fail(mine);
+      } catch (err) {
+        if (isValidationError(err)) return await fail([...mine, ...err.fields]);
+        throw err;
+      }
+    }
+    try {
+      const { complaint } = await services.complaints.create(actor, input);
+      kit.redirect(ctx, `/c/${complaint.id}/slip`, 'created');
+    } catch (err) {
+      if (isValidationError(err)) return await fail(err.fields);
+      throw err;
+    }
+  });
+
+  router.get('/c/:id/slip', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.view');
+    const id = positiveInt(ctx.params.id);
+    if (!id) throw new ValidationError([fieldError('id', '投诉编号无效', 'Invalid complaint id')]);
+    const { complaint: c } = await services.complaints.get(actor, id);
+    const settings = await kit.context.settings.get();
+    const promise = stageDueAt({ state: 'received', receivedAt: c.receivedAt, planDeadline: null, followUpDueAt: null }, settings);
+    await kit.render(ctx, 'slip', {
+      title: `${kit.t(ctx, 'slip.heading')} ${c.code}`,
+      section: 'intake',
+      c: {
+        id: c.id,
+        code: c.code,
+        receivedAt: c.receivedAt,
+        receivedByName: c.receivedByName,
+        complainantName: c.complainantName,
+        complainantPhone: c.complainantPhone,
+        relationLabel: labelOf(VOCAB.relation, c.complainantRelation),
+        unitLabel: c.unitLabel,
+        ownerName: c.ownerName,
+        channelLabel: labelOf(VOCAB.channel, c.channel),
+        categoryLabel: labelOf(categoryLabels(settings, true), c.category),
+        description: c.description,
+        expectation: c.expectation,
+      },
+      promise,
+      canCreate: hasPermission(actor, 'complaint.create'),
+    });
+  });
+}

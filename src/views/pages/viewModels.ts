@@ -1,0 +1,73 @@
+// Complaint and offset objects shaped for the templates: labels resolved, flags precomputed. Reads the
+// domain's objects only; decides nothing.
+import type { Complaint, ComplaintLink } from '../../complaints/types.js';
+import { OPEN_STATES } from '../../complaints/states.js';
+import type { OffsetListItem } from '../../offsets/queries.js';
+import type { Settings } from '../../settings/settings.js';
+import { categoryLabels, departmentLabels, labelOf, VOCAB } from '../labels.js';
+
+export function complaintRow(c: Complaint, settings: Settings, now: Date) {
+  const categories = categoryLabels(settings, true);
+  return {
+    id: c.id,
+    code: c.code,
+    state: c.state,
+    stateLabel: labelOf(VOCAB.state, c.state),
+    closed: !OPEN_STATES.includes(c.state),
+    stateClass: c.state === 'closed' ? 'closed' : c.state === 'closed_unsatisfied' ? 'overdue' : '',
+    unitLabel: c.unitLabel,
+    ownerName: c.ownerName,
+    complainantName: c.complainantName,
+    complainantPhone: c.complainantPhone,
+    categoryLabel: labelOf(categories, c.category),
+    severity: c.severity,
+    severityLabel: labelOf(VOCAB.severity, c.severity),
+    receivedAt: c.receivedAt,
+    dueAt: c.dueAt,
+    overdue: !!c.dueAt && c.dueAt.getTime() < now.getTime() && OPEN_STATES.includes(c.state),
+    repeat: c.repeatOfId !== null,
+    continuation: c.parentId !== null,
+    threat: c.threatenedWithholding,
+    assigneeName: c.assigneeName,
+    departmentLabel: labelOf(departmentLabels(settings), c.department),
+  };
+}
+
+export type ComplaintRow = ReturnType<typeof complaintRow>;
+
+export function linkRow(link: ComplaintLink, currentId?: number) {
+  return {
+    id: link.id,
+    code: link.code,
+    stateLabel: labelOf(VOCAB.state, link.state),
+    severityLabel: labelOf(VOCAB.severity, link.severity),
+    receivedAt: link.receivedAt,
+    current: link.id === currentId,
+  };
+}
+
+export function offsetRow(o: OffsetListItem) {
+  return {
+    id: o.id,
+    version: o.version,
+    complaintId: o.complaintId,
+    complaintCode: o.complaintCode,
+    unitId: o.unitId,
+    requestedFen: o.requestedFen,
+    approvedFen: o.approvedFen,
+    remainingFen: o.remainingFen,
+    status: o.effectiveStatus,
+    statusLabel: labelOf(VOCAB.offsetStatus, o.effectiveStatus),
+    reason: o.reason,
+    expiresOn: o.expiresOn,
+    requestedBy: o.requestedBy,
+    requestedByName: o.requestedByName,
+    decidedByName: o.decidedByName,
+    decidedAt: o.decidedAt,
+    decisionNote: o.decisionNote,
+    createdAt: o.createdAt,
+    unused: o.approvedFen !== null && o.remainingFen === o.approvedFen,
+  };
+}
+
+export type OffsetRow = ReturnType<typeof offsetRow>;

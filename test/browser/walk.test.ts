@@ -1,0 +1,252 @@
+// The counter's day in a real browser (Debian's headless Chromium driven by playwright-core) over the
+// demo ERP: sign in, find a unit by the owner's name, register, print the slip, assess, plan, resolve,
+// record an unsatisfied follow-up and find the new linked complaint; request an offset, approve it as a
+// manager, apply it at the cashier page; the administration page; the English switch; the keyboard.
+// Screenshots of the main pages go to test-output/ (look at them).
+import { expect } from 'chai';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createDemoErp } from '../../src/demo/demoErp.js';
+import { loadMappingFile } from '../../src/host/mapping.js';
+import { DEMO_MAPPING_FILE } from '../../src/cli/commands/demo.js';
+import { tableNames } from '../../src/db/tables.js';
+import { sqliteKind } from '../support/databases.js';
+import { staff, startPageHarness, type PageHarness } from '../support/pageHarness.js';
+import type { HostFixture } from '../fixtures/hosts.js';
+
+const OUT = 'test-output';
+const T = tableNames('cmp_');
+const NOW = new Date('2026-11-28T01:00:00.000Z');
+
+const demoFixture: HostFixture = {
+  name: 'demoErp',
+  mapping: loadMappingFile(DEMO_MAPPING_FILE),
+  tables: [],
+  async create(db) {
+    await createDemoErp(db, NOW);
+  },
+};
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
+if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser walk is left out (apt-get install -y chromium)`);
+
+(haveChromium ? describe : describe.skip)('browser: the counter walk (headless Chromium)', function () {
+  this.timeout(120_000);
+  let h: PageHarness;
+  let browser: Browser;
+  let page: Page;
+  let ownerName: string;
+  let unitLabel: string;
+  const shots: string[] = [];
+  const pageErrors: Error[] = [];
+
+  async function shot(name: string): Promise<void> {
+    const path = `${OUT}/${name}.png`;
+    await page.screenshot({ path, fullPage: true });
+    shots.push(path);
+  }
+
+  async function signInAs(name: string): Promise<void> {
+    await page.goto(`${h.origin}${h.base}/sign-in`);
+    await page.getByRole('button', { name }).click();
+    await page.waitForURL(`${h.origin}${h.base}/`);
+  }
+
+  async function signOut(): Promise<void> {
+    await page.getByRole('button', { name: '退出登录' }).click();
+    await page.waitForURL(/sign-in/);
+  }
+
+  async function openAction(summary: string) {
+    await page.locator('summary', { hasText: summary }).first().click();
+    return page.locator('details[open]', { has: page.locator('summary', { hasText: summary }) }).first();
+  }
+
+  before(async () => {
+    mkdirSync(OUT, { recursive: true });
+    h = await startPageHarness(sqliteKind, demoFixture, { now: NOW.toISOString() });
+    // An owner who owns exactly one live unit, so the search has one answer to pick.
+    const row = (await h.db('erp_room_owner as ro')
+      .join('erp_owner as o', 'o.owner_id', 'ro.owner_id')
+      .join('erp_room as r', 'r.room_id', 'ro.room_id')
+      .where({ 'ro.status': 'active', 'o.is_deleted': 0, 'r.is_deleted': 0 })
+      .groupBy('o.owner_id', 'o.owner_name')
+      .havingRaw('count(*) = 1')
+      .select('o.owner_name as name', h.db.raw('min(r.room_label) as label'))
+      .first()) as { name: string; label: string };
+    ownerName = row.name;
+    unitLabel = row.label;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err));
+  });
+
+  afterEach(() => {
+    expect(pageErrors.map((e) => e.message), 'errors in the page script').to.deep.equal([]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it('signs in as a counter clerk from the sign-in page', async () => {
+    await page.goto(`${h.origin}${h.base}/`);
+    await expect(page.url()).to.include('/sign-in');
+    await shot('01-sign-in');
+    await page.getByRole('button', { name: staff.counter.name }).click();
+    await page.waitForURL(`${h.origin}${h.base}/`);
+    expect(await page.locator('h1').textContent()).to.equal('工作台');
+    await shot('02-workbench');
+  });
+
+  let complaintCode = '';
+  let complaintUrl = '';
+
+  it('finds the unit by the owner\'s name while typing, and registers a complaint', async () => {
+    await page.getByRole('link', { name: '登记投诉' }).first().click();
+    await page.getByLabel('房号 / 业主姓名 / 手机号').fill(ownerName);
+    // The script searches while typing: a result appears without submitting the form.
+    const result = page.locator('[data-unit-results] li', { hasText: unitLabel });
+    await result.waitFor();
+    await result.getByRole('link', { name: '选择' }).click();
+    await page.waitForURL(/unit=/);
+    expect(await page.locator('#chosen ~ dl, section[aria-labelledby="chosen"]').first().textContent()).to.include(ownerName);
+    await page.getByLabel('投诉类别 （必填）').selectOption('facilities');
+    await page.getByLabel('投诉内容 （必填）').fill('阳台漏水一个月，来看过两次后没人管了。');
+    await page.getByLabel('期望解决方式 （选填）').fill('尽快修好，赔偿被泡坏的地板');
+    await page.getByLabel('业主表示要拒交物业费').check();
+    await shot('03-intake');
+    await page.getByRole('button', { name: '登记并打印回执' }).click();
+    await page.waitForURL(/\/slip\?ok=created/);
+    complaintCode = (await page.locator('.slip .code').textContent())!.replace(/^.*：/, '');
+    expect(complaintCode).to.match(/^TS-20261128-\d{4}$/);
+    expect(await page.getByRole('button', { name: '打印' }).isVisible()).to.equal(true);
+    await shot('04-slip');
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('header.top').isVisible()).to.equal(false);
+    await shot('05-slip-print');
+    await page.emulateMedia({ media: 'screen' });
+    await page.getByRole('link', { name: '打开投诉详情' }).click();
+    await page.waitForURL(/\/c\/\d+$/);
+    complaintUrl = page.url();
+  });
+
+  it('assesses and plans as a supervisor', async () => {
+    await signOut();
+    await signInAs(staff.supervisor.name);
+    await page.goto(complaintUrl);
+    let form = await openAction('调查定性');
+    await form.getByLabel('物业纠纷', { exact: true }).check();
+    expect(await form.getByLabel('责任方').isVisible()).to.equal(false); // only for non-property disputes
+    await form.getByLabel('投诉性质 （必填）').selectOption('valid');
+    await form.getByLabel('严重程度 （必填）').selectOption('important');
+    await form.getByLabel('调查情况').fill('楼上防水层破损，属物业维保范围。');
+    await form.getByRole('button', { name: '调查定性' }).click();
+    await page.waitForURL(/ok=assessed/);
+    form = await openAction('制定处理方案');
+    await form.getByLabel('责任部门 （必填）').selectOption('engineering');
+    await form.getByLabel('处理措施 （必填）').fill('重做阳台防水，修复地板。');
+    await form.getByLabel('处理期限 （必填）').fill('2026-12-05T18:00');
+    await form.getByRole('button', { name: '制定处理方案' }).click();
+    await page.waitForURL(/ok=planned/);
+    expect(await page.locator('h1').textContent()).to.include('处理中');
+  });
+
+  it('replies, records an unsatisfied follow-up, and finds the new linked complaint', async () => {
+    await signOut();
+    await signInAs(staff.counter.name);
+    await page.goto(complaintUrl);
+    let form = await openAction('回复处理结果');
+    await form.getByLabel('回复内容 （必填）').fill('已重做防水，地板已修复。');
+    await form.getByLabel('处理依据 （必填）').fill('维修单 WX-2026-1128');
+    await form.getByRole('button', { name: '回复处理结果' }).click();
+    await page.waitForURL(/ok=resolved/);
+    form = await openAction('回访');
+    await form.getByLabel('不满意').check();
+    await form.getByLabel('业主原话').fill('下雨还是渗水');
+    await form.getByRole('button', { name: '回访' }).click();
+    await page.waitForURL(/ok=reopened/);
+    const chain = page.locator('ol.chain li');
+    expect(await chain.count()).to.equal(2);
+    await shot('06-detail-chain');
+    await chain.nth(1).getByRole('link').click();
+    await page.waitForURL(/\/c\/\d+$/);
+    expect(await page.locator('h1').textContent()).to.include('已受理');
+    expect(await page.locator('dl.facts').first().textContent()).to.include('下雨还是渗水');
+  });
+
+  it('requests an offset, a manager approves it, the cashier applies it', async () => {
+    const linkedUrl = page.url();
+    const form = await openAction('申请抵扣物业费');
+    await form.getByLabel('金额（元） （必填）').fill('300');
+    await form.getByLabel('原因 （必填）').fill('地板泡坏，经理同意抵扣部分物业费');
+    await form.getByRole('button', { name: '申请抵扣物业费' }).click();
+    await page.waitForURL(/ok=offsetRequested/);
+
+    await signOut();
+    await signInAs(staff.manager.name);
+    await page.getByRole('link', { name: '抵扣审批' }).first().click();
+    await page.locator('summary', { hasText: '批准' }).first().click();
+    await shot('07-offsets');
+    await page.getByRole('button', { name: '批准' }).first().click();
+    await page.waitForURL(/ok=offsetApproved/);
+
+    await signOut();
+    await signInAs(staff.cashier.name);
+    await page.getByRole('link', { name: '收银核对' }).first().click();
+    await page.getByLabel('房号 / 业主姓名 / 手机号').fill(ownerName);
+    await page.getByRole('button', { name: '搜索' }).click();
+    await page.locator('ul.results li', { hasText: unitLabel }).getByRole('link', { name: '选择' }).click();
+    await page.getByRole('link', { name: '核对', exact: true }).first().click();
+    await page.waitForURL(/bill=/);
+    expect(await page.locator('body').textContent()).to.include('可以照常收费').and.include('拒交物业费');
+    await page.getByRole('button', { name: '使用抵扣' }).first().click();
+    await page.waitForURL(/ok=offsetApplied/, { timeout: 5000 }).catch(async (e) => { console.log(page.url(), await page.locator('.alert, .field-error').allTextContents()); throw e; });
+    expect(await page.locator('body').textContent()).to.include('本账单已使用的抵扣');
+    await shot('08-cashier');
+    const applied = await h.db(T.offsetApplications).count({ n: '*' });
+    expect(Number((applied as Array<{ n: number }>)[0]!.n)).to.equal(1);
+    expect(linkedUrl).to.match(/\/c\/\d+$/);
+  });
+
+  it('shows the list, the administration page, and switches to English', async () => {
+    await signOut();
+    await signInAs(staff.admin.name);
+    await page.getByRole('link', { name: '系统管理' }).click();
+    expect(await page.locator('body').textContent()).to.include('映射与数据库相符');
+    await shot('09-admin');
+    await page.getByRole('link', { name: '投诉列表' }).click();
+    expect(await page.locator('h2#results').textContent()).to.include('共 2 条');
+    await shot('10-list');
+    await page.getByRole('link', { name: 'English' }).click();
+    expect(await page.locator('h1').textContent()).to.equal('Complaints');
+    await page.getByRole('link', { name: 'Workbench' }).click();
+    expect(await page.locator('h1').textContent()).to.equal('Workbench');
+    await shot('11-workbench-en');
+    await page.getByRole('link', { name: '中文' }).click();
+  });
+
+  it('is usable with the keyboard: skip link first, forms reachable by Tab, Enter submits', async () => {
+    await page.goto(`${h.origin}${h.base}/list`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('跳到正文');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('main');
+    await page.getByLabel('关键词').focus();
+    await page.keyboard.type(complaintCode);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/q=/);
+    expect(await page.locator('h2#results').textContent()).to.include('共 1 条');
+  });
+
+  it('saved its screenshots', () => {
+    expect(shots.length).to.be.greaterThan(8);
+  });
+});
