@@ -16,7 +16,14 @@ import { SettingsStore } from '../settings/settings.js';
 import { apiErrorMiddleware } from '../http/apiErrors.js';
 import { localeMiddleware } from '../http/locale.js';
 import { buildOpenApi, type ApiOperation } from '../http/openapi.js';
-import { createViewEngine } from '../views/engine.js';
+import { complaintsApiOperations, complaintsApiRouter } from '../http/api/complaints.js';
+import { createPageRouter } from '../views/router.js';
+import type { DemoSignInOptions } from '../auth/demoSignIn.js';
+import { ComplaintService } from '../complaints/service.js';
+import { createOffsetService, type OffsetService } from '../offsets/service.js';
+import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
+import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
+import { requirePermission } from '../auth/permissions.js';
 import type { PluginContext } from './context.js';
 import type { Actor } from '../auth/actor.js';
 
@@ -33,14 +40,21 @@ export interface ComplaintsPluginOptions {
   clock?: Clock;
   /** Shared secret for service-to-service (billing) requests from ERPs in other languages. */
   serviceSecret?: string;
-  /** Extra data for the home page (the demo lists its users). */
+  /** Extra data for the sign-in page (the demo lists its users' API tokens). */
   homeExtras?: () => Record<string, unknown>;
+  /** Mode (c), the demo: a sign-in page offering these users; sessions opened there say who acts. */
+  signIn?: DemoSignInOptions;
   log?: (err: unknown) => void;
 }
 
 export interface ComplaintsPlugin {
   context: PluginContext;
   router: Router;
+  /** The complaint commands and queries, for hosts that drive them in-process. */
+  complaints: ComplaintService;
+  offsets: OffsetService;
+  /** The billing hooks (plugin.json `hooks`): check, apply and reverse offsets at fee collection. */
+  billing: BillingHooks;
   manifest: ReturnType<typeof loadManifest>;
   install(): Promise<{ applied: string[] }>;
   status(): Promise<InstallStatus>;
@@ -50,6 +64,8 @@ export interface ComplaintsPlugin {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const ANONYMOUS: Actor = { id: 'anonymous', name: 'anonymous', roles: [], communityIds: [] };
 
 /** Sets ctx.state.actor from the auth adapter; API routes answer 401 without one. */
 function actorMiddleware(auth: AuthAdapter): Middleware {
@@ -83,34 +99,52 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   router.use(localeMiddleware());
   router.use(actorMiddleware(options.auth));
 
+  const apiMiddleware = [apiErrorMiddleware(options.log), bodyParser({ jsonLimit: '1mb', enableTypes: ['json'] })];
   const api = new Router({ prefix: '/api' });
-  api.use(apiErrorMiddleware(options.log));
-  api.use(bodyParser({ jsonLimit: '1mb', enableTypes: ['json'] }));
+  api.use(...apiMiddleware);
   api.get('/openapi.json', (ctx) => {
     ctx.body = openApi();
   });
   api.get('/status', async (ctx) => {
+    requirePermission(ctx.state.actor ?? ANONYMOUS, 'admin.manage');
     ctx.body = await status(options.knex, mapping, { prefix });
   });
   router.use(api.routes(), api.allowedMethods());
 
-  const views = createViewEngine();
-  router.get('/', async (ctx) => {
-    const [installStatus, report] = await Promise.all([status(options.knex, mapping, { prefix }), checkHost(options.knex, mapping)]);
-    ctx.type = 'html';
-    ctx.body = views.render('home', {
-      locale: ctx.state.locale,
-      base: routesPrefix,
-      status: installStatus,
-      report,
-      ...(options.homeExtras?.() ?? {}),
-    });
+  // Domain API routers carry their whole /api/... prefix; this wrapper gives them the same error and body
+  // handling (router-level middleware only runs for routes of its own router).
+  const complaints = new ComplaintService(context);
+  const offsets = createOffsetService(context);
+  const domainApis = new Router();
+  domainApis.use('/api', ...apiMiddleware);
+  for (const r of [complaintsApiRouter(context, complaints), offsetsApiRouter(context, offsets)]) domainApis.use(r.routes(), r.allowedMethods());
+  router.use(domainApis.routes(), domainApis.allowedMethods());
+  // The billing routes parse their own (larger, month-end) bodies and authenticate by request signature.
+  const billingApi = new Router();
+  billingApi.use(apiErrorMiddleware(options.log));
+  const billing = billingApiRouter(context, { secret: options.serviceSecret }, offsets);
+  billingApi.use(billing.routes(), billing.allowedMethods());
+  router.use(billingApi.routes(), billingApi.allowedMethods());
+  operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations);
+
+  // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
+  const pages = createPageRouter(context, { complaints, offsets }, {
+    base: routesPrefix,
+    signIn: options.signIn,
+    signInExtras: options.homeExtras,
+    status: () => status(options.knex, mapping, { prefix }),
+    checkHost: () => checkHost(options.knex, mapping),
+    ...(options.log ? { log: options.log } : {}),
   });
+  router.use(pages.router.routes(), pages.router.allowedMethods());
 
   return {
     context,
     router,
     manifest,
+    complaints,
+    offsets,
+    billing: createBillingHooks(context),
     install: async () => install(options.knex, mapping, { prefix, clock }),
     status: () => status(options.knex, mapping, { prefix }),
     checkHost: () => checkHost(options.knex, mapping),

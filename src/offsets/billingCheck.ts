@@ -1,0 +1,231 @@
+// The billing check at fee collection: for a bill and the offsets a cashier wants to use, each offset is
+// `allowed` or refused with a code; the unit's open complaints and fee-withholding threats come back as
+// warnings that never block collection. Read-only. A batch costs a constant number of queries per
+// thousand ids (host bills, offsets with their bill limits, owners when needed, complaints), never one
+// query per bill.
+import type { Knex } from 'knex';
+import { msg, type Localized } from '../common/localized.js';
+import type { HostBill, HostReader } from '../host/reader.js';
+import type { PluginContext } from '../plugin/context.js';
+import { chunked, effectiveStatus, localToday, offsetFromRow, openComplaintsOfUnits, type ComplaintFacts, type Offset } from './model.js';
+import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
+import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
+
+export type { BillCheckInput } from './schemas.js';
+
+export interface OffsetVerdict {
+  offsetId: number;
+  amountFen: number;
+  allowed: boolean;
+  code: 'allowed' | RefusalCode;
+  message: Localized;
+  /** What is left of the offset before this collection (null when the offset does not exist). */
+  remainingFen: number | null;
+}
+
+export interface BillWarning {
+  code: 'open_complaint' | 'withholding_threat';
+  complaintId: number;
+  complaintCode: string;
+  complaintState: string;
+  message: Localized;
+}
+
+export interface BillCheck {
+  billId: string;
+  found: boolean;
+  unitId: string | null;
+  amountFen: number | null;
+  /** Always true: a complaint never stops a fee from being collected; only offsets can be refused. */
+  collectible: true;
+  /** Every requested offset is allowed (true when none were requested). */
+  allAllowed: boolean;
+  offsets: OffsetVerdict[];
+  warnings: BillWarning[];
+}
+
+/** An offset with the bills it is limited to (null: any bill of its unit). */
+export interface OffsetWithLimits {
+  offset: Offset;
+  billLimits: Set<string> | null;
+}
+
+/** Offsets by id with their bill limits: one LEFT JOIN query per thousand ids. */
+export async function loadOffsetsWithLimits(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, ids: number[]): Promise<Map<number, OffsetWithLimits>> {
+  const out = new Map<number, OffsetWithLimits>();
+  for (const chunk of chunked([...new Set(ids)])) {
+    const rows = (await db(`${ctx.tables.offsets} as o`)
+      .leftJoin(`${ctx.tables.offsetBills} as ob`, 'ob.offset_id', 'o.id')
+      .select('o.*', 'ob.bill_id as limit_bill_id')
+      .whereIn('o.id', chunk)) as Array<Record<string, unknown>>;
+    for (const row of rows) {
+      const id = Number(row.id);
+      let entry = out.get(id);
+      if (!entry) {
+        entry = { offset: offsetFromRow(row), billLimits: null };
+        out.set(id, entry);
+      }
+      if (row.limit_bill_id !== null && row.limit_bill_id !== undefined) (entry.billLimits ??= new Set()).add(String(row.limit_bill_id));
+    }
+  }
+  return out;
+}
+
+type OwnersOfUnits = (unitIds: string[]) => Promise<Map<string, string[]>>;
+
+/** Current live owners per unit; HostGateway answers in fewer queries than getUnits when it can. */
+export function ownersLookup(host: HostReader): OwnersOfUnits {
+  const gateway = host as HostReader & { ownersOfUnits?: OwnersOfUnits };
+  if (typeof gateway.ownersOfUnits === 'function') return (ids) => gateway.ownersOfUnits!(ids);
+  return async (ids) => new Map([...(await host.getUnits(ids))].map(([id, unit]) => [id, unit.owners.map((o) => o.id)]));
+}
+
+/** Does the offset's owner still own the bill? Uses the bill's own owner column when mapped, else the unit's owners. */
+function ownerMatches(offset: Offset, bill: HostBill, unitOwners: Map<string, string[]>): boolean {
+  if (offset.ownerId === null) return true;
+  if (bill.ownerId !== null) return bill.ownerId === offset.ownerId;
+  return (unitOwners.get(bill.unitId) ?? []).includes(offset.ownerId);
+}
+
+/** Needs the unit's owner list to decide ownership (no owner on the bill itself). */
+export function needsUnitOwners(offset: Offset | undefined, bill: HostBill): boolean {
+  return !!offset && offset.ownerId !== null && bill.ownerId === null && offset.unitId === bill.unitId;
+}
+
+/**
+ * The refusals that do not depend on concurrent use: who the offset belongs to, which bills it may
+ * cover, and its status and date as last read. Remaining amounts are judged by the caller.
+ */
+export function identityRefusal(entry: OffsetWithLimits | undefined, bill: HostBill, unitOwners: Map<string, string[]>, today: string): RefusalCode | null {
+  if (!entry) return 'not_found';
+  const { offset, billLimits } = entry;
+  if (offset.unitId !== bill.unitId) return 'other_unit';
+  if (!ownerMatches(offset, bill, unitOwners)) return 'other_owner';
+  if (billLimits && !billLimits.has(bill.id)) return 'not_valid_for_bill';
+  switch (effectiveStatus(offset, today)) {
+    case 'requested':
+      return 'not_approved';
+    case 'rejected':
+      return 'rejected';
+    case 'revoked':
+      return 'revoked';
+    case 'expired':
+      return 'expired';
+    case 'approved':
+    case 'exhausted':
+      return null;
+  }
+}
+
+function warningsFor(complaints: ComplaintFacts[]): BillWarning[] {
+  const out: BillWarning[] = [];
+  for (const c of complaints) {
+    out.push({
+      code: 'open_complaint',
+      complaintId: c.id,
+      complaintCode: c.code,
+      complaintState: c.state,
+      message: msg(`该房屋有未结投诉 ${c.code}，可照常收费`, `The unit has an open complaint ${c.code}; collect the fee as usual`),
+    });
+    if (c.threatenedWithholding) {
+      out.push({
+        code: 'withholding_threat',
+        complaintId: c.id,
+        complaintCode: c.code,
+        complaintState: c.state,
+        message: msg(
+          `业主在投诉 ${c.code} 中表示拒交物业费：收费照常进行，仅已批准的抵扣可以使用`,
+          `The owner threatened to withhold fees in complaint ${c.code}: collect as usual; only approved offsets may be used`,
+        ),
+      });
+    }
+  }
+  return out;
+}
+
+function verdict(offsetId: number, amountFen: number, code: RefusalCode | null, remainingFen: number | null, facts: RefusalFacts = {}): OffsetVerdict {
+  return {
+    offsetId,
+    amountFen,
+    allowed: code === null,
+    code: code ?? 'allowed',
+    message: code ? refusalMessage(code, { offsetId, amountFen, remainingFen: remainingFen ?? 0, ...facts }) : msg('可以抵扣', 'Allowed'),
+    remainingFen,
+  };
+}
+
+/** Judges one bill with everything already loaded. Several lines on one offset share its remaining amount. */
+function judgeBill(input: BillCheckInput, bill: HostBill | undefined, offsets: Map<number, OffsetWithLimits>, owners: Map<string, string[]>, complaints: ComplaintFacts[], today: string): BillCheck {
+  if (!bill) {
+    return {
+      billId: input.billId,
+      found: false,
+      unitId: null,
+      amountFen: null,
+      collectible: true,
+      allAllowed: input.offsets.length === 0,
+      offsets: input.offsets.map((l) => verdict(l.offsetId, l.amountFen, 'bill_not_found', offsets.get(l.offsetId)?.offset.remainingFen ?? null, { billId: input.billId })),
+      warnings: [],
+    };
+  }
+  const usedOfOffset = new Map<number, number>();
+  let usedOfBill = 0;
+  const verdicts = input.offsets.map((line) => {
+    const entry = offsets.get(line.offsetId);
+    const remaining = entry ? entry.offset.remainingFen : null;
+    let code = identityRefusal(entry, bill, owners, today);
+    const used = usedOfOffset.get(line.offsetId) ?? 0;
+    if (!code && (remaining ?? 0) - used < line.amountFen) code = 'exceeds_remaining';
+    if (!code && usedOfBill + line.amountFen > bill.amountFen) code = 'exceeds_bill';
+    if (!code) {
+      usedOfOffset.set(line.offsetId, used + line.amountFen);
+      usedOfBill += line.amountFen;
+    }
+    return verdict(line.offsetId, line.amountFen, code, remaining, {
+      remainingFen: (remaining ?? 0) - used,
+      billAmountFen: bill.amountFen,
+      expiresOn: entry?.offset.expiresOn ?? null,
+    });
+  });
+  return {
+    billId: input.billId,
+    found: true,
+    unitId: bill.unitId,
+    amountFen: bill.amountFen,
+    collectible: true,
+    allAllowed: verdicts.every((v) => v.allowed),
+    offsets: verdicts,
+    warnings: warningsFor(complaints.filter((c) => c.unitId === bill.unitId)),
+  };
+}
+
+/** Checks many bills at once (month-end collection); answers in the order given. */
+export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): Promise<BillCheck[]> {
+  const { bills: inputs } = validateBillBatch({ bills: batch });
+  const { timezone } = await ctx.settings.get();
+  const today = localToday(ctx.clock.now(), timezone);
+  const bills = await ctx.host.getBills(inputs.map((b) => b.billId));
+  const offsets = await loadOffsetsWithLimits(ctx.db, ctx, inputs.flatMap((b) => b.offsets.map((l) => l.offsetId)));
+  // Owners are read only for units where an offset's owner has to be compared with the unit's owners.
+  const ownerUnits = new Set<string>();
+  for (const input of inputs) {
+    const bill = bills.get(input.billId);
+    if (!bill) continue;
+    for (const line of input.offsets) if (needsUnitOwners(offsets.get(line.offsetId)?.offset, bill)) ownerUnits.add(bill.unitId);
+  }
+  const owners = ownerUnits.size ? await ownersLookup(ctx.host)([...ownerUnits]) : new Map<string, string[]>();
+  const complaints = await openComplaintsOfUnits(ctx.db, ctx, [...new Set([...bills.values()].map((b) => b.unitId))]);
+  const byUnit = new Map<string, ComplaintFacts[]>();
+  for (const c of complaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
+  return inputs.map((input) => {
+    const bill = bills.get(input.billId);
+    return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], today);
+  });
+}
+
+/** Checks one bill: may these offsets reduce it, and what should the cashier know. */
+export async function checkOffsets(ctx: PluginContext, input: BillCheckInput): Promise<BillCheck> {
+  const one = validateBillCheck(input);
+  const [result] = await checkBills(ctx, [one]);
+  return result!;
+}

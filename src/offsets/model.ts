@@ -1,0 +1,198 @@
+// The offset (抵扣) and its applications as the domain sees them, read from our rows. Money is integer
+// fen; host ids are strings whatever the host key's type (mysql2 and SQLite return numbers for INT keys).
+import type { Knex } from 'knex';
+import { msg, type Localized } from '../common/localized.js';
+import { requireDbTime, fromDbTime } from '../db/time.js';
+import { dayKey } from '../complaints/zonedTime.js';
+import { OPEN_STATES } from '../complaints/states.js';
+import type { PluginContext } from '../plugin/context.js';
+
+export const OFFSET_STATUS_LABELS = {
+  requested: msg('待审批', 'Awaiting approval'),
+  approved: msg('已批准', 'Approved'),
+  rejected: msg('已驳回', 'Rejected'),
+  revoked: msg('已撤回', 'Revoked'),
+  expired: msg('已过期', 'Expired'),
+  exhausted: msg('已用完', 'Used up'),
+} satisfies Record<string, Localized>;
+export type OffsetStatus = keyof typeof OFFSET_STATUS_LABELS;
+export const OFFSET_STATUSES = Object.keys(OFFSET_STATUS_LABELS) as OffsetStatus[];
+
+export interface Offset {
+  id: number;
+  complaintId: number;
+  unitId: string;
+  ownerId: string | null;
+  requestedFen: number;
+  approvedFen: number | null;
+  remainingFen: number;
+  /** As stored; an approved offset past its date is refused as expired before the job marks it. */
+  status: OffsetStatus;
+  reason: string;
+  /** 'YYYY-MM-DD' in the company's time zone, valid through that day. */
+  expiresOn: string | null;
+  requestedBy: string;
+  requestedByName: string;
+  decidedBy: string | null;
+  decidedByName: string | null;
+  decidedAt: Date | null;
+  decisionNote: string | null;
+  revokedBy: string | null;
+  revokedAt: Date | null;
+  revokeNote: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type ApplicationState = 'applied' | 'reversed';
+
+export interface OffsetApplication {
+  id: number;
+  offsetId: number;
+  billId: string;
+  amountFen: number;
+  idempotencyKey: string;
+  paramsHash: string;
+  state: ApplicationState;
+  remainingAfterFen: number;
+  appliedAt: Date;
+  appliedBy: string;
+  appliedByName: string;
+  reversalKey: string | null;
+  reversalRemainingFen: number | null;
+  reversedAt: Date | null;
+  reversedBy: string | null;
+  reversedByName: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** mysql2 returns DATE as 'YYYY-MM-DD' (dateStrings); SQLite stores the same text. */
+function dateOnly(v: unknown): string | null {
+  const s = str(v);
+  return s === null ? null : s.slice(0, 10);
+}
+
+export function offsetFromRow(r: Row): Offset {
+  return {
+    id: Number(r.id),
+    complaintId: Number(r.complaint_id),
+    unitId: String(r.unit_id),
+    ownerId: str(r.owner_id),
+    requestedFen: Number(r.requested_fen),
+    approvedFen: num(r.approved_fen),
+    remainingFen: Number(r.remaining_fen),
+    status: String(r.status) as OffsetStatus,
+    reason: String(r.reason),
+    expiresOn: dateOnly(r.expires_on),
+    requestedBy: String(r.requested_by),
+    requestedByName: String(r.requested_by_name),
+    decidedBy: str(r.decided_by),
+    decidedByName: str(r.decided_by_name),
+    decidedAt: fromDbTime(r.decided_at as string | null),
+    decisionNote: str(r.decision_note),
+    revokedBy: str(r.revoked_by),
+    revokedAt: fromDbTime(r.revoked_at as string | null),
+    revokeNote: str(r.revoke_note),
+    version: Number(r.version),
+    createdAt: requireDbTime(r.created_at as string),
+    updatedAt: requireDbTime(r.updated_at as string),
+  };
+}
+
+export function applicationFromRow(r: Row): OffsetApplication {
+  return {
+    id: Number(r.id),
+    offsetId: Number(r.offset_id),
+    billId: String(r.bill_id),
+    amountFen: Number(r.amount_fen),
+    idempotencyKey: String(r.idempotency_key),
+    paramsHash: String(r.params_hash),
+    state: String(r.state) as ApplicationState,
+    remainingAfterFen: Number(r.remaining_after_fen),
+    appliedAt: requireDbTime(r.applied_at as string),
+    appliedBy: String(r.applied_by),
+    appliedByName: String(r.applied_by_name),
+    reversalKey: str(r.reversal_key),
+    reversalRemainingFen: num(r.reversal_remaining_fen),
+    reversedAt: fromDbTime(r.reversed_at as string | null),
+    reversedBy: str(r.reversed_by),
+    reversedByName: str(r.reversed_by_name),
+  };
+}
+
+/** Today's date 'YYYY-MM-DD' in the company's time zone: expiry dates are local calendar days. */
+export function localToday(now: Date, timeZone: string): string {
+  const k = dayKey(now, timeZone);
+  return `${k.slice(0, 4)}-${k.slice(4, 6)}-${k.slice(6, 8)}`;
+}
+
+export function isPastExpiry(expiresOn: string | null, today: string): boolean {
+  return expiresOn !== null && expiresOn < today;
+}
+
+/** The status a reader should see: an approved or requested offset past its date counts as expired. */
+export function effectiveStatus(offset: Pick<Offset, 'status' | 'expiresOn'>, today: string): OffsetStatus {
+  if ((offset.status === 'approved' || offset.status === 'requested') && isPastExpiry(offset.expiresOn, today)) return 'expired';
+  return offset.status;
+}
+
+/** The facts of a complaint the offset rules read (a narrow view of the complaint row). */
+export interface ComplaintFacts {
+  id: number;
+  code: string;
+  state: string;
+  unitId: string;
+  ownerId: string | null;
+  communityId: string | null;
+  disputeType: string | null;
+  threatenedWithholding: boolean;
+}
+
+const COMPLAINT_COLUMNS = ['id', 'code', 'state', 'unit_id', 'owner_id', 'community_id', 'dispute_type', 'threatened_withholding'];
+
+function complaintFromRow(r: Row): ComplaintFacts {
+  return {
+    id: Number(r.id),
+    code: String(r.code),
+    state: String(r.state),
+    unitId: String(r.unit_id),
+    ownerId: str(r.owner_id),
+    communityId: str(r.community_id),
+    disputeType: str(r.dispute_type),
+    threatenedWithholding: Boolean(Number(r.threatened_withholding)),
+  };
+}
+
+export async function readComplaintFacts(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, id: number): Promise<ComplaintFacts | null> {
+  const row = (await db(ctx.tables.complaints).select(COMPLAINT_COLUMNS).where({ id }).first()) as Row | undefined;
+  return row ? complaintFromRow(row) : null;
+}
+
+/** Open complaints (not closed or cancelled) of these units, for the billing warnings. */
+export async function openComplaintsOfUnits(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, unitIds: string[]): Promise<ComplaintFacts[]> {
+  const out: ComplaintFacts[] = [];
+  const distinct = [...new Set(unitIds)];
+  for (let i = 0; i < distinct.length; i += ID_CHUNK) {
+    const rows = (await db(ctx.tables.complaints)
+      .select(COMPLAINT_COLUMNS)
+      .whereIn('unit_id', distinct.slice(i, i + ID_CHUNK))
+      .whereIn('state', [...OPEN_STATES])
+      .orderBy('id')) as Row[];
+    out.push(...rows.map(complaintFromRow));
+  }
+  return out;
+}
+
+/** IN lists are cut at this size, so a batch costs a constant number of queries per thousand ids. */
+export const ID_CHUNK = 1000;
+
+export function chunked<T>(items: T[], size = ID_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

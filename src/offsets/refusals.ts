@@ -1,0 +1,77 @@
+// Why an offset may not be applied to a bill: one stable code per reason, each with a message in both
+// locales. The billing check answers with these codes; applyOffset throws them as OffsetRefusedError.
+import { DomainError } from '../common/errors.js';
+import { msg, type Localized } from '../common/localized.js';
+import { formatFen } from '../common/money.js';
+
+export const REFUSAL_CODES = [
+  'not_found',
+  'bill_not_found',
+  'invalid_amount',
+  'other_unit',
+  'other_owner',
+  'not_valid_for_bill',
+  'not_approved',
+  'rejected',
+  'revoked',
+  'expired',
+  'exceeds_remaining',
+  'exceeds_bill',
+] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/** Numbers a message may mention. */
+export interface RefusalFacts {
+  offsetId?: number;
+  billId?: string;
+  amountFen?: number;
+  remainingFen?: number;
+  billAmountFen?: number;
+  expiresOn?: string | null;
+}
+
+const yuan = (fen: number | undefined) => `¥${formatFen(fen ?? 0)}`;
+
+export function refusalMessage(code: RefusalCode, f: RefusalFacts = {}): Localized {
+  switch (code) {
+    case 'not_found':
+      return msg(`抵扣 #${f.offsetId ?? ''} 不存在`, `Offset #${f.offsetId ?? ''} does not exist`);
+    case 'bill_not_found':
+      return msg(`账单 ${f.billId ?? ''} 不存在或已删除`, `Bill ${f.billId ?? ''} does not exist or was deleted`);
+    case 'invalid_amount':
+      return msg('抵扣金额必须是大于 0 的整数分', 'The offset amount must be a whole number of fen above zero');
+    case 'other_unit':
+      return msg('该抵扣属于其他房屋，不能用于本账单', "This offset belongs to another unit and cannot be used on this bill");
+    case 'other_owner':
+      return msg('该抵扣属于其他业主（房屋业主已变更），不能用于本账单', "This offset belongs to another owner (the unit changed hands) and cannot be used on this bill");
+    case 'not_valid_for_bill':
+      return msg('该抵扣仅限指定账单使用，不包括本账单', 'This offset is limited to other bills');
+    case 'not_approved':
+      return msg('该抵扣尚未批准，不能抵扣物业费', 'This offset has not been approved and cannot reduce the fee');
+    case 'rejected':
+      return msg('该抵扣申请已被驳回', 'This offset was rejected');
+    case 'revoked':
+      return msg('该抵扣已被撤回', 'This offset was revoked');
+    case 'expired':
+      return msg(`该抵扣已于 ${f.expiresOn ?? ''} 过期`, `This offset expired on ${f.expiresOn ?? ''}`);
+    case 'exceeds_remaining':
+      return msg(
+        `抵扣金额 ${yuan(f.amountFen)} 超过剩余可抵扣金额 ${yuan(f.remainingFen)}`,
+        `The amount ${yuan(f.amountFen)} exceeds the remaining ${yuan(f.remainingFen)} of this offset`,
+      );
+    case 'exceeds_bill':
+      return msg(`抵扣合计超过账单金额 ${yuan(f.billAmountFen)}`, `The offsets add up to more than the bill amount ${yuan(f.billAmountFen)}`);
+  }
+}
+
+/** A refused application: 404 when the offset or bill does not exist, 409 for every other reason. */
+export class OffsetRefusedError extends DomainError {
+  constructor(
+    readonly refusal: RefusalCode,
+    facts: RefusalFacts = {},
+  ) {
+    const status = refusal === 'not_found' || refusal === 'bill_not_found' ? 404 : refusal === 'invalid_amount' ? 400 : 409;
+    super(refusal, status, refusalMessage(refusal, facts), [], { refusal, ...facts });
+    this.name = 'OffsetRefusedError';
+  }
+}

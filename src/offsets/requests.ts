@@ -1,0 +1,133 @@
+// Raising an offset request on a complaint: staff enter the amount in yuan (parsed exactly into fen),
+// the reason, optionally the bills it is limited to and an expiry date. The fee rule decides which
+// complaints may carry one: not cancelled ones, and by default only property disputes.
+import type { Actor } from '../auth/actor.js';
+import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
+import { ConflictError, NotFoundError, ValidationError, fieldError, type FieldError } from '../common/errors.js';
+import { recordEvent } from '../common/events.js';
+import { enqueue } from '../notifications/outbox.js';
+import { msg } from '../common/localized.js';
+import { MoneyFormatError, parseYuan } from '../common/money.js';
+import { toDbTime } from '../db/time.js';
+import { inTransaction } from '../db/transaction.js';
+import type { PluginContext } from '../plugin/context.js';
+import type { Settings } from '../settings/settings.js';
+import { localToday, offsetFromRow, readComplaintFacts, type ComplaintFacts, type Offset } from './model.js';
+import { validateRaise, type RaiseOffsetInput } from './schemas.js';
+
+export type { RaiseOffsetInput } from './schemas.js';
+
+/** Why this complaint may not carry an offset now (checked at request and again at approval). */
+export function complaintRefusal(complaint: ComplaintFacts, settings: Pick<Settings, 'allowOffsetForNonProperty'>): ConflictError | null {
+  if (complaint.state === 'cancelled') {
+    return new ConflictError('complaint_cancelled', msg(`投诉 ${complaint.code} 已撤销，不能抵扣物业费`, `Complaint ${complaint.code} was cancelled; no offset can be based on it`));
+  }
+  if (complaint.disputeType === null) {
+    return new ConflictError(
+      'dispute_unclassified',
+      msg(`投诉 ${complaint.code} 尚未定性为物业或非物业纠纷，请先调查定性`, `Complaint ${complaint.code} has not been classified as a property or non-property dispute yet; assess it first`),
+    );
+  }
+  if (complaint.disputeType === 'non_property' && !settings.allowOffsetForNonProperty) {
+    return new ConflictError(
+      'non_property_dispute',
+      msg('非物业纠纷不属于物业公司责任，不能申请抵扣物业费', 'A non-property dispute is not the company’s liability; no fee offset can be requested for it'),
+    );
+  }
+  return null;
+}
+
+/** Parses a typed yuan amount into fen, as a field error when it is not an amount above zero. */
+export function amountField(field: string, text: string): number {
+  let fen: number;
+  try {
+    fen = parseYuan(text);
+  } catch (err) {
+    if (err instanceof MoneyFormatError) throw new ValidationError([{ field, message: err.localized }]);
+    throw err;
+  }
+  if (fen <= 0) throw new ValidationError([fieldError(field, '抵扣金额必须大于 0', 'The offset amount must be greater than zero')]);
+  return fen;
+}
+
+/** The complaint, if it exists and the actor may see its community (otherwise not found, so nothing leaks). */
+export async function visibleComplaint(ctx: PluginContext, complaintId: number, actor: Actor): Promise<ComplaintFacts> {
+  const complaint = await readComplaintFacts(ctx.db, ctx, complaintId);
+  if (!complaint || !canSeeCommunity(actor, complaint.communityId)) throw new NotFoundError(msg(`投诉 #${complaintId} 不存在`, `Complaint #${complaintId} does not exist`));
+  return complaint;
+}
+
+export async function raiseOffset(ctx: PluginContext, input: RaiseOffsetInput, actor: Actor): Promise<Offset> {
+  requirePermission(actor, 'offset.request');
+  const data = validateRaise(structuredClone(input));
+  const requestedFen = amountField('amount', data.amount);
+  const settings = await ctx.settings.get();
+  const today = localToday(ctx.clock.now(), settings.timezone);
+  if (data.expiresOn && data.expiresOn < today) {
+    throw new ValidationError([fieldError('expiresOn', `有效期不能早于今天（${today}）`, `The expiry date cannot be before today (${today})`)]);
+  }
+  const complaint = await visibleComplaint(ctx, data.complaintId, actor);
+  const refusal = complaintRefusal(complaint, settings);
+  if (refusal) throw refusal;
+
+  // Host reads happen before our transaction: on SQLite it holds the only connection.
+  const billIds = data.billIds ?? [];
+  if (billIds.length) {
+    const bills = await ctx.host.getBills(billIds);
+    const fields: FieldError[] = [];
+    billIds.forEach((billId, i) => {
+      const bill = bills.get(billId);
+      if (!bill) fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不存在`, `Bill ${billId} does not exist`));
+      else if (bill.unitId !== complaint.unitId) fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不属于该投诉的房屋`, `Bill ${billId} is not a bill of the complaint's unit`));
+    });
+    if (fields.length) throw new ValidationError(fields);
+  }
+
+  return inTransaction(ctx.db, async (trx) => {
+    // The complaint may have been cancelled since it was read.
+    const current = await readComplaintFacts(trx, ctx, complaint.id);
+    const late = current && complaintRefusal(current, settings);
+    if (late) throw late;
+    const now = ctx.clock.now();
+    const at = toDbTime(now);
+    const [id] = (await trx(ctx.tables.offsets).insert({
+      complaint_id: complaint.id,
+      unit_id: complaint.unitId,
+      owner_id: complaint.ownerId,
+      requested_fen: requestedFen,
+      approved_fen: null,
+      remaining_fen: 0,
+      status: 'requested',
+      reason: data.reason,
+      expires_on: data.expiresOn ?? null,
+      requested_by: actor.id,
+      requested_by_name: actor.name,
+      version: 1,
+      created_at: at,
+      updated_at: at,
+    })) as number[];
+    const offsetId = Number(id);
+    if (billIds.length) await trx(ctx.tables.offsetBills).insert(billIds.map((billId) => ({ offset_id: offsetId, bill_id: billId })));
+    await recordEvent(trx, ctx.tables, {
+      entityType: 'offset',
+      entityId: offsetId,
+      complaintId: complaint.id,
+      action: 'request',
+      toState: 'requested',
+      actor,
+      at: now,
+      changes: { requested_fen: [null, requestedFen], ...(billIds.length ? { bill_ids: [null, billIds] } : {}), ...(data.expiresOn ? { expires_on: [null, data.expiresOn] } : {}) },
+      note: data.reason,
+    });
+    // Approvers learn of it through the outbox, delivered after commit.
+    await enqueue(
+      trx,
+      ctx.tables,
+      'offset_awaiting_approval',
+      { offsetId, complaintId: complaint.id, complaintCode: complaint.code, communityId: complaint.communityId, requestedFen, requestedBy: actor.id, requestedByName: actor.name },
+      now,
+    );
+    const row = (await trx(ctx.tables.offsets).where({ id: offsetId }).first()) as Record<string, unknown>;
+    return offsetFromRow(row);
+  });
+}
