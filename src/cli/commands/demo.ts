@@ -8,6 +8,7 @@ import { createDb } from '../../db/connection.js';
 import { loadMappingFile } from '../../host/mapping.js';
 import { createDemoErp, demoErpExists } from '../../demo/demoErp.js';
 import { DEMO_USERS } from '../../demo/demoUsers.js';
+import { seedDemoComplaints } from '../../demo/demoComplaints.js';
 import { signUserToken, signedHeaderAuth } from '../../auth/adapter.js';
 import { ROLE_LABELS } from '../../auth/permissions.js';
 import { createComplaintsPlugin } from '../../plugin/createPlugin.js';
@@ -50,6 +51,8 @@ export async function demoCommand(options: { port?: string; data?: string; host?
   const installed = await plugin.install();
   if (installed.applied.length) console.log(`插件已安装 / plugin installed (${installed.applied.length} migrations)`);
   console.log(formatReport(await plugin.checkHost(), 'zh-CN'));
+  const seeded = await seedDemoComplaints(plugin);
+  if (seeded) console.log(`已登记 ${seeded} 条示例投诉 / registered ${seeded} example complaints`);
   await plugin.start();
   const port = Number(options.port ?? process.env.PORT ?? 3000);
   const running = await listen(createServerApp(plugin), port, options.host ?? '127.0.0.1');
