@@ -1,0 +1,26 @@
+// Compiles the sources the benchmark servers load (src/, migrations/, bench/) to plain JavaScript with
+// esbuild, file by file (no bundling, same layout as the tsc build in dist/), so the servers run on plain
+// Node and their memory is the plugin's, not tsx's. JSON and templates the code reads are copied beside.
+import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function compileForNode(root: string): Promise<string> {
+  const out = join(tmpdir(), 'cmp-bench-build');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const entryPoints: string[] = [];
+  for (const dir of ['src', 'migrations', 'bench']) {
+    for (const file of readdirSync(join(root, dir), { recursive: true }) as string[]) {
+      if (file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.includes('results')) entryPoints.push(join(root, dir, file));
+    }
+  }
+  await build({ entryPoints, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'node20', supported: { 'import-attributes': true }, bundle: false, logLevel: 'error' });
+  for (const item of ['plugin.json', 'schemas', 'views', join('src', 'demo', 'demo-mapping.json')]) {
+    if (existsSync(join(root, item))) cpSync(join(root, item), join(out, item), { recursive: true });
+  }
+  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
+  symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'), 'dir');
+  return out;
+}

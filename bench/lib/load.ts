@@ -1,0 +1,122 @@
+// Load generation with autocannon, and memory readings of a process from /proc.
+import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+
+export interface LoadSpec {
+  url: string;
+  method?: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Called before every request: return the path, body and headers of this one. */
+  setup?: () => { path?: string; body?: string; headers?: Record<string, string> };
+}
+
+export interface LoadResult {
+  /** Responses per second over the run (all statuses; see ok/non2xx). */
+  rps: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  seconds: number;
+  statusCodes: Record<string, number>;
+}
+
+export function runLoad(spec: LoadSpec, seconds: number, connections: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const setup = spec.setup;
+    const opts: autocannon.Options = {
+      url: spec.url,
+      connections,
+      duration: seconds,
+      timeout: 20,
+      requests: [
+        {
+          method: spec.method ?? 'GET',
+          path: spec.path,
+          headers: spec.headers,
+          body: spec.body,
+          ...(setup
+            ? {
+                setupRequest: (req: autocannon.Request) => {
+                  const next = setup();
+                  return { ...req, ...(next.path ? { path: next.path } : {}), ...(next.body !== undefined ? { body: next.body } : {}), headers: { ...(req.headers ?? {}), ...(next.headers ?? {}) } };
+                },
+              }
+            : {}),
+        },
+      ],
+    };
+    autocannon(opts, (err, r) => {
+      if (err) return reject(err);
+      const statusCodes: Record<string, number> = {};
+      for (const [code, v] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = v.count ?? 0;
+      // No response within the run: its latency is at least the run's length, not 0.
+      const none = r.requests.total === 0;
+      resolve({
+        rps: r.requests.total / r.duration,
+        p50: none ? Infinity : r.latency.p50,
+        p99: none ? Infinity : r.latency.p99,
+        mean: r.latency.average,
+        ok: r['2xx'],
+        non2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        seconds: r.duration,
+        statusCodes,
+      });
+    });
+  });
+}
+
+export interface MemoryReading {
+  rssMb: number;
+  hwmMb: number;
+}
+
+/** VmRSS and VmHWM (peak RSS since the process started) of a process, in MB. */
+export function readMemory(pid: number): MemoryReading | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Samples a process's RSS every `everyMs`; `peakSince(mark)` is the highest sample since a mark. */
+export class MemorySampler {
+  private samples: Array<{ at: number; rssMb: number }> = [];
+  private timer: NodeJS.Timeout;
+  hwmMb = 0;
+
+  constructor(readonly pid: number, everyMs = 100) {
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer.unref();
+  }
+
+  sample(): MemoryReading | null {
+    const m = readMemory(this.pid);
+    if (m) {
+      this.samples.push({ at: Date.now(), rssMb: m.rssMb });
+      this.hwmMb = Math.max(this.hwmMb, m.hwmMb);
+    }
+    return m;
+  }
+
+  peakSince(mark: number): number {
+    let peak = 0;
+    for (const s of this.samples) if (s.at >= mark) peak = Math.max(peak, s.rssMb);
+    return peak;
+  }
+
+  stop(): void {
+    this.sample();
+    clearInterval(this.timer);
+  }
+}
