@@ -57,7 +57,8 @@ withCommon(
     .description('standalone HTTP service for ERPs not written in Node')
     .option('--port <port>', 'port (default 3000)')
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
-    .option('--secret <secret>', 'shared secret with the ERP (env COMPLAINTS_SECRET)'),
+    .option('--secret <secret>', 'shared secret with the ERP (env COMPLAINTS_SECRET)')
+    .option('--pool <n>', 'database connections (default 20, env COMPLAINTS_DB_POOL)'),
 ).action(run((opts) => serveCommand(opts)));
 program
   .command('demo')

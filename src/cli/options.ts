@@ -34,9 +34,10 @@ export function dbUrlOf(options: CommonOptions): string {
   return url;
 }
 
-export function openDb(options: CommonOptions): Knex {
+/** One-shot commands need few connections; `serve` asks for a pool sized to its concurrency. */
+export function openDb(options: CommonOptions, poolMax = 4): Knex {
   try {
-    return createDb(dbUrlOf(options), { poolMax: 4 });
+    return createDb(dbUrlOf(options), { poolMax });
   } catch (err) {
     if (err instanceof DbUrlError) throw new CliError(err.message, 2);
     throw err;

@@ -5,13 +5,13 @@ import { createComplaintsPlugin } from '../../plugin/createPlugin.js';
 import { createServerApp, listen } from '../../http/server.js';
 import { CliError, openDb, prefixOf, readMapping, type CommonOptions } from '../options.js';
 
-export async function serveCommand(options: CommonOptions & { port?: string; host?: string; secret?: string }): Promise<number> {
+export async function serveCommand(options: CommonOptions & { port?: string; host?: string; secret?: string; pool?: string }): Promise<number> {
   const secret = options.secret ?? process.env.COMPLAINTS_SECRET;
   if (!secret || secret.length < 16) {
     throw new CliError('serve needs a shared secret of at least 16 characters: --secret or COMPLAINTS_SECRET', 2);
   }
   const mapping = readMapping(options);
-  const db = openDb(options);
+  const db = openDb(options, Number(options.pool ?? process.env.COMPLAINTS_DB_POOL ?? 20));
   const plugin = createComplaintsPlugin({ knex: db, mapping, prefix: prefixOf(options), auth: signedHeaderAuth(secret), serviceSecret: secret });
   const s = await plugin.status();
   if (!s.installed || s.pending.length) {
