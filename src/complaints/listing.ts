@@ -107,7 +107,20 @@ function applyFilters(query: Knex.QueryBuilder, filter: ListQuery, now: Date, ti
   if (filter.q) applyText(query, filter.q, mysql);
 }
 
-export async function listComplaints(db: Knex, tables: TableNames, actor: Actor, filter: ListQuery, now: Date, timeZone: string): Promise<ListResult> {
+export interface ListOptions {
+  /** Count the matches (capped); pages that show no count skip the extra query. Default true. */
+  count?: boolean;
+}
+
+export async function listComplaints(
+  db: Knex,
+  tables: TableNames,
+  actor: Actor,
+  filter: ListQuery,
+  now: Date,
+  timeZone: string,
+  options: ListOptions = {},
+): Promise<ListResult> {
   if (filter.cursor && filter.offset !== undefined) {
     throw new ValidationError([fieldError('offset', 'cursor 与 offset 只能二选一', 'Use either cursor or offset, not both')]);
   }
@@ -118,10 +131,10 @@ export async function listComplaints(db: Knex, tables: TableNames, actor: Actor,
   if (!effective.state?.length && filter.state?.length) base.whereRaw('1 = 0');
   applyFilters(base, effective, now, timeZone, isMysql(db));
 
-  const counted = (await db
-    .from(base.clone().select('id').limit(TOTAL_CAP + 1).as('capped'))
-    .count({ n: '*' })) as Array<{ n: number | string }>;
-  const total = Number(counted[0]?.n ?? 0);
+  const counting =
+    options.count === false
+      ? Promise.resolve(null)
+      : (db.from(base.clone().select('id').limit(TOTAL_CAP + 1).as('capped')).count({ n: '*' }) as Promise<Array<{ n: number | string }>>);
 
   const sort = SORTS[filter.sort];
   const page = base.clone().select('*');
@@ -130,19 +143,24 @@ export async function listComplaints(db: Knex, tables: TableNames, actor: Actor,
   if (sort.field === 'dueAt') page.whereNotNull('due_at');
   if (filter.cursor) applyKeyset(page, sort.column, sort.order, decodeCursor(filter.cursor, filter.sort));
   else if (filter.offset) page.offset(filter.offset);
-  const rows = (await page
-    .orderBy([
-      { column: sort.column, order: sort.order },
-      { column: 'id', order: sort.order },
-    ])
-    .limit(filter.limit + 1)) as Array<Record<string, unknown>>;
+  // The count and the page run side by side (two connections on MySQL).
+  const [counted, rows] = (await Promise.all([
+    counting,
+    page
+      .orderBy([
+        { column: sort.column, order: sort.order },
+        { column: 'id', order: sort.order },
+      ])
+      .limit(filter.limit + 1),
+  ])) as [Array<{ n: number | string }> | null, Array<Record<string, unknown>>];
+  const total = counted ? Number(counted[0]?.n ?? 0) : null;
 
   const items = rows.slice(0, filter.limit).map(rowToComplaint);
   const last = items[items.length - 1];
   return {
     items,
-    total: Math.min(total, TOTAL_CAP),
-    totalCapped: total > TOTAL_CAP,
+    total: total === null ? null : Math.min(total, TOTAL_CAP),
+    totalCapped: total !== null && total > TOTAL_CAP,
     nextCursor: rows.length > filter.limit && last ? encodeCursor(filter.sort, last) : null,
   };
 }

@@ -16,7 +16,7 @@ import { applyChange, assertVersion } from './changes.js';
 import { escalateOverdue, type EscalationRun } from './escalation.js';
 import { recordFollowUp, type FollowUpResult } from './followUp.js';
 import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './intake.js';
-import { listComplaints } from './listing.js';
+import { listComplaints, type ListOptions } from './listing.js';
 import { findComplaint, listFollowUps, rowToComplaint, toLink } from './repository.js';
 import { validateCreate, validateList, validateTransition } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
@@ -196,11 +196,11 @@ export class ComplaintService {
     return chain;
   }
 
-  async list(actor: Actor, raw: unknown): Promise<ListResult> {
+  async list(actor: Actor, raw: unknown, options: ListOptions = {}): Promise<ListResult> {
     requirePermission(actor, 'complaint.view');
     const query = validateList(raw);
     const settings = await this.ctx.settings.get();
-    return listComplaints(this.ctx.db, this.tables, actor, query, this.ctx.clock.now(), settings.timezone);
+    return listComplaints(this.ctx.db, this.tables, actor, query, this.ctx.clock.now(), settings.timezone, options);
   }
 
   async transition(actor: Actor, id: number, action: string, raw: unknown, options: { trx?: Knex.Transaction } = {}): Promise<Complaint> {

@@ -203,8 +203,8 @@ export interface ListQuery {
 
 export interface ListResult {
   items: Complaint[];
-  /** Matching rows, counted up to a cap so the count stays cheap on a million rows. */
-  total: number;
+  /** Matching rows, counted up to a cap so the count stays cheap on a million rows; null when not asked for. */
+  total: number | null;
   totalCapped: boolean;
   /** Pass as `cursor` for the next page (keyset pagination); null on the last page. */
   nextCursor: string | null;

@@ -34,14 +34,14 @@ function unitView(unit: HostUnit) {
 }
 
 /** The unit with everything the counter should see before registering; null when missing or out of scope. */
-async function unitPanel(kit: PageKit, services: PageServices, actor: Actor, unitId: string) {
-  const unit = await kit.context.host.getUnit(unitId);
+async function unitPanel(kit: PageKit, services: PageServices, actor: Actor, unitId: string, known?: HostUnit | null) {
+  const unit = known !== undefined ? known : await kit.context.host.getUnit(unitId);
   if (!unit || !canSeeCommunity(actor, unit.communityId)) return null;
   const settings = await kit.context.settings.get();
   const now = kit.context.clock.now();
   const [open, recent, bills] = await Promise.all([
-    services.complaints.list(actor, { unitId: unit.id, state: [...OPEN_STATES], sort: '-receivedAt', limit: 20 }),
-    services.complaints.list(actor, { unitId: unit.id, sort: '-receivedAt', limit: 10 }),
+    services.complaints.list(actor, { unitId: unit.id, state: [...OPEN_STATES], sort: '-receivedAt', limit: 20 }, { count: false }),
+    services.complaints.list(actor, { unitId: unit.id, sort: '-receivedAt', limit: 10 }, { count: false }),
     kit.context.host.listUnpaidBills(unit.id, 12),
   ]);
   const windowStart = now.getTime() - settings.repeatWindowDays * 24 * 3600_000;
@@ -62,13 +62,13 @@ async function renderIntake(
   kit: PageKit,
   services: PageServices,
   actor: Actor,
-  state: { q: string; unitId: string | null; values: Record<string, string>; errors?: Record<string, string>; formError?: string },
+  state: { q: string; unitId: string | null; unit?: HostUnit | null; values: Record<string, string>; errors?: Record<string, string>; formError?: string },
   status = 200,
 ): Promise<void> {
   const settings = await kit.context.settings.get();
   const q = state.q.trim().slice(0, 100);
   const results = q && !state.unitId ? (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map(unitView) : [];
-  const panel = state.unitId ? await unitPanel(kit, services, actor, state.unitId) : null;
+  const panel = state.unitId ? await unitPanel(kit, services, actor, state.unitId, state.unit) : null;
   const v = state.values;
   const owners = panel?.unit.owners ?? [];
   await kit.render(
@@ -122,7 +122,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const unitId = typeof ctx.query.unit === 'string' && ctx.query.unit.length <= 64 ? ctx.query.unit : null;
     const unit = unitId ? await kit.context.host.getUnit(unitId) : null;
     const values = { unitId: unitId ?? '', ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone) };
-    await renderIntake(ctx, kit, services, actor, { q, unitId, values });
+    await renderIntake(ctx, kit, services, actor, { q, unitId, unit, values });
   });
 
   /** For the page's script: the same search as the form, as JSON (GET, changes nothing). */
