@@ -35,7 +35,8 @@ export const ROLE_LABELS: Record<string, Localized> = {
 };
 
 export function hasPermission(actor: Actor, permission: Permission): boolean {
-  return actor.roles.some((role) => ROLE_PERMISSIONS[role]?.includes(permission));
+  // Own keys only: a role named "constructor" or "toString" (from an ERP's token) is simply unknown.
+  return actor.roles.some((role) => Object.hasOwn(ROLE_PERMISSIONS, role) && ROLE_PERMISSIONS[role]!.includes(permission));
 }
 
 export function requirePermission(actor: Actor, permission: Permission): void {

@@ -7,6 +7,7 @@ import { statusCommand } from './commands/status.js';
 import { uninstallCommand } from './commands/uninstall.js';
 import { serveCommand } from './commands/serve.js';
 import { demoCommand } from './commands/demo.js';
+import { collectOffset, offsetsCheckCommand, offsetsReconcileCommand } from './commands/offsets.js';
 import { loadManifest } from '../manifest/manifest.js';
 
 type Action = (...args: any[]) => Promise<number>;
@@ -41,7 +42,12 @@ const program = new Command('complaints').description('投诉管理插件 / comp
 withCommon(program.command('check-host').description('check the host mapping against the live database').option('--json', 'print the report as JSON')).action(
   run((opts) => checkHostCommand(opts)),
 );
-withCommon(program.command('install').description('install the plugin (our tables only; idempotent)')).action(run((opts) => installCommand(opts, 'install')));
+withCommon(
+  program
+    .command('install')
+    .description('install the plugin (our tables only; idempotent)')
+    .option('--enforce-offsets', "also add a trigger on the host payment table (mapping: payment) refusing offsets without an applied offset"),
+).action(run((opts) => installCommand(opts, 'install')));
 withCommon(program.command('upgrade').description('run pending migrations (idempotent)')).action(run((opts) => installCommand(opts, 'upgrade')));
 withCommon(program.command('status').description('installed version and migrations').option('--json', 'print JSON')).action(run((opts) => statusCommand(opts)));
 withCommon(
@@ -67,5 +73,18 @@ program
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--data <dir>', 'data folder (default ./data)')
   .action(run((opts) => demoCommand(opts)));
+
+const offsets = program.command('offsets').description('fee offsets (抵扣): the billing check and reconciliation');
+withCommon(
+  offsets
+    .command('check')
+    .description('may these offsets reduce this bill? exit 0 when all are allowed, 1 otherwise (complaints only warn)')
+    .requiredOption('--bill <id>', 'the host bill id')
+    .option('--offset <id:amount>', 'an offset and the amount in yuan to use, e.g. 7:120.50 (repeatable)', collectOffset, [])
+    .option('--json', 'print the check as JSON'),
+).action(run((opts) => offsetsCheckCommand(opts)));
+withCommon(
+  offsets.command('reconcile').description('prove approved = applied − reversed + remaining for every offset; exit 1 on any mismatch').option('--json', 'print the report as JSON'),
+).action(run((opts) => offsetsReconcileCommand(opts)));
 
 await program.parseAsync(process.argv);

@@ -12,6 +12,12 @@ const localizeEn: Localize = require('ajv-i18n/localize/en');
 
 export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes: false, allowUnionTypes: true });
 addFormats(ajv, { mode: 'fast', formats: ['date', 'date-time', 'uri', 'email'] });
+// Fast mode checks dates by shape only ("2026-19-39" passes), which let impossible dates reach the
+// database (a 500 on MariaDB) or roll over silently ("2026-02-30" → 2 March). Dates are cheap to check
+// exactly, so these two use the full validators.
+const { fullFormats } = require('ajv-formats/dist/formats') as { fullFormats: Record<'date' | 'date-time', Parameters<Ajv['addFormat']>[1]> };
+ajv.addFormat('date', fullFormats.date);
+ajv.addFormat('date-time', fullFormats['date-time']);
 
 function fieldPath(error: ErrorObject): string {
   const base = error.instancePath.replace(/^\//, '').replace(/\//g, '.');

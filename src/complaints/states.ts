@@ -175,7 +175,8 @@ export const RULES: Record<Action, TransitionRule> = {
 };
 
 export function ruleFor(action: string): TransitionRule {
-  const rule = (RULES as Record<string, TransitionRule | undefined>)[action];
+  // Own keys only: "constructor" or "__proto__" from a URL must be an unknown action, not Object's members.
+  const rule = Object.hasOwn(RULES, action) ? (RULES as Record<string, TransitionRule | undefined>)[action] : undefined;
   if (!rule) throw new NotFoundError(msg(`没有名为“${action}”的操作`, `There is no action "${action}"`));
   return rule;
 }

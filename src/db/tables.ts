@@ -13,6 +13,7 @@ export function tableNames(prefix: string) {
     offsets: `${prefix}offsets`,
     offsetBills: `${prefix}offset_bills`,
     offsetApplications: `${prefix}offset_applications`,
+    offsetBillLocks: `${prefix}offset_bill_locks`,
     sessions: `${prefix}sessions`,
     jobRuns: `${prefix}job_runs`,
     jobClaims: `${prefix}job_claims`,

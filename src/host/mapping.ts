@@ -40,6 +40,8 @@ export interface PaymentMapping {
   table: string;
   key: string;
   columns: { bill: string; offsetAmount: string; offsetRef: string };
+  /** The unit of offsetAmount; defaults to the bill's amountUnit. */
+  amountUnit?: 'yuan' | 'fen';
 }
 
 export interface HostMapping {
@@ -110,6 +112,7 @@ export const mappingSchema = {
           additionalProperties: false,
           properties: { bill: identifier, offsetAmount: identifier, offsetRef: identifier },
         },
+        amountUnit: { enum: ['yuan', 'fen'] },
       },
     },
   },

@@ -13,17 +13,19 @@ function coerceOne(type: string | undefined, value: string): unknown {
 
 export function coerceQuery(schema: { properties?: Record<string, unknown> }, query: Record<string, string | string[] | undefined>): Record<string, unknown> {
   const props = (schema.properties ?? {}) as Record<string, PropertySchema & { items?: PropertySchema }>;
-  const out: Record<string, unknown> = {};
+  const out: Array<[string, unknown]> = [];
   for (const [key, raw] of Object.entries(query)) {
     if (raw === undefined || raw === '') continue;
-    const prop = props[key];
+    const prop = Object.hasOwn(props, key) ? props[key] : undefined;
     if (prop?.type === 'array') {
       const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-      out[key] = parts.map((v) => coerceOne(prop.items?.type as string | undefined, v));
+      out.push([key, parts.map((v) => coerceOne(prop.items?.type as string | undefined, v))]);
     } else {
       // A repeated scalar stays an array, which the schema then refuses with a field message.
-      out[key] = Array.isArray(raw) ? raw : coerceOne(prop?.type as string | undefined, raw);
+      out.push([key, Array.isArray(raw) ? raw : coerceOne(prop?.type as string | undefined, raw)]);
     }
   }
-  return out;
+  // Own properties for every name, "__proto__" included (an assignment would set the prototype and the
+  // parameter would vanish instead of being refused as unknown).
+  return Object.fromEntries(out);
 }

@@ -2,7 +2,8 @@
 // plugin's router, a redirect from / to the plugin, and a graceful stop that finishes in-flight requests.
 import Koa from 'koa';
 import helmet from 'koa-helmet';
-import type { Server } from 'node:http';
+import net, { type Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ComplaintsPlugin } from '../plugin/createPlugin.js';
 
 export function createServerApp(plugin: ComplaintsPlugin, options: { proxy?: boolean } = {}): Koa {
@@ -36,14 +37,51 @@ export async function listen(app: Koa, port: number, host = '127.0.0.1'): Promis
   });
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  // Every connection with its requests in progress, so close() can tell a keep-alive connection waiting
+  // for its next request (closed at once) from one accepted a moment ago whose first request has not been
+  // read yet (given a moment): http.Server#close treats both as idle and destroys them, and the client of
+  // the second sees its request reset although the server had accepted the connection.
+  const connections = new Map<Socket, { active: Set<ServerResponse>; answered: number }>();
+  let closing = false;
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, { active: new Set(), answered: 0 });
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const state = connections.get(req.socket);
+    if (!state) return;
+    state.active.add(res);
+    // While stopping, every answer closes its connection, so no client sends another request on it.
+    if (closing && !res.headersSent) res.setHeader('Connection', 'close');
+    res.once('close', () => {
+      state.active.delete(res);
+      state.answered++;
+      if (closing && state.active.size === 0) req.socket.end();
+    });
+  });
   return {
     server,
     url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actualPort}`,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
-        server.closeIdleConnections();
+        closing = true;
+        // Stop accepting new connections; resolves once every open one has closed.
+        net.Server.prototype.close.call(server, () => {
+          clearTimeout(fresh);
+          resolve();
+        });
+        for (const [socket, state] of connections) {
+          if (state.active.size === 0 && state.answered > 0) socket.end();
+          for (const res of state.active) if (!res.headersSent) res.setHeader('Connection', 'close');
+        }
+        // A connection that has not sent a request yet gets a moment to do so; then it is closed too.
+        const fresh = setTimeout(() => {
+          for (const [socket, state] of connections) if (state.active.size === 0) socket.destroy();
+        }, FIRST_REQUEST_GRACE_MS);
+        fresh.unref();
       }),
   };
 }
+
+/** How long a connection accepted just before close() may take to send its first request. */
+const FIRST_REQUEST_GRACE_MS = 2000;

@@ -10,6 +10,7 @@ import { loadManifest } from '../manifest/manifest.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { toDbTime } from '../db/time.js';
+import { installOffsetGuard, OffsetGuardError, offsetGuardTable, removeOffsetGuard } from './offsetGuard.js';
 
 export class InstallError extends Error {
   constructor(message: string, readonly report?: HostCheckReport) {
@@ -20,12 +21,20 @@ export class InstallError extends Error {
 export interface InstallOptions {
   prefix?: string;
   clock?: Clock;
+  /**
+   * Also (re)create the database guard on the host payment table named by the mapping (see
+   * offsetGuard.ts). Off by default; an install without it leaves an existing guard as it is, and
+   * uninstall removes it.
+   */
+  enforceOffsets?: boolean;
 }
 
 export interface InstallResult {
   applied: string[];
   hostKeys: HostKeyTypes;
   report: HostCheckReport;
+  /** The guard trigger created by this install (enforceOffsets), or null. */
+  offsetGuard: { trigger: string; table: string } | null;
 }
 
 const HOST_KEYS = 'host_key_types';
@@ -61,6 +70,9 @@ export async function install(db: Knex, mapping: HostMapping, options: InstallOp
   const clock = options.clock ?? systemClock;
   const report = await checkHost(db, mapping);
   if (!report.ok) throw new InstallError('The host mapping does not fit the database; nothing was installed', report);
+  if (options.enforceOffsets && !mapping.payment) {
+    throw new InstallError('--enforce-offsets needs the host payment table in the mapping (payment: table, key, columns.bill/offsetAmount/offsetRef); nothing was installed');
+  }
   const hostKeys = await hostKeysFor(db, prefix, mapping);
   const applied = await migrateLatest(db, prefix, hostKeys);
   const version = loadManifest().version;
@@ -71,7 +83,16 @@ export async function install(db: Knex, mapping: HostMapping, options: InstallOp
     ...(installedAt ? {} : { installed_at: toDbTime(clock.now()) }),
     ...(applied.length ? { upgraded_at: toDbTime(clock.now()) } : {}),
   });
-  return { applied, hostKeys, report };
+  let offsetGuard: InstallResult['offsetGuard'] = null;
+  if (options.enforceOffsets) {
+    try {
+      offsetGuard = await installOffsetGuard(db, mapping, prefix);
+    } catch (err) {
+      if (err instanceof OffsetGuardError) throw new InstallError(`${err.message}; the migrations ran, the guard was not created`);
+      throw err;
+    }
+  }
+  return { applied, hostKeys, report, offsetGuard };
 }
 
 export interface InstallStatus {
@@ -81,6 +102,8 @@ export interface InstallStatus {
   installedAt: string | null;
   applied: string[];
   pending: string[];
+  /** The host payment table carrying the offset guard trigger, or null. */
+  offsetGuardTable: string | null;
 }
 
 export async function status(db: Knex, mapping: HostMapping, options: InstallOptions = {}): Promise<InstallStatus> {
@@ -90,7 +113,7 @@ export async function status(db: Knex, mapping: HostMapping, options: InstallOpt
   if (!(await db.schema.hasTable(tables.migrations))) {
     // Listing migrations runs none, so the host key types do not matter here.
     const { pending } = await migrationStatus(db, prefix, placeholderKeys());
-    return { installed: false, version: null, codeVersion, installedAt: null, applied: [], pending };
+    return { installed: false, version: null, codeVersion, installedAt: null, applied: [], pending, offsetGuardTable: await offsetGuardTable(db, prefix) };
   }
   const hostKeys = await hostKeysFor(db, prefix, mapping);
   const { applied, pending } = await migrationStatus(db, prefix, hostKeys);
@@ -101,6 +124,7 @@ export async function status(db: Knex, mapping: HostMapping, options: InstallOpt
     installedAt: await readMeta(db, prefix, 'installed_at'),
     applied,
     pending,
+    offsetGuardTable: await offsetGuardTable(db, prefix),
   };
 }
 
@@ -114,11 +138,20 @@ export interface UninstallOptions extends InstallOptions {
   purge?: boolean;
 }
 
-/** Keeps the data by default; with purge, drops every table of ours. Host data is never touched. */
-export async function uninstall(db: Knex, mapping: HostMapping, options: UninstallOptions = {}): Promise<{ purged: boolean; droppedTables: string[] }> {
+/**
+ * Keeps the data by default; with purge, drops every table of ours. Host data is never touched. The offset
+ * guard trigger, if installed, is dropped either way: without the plugin it would refuse every payment
+ * that carries an offset.
+ */
+export async function uninstall(
+  db: Knex,
+  mapping: HostMapping,
+  options: UninstallOptions = {},
+): Promise<{ purged: boolean; droppedTables: string[]; offsetGuardRemoved: boolean }> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const tables = tableNames(prefix);
-  if (!options.purge) return { purged: false, droppedTables: [] };
+  const offsetGuardRemoved = await removeOffsetGuard(db, prefix);
+  if (!options.purge) return { purged: false, droppedTables: [], offsetGuardRemoved };
   if (await db.schema.hasTable(tables.migrations)) {
     await rollbackAll(db, prefix, await hostKeysFor(db, prefix, mapping));
   }
@@ -129,5 +162,5 @@ export async function uninstall(db: Knex, mapping: HostMapping, options: Uninsta
       dropped.push(name);
     }
   }
-  return { purged: true, droppedTables: dropped };
+  return { purged: true, droppedTables: dropped, offsetGuardRemoved };
 }

@@ -3,8 +3,11 @@
 // Consumption is one conditional UPDATE (status approved, not past its date, enough remaining) whose
 // affected-row count decides: read-then-write would double-spend under concurrency. The application row
 // carries the host's payment id as a UNIQUE idempotency key, so a retried call replays the stored answer
-// and a reused key with other parameters is refused. A host written in Node passes its own transaction:
-// our work then runs in a savepoint of it and commits or rolls back with the fee payment.
+// and a reused key with other parameters is refused. A bill takes offsets only up to its amount, counting
+// the applications of earlier payments; applications to one bill queue on the bill's lock row, always
+// after the offset row (reversals take the offset row first too), so they never deadlock each other.
+// A host written in Node passes its own transaction: our work then runs in a savepoint of it and
+// commits or rolls back with the fee payment.
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
@@ -12,6 +15,7 @@ import { requirePermission } from '../auth/permissions.js';
 import { ConflictError, DomainError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
+import { isMysql } from '../db/connection.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
@@ -133,6 +137,31 @@ async function timeZoneFor(ctx: PluginContext, trx: Knex.Transaction | undefined
   return row ? (JSON.parse(row.value) as string) : defaultSettings().timezone;
 }
 
+/**
+ * Makes sure the bill's lock row exists, committed on its own (MySQL only; SQLite has one writer). It is
+ * read first without a lock, so a host transaction that already holds the row (a second offset line on
+ * the same bill) is never waited for from this other connection.
+ */
+async function ensureBillLockRow(ctx: PluginContext, billId: string): Promise<void> {
+  if (!isMysql(ctx.db)) return;
+  const table = ctx.tables.offsetBillLocks;
+  if (await ctx.db(table).where({ bill_id: billId }).first()) return;
+  await ctx.db(table).insert({ bill_id: billId }).onConflict('bill_id').ignore();
+}
+
+/** Holds the bill's lock row until the transaction ends (SELECT … FOR UPDATE; a no-op on SQLite). */
+async function lockBill(trx: Knex.Transaction, ctx: PluginContext, billId: string): Promise<void> {
+  if (isMysql(ctx.db)) await trx(ctx.tables.offsetBillLocks).where({ bill_id: billId }).forUpdate().first();
+}
+
+/** Fen applied (not reversed) to a bill so far, as a locking read (the latest committed rows on MySQL). */
+async function appliedFenOnBill(trx: Knex.Transaction, ctx: PluginContext, billId: string): Promise<number> {
+  const row = (await trx(ctx.tables.offsetApplications).sum({ applied: 'amount_fen' }).where({ bill_id: billId, state: 'applied' }).forShare().first()) as
+    | Record<string, unknown>
+    | undefined;
+  return Number(row?.applied ?? 0);
+}
+
 /** Why the conditional UPDATE touched nothing, from the row as it is now. */
 async function diagnose(trx: Knex.Transaction, ctx: PluginContext, input: ApplyOffsetInput, today: string): Promise<never> {
   const row = (await trx(ctx.tables.offsets).where({ id: input.offsetId }).forShare().first()) as Record<string, unknown> | undefined;
@@ -163,8 +192,9 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   const today = localToday(ctx.clock.now(), await timeZoneFor(ctx, options.trx));
   const refusal = identityRefusal(entry, bill, owners, today);
   if (refusal) throw new OffsetRefusedError(refusal, { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, remainingFen: entry?.offset.remainingFen, expiresOn: entry?.offset.expiresOn });
-  if (data.amountFen > bill.amountFen) throw new OffsetRefusedError('exceeds_bill', { billAmountFen: bill.amountFen });
+  if (data.amountFen > bill.amountFen) throw new OffsetRefusedError('exceeds_bill', { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, billAmountFen: bill.amountFen });
 
+  await ensureBillLockRow(ctx, data.billId);
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();
@@ -184,6 +214,14 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
         const raced = await findApplication(trx, ctx, 'idempotency_key', data.idempotencyKey, true);
         if (raced) return replay(raced, data);
         return diagnose(trx, ctx, data, today);
+      }
+      // The bill takes offsets only up to its amount, counting earlier payments' applications. Calls on
+      // one bill queue on its lock row (always after the offset row: one lock order, no deadlock between
+      // applications); the sum is a locking read, so it sees the latest rows even in an older snapshot.
+      await lockBill(trx, ctx, data.billId);
+      const onBill = await appliedFenOnBill(trx, ctx, data.billId);
+      if (onBill + data.amountFen > bill.amountFen) {
+        throw new OffsetRefusedError('exceeds_bill', { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, billAmountFen: bill.amountFen });
       }
       const after = (await trx(ctx.tables.offsets).select('remaining_fen', 'complaint_id').where({ id: data.offsetId }).first()) as Record<string, unknown>;
       const remainingFen = Number(after.remaining_fen);
@@ -265,6 +303,9 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();
+      // The offset row first, as applyOffset takes it: one lock order, so a reversal and an application
+      // on the same offset queue instead of deadlocking.
+      await trx(ctx.tables.offsets).where({ id: found.offsetId }).forUpdate().first();
       const marked = await trx(ctx.tables.offsetApplications)
         .where({ id: found.id, state: 'applied' })
         .update({ state: 'reversed', reversal_key: data.reversalKey, reversed_at: toDbTime(at), reversed_by: actor.id, reversed_by_name: actor.name });

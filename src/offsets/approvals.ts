@@ -14,7 +14,7 @@ import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../plugin/context.js';
 import type { Settings } from '../settings/settings.js';
-import { OFFSET_STATUS_LABELS, isPastExpiry, localToday, offsetFromRow, type Offset } from './model.js';
+import { OFFSET_STATUS_LABELS, isPastExpiry, localToday, offsetFromRow, readComplaintFacts, type Offset } from './model.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
 import { validateApprove, validateDecisionNote, type ApproveOffsetInput, type DecisionNoteInput } from './schemas.js';
 
@@ -146,6 +146,10 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
   }
 
   return inTransaction(ctx.db, async (trx) => {
+    // The complaint may have been cancelled (or reclassified) since it was read.
+    const current = await readComplaintFacts(trx, ctx, offset.complaintId);
+    const late = current && complaintRefusal(current, settings);
+    if (late) throw late;
     const now = ctx.clock.now();
     const decided = await decide(
       trx,

@@ -1,9 +1,11 @@
 // The billing check at fee collection: for a bill and the offsets a cashier wants to use, each offset is
 // `allowed` or refused with a code; the unit's open complaints and fee-withholding threats come back as
 // warnings that never block collection. Read-only. A batch costs a constant number of queries per
-// thousand ids (host bills, offsets with their bill limits, owners when needed, complaints), never one
-// query per bill.
+// thousand ids (host bills, offsets with their bill limits, owners when needed, complaints, what earlier
+// payments already applied to the bills), never one query per bill.
 import type { Knex } from 'knex';
+import type { Actor } from '../auth/actor.js';
+import { canSeeCommunity } from '../auth/permissions.js';
 import { msg, type Localized } from '../common/localized.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../plugin/context.js';
@@ -36,6 +38,8 @@ export interface BillCheck {
   found: boolean;
   unitId: string | null;
   amountFen: number | null;
+  /** Offsets already applied to this bill (not reversed); new ones may take the bill only up to its amount. */
+  appliedFen: number;
   /** Always true: a complaint never stops a fee from being collected; only offsets can be refused. */
   collectible: true;
   /** Every requested offset is allowed (true when none were requested). */
@@ -67,6 +71,21 @@ export async function loadOffsetsWithLimits(db: Knex | Knex.Transaction, ctx: Pi
       }
       if (row.limit_bill_id !== null && row.limit_bill_id !== undefined) (entry.billLimits ??= new Set()).add(String(row.limit_bill_id));
     }
+  }
+  return out;
+}
+
+/** Fen applied (and not reversed) per bill: one grouped query per thousand bills. */
+export async function appliedFenOfBills(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, billIds: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const chunk of chunked([...new Set(billIds)])) {
+    const rows = (await db(ctx.tables.offsetApplications)
+      .select('bill_id')
+      .sum({ applied: 'amount_fen' })
+      .whereIn('bill_id', chunk)
+      .andWhere('state', 'applied')
+      .groupBy('bill_id')) as Array<Record<string, unknown>>;
+    for (const r of rows) out.set(String(r.bill_id), Number(r.applied ?? 0));
   }
   return out;
 }
@@ -155,25 +174,36 @@ function verdict(offsetId: number, amountFen: number, code: RefusalCode | null, 
 }
 
 /** Judges one bill with everything already loaded. Several lines on one offset share its remaining amount. */
-function judgeBill(input: BillCheckInput, bill: HostBill | undefined, offsets: Map<number, OffsetWithLimits>, owners: Map<string, string[]>, complaints: ComplaintFacts[], today: string): BillCheck {
+function judgeBill(
+  input: BillCheckInput,
+  bill: HostBill | undefined,
+  offsets: Map<number, OffsetWithLimits>,
+  owners: Map<string, string[]>,
+  complaints: ComplaintFacts[],
+  appliedFen: number,
+  today: string,
+): BillCheck {
   if (!bill) {
     return {
       billId: input.billId,
       found: false,
       unitId: null,
       amountFen: null,
+      appliedFen,
       collectible: true,
       allAllowed: input.offsets.length === 0,
-      offsets: input.offsets.map((l) => verdict(l.offsetId, l.amountFen, 'bill_not_found', offsets.get(l.offsetId)?.offset.remainingFen ?? null, { billId: input.billId })),
+      // Nothing about the offsets is told for a bill that is not there (or not the asker's to see).
+      offsets: input.offsets.map((l) => verdict(l.offsetId, l.amountFen, 'bill_not_found', null, { billId: input.billId })),
       warnings: [],
     };
   }
   const usedOfOffset = new Map<number, number>();
-  let usedOfBill = 0;
+  // Earlier payments' offsets count against the bill too: splitting them over several calls changes nothing.
+  let usedOfBill = appliedFen;
   const verdicts = input.offsets.map((line) => {
     const entry = offsets.get(line.offsetId);
     const remaining = entry ? entry.offset.remainingFen : null;
-    let code = identityRefusal(entry, bill, owners, today);
+    let code = line.amountFen <= 0 ? 'invalid_amount' : identityRefusal(entry, bill, owners, today);
     const used = usedOfOffset.get(line.offsetId) ?? 0;
     if (!code && (remaining ?? 0) - used < line.amountFen) code = 'exceeds_remaining';
     if (!code && usedOfBill + line.amountFen > bill.amountFen) code = 'exceeds_bill';
@@ -192,6 +222,7 @@ function judgeBill(input: BillCheckInput, bill: HostBill | undefined, offsets: M
     found: true,
     unitId: bill.unitId,
     amountFen: bill.amountFen,
+    appliedFen,
     collectible: true,
     allAllowed: verdicts.every((v) => v.allowed),
     offsets: verdicts,
@@ -215,17 +246,34 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   }
   const owners = ownerUnits.size ? await ownersLookup(ctx.host)([...ownerUnits]) : new Map<string, string[]>();
   const complaints = await openComplaintsOfUnits(ctx.db, ctx, [...new Set([...bills.values()].map((b) => b.unitId))]);
+  const applied = await appliedFenOfBills(ctx.db, ctx, [...bills.keys()]);
   const byUnit = new Map<string, ComplaintFacts[]>();
   for (const c of complaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
   return inputs.map((input) => {
     const bill = bills.get(input.billId);
-    return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], today);
+    return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], applied.get(input.billId) ?? 0, today);
   });
 }
 
-/** Checks one bill: may these offsets reduce it, and what should the cashier know. */
-export async function checkOffsets(ctx: PluginContext, input: BillCheckInput): Promise<BillCheck> {
+/**
+ * Is the bill's unit in the actor's communities? True for a bill that does not exist (the caller answers
+ * that as "not found" anyway) and for actors who see every community.
+ */
+export async function billVisibleTo(ctx: PluginContext, actor: Actor | undefined, billId: string): Promise<boolean> {
+  if (!actor || actor.communityIds === null) return true;
+  const bill = await ctx.host.getBill(billId);
+  if (!bill) return true;
+  const unit = await ctx.host.getUnit(bill.unitId);
+  return !unit || canSeeCommunity(actor, unit.communityId);
+}
+
+/**
+ * Checks one bill: may these offsets reduce it, and what should the cashier know. With an actor (a
+ * signed-in cashier), a bill outside their communities is answered as one that does not exist.
+ */
+export async function checkOffsets(ctx: PluginContext, input: BillCheckInput, actor?: Actor): Promise<BillCheck> {
   const one = validateBillCheck(input);
+  if (!(await billVisibleTo(ctx, actor, one.billId))) return judgeBill(one, undefined, new Map(), new Map(), [], 0, '');
   const [result] = await checkBills(ctx, [one]);
   return result!;
 }

@@ -1,12 +1,12 @@
 // Reading offsets for people: one offset with its bill limits, applications and audit trail; lists for
 // the approval queue and a complaint's page; the approved offsets a cashier could use on a bill.
 import type { Actor } from '../auth/actor.js';
-import { canSeeCommunity } from '../auth/permissions.js';
+import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
 import { NotFoundError } from '../common/errors.js';
 import { listEvents, type AuditEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import type { PluginContext } from '../plugin/context.js';
-import { identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
+import { billVisibleTo, identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
 import { applicationFromRow, effectiveStatus, localToday, offsetFromRow, type Offset, type OffsetApplication, type OffsetStatus } from './model.js';
 import { validateListOffsets, type ListOffsetsQuery } from './schemas.js';
 
@@ -38,6 +38,7 @@ async function today(ctx: PluginContext): Promise<string> {
 
 /** Offsets the actor may see (their communities), newest first, paged. */
 export async function listOffsets(ctx: PluginContext, query: ListOffsetsQuery, actor: Actor): Promise<{ items: OffsetListItem[]; total: number; page: number; perPage: number }> {
+  requirePermission(actor, 'complaint.view');
   const q = validateListOffsets(structuredClone(query ?? {}));
   const page = q.page ?? 1;
   const perPage = q.perPage ?? 50;
@@ -64,6 +65,7 @@ export async function listOffsets(ctx: PluginContext, query: ListOffsetsQuery, a
 }
 
 export async function getOffsetDetail(ctx: PluginContext, id: number, actor: Actor): Promise<OffsetDetail> {
+  requirePermission(actor, 'complaint.view');
   const row = (await ctx
     .db(`${ctx.tables.offsets} as o`)
     .join(`${ctx.tables.complaints} as c`, 'c.id', 'o.complaint_id')
@@ -85,10 +87,13 @@ export async function getOffsetDetail(ctx: PluginContext, id: number, actor: Act
   };
 }
 
-/** Approved offsets with something left that could be used on this bill now (the cashier's choices). */
-export async function applicableOffsets(ctx: PluginContext, billId: string): Promise<Offset[]> {
+/**
+ * Approved offsets with something left that could be used on this bill now (the cashier's choices).
+ * With an actor, a bill outside their communities has none.
+ */
+export async function applicableOffsets(ctx: PluginContext, billId: string, actor?: Actor): Promise<Offset[]> {
   const bill = await ctx.host.getBill(billId);
-  if (!bill) return [];
+  if (!bill || !(await billVisibleTo(ctx, actor, billId))) return [];
   const ids = ((await ctx.db(ctx.tables.offsets).select('id').where({ unit_id: bill.unitId, status: 'approved' }).andWhere('remaining_fen', '>', 0)) as Row[]).map((r) => Number(r.id));
   if (!ids.length) return [];
   const entries = await loadOffsetsWithLimits(ctx.db, ctx, ids);
@@ -96,4 +101,29 @@ export async function applicableOffsets(ctx: PluginContext, billId: string): Pro
   const owners = needOwners ? await ownersLookup(ctx.host)([bill.unitId]) : new Map<string, string[]>();
   const day = await today(ctx);
   return [...entries.values()].filter((e) => identityRefusal(e, bill, owners, day) === null).map((e) => e.offset).sort((a, b) => a.id - b.id);
+}
+
+/** One application of an offset to a bill, with the complaint the offset came from. */
+export interface BillApplication extends OffsetApplication {
+  complaintId: number;
+  complaintCode: string;
+}
+
+/**
+ * Every application (applied or reversed) made on a host bill, oldest first, limited to the actor's
+ * communities: one query, whatever the number of offsets the unit has.
+ */
+export async function applicationsForBill(ctx: PluginContext, billId: string, actor: Actor): Promise<BillApplication[]> {
+  requirePermission(actor, 'complaint.view');
+  const { offsetApplications, offsets, complaints } = ctx.tables;
+  const rows = (await ctx
+    .db(`${offsetApplications} as a`)
+    .join(`${offsets} as o`, 'o.id', 'a.offset_id')
+    .join(`${complaints} as c`, 'c.id', 'o.complaint_id')
+    .select('a.*', 'o.complaint_id as complaint_id', 'c.code as complaint_code', 'c.community_id as complaint_community_id')
+    .where('a.bill_id', billId)
+    .orderBy('a.id')) as Row[];
+  return rows
+    .filter((r) => canSeeCommunity(actor, r.complaint_community_id === null || r.complaint_community_id === undefined ? null : String(r.complaint_community_id)))
+    .map((r) => ({ ...applicationFromRow(r), complaintId: Number(r.complaint_id), complaintCode: String(r.complaint_code) }));
 }

@@ -1,6 +1,8 @@
 // Raising an offset request on a complaint: staff enter the amount in yuan (parsed exactly into fen),
 // the reason, optionally the bills it is limited to and an expiry date. The fee rule decides which
 // complaints may carry one: not cancelled ones, and by default only property disputes.
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
 import { ConflictError, NotFoundError, ValidationError, fieldError, type FieldError } from '../common/errors.js';
@@ -8,6 +10,7 @@ import { recordEvent } from '../common/events.js';
 import { enqueue } from '../notifications/outbox.js';
 import { msg } from '../common/localized.js';
 import { MoneyFormatError, parseYuan } from '../common/money.js';
+import { isDuplicateKeyError } from '../db/errors.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../plugin/context.js';
@@ -57,10 +60,51 @@ export async function visibleComplaint(ctx: PluginContext, complaintId: number, 
   return complaint;
 }
 
+export interface RaiseResult {
+  offset: Offset;
+  /** false when the idempotency key had already made this offset (a replay). */
+  created: boolean;
+}
+
+/** What was asked for, normalised ("120.5" and "120.50" are the same amount; bill order does not matter). */
+function requestHash(data: RaiseOffsetInput, requestedFen: number): string {
+  const billIds = [...(data.billIds ?? [])].sort();
+  return createHash('sha256').update(JSON.stringify([data.complaintId, requestedFen, data.reason, billIds, data.expiresOn ?? null])).digest('hex');
+}
+
+/** The offset this person already made with this key, if any; a key reused for other content is refused. */
+async function replayRequest(db: Knex, ctx: PluginContext, actor: Actor, key: string, hash: string): Promise<Offset | null> {
+  const row = (await db(ctx.tables.offsets).where({ requested_by: actor.id, request_key: key }).first()) as Record<string, unknown> | undefined;
+  if (!row) return null;
+  if (row.request_hash !== hash) {
+    throw new ConflictError(
+      'idempotency_key_reused',
+      msg(`此幂等键已用于内容不同的另一次抵扣申请（抵扣 #${String(row.id)}）`, `This idempotency key was already used for a different offset request (offset #${String(row.id)})`),
+      { offsetId: Number(row.id) },
+    );
+  }
+  return offsetFromRow(row);
+}
+
+/** Raises an offset request; see raiseOffsetOnce for the optional idempotency key. */
 export async function raiseOffset(ctx: PluginContext, input: RaiseOffsetInput, actor: Actor): Promise<Offset> {
+  return (await raiseOffsetOnce(ctx, input, actor)).offset;
+}
+
+/**
+ * Raises an offset request. With an idempotency key (the intake form's style), the same person sending
+ * the same key and content again gets the same offset back (created: false); other content is refused.
+ */
+export async function raiseOffsetOnce(ctx: PluginContext, input: RaiseOffsetInput, actor: Actor): Promise<RaiseResult> {
   requirePermission(actor, 'offset.request');
   const data = validateRaise(structuredClone(input));
   const requestedFen = amountField('amount', data.amount);
+  const key = data.idempotencyKey ?? null;
+  const hash = requestHash(data, requestedFen);
+  if (key) {
+    const earlier = await replayRequest(ctx.db, ctx, actor, key, hash);
+    if (earlier) return { offset: earlier, created: false };
+  }
   const settings = await ctx.settings.get();
   const today = localToday(ctx.clock.now(), settings.timezone);
   if (data.expiresOn && data.expiresOn < today) {
@@ -83,6 +127,26 @@ export async function raiseOffset(ctx: PluginContext, input: RaiseOffsetInput, a
     if (fields.length) throw new ValidationError(fields);
   }
 
+  try {
+    return { offset: await insertRequest(ctx, data, requestedFen, complaint, billIds, key ? { key, hash } : null, settings, actor), created: true };
+  } catch (err) {
+    // The same form sent twice at once: the unique key let one through; answer with it.
+    const earlier = key && isDuplicateKeyError(err) ? await replayRequest(ctx.db, ctx, actor, key, hash) : null;
+    if (earlier) return { offset: earlier, created: false };
+    throw err;
+  }
+}
+
+async function insertRequest(
+  ctx: PluginContext,
+  data: RaiseOffsetInput,
+  requestedFen: number,
+  complaint: ComplaintFacts,
+  billIds: string[],
+  idempotency: { key: string; hash: string } | null,
+  settings: Pick<Settings, 'allowOffsetForNonProperty'>,
+  actor: Actor,
+): Promise<Offset> {
   return inTransaction(ctx.db, async (trx) => {
     // The complaint may have been cancelled since it was read.
     const current = await readComplaintFacts(trx, ctx, complaint.id);
@@ -102,6 +166,8 @@ export async function raiseOffset(ctx: PluginContext, input: RaiseOffsetInput, a
       expires_on: data.expiresOn ?? null,
       requested_by: actor.id,
       requested_by_name: actor.name,
+      request_key: idempotency?.key ?? null,
+      request_hash: idempotency?.hash ?? null,
       version: 1,
       created_at: at,
       updated_at: at,

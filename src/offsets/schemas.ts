@@ -33,7 +33,14 @@ export interface RaiseOffsetInput {
   reason: string;
   billIds?: string[];
   expiresOn?: string | null;
+  /**
+   * Optional, as on the intake form: the same person sending the same key again gets the offset the
+   * first submit made (same content) or a 409 (other content), never a second request.
+   */
+  idempotencyKey?: string;
 }
+/** The intake form's key shape: 1–100 visible ASCII characters. */
+export const requestKey = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[\\x21-\\x7e]+$' } as const;
 export const raiseOffsetSchema = {
   type: 'object',
   additionalProperties: false,
@@ -44,6 +51,7 @@ export const raiseOffsetSchema = {
     reason: text(1000),
     billIds: { type: 'array', items: hostId, maxItems: 100, uniqueItems: true },
     expiresOn: { anyOf: [date, { type: 'null' }] },
+    idempotencyKey: requestKey,
   },
 } as const;
 
@@ -90,11 +98,15 @@ export const listOffsetsSchema = {
   },
 } as const;
 
+/**
+ * A line of the billing check. A zero or negative amount is answered on its line (invalid_amount) rather
+ * than failing a whole month-end batch; applying still requires a positive amount.
+ */
 const offsetLine = {
   type: 'object',
   additionalProperties: false,
   required: ['offsetId', 'amountFen'],
-  properties: { offsetId: id, amountFen: fen },
+  properties: { offsetId: id, amountFen: { type: 'integer', minimum: -4294967295, maximum: 4294967295 } },
 } as const;
 
 export interface BillCheckInput {

@@ -14,6 +14,7 @@ import { install, status, uninstall, type InstallStatus, type UninstallOptions }
 import { loadManifest } from '../manifest/manifest.js';
 import { SettingsStore } from '../settings/settings.js';
 import { apiErrorMiddleware } from '../http/apiErrors.js';
+import { requireJsonContent, requireJsonObject } from '../http/jsonBody.js';
 import { localeMiddleware } from '../http/locale.js';
 import { buildOpenApi, type ApiOperation } from '../http/openapi.js';
 import { complaintsApiOperations, complaintsApiRouter } from '../http/api/complaints.js';
@@ -26,6 +27,8 @@ import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsAp
 import { requirePermission } from '../auth/permissions.js';
 import type { PluginContext } from './context.js';
 import type { Actor } from '../auth/actor.js';
+import { DomainError } from '../common/errors.js';
+import { msg } from '../common/localized.js';
 
 export interface ComplaintsPluginOptions {
   knex: Knex;
@@ -65,7 +68,11 @@ export interface ComplaintsPlugin {
   stop(): Promise<void>;
 }
 
-const ANONYMOUS: Actor = { id: 'anonymous', name: 'anonymous', roles: [], communityIds: [] };
+/** 401 when nobody is signed in (as every other API route answers), 403 without the permission. */
+function requireApiPermission(actor: Actor | null | undefined, permission: Parameters<typeof requirePermission>[1]): void {
+  if (!actor) throw new DomainError('unauthenticated', 401, msg('请先登录', 'Please sign in'));
+  requirePermission(actor, permission);
+}
 
 /** Sets ctx.state.actor from the auth adapter; API routes answer 401 without one. */
 function actorMiddleware(auth: AuthAdapter): Middleware {
@@ -99,32 +106,36 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   router.use(localeMiddleware());
   router.use(actorMiddleware(options.auth));
 
-  const apiMiddleware = [apiErrorMiddleware(options.log), bodyParser({ jsonLimit: '1mb', enableTypes: ['json'] })];
+  const complaints = new ComplaintService(context);
+  const offsets = createOffsetService(context);
+  // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
+  // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
+  // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser
+  // too, and month-end batches over 1 MB were refused with 413.
+  const billingApi = new Router();
+  billingApi.use('/api/billing', apiErrorMiddleware(options.log), requireJsonContent());
+  const billing = billingApiRouter(context, { secret: options.serviceSecret }, offsets);
+  billingApi.use(billing.routes(), billing.allowedMethods());
+  router.use(billingApi.routes(), billingApi.allowedMethods());
+
+  const apiMiddleware = [apiErrorMiddleware(options.log), requireJsonContent(), bodyParser({ jsonLimit: '1mb', enableTypes: ['json'] }), requireJsonObject()];
   const api = new Router({ prefix: '/api' });
   api.use(...apiMiddleware);
   api.get('/openapi.json', (ctx) => {
     ctx.body = openApi();
   });
   api.get('/status', async (ctx) => {
-    requirePermission(ctx.state.actor ?? ANONYMOUS, 'admin.manage');
+    requireApiPermission(ctx.state.actor as Actor | null | undefined, 'admin.manage');
     ctx.body = await status(options.knex, mapping, { prefix });
   });
   router.use(api.routes(), api.allowedMethods());
 
   // Domain API routers carry their whole /api/... prefix; this wrapper gives them the same error and body
-  // handling (router-level middleware only runs for routes of its own router).
-  const complaints = new ComplaintService(context);
-  const offsets = createOffsetService(context);
+  // handling (and only to /api paths).
   const domainApis = new Router();
   domainApis.use('/api', ...apiMiddleware);
   for (const r of [complaintsApiRouter(context, complaints), offsetsApiRouter(context, offsets)]) domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
-  // The billing routes parse their own (larger, month-end) bodies and authenticate by request signature.
-  const billingApi = new Router();
-  billingApi.use(apiErrorMiddleware(options.log));
-  const billing = billingApiRouter(context, { secret: options.serviceSecret }, offsets);
-  billingApi.use(billing.routes(), billing.allowedMethods());
-  router.use(billingApi.routes(), billingApi.allowedMethods());
   operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations);
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).

@@ -144,7 +144,8 @@ export function positiveInt(value: unknown): number | null {
 }
 
 /**
- * For the few commands whose service takes no idempotency key (an offset request): the first submit of a
+ * For a command whose service takes no idempotency key (the offset request form used this until the
+ * offsets service took the form's key, as intake does): the first submit of a
  * form key runs, a second submit of the same key (double click, re-send after a slow answer) waits for
  * the first and gets the same redirect instead of making a second record. Kept in this process's memory
  * for ten minutes; a failed run forgets its key so the corrected form can be sent again.

@@ -33,6 +33,7 @@ const NAV: Array<{ path: string; label: MessageKey; permission: Permission | nul
   { path: '/list', label: 'nav.list', permission: 'complaint.view', section: 'list' },
   { path: '/offsets', label: 'nav.offsets', permission: 'offset.approve', section: 'offsets' },
   { path: '/cashier', label: 'nav.cashier', permission: 'offset.apply', section: 'cashier' },
+  { path: '/report', label: 'nav.report', permission: 'report.view', section: 'report' },
   { path: '/admin', label: 'nav.admin', permission: 'admin.manage', section: 'admin' },
 ];
 

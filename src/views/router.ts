@@ -21,6 +21,7 @@ import { registerDetail } from './pages/detail.js';
 import { registerOffsets } from './pages/offsets.js';
 import { registerCashier } from './pages/cashier.js';
 import { registerAdmin } from './pages/admin.js';
+import { registerReport } from './pages/report.js';
 import { DomainError } from '../common/errors.js';
 
 export interface PageServices {
@@ -65,6 +66,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerOffsets(router, kit, services);
   registerCashier(router, kit, services);
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });
+  registerReport(router, kit);
 
   // Any other GET under the prefix (except the JSON API, which answers for itself) is the 404 page.
   // A RegExp path is not prefixed by the parent router, so the prefix is part of it.

@@ -87,6 +87,8 @@ for (const kind of databaseKinds) {
       expect([a.status, b.status]).to.deep.equal([303, 303]);
       expect((await counter.post(`/c/${complaintId}/offsets`, form)).status).to.equal(303);
       expect(await count(h, T.offsets)).to.equal(before + 1);
+      // The form's key reached the service, which keeps it (not this process's memory).
+      expect(await count(h, T.offsets, { request_key: key })).to.equal(1);
       // Withdraw it again so the queue tests below see only their own requests.
       await h.db(T.offsets).where({ reason: '双击测试' }).update({ status: 'rejected' });
     });

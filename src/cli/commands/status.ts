@@ -17,6 +17,7 @@ export async function statusCommand(options: CommonOptions & { json?: boolean })
       `${en ? 'Installed at (UTC)' : '安装时间（UTC）'}: ${s.installedAt ?? '-'}`,
       `${en ? 'Applied migrations' : '已执行迁移'}: ${s.applied.length}`,
       `${en ? 'Pending migrations' : '待执行迁移'}: ${s.pending.length ? s.pending.join(', ') : en ? 'none' : '无'}`,
+      `${en ? 'Offset guard (install --enforce-offsets)' : '抵扣防护触发器（install --enforce-offsets）'}: ${s.offsetGuardTable ?? (en ? 'off' : '未启用')}`,
     ].join('\n'),
   );
   return s.installed && s.pending.length === 0 ? 0 : 1;

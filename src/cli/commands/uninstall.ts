@@ -22,6 +22,7 @@ export async function uninstallCommand(options: CommonOptions & { purge?: boolea
     if (!ok) throw new CliError(en ? 'Not confirmed; nothing was dropped (use --yes to skip the question).' : '未确认，未删除任何数据（可加 --yes 跳过确认）。');
   }
   const result = await withDb(options, (db) => uninstall(db, mapping, { prefix, purge: options.purge }));
+  if (result.offsetGuardRemoved) console.log(en ? 'The offset guard trigger was dropped.' : '抵扣防护触发器已删除。');
   console.log(
     result.purged
       ? en ? `Uninstalled; all ${prefix}* tables were dropped. Host tables were not touched.` : `已卸载，所有 ${prefix}* 表已删除；主系统表未受影响。`

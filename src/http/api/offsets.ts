@@ -9,7 +9,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
 import type { Actor } from '../../auth/actor.js';
 import { requirePermission } from '../../auth/permissions.js';
-import { DomainError, NotFoundError } from '../../common/errors.js';
+import { DomainError, NotFoundError, ValidationError, fieldError } from '../../common/errors.js';
 import { msg } from '../../common/localized.js';
 import { formatFen } from '../../common/money.js';
 import { billingActor } from '../../offsets/hooks.js';
@@ -82,8 +82,15 @@ export function offsetsApiRouter(ctx: PluginContext, service: OffsetService = cr
   router.use(requireActor);
 
   router.post('/', async (k) => {
-    const offset = await service.raise(bodyOf<RaiseOffsetInput>(k), actorOf(k));
-    k.status = 201;
+    // The key may come as the Idempotency-Key header (as for complaints) or as idempotencyKey in the body.
+    const body = bodyOf<RaiseOffsetInput>(k);
+    const header = k.get('Idempotency-Key') || undefined;
+    if (header !== undefined && body.idempotencyKey !== undefined && header !== body.idempotencyKey) {
+      throw new ValidationError([fieldError('idempotencyKey', '请求头与请求体中的幂等键不一致', 'The Idempotency-Key header and the body disagree')]);
+    }
+    const { offset, created } = await service.raiseOnce(header === undefined ? body : { ...body, idempotencyKey: header }, actorOf(k));
+    k.status = created ? 201 : 200;
+    if (!created) k.set('Idempotent-Replayed', 'true');
     k.set('Location', `${k.path.replace(/\/$/, '')}/${offset.id}`);
     k.body = { offset: offsetJson(offset) };
   });
@@ -98,7 +105,12 @@ export function offsetsApiRouter(ctx: PluginContext, service: OffsetService = cr
   router.get('/applicable', async (k) => {
     requirePermission(actorOf(k), 'offset.apply');
     const billId = typeof k.query.billId === 'string' ? k.query.billId.slice(0, 64) : '';
-    k.body = { billId, offsets: (await service.applicable(billId)).map((o) => offsetJson(o)) };
+    k.body = { billId, offsets: (await service.applicable(billId, actorOf(k))).map((o) => offsetJson(o)) };
+  });
+
+  router.get('/applications', async (k) => {
+    const billId = typeof k.query.billId === 'string' ? k.query.billId.slice(0, 64) : '';
+    k.body = { billId, applications: billId ? await service.applicationsForBill(billId, actorOf(k)) : [] };
   });
 
   router.get('/reconcile', async (k) => {
@@ -108,7 +120,7 @@ export function offsetsApiRouter(ctx: PluginContext, service: OffsetService = cr
 
   router.post('/check', async (k) => {
     requirePermission(actorOf(k), 'offset.apply');
-    k.body = await service.check(bodyOf<BillCheckInput>(k));
+    k.body = await service.check(bodyOf<BillCheckInput>(k), actorOf(k));
   });
 
   router.get('/:id', async (k) => {
@@ -201,6 +213,7 @@ const billCheckResponse = {
     found: { type: 'boolean' },
     unitId: { type: ['string', 'null'] },
     amountFen: { type: ['integer', 'null'] },
+    appliedFen: { type: 'integer', description: 'Offsets already applied to this bill by earlier payments (not reversed); with the new ones they may not exceed the bill amount' },
     collectible: { const: true, description: 'A complaint never stops collection' },
     allAllowed: { type: 'boolean' },
     offsets: {
@@ -264,12 +277,13 @@ export const offsetsApiOperations: ApiOperation[] = [
     method: 'post',
     path: OFFSETS,
     operationId: 'requestOffset',
-    summary: 'Request an offset (申请抵扣) on a complaint: amount in yuan text, reason, optional bills and expiry; needs offset.request',
+    summary:
+      'Request an offset (申请抵扣) on a complaint: amount in yuan text, reason, optional bills and expiry; needs offset.request. An optional Idempotency-Key header (or idempotencyKey in the body) makes a resend answer 200 with the same offset (header Idempotent-Replayed: true); the same key with other content is 409 idempotency_key_reused',
     tags: userTags,
     requestSchema: raiseOffsetSchema,
     responseSchema: offsetEnvelope,
-    errors: { '404': 'No such complaint in your communities', '409': 'The complaint is cancelled, unclassified or a non-property dispute' },
-    example: `curl -X POST $BASE${OFFSETS} ${curlUser} -H "Content-Type: application/json" \\\n  -d '{"complaintId":12,"amount":"120.50","reason":"阳台漏水一个月未修复","expiresOn":"2027-03-31"}'`,
+    errors: { '404': 'No such complaint in your communities', '409': 'The complaint is cancelled, unclassified or a non-property dispute; or the idempotency key was used for other content' },
+    example: `curl -X POST $BASE${OFFSETS} ${curlUser} -H "Content-Type: application/json" -H "Idempotency-Key: 5d1f0c9e-offset-12" \\\n  -d '{"complaintId":12,"amount":"120.50","reason":"阳台漏水一个月未修复","expiresOn":"2027-03-31"}'`,
   },
   {
     method: 'get',
@@ -343,6 +357,16 @@ export const offsetsApiOperations: ApiOperation[] = [
     querySchema: { type: 'object', required: ['billId'], properties: { billId: { type: 'string', maxLength: 64 } } },
     responseSchema: { type: 'object', properties: { billId: { type: 'string' }, offsets: { type: 'array', items: offsetSchema } } },
     example: `curl "$BASE${OFFSETS}/applicable?billId=1001" ${curlUser}`,
+  },
+  {
+    method: 'get',
+    path: `${OFFSETS}/applications`,
+    operationId: 'billApplications',
+    summary: 'Every offset application (applied or reversed) made on a host bill, with the complaint it came from; needs complaint.view',
+    tags: userTags,
+    querySchema: { type: 'object', required: ['billId'], properties: { billId: { type: 'string', maxLength: 64 } } },
+    responseSchema: { type: 'object', properties: { billId: { type: 'string' }, applications: { type: 'array', items: { type: 'object' } } } },
+    example: `curl "$BASE${OFFSETS}/applications?billId=1001" ${curlUser}`,
   },
   {
     method: 'get',

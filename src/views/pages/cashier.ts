@@ -9,7 +9,6 @@ import type { Actor } from '../../auth/actor.js';
 import { canSeeCommunity } from '../../auth/permissions.js';
 import { ConflictError, DomainError, ValidationError, fieldError } from '../../common/errors.js';
 import { MoneyFormatError, formatFen, parseYuan } from '../../common/money.js';
-import type { OffsetApplication } from '../../offsets/model.js';
 import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.js';
 import type { PageKit } from '../kit.js';
 import { labelOf, VOCAB } from '../labels.js';
@@ -33,14 +32,6 @@ async function visibleBill(kit: PageKit, actor: Actor, billId: string) {
   const unit = await kit.context.host.getUnit(bill.unitId);
   if (unit && !canSeeCommunity(actor, unit.communityId)) return null;
   return { bill, unit };
-}
-
-/** Applications on this bill, from the unit's offsets (a unit has few). */
-async function applicationsOnBill(services: PageServices, actor: Actor, unitId: string, billId: string): Promise<Array<OffsetApplication & { complaintCode: string }>> {
-  const { items } = await services.offsets.list({ unitId, perPage: 200 }, actor);
-  const used = items.filter((o) => o.approvedFen !== null);
-  const details = await Promise.all(used.map((o) => services.offsets.get(o.id, actor)));
-  return details.flatMap((d) => d.applications.filter((a) => a.billId === billId).map((a) => ({ ...a, complaintCode: d.offset.complaintCode })));
 }
 
 async function renderCashier(ctx: Context, kit: PageKit, services: PageServices, actor: Actor, state: CashierState = {}, status = 200): Promise<void> {
@@ -76,7 +67,7 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
       const [check, applicable, applications] = await Promise.all([
         services.offsets.check({ billId: bill.id, offsets: [] }),
         services.offsets.applicable(bill.id),
-        applicationsOnBill(services, actor, bill.unitId, bill.id),
+        services.offsets.applicationsForBill(bill.id, actor),
       ]);
       const appliedFen = applications.filter((a) => a.state === 'applied').reduce((s, a) => s + a.amountFen, 0);
       const locale = kit.locale(ctx);

@@ -14,7 +14,7 @@ import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
 import { complaintRefusal } from '../../offsets/requests.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
-import { FormReplay, fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
+import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { FlashKey, PageKit } from '../kit.js';
 import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
@@ -306,6 +306,8 @@ async function refuse(ctx: Context, kit: PageKit, services: PageServices, actor:
   const locale = kit.locale(ctx);
   const values = formOf(ctx).values();
   delete values.version;
+  // That key already made a request with other content (a form sent again after editing): a fresh key.
+  if (err instanceof DomainError && err.code === 'idempotency_key_reused') values.formKey = newFormKey();
   if (isValidationError(err)) {
     const messages = prefixed(open, err.fields, locale);
     await renderDetail(ctx, kit, services, actor, id, { open, values, billIds, errors: messages, formError: err.localized[locale] }, 422);
@@ -320,7 +322,6 @@ async function refuse(ctx: Context, kit: PageKit, services: PageServices, actor:
 }
 
 export function registerDetail(router: Router, kit: PageKit, services: PageServices): void {
-  const offsetRequests = new FormReplay();
   router.get('/c/:id', ...kit.stack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.view');
     await renderDetail(ctx, kit, services, actor, idParam(ctx));
@@ -365,15 +366,14 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
     const form = formOf(ctx);
     const billIds = form.all('billIds').filter((b) => b !== '');
     const expiresOn = form.optional('expiresOn');
-    const raise = async () => {
-      await services.offsets.raise({ complaintId: id, amount: form.get('amount').trim(), reason: form.get('reason').trim(), ...(billIds.length ? { billIds } : {}), ...(expiresOn ? { expiresOn } : {}) }, actor);
-      return `/c/${id}`;
-    };
+    // The form's key goes to the service as the idempotency key: a double submit makes one request.
+    const key = formKey(form.get('formKey'));
     try {
-      // The offset service takes no idempotency key: a double submit of this form is answered from memory.
-      const key = formKey(form.get('formKey'));
-      const target = key ? await offsetRequests.once(`${actor.id}:${id}:${key}`, raise) : await raise();
-      kit.redirect(ctx, target, 'offsetRequested');
+      await services.offsets.raise(
+        { complaintId: id, amount: form.get('amount').trim(), reason: form.get('reason').trim(), ...(billIds.length ? { billIds } : {}), ...(expiresOn ? { expiresOn } : {}), ...(key ? { idempotencyKey: key } : {}) },
+        actor,
+      );
+      kit.redirect(ctx, `/c/${id}`, 'offsetRequested');
     } catch (err) {
       await refuse(ctx, kit, services, actor, id, 'offset', err, billIds);
     }

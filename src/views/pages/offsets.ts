@@ -91,19 +91,21 @@ export function registerOffsets(router: Router, kit: PageKit, services: PageServ
       const id = positiveInt(ctx.params.id);
       if (!id) throw new DomainError('not_found', 404, { 'zh-CN': '抵扣不存在', en: 'Offset not found' });
       const form = formOf(ctx);
+      // The form always posts the version it was read at; anything but a number (or none) is refused by
+      // the schema rather than dropped, which would have skipped the stale-version check.
       const versionText = form.get('version');
-      const version = /^\d{1,10}$/.test(versionText) ? Number(versionText) : undefined;
+      const version = (/^\d{1,10}$/.test(versionText) ? Number(versionText) : versionText) as number;
       const note = form.get('note').trim();
       try {
         if (kind === 'approve') {
           const amount = form.get('amount').trim();
-          await services.offsets.approve(id, { ...(amount ? { amount } : {}), ...(note ? { note } : {}), ...(version ? { version } : {}) }, actor);
+          await services.offsets.approve(id, { ...(amount ? { amount } : {}), ...(note ? { note } : {}), version }, actor);
           kit.redirect(ctx, '/offsets', 'offsetApproved');
         } else if (kind === 'reject') {
-          await services.offsets.reject(id, { note, ...(version ? { version } : {}) }, actor);
+          await services.offsets.reject(id, { note, version }, actor);
           kit.redirect(ctx, '/offsets', 'offsetRejected');
         } else {
-          await services.offsets.revoke(id, { note, ...(version ? { version } : {}) }, actor);
+          await services.offsets.revoke(id, { note, version }, actor);
           kit.redirect(ctx, '/offsets', 'offsetRevoked');
         }
       } catch (err) {

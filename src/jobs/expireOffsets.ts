@@ -1,0 +1,59 @@
+// expire-offsets: offsets still open (approved, or requested and never decided) whose expires_on — a
+// local calendar day, valid through that day — has passed become 'expired', each with an audit event
+// in the same transaction. Billing already refuses them as expired (effectiveStatus); this makes the
+// stored status agree. The UPDATE re-checks status and date, so an offset applied, revoked or
+// extended meanwhile is left alone, and a rerun finds nothing.
+import { SYSTEM_ACTOR } from '../auth/actor.js';
+import { recordEvent } from '../common/events.js';
+import { inTransaction } from '../db/transaction.js';
+import { toDbTime } from '../db/time.js';
+import { localToday } from '../offsets/model.js';
+import type { Job } from './types.js';
+
+const EXPIRING = ['approved', 'requested'];
+const BATCH = 200;
+
+export const expireOffsetsJob: Job = {
+  name: 'expire-offsets',
+  async run(ctx, now) {
+    const today = localToday(now, (await ctx.settings.get()).timezone);
+    const { db, tables } = ctx;
+    let expired = 0;
+    let afterId = 0;
+    for (;;) {
+      const rows = (await db(tables.offsets)
+        .select('id', 'complaint_id', 'status', 'expires_on', 'remaining_fen')
+        .whereIn('status', EXPIRING)
+        .whereNotNull('expires_on')
+        .where('expires_on', '<', today)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(BATCH)) as Array<Record<string, unknown>>;
+      if (!rows.length) break;
+      afterId = Number(rows[rows.length - 1]!.id);
+      for (const row of rows) {
+        const done = await inTransaction(db, async (trx) => {
+          const updated = await trx(tables.offsets)
+            .where({ id: row.id, status: row.status })
+            .where('expires_on', '<', today)
+            .update({ status: 'expired', version: db.raw('version + 1'), updated_at: toDbTime(now) });
+          if (updated !== 1) return false;
+          await recordEvent(trx, tables, {
+            entityType: 'offset',
+            entityId: Number(row.id),
+            complaintId: Number(row.complaint_id),
+            action: 'expire',
+            fromState: String(row.status),
+            toState: 'expired',
+            actor: SYSTEM_ACTOR,
+            at: now,
+            note: `expires_on ${String(row.expires_on).slice(0, 10)} < ${today}; remaining_fen ${Number(row.remaining_fen)}`,
+          });
+          return true;
+        });
+        if (done) expired++;
+      }
+    }
+    return { expired };
+  },
+};

@@ -1,0 +1,10 @@
+// Every job the scheduler knows, one file each; the names match plugin.json's cron entries (a test
+// checks both lists agree).
+import { dailyDigestJob } from './dailyDigest.js';
+import { deadlinesJob } from './deadlines.js';
+import { escalateJob } from './escalate.js';
+import { expireOffsetsJob } from './expireOffsets.js';
+import { followUpsJob } from './followUps.js';
+import type { Job } from './types.js';
+
+export const JOBS: readonly Job[] = [escalateJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob];
