@@ -9,6 +9,7 @@ import { serveCommand } from './commands/serve.js';
 import { demoCommand } from './commands/demo.js';
 import { collectOffset, offsetsCheckCommand, offsetsReconcileCommand } from './commands/offsets.js';
 import { loadManifest } from '../manifest/manifest.js';
+import { jobsRunCommand } from './commands/jobs.js';
 
 type Action = (...args: any[]) => Promise<number>;
 
@@ -86,5 +87,10 @@ withCommon(
 withCommon(
   offsets.command('reconcile').description('prove approved = applied − reversed + remaining for every offset; exit 1 on any mismatch').option('--json', 'print the report as JSON'),
 ).action(run((opts) => offsetsReconcileCommand(opts)));
+
+const jobs = program.command('jobs').description('scheduled jobs');
+withCommon(jobs.command('run <name>').description('run one job by hand now (escalate, deadlines, follow-ups, expire-offsets, daily-digest)').option('--json', 'print JSON')).action(
+  run((name: string, opts) => jobsRunCommand(opts, name)),
+);
 
 await program.parseAsync(process.argv);

@@ -25,6 +25,7 @@ import { createOffsetService, type OffsetService } from '../offsets/service.js';
 import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
 import { requirePermission } from '../auth/permissions.js';
+import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
 import type { PluginContext } from './context.js';
 import type { Actor } from '../auth/actor.js';
 import { DomainError } from '../common/errors.js';
@@ -59,7 +60,8 @@ export interface ComplaintsPlugin {
   /** The billing hooks (plugin.json `hooks`): check, apply and reverse offsets at fee collection. */
   billing: BillingHooks;
   manifest: ReturnType<typeof loadManifest>;
-  install(): Promise<{ applied: string[] }>;
+  /** Checks the host and runs pending migrations; `enforceOffsets` adds the optional payment guard trigger. */
+  install(options?: { enforceOffsets?: boolean }): Promise<{ applied: string[] }>;
   status(): Promise<InstallStatus>;
   checkHost(): Promise<HostCheckReport>;
   uninstall(options?: UninstallOptions): Promise<{ purged: boolean }>;
@@ -149,6 +151,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   });
   router.use(pages.router.routes(), pages.router.allowedMethods());
 
+  let background: BackgroundWork | null = null;
   return {
     context,
     router,
@@ -156,12 +159,20 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     complaints,
     offsets,
     billing: createBillingHooks(context),
-    install: async () => install(options.knex, mapping, { prefix, clock }),
+    install: async (opts: { enforceOffsets?: boolean } = {}) => install(options.knex, mapping, { prefix, clock, ...opts }),
     status: () => status(options.knex, mapping, { prefix }),
     checkHost: () => checkHost(options.knex, mapping),
     uninstall: (opts = {}) => uninstall(options.knex, mapping, { prefix, ...opts }),
     openApi,
-    async start() {},
-    async stop() {},
+    /** Starts this instance's scheduled jobs and outbox delivery; each cron slot runs once across instances. */
+    async start() {
+      background ??= await startBackgroundWork(context, { log: (message, err) => (options.log ?? console.error)(err ?? message) });
+    },
+    /** Stops scheduling, waits for running jobs and a delivery in progress. */
+    async stop() {
+      const running = background;
+      background = null;
+      await running?.stop();
+    },
   };
 }
