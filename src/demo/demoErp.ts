@@ -34,7 +34,8 @@ export async function demoErpExists(db: Knex): Promise<boolean> {
   return db.schema.hasTable('erp_fee_bill');
 }
 
-async function createSchema(db: Knex): Promise<void> {
+/** The demo ERP's own tables (the bench scales up the same schema). */
+export async function createDemoErpSchema(db: Knex): Promise<void> {
   await db.schema.createTable('erp_community', (t) => {
     t.integer('community_id').primary();
     t.string('community_name', 60).notNullable();
@@ -105,7 +106,7 @@ async function insertChunked(trx: Knex.Transaction, table: string, rows: object[
 /** Creates and fills the demo ERP's tables; returns how many rooms it made. */
 export async function createDemoErp(db: Knex, today: Date, size: DemoSize = DEFAULT_DEMO_SIZE): Promise<{ rooms: number; owners: number; bills: number }> {
   const rand = prng(20261128);
-  await createSchema(db);
+  await createDemoErpSchema(db);
   const communities: object[] = [];
   const buildings: object[] = [];
   const owners: Array<{ owner_id: string; owner_name: string; mobile: string; is_deleted: number }> = [];

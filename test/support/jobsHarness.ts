@@ -8,6 +8,7 @@ import { tableNames } from '../../src/db/tables.js';
 import { toDbTime } from '../../src/db/time.js';
 import type { HostKeyTypes } from '../../src/host/keyTypes.js';
 import { insertComplaint } from '../../src/complaints/repository.js';
+import { UNSET } from '../../src/complaints/intake.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import type { JobContext } from '../../src/jobs/types.js';
 import { SettingsStore, type Settings } from '../../src/settings/settings.js';
@@ -60,30 +61,8 @@ export async function addComplaint(ctx: JobContext, fields: Partial<Complaint>):
     receivedAt: at,
     receivedBy: 'u1',
     receivedByName: '前台',
-    disputeType: null,
-    thirdParty: null,
-    responsibilityExplained: null,
-    nature: null,
-    severity: null,
-    findings: null,
-    department: null,
-    assigneeId: null,
-    assigneeName: null,
-    planMeasures: null,
-    planDeadline: null,
-    resolutionReply: null,
-    resolutionBasis: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    followUpDueAt: null,
-    closedAt: null,
-    cancelKind: null,
-    cancelReason: null,
-    cancelledAt: null,
-    parentId: null,
+    ...UNSET,
     repeatOfId: null,
-    escalatedAt: null,
-    escalationReason: null,
     originalReceivedAt: at,
     dueAt: null,
     createdAt: at,
