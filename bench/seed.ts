@@ -845,6 +845,9 @@ export async function ensureSeeded(options: Pick<BenchOptions, 'profile' | 'url'
     const existing = await readMarker(db, p.name);
     if (existing && !options.reseed) {
       log(`seed: ${p.name} dataset already present (seeded ${existing.seededAt}, ${existing.counts[T.complaints] ?? '?'} complaints); skipping`);
+      // The code may have migrations the dataset predates: upgrade, as an administrator would.
+      const upgraded = await install(db, loadMappingFile(MAPPING_FILE));
+      if (upgraded.applied.length) log(`seed: upgraded the dataset (${upgraded.applied.join(', ')})`);
       return existing;
     }
     const tables = await listTables(db);
