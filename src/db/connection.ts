@@ -45,6 +45,15 @@ export function parseDbUrl(url: string): DbTarget {
   throw new DbUrlError(`Unsupported database URL "${url}": use mysql://user:pass@host:port/db or sqlite:path`);
 }
 
+/**
+ * Every MySQL connection of ours works in UTC and in strict mode: on a server configured without
+ * STRICT_TRANS_TABLES, a value too long or out of range would otherwise be cut or clamped with only a
+ * warning. Our validation refuses such values first; this makes the database refuse them too.
+ */
+export const SESSION_SETUP_SQL =
+  "SET time_zone = '+00:00', sql_mode = IF(FIND_IN_SET('STRICT_TRANS_TABLES', @@session.sql_mode) > 0, @@session.sql_mode, " +
+  "CONCAT_WS(',', NULLIF(@@session.sql_mode, ''), 'STRICT_TRANS_TABLES'))";
+
 export interface CreateDbOptions {
   poolMax?: number;
 }
@@ -61,13 +70,16 @@ export function knexConfig(target: DbTarget, options: CreateDbOptions = {}): Kne
         dateStrings: true,
         supportBigNumbers: true,
         connectTimeout: 5000,
+        // A connection whose peer vanished (a firewall dropping an idle link) is noticed and replaced.
+        enableKeepAlive: true,
+        keepAliveInitialDelay: 30_000,
       },
       pool: {
         min: 0,
         max: options.poolMax ?? 20,
         acquireTimeoutMillis: 10000,
         afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
-          conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
+          conn.query(SESSION_SETUP_SQL, (err) => done(err, conn));
         },
       },
       acquireConnectionTimeout: 10000,

@@ -26,6 +26,8 @@ export class HostDataError extends Error {
 }
 
 export const ID_CHUNK = 1000;
+/** How long a community's name is remembered (see communityNames). */
+export const COMMUNITY_NAME_TTL_MS = 60_000;
 const OWNER_MATCH_LIMIT = 200;
 const ESCAPE = '!';
 
@@ -148,6 +150,7 @@ export function applyHostWhere(qb: Knex.QueryBuilder, info: TableInfo, mysql: bo
 
 export class HostGateway implements HostReader {
   private readonly tables = new Map<string, Promise<HostTable>>();
+  private readonly communityCache = new Map<string, { name: string; at: number }>();
   private readonly mysql: boolean;
 
   constructor(
@@ -227,11 +230,30 @@ export class HostGateway implements HostReader {
     return out;
   }
 
+  /**
+   * Community names, remembered for a minute: a handful of rows that are renamed perhaps once a year,
+   * read on every unit lookup otherwise (the intake page, the cashier page).
+   */
   private async communityNames(ids: string[]): Promise<Map<string, string>> {
     const c = this.mapping.community;
     if (!c || ids.length === 0) return new Map();
-    const rows = await this.selectIn(c.table, c.key, ids, { id: c.key, name: c.columns.name }, c.where);
-    return new Map(rows.map((r) => [String(r.id), str(r.name) ?? '']));
+    const now = Date.now();
+    const out = new Map<string, string>();
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const known = this.communityCache.get(id);
+      if (known && now - known.at < COMMUNITY_NAME_TTL_MS) out.set(id, known.name);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const rows = await this.selectIn(c.table, c.key, missing, { id: c.key, name: c.columns.name }, c.where);
+    if (this.communityCache.size > 10_000) this.communityCache.clear();
+    for (const r of rows) {
+      const name = str(r.name) ?? '';
+      out.set(String(r.id), name);
+      this.communityCache.set(String(r.id), { name, at: now });
+    }
+    return out;
   }
 
   async getUnits(ids: string[]): Promise<Map<string, HostUnit>> {

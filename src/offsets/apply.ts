@@ -101,7 +101,8 @@ async function findApplication(db: Db, ctx: PluginContext, column: 'idempotency_
   return row ? applicationFromRow(row) : null;
 }
 
-function replay(stored: OffsetApplication, input: ApplyOffsetInput): ApplyAnswer {
+/** A replay's answer; a key reused with other parameters is refused. */
+function replayOrThrow(stored: OffsetApplication, input: ApplyOffsetInput): ApplyAnswer {
   if (stored.paramsHash !== paramsHash(input)) {
     throw new ConflictError(
       'idempotency_mismatch',
@@ -178,21 +179,29 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   const data = validateApply({ ...input });
   const db: Db = options.trx ?? ctx.db;
 
-  // A retry of a call that already went through answers from the stored row without taking any lock.
-  const earlier = await findApplication(db, ctx, 'idempotency_key', data.idempotencyKey);
-  if (earlier) return replay(earlier, data);
-
+  // A retry of a call that already went through is answered from its stored row. The first call of a key
+  // (the usual case) does not look for one up front: any refusal below looks first, and a replay that
+  // reaches the transaction is stopped by the key's UNIQUE index and answered the same way.
+  const refuse = async (error: Error): Promise<ApplyAnswer> => {
+    const earlier = await findApplication(db, ctx, 'idempotency_key', data.idempotencyKey, true);
+    if (earlier) return replayOrThrow(earlier, data);
+    throw error;
+  };
   // Whose offset it is and which bills it covers never change after the request, so they are checked
   // before the transaction; status, date and remaining amount are left to the conditional UPDATE.
   const host = hostReaderFor(ctx, options.trx);
   const bill = await host.getBill(data.billId);
-  if (!bill) throw new OffsetRefusedError('bill_not_found', { billId: data.billId });
+  if (!bill) return refuse(new OffsetRefusedError('bill_not_found', { billId: data.billId }));
   const entry = (await loadOffsetsWithLimits(db, ctx, [data.offsetId])).get(data.offsetId);
   const owners = needsUnitOwners(entry?.offset, bill) ? await ownersLookup(host)([bill.unitId]) : new Map<string, string[]>();
   const today = localToday(ctx.clock.now(), await timeZoneFor(ctx, options.trx));
   const refusal = identityRefusal(entry, bill, owners, today);
-  if (refusal) throw new OffsetRefusedError(refusal, { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, remainingFen: entry?.offset.remainingFen, expiresOn: entry?.offset.expiresOn });
-  if (data.amountFen > bill.amountFen) throw new OffsetRefusedError('exceeds_bill', { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, billAmountFen: bill.amountFen });
+  if (refusal) {
+    return refuse(
+      new OffsetRefusedError(refusal, { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, remainingFen: entry?.offset.remainingFen, expiresOn: entry?.offset.expiresOn }),
+    );
+  }
+  if (data.amountFen > bill.amountFen) return refuse(new OffsetRefusedError('exceeds_bill', { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, billAmountFen: bill.amountFen }));
 
   await ensureBillLockRow(ctx, data.billId);
   try {
@@ -212,7 +221,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
       if (consumed !== 1) {
         // A concurrent call with the same key may have taken the last of it: that is a replay, not a refusal.
         const raced = await findApplication(trx, ctx, 'idempotency_key', data.idempotencyKey, true);
-        if (raced) return replay(raced, data);
+        if (raced) return replayOrThrow(raced, data);
         return diagnose(trx, ctx, data, today);
       }
       // The bill takes offsets only up to its amount, counting earlier payments' applications. Calls on
@@ -267,11 +276,9 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
       });
     });
   } catch (err) {
-    // Another call with the same key committed first; our consumption was rolled back with the insert.
-    if (isDuplicateKeyError(err)) {
-      const stored = await findApplication(db, ctx, 'idempotency_key', data.idempotencyKey, true);
-      if (stored) return replay(stored, data);
-    }
+    // The key was used before (a retry, or a concurrent call that committed first): our consumption was
+    // rolled back; the stored application answers.
+    if (isDuplicateKeyError(err) || err instanceof OffsetRefusedError) return refuse(err as Error);
     throw err;
   }
 }

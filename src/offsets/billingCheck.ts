@@ -1,15 +1,15 @@
 // The billing check at fee collection: for a bill and the offsets a cashier wants to use, each offset is
 // `allowed` or refused with a code; the unit's open complaints and fee-withholding threats come back as
 // warnings that never block collection. Read-only. A batch costs a constant number of queries per
-// thousand ids (host bills, offsets with their bill limits, owners when needed, complaints, what earlier
-// payments already applied to the bills), never one query per bill.
+// thousand ids (host bills, offsets with their bill limits, owners when needed, and one UNION of the units'
+// open complaints with what earlier payments already applied to the bills), never one query per bill.
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { msg, type Localized } from '../common/localized.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../plugin/context.js';
-import { chunked, effectiveStatus, localToday, offsetFromRow, openComplaintsOfUnits, type ComplaintFacts, type Offset } from './model.js';
+import { billFacts, chunked, effectiveStatus, localToday, offsetFromRow, type ComplaintFacts, type Offset } from './model.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
 
@@ -71,21 +71,6 @@ export async function loadOffsetsWithLimits(db: Knex | Knex.Transaction, ctx: Pi
       }
       if (row.limit_bill_id !== null && row.limit_bill_id !== undefined) (entry.billLimits ??= new Set()).add(String(row.limit_bill_id));
     }
-  }
-  return out;
-}
-
-/** Fen applied (and not reversed) per bill: one grouped query per thousand bills. */
-export async function appliedFenOfBills(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, billIds: string[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const chunk of chunked([...new Set(billIds)])) {
-    const rows = (await db(ctx.tables.offsetApplications)
-      .select('bill_id')
-      .sum({ applied: 'amount_fen' })
-      .whereIn('bill_id', chunk)
-      .andWhere('state', 'applied')
-      .groupBy('bill_id')) as Array<Record<string, unknown>>;
-    for (const r of rows) out.set(String(r.bill_id), Number(r.applied ?? 0));
   }
   return out;
 }
@@ -245,10 +230,9 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
     for (const line of input.offsets) if (needsUnitOwners(offsets.get(line.offsetId)?.offset, bill)) ownerUnits.add(bill.unitId);
   }
   const owners = ownerUnits.size ? await ownersLookup(ctx.host)([...ownerUnits]) : new Map<string, string[]>();
-  const complaints = await openComplaintsOfUnits(ctx.db, ctx, [...new Set([...bills.values()].map((b) => b.unitId))]);
-  const applied = await appliedFenOfBills(ctx.db, ctx, [...bills.keys()]);
+  const { openComplaints, appliedFen: applied } = await billFacts(ctx.db, ctx, [...bills.values()]);
   const byUnit = new Map<string, ComplaintFacts[]>();
-  for (const c of complaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
+  for (const c of openComplaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
   return inputs.map((input) => {
     const bill = bills.get(input.billId);
     return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], applied.get(input.billId) ?? 0, today);

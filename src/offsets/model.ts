@@ -173,19 +173,37 @@ export async function readComplaintFacts(db: Knex | Knex.Transaction, ctx: Pick<
   return row ? complaintFromRow(row) : null;
 }
 
-/** Open complaints (not closed or cancelled) of these units, for the billing warnings. */
-export async function openComplaintsOfUnits(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, unitIds: string[]): Promise<ComplaintFacts[]> {
-  const out: ComplaintFacts[] = [];
-  const distinct = [...new Set(unitIds)];
-  for (let i = 0; i < distinct.length; i += ID_CHUNK) {
-    const rows = (await db(ctx.tables.complaints)
-      .select(COMPLAINT_COLUMNS)
-      .whereIn('unit_id', distinct.slice(i, i + ID_CHUNK))
-      .whereIn('state', [...OPEN_STATES])
-      .orderBy('id')) as Row[];
-    out.push(...rows.map(complaintFromRow));
+/** What the billing check needs besides the bills and offsets: open complaints per unit, fen applied per bill. */
+export interface BillFacts {
+  openComplaints: ComplaintFacts[];
+  appliedFen: Map<string, number>;
+}
+
+/**
+ * For these bills: the open complaints (not closed or cancelled) of their units, for the warnings, and
+ * the fen already applied (not reversed) to each bill. One round trip per thousand bills: the two reads
+ * are one UNION ALL, told apart by `kind`.
+ */
+export async function billFacts(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, bills: Array<{ id: string; unitId: string }>): Promise<BillFacts> {
+  const complaints = new Map<number, ComplaintFacts>();
+  const appliedFen = new Map<string, number>();
+  const none = (column: string) => db.raw(`NULL as ${column}`);
+  for (const chunk of chunked(bills)) {
+    const open = db(ctx.tables.complaints)
+      .select(db.raw("'complaint' as kind"), ...COMPLAINT_COLUMNS, none('bill_id'), none('applied'))
+      .whereIn('unit_id', [...new Set(chunk.map((b) => b.unitId))])
+      .whereIn('state', [...OPEN_STATES]);
+    const applied = db(ctx.tables.offsetApplications)
+      .select(db.raw("'applied' as kind"), ...COMPLAINT_COLUMNS.map(none), 'bill_id', db.raw('SUM(amount_fen) as applied'))
+      .whereIn('bill_id', chunk.map((b) => b.id))
+      .andWhere('state', 'applied')
+      .groupBy('bill_id');
+    for (const row of (await open.unionAll(applied)) as Row[]) {
+      if (row.kind === 'applied') appliedFen.set(String(row.bill_id), Number(row.applied ?? 0));
+      else complaints.set(Number(row.id), complaintFromRow(row));
+    }
   }
-  return out;
+  return { openComplaints: [...complaints.values()].sort((x, y) => x.id - y.id), appliedFen };
 }
 
 /** IN lists are cut at this size, so a batch costs a constant number of queries per thousand ids. */
