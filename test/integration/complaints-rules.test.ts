@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost, stringIdHost } from '../fixtures/hosts.js';
-import { people, person, startPluginHarness, type PluginHarness } from '../support/pluginHarness.js';
+import { people, person, startPluginHarness, type ApiResponse, type PluginHarness } from '../support/pluginHarness.js';
 import { act, assessProperty, followUp, intakeBody, planBody, register, replyBody, step, unitsOf } from '../support/complaintData.js';
 import { ACTIONS, RULES, STATES, type Action, type ComplaintState } from '../../src/complaints/states.js';
 import type { Complaint } from '../../src/complaints/types.js';
@@ -287,6 +287,40 @@ for (const kind of databaseKinds) {
         expect(astralScope.status).to.equal(200);
         const mismatched = await h.api('GET', `/api/complaints?sort=dueAt&cursor=${cursorFor(h)}`, { as: counter });
         expect(mismatched.status).to.equal(400);
+      });
+
+      it('pages one community in several states newest first, by cursor and by offset, in one order', async () => {
+        h.clock.advance(30 * 24 * 3600 * 1000);
+        const from = h.clock.now().toISOString().slice(0, 10);
+        const made: Complaint[] = [];
+        for (let i = 0; i < 7; i++) {
+          h.clock.advance(60 * 1000);
+          made.push(await register(h, counter, intakeBody(i % 2 ? units.a : units.b, { category: 'cleaning_greening', description: `楼道卫生 ${i}` })));
+        }
+        // Three states among them, interleaved in time; one more state that the filter leaves out.
+        for (const i of [1, 4, 5]) made[i] = await step(h, supervisor, made[i]!, 'start-investigation');
+        made[6] = await step(h, supervisor, made[6]!, 'cancel', { cancelKind: 'duplicate', reason: '重复登记' });
+        const wanted = made.filter((c) => c.state !== 'cancelled');
+        const community = wanted[0]!.communityId!;
+        const filter = `communityId=${community}&state=received&state=investigating&receivedFrom=${from}`;
+        for (const [sort, expected] of [
+          ['-receivedAt', [...wanted].reverse()],
+          ['receivedAt', wanted],
+        ] as const) {
+          const seen: number[] = [];
+          let cursor: string | null = null;
+          do {
+            const page: ApiResponse = await h.api('GET', `/api/complaints?${filter}&sort=${sort}&limit=2${cursor ? `&cursor=${cursor}` : ''}`, { as: counter });
+            expect(page.status, JSON.stringify(page.body)).to.equal(200);
+            seen.push(...page.body.items.map((i: Complaint) => i.id));
+            cursor = page.body.nextCursor;
+          } while (cursor);
+          expect(seen, sort).to.deep.equal(expected.map((c) => c.id));
+          const byOffset = await h.api('GET', `/api/complaints?${filter}&sort=${sort}&limit=2&offset=3`, { as: counter });
+          expect(byOffset.body.items.map((i: Complaint) => i.id), sort).to.deep.equal(expected.slice(3, 5).map((c) => c.id));
+          expect(byOffset.body.total).to.equal(6);
+          expect(byOffset.body.items[0]).to.have.property('description');
+        }
       });
     });
   }
