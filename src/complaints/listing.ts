@@ -197,3 +197,31 @@ export async function listComplaints(
     nextCursor: rows.length > filter.limit && last ? encodeCursor(filter.sort, last) : null,
   };
 }
+
+/**
+ * What the intake page shows for a unit before registering: its open complaints and its latest ones,
+ * newest first, in one round trip (a UNION ALL of two index ranges on (unit_id, …)).
+ */
+export async function unitComplaints(
+  db: Knex,
+  tables: TableNames,
+  actor: Actor,
+  unitId: string,
+  limits: { open: number; recent: number },
+): Promise<{ open: Complaint[]; recent: Complaint[] }> {
+  if (!isMatchableHostId(unitId)) return { open: [], recent: [] };
+  const newestFirst = [
+    { column: 'received_at', order: 'desc' as const },
+    { column: 'id', order: 'desc' as const },
+  ];
+  const part = (name: 'open' | 'recent', limit: number) => {
+    const q = scopeToActor(db(tables.complaints), actor).select('*', db.raw(`'${name}' as part`)).where('unit_id', unitId);
+    if (name === 'open') q.whereIn('state', [...OPEN_STATES]);
+    return db.select('*').from(q.orderBy(newestFirst).limit(limit).as(name));
+  };
+  const rows = (await part('open', limits.open).unionAll(part('recent', limits.recent))) as Array<Record<string, unknown>>;
+  const newest = (a: Complaint, b: Complaint) => b.receivedAt.getTime() - a.receivedAt.getTime() || b.id - a.id;
+  const of = (name: string) => rows.filter((r) => r.part === name).map(rowToComplaint).sort(newest);
+  return { open: of('open'), recent: of('recent') };
+}
+

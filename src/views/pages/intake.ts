@@ -8,6 +8,7 @@ import type { Actor } from '../../auth/actor.js';
 import { canSeeCommunity, hasPermission } from '../../auth/permissions.js';
 import { ValidationError, fieldError, type FieldError } from '../../common/errors.js';
 import { MOBILE_PATTERN, validateCreate } from '../../complaints/schemas.js';
+import { unitComplaints } from '../../complaints/listing.js';
 import { OPEN_STATES } from '../../complaints/states.js';
 import { stageDueAt } from '../../complaints/transitions.js';
 import type { Complaint } from '../../complaints/types.js';
@@ -34,22 +35,21 @@ function unitView(unit: HostUnit) {
 }
 
 /** The unit with everything the counter should see before registering; null when missing or out of scope. */
-async function unitPanel(kit: PageKit, services: PageServices, actor: Actor, unitId: string, known?: HostUnit | null) {
+async function unitPanel(kit: PageKit, actor: Actor, unitId: string, known?: HostUnit | null) {
   const unit = known !== undefined ? known : await kit.context.host.getUnit(unitId);
   if (!unit || !canSeeCommunity(actor, unit.communityId)) return null;
   const settings = await kit.context.settings.get();
   const now = kit.context.clock.now();
-  const [open, recent, bills] = await Promise.all([
-    services.complaints.list(actor, { unitId: unit.id, state: [...OPEN_STATES], sort: '-receivedAt', limit: 20 }, { count: false }),
-    services.complaints.list(actor, { unitId: unit.id, sort: '-receivedAt', limit: 10 }, { count: false }),
+  const [{ open, recent }, bills] = await Promise.all([
+    hasPermission(actor, 'complaint.view') ? unitComplaints(kit.context.db, kit.context.tables, actor, unit.id, { open: 20, recent: 10 }) : { open: [], recent: [] },
     kit.context.host.listUnpaidBills(unit.id, 12),
   ]);
   const windowStart = now.getTime() - settings.repeatWindowDays * 24 * 3600_000;
-  const recentInWindow = recent.items.filter((c: Complaint) => c.state !== 'cancelled' && c.receivedAt.getTime() >= windowStart);
+  const recentInWindow = recent.filter((c: Complaint) => c.state !== 'cancelled' && c.receivedAt.getTime() >= windowStart);
   return {
     unit: unitView(unit),
-    open: open.items.map((c) => complaintRow(c, settings, now)),
-    recent: recent.items.filter((c) => !OPEN_STATES.includes(c.state)).map((c) => complaintRow(c, settings, now)),
+    open: open.map((c) => complaintRow(c, settings, now)),
+    recent: recent.filter((c) => !OPEN_STATES.includes(c.state)).map((c) => complaintRow(c, settings, now)),
     repeatRisk: recentInWindow.length > 0,
     repeatDays: settings.repeatWindowDays,
     bills: bills.map((b) => ({ id: b.id, period: b.period, amountFen: b.amountFen, status: b.status })),
@@ -68,7 +68,7 @@ async function renderIntake(
   const settings = await kit.context.settings.get();
   const q = state.q.trim().slice(0, 100);
   const results = q && !state.unitId ? (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map(unitView) : [];
-  const panel = state.unitId ? await unitPanel(kit, services, actor, state.unitId, state.unit) : null;
+  const panel = state.unitId ? await unitPanel(kit, actor, state.unitId, state.unit) : null;
   const v = state.values;
   const owners = panel?.unit.owners ?? [];
   await kit.render(
