@@ -95,6 +95,28 @@ for (const kind of databaseKinds) {
       expect(slip.text).to.include('data-print');
     });
 
+    it("lists the unit's open complaints and its closed ones apart, with the repeat warning", async () => {
+      for (let i = 0; i < 2; i++) {
+        await counter.get('/new?unit=101');
+        expect((await counter.post('/new', intakeForm({ idempotencyKey: counter.field('idempotencyKey')! }))).status).to.equal(303);
+      }
+      const codes = (await h.db(T.complaints).where({ unit_id: '101', state: 'received' }).orderBy('id').select('code', 'id')) as Array<{ code: string; id: number }>;
+      expect(codes.length).to.be.greaterThan(1);
+      const [closed] = codes;
+      await h.db(T.complaints).where({ id: closed!.id }).update({ state: 'closed' });
+      try {
+        const page = await counter.get('/new?unit=101');
+        const openPart = page.text.slice(page.text.indexOf('该房屋的未结投诉'), page.text.indexOf('近期投诉'));
+        const recentPart = page.text.slice(page.text.indexOf('近期投诉'));
+        for (const { code } of codes.slice(1)) expect(openPart).to.include(code);
+        expect(openPart).not.to.include(closed!.code);
+        expect(recentPart).to.include(closed!.code);
+        expect(page.text).to.include('天内已有同类投诉');
+      } finally {
+        await h.db(T.complaints).where({ id: closed!.id }).update({ state: 'received' });
+      }
+    });
+
     it('answers bad input with 422, the values kept and a message at each field, registering nothing', async () => {
       await counter.get('/new?unit=101');
       const before = await count(h);
@@ -189,6 +211,23 @@ for (const kind of databaseKinds) {
       expect(res.text).not.to.include('刘洋');
       expect((await scoped.post(`/c/${id}/offsets`, { amount: '10', reason: 'x' })).status).to.equal(404);
       expect((await scoped.get('/list')).text).not.to.include(`/c/${id}"`);
+    });
+
+    it('answers a malformed complaint id with the same 404 page on the slip as on the detail page', async () => {
+      const id = await register(counter);
+      expect((await counter.get(`/c/${id}/slip`)).status).to.equal(200);
+      for (const bad of ['abc', '0', '-1', '1e3', '01', '99999999999', '2147483648', encodeURIComponent('一')]) {
+        for (const path of [`/c/${bad}`, `/c/${bad}/slip`]) {
+          const res = await counter.get(path);
+          expect(res.status, path).to.equal(404);
+          expect(res.headers.get('content-type'), path).to.include('text/html');
+          expect(res.text, path).to.include('找不到页面').and.include('投诉不存在');
+        }
+      }
+      // Nobody signed in is still sent to sign in first, whatever the id.
+      const anonymous = await h.client().get('/c/abc/slip');
+      expect(anonymous.status).to.be.oneOf([302, 303]);
+      expect(anonymous.location).to.include('/sign-in');
     });
 
     it('refuses a stale form with 409 naming who changed the complaint first, changing nothing', async () => {
