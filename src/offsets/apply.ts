@@ -155,11 +155,18 @@ async function lockBill(trx: Knex.Transaction, ctx: PluginContext, billId: strin
   if (isMysql(ctx.db)) await trx(ctx.tables.offsetBillLocks).where({ bill_id: billId }).forUpdate().first();
 }
 
-/** Fen applied (not reversed) to a bill so far, as a locking read (the latest committed rows on MySQL). */
-async function appliedFenOnBill(trx: Knex.Transaction, ctx: PluginContext, billId: string): Promise<number> {
-  const row = (await trx(ctx.tables.offsetApplications).sum({ applied: 'amount_fen' }).where({ bill_id: billId, state: 'applied' }).forShare().first()) as
-    | Record<string, unknown>
-    | undefined;
+/**
+ * Fen applied (not reversed) to a bill so far, read while holding the bill's lock row, so every earlier
+ * application to the bill has committed. In our own transaction this is its first plain read, and the
+ * snapshot it opens is taken now, after the lock: it sees them all. A plain read also takes no gap locks:
+ * a locking read here shared the index gap of bills without applications yet, and two first applications
+ * to two such bills then deadlocked on their INSERTs. Inside a host's transaction, whose snapshot may be
+ * older than the lock, the read must lock to see the latest rows.
+ */
+async function appliedFenOnBill(trx: Knex.Transaction, ctx: PluginContext, billId: string, hostTransaction: boolean): Promise<number> {
+  const qb = trx(ctx.tables.offsetApplications).sum({ applied: 'amount_fen' }).where({ bill_id: billId, state: 'applied' }).first();
+  if (hostTransaction) qb.forShare();
+  const row = (await qb) as Record<string, unknown> | undefined;
   return Number(row?.applied ?? 0);
 }
 
@@ -226,9 +233,9 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
       }
       // The bill takes offsets only up to its amount, counting earlier payments' applications. Calls on
       // one bill queue on its lock row (always after the offset row: one lock order, no deadlock between
-      // applications); the sum is a locking read, so it sees the latest rows even in an older snapshot.
+      // applications); the sum is read after the lock, so it sees every earlier application (appliedFenOnBill).
       await lockBill(trx, ctx, data.billId);
-      const onBill = await appliedFenOnBill(trx, ctx, data.billId);
+      const onBill = await appliedFenOnBill(trx, ctx, data.billId, options.trx !== undefined);
       if (onBill + data.amountFen > bill.amountFen) {
         throw new OffsetRefusedError('exceeds_bill', { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, billAmountFen: bill.amountFen });
       }

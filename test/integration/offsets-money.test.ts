@@ -102,6 +102,24 @@ for (const kind of databaseKinds) {
       expect((await h.offsets.reconcile()).ok).to.equal(true);
     });
 
+    it('takes first applications to 40 new bills at once without a deadlock (no shared index gap)', async function () {
+      if (kind.kind !== 'mariadb') this.skip();
+      const other = await assessedComplaint(h, '101');
+      const offsets = [];
+      for (let i = 0; i < 4; i++) offsets.push(await approvedOffset(h, other.id, '100'));
+      // New bills with neighbouring ids: none has an application yet, so they share one gap of the index.
+      const bills = Array.from({ length: 40 }, (_, i) => ({ id: 700000 + i, unit_id: 101, amount: '10.00', period: '2027-01', status: 'unpaid' }));
+      await h.db('bills').insert(bills);
+      const deadlocks = async () => Number(((await h.db.raw("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")) as [Array<{ Value: string }>])[0][0]!.Value);
+      const before = await deadlocks();
+      const results = await Promise.allSettled(
+        bills.map((b, i) => h.offsets.apply({ offsetId: offsets[i % 4]!.id, billId: String(b.id), amountFen: 500, idempotencyKey: key(`gap-${i}`) }, cashier)),
+      );
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).to.deep.equal([]);
+      expect((await deadlocks()) - before, 'InnoDB deadlocks during the run').to.equal(0);
+      expect((await h.offsets.reconcile()).ok).to.equal(true);
+    });
+
     it('applies two offset lines to one bill inside one host transaction', async () => {
       const a = await approvedOffset(h, c.id, '1.00');
       const b = await approvedOffset(h, c.id, '2.00');
