@@ -20,6 +20,9 @@ import { signServiceRequest } from '../src/http/serviceSignature.js';
 import { loadMappingFile } from '../src/host/mapping.js';
 import { createComplaintsPlugin } from '../src/plugin/createPlugin.js';
 import { createOffsetService } from '../src/offsets/service.js';
+import { buildReport } from '../src/reports/report.js';
+import type { Actor } from '../src/auth/actor.js';
+import type { PluginContext } from '../src/plugin/context.js';
 import type { BillCheckInput } from '../src/offsets/schemas.js';
 import { ensureSeeded, MAPPING_FILE, type SeedInfo } from './seed.js';
 import { DAY, median, parseArgs, SHANGHAI_OFFSET_MS, type BenchOptions } from './lib/common.js';
@@ -53,6 +56,11 @@ interface Server {
   notes: string[];
 }
 
+/** Every server child started, so a crash or the watchdog can still end them. */
+const children = new Set<ChildProcess>();
+/** Servers that exited before the runner stopped them: the run then fails (exit code 1). */
+const serverDeaths: string[] = [];
+
 function startServer(name: string, file: string, env: Record<string, string>, compiled: string | null): Promise<Server> {
   return new Promise((resolve, reject) => {
     const args = compiled ? [join(compiled, 'bench', 'servers', file.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(HERE, 'servers', file)];
@@ -60,8 +68,15 @@ function startServer(name: string, file: string, env: Record<string, string>, co
       env: { ...process.env, ...env, NODE_ENV: 'production' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    children.add(child);
+    // A send to a server that died fails here, not as an unhandled 'error' event; the death is reported.
+    child.on('error', (err) => serverDeaths.push(`${name} server: ${err.message}`));
     const timer = setTimeout(() => reject(new Error(`${name} server did not start within 60 s`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`${name} server exited with ${code} before it was ready`)));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (children.delete(child)) serverDeaths.push(`${name} server exited (${code ?? signal}) while the bench was running`);
+      reject(new Error(`${name} server exited with ${code ?? signal} before it was ready`));
+    });
     child.on('message', (m: { type?: string; port?: number; notes?: string[] }) => {
       if (m?.type !== 'ready') return;
       clearTimeout(timer);
@@ -72,6 +87,7 @@ function startServer(name: string, file: string, env: Record<string, string>, co
 
 function askBusy(s: Server): Promise<number> {
   return new Promise((resolve) => {
+    if (!s.child.connected) return resolve(0);
     const timer = setTimeout(() => {
       s.child.off('message', onMessage);
       resolve(0);
@@ -102,7 +118,9 @@ async function waitIdle(servers: Server[], maxMs = 20_000): Promise<number> {
 }
 
 async function stopServer(s: Server): Promise<void> {
-  if (s.child.exitCode !== null) return;
+  // Expected from here on: not a death.
+  children.delete(s.child);
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       s.child.kill('SIGKILL');
@@ -116,12 +134,101 @@ async function stopServer(s: Server): Promise<void> {
   });
 }
 
+const APPLY_FEN = 100;
+/** A fixture bill's amount is exactly this many applications of APPLY_FEN (¥10.00). */
+const APPLICATIONS_PER_BILL = 10;
+/**
+ * Before every load run on an apply route, its approvals get fixture bills for this many requests per
+ * second of the run (several times what the bare-Koa transaction reaches on 2 cores), so a run never
+ * runs out of bills; a BillPlan counts what it hands out, so running out would show as `overflow`.
+ */
+const APPLY_RATE_CEILING = 5000;
+/** Fixture bill ids start with this (the seeded ones with B): FX + the run's stamp + a counter. */
+const FIXTURE_BILL_PREFIX = 'FX';
+
+/**
+ * The bills one fixture approval's applications go to: fixture bills of the approval's unit and owner,
+ * each worth exactly `perBill` applications, handed out in order, one per request. However concurrent
+ * requests interleave, no bill is ever asked for more than its amount, so the plugin's per-bill check
+ * (exceeds_bill) never refuses a request of the load. `cycle` goes round its bills instead: for an
+ * approval smaller than each of its bills (the over-spend check), where only the approval can run out.
+ */
+class BillPlan {
+  readonly bills: string[] = [];
+  /** Applications asked for so far (the sanity request, warm-up and every run). */
+  sent = 0;
+  /** Asked for after the bills ran out (sent to the last bill, which refuses them): 0 unless the ceiling was too low. */
+  overflow = 0;
+  constructor(
+    readonly offsetId: number,
+    readonly unitId: string,
+    readonly ownerId: string,
+    readonly perBill: number,
+    readonly cycle = false,
+  ) {}
+
+  next(): string {
+    if (this.cycle) return this.bills[this.sent++ % this.bills.length]!;
+    const i = Math.floor(this.sent++ / this.perBill);
+    if (i < this.bills.length) return this.bills[i]!;
+    this.overflow++;
+    return this.bills[this.bills.length - 1]!;
+  }
+
+  /** Applications the bills still have room for. */
+  spare(): number {
+    return this.cycle ? Infinity : this.bills.length * this.perBill - this.sent;
+  }
+}
+
+/** Writes fixture bills into the host's bill table (unpaid, this run's id prefix, the latest seeded month). */
+class FixtureBills {
+  private n = 0;
+  /** Bills written this run. */
+  written = 0;
+  readonly prefix: string;
+
+  constructor(
+    private readonly db: Knex,
+    stamp: string,
+    private readonly month: string,
+  ) {
+    this.prefix = `${FIXTURE_BILL_PREFIX}${stamp}`;
+  }
+
+  async add(plan: BillPlan, count: number): Promise<void> {
+    await this.write([plan], [count]);
+  }
+
+  /** Adds bills until every plan has room for `applications` more. */
+  async ensure(plans: BillPlan[], applications: number): Promise<void> {
+    await this.write(plans, plans.map((p) => Math.ceil(Math.max(0, applications - p.spare()) / p.perBill)));
+  }
+
+  private async write(plans: BillPlan[], counts: number[]): Promise<void> {
+    const rows: Array<Record<string, unknown>> = [];
+    const added: Array<[BillPlan, string]> = [];
+    plans.forEach((plan, i) => {
+      for (let k = 0; k < counts[i]!; k++) {
+        const billId = `${this.prefix}${(this.n++).toString(36)}`;
+        added.push([plan, billId]);
+        rows.push({ bill_id: billId, room_id: plan.unitId, payer_owner_id: plan.ownerId, fee_month: this.month, amount_due: ((plan.perBill * APPLY_FEN) / 100).toFixed(2), pay_state: 'unpaid' });
+      }
+    });
+    for (let i = 0; i < rows.length; i += 500) await this.db('erp_fee_bill').insert(rows.slice(i, i + 500));
+    // Handed out only once written.
+    for (const [plan, billId] of added) plan.bills.push(billId);
+    this.written += rows.length;
+  }
+}
+
 interface Fixtures {
   runTag: string;
-  /** 50 units, each with two approved offsets (a, b) and its bills. */
-  units: Array<{ unitId: string; a: number; b: number; bills: string[] }>;
-  hot: { offsetId: number; bills: string[]; approvedFen: number };
-  exhaust: { offsetId: number; bills: string[]; approvedFen: number };
+  /** 50 units, each with two approved offsets (a, b), its seeded bills (for the check) and a's fixture bills. */
+  units: Array<{ unitId: string; a: number; b: number; bills: string[]; plan: BillPlan }>;
+  hot: { offsetId: number; approvedFen: number; plan: BillPlan };
+  exhaust: { offsetId: number; approvedFen: number; plan: BillPlan };
+  bills: FixtureBills;
   txRows: number[];
   hotTxRow: number;
   intakeUnits: string[];
@@ -129,28 +236,39 @@ interface Fixtures {
   communities: string[];
 }
 
-const APPLY_FEN = 100;
-
 /**
  * Fresh fixtures for this run, so the data stays valid between runs: approved offsets written like the
- * seed's (with their request and approval events), and the baseline's own two tables.
+ * seed's (with their request and approval events), bills for their applications, and the baseline's own
+ * two tables. The applications go to new fixture bills, not the seeded ones: the seed's own applications
+ * already cover some seeded bills in full (the plugin refuses more with exceeds_bill), and every earlier
+ * run's applications stay on the bills they went to. The fixture complaints are outside the report's
+ * month, so the report figure reads the seeded data only.
  */
-async function prepareFixtures(db: Knex): Promise<Fixtures> {
-  const runTag = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+async function prepareFixtures(db: Knex, reportMonth: { from: string; to: string }): Promise<Fixtures> {
+  const stamp = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const runTag = `bench-${stamp}`;
   const candidates = (await db(T.complaints)
     .select('id', 'unit_id', 'owner_id')
     .whereIn('state', ['processing', 'resolved', 'closed'])
     .where({ dispute_type: 'property' })
     .whereNotNull('owner_id')
+    .where((w) => w.where('received_at', '<', reportMonth.from).orWhere('received_at', '>=', reportMonth.to))
     .orderBy('id', 'desc')
     .limit(3000)) as Array<{ id: number; unit_id: string; owner_id: string }>;
   const byUnit = new Map<string, { id: number; unit_id: string; owner_id: string }>();
   for (const c of candidates) if (!byUnit.has(String(c.unit_id))) byUnit.set(String(c.unit_id), c);
   const picked = [...byUnit.values()].slice(0, 52);
   if (picked.length < 52) throw new Error(`need 52 units with assessed complaints for the fixtures, found ${picked.length}`);
-  const billRows = (await db('erp_fee_bill').select('bill_id', 'room_id').whereIn('room_id', picked.map((p) => p.unit_id)).orderBy('bill_id')) as Array<{ bill_id: string; room_id: string }>;
+  const billRows = (await db('erp_fee_bill')
+    .select('bill_id', 'room_id', 'fee_month')
+    .whereIn('room_id', picked.map((p) => p.unit_id))
+    .whereNot('bill_id', 'like', `${FIXTURE_BILL_PREFIX}%`)
+    .orderBy('bill_id')) as Array<{ bill_id: string; room_id: string; fee_month: string }>;
   const billsOf = new Map<string, string[]>();
   for (const b of billRows) billsOf.set(b.room_id, [...(billsOf.get(b.room_id) ?? []), b.bill_id]);
+  const latestMonth = billRows.reduce((m, b) => (b.fee_month > m ? b.fee_month : m), '');
+  if (!latestMonth) throw new Error('the fixture units have no bills');
+  const bills = new FixtureBills(db, stamp, latestMonth);
 
   const now = new Date();
   const at = toDbTime(now);
@@ -186,15 +304,25 @@ async function prepareFixtures(db: Knex): Promise<Fixtures> {
     events.push({ ...ev, action: 'approve', from_state: 'requested', to_state: 'approved', changes: JSON.stringify({ approved_fen: [null, approvedFen], remaining_fen: [0, approvedFen] }) });
     return id;
   };
-  const units = picked.slice(0, 50).map((c) => ({ unitId: String(c.unit_id), a: add(c, 200_000_000), b: add(c, 200_000_000), bills: billsOf.get(String(c.unit_id)) ?? [] }));
+  const plan = (c: { unit_id: string; owner_id: string }, offsetId: number, perBill: number, cycle = false) => new BillPlan(offsetId, String(c.unit_id), String(c.owner_id), perBill, cycle);
+  const units = picked.slice(0, 50).map((c) => {
+    const a = add(c, 200_000_000);
+    return { unitId: String(c.unit_id), a, b: add(c, 200_000_000), bills: billsOf.get(String(c.unit_id)) ?? [], plan: plan(c, a, APPLICATIONS_PER_BILL) };
+  });
+  // One approval for the 50 clients: ¥20,000,000, far more than any run applies, so it never runs out and
+  // every request contends for its row; its applications spread over as many ¥10.00 bills as they need.
   const hotFen = 2_000_000_000;
-  const hot = { offsetId: add(picked[50]!, hotFen), bills: billsOf.get(String(picked[50]!.unit_id)) ?? [], approvedFen: hotFen };
+  const hotId = add(picked[50]!, hotFen);
+  const hot = { offsetId: hotId, approvedFen: hotFen, plan: plan(picked[50]!, hotId, APPLICATIONS_PER_BILL) };
+  // Room for exactly 50 applications, over five bills each worth the whole approval: only the approval can run out.
   const exhaustFen = 50 * APPLY_FEN;
-  const exhaust = { offsetId: add(picked[51]!, exhaustFen), bills: billsOf.get(String(picked[51]!.unit_id)) ?? [], approvedFen: exhaustFen };
+  const exhaustId = add(picked[51]!, exhaustFen);
+  const exhaust = { offsetId: exhaustId, approvedFen: exhaustFen, plan: plan(picked[51]!, exhaustId, exhaustFen / APPLY_FEN, true) };
   await db.transaction(async (trx) => {
     await trx(T.offsets).insert(offsets);
     await trx(T.events).insert(events);
   });
+  await bills.add(exhaust.plan, 5);
 
   // The baseline's rows: 50 rows and one hot row, with an audit table, recreated each run.
   await db.schema.dropTableIfExists('bench_tx_audit');
@@ -218,10 +346,18 @@ async function prepareFixtures(db: Knex): Promise<Fixtures> {
   const hotTxRow = 1000;
   await db('bench_tx_row').insert([...txRows, hotTxRow].map((id) => ({ id, remaining: 1_000_000_000, updated_at: at })));
 
-  const intakeUnits = ((await db(T.complaints).distinct('unit_id').whereIn('state', ['received', 'investigating', 'processing']).orderBy('unit_id').limit(400)) as Array<{ unit_id: string }>).map((r) => String(r.unit_id));
+  // Not the fixture units: the intake page lists a unit's unpaid bills, and theirs grow with every run.
+  const intakeUnits = (
+    (await db(T.complaints)
+      .distinct('unit_id')
+      .whereIn('state', ['received', 'investigating', 'processing'])
+      .whereNotIn('unit_id', picked.map((p) => p.unit_id))
+      .orderBy('unit_id')
+      .limit(400)) as Array<{ unit_id: string }>
+  ).map((r) => String(r.unit_id));
   const [{ n }] = (await db(T.complaints).max({ n: 'id' })) as Array<{ n: number }> as [{ n: number }];
   const communities = ((await db('erp_community').select('community_id').orderBy('community_id')) as Array<{ community_id: number }>).map((r) => String(r.community_id));
-  return { runTag, units, hot, exhaust, txRows, hotTxRow, intakeUnits, maxComplaintId: Number(n), communities };
+  return { runTag, units, hot, exhaust, bills, txRows, hotTxRow, intakeUnits, maxComplaintId: Number(n), communities };
 }
 
 // ----- the measurements ----------------------------------------------------------------------------
@@ -263,6 +399,8 @@ interface Figure {
   met: boolean;
   gap?: string;
   note?: string;
+  /** The route or its baseline was refused before any run: the bench is broken, and the run fails. */
+  notMeasured?: true;
 }
 
 function fmt(n: number, digits = 0): string {
@@ -276,10 +414,22 @@ async function versions(db: Knex): Promise<{ mariadb: string | null; sqlite: str
   return { mariadb: rows[0]!.v, sqlite, bufferPoolMb: Number(rows[0]!.bp) / 1048576 };
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs the benchmark; the exit code is 1 when something in it broke (see `failures`), 0 otherwise,
+ * whether or not the goals are met.
+ */
+async function main(): Promise<number> {
   const options: BenchOptions = parseArgs(process.argv.slice(2));
   const quick = options.profile.name === 'quick';
   const notes: string[] = [];
+  const timeout = options.timeout ?? (quick ? 300 : null);
+  if (timeout) {
+    setTimeout(() => {
+      console.error(`bench: still running after ${timeout} s (--timeout): giving up`);
+      for (const child of children) child.kill('SIGKILL');
+      process.exit(1);
+    }, timeout * 1000).unref();
+  }
   if (options.url.startsWith('mysql') && !(await mysqlReachable(options.url))) {
     if (!quick || options.explicitDb) throw new Error(`MariaDB is not reachable at ${options.url}; start it, or use --sqlite PATH`);
     const fallback = 'sqlite:/tmp/cmp-bench-quick.sqlite';
@@ -296,7 +446,8 @@ async function main(): Promise<void> {
   const db = createDb(options.url, { poolMax: 5 });
   const ver = await versions(db);
   log('preparing fixtures');
-  const fx = await prepareFixtures(db);
+  const month = lastMonthRange(new Date(seed.now));
+  const fx = await prepareFixtures(db, month);
 
   const secret = randomBytes(24).toString('hex');
   const env = { BENCH_DB_URL: options.url, BENCH_POOL: String(options.pool), BENCH_SECRET: secret };
@@ -311,6 +462,7 @@ async function main(): Promise<void> {
   }
   log(`starting the plugin server and the baseline server (${compiled ? 'compiled with esbuild, plain node' : 'under tsx'})`);
   const [plugin, baseline] = await Promise.all([startServer('plugin', 'plugin.ts', env, compiled), startServer('baseline', 'baseline.ts', env, compiled)]);
+  const failures: string[] = [];
   notes.push(...plugin.notes);
   for (const n of plugin.notes) log(`note: ${n}`);
   const pluginMem = new MemorySampler(plugin.pid);
@@ -332,6 +484,7 @@ async function main(): Promise<void> {
     const supervisor = { id: 'bench-supervisor', name: '主管 压测', roles: ['supervisor'], communityIds: null };
     const counterToken = signUserToken(counter, secret, 6 * 3600);
     const supervisorToken = signUserToken(supervisor, secret, 6 * 3600);
+    let nextUnit = 0;
     const applyBody = (offsetId: number, billId: string) =>
       JSON.stringify({ offsetId, billId, amountFen: APPLY_FEN, idempotencyKey: `${fx.runTag}-${++seq}`, operator: { id: 'cashier-bench', name: '收银员 压测' } });
 
@@ -391,21 +544,21 @@ async function main(): Promise<void> {
       listoffset: { label: 'the same, page 500 by offset=9980 (JSON API)', spec: () => ({ url: plugin.url, path: listPath(9980), headers: listHeaders, setup: () => ({ path: listPath(9980) }) }) },
       tx50: { label: 'bare Koa: FOR UPDATE + UPDATE + INSERT, 50 rows', spec: () => ({ url: baseline.url, method: 'POST', path: '/tx/1', setup: () => ({ path: `/tx/${pick(fx.txRows)}` }) }) },
       apply50: {
-        label: 'POST /api/billing/apply (signed), 50 approvals',
+        label: 'POST /api/billing/apply (signed), 50 approvals of 50 units, in turn',
         spec: () => ({
           url: plugin.url,
           method: 'POST',
           path: `${PREFIX}/api/billing/apply`,
           setup: () => {
-            const u = fx.units[seq % fx.units.length]!;
-            return signed(`${PREFIX}/api/billing/apply`, applyBody(u.a, pick(u.bills)));
+            const u = fx.units[nextUnit++ % fx.units.length]!;
+            return signed(`${PREFIX}/api/billing/apply`, applyBody(u.a, u.plan.next()));
           },
         }),
       },
       txhot: { label: 'bare Koa: the same transaction on one hot row', spec: () => ({ url: baseline.url, method: 'POST', path: `/tx/${fx.hotTxRow}` }) },
       applyhot: {
-        label: 'POST /api/billing/apply (signed), one approval',
-        spec: () => ({ url: plugin.url, method: 'POST', path: `${PREFIX}/api/billing/apply`, setup: () => signed(`${PREFIX}/api/billing/apply`, applyBody(fx.hot.offsetId, pick(fx.hot.bills))) }),
+        label: 'POST /api/billing/apply (signed), one approval, its applications over many bills',
+        spec: () => ({ url: plugin.url, method: 'POST', path: `${PREFIX}/api/billing/apply`, setup: () => signed(`${PREFIX}/api/billing/apply`, applyBody(fx.hot.offsetId, fx.hot.plan.next())) }),
       },
       tmpl: { label: 'bare Koa: intake template with fixed data', spec: () => ({ url: baseline.url, path: '/intake-fixed' }) },
       intake: { label: 'GET /new?unit=… signed in (session cookie)', spec: () => ({ url: plugin.url, path: intakeUrl(fx.intakeUnits[0]!), headers: intakeHeaders, setup: () => ({ path: intakeUrl(pick(fx.intakeUnits)) }) }) },
@@ -423,9 +576,19 @@ async function main(): Promise<void> {
     const used = new Set(pairs.flatMap((p) => [p.id, p.baselineId]));
     for (const id of Object.keys(sides)) if (!used.has(id)) delete sides[id];
 
+    // The apply routes' approvals get fixture bills for the requests a run can send, before each run.
+    const plansOf: Record<string, BillPlan[]> = { apply50: fx.units.map((u) => u.plan), applyhot: [fx.hot.plan] };
+    const ensureBills = async (id: string, seconds: number) => {
+      const plans = plansOf[id];
+      if (plans && sides[id]) await fx.bills.ensure(plans, Math.ceil((APPLY_RATE_CEILING * seconds) / plans.length) + 1);
+    };
+    /** 2xx answers per side, over the sanity request, the warm-up and every run: each apply success is an application row. */
+    const okCount: Record<string, number> = {};
+
     // Sanity: one request to each side, so a broken route is reported instead of measured.
     const broken = new Map<string, string>();
     for (const [id, side] of Object.entries(sides)) {
+      await ensureBills(id, 1);
       const spec = side.spec();
       const next = spec.setup?.() ?? {};
       const res = await fetch(`${spec.url}${next.path ?? spec.path}`, { method: spec.method ?? 'GET', headers: { ...(spec.headers ?? {}), ...(next.headers ?? {}) }, body: next.body ?? spec.body });
@@ -433,29 +596,39 @@ async function main(): Promise<void> {
       if (res.status >= 300) {
         broken.set(id, `${res.status} ${text.slice(0, 200)}`);
         log(`WARNING: ${id} answered ${res.status}: ${text.slice(0, 200)}`);
+      } else {
+        okCount[id] = (okCount[id] ?? 0) + 1;
       }
     }
 
     const measure = async (id: string, seconds: number): Promise<LoadResult & { peakRssMb: number }> => {
+      if (serverDeaths.length) throw new Error(`the run cannot go on: ${serverDeaths.join('; ')}`);
+      await ensureBills(id, seconds);
       const mark = Date.now();
       await waitIdle([plugin, baseline]);
       const r = await runLoad(sides[id]!.spec(), seconds, connections);
+      okCount[id] = (okCount[id] ?? 0) + r.ok;
       return { ...r, peakRssMb: (sides[id]!.spec().url === plugin.url ? pluginMem : baselineMem).peakSince(mark) };
     };
 
     log(`warm-up (${warmup} s per route)`);
-    for (const id of Object.keys(sides)) if (!broken.has(id)) await measure(id, warmup);
+    const warmups: Record<string, LoadResult> = {};
+    for (const id of Object.keys(sides)) {
+      if (broken.has(id)) continue;
+      const r = (warmups[id] = await measure(id, warmup));
+      if (r.non2xx || r.errors) log(`  warm-up ${id}: non-2xx ${r.non2xx} (${codesText(r.errorCodes)})${r.errors ? `, errors ${r.errors}` : ''}`);
+    }
 
     const runs: Record<string, Array<LoadResult & { peakRssMb: number }>> = {};
     const batchRuns: Array<{ batchMs: number; singleMs: number; singles: number; bills: number }> = [];
     const reportRuns: Array<Record<string, number>> = [];
+    let reportCounts: ReportCounts | null = null;
 
-    // In-process figures: the batch check and the monthly report query, from this process.
+    // In-process figures: the batch check and the monthly report, from this process.
     const inproc = createComplaintsPlugin({ knex: createDb(options.url, { poolMax: options.pool }), mapping: loadMappingFile(MAPPING_FILE), auth: () => null });
     const offsetsService = createOffsetService(inproc.context);
     const batch = await batchInputs(db, quick);
     const singlesCount = quick ? 1000 : 10_000;
-    const month = lastMonthRange(new Date(seed.now));
     const reportCommunity = fx.communities[0]!;
 
     for (let round = 1; round <= rounds; round++) {
@@ -470,7 +643,7 @@ async function main(): Promise<void> {
           const r = await measure(id, duration);
           (runs[id] ??= []).push(r);
           if (id === pair.baselineId) baselinesDone.add(id);
-          log(`  ${id.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}${r.errors ? `  errors ${r.errors}` : ''}  peak RSS ${fmt(r.peakRssMb, 0)} MB`);
+          log(`  ${id.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}${r.non2xx ? ` (${codesText(r.errorCodes)})` : ''}${r.errors ? `  errors ${r.errors}` : ''}  peak RSS ${fmt(r.peakRssMb, 0)} MB`);
         }
       }
       // Batch check vs single checks, per bill.
@@ -484,36 +657,79 @@ async function main(): Promise<void> {
       const singleMs = performance.now() - s0;
       batchRuns.push({ batchMs, singleMs, singles: singlesCount, bills: batch.length });
       log(`  batch     ${batch.length} bills in ${fmt(batchMs)} ms; ${singlesCount} single checks in ${fmt(singleMs)} ms`);
-      // The monthly report: no report module exists in src yet, so a GROUP BY over the month (the
-      // figures a monthly report shows) stands in for it; baseline a COUNT(*) over the month's range.
-      const rr = await reportTimes(db, month, reportCommunity, quick ? 5 : 10);
-      reportRuns.push(rr);
-      log(`  report    count ${fmt(rr.count!, 1)} ms; group by, all ${fmt(rr.all!, 1)} ms; one community ${fmt(rr.community!, 1)} ms`);
+      // The monthly report as the report page builds it (buildReport), for all communities and for one;
+      // baseline a COUNT(*) over the same month's received_at range.
+      const rr = await reportTimes(db, inproc.context, month, reportCommunity, quick ? 5 : 10);
+      reportRuns.push(rr.times);
+      reportCounts = rr.counts;
+      log(`  report    count ${fmt(rr.times.count!, 1)} ms; buildReport, all ${fmt(rr.times.all!, 1)} ms; one community ${fmt(rr.times.community!, 1)} ms`);
     }
     await inproc.context.db.destroy();
+    if (reportCounts && reportCounts.reportAll !== reportCounts.count) {
+      notes.push(`monthly report: buildReport counted ${reportCounts.reportAll} complaints (cancelled included) in ${month.label}, COUNT(*) ${reportCounts.count}: they should agree`);
+    }
 
-    // Never over-spent: 50 clients on one approval with room for exactly 50 applications.
+    // Never over-spent: 50 clients on one approval with room for exactly 50 applications, on bills that
+    // could each take all 50, so only the approval can run out.
     log('over-spend check: 50 clients on one approval worth 50 applications');
-    const exhaustSpec: LoadSpec = { url: plugin.url, method: 'POST', path: `${PREFIX}/api/billing/apply`, setup: () => signed(`${PREFIX}/api/billing/apply`, applyBody(fx.exhaust.offsetId, pick(fx.exhaust.bills))) };
-    await waitIdle([plugin, baseline]);
-    const exhaustRun = await runLoad(exhaustSpec, Math.min(duration, 2), connections);
-    await waitIdle([plugin, baseline]);
-    const accounting = await offsetAccounting(db, [fx.hot.offsetId, fx.exhaust.offsetId, ...fx.units.map((u) => u.a)]);
-    const hotOk = runs.applyhot?.reduce((s, r) => s + r.ok, 0) ?? 0;
+    const exhaustSpec: LoadSpec = { url: plugin.url, method: 'POST', path: `${PREFIX}/api/billing/apply`, setup: () => signed(`${PREFIX}/api/billing/apply`, applyBody(fx.exhaust.offsetId, fx.exhaust.plan.next())) };
+    // Until the approval is used up (a loaded machine may need more than one short run), at most 5 runs.
+    const exhaustRun = { ok: 0, non2xx: 0, errorCodes: {} as Record<string, number> };
+    for (let i = 0; i < 5; i++) {
+      await waitIdle([plugin, baseline]);
+      const r = await runLoad(exhaustSpec, Math.min(duration, 2), connections);
+      exhaustRun.ok += r.ok;
+      exhaustRun.non2xx += r.non2xx;
+      for (const [code, n] of Object.entries(r.errorCodes)) exhaustRun.errorCodes[code] = (exhaustRun.errorCodes[code] ?? 0) + n;
+      await waitIdle([plugin, baseline]);
+      const left = (await db(T.offsets).where({ id: fx.exhaust.offsetId }).first('remaining_fen')) as { remaining_fen: number } | undefined;
+      if (Number(left?.remaining_fen ?? 0) <= 0) break;
+    }
+    const fixtureIds = [fx.hot.offsetId, fx.exhaust.offsetId, ...fx.units.map((u) => u.a)];
+    const accounting = await offsetAccounting(db, fixtureIds);
+    const bills = await fixtureBillAccounting(db, fx.bills.prefix);
+    const sum = (ids: number[], key: 'applications' | 'appliedFen') => ids.reduce((s, id) => s + (accounting.get(id)?.[key] ?? 0), 0);
     const overSpend = {
-      exhaust: {
-        successes: exhaustRun.ok,
-        refused: exhaustRun.non2xx,
-        successFen: exhaustRun.ok * APPLY_FEN,
-        ...accounting.get(fx.exhaust.offsetId)!,
+      exhaust: { successes: exhaustRun.ok, refused: exhaustRun.non2xx, refusals: exhaustRun.errorCodes, successFen: exhaustRun.ok * APPLY_FEN, ...accounting.get(fx.exhaust.offsetId)! },
+      hot: { successes: okCount.applyhot ?? 0, billsWritten: fx.hot.plan.bills.length, overflow: fx.hot.plan.overflow, ...accounting.get(fx.hot.offsetId)! },
+      apply50: {
+        successes: okCount.apply50 ?? 0,
+        applications: sum(fx.units.map((u) => u.a), 'applications'),
+        appliedFen: sum(fx.units.map((u) => u.a), 'appliedFen'),
+        bills: fx.units.reduce((s, u) => s + (accounting.get(u.a)?.bills ?? 0), 0),
+        billsWritten: fx.units.reduce((s, u) => s + u.plan.bills.length, 0),
+        overflow: fx.units.reduce((s, u) => s + u.plan.overflow, 0),
       },
-      hot: { successes: hotOk, ...accounting.get(fx.hot.offsetId)! },
-      allConsistent: [...accounting.values()].every((a) => a.consistent),
+      /** approved = applied − reversed + remaining and remaining ≥ 0, on every fixture approval. */
+      allConsistent: fixtureIds.every((id) => accounting.get(id)?.consistent === true),
+      fixtureBills: { written: fx.bills.written, used: bills.used, overCovered: bills.overCovered },
     };
-    const exhaustOk = overSpend.exhaust.successFen <= fx.exhaust.approvedFen && overSpend.exhaust.remainingFen >= 0 && overSpend.exhaust.consistent && overSpend.exhaust.appliedFen === overSpend.exhaust.successFen;
-    // Every HTTP success on the hot approval is an application row (the warm-up's included).
-    const neverOverSpent = exhaustOk && overSpend.allConsistent && overSpend.hot.remainingFen >= 0;
-    log(`  ${exhaustRun.ok} successes (${overSpend.exhaust.successFen} fen of ${fx.exhaust.approvedFen}), ${exhaustRun.non2xx} refused; remaining ${overSpend.exhaust.remainingFen}; approved = applied + remaining on every fixture offset: ${overSpend.allConsistent}`);
+    // Never more than the approval (nor a bill) allows, and every HTTP success is an application row (a
+    // request the server finished after autocannon stopped waiting is a row without a counted success).
+    const violations: string[] = [];
+    for (const id of fixtureIds) {
+      const a = accounting.get(id);
+      if (!a) violations.push(`fixture approval #${id} is missing`);
+      else if (!a.consistent) violations.push(`approval #${id}: approved ${a.approvedFen} ≠ applied ${a.appliedFen} − reversed ${a.reversedFen} + remaining ${a.remainingFen}`);
+    }
+    if (overSpend.exhaust.appliedFen > fx.exhaust.approvedFen || overSpend.exhaust.successFen > fx.exhaust.approvedFen) violations.push(`the 50-application approval took ${overSpend.exhaust.appliedFen} fen (${exhaustRun.ok} successes) of ${fx.exhaust.approvedFen}`);
+    if (overSpend.hot.applications < overSpend.hot.successes) violations.push(`the hot approval answered ${overSpend.hot.successes} successes but holds ${overSpend.hot.applications} applications`);
+    if (overSpend.apply50.applications < overSpend.apply50.successes) violations.push(`the 50 approvals answered ${overSpend.apply50.successes} successes but hold ${overSpend.apply50.applications} applications`);
+    for (const b of bills.overCovered) violations.push(`bill ${b.billId}: ${b.appliedFen} fen applied to a ${b.amountFen} fen bill`);
+    const neverOverSpent = violations.length === 0;
+    failures.push(...violations.map((v) => `over-spend check: ${v}`));
+    log(`  ${exhaustRun.ok} successes (${overSpend.exhaust.successFen} fen of ${fx.exhaust.approvedFen}), ${exhaustRun.non2xx} refused${exhaustRun.non2xx ? ` (${codesText(exhaustRun.errorCodes)})` : ''}; remaining ${overSpend.exhaust.remainingFen}`);
+    log(`  approved = applied − reversed + remaining on every fixture approval: ${overSpend.allConsistent}; ${bills.used} fixture bills used, none over its amount: ${bills.overCovered.length === 0}`);
+    if (overSpend.exhaust.appliedFen !== fx.exhaust.approvedFen) notes.push(`over-spend check: the 50-application approval was not used up (${overSpend.exhaust.applications} applications) within the run`);
+    notes.push(
+      `apply fixtures: the 50 approvals took ${fmt(overSpend.apply50.applications)} applications of ¥${fmt(APPLY_FEN / 100, 2)} over ${fmt(overSpend.apply50.bills)} fixture bills of ¥${fmt((APPLICATIONS_PER_BILL * APPLY_FEN) / 100, 2)} (their own units'); ` +
+        `the hot approval (¥${fmt(fx.hot.approvedFen / 100, 2)}) took ${fmt(overSpend.hot.applications)} over ${fmt(overSpend.hot.bills)} such bills, remaining ¥${fmt(overSpend.hot.remainingFen / 100, 2)}; ` +
+        `each bill takes at most ${APPLICATIONS_PER_BILL} applications, handed out in order, so none is asked for more than its amount`,
+    );
+    if (overSpend.hot.overflow || overSpend.apply50.overflow) notes.push(`apply fixtures ran out of bills (${overSpend.hot.overflow + overSpend.apply50.overflow} requests sent to a full bill): raise APPLY_RATE_CEILING in bench/run.ts`);
+    for (const death of serverDeaths) failures.push(death);
+    const serverErrors = await askErrors(plugin);
+    if (serverErrors.length) notes.push(`the plugin server answered 500 and logged ${serverErrors.length >= 20 ? 'at least 20' : serverErrors.length} errors (warm-ups and the over-spend check included): ${summarizeErrors(serverErrors)}`);
 
     pluginMem.stop();
     baselineMem.stop();
@@ -548,7 +764,7 @@ async function main(): Promise<void> {
         goal: `≥ ${goal}× req/s`,
         met: ratio >= goal && errs === 0,
         ...(ratio < goal ? { gap: `${fmt(f.rps)} vs ${fmt(b.rps)} req/s: needs ${fmt(goal * b.rps)} req/s (+${fmt(((goal * b.rps) / f.rps - 1) * 100)}%)` } : {}),
-        note: [errs ? `${errs} non-2xx/errors in the figure's runs` : '', note ?? ''].filter(Boolean).join('; ') || undefined,
+        note: [errs ? `${errs} non-2xx/errors in the figure's runs: ${runCodes(runs[fig] ?? [])}` : '', note ?? ''].filter(Boolean).join('; ') || undefined,
       });
     };
     const p99Figure = (what: string, fig: string, base: string, goal: number) => {
@@ -569,8 +785,10 @@ async function main(): Promise<void> {
         ratioText: `${fmt(ratio, 2)}×`,
         goal: `p99 ≤ ${goal}×`,
         met: ratio <= goal && errs === 0,
-        ...(ratio > goal ? { gap: `p99 ${fmt(f.p99, 1)} ms vs ${fmt(b.p99, 1)} ms: needs ≤ ${fmt(goal * b.p99, 1)} ms` } : {}),
-        ...(errs ? { note: `${errs} non-2xx/errors in the figure's runs` } : {}),
+        ...(ratio > goal
+          ? { gap: Number.isFinite(f.p99) ? `p99 ${fmt(f.p99, 1)} ms vs ${fmt(b.p99, 1)} ms: needs ≤ ${fmt(goal * b.p99, 1)} ms` : `no answer within a ${duration} s run in most rounds: needs p99 ≤ ${fmt(goal * b.p99, 1)} ms` }
+          : {}),
+        ...(errs ? { note: `${errs} non-2xx/errors in the figure's runs: ${runCodes(runs[fig] ?? [])}` } : {}),
       });
     };
     throughputFigure('billing check over HTTP, one bill with two offsets', 'check', 'pk', 0.5);
@@ -594,7 +812,7 @@ async function main(): Promise<void> {
       });
     }
     throughputFigure('apply offset over HTTP, 50 different approvals', 'apply50', 'tx50', 0.7);
-    throughputFigure('apply offset, 50 clients on one approval', 'applyhot', 'txhot', 0.7, neverOverSpent ? 'never over-spent (see overSpend)' : 'OVER-SPENT or inconsistent: see overSpend');
+    throughputFigure('apply offset, 50 clients on one approval', 'applyhot', 'txhot', 0.7, neverOverSpent ? 'never over-spent: approved = applied − reversed + remaining, remaining ≥ 0, no bill over its amount (see overSpend)' : `OVER-SPENT or inconsistent: ${violations.join('; ')}`);
     if (!skipped('applyhot')) {
       const hot = figures[figures.length - 1]!;
       hot.met = hot.met && neverOverSpent;
@@ -605,14 +823,15 @@ async function main(): Promise<void> {
     p99Figure('complaint list, page 500 by offset (JSON API offset=9980)', 'listoffset', 'pk', 5);
     for (const [key, label] of [
       ['all', 'all communities'],
-      ['community', 'one community'],
+      ['community', `one community (#${reportCommunity})`],
     ] as const) {
       const ratio = median(reportRuns.map((r) => r[key]! / r.count!));
       const f = median(reportRuns.map((r) => r[key]!));
       const b = median(reportRuns.map((r) => r.count!));
+      const n = key === 'all' ? reportCounts?.reportAll : reportCounts?.reportCommunity;
       figures.push({
-        what: `monthly report, ${label} (stand-in: no report module in src)`,
-        figure: `GROUP BY category, severity, state over ${month.label}${key === 'community' ? ` AND community_id = ${reportCommunity}` : ''}`,
+        what: `monthly report, ${label}`,
+        figure: `buildReport (src/reports/report.ts, in-process, as the report page calls it) for ${month.label}${key === 'community' ? `, communityId ${reportCommunity}` : ', every community'}`,
         baseline: `SELECT COUNT(*) over ${month.label} (received_at range)`,
         figureValue: f,
         baselineValue: b,
@@ -622,6 +841,7 @@ async function main(): Promise<void> {
         goal: '≤ 10× its time',
         met: ratio <= 10,
         ...(ratio > 10 ? { gap: `${fmt(f, 1)} ms vs ${fmt(b, 1)} ms: needs ≤ ${fmt(10 * b, 1)} ms` } : {}),
+        ...(n !== undefined ? { note: `${fmt(n)} complaints in the report (cancelled included), ${fmt(reportCounts!.count)} in the month in all` } : {}),
       });
     }
     figures.push({
@@ -639,6 +859,10 @@ async function main(): Promise<void> {
       note: `baseline server: idle ${fmt(idle.baseline.rssMb)} MB, peak ${fmt(peak.baseline)} MB; both ${compiled ? 'compiled with esbuild, on plain node' : 'under tsx'}`,
     });
 
+    // A figure that could not be measured at all means the bench itself is broken (a route or fixture
+    // refused): that fails the run, as a crash does. Unmet goals do not.
+    for (const f of figures) if (f.notMeasured) failures.push(`${f.what}: ${f.gap ?? 'not measured'}`);
+
     const date = new Date().toISOString().slice(0, 10);
     const target = parseDbUrl(options.url);
     const result = {
@@ -654,10 +878,12 @@ async function main(): Promise<void> {
       overSpend,
       memory: { idle, peak },
       runs,
+      warmups,
       batchRuns,
       reportRuns,
       reportMonth: month.label,
       notes,
+      failures,
     };
     // A partial run (--only) is for investigating: it goes to bench/results only when --out says so.
     const outDir = options.out ?? (options.only ? join(tmpdir(), 'cmp-bench-results') : join(HERE, 'results'));
@@ -668,15 +894,65 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, `${date}${suffix}.md`), md);
     console.log(`\n${md}`);
     log(`results: ${join(outDir, `${date}${suffix}.json`)} and .md`);
+    if (failures.length) {
+      console.error(`bench: ${failures.length} failure(s):\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+      return 1;
+    }
+    log(`done: ${figures.filter((f) => f.met).length} of ${figures.length} goals met (unmet goals do not fail the run)`);
+    return 0;
   } finally {
     await Promise.all([stopServer(plugin), stopServer(baseline)]);
     await db.destroy();
   }
 }
 
+/** `409 exceeds_bill × 98, 500 internal × 2` */
+function codesText(codes: Record<string, number>): string {
+  const entries = Object.entries(codes).sort((a, b) => b[1] - a[1]);
+  return entries.length ? entries.map(([code, n]) => `${code} × ${n}`).join(', ') : 'no answer (connection errors or timeouts)';
+}
+
+function runCodes(list: LoadResult[]): string {
+  const all: Record<string, number> = {};
+  for (const r of list) for (const [code, n] of Object.entries(r.errorCodes)) all[code] = (all[code] ?? 0) + n;
+  return codesText(all);
+}
+
+/** `Deadlock found … (insert into cmp_offset_applications) × 6`: the logged errors, grouped. */
+function summarizeErrors(errors: string[]): string {
+  const groups = new Map<string, number>();
+  for (const e of errors) {
+    const first = e.split('\n')[0]!;
+    const sql = /^(?:\w*Error: )?(insert into|update|delete from|select .*? from) `?(\w+)`?/i.exec(first);
+    const message = first.includes(' - ') ? first.slice(first.lastIndexOf(' - ') + 3) : first.slice(0, 160);
+    const key = sql ? `${message} (${sql[1]!.split(' ')[0]!.toLowerCase()} ${sql[2]})` : message;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups].map(([k, n]) => `${k} × ${n}`).join('; ');
+}
+
+/** The errors the plugin server logged (500s: its apiErrorMiddleware's log), at most 20. */
+function askErrors(s: Server): Promise<string[]> {
+  return new Promise((resolve) => {
+    if (s.child.exitCode !== null || !s.child.connected) return resolve([]);
+    const timer = setTimeout(() => {
+      s.child.off('message', onMessage);
+      resolve([]);
+    }, 2000);
+    const onMessage = (m: { type?: string; errors?: string[] }) => {
+      if (m?.type !== 'errors') return;
+      clearTimeout(timer);
+      s.child.off('message', onMessage);
+      resolve(m.errors ?? []);
+    };
+    s.child.on('message', onMessage);
+    s.child.send({ type: 'errors' });
+  });
+}
+
 function notMeasured(what: string, fig: string, base: string, broken: Map<string, string>, goal: string): Figure {
   const why = [broken.get(fig) ? `${fig}: ${broken.get(fig)}` : '', broken.get(base) ? `${base}: ${broken.get(base)}` : ''].filter(Boolean).join('; ');
-  return { what, figure: fig, baseline: base, figureValue: NaN, baselineValue: NaN, unit: '', ratio: NaN, ratioText: 'not measured', goal, met: false, gap: `not measured: ${why || 'no runs'}` };
+  return { what, figure: fig, baseline: base, figureValue: NaN, baselineValue: NaN, unit: '', ratio: NaN, ratioText: 'not measured', goal, met: false, gap: `not measured: ${why || 'no runs'}`, notMeasured: true };
 }
 
 /** 10,000 bills (fewer when the dataset has fewer), spread over the units, each with its unit's approved offsets. */
@@ -685,7 +961,7 @@ async function batchInputs(db: Knex, quick: boolean): Promise<BillCheckInput[]> 
   const months = ((await db('erp_fee_bill').distinct('fee_month').orderBy('fee_month', 'desc')) as Array<{ fee_month: string }>).map((r) => r.fee_month);
   const units = Number(((await db('erp_room').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
   const take = months.slice(0, Math.max(1, Math.ceil(want / units)));
-  const rows = (await db('erp_fee_bill').select('bill_id', 'room_id').whereIn('fee_month', take).orderBy('bill_id')) as Array<{ bill_id: string; room_id: string }>;
+  const rows = (await db('erp_fee_bill').select('bill_id', 'room_id').whereIn('fee_month', take).whereNot('bill_id', 'like', `${FIXTURE_BILL_PREFIX}%`).orderBy('bill_id')) as Array<{ bill_id: string; room_id: string }>;
   const step = rows.length / Math.min(want, rows.length);
   const chosen = Array.from({ length: Math.min(want, rows.length) }, (_, i) => rows[Math.floor(i * step)]!);
   const offsets = (await db(T.offsets).select('id', 'unit_id').where({ status: 'approved' }).where('remaining_fen', '>=', APPLY_FEN).whereNot('reason', 'like', 'bench fixture%')) as Array<{ id: number; unit_id: string }>;
@@ -703,41 +979,105 @@ function lastMonthRange(now: Date): { from: string; to: string; label: string } 
   return { from: toDbTime(new Date(start)), to: toDbTime(new Date(end)), label: new Date(start + SHANGHAI_OFFSET_MS + DAY).toISOString().slice(0, 7) };
 }
 
-/** Median time (ms) of each query over `repeat` runs. */
-async function reportTimes(db: Knex, month: { from: string; to: string }, community: string, repeat: number): Promise<Record<string, number>> {
-  const c = T.complaints;
-  const queries: Record<string, [string, Knex.RawBinding[]]> = {
-    count: [`SELECT COUNT(*) AS n FROM ${c} WHERE received_at >= ? AND received_at < ?`, [month.from, month.to]],
-    all: [`SELECT category, severity, state, COUNT(*) AS n FROM ${c} WHERE received_at >= ? AND received_at < ? GROUP BY category, severity, state`, [month.from, month.to]],
-    community: [`SELECT category, severity, state, COUNT(*) AS n FROM ${c} WHERE received_at >= ? AND received_at < ? AND community_id = ? GROUP BY category, severity, state`, [month.from, month.to, Number(community)]],
-  };
-  const out: Record<string, number> = {};
-  for (const [name, [sql, bindings]] of Object.entries(queries)) {
-    await db.raw(sql, bindings);
-    const times: number[] = [];
-    for (let i = 0; i < repeat; i++) {
-      const s = performance.now();
-      await db.raw(sql, bindings);
-      times.push(performance.now() - s);
-    }
-    out[name] = median(times);
-  }
-  return out;
+interface ReportCounts {
+  /** COUNT(*) of the month's received_at range. */
+  count: number;
+  /** Complaints in buildReport's answer (complaints + cancelled), every community and one. */
+  reportAll: number;
+  reportCommunity: number;
 }
 
-/** approved = applied − reversed + remaining, per offset. */
-async function offsetAccounting(db: Knex, ids: number[]): Promise<Map<number, { approvedFen: number; remainingFen: number; appliedFen: number; applications: number; consistent: boolean }>> {
+/** Whoever reads the report page: a manager (report.view) of every community. */
+const REPORT_READER: Actor = { id: 'bench-manager', name: '经理 压测', roles: ['manager'], communityIds: null };
+
+/**
+ * Median time (ms) over `repeat` calls of: the report page's buildReport for the month, for every
+ * community and for one, and the baseline COUNT(*) over the same received_at range (the report's own
+ * period, so both read the same rows).
+ */
+async function reportTimes(db: Knex, ctx: PluginContext, month: { label: string }, community: string, repeat: number): Promise<{ times: Record<string, number>; counts: ReportCounts }> {
+  const [y, m] = month.label.split('-').map(Number) as [number, number];
+  const lastDay = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const query = { from: `${month.label}-01`, to: `${month.label}-${String(lastDay).padStart(2, '0')}`, actor: REPORT_READER };
+  const all = await buildReport(ctx, { ...query, communityId: null });
+  const one = await buildReport(ctx, { ...query, communityId: community });
+  const countSql = `SELECT COUNT(*) AS n FROM ${T.complaints} WHERE received_at >= ? AND received_at < ?`;
+  const range = [toDbTime(all.period.start), toDbTime(all.period.end)];
+  const countOf = async () => {
+    const raw = (await db.raw(countSql, range)) as unknown;
+    const rows = (isMysql(db) ? (raw as [Array<{ n: number }>])[0] : (raw as Array<{ n: number }>)) ?? [];
+    return Number(rows[0]?.n ?? NaN);
+  };
+  const counts: ReportCounts = { count: await countOf(), reportAll: all.complaints + all.cancelled, reportCommunity: one.complaints + one.cancelled };
+  const work: Record<string, () => Promise<unknown>> = {
+    count: countOf,
+    all: () => buildReport(ctx, { ...query, communityId: null }),
+    community: () => buildReport(ctx, { ...query, communityId: community }),
+  };
+  const times: Record<string, number> = {};
+  for (const [name, run] of Object.entries(work)) {
+    const samples: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const s = performance.now();
+      await run();
+      samples.push(performance.now() - s);
+    }
+    times[name] = median(samples);
+  }
+  return { times, counts };
+}
+
+interface OffsetBooks {
+  approvedFen: number;
+  remainingFen: number;
+  /** Every application ever made (reversed ones included). */
+  appliedFen: number;
+  reversedFen: number;
+  applications: number;
+  /** Bills it was applied to. */
+  bills: number;
+  /** approved = applied − reversed + remaining, and remaining ≥ 0. */
+  consistent: boolean;
+}
+
+/** Each offset's books from its own rows. */
+async function offsetAccounting(db: Knex, ids: number[]): Promise<Map<number, OffsetBooks>> {
   const offsets = (await db(T.offsets).select('id', 'approved_fen', 'remaining_fen').whereIn('id', ids)) as Array<{ id: number; approved_fen: number; remaining_fen: number }>;
-  const sums = (await db(T.offsetApplications).select('offset_id').sum({ fen: 'amount_fen' }).count({ n: '*' }).whereIn('offset_id', ids).where({ state: 'applied' }).groupBy('offset_id')) as Array<{ offset_id: number; fen: number | string; n: number | string }>;
-  const byId = new Map(sums.map((s) => [Number(s.offset_id), { fen: Number(s.fen), n: Number(s.n) }]));
+  const sums = (await db(T.offsetApplications)
+    .select('offset_id')
+    .sum({ fen: 'amount_fen' })
+    .select(db.raw("SUM(CASE WHEN state = 'reversed' THEN amount_fen ELSE 0 END) AS reversed"))
+    .count({ n: '*' })
+    .countDistinct({ bills: 'bill_id' })
+    .whereIn('offset_id', ids)
+    .groupBy('offset_id')) as Array<{ offset_id: number; fen: number | string; reversed: number | string; n: number | string; bills: number | string }>;
+  const byId = new Map(sums.map((s) => [Number(s.offset_id), { fen: Number(s.fen), reversed: Number(s.reversed), n: Number(s.n), bills: Number(s.bills) }]));
   return new Map(
     offsets.map((o) => {
-      const applied = byId.get(Number(o.id)) ?? { fen: 0, n: 0 };
+      const applied = byId.get(Number(o.id)) ?? { fen: 0, reversed: 0, n: 0, bills: 0 };
       const approvedFen = Number(o.approved_fen);
       const remainingFen = Number(o.remaining_fen);
-      return [Number(o.id), { approvedFen, remainingFen, appliedFen: applied.fen, applications: applied.n, consistent: remainingFen >= 0 && approvedFen === applied.fen + remainingFen }];
+      return [
+        Number(o.id),
+        { approvedFen, remainingFen, appliedFen: applied.fen, reversedFen: applied.reversed, applications: applied.n, bills: applied.bills, consistent: remainingFen >= 0 && approvedFen === applied.fen - applied.reversed + remainingFen },
+      ];
     }),
   );
+}
+
+/** This run's fixture bills that took applications, and any whose applications add up to more than its amount. */
+async function fixtureBillAccounting(db: Knex, prefix: string): Promise<{ used: number; overCovered: Array<{ billId: string; amountFen: number; appliedFen: number }> }> {
+  const rows = (await db(`${T.offsetApplications} as a`)
+    .join('erp_fee_bill as b', 'b.bill_id', 'a.bill_id')
+    .select('a.bill_id', 'b.amount_due')
+    .sum({ fen: 'a.amount_fen' })
+    .where('a.bill_id', 'like', `${prefix}%`)
+    .where('a.state', 'applied')
+    .groupBy('a.bill_id', 'b.amount_due')) as Array<{ bill_id: string; amount_due: string | number; fen: string | number }>;
+  const overCovered = rows
+    .map((r) => ({ billId: r.bill_id, amountFen: Math.round(Number(r.amount_due) * 100), appliedFen: Number(r.fen) }))
+    .filter((b) => b.appliedFen > b.amountFen);
+  return { used: rows.length, overCovered };
 }
 
 function markdown(r: {
@@ -749,6 +1089,7 @@ function markdown(r: {
   seed: SeedInfo;
   figures: Figure[];
   notes: string[];
+  failures: string[];
   seconds: number;
 }): string {
   const lines: string[] = [];
@@ -775,11 +1116,22 @@ function markdown(r: {
     lines.push('Notes:');
     for (const n of r.notes) lines.push(`- ${n}`);
   }
+  if (r.failures.length) {
+    lines.push('');
+    lines.push('**Failures** (the run exited with 1):');
+    for (const f of r.failures) lines.push(`- ${f}`);
+  }
   lines.push('');
   return lines.join('\n');
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+// Exit explicitly: 1 when the run failed or crashed (a leftover pool or timer must not keep a crashed
+// run alive), any server still running is ended first.
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(1);
+  },
+);

@@ -50,6 +50,8 @@ export interface BenchOptions {
   only: string[] | null;
   /** Run the servers under tsx instead of compiling them first (memory then includes tsx). */
   tsx: boolean;
+  /** Give up (exit 1) after this many seconds; null: the profile's default (--quick 300 s, full none). */
+  timeout: number | null;
 }
 
 export const DEFAULT_MYSQL = {
@@ -70,12 +72,16 @@ const USAGE = `options:
   --out DIR          results folder (default bench/results)
   --only a,b         measure only these figures (check, list1, list500, listoffset, apply50, applyhot, intake);
                      results then go to $TMPDIR/cmp-bench-results unless --out is given
-  --tsx              run the servers under tsx instead of compiling them with esbuild first`;
+  --tsx              run the servers under tsx instead of compiling them with esbuild first
+  --timeout S        give up and exit 1 after S seconds (default 300 with --quick, none otherwise)
+
+Exit code: 0 when every figure was measured, whether or not its goal is met; 1 when something broke (an
+error, a server that died, a figure that could not be measured, a fixture approval over-spent).`;
 
 export function parseArgs(argv: string[]): BenchOptions {
   let quick = false;
   let url: string | null = null;
-  const o = { reseed: false, reset: false, pool: 20, duration: null as number | null, rounds: null as number | null, connections: 50, out: null as string | null, only: null as string[] | null, tsx: false };
+  const o = { reseed: false, reset: false, pool: 20, duration: null as number | null, rounds: null as number | null, connections: 50, out: null as string | null, only: null as string[] | null, tsx: false, timeout: null as number | null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -119,6 +125,9 @@ export function parseArgs(argv: string[]): BenchOptions {
         break;
       case '--tsx':
         o.tsx = true;
+        break;
+      case '--timeout':
+        o.timeout = positive(a, value());
         break;
       case '-h':
       case '--help':

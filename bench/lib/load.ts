@@ -24,11 +24,27 @@ export interface LoadResult {
   timeouts: number;
   seconds: number;
   statusCodes: Record<string, number>;
+  /**
+   * What the non-2xx answers said: the `error.code` of the plugin's JSON error body (e.g. `exceeds_bill`),
+   * else the status, counted.
+   */
+  errorCodes: Record<string, number>;
+}
+
+/** `error.code` of a JSON error answer (the plugin's API error format), else null. */
+function errorCode(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: unknown } };
+    return typeof parsed?.error?.code === 'string' ? parsed.error.code : null;
+  } catch {
+    return null;
+  }
 }
 
 export function runLoad(spec: LoadSpec, seconds: number, connections: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const setup = spec.setup;
+    const errorCodes: Record<string, number> = {};
     const opts: autocannon.Options = {
       url: spec.url,
       connections,
@@ -40,6 +56,12 @@ export function runLoad(spec: LoadSpec, seconds: number, connections: number): P
           path: spec.path,
           headers: spec.headers,
           body: spec.body,
+          // autocannon reads every body anyway; only the refused ones are parsed.
+          onResponse: (status: number, body: string) => {
+            if (status >= 200 && status < 300) return;
+            const key = `${status} ${errorCode(body) ?? 'no error code'}`;
+            errorCodes[key] = (errorCodes[key] ?? 0) + 1;
+          },
           ...(setup
             ? {
                 setupRequest: (req: autocannon.Request) => {
@@ -68,6 +90,7 @@ export function runLoad(spec: LoadSpec, seconds: number, connections: number): P
         timeouts: r.timeouts,
         seconds: r.duration,
         statusCodes,
+        errorCodes,
       });
     });
   });

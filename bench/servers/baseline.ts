@@ -52,7 +52,11 @@ function busy(): number {
 process.on('message', (m: { type?: string }) => {
   if (m?.type === 'busy') process.send?.({ type: 'busy', busy: busy() });
 });
+let stopping = false;
 const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  setTimeout(() => process.exit(0), 10_000).unref();
   await running.close();
   // A load run that ended leaves requests queued for a connection: let them finish before the pool goes.
   for (let i = 0; i < 100 && busy() > 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -61,3 +65,5 @@ const stop = async () => {
 };
 process.once('SIGTERM', () => void stop());
 process.once('SIGINT', () => void stop());
+// The runner went away without stopping us (it crashed or was killed): do not outlive it.
+process.once('disconnect', () => void stop());
