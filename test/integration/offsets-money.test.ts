@@ -105,7 +105,7 @@ for (const kind of databaseKinds) {
     it('takes first applications to 40 new bills at once without a deadlock (no shared index gap)', async function () {
       if (kind.kind !== 'mariadb') this.skip();
       const other = await assessedComplaint(h, '101');
-      const offsets = [];
+      const offsets: Array<{ id: number }> = [];
       for (let i = 0; i < 4; i++) offsets.push(await approvedOffset(h, other.id, '100'));
       // New bills with neighbouring ids: none has an application yet, so they share one gap of the index.
       const bills = Array.from({ length: 40 }, (_, i) => ({ id: 700000 + i, unit_id: 101, amount: '10.00', period: '2027-01', status: 'unpaid' }));
