@@ -18,6 +18,7 @@ export const PERMISSIONS = [
   'offset.approve',
   'offset.revoke',
   'offset.apply',
+  'compensation.record',
   'report.view',
   'admin.manage',
 ] as const;

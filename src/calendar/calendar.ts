@@ -2,6 +2,7 @@
 // In 'calendar' mode every hour counts; in 'working' mode only working hours on working days, where
 // public holidays and make-up working days (调休上班) come from per-year data administrators edit
 // in settings, because the State Council publishes each year's arrangement only in November before.
+import { fieldError, type FieldError } from '../common/errors.js';
 import { fromLocal, nextDate, parseClock, toLocal, weekdayOf } from './zoned.js';
 
 export interface CalendarYear {
@@ -90,4 +91,55 @@ export function addServiceTime(start: Date, hours: number, calendar: ServiceCale
     cursor = close;
   }
   throw new RangeError(`Service calendar has no working time within ${MAX_DAYS} days of ${start.toISOString()}`);
+}
+
+const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function isCalendarDate(text: string): boolean {
+  const m = DATE.exec(text);
+  return !!m && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().slice(0, 10) === text;
+}
+
+/**
+ * What the settings schema cannot say about a calendar, each under its field (`serviceCalendar.…`):
+ * well-formed working hours that end after they start, some weekday worked, and real dates listed under
+ * their own year, none both a holiday and a working day. Settings refuse a calendar with any of these,
+ * because addServiceTime would throw on every deadline computed with it.
+ */
+export function calendarErrors(calendar: ServiceCalendar, field = 'serviceCalendar'): FieldError[] {
+  const errors: FieldError[] = [];
+  const startOk = CLOCK.test(calendar.workdayStart);
+  const endOk = calendar.workdayEnd === '24:00' || CLOCK.test(calendar.workdayEnd);
+  if (!startOk) errors.push(fieldError(`${field}.workdayStart`, `上班时间“${calendar.workdayStart}”格式应为 时:分（如 09:00）`, `Start of the working day "${calendar.workdayStart}" must be HH:MM (e.g. 09:00)`));
+  if (!endOk) errors.push(fieldError(`${field}.workdayEnd`, `下班时间“${calendar.workdayEnd}”格式应为 时:分（如 18:00，或 24:00）`, `End of the working day "${calendar.workdayEnd}" must be HH:MM (e.g. 18:00, or 24:00)`));
+  if (startOk && endOk) {
+    const close = calendar.workdayEnd === '24:00' ? 1440 : parseClock(calendar.workdayEnd);
+    if (close <= parseClock(calendar.workdayStart)) {
+      errors.push(
+        fieldError(
+          `${field}.workdayEnd`,
+          `下班时间 ${calendar.workdayEnd} 必须晚于上班时间 ${calendar.workdayStart}`,
+          `The working day must end (${calendar.workdayEnd}) after it starts (${calendar.workdayStart})`,
+        ),
+      );
+    }
+  }
+  const weekend = new Set(calendar.weekendDays ?? [0, 6]);
+  if ([0, 1, 2, 3, 4, 5, 6].every((d) => weekend.has(d))) {
+    errors.push(fieldError(`${field}.weekendDays`, '每周至少要有一天为工作日', 'At least one day of the week must be a working day'));
+  }
+  for (const [year, data] of Object.entries(calendar.years ?? {})) {
+    const holidays = new Set(data.holidays ?? []);
+    for (const list of ['holidays', 'workdays'] as const) {
+      (data[list] ?? []).forEach((date, i) => {
+        const at = `${field}.years.${year}.${list}.${i}`;
+        const kind = list === 'holidays' ? { zh: '节假日', en: 'holiday' } : { zh: '调休工作日', en: 'make-up working day' };
+        if (!isCalendarDate(date)) errors.push(fieldError(at, `${kind.zh}“${date}”不是有效日期（年-月-日）`, `The ${kind.en} "${date}" is not a valid date (YYYY-MM-DD)`));
+        else if (date.slice(0, 4) !== year) errors.push(fieldError(at, `${kind.zh} ${date} 不属于 ${year} 年`, `The ${kind.en} ${date} is not in ${year}`));
+        else if (list === 'workdays' && holidays.has(date)) errors.push(fieldError(at, `${date} 不能既是节假日又是调休工作日`, `${date} cannot be both a holiday and a make-up working day`));
+      });
+    }
+  }
+  return errors;
 }

@@ -1,12 +1,14 @@
 // Escalation: a valid complaint not resolved within escalationDays of its first receipt becomes major,
-// with the reason and an event. Each complaint is raised by one conditional UPDATE, so running the rule
-// twice, or on two servers at once, escalates it once. (Supervisors raise severity by hand with the
-// `escalate` action in states.ts.)
+// with the reason, an event and the escalated notice in the outbox, all in one transaction. Each
+// complaint is raised by one conditional UPDATE, so running the rule twice, or on two servers at once,
+// escalates (and announces) it once. (Supervisors raise severity by hand with the `escalate` action in
+// states.ts; notices.ts announces those.)
 import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../plugin/context.js';
+import { enqueueEscalated } from './notices.js';
 import { rowToComplaint, toRow } from './repository.js';
 import { UNRESOLVED_STATES } from './states.js';
 
@@ -15,6 +17,8 @@ const BATCH = 200;
 
 export interface EscalationRun {
   escalated: Array<{ id: number; code: string }>;
+  /** Escalated notices written (one per escalation; fewer only if one was already there). */
+  notified: number;
 }
 
 export function escalationReason(days: number): string {
@@ -36,6 +40,7 @@ export async function escalateOverdue(ctx: Pick<PluginContext, 'db' | 'tables' |
       .where('original_received_at', '<=', cutoff);
 
   const escalated: EscalationRun['escalated'] = [];
+  let notified = 0;
   for (let afterId = 0; ; ) {
     const rows = (await eligible(ctx.db(tables.complaints)).where('id', '>', afterId).orderBy('id').limit(BATCH)) as Array<Record<string, unknown>>;
     if (!rows.length) break;
@@ -48,7 +53,7 @@ export async function escalateOverdue(ctx: Pick<PluginContext, 'db' | 'tables' |
         const updated = await eligible(trx(tables.complaints))
           .where({ id: current.id, version: current.version })
           .update({ ...toRow(patch), version: current.version + 1 });
-        if (updated !== 1) return false;
+        if (updated !== 1) return null;
         await recordEvent(trx, tables, {
           entityType: 'complaint',
           entityId: current.id,
@@ -61,10 +66,12 @@ export async function escalateOverdue(ctx: Pick<PluginContext, 'db' | 'tables' |
           changes: { severity: [current.severity, 'major'] },
           note: reason,
         });
-        return true;
+        return { notified: await enqueueEscalated(trx, tables, { ...current, ...patch, version: current.version + 1 }, now, { automatic: true, by: SYSTEM_ACTOR }) };
       });
-      if (done) escalated.push({ id: current.id, code: current.code });
+      if (!done) continue;
+      escalated.push({ id: current.id, code: current.code });
+      if (done.notified) notified++;
     }
   }
-  return { escalated };
+  return { escalated, notified };
 }

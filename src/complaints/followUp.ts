@@ -15,7 +15,7 @@ import { findComplaint, rowToFollowUp } from './repository.js';
 import { validateFollowUp } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { RULES, checkTransition } from './states.js';
-import { stageDueAt } from './transitions.js';
+import { replyPromiseDue } from './transitions.js';
 import type { Complaint, FollowUp, FollowUpInput } from './types.js';
 import { atLeast } from './vocabulary.js';
 import { dayKey } from './zonedTime.js';
@@ -30,6 +30,7 @@ export interface FollowUpResult {
 /** The unsatisfied complaint handled again as a new one: everything known carries over, the loop restarts. */
 export function continuationDraft(parent: Complaint, input: FollowUpInput, visitedAt: Date, actor: Actor, now: Date, settings: Settings): Draft {
   const receivedAt = visitedAt;
+  const replyDueAt = replyPromiseDue(receivedAt, settings);
   return {
     ...UNSET,
     version: 1,
@@ -57,7 +58,8 @@ export function continuationDraft(parent: Complaint, input: FollowUpInput, visit
     severity: atLeast(parent.severity, 'important'),
     parentId: parent.id,
     originalReceivedAt: parent.originalReceivedAt,
-    dueAt: stageDueAt({ state: 'received', receivedAt, planDeadline: null, followUpDueAt: null }, settings),
+    replyDueAt,
+    dueAt: replyDueAt,
     createdAt: now,
     createdBy: actor.id,
     updatedAt: now,

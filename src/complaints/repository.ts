@@ -8,7 +8,7 @@ import type { Complaint, ComplaintLink, FollowUp } from './types.js';
 type Kind = 'string' | 'int' | 'bool' | 'date' | 'hostId';
 
 /** Every Complaint field, its column and how its value travels. */
-const FIELDS: { [K in keyof Complaint]: [column: string, kind: Kind] } = {
+const FIELDS: { [K in keyof Complaint]-?: [column: string, kind: Kind] } = {
   id: ['id', 'int'],
   code: ['code', 'string'],
   version: ['version', 'int'],
@@ -54,6 +54,7 @@ const FIELDS: { [K in keyof Complaint]: [column: string, kind: Kind] } = {
   escalatedAt: ['escalated_at', 'date'],
   escalationReason: ['escalation_reason', 'string'],
   originalReceivedAt: ['original_received_at', 'date'],
+  replyDueAt: ['reply_due_at', 'date'],
   dueAt: ['due_at', 'date'],
   createdAt: ['created_at', 'date'],
   createdBy: ['created_by', 'string'],

@@ -17,11 +17,12 @@ import { escalateOverdue, type EscalationRun } from './escalation.js';
 import { recordFollowUp, type FollowUpResult } from './followUp.js';
 import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './intake.js';
 import { listComplaints, type ListOptions } from './listing.js';
+import { announceChange } from './notices.js';
 import { findComplaint, listFollowUps, rowToComplaint, toLink } from './repository.js';
 import { validateCreate, validateList, validateTransition } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { allowedActions, checkTransition, ruleFor, type Action, type RuleInput } from './states.js';
-import { buildChange, stageDueAt } from './transitions.js';
+import { buildChange, replyPromiseDue } from './transitions.js';
 import type { Complaint, ComplaintDetail, ComplaintLink, CreateComplaintInput, ListResult } from './types.js';
 import { dayKey } from './zonedTime.js';
 
@@ -82,6 +83,8 @@ export class ComplaintService {
     if (unit && input.ownerId && !owner) errors.push(fieldError('ownerId', '该业主不是此房屋的业主', 'This owner does not own the unit'));
     if (errors.length || !unit) throw new ValidationError(errors);
 
+    // The reply promised to the owner, in service time; kept so a later change of settings never moves it.
+    const replyDueAt = replyPromiseDue(receivedAt, settings);
     const draft: Draft = {
       ...UNSET,
       version: 1,
@@ -104,7 +107,8 @@ export class ComplaintService {
       receivedByName: actor.name,
       severity: input.severity ?? null,
       originalReceivedAt: receivedAt,
-      dueAt: stageDueAt({ state: 'received', receivedAt, planDeadline: null, followUpDueAt: null }, settings),
+      replyDueAt,
+      dueAt: replyDueAt,
       createdAt: now,
       createdBy: actor.id,
       updatedAt: now,
@@ -221,7 +225,10 @@ export class ComplaintService {
         assertVersion(current, input.version, settings.timezone);
         const to = checkTransition(rule, current, input as RuleInput, now);
         const { patch, note } = buildChange(act, current, input as never, to, { now, settings, actor });
-        return applyChange(trx, this.tables, current, patch, { action: act, actor, now, note, timeZone: settings.timezone });
+        const changed = await applyChange(trx, this.tables, current, patch, { action: act, actor, now, note, timeZone: settings.timezone });
+        // Assigned, escalated and follow-up-due notices commit (or roll back) with the change.
+        await announceChange(trx, this.tables, act, current, changed, { now, actor, timeZone: settings.timezone });
+        return changed;
       },
       { trx: options.trx },
     );

@@ -1,19 +1,36 @@
 // What each action writes. The state machine (states.ts) decides whether the move is allowed; these
 // builders turn a validated input into the fields to change, including the stage deadline (due_at).
+// The reply promise and the follow-up window are counted in service time (src/calendar): plain hours in
+// 'calendar' mode, working hours on working days in 'working' mode.
 import type { Actor } from '../auth/actor.js';
+import { addServiceTime } from '../calendar/calendar.js';
 import type { Settings } from '../settings/settings.js';
 import type { Action, ComplaintState } from './states.js';
 import type { TransitionInputs } from './schemas.js';
 import type { Complaint } from './types.js';
 
-const HOUR_MS = 60 * 60 * 1000;
+/** The reply promised at receipt: replyPromiseHours of service time after the complaint was received. */
+export function replyPromiseDue(receivedAt: Date, settings: Settings): Date {
+  return addServiceTime(receivedAt, settings.replyPromiseHours, settings.serviceCalendar, settings.timezone);
+}
 
-/** The deadline of the stage a complaint is in: reply promise, plan deadline, follow-up due; none once closed. */
-export function stageDueAt(c: Pick<Complaint, 'state' | 'receivedAt' | 'planDeadline' | 'followUpDueAt'>, settings: Settings): Date | null {
+/** When the follow-up visit (回访) is due: followUpHours of service time after the reply. */
+export function followUpDue(resolvedAt: Date, settings: Settings): Date {
+  return addServiceTime(resolvedAt, settings.followUpHours, settings.serviceCalendar, settings.timezone);
+}
+
+/**
+ * The deadline of the stage a complaint is in: reply promise, plan deadline, follow-up due; none once
+ * closed. The reply promise stored at receipt wins, so a later change of settings does not move it.
+ */
+export function stageDueAt(
+  c: Pick<Complaint, 'state' | 'receivedAt' | 'planDeadline' | 'followUpDueAt'> & { replyDueAt?: Date | null },
+  settings: Settings,
+): Date | null {
   switch (c.state) {
     case 'received':
     case 'investigating':
-      return new Date(c.receivedAt.getTime() + settings.replyPromiseHours * HOUR_MS);
+      return c.replyDueAt ?? replyPromiseDue(c.receivedAt, settings);
     case 'processing':
       return c.planDeadline;
     case 'resolved':
@@ -78,7 +95,7 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
         resolutionBasis: i.basis,
         resolvedAt: now,
         resolvedBy: actor.id,
-        followUpDueAt: new Date(now.getTime() + settings.followUpHours * HOUR_MS),
+        followUpDueAt: followUpDue(now, settings),
         nature: i.nature,
         disputeType: i.disputeType,
         thirdParty: i.thirdParty,

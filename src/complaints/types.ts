@@ -52,6 +52,11 @@ export interface Complaint {
   escalationReason: string | null;
   /** Receipt time of the first complaint in the chain: escalation counts from here. */
   originalReceivedAt: Date;
+  /**
+   * The reply promised at receipt (replyPromiseHours of service time); null for complaints registered
+   * before it was stored. Optional only so that complaints built by hand (fixtures) may leave it out.
+   */
+  replyDueAt?: Date | null;
   /** Deadline of the current stage (reply promise, plan deadline, follow-up due); null once closed. */
   dueAt: Date | null;
   createdAt: Date;

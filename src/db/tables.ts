@@ -14,6 +14,7 @@ export function tableNames(prefix: string) {
     offsetBills: `${prefix}offset_bills`,
     offsetApplications: `${prefix}offset_applications`,
     offsetBillLocks: `${prefix}offset_bill_locks`,
+    compensations: `${prefix}compensations`,
     sessions: `${prefix}sessions`,
     jobRuns: `${prefix}job_runs`,
     jobClaims: `${prefix}job_claims`,

@@ -34,6 +34,7 @@ export const en: Record<MessageKey, string> = {
   'flash.offsetRevoked': 'The offset was revoked.',
   'flash.offsetApplied': 'The offset was applied.',
   'flash.offsetReversed': 'The offset was reversed.',
+  'flash.compensationRecorded': 'The compensation was recorded.',
   'flash.settingsSaved': 'The settings were saved.',
   'flash.signedOut': 'You have signed out.',
 
@@ -107,6 +108,11 @@ export const en: Record<MessageKey, string> = {
   'field.billAmount': 'Bill amount',
   'field.billStatus': 'Bill status',
   'field.assignee': 'Assigned to',
+  'field.payer': 'Paid by',
+  'field.paidOn': 'Paid on',
+  'field.paymentMethod': 'Payment method',
+  'field.reference': 'Reference (e.g. insurance claim number)',
+  'field.recordedBy': 'Recorded by',
 
   'state.cancelled': 'Cancelled',
 
@@ -188,6 +194,9 @@ export const en: Record<MessageKey, string> = {
   'detail.overdue': 'Overdue',
   'detail.offsets': 'Fee offsets',
   'detail.noOffsets': 'No offset requests.',
+  'detail.compensations': 'Compensation',
+  'detail.noCompensations': 'No compensation recorded.',
+  'detail.compensationTotal': 'Total compensation',
   'detail.slip': 'Acknowledgement slip',
   'detail.satisfiedYes': 'Satisfied',
   'detail.satisfiedNo': 'Not satisfied',
@@ -206,6 +215,8 @@ export const en: Record<MessageKey, string> = {
   'action.resolveHint': 'A valid complaint needs a plan first; help requests, inquiries and venting may be answered at the counter straight away.',
   'action.followUpHint': 'If the owner is not satisfied, this complaint closes and a new linked complaint is registered to handle it again.',
   'action.offsetHint': 'An offset reduces a fee only once approved; by default none can be requested for non-property disputes.',
+  'action.recordCompensation': 'Record compensation',
+  'action.compensationHint': 'Compensation is paid to the owner by the company, an insurer (public liability) or a third party, separately from fees: it never reduces a fee. To reduce a fee, request an offset.',
 
   'event.create': 'Registered',
   'event.start-investigation': 'Investigation started',
@@ -224,6 +235,7 @@ export const en: Record<MessageKey, string> = {
   'event.offset.expire': 'Offset expired',
   'event.offset.apply': 'Offset applied',
   'event.offset.reverse': 'Offset reversed',
+  'event.compensation.record': 'Compensation recorded',
 
   'offsets.title': 'Offset approvals',
   'offsets.queue': 'Requests awaiting approval',

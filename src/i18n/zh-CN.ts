@@ -34,6 +34,7 @@ export const zhCN = {
   'flash.offsetRevoked': '抵扣已撤回。',
   'flash.offsetApplied': '抵扣已使用。',
   'flash.offsetReversed': '抵扣已冲回。',
+  'flash.compensationRecorded': '赔付已记录。',
   'flash.settingsSaved': '设置已保存。',
   'flash.signedOut': '您已退出登录。',
 
@@ -107,6 +108,11 @@ export const zhCN = {
   'field.billAmount': '账单金额',
   'field.billStatus': '账单状态',
   'field.assignee': '负责人',
+  'field.payer': '赔付方',
+  'field.paidOn': '支付日期',
+  'field.paymentMethod': '支付方式',
+  'field.reference': '单号（如保险理赔编号）',
+  'field.recordedBy': '记录人',
 
   'state.cancelled': '已撤销',
 
@@ -188,6 +194,9 @@ export const zhCN = {
   'detail.overdue': '已逾期',
   'detail.offsets': '抵扣物业费',
   'detail.noOffsets': '没有抵扣申请。',
+  'detail.compensations': '赔付记录',
+  'detail.noCompensations': '没有赔付记录。',
+  'detail.compensationTotal': '赔付合计',
   'detail.slip': '回执单',
   'detail.satisfiedYes': '满意',
   'detail.satisfiedNo': '不满意',
@@ -206,6 +215,8 @@ export const zhCN = {
   'action.resolveHint': '有效投诉须先制定方案；求助、咨询、发泄型的沟通性投诉可以在前台直接回复。',
   'action.followUpHint': '不满意时，本投诉将关闭，并自动登记一条新的关联投诉重新处理。',
   'action.offsetHint': '未经批准的抵扣不能减免物业费；非物业纠纷默认不能申请。',
+  'action.recordCompensation': '记录赔付',
+  'action.compensationHint': '赔付由物业公司、保险公司（公众责任险）或第三方直接支付给业主，与物业费分开，不抵扣物业费；要减免物业费请申请抵扣。',
 
   'event.create': '登记',
   'event.start-investigation': '开始调查',
@@ -224,6 +235,7 @@ export const zhCN = {
   'event.offset.expire': '抵扣过期',
   'event.offset.apply': '使用抵扣',
   'event.offset.reverse': '冲回抵扣',
+  'event.compensation.record': '记录赔付',
 
   'offsets.title': '抵扣审批',
   'offsets.queue': '待审批的抵扣申请',

@@ -6,6 +6,7 @@ import { addServiceTime } from '../calendar/calendar.js';
 import { formatZoned } from '../complaints/zonedTime.js';
 import { UNRESOLVED_STATES } from '../complaints/states.js';
 import { requireDbTime, toDbTime } from '../db/time.js';
+import { noticeKeys } from '../notifications/complaintNotices.js';
 import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, notifyOnce, type Notice } from './notices.js';
 import type { Job } from './types.js';
 
@@ -32,7 +33,7 @@ export const deadlinesJob: Job = {
       const topic = isOverdue ? 'overdue' : 'deadline_near';
       return {
         topic,
-        key: `${topic}:handling:${String(row.id)}:${dueAt.toISOString()}`,
+        key: noticeKeys.deadline(topic, 'handling', Number(row.id), dueAt),
         payload: { ...complaintPayload(row), stage: 'handling', dueAt: dueAt.toISOString(), dueAtLocal: formatZoned(dueAt, tz) },
       };
     });

@@ -1,8 +1,10 @@
 // follow-ups: resolved complaints waiting for their follow-up visit (回访, due follow_up_due_at, set
-// at resolution). A follow_up_due notice once per complaint while the window is open, an overdue one
-// once it has passed; the counts are the job's list of what is due and overdue now.
+// at resolution in service time). A follow_up_due notice once per complaint while the window is open —
+// the reply itself writes it under the same key, so this only catches replies that did not — and an
+// overdue one once it has passed; the counts are the job's list of what is due and overdue now.
 import { formatZoned } from '../complaints/zonedTime.js';
 import { requireDbTime } from '../db/time.js';
+import { noticeKeys } from '../notifications/complaintNotices.js';
 import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, notifyOnce, type Notice } from './notices.js';
 import type { Job, JobContext } from './types.js';
 
@@ -37,7 +39,7 @@ export const followUpsJob: Job = {
       const topic = f.overdue ? 'overdue' : 'follow_up_due';
       return {
         topic,
-        key: `${topic}:follow_up:${f.complaintId}:${f.dueAt.toISOString()}`,
+        key: noticeKeys.deadline(topic, 'follow_up', f.complaintId, f.dueAt),
         payload: { ...complaintPayload(f.row), stage: 'follow_up', dueAt: f.dueAt.toISOString(), dueAtLocal: formatZoned(f.dueAt, tz) },
       };
     });

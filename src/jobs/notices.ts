@@ -4,6 +4,9 @@ import { inTransaction } from '../db/transaction.js';
 import { enqueue, type Topic } from '../notifications/outbox.js';
 import type { JobContext } from './types.js';
 
+// What a complaint notice carries is shared with the complaint domain, which announces its own changes.
+export { COMPLAINT_NOTICE_COLUMNS, complaintPayload } from '../notifications/complaintNotices.js';
+
 export interface Notice {
   topic: Topic;
   key: string;
@@ -30,21 +33,4 @@ export async function notifyOnce(ctx: JobContext, notices: Notice[], now: Date):
     });
   }
   return sent;
-}
-
-/** The columns a complaint notice carries: enough to route and show it, no complainant contact data. */
-export const COMPLAINT_NOTICE_COLUMNS = ['id', 'code', 'state', 'severity', 'department', 'assignee_id', 'assignee_name', 'community_id', 'unit_label'];
-
-export function complaintPayload(row: Record<string, unknown>): Record<string, unknown> {
-  return {
-    complaintId: Number(row.id),
-    code: String(row.code),
-    state: String(row.state),
-    severity: (row.severity as string | null) ?? null,
-    department: (row.department as string | null) ?? null,
-    assigneeId: (row.assignee_id as string | null) ?? null,
-    assigneeName: (row.assignee_name as string | null) ?? null,
-    communityId: row.community_id === null || row.community_id === undefined ? null : String(row.community_id),
-    unitLabel: String(row.unit_label),
-  };
 }

@@ -5,6 +5,7 @@ import { deadlinesJob } from './deadlines.js';
 import { escalateJob } from './escalate.js';
 import { expireOffsetsJob } from './expireOffsets.js';
 import { followUpsJob } from './followUps.js';
+import { purgeJob } from './purge.js';
 import type { Job } from './types.js';
 
-export const JOBS: readonly Job[] = [escalateJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob];
+export const JOBS: readonly Job[] = [escalateJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob, purgeJob];

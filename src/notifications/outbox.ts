@@ -30,6 +30,8 @@ export interface OutboxMessage {
   topic: Topic;
   payload: Record<string, unknown>;
   dedupeKey: string | null;
+  /** The complaint the notice is about (payload.complaintId), if any. */
+  complaintId: number | null;
   createdAt: Date;
   availableAt: Date;
   attempts: number;
@@ -47,10 +49,13 @@ export async function enqueue(
   options: EnqueueOptions = {},
 ): Promise<boolean> {
   if (!TOPICS.includes(topic)) throw new Error(`Unknown notification topic "${topic}"`);
+  const complaintId = payload.complaintId;
   const row = {
     topic,
     payload: JSON.stringify(payload),
     dedupe_key: options.dedupeKey ?? null,
+    // Lets the purge keep a keyed notice while its complaint is open (see src/jobs/purge.ts).
+    complaint_id: typeof complaintId === 'number' && Number.isSafeInteger(complaintId) && complaintId > 0 ? complaintId : null,
     created_at: toDbTime(now),
     available_at: toDbTime(now),
     attempts: 0,
@@ -77,6 +82,7 @@ export function messageFromRow(row: Record<string, unknown>): OutboxMessage {
     topic: row.topic as Topic,
     payload: JSON.parse(String(row.payload)) as Record<string, unknown>,
     dedupeKey: (row.dedupe_key as string | null) ?? null,
+    complaintId: row.complaint_id === null || row.complaint_id === undefined ? null : Number(row.complaint_id),
     createdAt: requireDbTime(row.created_at as string),
     availableAt: requireDbTime(row.available_at as string),
     attempts: Number(row.attempts),

@@ -259,6 +259,8 @@ export async function revokeOffset(ctx: PluginContext, id: number, input: Decisi
       at: now,
       note: data.note,
     });
+    // Withdrawing an approval is a decision the requester (and billing) must hear of, like the first one.
+    await enqueue(trx, ctx.tables, 'offset_decided', { ...decisionNotice(revoked), revokedBy: actor.id, revokedByName: actor.name, note: data.note }, now);
     return revoked;
   });
 }

@@ -22,8 +22,11 @@ import { createPageRouter } from '../views/router.js';
 import type { DemoSignInOptions } from '../auth/demoSignIn.js';
 import { ComplaintService } from '../complaints/service.js';
 import { createOffsetService, type OffsetService } from '../offsets/service.js';
+import { createCompensationService, type CompensationService } from '../compensations/service.js';
+import type { CsrfOptions } from '../http/csrf.js';
 import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
+import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
 import type { PluginContext } from './context.js';
@@ -48,6 +51,11 @@ export interface ComplaintsPluginOptions {
   homeExtras?: () => Record<string, unknown>;
   /** Mode (c), the demo: a sign-in page offering these users; sessions opened there say who acts. */
   signIn?: DemoSignInOptions;
+  /**
+   * CSRF checks of the page forms. `trustedOrigins`: origins allowed to post besides the plugin's own, e.g.
+   * 'https://erp.example.com' when the host serves the pages through a reverse proxy under another origin.
+   */
+  csrf?: CsrfOptions;
   log?: (err: unknown) => void;
 }
 
@@ -57,6 +65,8 @@ export interface ComplaintsPlugin {
   /** The complaint commands and queries, for hosts that drive them in-process. */
   complaints: ComplaintService;
   offsets: OffsetService;
+  /** Compensation (赔付) paid to owners apart from fees, for hosts that record it in-process. */
+  compensations: CompensationService;
   /** The billing hooks (plugin.json `hooks`): check, apply and reverse offsets at fee collection. */
   billing: BillingHooks;
   manifest: ReturnType<typeof loadManifest>;
@@ -110,6 +120,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
 
   const complaints = new ComplaintService(context);
   const offsets = createOffsetService(context);
+  const compensations = createCompensationService(context);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
   // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
   // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser
@@ -136,17 +147,18 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   // handling (and only to /api paths).
   const domainApis = new Router();
   domainApis.use('/api', ...apiMiddleware);
-  for (const r of [complaintsApiRouter(context, complaints), offsetsApiRouter(context, offsets)]) domainApis.use(r.routes(), r.allowedMethods());
+  for (const r of [complaintsApiRouter(context, complaints, compensations), offsetsApiRouter(context, offsets), reportsApiRouter(context)]) domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
-  operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations);
+  operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations, ...reportsApiOperations);
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
-  const pages = createPageRouter(context, { complaints, offsets }, {
+  const pages = createPageRouter(context, { complaints, offsets, compensations }, {
     base: routesPrefix,
     signIn: options.signIn,
     signInExtras: options.homeExtras,
     status: () => status(options.knex, mapping, { prefix }),
     checkHost: () => checkHost(options.knex, mapping),
+    ...(options.csrf ? { csrf: options.csrf } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   router.use(pages.router.routes(), pages.router.allowedMethods());
@@ -158,6 +170,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     manifest,
     complaints,
     offsets,
+    compensations,
     billing: createBillingHooks(context),
     install: async (opts: { enforceOffsets?: boolean } = {}) => install(options.knex, mapping, { prefix, clock, ...opts }),
     status: () => status(options.knex, mapping, { prefix }),

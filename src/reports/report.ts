@@ -6,9 +6,9 @@
 // with the offsets' own books.
 //
 // Seven grouped queries over the received_at range, run side by side, each answered from indexes (the
-// report index of migrations/20261128000800_add_report_indexes.ts covers every complaint column they
-// read); JavaScript only adds up the grouped rows and takes percentiles of the sorted durations the
-// database returns. On 1M complaints a month takes about half a second on MariaDB, a year several
+// report index of migrations/20261128000800_add_report_indexes.ts, rebuilt with reply_due_at by 000910,
+// covers every complaint column they read); JavaScript only adds up the grouped rows and takes
+// percentiles of the sorted durations the database returns. On 1M complaints a month takes about half a second on MariaDB, a year several
 // seconds (see the migration for the measurements).
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
@@ -99,7 +99,8 @@ export interface ComplaintReport {
   resolve: Durations;
   /**
    * Replied by the deadline of the stage it was replied in: the plan deadline when a plan was made, the
-   * reply promise (received + replyPromiseHours) otherwise. Out of the complaints whose outcome is known:
+   * reply promise otherwise (stored at receipt in service time; for complaints registered before it was
+   * stored, received + replyPromiseHours). Out of the complaints whose outcome is known:
    * replied (on time or late) plus unreplied ones already past that deadline.
    */
   onTime: Share & { late: number; overdueOpen: number };
@@ -288,7 +289,7 @@ interface Grouped {
 async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, settings: Settings, now: Date): Promise<Grouped> {
   const at = toDbTime(now);
   // The deadline the complaint is (or was, when replied) held to: see ComplaintReport.onTime.
-  const deadline = `COALESCE(c.plan_deadline, ${plusHoursSql(dialect, 'c.received_at', settings.replyPromiseHours)})`;
+  const deadline = `COALESCE(c.plan_deadline, c.reply_due_at, ${plusHoursSql(dialect, 'c.received_at', settings.replyPromiseHours)})`;
   const cancelled = "CASE WHEN c.state = 'cancelled' THEN 1 ELSE 0 END";
   const dims = DIMENSIONS.map((d) => `c.${COLUMN[d]}`);
   const rows = (await q

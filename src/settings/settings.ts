@@ -1,5 +1,7 @@
 // Administrator settings: stored one key per row in our settings table, validated and defaulted by the
-// settings schema declared in plugin.json. Every change is audited.
+// settings schema declared in plugin.json, plus the checks a schema cannot make (the service calendar's
+// hours and dates). Every change is audited, secrets redacted: the audit trail says a secret was set,
+// changed or cleared, never what it is.
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import type { Clock } from '../clock.js';
@@ -7,10 +9,11 @@ import type { TableNames } from '../db/tables.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import { recordEvent } from '../common/events.js';
+import { ValidationError } from '../common/errors.js';
 import { compileValidator } from '../common/validation.js';
 import { loadManifest } from '../manifest/manifest.js';
 import type { Localized } from '../common/localized.js';
-import type { ServiceCalendar } from '../calendar/calendar.js';
+import { calendarErrors, type ServiceCalendar } from '../calendar/calendar.js';
 
 export interface CodedLabel extends Localized {
   code: string;
@@ -34,9 +37,49 @@ export interface Settings {
   webhookUrl: string | null;
   /** Signs each delivery (HMAC-SHA256) when set. */
   webhookSecret: string | null;
+  /** Delivered notices older than this many days are purged (undelivered ones never are). */
+  outboxRetentionDays: number;
+  /** Job runs and slot claims older than this many days are purged. */
+  jobRunRetentionDays: number;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);
+
+/** Names of settings (or of fields inside them) whose values are secret. */
+const SECRET_NAME = /secret|password|passwd|token|api_?key|credential|private_?key/i;
+/** Query parameters of a URL that commonly carry a credential. */
+const SECRET_PARAM = /secret|password|passwd|token|key|sig|signature|auth|credential/i;
+export const REDACTED = '***';
+
+/** A URL with its password and credential-like query values replaced (the webhook URL may carry a token). */
+function redactUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text;
+  }
+  let hidden = false;
+  if (url.password) {
+    url.password = REDACTED;
+    hidden = true;
+  }
+  for (const name of [...new Set(url.searchParams.keys())]) {
+    if (!SECRET_PARAM.test(name)) continue;
+    url.searchParams.set(name, REDACTED);
+    hidden = true;
+  }
+  return hidden ? url.toString() : text;
+}
+
+/** A settings value as the audit trail may show it: secrets only as set (***) or not set (null). */
+export function redactForAudit(name: string, value: unknown): unknown {
+  if (SECRET_NAME.test(name)) return value === null || value === undefined || value === '' ? null : REDACTED;
+  if (typeof value === 'string') return /^https?:\/\//i.test(value) ? redactUrl(value) : value;
+  if (Array.isArray(value)) return value.map((v) => redactForAudit('', v));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactForAudit(k, v)]));
+  return value;
+}
 
 export function defaultSettings(): Settings {
   return validateSettings({});
@@ -72,13 +115,16 @@ export class SettingsStore {
         const rows = (await trx(this.tables.settings).select('key', 'value')) as Array<{ key: string; value: string }>;
         const current = validateSettings(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown])));
         const merged = validateSettings({ ...current, ...structuredClone(patch) });
+        // Checked when it changes (a form that does not show the calendar must not fail on it).
+        const calendar = Object.hasOwn(patch, 'serviceCalendar') ? calendarErrors(merged.serviceCalendar) : [];
+        if (calendar.length) throw new ValidationError(calendar);
         const at = this.clock.now();
         const changes: Record<string, [unknown, unknown]> = {};
         for (const key of Object.keys(patch) as Array<keyof Settings>) {
           const before = JSON.stringify(current[key]);
           const after = JSON.stringify(merged[key]);
           if (before === after) continue;
-          changes[key] = [current[key], merged[key]];
+          changes[key] = [redactForAudit(key, current[key]), redactForAudit(key, merged[key])];
           const updated = await trx(this.tables.settings).where({ key }).update({ value: after, updated_at: toDbTime(at), updated_by: actor.id });
           if (!updated) await trx(this.tables.settings).insert({ key, value: after, updated_at: toDbTime(at), updated_by: actor.id });
         }

@@ -55,6 +55,7 @@ export const FLASH_KEYS = [
   'offsetRevoked',
   'offsetApplied',
   'offsetReversed',
+  'compensationRecorded',
   'settingsSaved',
   'signedOut',
 ] as const;

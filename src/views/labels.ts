@@ -4,6 +4,7 @@ import type { Localized } from '../common/localized.js';
 import { CANCEL_KIND, CHANNEL, DISPUTE_TYPE, FOLLOW_UP_METHOD, NATURE, RELATION, SEVERITY, THIRD_PARTY, COMMUNICATIVE_NATURES } from '../complaints/vocabulary.js';
 import { STATE_LABELS, STATES } from '../complaints/states.js';
 import { OFFSET_STATUS_LABELS } from '../offsets/model.js';
+import { COMPENSATION_METHOD_LABELS, COMPENSATION_PAYER_LABELS } from '../compensations/model.js';
 import type { Settings } from '../settings/settings.js';
 
 export interface Choice {
@@ -30,6 +31,8 @@ export const VOCAB = {
   cancelKind: CANCEL_KIND.labels as Record<string, Localized>,
   state: STATE_LABELS as Record<string, Localized>,
   offsetStatus: OFFSET_STATUS_LABELS as Record<string, Localized>,
+  compensationPayer: COMPENSATION_PAYER_LABELS as Record<string, Localized>,
+  compensationMethod: COMPENSATION_METHOD_LABELS as Record<string, Localized>,
 };
 
 export const COMMUNICATIVE = COMMUNICATIVE_NATURES as readonly string[];

@@ -4,6 +4,7 @@
 import Router from '@koa/router';
 import type { ComplaintService } from '../complaints/service.js';
 import type { OffsetService } from '../offsets/service.js';
+import type { CompensationService } from '../compensations/service.js';
 import type { HostCheckReport } from '../host/check.js';
 import type { InstallStatus } from '../install/installer.js';
 import type { PluginContext } from '../plugin/context.js';
@@ -27,6 +28,7 @@ import { DomainError } from '../common/errors.js';
 export interface PageServices {
   complaints: ComplaintService;
   offsets: OffsetService;
+  compensations: CompensationService;
 }
 
 export interface PageRouterOptions {
@@ -60,6 +62,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   if (options.signIn) registerSignInRoutes(router, kit, options.signIn, options.signInExtras);
   registerSignOutRoute(router, kit);
   registerWorkbench(router, kit, services);
+  // In front of the slip route (registered with the intake): a malformed id is the detail page's 404.
   registerIntake(router, kit, services);
   registerList(router, kit, services);
   registerDetail(router, kit, services);

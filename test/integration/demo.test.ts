@@ -40,6 +40,9 @@ describe('embedded demo (SQLite)', function () {
     const states = (await db(plugin.context.tables.complaints).select('state').orderBy('id')).map((r: { state: string }) => r.state);
     expect(states).to.deep.equal(['processing', 'resolved', 'investigating', 'closed', 'resolved', 'received']);
     expect(await db(plugin.context.tables.offsets).where({ status: 'requested' }).count({ n: '*' }).first()).to.deep.include({ n: 1 });
+    // The garage case: the insurer's payment recorded as compensation on the closed complaint.
+    const paid = await db(plugin.context.tables.compensations).select('payer', 'amount_fen', 'reference');
+    expect(paid).to.deep.equal([{ payer: 'insurer', amount_fen: 85000, reference: 'BX-DEMO-0001' }]);
     expect(await seedDemoComplaints(plugin)).to.equal(0);
     expect(await checksumTables(db, DEMO_HOST_TABLES)).to.deep.equal(before);
   });

@@ -8,6 +8,8 @@ import { listRuns } from '../../src/jobs/runner.js';
 import { startBackgroundWork } from '../../src/jobs/background.js';
 import { sqliteKind, type TestDatabase } from '../support/databases.js';
 import { jobContext, migrate } from '../support/jobsHarness.js';
+import { toDbTime } from '../../src/db/time.js';
+import { enqueue, listUndelivered } from '../../src/notifications/outbox.js';
 
 async function quietly<T>(work: () => Promise<T>): Promise<{ value: T; out: string }> {
   const original = console.log;
@@ -41,6 +43,20 @@ describe('jobs run command (sqlite)', () => {
     const runs = await listRuns({ db: t.db, tables: jobContext(t.db, new ManualClock(new Date())).tables }, { job: 'follow-ups' });
     expect(runs).to.have.length(1);
     expect(runs[0]!.slot).to.match(/^manual:/);
+  });
+
+  it('runs the purge by hand, keeping undelivered notices', async () => {
+    const ctx = jobContext(t.db, new ManualClock(new Date()));
+    const old = new Date(Date.now() - 400 * 86_400_000);
+    for (const delivered of [true, false]) {
+      await t.db.transaction((trx) => enqueue(trx, ctx.tables, 'assigned', { complaintId: 1 }, old));
+      if (delivered) await t.db(ctx.tables.outbox).whereNull('delivered_at').update({ delivered_at: toDbTime(old) });
+    }
+    const { value, out } = await quietly(() => jobsRunCommand({ db: t.url, lang: 'en' }, 'purge'));
+    expect(value).to.equal(0);
+    expect(out).to.match(/✔ purge \(run #\d+\) notices=1 runs=0 claims=0/);
+    expect(await listUndelivered(t.db, ctx.tables)).to.have.length(1);
+    expect(await t.db(ctx.tables.outbox)).to.have.length(1);
   });
 
   it('names the known jobs when given an unknown one', async () => {

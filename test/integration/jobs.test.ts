@@ -11,6 +11,8 @@ import { loadManifest } from '../../src/manifest/manifest.js';
 import { databaseKinds, type TestDatabase } from '../support/databases.js';
 import { PREFIX, addComplaint, addOffset, jobContext, migrate, outboxRows, setSettings } from '../support/jobsHarness.js';
 import { tableNames } from '../../src/db/tables.js';
+import { toDbTime } from '../../src/db/time.js';
+import { enqueue, listUndelivered } from '../../src/notifications/outbox.js';
 
 const sh = (local: string) => new Date(`${local}+08:00`);
 const HOUR = 3_600_000;
@@ -211,22 +213,89 @@ for (const kind of databaseKinds) {
     });
 
     describe('daily-digest', () => {
-      it("counts yesterday's local day into one notice per day", async () => {
+      it("counts yesterday's local day into one company notice and one per community, once per day", async () => {
         clock.set(sh('2026-10-09T08:00:00'));
         await addComplaint(ctx, { receivedAt: sh('2026-10-08T00:10:00') });
         await addComplaint(ctx, { receivedAt: sh('2026-10-08T23:50:00'), state: 'processing', dueAt: sh('2026-10-09T07:00:00') });
         await addComplaint(ctx, { receivedAt: sh('2026-10-07T23:50:00'), state: 'resolved', resolvedAt: sh('2026-10-08T12:00:00'), followUpDueAt: sh('2026-10-09T12:00:00') });
         await addComplaint(ctx, { receivedAt: sh('2026-10-09T07:00:00') });
+        // Community 2: one received yesterday with an offset awaiting approval, one closed long ago (nothing to report).
+        const second = await addComplaint(ctx, { receivedAt: sh('2026-10-08T15:00:00'), communityId: '2', state: 'investigating', dueAt: sh('2026-10-10T15:00:00') });
+        await addOffset(ctx, second, { status: 'requested', expiresOn: null });
+        await addComplaint(ctx, { receivedAt: sh('2026-09-01T10:00:00'), communityId: '3', state: 'closed', closedAt: sh('2026-09-03T10:00:00') });
 
         const first = await runByHand(ctx, 'daily-digest', { now: clock.now() });
         expect(first).to.deep.include({ status: 'ok' });
-        expect(first.status === 'ok' && first.counts).to.deep.include({ received: 2, resolved: 1, open: 4, overdue: 1, followUpsOverdue: 0, notified: 1 });
-        const [row] = await outboxRows(ctx, 'daily_digest');
-        expect(JSON.parse(String(row!.payload))).to.deep.include({ date: '2026-10-08', timezone: 'Asia/Shanghai' });
+        expect(first.status === 'ok' && first.counts).to.deep.include({ received: 3, resolved: 1, open: 5, overdue: 1, followUpsOverdue: 0, offsetsAwaitingApproval: 1, communities: 2, notified: 3 });
+        const rows = await outboxRows(ctx, 'daily_digest');
+        expect(rows.map((r) => r.dedupe_key)).to.deep.equal(['daily_digest:2026-10-08', 'daily_digest:2026-10-08:community:1', 'daily_digest:2026-10-08:community:2']);
+        const [company, one, two] = rows.map((r) => JSON.parse(String(r.payload)));
+        expect(company).to.deep.include({ date: '2026-10-08', timezone: 'Asia/Shanghai', scope: 'company', communityId: null });
+        expect(company.counts).to.deep.equal({ received: 3, resolved: 1, closed: 0, escalated: 0, open: 5, overdue: 1, followUpsOverdue: 0, offsetsAwaitingApproval: 1 });
+        expect(one).to.deep.include({ scope: 'community', communityId: '1' });
+        expect(one.counts).to.deep.equal({ received: 2, resolved: 1, closed: 0, escalated: 0, open: 4, overdue: 1, followUpsOverdue: 0, offsetsAwaitingApproval: 0 });
+        expect(two.counts).to.deep.equal({ received: 1, resolved: 0, closed: 0, escalated: 0, open: 1, overdue: 0, followUpsOverdue: 0, offsetsAwaitingApproval: 1 });
 
         const again = await runByHand(ctx, 'daily-digest', { now: clock.now() });
         expect(again.status === 'ok' && again.counts.notified).to.equal(0);
-        expect(await outboxRows(ctx, 'daily_digest')).to.have.length(1);
+        expect(await outboxRows(ctx, 'daily_digest')).to.have.length(3);
+      });
+    });
+
+    describe('purge', () => {
+      it('deletes delivered notices and job history past retention, never undelivered notices nor keys of open complaints', async () => {
+        const DAY = 24 * HOUR;
+        clock.set(sh('2026-12-30T03:40:00'));
+        const now = clock.now();
+        const ago = (days: number) => new Date(now.getTime() - days * DAY);
+        const open = await addComplaint(ctx, { state: 'processing' });
+        const closed = await addComplaint(ctx, { state: 'closed' });
+        const notice = async (label: string, o: { key?: string; complaintId?: number; createdDaysAgo: number; deliveredDaysAgo: number | null }) => {
+          await t.db.transaction((trx) =>
+            enqueue(trx, ctx.tables, 'overdue', { label, ...(o.complaintId ? { complaintId: o.complaintId } : {}) }, ago(o.createdDaysAgo), o.key ? { dedupeKey: o.key } : {}),
+          );
+          const row = await t.db(ctx.tables.outbox).orderBy('id', 'desc').first();
+          if (o.deliveredDaysAgo !== null) await t.db(ctx.tables.outbox).where({ id: row.id }).update({ delivered_at: toDbTime(ago(o.deliveredDaysAgo)) });
+          return Number(row.id);
+        };
+        await notice('old, unkeyed', { createdDaysAgo: 41, deliveredDaysAgo: 40 });
+        await notice('old, keyed, closed complaint', { key: `overdue:handling:${closed}:x`, complaintId: closed, createdDaysAgo: 41, deliveredDaysAgo: 40 });
+        const openKey = await notice('old, keyed, open complaint', { key: `overdue:handling:${open}:x`, complaintId: open, createdDaysAgo: 41, deliveredDaysAgo: 40 });
+        await notice('old digest', { key: 'daily_digest:2026-11-01', createdDaysAgo: 59, deliveredDaysAgo: 59 });
+        const recent = await notice('recent', { createdDaysAgo: 10, deliveredDaysAgo: 10 });
+        const undelivered = await notice('never delivered', { createdDaysAgo: 200, deliveredDaysAgo: null });
+        expect((await outboxRows(ctx)).find((r) => Number(r.id) === openKey)!.complaint_id).to.satisfy((v: unknown) => Number(v) === open);
+
+        const counting: Job = { name: 'count', run: async () => ({}) };
+        clock.set(ago(100));
+        await runByHand(ctx, 'count', { now: clock.now(), jobs: [counting] });
+        clock.set(ago(10));
+        await runByHand(ctx, 'count', { now: clock.now(), jobs: [counting] });
+        clock.set(now);
+
+        const first = await runByHand(ctx, 'purge', { now });
+        expect(first).to.deep.include({ status: 'ok', counts: { notices: 3, runs: 1, claims: 1 } });
+        const left = (await outboxRows(ctx)).map((r) => Number(r.id));
+        expect(left).to.deep.equal([openKey, recent, undelivered]);
+        expect((await listRuns(ctx, { job: 'count' })).map((r) => r.startedAt.toISOString())).to.deep.equal([ago(10).toISOString()]);
+        expect(await t.db(ctx.tables.jobClaims).where({ job: 'count' })).to.have.length(1);
+        const [run] = await listRuns(ctx, { job: 'purge' });
+        expect(run).to.deep.include({ outcome: 'ok', counts: { notices: 3, runs: 1, claims: 1 } });
+
+        const again = await runByHand(ctx, 'purge', { now });
+        expect(again).to.deep.include({ counts: { notices: 0, runs: 0, claims: 0 } });
+
+        // Once the complaint is closed its key can go; a shorter retention takes the recent notice too.
+        await t.db(ctx.tables.complaints).where({ id: open }).update({ state: 'closed' });
+        await setSettings(ctx, { outboxRetentionDays: 5, jobRunRetentionDays: 5 });
+        try {
+          const shorter = await runByHand(ctx, 'purge', { now });
+          expect(shorter).to.deep.include({ counts: { notices: 2, runs: 1, claims: 1 } });
+          expect((await outboxRows(ctx)).map((r) => Number(r.id))).to.deep.equal([undelivered]);
+        } finally {
+          await setSettings(ctx, { outboxRetentionDays: 30, jobRunRetentionDays: 90 });
+        }
+        expect(await listUndelivered(t.db, ctx.tables)).to.have.length(1);
       });
     });
 

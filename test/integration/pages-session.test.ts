@@ -282,3 +282,29 @@ describe('pages: in-process auth (mode a)', function () {
     expect(anon.text).to.include('请先登录');
   });
 });
+
+describe('pages: trusted origins (a host proxying the pages under its own origin)', function () {
+  let h: PageHarness;
+  before(async () => {
+    h = await startPageHarness(databaseKinds[0]!, simpleHost, { csrf: { trustedOrigins: ['https://erp.example.com'] } });
+  });
+  after(async () => h?.close());
+
+  it('accepts forms posted from an origin given in createComplaintsPlugin({ csrf: { trustedOrigins } }), and only from it', async () => {
+    const count = async () => Number(((await h.db(T.complaints).count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
+    const c = h.client();
+    await c.signIn(staff.counter);
+    await c.get('/new?unit=101');
+    const form = () => ({ unitId: '101', ownerId: '1', complainantName: '张伟', complainantPhone: '13800138001', channel: 'counter', category: 'facilities', description: '经由主系统提交', idempotencyKey: crypto.randomUUID() });
+    const before = await count();
+    expect((await c.post('/new', form(), { origin: 'https://erp.example.com' })).status).to.equal(303);
+    expect((await c.post('/new', form(), { origin: null, headers: { referer: 'https://erp.example.com/complaints/new' } })).status).to.equal(303);
+    expect(await count()).to.equal(before + 2);
+    for (const origin of ['https://evil.example', 'https://erp.example.com.evil.example', 'http://erp.example.com']) {
+      expect((await c.post('/new', form(), { origin })).status, origin).to.equal(403);
+    }
+    // The token is still required from a trusted origin.
+    expect((await c.post('/new', form(), { origin: 'https://erp.example.com', csrf: null })).status).to.equal(403);
+    expect(await count()).to.equal(before + 2);
+  });
+});

@@ -31,7 +31,7 @@ import { percentile } from '../../src/reports/stats.js';
 import { parsePeriod } from '../../src/reports/period.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { databaseKinds } from '../support/databases.js';
-import { staff, startPageHarness, unescapeHtml, type PageHarness } from '../support/pageHarness.js';
+import { staff, startPageHarness, unescapeHtml, userHeader, type PageHarness } from '../support/pageHarness.js';
 
 const H = 3_600_000;
 const sh = (local: string) => new Date(`2026-${local.replace(' ', 'T')}:00+08:00`);
@@ -214,6 +214,64 @@ for (const kind of databaseKinds) {
       refused = null;
       await report(staff.counter).catch((err: unknown) => (refused = err));
       expect(refused).to.be.instanceOf(ForbiddenError);
+    });
+
+    it('gives the same figures as JSON at GET /api/reports, with the page’s permission and scoping', async () => {
+      const get = async (query: string, actor: Actor | null = staff.manager) => {
+        const res = await fetch(`${h.origin}/complaints/api/reports${query}`, { headers: actor ? userHeader(actor, h.clock) : {} });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      const all = await get('?from=2026-11-01&to=2026-11-30');
+      expect(all.status).to.equal(200);
+      const r = all.body.report;
+      expect(r.period).to.deep.equal({ from: '2026-11-01', to: '2026-11-30', timeZone: 'Asia/Shanghai', start: '2026-10-31T16:00:00.000Z', end: '2026-11-30T16:00:00.000Z', days: 30 });
+      expect(r).to.deep.include({ communityId: null, generatedAt: sh('12-02 10:00').toISOString(), complaints: 7, cancelled: 1, resolved: 5 });
+      expect(r.by.category[0]).to.deep.equal({ key: 'facilities', count: 3 });
+      expect(r.by.severity).to.deep.equal([
+        { key: 'minor', count: 3 },
+        { key: 'important', count: 2 },
+        { key: 'major', count: 1 },
+        { key: null, count: 1 },
+      ]);
+      expect(r.acknowledge).to.deep.equal({ count: 6, medianMs: 1 * H, p90Ms: 3 * H });
+      expect(r.resolve).to.deep.equal({ count: 5, medianMs: 24 * H, p90Ms: 62.4 * H });
+      expect(r.onTime).to.deep.equal({ count: 4, of: 6, rate: 4 / 6, late: 1, overdueOpen: 1 });
+      expect(r.followUpInWindow).to.deep.equal({ count: 2, of: 5, rate: 2 / 5, late: 2, overdue: 1 });
+      expect(r.satisfaction).to.deep.equal({ count: 3, of: 4, rate: 3 / 4 });
+      expect(r.repeat).to.deep.equal({ count: 1, of: 7, rate: 1 / 7 });
+      expect(r.reopen).to.deep.equal({ count: 1, of: 5, rate: 1 / 5 });
+      expect(r.topUnits[0]).to.deep.equal({ unitId: '101', label: '1-101', count: 4 });
+      expect(r.topUnits[3]).to.deep.equal({ unitId: '108', label: WEIRD_LABEL, count: 1 });
+      expect(r.offsets).to.deep.equal({ requests: 3, requestedFen: 31050, approvals: 1, approvedFen: 15025, applications: 2, appliedFen: 15015, reversals: 1, reversedFen: 10010, netAppliedFen: 5005 });
+      // Exactly what buildReport gives, once through JSON.
+      expect(r).to.deep.equal({ ...JSON.parse(JSON.stringify(await report())) });
+
+      const one = await get('?from=2026-11-01&to=2026-11-30&community=1');
+      expect(one.status).to.equal(200);
+      expect(one.body.report).to.deep.include({ communityId: '1', complaints: 6 });
+      expect(one.body.report.onTime).to.deep.equal({ count: 4, of: 5, rate: 4 / 5, late: 1, overdueOpen: 0 });
+      expect((await get('?from=2026-11-01&to=2026-11-30', staff.scoped2)).body.report.complaints).to.equal(1);
+
+      const outside = await get('?from=2026-11-01&to=2026-11-30&community=1', staff.scoped2);
+      expect(outside.status).to.equal(400);
+      expect(outside.body.error.fields.map((f: { field: string }) => f.field)).to.deep.equal(['community']);
+      const backwards = await get('?from=2026-11-30&to=2026-11-01');
+      expect(backwards.status).to.equal(400);
+      expect(backwards.body.error.fields).to.deep.equal([{ field: 'to', message: '结束日期不能早于开始日期' }]);
+      const missing = await get('?from=2026-11-01&communityId=1');
+      expect(missing.status).to.equal(400);
+      expect(missing.body.error.fields.map((f: { field: string }) => f.field).sort()).to.deep.equal(['communityId', 'to']);
+      expect((await get('?from=2026-11-01&to=2026-11-30', staff.counter)).status).to.equal(403);
+      expect((await get('?from=2026-11-01&to=2026-11-30', null)).status).to.equal(401);
+
+      const openApi = h.plugin.openApi() as { paths: Record<string, Record<string, { operationId: string; parameters: Array<{ name: string; required: boolean }> }>> };
+      const op = openApi.paths['/api/reports']!.get!;
+      expect(op.operationId).to.equal('getReport');
+      expect(op.parameters.map((p) => [p.name, p.required])).to.deep.equal([
+        ['from', true],
+        ['to', true],
+        ['community', false],
+      ]);
     });
 
     it('renders the page with SVG charts in Chinese, and in English', async () => {

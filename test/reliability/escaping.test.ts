@@ -83,6 +83,8 @@ async function seed(stack: Stack, db: TestDatabase['db']): Promise<Ids> {
   const followed = await api(xssApi, 'POST', `/api/complaints/${c.id}/follow-ups`, { version: c.version, method: 'phone', satisfied: false, visitorName: P.img, complainantWords: mix(P.textarea, P.js, P.braces) });
   const full = c.id as number;
   const continuation = followed.continuation.id as number;
+  // Compensation on the closed complaint, with markup in its reference and note, recorded by a person named in markup.
+  await api(xssApi, 'POST', `/api/complaints/${full}/compensations`, { payer: 'third_party', amount: '66.00', paidOn: '2026-11-28', method: 'other', reference: `BX${P.img}`, note: mix(P.script, P.textarea, P.braces, P.js) });
 
   let x = (await api(xssApi, 'POST', '/api/complaints', intakeBody('102', { description: P.svg, expectation: P.attr }))).complaint;
   x = (await api(xssApi, 'POST', `/api/complaints/${x.id}/transitions/escalate`, { version: x.version, severity: 'major', reason: mix(P.script, P.js) })).complaint;
@@ -173,7 +175,7 @@ describe('reliability: escaping — markup and javascript: URLs render inert on 
     if (report.status !== 404) problems.push(...(await visit(c, '/report')));
     // The detail page really shows the data (escaped), so the checks above looked at it.
     const detail = await c.get(`/c/${ids.full}`);
-    for (const shown of ['&lt;script&gt;alert(&quot;x1&quot;)&lt;/script&gt;', '&lt;/textarea&gt;', 'javascript:alert(3)', '&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;', "{{constructor.constructor(&#x27;alert(7)&#x27;)()}}"]) {
+    for (const shown of ['&lt;script&gt;alert(&quot;x1&quot;)&lt;/script&gt;', '&lt;/textarea&gt;', 'javascript:alert(3)', '&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;', "{{constructor.constructor(&#x27;alert(7)&#x27;)()}}", 'BX&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;']) {
       expect(detail.text, `the detail page shows ${shown}`).to.include(shown);
     }
     expect(problems, problems.join('\n')).to.deep.equal([]);
@@ -230,6 +232,10 @@ describe('reliability: escaping — markup and javascript: URLs render inert on 
     const offer = await c.post(`/c/${ids.host}/offsets`, { amount: P.img, reason: P.script, expiresOn: P.js, billIds: P.textarea });
     expect(offer.status).to.equal(422);
     problems.push(...inertProblems(offer.text, stack.base).map((p) => `POST offsets: ${p}`));
+    const compensation = await c.post(`/c/${ids.host}/compensations`, { payer: P.img, amount: P.script, paidOn: P.js, method: P.attr, reference: P.textarea, note: mix(P.link, P.braces) });
+    expect(compensation.status).to.equal(422);
+    expect(compensation.text).to.include('&lt;/textarea&gt;&lt;script&gt;');
+    problems.push(...inertProblems(compensation.text, stack.base).map((p) => `POST compensations: ${p}`));
     const cashier = new PageClient(stack.origin, stack.base);
     await cashier.signIn(staff.cashier);
     await cashier.get('/cashier?bill=3001');

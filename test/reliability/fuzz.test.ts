@@ -209,6 +209,8 @@ interface World {
 }
 
 const text = (name: string, max: number, required = true): Field => ({ name, kind: required ? 'text' : 'optText', max, required });
+const PAYERS = ['company', 'insurer', 'third_party'];
+const PAY_METHODS = ['transfer', 'cash', 'mobile', 'other'];
 const CATEGORIES = ['service_attitude', 'timeliness', 'service_quality', 'fees', 'community_culture', 'facilities', 'security', 'cleaning_greening', 'renovation', 'parking', 'neighbour', 'pets', 'other'];
 const DEPARTMENTS = ['customer_service', 'engineering', 'security', 'environment', 'finance'];
 
@@ -289,6 +291,21 @@ const jsonEndpoints: JsonEndpoint[] = [
     as: people.manager,
     valid: (w) => ({ version: w.resolved.version, method: 'phone', satisfied: true, visitorName: '回访员', complainantWords: '满意', ownerRating: 5 }),
     fields: [version, note, { name: 'method', kind: 'enum', required: true, values: ['phone', 'visit', 'wechat', 'sms', 'other'] }, { name: 'visitorName', kind: 'text', max: 50 }, { name: 'visitedAt', kind: 'datetime' }, { name: 'satisfied', kind: 'bool', required: true }, text('complainantWords', 1000, false), { name: 'ownerRating', kind: 'int' }],
+  },
+  {
+    name: 'POST /api/complaints/:id/compensations',
+    path: (w) => `/api/complaints/${w.resolved.id}/compensations`,
+    as: people.manager,
+    valid: () => ({ payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer', reference: 'BX-2026-0001', note: '公众责任险理赔', idempotencyKey: 'fuzz-compensation' }),
+    fields: [
+      { name: 'payer', kind: 'enum', required: true, values: PAYERS },
+      { name: 'amount', kind: 'yuan', required: true },
+      { name: 'paidOn', kind: 'date', required: true },
+      { name: 'method', kind: 'enum', required: true, values: PAY_METHODS },
+      text('reference', 100, false),
+      text('note', 1000, false),
+      { name: 'idempotencyKey', kind: 'asciiKey' },
+    ],
   },
   {
     name: 'POST /api/offsets',
@@ -450,6 +467,21 @@ const formEndpoints: FormEndpoint[] = [
     path: (w) => `/c/${w.assessed}/offsets`,
     valid: (_w, c) => ({ amount: '12.50', reason: '漏水', expiresOn: '2027-03-31', billIds: '1001', formKey: c.field('formKey') ?? crypto.randomUUID() }),
     fields: [{ name: 'amount', kind: 'yuan', required: true }, text('reason', 1000), { name: 'expiresOn', kind: 'date' }, { name: 'billIds', kind: 'hostId', max: 64 }],
+  },
+  {
+    name: 'POST /c/:id/compensations',
+    as: staff.manager,
+    page: (w) => `/c/${w.resolved.id}`,
+    path: (w) => `/c/${w.resolved.id}/compensations`,
+    valid: (_w, c) => ({ payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer', reference: 'BX-2026-0001', note: '理赔', formKey: c.field('formKey') ?? crypto.randomUUID() }),
+    fields: [
+      { name: 'payer', kind: 'enum', required: true, values: PAYERS },
+      { name: 'amount', kind: 'yuan', required: true },
+      { name: 'paidOn', kind: 'date', required: true },
+      { name: 'method', kind: 'enum', required: true, values: PAY_METHODS },
+      text('reference', 100, false),
+      text('note', 1000, false),
+    ],
   },
   { name: 'POST /offsets/:id/approve', as: staff.director, page: () => '/offsets', path: (w) => `/offsets/${w.requested.id}/approve`, valid: (w) => ({ version: String(w.requested.version), amount: '10.00', note: '同意' }), fields: [{ name: 'version', kind: 'int', required: true }, { name: 'amount', kind: 'yuan' }, { name: 'note', kind: 'optText', max: 1000 }] },
   { name: 'POST /offsets/:id/reject', as: staff.director, page: () => '/offsets', path: (w) => `/offsets/${w.requested.id}/reject`, valid: (w) => ({ version: String(w.requested.version), note: '不同意' }), fields: [{ name: 'version', kind: 'int', required: true }, text('note', 1000)] },
@@ -687,6 +719,8 @@ describe('reliability: bad input, property-based (fast-check, MariaDB)', functio
             ['POST', `/api/complaints/${id}/transitions/${a}`, { version: 1, note: 'x' }],
             ['POST', `/api/complaints/${w.received.id}/transitions/${a}`, { version: 999, note: 'x' }],
             ['POST', `/api/complaints/${id}/follow-ups`, { version: 1, method: 'phone', satisfied: true }],
+            ['POST', `/api/complaints/${id}/compensations`, { payer: 'company', amount: '1.00', paidOn: '2026-11-28', method: 'cash' }],
+            ['GET', `/api/complaints/${id}/compensations`],
             ['GET', `/api/offsets/${id}`],
             ['POST', `/api/offsets/${id}/approve`, {}],
             ['POST', `/api/offsets/${id}/revoke`, { note: 'x' }],
@@ -698,7 +732,7 @@ describe('reliability: bad input, property-based (fast-check, MariaDB)', functio
             const res = await c.get(path);
             results.push([`GET ${path}`, res.status, res.text]);
           }
-          for (const path of [`/c/${id}/act/note`, `/c/${w.received.id}/act/${a}`, `/offsets/${id}/reject`]) {
+          for (const path of [`/c/${id}/act/note`, `/c/${w.received.id}/act/${a}`, `/offsets/${id}/reject`, `/c/${id}/compensations`]) {
             const res = await c.post(path, { version: '999', note: 'x' }, { csrf: token });
             results.push([`POST ${path}`, res.status, res.text]);
           }

@@ -155,7 +155,7 @@ describe('reliability: idempotency (MariaDB)', function () {
     expect(await checkBooks(world, new MoneyModel(), { exact: false })).to.deep.equal([]);
   });
 
-  it('injects one Idempotency-Key ten times at once on complaint intake and offset requests: one record, one 201, nine 200 replays with the same id; another body with the key → 409', async () => {
+  it('injects one Idempotency-Key ten times at once on complaint intake, offset requests and compensation records: one record, one 201, nine 200 replays with the same id; another body with the key → 409', async () => {
     const stack = await startStack(world.h.db);
     try {
       const body = intakeBody('101', { description: '同一键并发十次' });
@@ -177,6 +177,17 @@ describe('reliability: idempotency (MariaDB)', function () {
       expect(await countRows(world.h.db, T.offsets, { complaint_id: complaintId })).to.equal(1);
       const changed = await stack.api('POST', '/api/offsets', { as: people.counter, body: { ...raise, amount: '89.00' }, headers: { 'Idempotency-Key': 'offset-same-ten' } });
       expect(changed.status).to.equal(409);
+
+      const paid = { payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer', reference: '并发同一键' };
+      const path = `/api/complaints/${complaintId}/compensations`;
+      const recorded = await Promise.all(Array.from({ length: 10 }, () => stack.api('POST', path, { as: people.supervisor, body: paid, headers: { 'Idempotency-Key': 'compensation-same-ten' } })));
+      expect(recorded.map((r) => r.status).sort()).to.deep.equal([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+      expect(new Set(recorded.map((r) => r.body.compensation.id)).size).to.equal(1);
+      expect(await countRows(world.h.db, T.compensations, { complaint_id: complaintId })).to.equal(1);
+      expect(await countRows(world.h.db, T.events, { complaint_id: complaintId, entity_type: 'compensation' })).to.equal(1);
+      const edited = await stack.api('POST', path, { as: people.supervisor, body: { ...paid, amount: '851.00' }, headers: { 'Idempotency-Key': 'compensation-same-ten' } });
+      expect(edited.status).to.equal(409);
+      expect(edited.body.error.code).to.equal('idempotency_key_reused');
       expect(stack.errors).to.deep.equal([]);
     } finally {
       await stack.close();

@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/clock.js';
 import { validateMapping } from '../../src/host/mapping.js';
 import { createServerApp, listen, type RunningServer } from '../../src/http/server.js';
 import { createComplaintsPlugin, type ComplaintsPlugin } from '../../src/plugin/createPlugin.js';
+import type { CsrfOptions } from '../../src/http/csrf.js';
 import type { HostFixture } from '../fixtures/hosts.js';
 import type { DatabaseKind, TestDatabase } from './databases.js';
 
@@ -31,6 +32,8 @@ export interface PageHarnessOptions {
   /** Auth for the plugin (default: signed header, plus the sign-in page with `staff`). */
   auth?: AuthAdapter;
   signIn?: boolean;
+  /** The plugin's `csrf` option (e.g. trusted origins of a reverse proxy). */
+  csrf?: CsrfOptions;
   log?: (err: unknown) => void;
 }
 
@@ -166,6 +169,7 @@ export async function startPageHarness(kind: DatabaseKind, fixture: HostFixture,
       auth: options.auth ?? firstOf(signedHeaderAuth(PAGE_SECRET, () => clock.now().getTime())),
       clock,
       ...(options.signIn === false ? {} : { signIn: { users: Object.values(staff) } }),
+      ...(options.csrf ? { csrf: options.csrf } : {}),
       log: (err) => {
         errors.push(err);
         options.log?.(err);

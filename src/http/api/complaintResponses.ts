@@ -55,6 +55,7 @@ export const complaintResponse = {
     escalatedAt: nullable(time),
     escalationReason: nullable(str),
     originalReceivedAt: time,
+    replyDueAt: { ...nullable(time), description: 'The reply promised at receipt, in service time (working hours when the service calendar says so)' },
     dueAt: nullable(time),
     createdAt: time,
     createdBy: str,

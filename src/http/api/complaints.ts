@@ -8,11 +8,15 @@ import { ACTIONS, RULES } from '../../complaints/states.js';
 import { complaintNotFound } from '../../complaints/scope.js';
 import { createComplaintSchema, followUpSchema, listQuerySchema, transitionSchemas } from '../../complaints/schemas.js';
 import { ComplaintService } from '../../complaints/service.js';
+import { recordCompensationSchema, type RecordCompensationInput } from '../../compensations/schemas.js';
+import { createCompensationService, type CompensationService } from '../../compensations/service.js';
+import { ValidationError, fieldError } from '../../common/errors.js';
 import type { Locale } from '../../common/localized.js';
 import type { PluginContext } from '../../plugin/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
 import { complaintEnvelope, detailResponse, eventsResponse, followUpResultResponse, listResponse } from './complaintResponses.js';
+import { compensationEnvelope, compensationJson, compensationListJson, compensationListResponse } from './compensationResponses.js';
 
 const BASE = '/api/complaints';
 
@@ -42,7 +46,11 @@ function idOf(ctx: Context): number {
   return Number(raw);
 }
 
-export function complaintsApiRouter(ctx: PluginContext, service: ComplaintService = new ComplaintService(ctx)): Router {
+export function complaintsApiRouter(
+  ctx: PluginContext,
+  service: ComplaintService = new ComplaintService(ctx),
+  compensations: CompensationService = createCompensationService(ctx),
+): Router {
   const router = new Router({ prefix: BASE });
   router.use(requireActor);
 
@@ -76,6 +84,24 @@ export function complaintsApiRouter(ctx: PluginContext, service: ComplaintServic
 
   router.post('/:id/follow-ups', async (k) => {
     k.body = await service.followUp(actorOf(k), idOf(k), bodyOf(k));
+  });
+
+  // Compensation (赔付) paid to the owner apart from fees; the key may come as the Idempotency-Key header
+  // (as for complaints) or as idempotencyKey in the body.
+  router.post('/:id/compensations', async (k) => {
+    const body = bodyOf(k) as RecordCompensationInput;
+    const header = k.get('Idempotency-Key') || undefined;
+    if (header !== undefined && body.idempotencyKey !== undefined && header !== body.idempotencyKey) {
+      throw new ValidationError([fieldError('idempotencyKey', '请求头与请求体中的幂等键不一致', 'The Idempotency-Key header and the body disagree')]);
+    }
+    const { compensation, created } = await compensations.record(idOf(k), header === undefined ? body : { ...body, idempotencyKey: header }, actorOf(k));
+    k.status = created ? 201 : 200;
+    if (!created) k.set('Idempotent-Replayed', 'true');
+    k.body = { compensation: compensationJson(compensation) };
+  });
+
+  router.get('/:id/compensations', async (k) => {
+    k.body = compensationListJson(await compensations.list(idOf(k), actorOf(k)));
   });
 
   return router;
@@ -145,5 +171,26 @@ export const complaintsApiOperations: ApiOperation[] = [
     requestSchema: followUpSchema,
     responseSchema: followUpResultResponse,
     errors: { '404': 'No such complaint in your communities', '409': 'Not resolved yet, or changed by someone else since `version`' },
+  },
+  {
+    method: 'post',
+    path: `${BASE}/{id}/compensations`,
+    operationId: 'recordCompensation',
+    summary:
+      'Record compensation (赔付) paid to the owner by the company, an insurer or a third party, apart from fees (it never touches a bill or an offset); any complaint but a cancelled one; needs compensation.record; send an Idempotency-Key so a double submit makes one record',
+    tags,
+    requestSchema: recordCompensationSchema,
+    responseSchema: compensationEnvelope,
+    errors: { '404': 'No such complaint in your communities', '409': 'The complaint was cancelled, or the idempotency key was used for different content' },
+    example: `curl -X POST $BASE${BASE}/7/compensations ${curlUser} -H "Idempotency-Key: comp-123" -H "Content-Type: application/json" \\\n  -d '{"payer":"insurer","amount":"850.00","paidOn":"2026-11-28","method":"transfer","reference":"BX-2026-0001"}'`,
+  },
+  {
+    method: 'get',
+    path: `${BASE}/{id}/compensations`,
+    operationId: 'listCompensations',
+    summary: 'The compensation recorded on a complaint, in the order paid, with the total',
+    tags,
+    responseSchema: compensationListResponse,
+    errors: { '404': 'No such complaint in your communities' },
   },
 ];

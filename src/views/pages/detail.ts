@@ -1,7 +1,9 @@
 // 投诉详情: everything about one complaint, its timeline (audit events), its chain of linked complaints,
-// its offsets, and only the action forms the service says this person may take in this state. Each form
-// posts to /c/:id/act/:action with the version it was read at: a stale version is answered 409 with who
-// changed the complaint first, bad input 422 with the values kept and a message at each field.
+// its offsets and compensation, and only the action forms the service says this person may take in this
+// state. Each form posts to /c/:id/act/:action with the version it was read at: a stale version is
+// answered 409 with who changed the complaint first, bad input 422 with the values kept and a message at
+// each field. The offset and compensation forms make records of their own (the complaint is not changed,
+// so they carry no version): they post a form key instead, so a double submit makes one record.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Actor } from '../../auth/actor.js';
@@ -13,6 +15,9 @@ import { ACTIONS, type Action } from '../../complaints/states.js';
 import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
 import { complaintRefusal } from '../../offsets/requests.js';
+import { localDay } from '../../compensations/model.js';
+import { mayRecordCompensation, type RecordCompensationInput } from '../../compensations/service.js';
+import { formatFen } from '../../common/money.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
 import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
@@ -21,7 +26,7 @@ import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCA
 import type { PageServices } from '../router.js';
 import { linkRow, offsetRow } from './viewModels.js';
 
-type FormName = Action | 'offset';
+type FormName = Action | 'offset' | 'compensation';
 
 interface DetailState {
   open?: FormName;
@@ -193,9 +198,27 @@ const CHANGE_LABELS: Record<string, MessageKey> = {
   repeatOfId: 'field.repeat',
 };
 
+/** A compensation event's line: who paid, how much, when, how, and the reference. */
+function compensationSummary(e: AuditEvent, locale: Locale): string {
+  const after = (k: string) => e.changes?.[k]?.[1];
+  const amount = after('amount_fen');
+  return [
+    labelOf(VOCAB.compensationPayer, after('payer') as string | undefined)?.[locale],
+    typeof amount === 'number' && Number.isSafeInteger(amount) ? `¥${formatFen(amount)}` : null,
+    after('paid_on') as string | undefined,
+    labelOf(VOCAB.compensationMethod, after('method') as string | undefined)?.[locale],
+    after('reference') as string | undefined,
+  ]
+    .filter((part) => typeof part === 'string' && part !== '')
+    .join(' · ');
+}
+
 function eventView(e: AuditEvent, locale: Locale) {
-  const key = e.entityType === 'offset' ? `event.offset.${e.action}` : `event.${e.action}`;
-  const changed = [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
+  const key = e.entityType === 'offset' || e.entityType === 'compensation' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
+  const changed =
+    e.entityType === 'compensation'
+      ? [compensationSummary(e, locale)]
+      : [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
   return {
     at: e.at,
     actorName: e.actorName,
@@ -209,9 +232,10 @@ function eventView(e: AuditEvent, locale: Locale) {
 
 async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, actor: Actor, id: number, state: DetailState = {}, status = 200): Promise<void> {
   const detail: ComplaintDetail = await services.complaints.get(actor, id);
-  const [events, offsets, settings] = await Promise.all([
+  const [events, offsets, compensations, settings] = await Promise.all([
     services.complaints.events(actor, id),
     services.offsets.list({ complaintId: id, perPage: 50 }, actor),
+    services.compensations.list(id, actor),
     kit.context.settings.get(),
   ]);
   const c = detail.complaint;
@@ -224,10 +248,18 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
     : null;
   const canRequestOffset = hasPermission(actor, 'offset.request') && !offsetRefusal && ['received', 'investigating', 'processing', 'resolved'].includes(c.state);
   const bills = canRequestOffset ? await kit.context.host.listUnpaidBills(c.unitId, 12) : [];
+  const canRecordCompensation = mayRecordCompensation(actor, c);
   const forms: Record<string, Record<string, string>> = {};
-  for (const name of [...ACTIONS, 'offset'] as FormName[]) {
-    if (name !== 'offset' && !allowed.has(name)) continue;
-    forms[name] = state.open === name && state.values ? state.values : name === 'offset' ? { formKey: newFormKey() } : defaults(name, c, actor, now, tz);
+  for (const name of [...ACTIONS, 'offset', 'compensation'] as FormName[]) {
+    if (name === 'compensation' ? !canRecordCompensation : name !== 'offset' && !allowed.has(name)) continue;
+    forms[name] =
+      state.open === name && state.values
+        ? state.values
+        : name === 'offset'
+          ? { formKey: newFormKey() }
+          : name === 'compensation'
+            ? { formKey: newFormKey(), paidOn: localDay(now, tz) }
+            : defaults(name, c, actor, now, tz);
   }
   const categories = categoryLabels(settings, true);
   const activeCategories = categoryLabels(settings);
@@ -260,13 +292,22 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
       followUps: detail.followUps.map((f) => ({ ...f, methodLabel: labelOf(VOCAB.method, f.method), continuation: f.continuationId ? detail.chain.find((l) => l.id === f.continuationId) ?? { id: f.continuationId, code: `#${f.continuationId}` } : null })),
       events: events.map((e) => eventView(e, locale)),
       offsets: offsets.items.map(offsetRow),
+      compensations: compensations.items.map((m) => ({
+        ...m,
+        payerLabel: labelOf(VOCAB.compensationPayer, m.payer),
+        methodLabel: labelOf(VOCAB.compensationMethod, m.method),
+      })),
+      compensationTotalFen: compensations.totalFen,
+      canRecordCompensation,
       can: Object.fromEntries([...allowed].map((a) => [a, true])),
-      hasActions: allowed.size > 0 || canRequestOffset,
+      hasActions: allowed.size > 0 || canRequestOffset || canRecordCompensation,
       canRequestOffset,
       offsetRefusal: hasPermission(actor, 'offset.request') && offsetRefusal ? offsetRefusal.localized[locale] : null,
       canApprove: hasPermission(actor, 'offset.approve'),
       forms,
-      open: state.open ?? null,
+      // A refused form that is no longer offered (the complaint was cancelled meanwhile) is not open: its
+      // message is shown above the forms instead.
+      open: state.open && forms[state.open] ? state.open : null,
       errors: state.errors ?? {},
       formError: state.formError ?? null,
       conflict: state.conflict ?? null,
@@ -289,6 +330,8 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
         severityEscalate: choices(VOCAB.severity, v('escalate', 'severity'), ['important', 'major']),
         cancelKind: choices(VOCAB.cancelKind, v('cancel', 'cancelKind')),
         bills: bills.map((b) => ({ id: b.id, period: b.period, amountFen: b.amountFen, checked: (state.open === 'offset' ? state.billIds ?? [] : []).includes(b.id) })),
+        payer: choices(VOCAB.compensationPayer, v('compensation', 'payer')),
+        compensationMethod: choices(VOCAB.compensationMethod, v('compensation', 'method')),
       },
     },
     status,
@@ -378,4 +421,35 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
       await refuse(ctx, kit, services, actor, id, 'offset', err, billIds);
     }
   });
+
+  // 记录赔付: money paid to the owner apart from fees (no bill, no offset). The form's key goes to the
+  // service as the idempotency key: a double submit makes one record.
+  router.post('/c/:id/compensations', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'compensation.record');
+    const id = idParam(ctx);
+    const form = formOf(ctx);
+    const key = formKey(form.get('formKey'));
+    const reference = form.optional('reference');
+    const note = form.optional('note');
+    try {
+      await services.compensations.record(
+        id,
+        {
+          // The service checks both against the glossary.
+          payer: form.get('payer') as RecordCompensationInput['payer'],
+          amount: form.get('amount').trim(),
+          paidOn: form.get('paidOn').trim(),
+          method: form.get('method') as RecordCompensationInput['method'],
+          ...(reference ? { reference } : {}),
+          ...(note ? { note } : {}),
+          ...(key ? { idempotencyKey: key } : {}),
+        },
+        actor,
+      );
+      kit.redirect(ctx, `/c/${id}`, 'compensationRecorded');
+    } catch (err) {
+      await refuse(ctx, kit, services, actor, id, 'compensation', err);
+    }
+  });
 }
+

@@ -6,22 +6,23 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Actor } from '../../auth/actor.js';
 import { canSeeCommunity, hasPermission } from '../../auth/permissions.js';
-import { ValidationError, fieldError, type FieldError } from '../../common/errors.js';
+import { fieldError, type FieldError } from '../../common/errors.js';
 import { MOBILE_PATTERN, validateCreate } from '../../complaints/schemas.js';
 import { unitComplaints } from '../../complaints/listing.js';
 import { OPEN_STATES } from '../../complaints/states.js';
-import { stageDueAt } from '../../complaints/transitions.js';
+import { replyPromiseDue } from '../../complaints/transitions.js';
 import type { Complaint } from '../../complaints/types.js';
 import type { HostUnit } from '../../host/reader.js';
 import { ForbiddenError } from '../../common/errors.js';
 import { msg } from '../../common/localized.js';
 import { translate } from '../../i18n/index.js';
-import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt } from '../forms.js';
+import { fieldMessages, formKey, formOf, isValidationError, newFormKey } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { PageKit } from '../kit.js';
 import { categoryLabels, choices, labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../router.js';
 import { complaintRow } from './viewModels.js';
+import { idParam } from './detail.js';
 
 const MOBILE = new RegExp(MOBILE_PATTERN);
 
@@ -186,11 +187,10 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
 
   router.get('/c/:id/slip', ...kit.stack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.view');
-    const id = positiveInt(ctx.params.id);
-    if (!id) throw new ValidationError([fieldError('id', '投诉编号无效', 'Invalid complaint id')]);
-    const { complaint: c } = await services.complaints.get(actor, id);
+    const { complaint: c } = await services.complaints.get(actor, idParam(ctx));
     const settings = await kit.context.settings.get();
-    const promise = stageDueAt({ state: 'received', receivedAt: c.receivedAt, planDeadline: null, followUpDueAt: null }, settings);
+    // The promise saved at registration (it follows the service calendar); older complaints have none.
+    const promise = c.replyDueAt ?? replyPromiseDue(c.receivedAt, settings);
     await kit.render(ctx, 'slip', {
       title: `${kit.t(ctx, 'slip.heading')} ${c.code}`,
       section: 'intake',
