@@ -1,6 +1,6 @@
 // Complaint lists that stay fast on a million rows: every filter maps to an indexed column, pages are
 // taken by keyset (cursor on the sort column + id) rather than deep offsets, and the total is counted
-// only up to a cap (the UI shows "10000+").
+// only up to a cap (the UI shows "1000+").
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { ValidationError, fieldError } from '../common/errors.js';
@@ -15,7 +15,12 @@ import { scopeToActor } from './scope.js';
 import type { Complaint, ListQuery, ListResult, SortKey } from './types.js';
 import { nextDay, startOfZonedDay } from './zonedTime.js';
 
-export const TOTAL_CAP = 10000;
+/**
+ * The count reads up to this many index entries on every list request. At 10,000 the count cost more than
+ * the page itself on a million complaints (p99 7.6× a primary-key read under 50 clients); beyond 50 pages
+ * a list is refined with filters, and the report gives exact figures.
+ */
+export const TOTAL_CAP = 1000;
 
 const SORTS: Record<SortKey, { field: 'receivedAt' | 'dueAt'; column: string; order: 'asc' | 'desc' }> = {
   receivedAt: { field: 'receivedAt', column: 'received_at', order: 'asc' },

@@ -21,8 +21,9 @@ export function isConstraintRefusal(err: unknown): boolean {
 /** Errors after which the whole transaction may simply be run again. */
 export function isRetryableTransactionError(err: unknown): boolean {
   const e = err as DriverError;
-  // 1213 deadlock, 1205 lock wait timeout, 1020 MariaDB snapshot conflict; SQLite busy.
-  return e?.errno === 1213 || e?.errno === 1205 || e?.errno === 1020 || e?.code === 'SQLITE_BUSY';
+  // 1213 deadlock, 1205 lock wait timeout, 1020 MariaDB snapshot conflict; SQLite busy, including
+  // SQLITE_BUSY_SNAPSHOT: a transaction that read, then found another process had written, must start over.
+  return e?.errno === 1213 || e?.errno === 1205 || e?.errno === 1020 || (typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY'));
 }
 
 /** The database could not be reached or the connection died: worth a "try again" page, not a 500 trace. */
