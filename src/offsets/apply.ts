@@ -141,20 +141,14 @@ async function timeZoneFor(ctx: PluginContext, trx: Knex.Transaction | undefined
 }
 
 /**
- * Makes sure the bill's lock row exists, committed on its own (MySQL only; SQLite has one writer). It is
- * read first without a lock, so a host transaction that already holds the row (a second offset line on
- * the same bill) is never waited for from this other connection.
+ * Holds the bill's lock row until the transaction ends, making it on the bill's first application: one
+ * INSERT … ON DUPLICATE KEY UPDATE, which takes an exclusive lock on the primary-key record whether it
+ * inserts or finds it (no gap lock, no shared lock to upgrade). It runs in the caller's transaction, so a
+ * host transaction applying a second line to the same bill finds its own lock. A no-op on SQLite, which
+ * has one writer.
  */
-async function ensureBillLockRow(ctx: PluginContext, billId: string): Promise<void> {
-  if (!isMysql(ctx.db)) return;
-  const table = ctx.tables.offsetBillLocks;
-  if (await ctx.db(table).where({ bill_id: billId }).first()) return;
-  await ctx.db(table).insert({ bill_id: billId }).onConflict('bill_id').ignore();
-}
-
-/** Holds the bill's lock row until the transaction ends (SELECT … FOR UPDATE; a no-op on SQLite). */
 async function lockBill(trx: Knex.Transaction, ctx: PluginContext, billId: string): Promise<void> {
-  if (isMysql(ctx.db)) await trx(ctx.tables.offsetBillLocks).where({ bill_id: billId }).forUpdate().first();
+  if (isMysql(ctx.db)) await trx(ctx.tables.offsetBillLocks).insert({ bill_id: billId }).onConflict('bill_id').merge(['bill_id']);
 }
 
 /**
@@ -212,7 +206,6 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   }
   if (data.amountFen > bill.amountFen) return refuse(new OffsetRefusedError('exceeds_bill', { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, billAmountFen: bill.amountFen }));
 
-  await ensureBillLockRow(ctx, data.billId);
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();

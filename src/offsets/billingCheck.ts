@@ -1,15 +1,16 @@
 // The billing check at fee collection: for a bill and the offsets a cashier wants to use, each offset is
 // `allowed` or refused with a code; the unit's open complaints and fee-withholding threats come back as
 // warnings that never block collection. Read-only. A batch costs a constant number of queries per
-// thousand ids (host bills, offsets with their bill limits, owners when needed, and one UNION of the units'
-// open complaints with what earlier payments already applied to the bills), never one query per bill.
+// thousand ids, never one per bill: the host's bills, then one UNION of ours (the offsets with their bill
+// limits, the units' open complaints, what earlier payments already applied to the bills; see billFacts),
+// and the units' owners only when an offset's owner must be compared with them. One bill: two statements.
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { msg, type Localized } from '../common/localized.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../plugin/context.js';
-import { billFacts, chunked, effectiveStatus, localToday, offsetFromRow, type ComplaintFacts, type Offset } from './model.js';
+import { billFacts, chunked, effectiveStatus, localToday, offsetFromRow, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
 
@@ -48,11 +49,7 @@ export interface BillCheck {
   warnings: BillWarning[];
 }
 
-/** An offset with the bills it is limited to (null: any bill of its unit). */
-export interface OffsetWithLimits {
-  offset: Offset;
-  billLimits: Set<string> | null;
-}
+export type { OffsetWithLimits } from './model.js';
 
 /** Offsets by id with their bill limits: one LEFT JOIN query per thousand ids. */
 export async function loadOffsetsWithLimits(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, ids: number[]): Promise<Map<number, OffsetWithLimits>> {
@@ -85,14 +82,14 @@ export function ownersLookup(host: HostReader): OwnersOfUnits {
 }
 
 /** Does the offset's owner still own the bill? Uses the bill's own owner column when mapped, else the unit's owners. */
-function ownerMatches(offset: Offset, bill: HostBill, unitOwners: Map<string, string[]>): boolean {
+function ownerMatches(offset: OffsetFacts, bill: HostBill, unitOwners: Map<string, string[]>): boolean {
   if (offset.ownerId === null) return true;
   if (bill.ownerId !== null) return bill.ownerId === offset.ownerId;
   return (unitOwners.get(bill.unitId) ?? []).includes(offset.ownerId);
 }
 
 /** Needs the unit's owner list to decide ownership (no owner on the bill itself). */
-export function needsUnitOwners(offset: Offset | undefined, bill: HostBill): boolean {
+export function needsUnitOwners(offset: OffsetFacts | undefined, bill: HostBill): boolean {
   return !!offset && offset.ownerId !== null && bill.ownerId === null && offset.unitId === bill.unitId;
 }
 
@@ -100,7 +97,7 @@ export function needsUnitOwners(offset: Offset | undefined, bill: HostBill): boo
  * The refusals that do not depend on concurrent use: who the offset belongs to, which bills it may
  * cover, and its status and date as last read. Remaining amounts are judged by the caller.
  */
-export function identityRefusal(entry: OffsetWithLimits | undefined, bill: HostBill, unitOwners: Map<string, string[]>, today: string): RefusalCode | null {
+export function identityRefusal(entry: OffsetWithLimits<OffsetFacts> | undefined, bill: HostBill, unitOwners: Map<string, string[]>, today: string): RefusalCode | null {
   if (!entry) return 'not_found';
   const { offset, billLimits } = entry;
   if (offset.unitId !== bill.unitId) return 'other_unit';
@@ -162,7 +159,7 @@ function verdict(offsetId: number, amountFen: number, code: RefusalCode | null, 
 function judgeBill(
   input: BillCheckInput,
   bill: HostBill | undefined,
-  offsets: Map<number, OffsetWithLimits>,
+  offsets: Map<number, OffsetWithLimits<OffsetFacts>>,
   owners: Map<string, string[]>,
   complaints: ComplaintFacts[],
   appliedFen: number,
@@ -221,7 +218,12 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   const { timezone } = await ctx.settings.get();
   const today = localToday(ctx.clock.now(), timezone);
   const bills = await ctx.host.getBills(inputs.map((b) => b.billId));
-  const offsets = await loadOffsetsWithLimits(ctx.db, ctx, inputs.flatMap((b) => b.offsets.map((l) => l.offsetId)));
+  const { openComplaints, appliedFen: applied, offsets } = await billFacts(
+    ctx.db,
+    ctx,
+    [...bills.values()],
+    inputs.flatMap((b) => b.offsets.map((l) => l.offsetId)),
+  );
   // Owners are read only for units where an offset's owner has to be compared with the unit's owners.
   const ownerUnits = new Set<string>();
   for (const input of inputs) {
@@ -230,7 +232,6 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
     for (const line of input.offsets) if (needsUnitOwners(offsets.get(line.offsetId)?.offset, bill)) ownerUnits.add(bill.unitId);
   }
   const owners = ownerUnits.size ? await ownersLookup(ctx.host)([...ownerUnits]) : new Map<string, string[]>();
-  const { openComplaints, appliedFen: applied } = await billFacts(ctx.db, ctx, [...bills.values()]);
   const byUnit = new Map<string, ComplaintFacts[]>();
   for (const c of openComplaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
   return inputs.map((input) => {

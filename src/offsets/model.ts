@@ -173,37 +173,98 @@ export async function readComplaintFacts(db: Knex | Knex.Transaction, ctx: Pick<
   return row ? complaintFromRow(row) : null;
 }
 
-/** What the billing check needs besides the bills and offsets: open complaints per unit, fen applied per bill. */
-export interface BillFacts {
-  openComplaints: ComplaintFacts[];
-  appliedFen: Map<string, number>;
+/** What the billing check reads of an offset: whose it is, its status and date, what is left. */
+export type OffsetFacts = Pick<Offset, 'id' | 'unitId' | 'ownerId' | 'remainingFen' | 'status' | 'expiresOn'>;
+
+/** An offset with the bills it is limited to (null: any bill of its unit). */
+export interface OffsetWithLimits<O extends OffsetFacts = Offset> {
+  offset: O;
+  billLimits: Set<string> | null;
 }
 
+/** What the billing check needs besides the host's bills: our side of the story, for these bills and offsets. */
+export interface BillFacts {
+  /** Open complaints (not closed or cancelled) of the bills' units, for the warnings. */
+  openComplaints: ComplaintFacts[];
+  /** Fen already applied (not reversed) per bill. */
+  appliedFen: Map<string, number>;
+  offsets: Map<number, OffsetWithLimits<OffsetFacts>>;
+}
+
+// The one result shape of billFacts' UNION ALL; each branch fills its own columns and leaves NULL elsewhere.
+const FACT_COLUMNS = ['id', 'code', 'state', 'unit_id', 'owner_id', 'community_id', 'dispute_type', 'threatened_withholding', 'bill_id', 'fen', 'status', 'expires_on'] as const;
+type FactColumn = (typeof FACT_COLUMNS)[number];
+
 /**
- * For these bills: the open complaints (not closed or cancelled) of their units, for the warnings, and
- * the fen already applied (not reversed) to each bill. One round trip per thousand bills: the two reads
- * are one UNION ALL, told apart by `kind`.
+ * Everything of ours the billing check reads, in one round trip per thousand bills (and offsets): a UNION
+ * ALL of the units' open complaints, the fen applied per bill, and the offsets with their bill limits,
+ * told apart by `kind`. At the counter this makes a check two statements: the host's bill, then this.
  */
-export async function billFacts(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, bills: Array<{ id: string; unitId: string }>): Promise<BillFacts> {
+export async function billFacts(
+  db: Knex | Knex.Transaction,
+  ctx: Pick<PluginContext, 'tables'>,
+  bills: Array<{ id: string; unitId: string }>,
+  offsetIds: number[],
+): Promise<BillFacts> {
   const complaints = new Map<number, ComplaintFacts>();
   const appliedFen = new Map<string, number>();
-  const none = (column: string) => db.raw(`NULL as ${column}`);
-  for (const chunk of chunked(bills)) {
-    const open = db(ctx.tables.complaints)
-      .select(db.raw("'complaint' as kind"), ...COMPLAINT_COLUMNS, none('bill_id'), none('applied'))
-      .whereIn('unit_id', [...new Set(chunk.map((b) => b.unitId))])
-      .whereIn('state', [...OPEN_STATES]);
-    const applied = db(ctx.tables.offsetApplications)
-      .select(db.raw("'applied' as kind"), ...COMPLAINT_COLUMNS.map(none), 'bill_id', db.raw('SUM(amount_fen) as applied'))
-      .whereIn('bill_id', chunk.map((b) => b.id))
-      .andWhere('state', 'applied')
-      .groupBy('bill_id');
-    for (const row of (await open.unionAll(applied)) as Row[]) {
-      if (row.kind === 'applied') appliedFen.set(String(row.bill_id), Number(row.applied ?? 0));
-      else complaints.set(Number(row.id), complaintFromRow(row));
+  const offsets = new Map<number, OffsetWithLimits<OffsetFacts>>();
+  const select = (kind: string, columns: Partial<Record<FactColumn, string>>) => [
+    db.raw(`'${kind}' as kind`),
+    ...FACT_COLUMNS.map((name) => {
+      const source = columns[name];
+      if (!source) return db.raw('NULL as ??', [name]);
+      return /^[\w.]+$/.test(source) ? db.raw('?? as ??', [source, name]) : db.raw(`${source} as ??`, [name]);
+    }),
+  ];
+  const billChunks = chunked(bills);
+  const offsetChunks = chunked([...new Set(offsetIds)]);
+  for (let i = 0; i < Math.max(billChunks.length, offsetChunks.length); i++) {
+    const branches: Knex.QueryBuilder[] = [];
+    const chunk = billChunks[i];
+    if (chunk) {
+      branches.push(
+        db(ctx.tables.complaints)
+          .select(select('complaint', Object.fromEntries(COMPLAINT_COLUMNS.map((c) => [c, c]))))
+          .whereIn('unit_id', [...new Set(chunk.map((b) => b.unitId))])
+          .whereIn('state', [...OPEN_STATES]),
+        db(ctx.tables.offsetApplications)
+          .select(select('applied', { bill_id: 'bill_id', fen: 'SUM(amount_fen)' }))
+          .whereIn('bill_id', chunk.map((b) => b.id))
+          .andWhere('state', 'applied')
+          .groupBy('bill_id'),
+      );
+    }
+    const ids = offsetChunks[i];
+    if (ids) {
+      branches.push(
+        db(`${ctx.tables.offsets} as o`)
+          .leftJoin(`${ctx.tables.offsetBills} as ob`, 'ob.offset_id', 'o.id')
+          .select(
+            select('offset', { id: 'o.id', unit_id: 'o.unit_id', owner_id: 'o.owner_id', bill_id: 'ob.bill_id', fen: 'o.remaining_fen', status: 'o.status', expires_on: 'o.expires_on' }),
+          )
+          .whereIn('o.id', ids),
+      );
+    }
+    const [first, ...rest] = branches;
+    for (const row of (await first!.unionAll(rest)) as Row[]) {
+      if (row.kind === 'applied') appliedFen.set(String(row.bill_id), Number(row.fen ?? 0));
+      else if (row.kind === 'complaint') complaints.set(Number(row.id), complaintFromRow(row));
+      else {
+        const id = Number(row.id);
+        let entry = offsets.get(id);
+        if (!entry) {
+          entry = {
+            offset: { id, unitId: String(row.unit_id), ownerId: str(row.owner_id), remainingFen: Number(row.fen), status: String(row.status) as OffsetStatus, expiresOn: dateOnly(row.expires_on) },
+            billLimits: null,
+          };
+          offsets.set(id, entry);
+        }
+        if (row.bill_id !== null && row.bill_id !== undefined) (entry.billLimits ??= new Set()).add(String(row.bill_id));
+      }
     }
   }
-  return { openComplaints: [...complaints.values()].sort((x, y) => x.id - y.id), appliedFen };
+  return { openComplaints: [...complaints.values()].sort((x, y) => x.id - y.id), appliedFen, offsets };
 }
 
 /** IN lists are cut at this size, so a batch costs a constant number of queries per thousand ids. */

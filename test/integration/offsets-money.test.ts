@@ -32,6 +32,12 @@ for (const kind of databaseKinds) {
     after(async () => h?.close());
     afterEach(() => expect(h.unexpectedErrors, 'no 500s').to.deep.equal([]));
 
+    /** InnoDB's deadlock counter (MariaDB; 0 on SQLite, which has one writer). */
+    async function deadlocks(): Promise<number> {
+      if (kind.kind !== 'mariadb') return 0;
+      return Number(((await h.db.raw("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")) as [Array<{ Value: string }>])[0][0]!.Value);
+    }
+
     async function applicationsOf(offsetId: number): Promise<Array<Record<string, any>>> {
       return (await h.db(h.ctx.tables.offsetApplications).where({ offset_id: offsetId }).orderBy('id')) as Array<Record<string, any>>;
     }
@@ -80,11 +86,14 @@ for (const kind of databaseKinds) {
       const started = Date.now();
       // Bill 1001 is ¥120.50: forty applications of ¥3.00 fit, the other ten do not.
       const keys = many.map((_, i) => key(`bill-${i}`));
+      const deadlocksBefore = await deadlocks();
       const results = await Promise.allSettled(many.map((o, i) => h.offsets.apply({ offsetId: o.id, billId: '1001', amountFen: 300, idempotencyKey: keys[i]! }, cashier)));
       const ms = Date.now() - started;
       const outcomes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : ((r.reason as OffsetRefusedError).refusal ?? String(r.reason))));
       expect(outcomes.filter((o) => o === 'ok')).to.have.length(40);
       expect(outcomes.filter((o) => o !== 'ok')).to.deep.equal(Array(10).fill('exceeds_bill'));
+      // The bill's first application makes its lock row while 49 others wait for it: they queue, none deadlocks.
+      expect((await deadlocks()) - deadlocksBefore, 'InnoDB deadlocks').to.equal(0);
       expect((await h.offsets.check({ billId: '1001', offsets: [] })).appliedFen).to.equal(12000);
       expect((await h.offsets.reconcile()).ok).to.equal(true);
       console.log(`      [${kind.kind}] 50 concurrent applications of different offsets to one ¥120.50 bill: 40 applied, 10 refused, ${ms} ms`);
@@ -110,7 +119,6 @@ for (const kind of databaseKinds) {
       // New bills with neighbouring ids: none has an application yet, so they share one gap of the index.
       const bills = Array.from({ length: 40 }, (_, i) => ({ id: 700000 + i, unit_id: 101, amount: '10.00', period: '2027-01', status: 'unpaid' }));
       await h.db('bills').insert(bills);
-      const deadlocks = async () => Number(((await h.db.raw("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")) as [Array<{ Value: string }>])[0][0]!.Value);
       const before = await deadlocks();
       const results = await Promise.allSettled(
         bills.map((b, i) => h.offsets.apply({ offsetId: offsets[i % 4]!.id, billId: String(b.id), amountFen: 500, idempotencyKey: key(`gap-${i}`) }, cashier)),
