@@ -5,6 +5,7 @@ import { msg, type Localized } from '../common/localized.js';
 import { requireDbTime, fromDbTime } from '../db/time.js';
 import { dayKey } from '../complaints/zonedTime.js';
 import { OPEN_STATES } from '../complaints/states.js';
+import { isMysql } from '../db/connection.js';
 import type { PluginContext } from '../plugin/context.js';
 
 export const OFFSET_STATUS_LABELS = {
@@ -195,10 +196,19 @@ export interface BillFacts {
 const FACT_COLUMNS = ['id', 'code', 'state', 'unit_id', 'owner_id', 'community_id', 'dispute_type', 'threatened_withholding', 'bill_id', 'fen', 'status', 'expires_on'] as const;
 type FactColumn = (typeof FACT_COLUMNS)[number];
 
+/** One branch's SELECT list, as SQL (backtick quoting: MySQL's, and accepted by SQLite). */
+function factsSelect(kind: string, columns: Partial<Record<FactColumn, string>>): string {
+  return `SELECT '${kind}' AS kind, ${FACT_COLUMNS.map((name) => `${columns[name] ?? 'NULL'} AS \`${name}\``).join(', ')}`;
+}
+
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
 /**
  * Everything of ours the billing check reads, in one round trip per thousand bills (and offsets): a UNION
  * ALL of the units' open complaints, the fen applied per bill, and the offsets with their bill limits,
  * told apart by `kind`. At the counter this makes a check two statements: the host's bill, then this.
+ * Written as SQL text rather than with the query builder: this is the hottest query of fee collection,
+ * and building it from forty fragments cost more than running it.
  */
 export async function billFacts(
   db: Knex | Knex.Transaction,
@@ -206,48 +216,38 @@ export async function billFacts(
   bills: Array<{ id: string; unitId: string }>,
   offsetIds: number[],
 ): Promise<BillFacts> {
+  const t = ctx.tables;
   const complaints = new Map<number, ComplaintFacts>();
   const appliedFen = new Map<string, number>();
   const offsets = new Map<number, OffsetWithLimits<OffsetFacts>>();
-  const select = (kind: string, columns: Partial<Record<FactColumn, string>>) => [
-    db.raw(`'${kind}' as kind`),
-    ...FACT_COLUMNS.map((name) => {
-      const source = columns[name];
-      if (!source) return db.raw('NULL as ??', [name]);
-      return /^[\w.]+$/.test(source) ? db.raw('?? as ??', [source, name]) : db.raw(`${source} as ??`, [name]);
-    }),
-  ];
+  const openStates = [...OPEN_STATES];
   const billChunks = chunked(bills);
   const offsetChunks = chunked([...new Set(offsetIds)]);
   for (let i = 0; i < Math.max(billChunks.length, offsetChunks.length); i++) {
-    const branches: Knex.QueryBuilder[] = [];
+    const branches: string[] = [];
+    const bindings: Array<string | number> = [];
     const chunk = billChunks[i];
     if (chunk) {
+      const units = [...new Set(chunk.map((b) => b.unitId))];
       branches.push(
-        db(ctx.tables.complaints)
-          .select(select('complaint', Object.fromEntries(COMPLAINT_COLUMNS.map((c) => [c, c]))))
-          .whereIn('unit_id', [...new Set(chunk.map((b) => b.unitId))])
-          .whereIn('state', [...OPEN_STATES]),
-        db(ctx.tables.offsetApplications)
-          .select(select('applied', { bill_id: 'bill_id', fen: 'SUM(amount_fen)' }))
-          .whereIn('bill_id', chunk.map((b) => b.id))
-          .andWhere('state', 'applied')
-          .groupBy('bill_id'),
+        `${factsSelect('complaint', Object.fromEntries(COMPLAINT_COLUMNS.map((c) => [c, `\`${c}\``])))} FROM \`${t.complaints}\`` +
+          ` WHERE \`unit_id\` IN (${marks(units.length)}) AND \`state\` IN (${marks(openStates.length)})`,
+        `${factsSelect('applied', { bill_id: '`bill_id`', fen: 'SUM(`amount_fen`)' })} FROM \`${t.offsetApplications}\`` +
+          ` WHERE \`bill_id\` IN (${marks(chunk.length)}) AND \`state\` = 'applied' GROUP BY \`bill_id\``,
       );
+      bindings.push(...units, ...openStates, ...chunk.map((b) => b.id));
     }
     const ids = offsetChunks[i];
     if (ids) {
       branches.push(
-        db(`${ctx.tables.offsets} as o`)
-          .leftJoin(`${ctx.tables.offsetBills} as ob`, 'ob.offset_id', 'o.id')
-          .select(
-            select('offset', { id: 'o.id', unit_id: 'o.unit_id', owner_id: 'o.owner_id', bill_id: 'ob.bill_id', fen: 'o.remaining_fen', status: 'o.status', expires_on: 'o.expires_on' }),
-          )
-          .whereIn('o.id', ids),
+        `${factsSelect('offset', { id: 'o.`id`', unit_id: 'o.`unit_id`', owner_id: 'o.`owner_id`', bill_id: 'ob.`bill_id`', fen: 'o.`remaining_fen`', status: 'o.`status`', expires_on: 'o.`expires_on`' })}` +
+          ` FROM \`${t.offsets}\` o LEFT JOIN \`${t.offsetBills}\` ob ON ob.\`offset_id\` = o.\`id\` WHERE o.\`id\` IN (${marks(ids.length)})`,
       );
+      bindings.push(...ids);
     }
-    const [first, ...rest] = branches;
-    for (const row of (await first!.unionAll(rest)) as Row[]) {
+    const result = (await db.raw(branches.join(' UNION ALL '), bindings)) as unknown;
+    const rows = (isMysql(db as Knex) ? (result as [Row[]])[0] : result) as Row[];
+    for (const row of rows) {
       if (row.kind === 'applied') appliedFen.set(String(row.bill_id), Number(row.fen ?? 0));
       else if (row.kind === 'complaint') complaints.set(Number(row.id), complaintFromRow(row));
       else {
