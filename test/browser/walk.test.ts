@@ -198,6 +198,19 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.getByRole('button', { name: '批准' }).first().click();
     await page.waitForURL(/ok=offsetApproved/);
 
+    // Compensation is paid outside the fees: the manager records the insurer's payment on the complaint.
+    await page.goto(linkedUrl);
+    const pay = await openAction('记录赔付');
+    await pay.getByLabel('赔付方 （必填）').selectOption('insurer');
+    await pay.getByLabel('金额（元） （必填）').fill('850');
+    await pay.getByLabel('支付方式 （必填）').selectOption('transfer');
+    await pay.getByLabel('单号（如保险理赔编号） （选填）').fill('PICC-2026-0815');
+    await pay.getByRole('button', { name: '记录赔付' }).click();
+    await page.waitForURL(/ok=compensationRecorded/);
+    const record = await page.locator('section', { has: page.locator('h2', { hasText: '赔付记录' }) }).textContent();
+    expect(record).to.include('¥850.00').and.include('PICC-2026-0815').and.include('保险公司');
+    await shot('07b-compensation');
+
     await signOut();
     await signInAs(staff.cashier.name);
     await page.getByRole('link', { name: '收银核对' }).first().click();
