@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { isMysql } from '../db/connection.js';
 import { fenFromInteger, yuanToFen } from '../common/money.js';
+import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { describeTable, isIntegerType, isStringType, type ColumnInfo, type TableInfo } from './introspect.js';
 import type { HostMapping, WhereFilter, WhereValue } from './mapping.js';
 
@@ -178,15 +179,14 @@ export class HostGateway implements HostReader {
   private async selectIn(tableName: string, column: string, values: string[], select: Record<string, string>, where: WhereFilter | undefined, orderBy?: string): Promise<Row[]> {
     const table = await this.table(tableName);
     const distinct = [...new Set(values)];
-    const rows: Row[] = [];
-    for (const chunk of chunks(distinct)) {
+    const pages = await mapLimit(chunks(distinct), CHUNK_CONCURRENCY, async (chunk) => {
       const cond = table.col(column).in(column, chunk);
-      if (cond === NEVER) continue;
+      if (cond === NEVER) return [];
       const qb = table.applyWhere(add(this.db(tableName).select(select), cond), where);
       if (orderBy) qb.orderBy(orderBy);
-      rows.push(...((await qb) as Row[]));
-    }
-    return rows;
+      return (await qb) as Row[];
+    });
+    return pages.flat();
   }
 
   private unitSelect(): Record<string, string> {

@@ -5,6 +5,7 @@ import { msg, type Localized } from '../common/localized.js';
 import { requireDbTime, fromDbTime } from '../db/time.js';
 import { dayKey } from '../complaints/zonedTime.js';
 import { OPEN_STATES } from '../complaints/states.js';
+import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { isMysql } from '../db/connection.js';
 import type { PluginContext } from '../plugin/context.js';
 
@@ -223,7 +224,8 @@ export async function billFacts(
   const openStates = [...OPEN_STATES];
   const billChunks = chunked(bills);
   const offsetChunks = chunked([...new Set(offsetIds)]);
-  for (let i = 0; i < Math.max(billChunks.length, offsetChunks.length); i++) {
+  const rounds = Array.from({ length: Math.max(billChunks.length, offsetChunks.length) }, (_, i) => i);
+  const results = await mapLimit(rounds, CHUNK_CONCURRENCY, async (i) => {
     const branches: string[] = [];
     const bindings: Array<string | number> = [];
     const chunk = billChunks[i];
@@ -246,7 +248,9 @@ export async function billFacts(
       bindings.push(...ids);
     }
     const result = (await db.raw(branches.join(' UNION ALL '), bindings)) as unknown;
-    const rows = (isMysql(db as Knex) ? (result as [Row[]])[0] : result) as Row[];
+    return (isMysql(db as Knex) ? (result as [Row[]])[0] : result) as Row[];
+  });
+  for (const rows of results) {
     for (const row of rows) {
       if (row.kind === 'applied') appliedFen.set(String(row.bill_id), Number(row.fen ?? 0));
       else if (row.kind === 'complaint') complaints.set(Number(row.id), complaintFromRow(row));
