@@ -4,7 +4,6 @@
 // integer fen; the day it was paid is a calendar date in the company's time zone.
 import { msg, type Localized } from '../common/localized.js';
 import { requireDbTime } from '../db/time.js';
-import { dayKey } from '../complaints/zonedTime.js';
 
 export const COMPENSATION_PAYER_LABELS = {
   company: msg('物业公司', 'The company'),
@@ -63,8 +62,3 @@ export function compensationFromRow(r: Row): Compensation {
   };
 }
 
-/** The local calendar day 'YYYY-MM-DD' of an instant. */
-export function localDay(at: Date, timeZone: string): string {
-  const k = dayKey(at, timeZone);
-  return `${k.slice(0, 4)}-${k.slice(4, 6)}-${k.slice(6, 8)}`;
-}

@@ -3,25 +3,14 @@
 import type { Knex } from 'knex';
 import type { TableNames } from '../db/tables.js';
 import { toDbTime } from '../db/time.js';
-import { compensationFromRow, type Compensation, type CompensationMethod, type CompensationPayer } from './model.js';
+import { compensationFromRow, type Compensation } from './model.js';
 
 type Row = Record<string, unknown>;
 
-export interface NewCompensation {
-  complaintId: number;
-  payer: CompensationPayer;
-  amountFen: number;
-  paidOn: string;
-  method: CompensationMethod;
-  reference: string | null;
-  note: string | null;
-  recordedBy: string;
-  recordedByName: string;
-  recordedAt: Date;
-  request: { key: string; hash: string } | null;
-}
+/** A record to insert, with the idempotency key (and the hash of what was asked) when the form sent one. */
+export type NewCompensation = Omit<Compensation, 'id'> & { request: { key: string; hash: string } | null };
 
-/** Inserts one record; returns it as stored. */
+/** Inserts one record; returns it with its new id. */
 export async function insertCompensation(trx: Knex.Transaction, tables: TableNames, c: NewCompensation): Promise<Compensation> {
   const [id] = (await trx(tables.compensations).insert({
     complaint_id: c.complaintId,
@@ -37,8 +26,8 @@ export async function insertCompensation(trx: Knex.Transaction, tables: TableNam
     request_key: c.request?.key ?? null,
     request_hash: c.request?.hash ?? null,
   })) as number[];
-  const row = (await trx(tables.compensations).where({ id: Number(id) }).first()) as Row;
-  return compensationFromRow(row);
+  const { request: _request, ...stored } = c;
+  return { id: Number(id), ...stored };
 }
 
 /** The record this person made with this idempotency key, with the hash of what was asked for. */

@@ -22,9 +22,10 @@ import { visibleOrNotFound } from '../complaints/scope.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../plugin/context.js';
-import { MAX_COMPENSATION_FEN, localDay, type Compensation } from './model.js';
+import { MAX_COMPENSATION_FEN, type Compensation } from './model.js';
 import { findByRequestKey, insertCompensation, listForComplaint } from './repository.js';
 import { validateRecord, type RecordCompensationInput } from './schemas.js';
+import { localDate } from '../complaints/zonedTime.js';
 
 export type { RecordCompensationInput } from './schemas.js';
 
@@ -104,7 +105,7 @@ async function replay(db: Knex | Knex.Transaction, ctx: PluginContext, actor: Ac
 export async function recordCompensation(ctx: PluginContext, complaintId: number, raw: RecordCompensationInput, actor: Actor, options: RecordOptions = {}): Promise<RecordResult> {
   requirePermission(actor, 'compensation.record');
   const settings = await ctx.settings.get();
-  const today = localDay(ctx.clock.now(), settings.timezone);
+  const today = localDate(ctx.clock.now(), settings.timezone);
   // Every problem with the input at once: the schema's, then the amount and the day of what passed it.
   const errors: FieldError[] = [];
   let input: RecordCompensationInput | null = null;
@@ -135,7 +136,7 @@ export async function recordCompensation(ctx: PluginContext, complaintId: number
   const complaint = visibleOrNotFound(actor, await findComplaint(db, ctx.tables, complaintId));
   const refusal = compensationRefusal(complaint);
   if (refusal) throw refusal;
-  const firstDay = localDay(complaint.originalReceivedAt, settings.timezone);
+  const firstDay = localDate(complaint.originalReceivedAt, settings.timezone);
   if (input.paidOn < firstDay) {
     throw new ValidationError([fieldError('paidOn', `支付日期不能早于投诉受理日期（${firstDay}）`, `The day paid cannot be before the complaint was received (${firstDay})`)]);
   }

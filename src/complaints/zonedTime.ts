@@ -32,6 +32,12 @@ export function dayKey(date: Date, timeZone: string): string {
   return `${p.year}${p.month}${p.day}`;
 }
 
+/** 'YYYY-MM-DD' of the local calendar day: "today" for expiry dates, days paid, report periods. */
+export function localDate(date: Date, timeZone: string): string {
+  const p = zonedParts(date, timeZone);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
 /** 'YYYY-MM-DD HH:mm' local time, for messages people read. */
 export function formatZoned(date: Date, timeZone: string): string {
   const p = zonedParts(date, timeZone);

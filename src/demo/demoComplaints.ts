@@ -5,7 +5,7 @@ import type { ComplaintsPlugin } from '../plugin/createPlugin.js';
 import type { Actor } from '../auth/actor.js';
 import type { Complaint } from '../complaints/types.js';
 import { DEMO_USERS } from './demoUsers.js';
-import { localDay } from '../compensations/model.js';
+import { localDate } from '../complaints/zonedTime.js';
 
 function user(id: string): Actor {
   const found = DEMO_USERS.find((u) => u.id === id);
@@ -71,7 +71,7 @@ export async function seedDemoComplaints(plugin: ComplaintsPlugin): Promise<numb
   car = await act(car, 'resolve', counter, { reply: '已由公众责任险赔付修车费用', basis: '保险理赔单 BX-DEMO-0001' });
   await svc.followUp(counter, car.id, { version: car.version, method: 'phone', satisfied: true, complainantWords: '处理得挺快，满意' });
   // The insurer's payment, recorded as compensation (赔付): paid to the owner apart from the parking fee.
-  const today = localDay(now, (await plugin.context.settings.get()).timezone);
+  const today = localDate(now, (await plugin.context.settings.get()).timezone);
   await plugin.compensations.record(car.id, { payer: 'insurer', amount: '850.00', paidOn: today, method: 'transfer', reference: 'BX-DEMO-0001', note: '公众责任险赔付修车费用' }, supervisor);
 
   // "Why pay shared utility charges on top of the management fee?": inquiry, answered at the counter.

@@ -3,9 +3,8 @@
 // report, for its project manager (项目经理), who answers for that community alone. Each has its own
 // dedupe key (the date, and the community), so reruns and other instances add nothing.
 import { OPEN_STATES, UNRESOLVED_STATES } from '../complaints/states.js';
-import { startOfZonedDay } from '../complaints/zonedTime.js';
+import { startOfZonedDay, localDate } from '../complaints/zonedTime.js';
 import { toDbTime } from '../db/time.js';
-import { localToday } from '../offsets/model.js';
 import { notifyOnce, type Notice } from './notices.js';
 import type { Job, JobContext } from './types.js';
 
@@ -35,8 +34,8 @@ export const dailyDigestJob: Job = {
   async run(ctx, now) {
     const tz = (await ctx.settings.get()).timezone;
     const { db, tables } = ctx;
-    const todayStart = startOfZonedDay(localToday(now, tz), tz);
-    const day = localToday(new Date(todayStart.getTime() - 12 * 3_600_000), tz);
+    const todayStart = startOfZonedDay(localDate(now, tz), tz);
+    const day = localDate(new Date(todayStart.getTime() - 12 * 3_600_000), tz);
     const dayStart = startOfZonedDay(day, tz);
     const c = tables.complaints;
     const grouped: Record<Figure, Map<string | null, number>> = {

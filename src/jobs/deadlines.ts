@@ -6,8 +6,8 @@ import { addServiceTime } from '../calendar/calendar.js';
 import { formatZoned } from '../complaints/zonedTime.js';
 import { UNRESOLVED_STATES } from '../complaints/states.js';
 import { requireDbTime, toDbTime } from '../db/time.js';
-import { noticeKeys } from '../notifications/complaintNotices.js';
-import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, notifyOnce, type Notice } from './notices.js';
+import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, noticeKeys } from '../notifications/complaintNotices.js';
+import { notifyOnce, type Notice } from './notices.js';
 import type { Job } from './types.js';
 
 export const deadlinesJob: Job = {

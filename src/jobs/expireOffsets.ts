@@ -7,8 +7,8 @@ import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
 import { inTransaction } from '../db/transaction.js';
 import { toDbTime } from '../db/time.js';
-import { localToday } from '../offsets/model.js';
 import type { Job } from './types.js';
+import { localDate } from '../complaints/zonedTime.js';
 
 const EXPIRING = ['approved', 'requested'];
 const BATCH = 200;
@@ -16,7 +16,7 @@ const BATCH = 200;
 export const expireOffsetsJob: Job = {
   name: 'expire-offsets',
   async run(ctx, now) {
-    const today = localToday(now, (await ctx.settings.get()).timezone);
+    const today = localDate(now, (await ctx.settings.get()).timezone);
     const { db, tables } = ctx;
     let expired = 0;
     let afterId = 0;

@@ -4,8 +4,8 @@
 // overdue one once it has passed; the counts are the job's list of what is due and overdue now.
 import { formatZoned } from '../complaints/zonedTime.js';
 import { requireDbTime } from '../db/time.js';
-import { noticeKeys } from '../notifications/complaintNotices.js';
-import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, notifyOnce, type Notice } from './notices.js';
+import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, noticeKeys } from '../notifications/complaintNotices.js';
+import { notifyOnce, type Notice } from './notices.js';
 import type { Job, JobContext } from './types.js';
 
 export interface FollowUpDue {

@@ -4,9 +4,6 @@ import { inTransaction } from '../db/transaction.js';
 import { enqueue, type Topic } from '../notifications/outbox.js';
 import type { JobContext } from './types.js';
 
-// What a complaint notice carries is shared with the complaint domain, which announces its own changes.
-export { COMPLAINT_NOTICE_COLUMNS, complaintPayload } from '../notifications/complaintNotices.js';
-
 export interface Notice {
   topic: Topic;
   key: string;

@@ -26,9 +26,10 @@ import type { HostReader } from '../host/reader.js';
 import { defaultSettings } from '../settings/settings.js';
 import type { PluginContext } from '../plugin/context.js';
 import { identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
-import { applicationFromRow, effectiveStatus, localToday, offsetFromRow, type OffsetApplication } from './model.js';
+import { applicationFromRow, effectiveStatus, offsetFromRow, type OffsetApplication } from './model.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
+import { localDate } from '../complaints/zonedTime.js';
 
 export type { ApplyOffsetInput, ReverseOffsetInput } from './schemas.js';
 
@@ -197,7 +198,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   if (!bill) return refuse(new OffsetRefusedError('bill_not_found', { billId: data.billId }));
   const entry = (await loadOffsetsWithLimits(db, ctx, [data.offsetId])).get(data.offsetId);
   const owners = needsUnitOwners(entry?.offset, bill) ? await ownersLookup(host)([bill.unitId]) : new Map<string, string[]>();
-  const today = localToday(ctx.clock.now(), await timeZoneFor(ctx, options.trx));
+  const today = localDate(ctx.clock.now(), await timeZoneFor(ctx, options.trx));
   const refusal = identityRefusal(entry, bill, owners, today);
   if (refusal) {
     return refuse(

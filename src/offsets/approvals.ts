@@ -14,9 +14,10 @@ import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../plugin/context.js';
 import type { Settings } from '../settings/settings.js';
-import { OFFSET_STATUS_LABELS, isPastExpiry, localToday, offsetFromRow, readComplaintFacts, type Offset } from './model.js';
+import { OFFSET_STATUS_LABELS, isPastExpiry, offsetFromRow, readComplaintFacts, type Offset } from './model.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
 import { validateApprove, validateDecisionNote, type ApproveOffsetInput, type DecisionNoteInput } from './schemas.js';
+import { localDate } from '../complaints/zonedTime.js';
 
 export type { ApproveOffsetInput, DecisionNoteInput } from './schemas.js';
 
@@ -118,7 +119,7 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
   if (offset.requestedBy === actor.id) throw ownRequest();
   if (offset.status !== 'requested') throw wrongStatus(offset, 'offset_not_pending', '只能审批待审批的申请', 'only a request awaiting approval can be approved');
   const settings = await ctx.settings.get();
-  const today = localToday(ctx.clock.now(), settings.timezone);
+  const today = localDate(ctx.clock.now(), settings.timezone);
   if (isPastExpiry(offset.expiresOn, today)) {
     throw new ConflictError('offset_expired', msg(`该申请已于 ${offset.expiresOn} 过期，不能批准`, `This request expired on ${offset.expiresOn} and cannot be approved`));
   }

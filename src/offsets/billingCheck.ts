@@ -10,9 +10,10 @@ import { canSeeCommunity } from '../auth/permissions.js';
 import { msg, type Localized } from '../common/localized.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../plugin/context.js';
-import { billFacts, chunked, effectiveStatus, localToday, offsetFromRow, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
+import { billFacts, chunked, effectiveStatus, offsetFromRow, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
+import { localDate } from '../complaints/zonedTime.js';
 
 export type { BillCheckInput } from './schemas.js';
 
@@ -216,7 +217,7 @@ function judgeBill(
 export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): Promise<BillCheck[]> {
   const { bills: inputs } = validateBillBatch({ bills: batch });
   const { timezone } = await ctx.settings.get();
-  const today = localToday(ctx.clock.now(), timezone);
+  const today = localDate(ctx.clock.now(), timezone);
   const bills = await ctx.host.getBills(inputs.map((b) => b.billId));
   const { openComplaints, appliedFen: applied, offsets } = await billFacts(
     ctx.db,

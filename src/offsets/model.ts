@@ -3,7 +3,6 @@
 import type { Knex } from 'knex';
 import { msg, type Localized } from '../common/localized.js';
 import { requireDbTime, fromDbTime } from '../db/time.js';
-import { dayKey } from '../complaints/zonedTime.js';
 import { OPEN_STATES } from '../complaints/states.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { isMysql } from '../db/connection.js';
@@ -128,11 +127,6 @@ export function applicationFromRow(r: Row): OffsetApplication {
 }
 
 /** Today's date 'YYYY-MM-DD' in the company's time zone: expiry dates are local calendar days. */
-export function localToday(now: Date, timeZone: string): string {
-  const k = dayKey(now, timeZone);
-  return `${k.slice(0, 4)}-${k.slice(4, 6)}-${k.slice(6, 8)}`;
-}
-
 export function isPastExpiry(expiresOn: string | null, today: string): boolean {
   return expiresOn !== null && expiresOn < today;
 }

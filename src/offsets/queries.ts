@@ -7,8 +7,9 @@ import { listEvents, type AuditEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import type { PluginContext } from '../plugin/context.js';
 import { billVisibleTo, identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
-import { applicationFromRow, effectiveStatus, localToday, offsetFromRow, type Offset, type OffsetApplication, type OffsetStatus } from './model.js';
+import { applicationFromRow, effectiveStatus, offsetFromRow, type Offset, type OffsetApplication, type OffsetStatus } from './model.js';
 import { validateListOffsets, type ListOffsetsQuery } from './schemas.js';
+import { localDate } from '../complaints/zonedTime.js';
 
 export type { ListOffsetsQuery } from './schemas.js';
 
@@ -33,7 +34,7 @@ function listItem(row: Row, today: string): OffsetListItem {
 }
 
 async function today(ctx: PluginContext): Promise<string> {
-  return localToday(ctx.clock.now(), (await ctx.settings.get()).timezone);
+  return localDate(ctx.clock.now(), (await ctx.settings.get()).timezone);
 }
 
 /** Offsets the actor may see (their communities), newest first, paged. */

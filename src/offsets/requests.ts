@@ -15,8 +15,9 @@ import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../plugin/context.js';
 import type { Settings } from '../settings/settings.js';
-import { localToday, offsetFromRow, readComplaintFacts, type ComplaintFacts, type Offset } from './model.js';
+import { offsetFromRow, readComplaintFacts, type ComplaintFacts, type Offset } from './model.js';
 import { validateRaise, type RaiseOffsetInput } from './schemas.js';
+import { localDate } from '../complaints/zonedTime.js';
 
 export type { RaiseOffsetInput } from './schemas.js';
 
@@ -106,7 +107,7 @@ export async function raiseOffsetOnce(ctx: PluginContext, input: RaiseOffsetInpu
     if (earlier) return { offset: earlier, created: false };
   }
   const settings = await ctx.settings.get();
-  const today = localToday(ctx.clock.now(), settings.timezone);
+  const today = localDate(ctx.clock.now(), settings.timezone);
   if (data.expiresOn && data.expiresOn < today) {
     throw new ValidationError([fieldError('expiresOn', `有效期不能早于今天（${today}）`, `The expiry date cannot be before today (${today})`)]);
   }

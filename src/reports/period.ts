@@ -2,8 +2,7 @@
 // the company's time zone, turned into the half-open UTC range [start, end) that the indexed
 // received_at column is compared with.
 import { ValidationError, fieldError, type FieldError } from '../common/errors.js';
-import { localToday } from '../offsets/model.js';
-import { nextDay, startOfZonedDay } from '../complaints/zonedTime.js';
+import { nextDay, startOfZonedDay, localDate } from '../complaints/zonedTime.js';
 
 /** A year and a day: a calendar year (leap or not) fits; longer spans belong in pre-aggregated data. */
 export const MAX_PERIOD_DAYS = 366;
@@ -52,6 +51,6 @@ export function parsePeriod(from: unknown, to: unknown, timeZone: string): Perio
 
 /** The month so far: the first of this month to today, in the zone. */
 export function monthToDate(now: Date, timeZone: string): { from: string; to: string } {
-  const today = localToday(now, timeZone);
+  const today = localDate(now, timeZone);
   return { from: `${today.slice(0, 8)}01`, to: today };
 }

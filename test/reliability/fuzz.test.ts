@@ -211,6 +211,15 @@ interface World {
 const text = (name: string, max: number, required = true): Field => ({ name, kind: required ? 'text' : 'optText', max, required });
 const PAYERS = ['company', 'insurer', 'third_party'];
 const PAY_METHODS = ['transfer', 'cash', 'mobile', 'other'];
+/** The compensation form's fields, the same on the JSON API and the page. */
+const COMPENSATION_FIELDS: Field[] = [
+  { name: 'payer', kind: 'enum', required: true, values: PAYERS },
+  { name: 'amount', kind: 'yuan', required: true },
+  { name: 'paidOn', kind: 'date', required: true },
+  { name: 'method', kind: 'enum', required: true, values: PAY_METHODS },
+  text('reference', 100, false),
+  text('note', 1000, false),
+];
 const CATEGORIES = ['service_attitude', 'timeliness', 'service_quality', 'fees', 'community_culture', 'facilities', 'security', 'cleaning_greening', 'renovation', 'parking', 'neighbour', 'pets', 'other'];
 const DEPARTMENTS = ['customer_service', 'engineering', 'security', 'environment', 'finance'];
 
@@ -298,12 +307,7 @@ const jsonEndpoints: JsonEndpoint[] = [
     as: people.manager,
     valid: () => ({ payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer', reference: 'BX-2026-0001', note: '公众责任险理赔', idempotencyKey: 'fuzz-compensation' }),
     fields: [
-      { name: 'payer', kind: 'enum', required: true, values: PAYERS },
-      { name: 'amount', kind: 'yuan', required: true },
-      { name: 'paidOn', kind: 'date', required: true },
-      { name: 'method', kind: 'enum', required: true, values: PAY_METHODS },
-      text('reference', 100, false),
-      text('note', 1000, false),
+      ...COMPENSATION_FIELDS,
       { name: 'idempotencyKey', kind: 'asciiKey' },
     ],
   },
@@ -475,12 +479,7 @@ const formEndpoints: FormEndpoint[] = [
     path: (w) => `/c/${w.resolved.id}/compensations`,
     valid: (_w, c) => ({ payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer', reference: 'BX-2026-0001', note: '理赔', formKey: c.field('formKey') ?? crypto.randomUUID() }),
     fields: [
-      { name: 'payer', kind: 'enum', required: true, values: PAYERS },
-      { name: 'amount', kind: 'yuan', required: true },
-      { name: 'paidOn', kind: 'date', required: true },
-      { name: 'method', kind: 'enum', required: true, values: PAY_METHODS },
-      text('reference', 100, false),
-      text('note', 1000, false),
+      ...COMPENSATION_FIELDS,
     ],
   },
   { name: 'POST /offsets/:id/approve', as: staff.director, page: () => '/offsets', path: (w) => `/offsets/${w.requested.id}/approve`, valid: (w) => ({ version: String(w.requested.version), amount: '10.00', note: '同意' }), fields: [{ name: 'version', kind: 'int', required: true }, { name: 'amount', kind: 'yuan' }, { name: 'note', kind: 'optText', max: 1000 }] },

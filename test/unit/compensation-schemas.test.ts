@@ -2,25 +2,16 @@
 // methods, exact dates, and plain field messages in both languages; plus the state rule and the API's
 // OpenAPI entries.
 import { expect } from 'chai';
-import { ValidationError } from '../../src/common/errors.js';
-import { COMPENSATION_METHODS, COMPENSATION_PAYERS, compensationFromRow, localDay } from '../../src/compensations/model.js';
+import { fieldErrorsOf } from '../support/fieldErrors.js';
+import { COMPENSATION_METHODS, COMPENSATION_PAYERS, compensationFromRow } from '../../src/compensations/model.js';
 import { recordCompensationSchema, validateRecord } from '../../src/compensations/schemas.js';
 import { compensationRefusal, mayRecordCompensation } from '../../src/compensations/service.js';
 import { complaintsApiOperations } from '../../src/http/api/complaints.js';
 import { STATES } from '../../src/complaints/states.js';
 import type { Actor } from '../../src/auth/actor.js';
+import { localDate } from '../../src/complaints/zonedTime.js';
 
 const good = { payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer' };
-
-function fields(fn: () => unknown): Record<string, { 'zh-CN': string; en: string }> {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ValidationError);
-    return Object.fromEntries((err as ValidationError).fields.map((f) => [f.field, f.message]));
-  }
-  throw new Error('expected a validation error');
-}
 
 describe('compensation command schema', () => {
   it('accepts a minimal record and one with every field, without changing the input', () => {
@@ -38,25 +29,25 @@ describe('compensation command schema', () => {
       expect(prop.type, name).to.equal('string');
       expect(prop.maxLength !== undefined || prop.enum !== undefined, `${name} has no maxLength`).to.equal(true);
     }
-    expect(Object.keys(fields(() => validateRecord({ ...good, amountFen: 85000 })))).to.deep.equal(['amountFen']);
+    expect(Object.keys(fieldErrorsOf(() => validateRecord({ ...good, amountFen: 85000 })))).to.deep.equal(['amountFen']);
   });
 
   it('takes the payers and methods of the glossary only', () => {
     expect(COMPENSATION_PAYERS).to.deep.equal(['company', 'insurer', 'third_party']);
     for (const payer of COMPENSATION_PAYERS) for (const method of COMPENSATION_METHODS) expect(() => validateRecord({ ...good, payer, method })).not.to.throw();
-    const f = fields(() => validateRecord({ ...good, payer: 'owner', method: 'cheque' }));
+    const f = fieldErrorsOf(() => validateRecord({ ...good, payer: 'owner', method: 'cheque' }));
     expect(f.payer).to.deep.equal({ 'zh-CN': '请选择赔付方：物业公司、保险公司或第三方', en: 'Choose who paid: the company, an insurer or a third party' });
     expect(f.method).to.deep.equal({ 'zh-CN': '请选择支付方式', en: 'Choose how it was paid' });
   });
 
   it('names every missing or malformed field once, in both languages', () => {
-    const f = fields(() => validateRecord({ amount: 85000, paidOn: '2026-02-30', reference: 'x'.repeat(101), note: 7 }));
+    const f = fieldErrorsOf(() => validateRecord({ amount: 85000, paidOn: '2026-02-30', reference: 'x'.repeat(101), note: 7 }));
     expect(Object.keys(f)).to.have.members(['payer', 'method', 'amount', 'paidOn', 'reference', 'note']);
     expect(f.amount!['zh-CN']).to.equal('请填写赔付金额（元），如 120.50');
     expect(f.paidOn!.en).to.equal('Enter the day it was paid, e.g. 2026-11-28');
     expect(f.reference!['zh-CN']).to.contain('100');
     for (const message of Object.values(f)) expect(message['zh-CN']).to.be.a('string').and.not.equal('');
-    for (const key of ['', ' key', '键', 'k'.repeat(101)]) expect(Object.keys(fields(() => validateRecord({ ...good, idempotencyKey: key }))), key).to.deep.equal(['idempotencyKey']);
+    for (const key of ['', ' key', '键', 'k'.repeat(101)]) expect(Object.keys(fieldErrorsOf(() => validateRecord({ ...good, idempotencyKey: key }))), key).to.deep.equal(['idempotencyKey']);
   });
 
   it('allows any complaint but a cancelled one, and only for people with compensation.record', () => {
@@ -72,7 +63,7 @@ describe('compensation command schema', () => {
     const row = { id: 3, complaint_id: '7', payer: 'insurer', amount_fen: '85000', paid_on: '2026-11-28', method: 'transfer', reference: null, note: null, recorded_by: 'u', recorded_by_name: '主管', recorded_at: '2026-11-28 01:00:00.000' };
     expect(compensationFromRow(row)).to.deep.include({ id: 3, complaintId: 7, amountFen: 85000, paidOn: '2026-11-28', reference: null });
     expect(compensationFromRow(row).recordedAt.toISOString()).to.equal('2026-11-28T01:00:00.000Z');
-    expect(localDay(new Date('2026-11-28T16:30:00Z'), 'Asia/Shanghai')).to.equal('2026-11-29');
+    expect(localDate(new Date('2026-11-28T16:30:00Z'), 'Asia/Shanghai')).to.equal('2026-11-29');
   });
 
   it('documents the record and list operations with their schemas', () => {

@@ -1,7 +1,7 @@
 // Command schemas: closed objects, bounded strings, glossary enums, mainland mobile numbers, and
 // field messages in both locales; plus the query-string coercion and the OpenAPI operations.
 import { expect } from 'chai';
-import { ValidationError } from '../../src/common/errors.js';
+import { fieldErrorsOf } from '../support/fieldErrors.js';
 import { ajv } from '../../src/common/validation.js';
 import { createComplaintSchema, listQuerySchema, transitionSchemas, validateCreate, validateList, validateTransition } from '../../src/complaints/schemas.js';
 import { complaintsApiOperations } from '../../src/http/api/complaints.js';
@@ -9,16 +9,6 @@ import { buildOpenApi } from '../../src/http/openapi.js';
 import { coerceQuery } from '../../src/http/query.js';
 
 const good = { unitId: '101', complainantName: '张伟', complainantPhone: '13800138001', channel: 'counter', category: 'facilities', description: '电梯停运' };
-
-function fields(fn: () => unknown): Record<string, { 'zh-CN': string; en: string }> {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ValidationError);
-    return Object.fromEntries((err as ValidationError).fields.map((f) => [f.field, f.message]));
-  }
-  throw new Error('expected a validation error');
-}
 
 /** Every string property in a schema tree, with its path. */
 function strings(schema: unknown, path = ''): Array<[string, Record<string, unknown>]> {
@@ -48,14 +38,14 @@ describe('complaint command schemas', () => {
   it('accepts mainland mobile numbers only, with a friendly message in both languages', () => {
     for (const phone of ['13800138001', '19912345678', '16612345678']) expect(() => validateCreate({ ...good, complainantPhone: phone })).to.not.throw();
     for (const phone of ['12800138001', '1380013800', '138001380011', '+8613800138001', '010-12345678', '1380013800a']) {
-      const f = fields(() => validateCreate({ ...good, complainantPhone: phone }));
+      const f = fieldErrorsOf(() => validateCreate({ ...good, complainantPhone: phone }));
       expect(f.complainantPhone!['zh-CN'], phone).to.contain('手机号码');
       expect(f.complainantPhone!.en).to.contain('mobile number');
     }
   });
 
   it('refuses unknown fields, glossary values outside the enums, blank text and overlong text', () => {
-    const f = fields(() => validateCreate({ ...good, channel: 'fax', description: '   ', expectation: '长'.repeat(501), hacker: true }));
+    const f = fieldErrorsOf(() => validateCreate({ ...good, channel: 'fax', description: '   ', expectation: '长'.repeat(501), hacker: true }));
     expect(Object.keys(f)).to.have.members(['channel', 'description', 'expectation', 'hacker']);
     expect(f.description!.en).to.equal('must not be blank');
     expect(f.hacker!['zh-CN']).to.contain('不允许的字段');
@@ -63,10 +53,10 @@ describe('complaint command schemas', () => {
   });
 
   it('requires a version on every change and the action-specific fields', () => {
-    expect(Object.keys(fields(() => validateTransition.plan({})))).to.include.members(['version', 'department', 'assigneeId', 'assigneeName', 'measures', 'deadline']);
-    expect(Object.keys(fields(() => validateTransition.cancel({ version: 1, cancelKind: 'bored', reason: 'x' })))).to.deep.equal(['cancelKind']);
-    expect(Object.keys(fields(() => validateTransition.resolve({ version: 1, reply: 'a', basis: 'b', nature: 'valid' })))).to.deep.equal(['nature']);
-    const dt = fields(() => validateTransition.plan({ version: 1, department: 'engineering', assigneeId: 'a', assigneeName: 'b', measures: 'c', deadline: '明天' }));
+    expect(Object.keys(fieldErrorsOf(() => validateTransition.plan({})))).to.include.members(['version', 'department', 'assigneeId', 'assigneeName', 'measures', 'deadline']);
+    expect(Object.keys(fieldErrorsOf(() => validateTransition.cancel({ version: 1, cancelKind: 'bored', reason: 'x' })))).to.deep.equal(['cancelKind']);
+    expect(Object.keys(fieldErrorsOf(() => validateTransition.resolve({ version: 1, reply: 'a', basis: 'b', nature: 'valid' })))).to.deep.equal(['nature']);
+    const dt = fieldErrorsOf(() => validateTransition.plan({ version: 1, department: 'engineering', assigneeId: 'a', assigneeName: 'b', measures: 'c', deadline: '明天' }));
     expect(dt.deadline!['zh-CN']).to.contain('日期时间');
   });
 
@@ -80,7 +70,7 @@ describe('complaint command schemas', () => {
     const q = coerceQuery(listQuerySchema, { state: ['received', 'processing,resolved'], limit: '5', overdue: 'true', q: '张', severity: 'major' });
     expect(q).to.deep.equal({ state: ['received', 'processing', 'resolved'], limit: 5, overdue: true, q: '张', severity: ['major'] });
     expect(validateList(q)).to.include({ sort: '-receivedAt', limit: 5 });
-    expect(Object.keys(fields(() => validateList(coerceQuery(listQuerySchema, { limit: 'lots', overdue: 'maybe', receivedFrom: '28/11/2026' }))))).to.have.members([
+    expect(Object.keys(fieldErrorsOf(() => validateList(coerceQuery(listQuerySchema, { limit: 'lots', overdue: 'maybe', receivedFrom: '28/11/2026' }))))).to.have.members([
       'limit',
       'overdue',
       'receivedFrom',

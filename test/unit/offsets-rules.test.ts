@@ -11,12 +11,13 @@ import { offsetGuardSql } from '../../src/install/offsetGuard.js';
 import { paramsHash } from '../../src/offsets/apply.js';
 import { approvalLimitFen } from '../../src/offsets/approvals.js';
 import { identityRefusal, type OffsetWithLimits } from '../../src/offsets/billingCheck.js';
-import { effectiveStatus, isPastExpiry, localToday, type Offset } from '../../src/offsets/model.js';
+import { effectiveStatus, isPastExpiry, type Offset } from '../../src/offsets/model.js';
 import { OffsetRefusedError, REFUSAL_CODES, refusalMessage } from '../../src/offsets/refusals.js';
 import { amountField } from '../../src/offsets/requests.js';
 import { parseOffsetSpec } from '../../src/cli/commands/offsets.js';
 import { CliError } from '../../src/cli/options.js';
 import { simpleHost, stringIdHost } from '../fixtures/hosts.js';
+import { localDate } from '../../src/complaints/zonedTime.js';
 
 const who = (...roles: string[]): Actor => ({ id: 'x', name: 'x', roles, communityIds: null });
 const LIMITS = { supervisor: 50000, manager: 500000, director: null };
@@ -55,8 +56,8 @@ describe('offsets: rules without a database', () => {
 
   it('counts an offset valid through its expiry day in the company\'s time zone', () => {
     // 2026-11-28 16:00 UTC is already the 29th in Shanghai.
-    expect(localToday(new Date('2026-11-28T15:59:59Z'), 'Asia/Shanghai')).to.equal('2026-11-28');
-    expect(localToday(new Date('2026-11-28T16:00:00Z'), 'Asia/Shanghai')).to.equal('2026-11-29');
+    expect(localDate(new Date('2026-11-28T15:59:59Z'), 'Asia/Shanghai')).to.equal('2026-11-28');
+    expect(localDate(new Date('2026-11-28T16:00:00Z'), 'Asia/Shanghai')).to.equal('2026-11-29');
     expect(isPastExpiry('2026-11-28', '2026-11-28')).to.equal(false);
     expect(isPastExpiry('2026-11-28', '2026-11-29')).to.equal(true);
     expect(isPastExpiry(null, '2099-01-01')).to.equal(false);

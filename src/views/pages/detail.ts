@@ -15,7 +15,6 @@ import { ACTIONS, type Action } from '../../complaints/states.js';
 import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
 import { complaintRefusal } from '../../offsets/requests.js';
-import { localDay } from '../../compensations/model.js';
 import { mayRecordCompensation, type RecordCompensationInput } from '../../compensations/service.js';
 import { formatFen } from '../../common/money.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
@@ -25,6 +24,7 @@ import type { FlashKey, PageKit } from '../kit.js';
 import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../router.js';
 import { linkRow, offsetRow } from './viewModels.js';
+import { localDate } from '../../complaints/zonedTime.js';
 
 type FormName = Action | 'offset' | 'compensation';
 
@@ -258,7 +258,7 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
         : name === 'offset'
           ? { formKey: newFormKey() }
           : name === 'compensation'
-            ? { formKey: newFormKey(), paidOn: localDay(now, tz) }
+            ? { formKey: newFormKey(), paidOn: localDate(now, tz) }
             : defaults(name, c, actor, now, tz);
   }
   const categories = categoryLabels(settings, true);

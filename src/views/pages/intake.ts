@@ -61,7 +61,6 @@ async function unitPanel(kit: PageKit, actor: Actor, unitId: string, known?: Hos
 async function renderIntake(
   ctx: Context,
   kit: PageKit,
-  services: PageServices,
   actor: Actor,
   state: { q: string; unitId: string | null; unit?: HostUnit | null; values: Record<string, string>; errors?: Record<string, string>; formError?: string },
   status = 200,
@@ -123,7 +122,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const unitId = typeof ctx.query.unit === 'string' && ctx.query.unit.length <= 64 ? ctx.query.unit : null;
     const unit = unitId ? await kit.context.host.getUnit(unitId) : null;
     const values = { unitId: unitId ?? '', ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone) };
-    await renderIntake(ctx, kit, services, actor, { q, unitId, unit, values });
+    await renderIntake(ctx, kit, actor, { q, unitId, unit, values });
   });
 
   /** For the page's script: the same search as the form, as JSON (GET, changes nothing). */
@@ -163,7 +162,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       ...(receivedAt ? { receivedAt: receivedAt.toISOString() } : {}),
     };
     const fail = async (fields: FieldError[]) => {
-      await renderIntake(ctx, kit, services, actor, { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)) }, 422);
+      await renderIntake(ctx, kit, actor, { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)) }, 422);
     };
     if (receivedText && !receivedAt) {
       // Report every other problem too, without registering anything.

@@ -3,8 +3,7 @@
 import type Router from '@koa/router';
 import { hasPermission } from '../../auth/permissions.js';
 import { OPEN_STATES, UNRESOLVED_STATES } from '../../complaints/states.js';
-import { nextDay, startOfZonedDay } from '../../complaints/zonedTime.js';
-import { localToday } from '../../offsets/model.js';
+import { nextDay, startOfZonedDay, localDate } from '../../complaints/zonedTime.js';
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../router.js';
 import { complaintRow, offsetRow } from './viewModels.js';
@@ -14,7 +13,7 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
     const actor = kit.require(ctx, 'complaint.view');
     const settings = await kit.context.settings.get();
     const now = kit.context.clock.now();
-    const endOfToday = startOfZonedDay(nextDay(localToday(now, settings.timezone)), settings.timezone);
+    const endOfToday = startOfZonedDay(nextDay(localDate(now, settings.timezone)), settings.timezone);
     const { complaints, offsets } = services;
     const [assigned, open, overdue, resolved, recent] = await Promise.all([
       complaints.list(actor, { state: [...OPEN_STATES], assigneeId: actor.id, sort: 'dueAt', limit: 10 }),
