@@ -1,17 +1,58 @@
 // How the plugin learns who is signed in. Three modes: in-process (the host's function), a signed
 // header from an ERP in front of the standalone service, and the demo's own sign-in (src/views).
+// Whatever the mode, an actor is only accepted when every field has the shape it must have: a community
+// list that is not a list must never read as "all communities" (fail closed, never open).
 import type { Context } from 'koa';
+import { ajv } from '../common/validation.js';
 import type { Actor } from './actor.js';
 import { verifyToken, signToken } from './signedToken.js';
 
-export type AuthAdapter = (ctx: Context) => Promise<Actor | null> | Actor | null;
-
-/** (a) In-process: the host passes a function returning its current user (or null). */
-export function inProcessAuth(currentUser: (ctx: Context) => Promise<Actor | null> | Actor | null): AuthAdapter {
-  return currentUser;
+/** What the plugin tells an adapter of its settings; adapters written by a host may ignore it. */
+export interface AuthLimits {
+  /** The longest lifetime a signed user token may claim (exp − now), in seconds. */
+  maxTokenLifetimeSeconds: number;
 }
 
-export const USER_HEADER = 'x-complaints-user';
+export type AuthAdapter = (ctx: Context, limits?: AuthLimits) => Promise<Actor | null> | Actor | null;
+
+/** Without settings (a host calling an adapter itself): the settings' default, 12 hours. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 12 * 3600;
+/** Clocks of the ERP and this service may differ by this much. */
+const CLOCK_SKEW_SECONDS = 60;
+
+const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\p{Cc}]+$' } as const;
+const roleName = { type: 'string', minLength: 1, maxLength: 40, pattern: '^[A-Za-z][A-Za-z0-9_.-]*$' } as const;
+const roles = { type: 'array', items: roleName, maxItems: 20, uniqueItems: true } as const;
+const communities = { anyOf: [{ type: 'array', items: id, maxItems: 5000, uniqueItems: true }, { type: 'null' }] } as const;
+
+const actorSchema = {
+  type: 'object',
+  required: ['id', 'name', 'roles', 'communityIds'],
+  additionalProperties: true,
+  properties: { id, name: { type: 'string', minLength: 1, maxLength: 100 }, roles, communityIds: communities },
+} as const;
+
+/**
+ * The user token's claims. `communities` must be present: a list, or null for "all communities" said out
+ * loud. Only the registered JWT-style claims may come besides; anything else is refused.
+ */
+const userTokenSchema = {
+  type: 'object',
+  required: ['sub', 'name', 'roles', 'communities', 'exp'],
+  additionalProperties: false,
+  properties: {
+    sub: id,
+    name: { type: 'string', minLength: 1, maxLength: 100 },
+    roles,
+    communities,
+    exp: { type: 'integer', minimum: 0 },
+    iat: { type: 'integer', minimum: 0 },
+    nbf: { type: 'integer', minimum: 0 },
+    jti: { type: 'string', maxLength: 128 },
+    iss: { type: 'string', maxLength: 200 },
+    aud: { type: 'string', maxLength: 200 },
+  },
+} as const;
 
 interface UserTokenPayload {
   sub: string;
@@ -19,34 +60,63 @@ interface UserTokenPayload {
   roles: string[];
   communities: string[] | null;
   exp: number;
+  iat?: number;
+  nbf?: number;
+}
+
+const isActor = ajv.compile<Actor>(actorSchema);
+const isUserToken = ajv.compile<UserTokenPayload>(userTokenSchema);
+
+/** The actor if every field has its shape (a host's in-process function, a stored session); null otherwise. */
+export function checkedActor(value: unknown): Actor | null {
+  if (value === null || value === undefined) return null;
+  return isActor(value) ? { id: value.id, name: value.name, roles: [...value.roles], communityIds: value.communityIds === null ? null : [...value.communityIds] } : null;
+}
+
+/** (a) In-process: the host passes a function returning its current user (or null). */
+export function inProcessAuth(currentUser: (ctx: Context) => Promise<Actor | null> | Actor | null): AuthAdapter {
+  return async (ctx) => checkedActor(await currentUser(ctx));
+}
+
+export const USER_HEADER = 'x-complaints-user';
+
+/** Why a user token was refused (for logs and tests); the request is simply not signed in. */
+export type UserTokenRefusal = 'malformed' | 'bad_signature' | 'expired' | 'invalid_claims' | 'lifetime_too_long' | 'not_yet_valid';
+
+/** Verifies a user token: signature, then every claim against its schema, then its time window. */
+export function verifyUserToken(token: string, secret: string, nowMs: number, maxLifetimeSeconds = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS): { ok: true; actor: Actor } | { ok: false; reason: UserTokenRefusal } {
+  const check = verifyToken<UserTokenPayload>(token, secret, nowMs);
+  if (!check.ok) return check;
+  const p = check.payload;
+  if (!isUserToken(p)) return { ok: false, reason: 'invalid_claims' };
+  const now = Math.floor(nowMs / 1000);
+  if (p.exp - now > maxLifetimeSeconds + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'lifetime_too_long' };
+  if (p.iat !== undefined && (p.iat > now + CLOCK_SKEW_SECONDS || p.exp - p.iat > maxLifetimeSeconds + CLOCK_SKEW_SECONDS)) return { ok: false, reason: 'lifetime_too_long' };
+  if (p.nbf !== undefined && p.nbf > now + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'not_yet_valid' };
+  return { ok: true, actor: { id: p.sub, name: p.name, roles: [...p.roles], communityIds: p.communities === null ? null : [...p.communities] } };
 }
 
 /** (b) Standalone behind the ERP: the ERP signs the user into a short-lived token header. */
 export function signedHeaderAuth(secret: string, now: () => number = Date.now): AuthAdapter {
-  return (ctx) => {
+  return (ctx, limits) => {
     const token = ctx.get(USER_HEADER);
     if (!token) return null;
-    const check = verifyToken<UserTokenPayload>(token, secret, now());
-    if (!check.ok) return null;
-    const p = check.payload;
-    if (typeof p.sub !== 'string' || !Array.isArray(p.roles)) return null;
-    return { id: p.sub, name: String(p.name ?? p.sub), roles: p.roles.map(String), communityIds: Array.isArray(p.communities) ? p.communities.map(String) : null };
+    const check = verifyUserToken(token, secret, now(), limits?.maxTokenLifetimeSeconds);
+    return check.ok ? check.actor : null;
   };
 }
 
 /** What an ERP (or a test) does to vouch for a user. */
 export function signUserToken(actor: Actor, secret: string, ttlSeconds = 300, nowMs = Date.now()): string {
-  return signToken(
-    { sub: actor.id, name: actor.name, roles: actor.roles, communities: actor.communityIds, exp: Math.floor(nowMs / 1000) + ttlSeconds },
-    secret,
-  );
+  const iat = Math.floor(nowMs / 1000);
+  return signToken({ sub: actor.id, name: actor.name, roles: actor.roles, communities: actor.communityIds, iat, exp: iat + ttlSeconds }, secret);
 }
 
 /** Tries each adapter in turn (e.g. session first, then the signed header). */
 export function firstOf(...adapters: AuthAdapter[]): AuthAdapter {
-  return async (ctx) => {
+  return async (ctx, limits) => {
     for (const adapter of adapters) {
-      const actor = await adapter(ctx);
+      const actor = await adapter(ctx, limits);
       if (actor) return actor;
     }
     return null;

@@ -74,6 +74,13 @@ export function formatFen(fen: number): string {
   return fen < 0 ? `-${text}` : text;
 }
 
+/** 123450 → "¥1,234.50"; -500 → "-¥5.00". How a person reads an amount: in messages, pages, the timeline. */
+export function formatYuan(fen: number): string {
+  const [whole, cents] = formatFen(Math.abs(fen)).split('.') as [string, string];
+  const grouped = whole.replace(/\B(?=(\d{3})+$)/g, ',');
+  return `${fen < 0 ? '-' : ''}¥${grouped}.${cents}`;
+}
+
 const YUAN_INPUT = /^[¥￥]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$/;
 
 /**

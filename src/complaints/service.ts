@@ -25,6 +25,7 @@ import { allowedActions, checkTransition, ruleFor, type Action, type RuleInput }
 import { buildChange, replyPromiseDue } from './transitions.js';
 import type { Complaint, ComplaintDetail, ComplaintLink, CreateComplaintInput, ListResult } from './types.js';
 import { dayKey } from './zonedTime.js';
+import { withdrawOffsetsOfCancelledComplaint } from '../offsets/withdrawals.js';
 
 export interface CreateOptions {
   /** From the Idempotency-Key header; the body may carry `idempotencyKey` instead. */
@@ -228,6 +229,8 @@ export class ComplaintService {
         const changed = await applyChange(trx, this.tables, current, patch, { action: act, actor, now, note, timeZone: settings.timezone });
         // Assigned, escalated and follow-up-due notices commit (or roll back) with the change.
         await announceChange(trx, this.tables, act, current, changed, { now, actor, timeZone: settings.timezone });
+        // A cancelled complaint backs no offset: what is not yet used is withdrawn with the cancellation.
+        if (act === 'cancel') await withdrawOffsetsOfCancelledComplaint(trx, this.tables, { id: changed.id, code: changed.code, reason: changed.cancelReason ?? '' }, actor, now);
         return changed;
       },
       { trx: options.trx },

@@ -13,7 +13,10 @@ export function tableNames(prefix: string) {
     offsets: `${prefix}offsets`,
     offsetBills: `${prefix}offset_bills`,
     offsetApplications: `${prefix}offset_applications`,
+    /** Replaced by offsetBillLedger (kept for the migrations that made and dropped it). */
     offsetBillLocks: `${prefix}offset_bill_locks`,
+    offsetBillLedger: `${prefix}offset_bill_ledger`,
+    offsetApprovalTotals: `${prefix}offset_approval_totals`,
     compensations: `${prefix}compensations`,
     sessions: `${prefix}sessions`,
     jobRuns: `${prefix}job_runs`,

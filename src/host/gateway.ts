@@ -64,8 +64,13 @@ class ColumnSql {
   private readonly string: boolean;
   private readonly placeholder: string;
   private readonly astralOk: boolean;
+  private readonly collation: string | null;
 
-  constructor(column: ColumnInfo, mysql: boolean) {
+  constructor(
+    column: ColumnInfo,
+    private readonly mysql: boolean,
+  ) {
+    this.collation = column.collation;
     this.integer = isIntegerType(column);
     this.string = isStringType(column);
     const charset = column.charset ?? 'utf8mb4';
@@ -77,6 +82,23 @@ class ColumnSql {
       mysql && this.string && charset !== 'utf8mb4' && safe(column.charset) && safe(column.collation)
         ? `CONVERT(? USING ${column.charset}) COLLATE ${column.collation}`
         : '?';
+  }
+
+  /**
+   * How the database compares two values of this column, as a function from a value to its comparison
+   * form: an integer key ignores leading zeros; MySQL's PAD SPACE collations ignore trailing spaces and
+   * the `_ci` ones case (and accents). Used to match the host's canonical key to the id a caller typed.
+   */
+  sameKey(): (value: string) => string {
+    if (this.integer) return (v) => (/^-?\d+$/.test(v.trim()) ? BigInt(v.trim()).toString() : v);
+    if (!this.mysql || !this.string) return (v) => v;
+    const collation = this.collation ?? '';
+    const pad = !collation.includes('nopad');
+    const folds = !/_(bin|cs)$/.test(collation);
+    return (v) => {
+      const text = pad ? v.replace(/ +$/, '') : v;
+      return folds ? text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase() : text;
+    };
   }
 
   /** Drops values that cannot match at all (non-numeric text for an integer key, emoji for utf8mb3). */
@@ -147,6 +169,24 @@ function add(qb: Knex.QueryBuilder, cond: Cond): Knex.QueryBuilder {
 /** Applies a mapping `where` filter to a query on a described host table (also used by check-host). */
 export function applyHostWhere(qb: Knex.QueryBuilder, info: TableInfo, mysql: boolean, where: WhereFilter | undefined): Knex.QueryBuilder {
   return new HostTable(info.name, info, mysql).applyWhere(qb, where);
+}
+
+/**
+ * The rows found, keyed by the ids asked for. An id that is the host's key letter for letter is matched
+ * at once; any other (other case, padding, leading zeros) by how the database compares keys.
+ */
+function byAskedId<T>(asked: string[], byKey: Map<string, T>, sameKey: (value: string) => string): Map<string, T> {
+  const out = new Map<string, T>();
+  let folded: Map<string, T> | null = null;
+  for (const id of asked) {
+    let found = byKey.get(id);
+    if (found === undefined) {
+      folded ??= new Map([...byKey].map(([key, value]) => [sameKey(key), value]));
+      found = folded.get(sameKey(id));
+    }
+    if (found !== undefined) out.set(id, found);
+  }
+  return out;
 }
 
 export class HostGateway implements HostReader {
@@ -397,6 +437,7 @@ export class HostGateway implements HostReader {
       throw new HostDataError(`Bill ${id} in host table ${b.table}: ${(err as Error).message}`);
     }
     const status = str(r.status);
+    const unpaid = !b.unpaidStatus || b.unpaidStatus.some((s) => (s === null ? status === null : status !== null && String(typeof s === 'boolean' ? Number(s) : s) === status));
     return {
       id,
       unitId: str(r.unit) ?? '',
@@ -404,19 +445,22 @@ export class HostGateway implements HostReader {
       amountFen,
       period: str(r.period),
       status,
-      unpaid: !b.unpaidStatus || b.unpaidStatus.some((s) => (s === null ? status === null : status !== null && String(typeof s === 'boolean' ? Number(s) : s) === status)),
+      paymentState: unpaid ? 'unpaid' : 'paid',
+      outstandingFen: unpaid ? amountFen : 0,
+      unpaid,
     };
   }
 
   async getBills(ids: string[]): Promise<Map<string, HostBill>> {
     const b = this.mapping.bill;
-    const rows = await this.selectIn(b.table, b.key, ids.map(String), this.billSelect(), b.where);
-    return new Map(rows.map((r) => [String(r.id), this.toBill(r)]));
+    const asked = ids.map(String);
+    const rows = await this.selectIn(b.table, b.key, asked, this.billSelect(), b.where);
+    const byKey = new Map(rows.map((r) => [String(r.id), this.toBill(r)]));
+    return byAskedId(asked, byKey, (await this.table(b.table)).col(b.key).sameKey());
   }
 
   async getBill(billId: string): Promise<HostBill | null> {
-    const [bill] = (await this.getBills([String(billId)])).values();
-    return bill ?? null;
+    return (await this.getBills([String(billId)])).get(String(billId)) ?? null;
   }
 
   /** The unit's unpaid bills, latest period first. */

@@ -14,13 +14,25 @@ export interface HostUnit {
   owners: HostOwner[];
 }
 
+/**
+ * Whether a bill is still to be paid, as the mapping tells it: 'unpaid' (nothing paid), 'partial' (some
+ * paid, some outstanding) or 'paid'. A mapping that cannot tell treats every bill as unpaid.
+ */
+export type BillPaymentState = 'unpaid' | 'partial' | 'paid';
+
 export interface HostBill {
+  /** The host's own key, as read from its row (whatever case or padding the caller used to find it). */
   id: string;
   unitId: string;
   ownerId: string | null;
   amountFen: number;
   period: string | null;
+  /** The host's own status value, as stored (null when the mapping has no status column). */
   status: string | null;
+  paymentState: BillPaymentState;
+  /** What is still to be paid on the bill (fen): the amount when unpaid, 0 when paid. */
+  outstandingFen: number;
+  /** paymentState !== 'paid': an offset may only go against a bill that is still outstanding. */
   unpaid: boolean;
 }
 
@@ -30,6 +42,10 @@ export interface HostReader {
   searchUnits(query: string, opts?: { communityIds?: string[] | null; limit?: number }): Promise<HostUnit[]>;
   listCommunities(): Promise<Array<{ id: string; name: string }>>;
   getBill(billId: string): Promise<HostBill | null>;
+  /**
+   * Bills by the ids asked for: the map is keyed by each id as given, its bill carries the host's own key
+   * (`b2026…` finds the bill `B2026…` where the host's collation says they are one).
+   */
   getBills(billIds: string[]): Promise<Map<string, HostBill>>;
   listUnpaidBills(unitId: string, limit?: number): Promise<HostBill[]>;
 }

@@ -1,32 +1,34 @@
 // Applying an approved offset at fee collection, and reversing it when the host voids the payment.
 //
-// Consumption is one conditional UPDATE (status approved, not past its date, enough remaining) whose
-// affected-row count decides: read-then-write would double-spend under concurrency. The application row
-// carries the host's payment id as a UNIQUE idempotency key, so a retried call replays the stored answer
-// and a reused key with other parameters is refused. A bill takes offsets only up to its amount, counting
-// the applications of earlier payments; applications to one bill queue on the bill's lock row, taken
-// before the offset row. Reversals take only the offset row, so no two calls wait for each other in
-// opposite orders; and the offset row, which all cashiers using one approval contend for, is held for
-// the fewest statements.
+// Only an approved offset reduces a fee, only against a bill the host still shows as outstanding, and
+// never for more than the approval has left or the bill can still take. Both caps are conditional
+// UPDATEs of rows every writer changes: the bill's ledger row (billLedger.ts) and the offset row. Their
+// affected-row counts decide, never a read, so concurrent cashiers cannot double-spend on one server,
+// and on a multi-primary cluster the later of two conflicting commits fails and is retried. Lock order:
+// the bill's ledger row, then the offset row (reversals too), so no two calls wait in opposite orders.
+// The application row carries the host's payment id as a UNIQUE idempotency key: a retried call replays
+// the stored answer with the application's current state; a key reused with other parameters, or the key
+// of an application since reversed, is refused.
 // A host written in Node passes its own transaction: our work then runs in a savepoint of it and
 // commits or rolls back with the fee payment.
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
-import { requirePermission } from '../auth/permissions.js';
+import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
 import { ConflictError, DomainError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
-import { isMysql } from '../db/connection.js';
+import { formatYuan } from '../common/money.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import { HostGateway } from '../host/gateway.js';
-import type { HostReader } from '../host/reader.js';
+import type { HostBill, HostReader } from '../host/reader.js';
 import { defaultSettings } from '../settings/settings.js';
 import type { PluginContext } from '../plugin/context.js';
 import { identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
-import { applicationFromRow, effectiveStatus, offsetFromRow, type OffsetApplication } from './model.js';
+import { appliedOnBills, giveBackToBill, lockBillLedger, takeFromBill } from './billLedger.js';
+import { applicationFromRow, effectiveStatus, offsetFromRow, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
 import { localDate } from '../complaints/zonedTime.js';
@@ -42,12 +44,15 @@ export interface TrxOption {
 export interface ApplyAnswer {
   applicationId: number;
   offsetId: number;
+  /** The host's own key of the bill, as read from its row. */
   billId: string;
   amountFen: number;
   /** The offset's remaining amount right after this application. */
   remainingFen: number;
   appliedAt: string;
   idempotencyKey: string;
+  /** The application's state now: a replay answers only while it is still applied. */
+  state: ApplicationState;
 }
 
 export interface ReversalAnswer {
@@ -60,10 +65,12 @@ export interface ReversalAnswer {
   reversedAt: string;
   idempotencyKey: string;
   reversalKey: string;
+  state: ApplicationState;
 }
 
 type Db = Knex | Knex.Transaction;
 
+/** What an application was asked for, with the bill as the host's own key: "b1" and "B1 " are one bill. */
 export function paramsHash(input: ApplyOffsetInput): string {
   return createHash('sha256').update(JSON.stringify([input.offsetId, String(input.billId), input.amountFen])).digest('hex');
 }
@@ -77,6 +84,7 @@ function answerOf(a: OffsetApplication): ApplyAnswer {
     remainingFen: a.remainingAfterFen,
     appliedAt: a.appliedAt.toISOString(),
     idempotencyKey: a.idempotencyKey,
+    state: a.state,
   };
 }
 
@@ -90,6 +98,7 @@ function reversalAnswerOf(a: OffsetApplication): ReversalAnswer {
     reversedAt: (a.reversedAt ?? a.appliedAt).toISOString(),
     idempotencyKey: a.idempotencyKey,
     reversalKey: a.reversalKey ?? '',
+    state: a.state,
   };
 }
 
@@ -104,17 +113,24 @@ async function findApplication(db: Db, ctx: PluginContext, column: 'idempotency_
   return row ? applicationFromRow(row) : null;
 }
 
-/** A replay's answer; a key reused with other parameters is refused. */
+/**
+ * A replay's answer. A key reused with other parameters is refused, and so is the key of an application
+ * since reversed: its payment was voided, and answering "applied" would let the host record a deduction
+ * that nothing backs.
+ */
 function replayOrThrow(stored: OffsetApplication, input: ApplyOffsetInput): ApplyAnswer {
   if (stored.paramsHash !== paramsHash(input)) {
     throw new ConflictError(
       'idempotency_mismatch',
       msg(
-        `收款号 ${input.idempotencyKey} 已用于另一笔抵扣（抵扣 #${stored.offsetId}，账单 ${stored.billId}，${stored.amountFen} 分），参数不同，拒绝执行`,
-        `Key ${input.idempotencyKey} was already used for a different application (offset #${stored.offsetId}, bill ${stored.billId}, ${stored.amountFen} fen); refused`,
+        `收款号 ${input.idempotencyKey} 已用于另一笔抵扣（抵扣 #${stored.offsetId}，账单 ${stored.billId}，${formatYuan(stored.amountFen)}），参数不同，拒绝执行`,
+        `Key ${input.idempotencyKey} was already used for a different application (offset #${stored.offsetId}, bill ${stored.billId}, ${formatYuan(stored.amountFen)}); refused`,
       ),
-      { idempotencyKey: input.idempotencyKey, stored: { offsetId: stored.offsetId, billId: stored.billId, amountFen: stored.amountFen } },
+      { idempotencyKey: input.idempotencyKey, stored: { offsetId: stored.offsetId, billId: stored.billId, amountFen: stored.amountFen, state: stored.state } },
     );
+  }
+  if (stored.state === 'reversed') {
+    throw new OffsetRefusedError('already_reversed', { offsetId: stored.offsetId, billId: stored.billId, amountFen: stored.amountFen, reversalKey: stored.reversalKey });
   }
   return answerOf(stored);
 }
@@ -141,30 +157,17 @@ async function timeZoneFor(ctx: PluginContext, trx: Knex.Transaction | undefined
   return row ? (JSON.parse(row.value) as string) : defaultSettings().timezone;
 }
 
-/**
- * Holds the bill's lock row until the transaction ends, making it on the bill's first application: one
- * INSERT … ON DUPLICATE KEY UPDATE, which takes an exclusive lock on the primary-key record whether it
- * inserts or finds it (no gap lock, no shared lock to upgrade). It runs in the caller's transaction, so a
- * host transaction applying a second line to the same bill finds its own lock. A no-op on SQLite, which
- * has one writer.
- */
-async function lockBill(trx: Knex.Transaction, ctx: PluginContext, billId: string): Promise<void> {
-  if (isMysql(ctx.db)) await trx(ctx.tables.offsetBillLocks).insert({ bill_id: billId }).onConflict('bill_id').merge(['bill_id']);
-}
-
-/**
- * Fen applied (not reversed) to a bill so far, read while holding the bill's lock row, so every earlier
- * application to the bill has committed. In our own transaction this is its first plain read, and the
- * snapshot it opens is taken now, after the lock: it sees them all. A plain read also takes no gap locks:
- * a locking read here shared the index gap of bills without applications yet, and two first applications
- * to two such bills then deadlocked on their INSERTs. Inside a host's transaction, whose snapshot may be
- * older than the lock, the read must lock to see the latest rows.
- */
-async function appliedFenOnBill(trx: Knex.Transaction, ctx: PluginContext, billId: string, hostTransaction: boolean): Promise<number> {
-  const qb = trx(ctx.tables.offsetApplications).sum({ applied: 'amount_fen' }).where({ bill_id: billId, state: 'applied' }).first();
-  if (hostTransaction) qb.forShare();
-  const row = (await qb) as Record<string, unknown> | undefined;
-  return Number(row?.applied ?? 0);
+/** The bill cannot take this amount: says what it was, what was applied and what is still open to offsets. */
+async function exceedsBill(db: Db, ctx: PluginContext, input: ApplyOffsetInput, bill: HostBill): Promise<OffsetRefusedError> {
+  const appliedFen = (await appliedOnBills(db, ctx.tables, [bill.id])).get(bill.id) ?? 0;
+  return new OffsetRefusedError('exceeds_bill', {
+    offsetId: input.offsetId,
+    billId: bill.id,
+    amountFen: input.amountFen,
+    billAmountFen: bill.amountFen,
+    appliedFen,
+    openFen: openToOffsets(bill, appliedFen),
+  });
 }
 
 /** Why the conditional UPDATE touched nothing, from the row as it is now. */
@@ -180,44 +183,43 @@ async function diagnose(trx: Knex.Transaction, ctx: PluginContext, input: ApplyO
 /** Consumes `amountFen` of an approved offset for a host bill, at most once per idempotency key. */
 export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, actor: Actor, options: TrxOption = {}): Promise<ApplyAnswer> {
   requirePermission(actor, 'offset.apply');
-  const data = validateApply({ ...input });
+  const asked = validateApply({ ...input });
   const db: Db = options.trx ?? ctx.db;
 
   // A retry of a call that already went through is answered from its stored row. The first call of a key
   // (the usual case) does not look for one up front: any refusal below looks first, and a replay that
   // reaches the transaction is stopped by the key's UNIQUE index and answered the same way.
+  let data = asked;
   const refuse = async (error: Error): Promise<ApplyAnswer> => {
     const earlier = await findApplication(db, ctx, 'idempotency_key', data.idempotencyKey, true);
     if (earlier) return replayOrThrow(earlier, data);
     throw error;
   };
   // Whose offset it is and which bills it covers never change after the request, so they are checked
-  // before the transaction; status, date and remaining amount are left to the conditional UPDATE.
+  // before the transaction, as is whether the host still shows the bill as outstanding (read at the
+  // moment of the call, through the host's transaction when it passes one). Status, date and the
+  // remaining amounts are left to the conditional UPDATEs.
   const host = hostReaderFor(ctx, options.trx);
-  const bill = await host.getBill(data.billId);
-  if (!bill) return refuse(new OffsetRefusedError('bill_not_found', { billId: data.billId }));
+  const bill = await host.getBill(asked.billId);
+  if (!bill) return refuse(new OffsetRefusedError('bill_not_found', { billId: asked.billId }));
+  // From here on the bill is named by the host's own key, in the stored row, the hash and the answer.
+  data = { ...asked, billId: bill.id };
   const entry = (await loadOffsetsWithLimits(db, ctx, [data.offsetId])).get(data.offsetId);
   const owners = needsUnitOwners(entry?.offset, bill) ? await ownersLookup(host)([bill.unitId]) : new Map<string, string[]>();
   const today = localDate(ctx.clock.now(), await timeZoneFor(ctx, options.trx));
   const refusal = identityRefusal(entry, bill, owners, today);
   if (refusal) {
     return refuse(
-      new OffsetRefusedError(refusal, { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, remainingFen: entry?.offset.remainingFen, expiresOn: entry?.offset.expiresOn }),
+      new OffsetRefusedError(refusal, { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, remainingFen: entry?.offset.remainingFen, expiresOn: entry?.offset.expiresOn }),
     );
   }
-  if (data.amountFen > bill.amountFen) return refuse(new OffsetRefusedError('exceeds_bill', { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, billAmountFen: bill.amountFen }));
+  if (!bill.unpaid) return refuse(new OffsetRefusedError('bill_paid', { offsetId: data.offsetId, billId: bill.id, billStatus: bill.status }));
+  if (data.amountFen > openToOffsets(bill, 0)) return refuse(await exceedsBill(db, ctx, data, bill));
 
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();
-      // The bill takes offsets only up to its amount, counting earlier payments' applications. Calls on
-      // one bill queue on its lock row; the sum is read after the lock, so it sees every earlier
-      // application (appliedFenOnBill).
-      await lockBill(trx, ctx, data.billId);
-      const onBill = await appliedFenOnBill(trx, ctx, data.billId, options.trx !== undefined);
-      if (onBill + data.amountFen > bill.amountFen) {
-        throw new OffsetRefusedError('exceeds_bill', { offsetId: data.offsetId, billId: data.billId, amountFen: data.amountFen, billAmountFen: bill.amountFen });
-      }
+      if (!(await takeFromBill(trx, ctx.tables, bill.id, data.amountFen, bill.amountFen))) throw await exceedsBill(trx, ctx, data, bill);
       const consumed = await trx(ctx.tables.offsets)
         .where({ id: data.offsetId, status: 'approved' })
         .andWhere('remaining_fen', '>=', data.amountFen)
@@ -230,39 +232,17 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
           updated_at: toDbTime(at),
         });
       if (consumed !== 1) {
-        // A concurrent call with the same key may have taken the last of it: that is a replay, not a refusal.
+        // A concurrent call with the same key may have taken the last of it: that is a replay, not a
+        // refusal. Either way this transaction must not commit: the bill's ledger already took the amount.
         const raced = await findApplication(trx, ctx, 'idempotency_key', data.idempotencyKey, true);
-        if (raced) return replayOrThrow(raced, data);
+        if (raced) throw new AnsweredByEarlier(raced);
         return diagnose(trx, ctx, data, today);
       }
       const after = (await trx(ctx.tables.offsets).select('remaining_fen', 'complaint_id').where({ id: data.offsetId }).first()) as Record<string, unknown>;
       const remainingFen = Number(after.remaining_fen);
-      const [applicationId] = (await trx(ctx.tables.offsetApplications).insert({
-        offset_id: data.offsetId,
-        bill_id: data.billId,
-        amount_fen: data.amountFen,
-        idempotency_key: data.idempotencyKey,
-        params_hash: paramsHash(data),
-        state: 'applied',
-        remaining_after_fen: remainingFen,
-        applied_at: toDbTime(at),
-        applied_by: actor.id,
-        applied_by_name: actor.name,
-      })) as number[];
-      await recordEvent(trx, ctx.tables, {
-        entityType: 'offset',
-        entityId: data.offsetId,
-        complaintId: Number(after.complaint_id),
-        action: 'apply',
-        actor,
-        at,
-        changes: { remaining_fen: [remainingFen + data.amountFen, remainingFen] },
-        note: `bill ${data.billId}; key ${data.idempotencyKey}; ${data.amountFen} fen`,
-      });
-      return answerOf({
-        id: Number(applicationId),
+      const application: Omit<OffsetApplication, 'id'> = {
         offsetId: data.offsetId,
-        billId: String(data.billId),
+        billId: bill.id,
         amountFen: data.amountFen,
         idempotencyKey: data.idempotencyKey,
         paramsHash: paramsHash(data),
@@ -276,13 +256,44 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
         reversedAt: null,
         reversedBy: null,
         reversedByName: null,
+      };
+      const [applicationId] = (await trx(ctx.tables.offsetApplications).insert({
+        offset_id: application.offsetId,
+        bill_id: application.billId,
+        amount_fen: application.amountFen,
+        idempotency_key: application.idempotencyKey,
+        params_hash: application.paramsHash,
+        state: application.state,
+        remaining_after_fen: remainingFen,
+        applied_at: toDbTime(at),
+        applied_by: actor.id,
+        applied_by_name: actor.name,
+      })) as number[];
+      await recordEvent(trx, ctx.tables, {
+        entityType: 'offset',
+        entityId: data.offsetId,
+        complaintId: Number(after.complaint_id),
+        action: 'apply',
+        actor,
+        at,
+        changes: { remaining_fen: [remainingFen + data.amountFen, remainingFen] },
+        note: `账单 ${bill.id} · 收款号 ${data.idempotencyKey} · ${formatYuan(data.amountFen)}`,
       });
+      return answerOf({ ...application, id: Number(applicationId) });
     });
   } catch (err) {
     // The key was used before (a retry, or a concurrent call that committed first): our consumption was
     // rolled back; the stored application answers.
+    if (err instanceof AnsweredByEarlier) return replayOrThrow(err.application, data);
     if (isDuplicateKeyError(err) || err instanceof OffsetRefusedError) return refuse(err as Error);
     throw err;
+  }
+}
+
+/** Thrown out of a transaction (so it rolls back) when a call with the same key got there first. */
+class AnsweredByEarlier extends Error {
+  constructor(readonly application: OffsetApplication) {
+    super('answered by an earlier application with the same key');
   }
 }
 
@@ -299,41 +310,71 @@ function replayReversal(stored: OffsetApplication, reversalKey: string): Reversa
   return reversalAnswerOf(stored);
 }
 
+function applicationNotFound(data: ReverseOffsetInput): DomainError {
+  return new DomainError(
+    'application_not_found',
+    404,
+    data.billId === undefined
+      ? msg(`没有收款号为 ${data.idempotencyKey} 的抵扣记录`, `No offset was applied with key ${data.idempotencyKey}`)
+      : msg(`账单 ${data.billId} 上没有收款号为 ${data.idempotencyKey} 的抵扣记录`, `No offset was applied to bill ${data.billId} with key ${data.idempotencyKey}`),
+  );
+}
+
+/**
+ * Is this application one the caller may reverse? It must be on the bill named (when one is), and its
+ * complaint in the actor's communities: anything else is answered as not found, so nothing leaks.
+ */
+async function reversibleBy(ctx: PluginContext, db: Db, host: HostReader, found: OffsetApplication, data: ReverseOffsetInput, actor: Actor): Promise<boolean> {
+  if (data.billId !== undefined) {
+    const bill = data.billId === found.billId ? { id: found.billId } : await host.getBill(data.billId);
+    if (!bill || bill.id !== found.billId) return false;
+  }
+  if (actor.communityIds === null) return true;
+  const row = (await db(`${ctx.tables.offsets} as o`)
+    .join(`${ctx.tables.complaints} as c`, 'c.id', 'o.complaint_id')
+    .select('c.community_id')
+    .where('o.id', found.offsetId)
+    .first()) as { community_id: string | number | null } | undefined;
+  return !!row && canSeeCommunity(actor, row.community_id === null ? null : String(row.community_id));
+}
+
 /** Restores an application's amount to its offset once (the host voided the payment). */
 export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInput, actor: Actor, options: TrxOption = {}): Promise<ReversalAnswer> {
   requirePermission(actor, 'offset.apply');
   const data = validateReverse({ ...input });
   const db: Db = options.trx ?? ctx.db;
   const found = await findApplication(db, ctx, 'idempotency_key', data.idempotencyKey);
-  if (!found) {
-    throw new DomainError('application_not_found', 404, msg(`没有收款号为 ${data.idempotencyKey} 的抵扣记录`, `No offset was applied with key ${data.idempotencyKey}`));
-  }
+  if (!found || !(await reversibleBy(ctx, db, hostReaderFor(ctx, options.trx), found, data, actor))) throw applicationNotFound(data);
   if (found.state === 'reversed') return replayReversal(found, data.reversalKey);
 
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();
-      // The offset row first, and no bill lock: an application holds its bill's lock before the offset
-      // row, so a reversal never waits for a bill while holding what an application waits for. Restoring
-      // only ever lowers the bill's applied sum; an application that read it just before is merely cautious.
-      await trx(ctx.tables.offsets).where({ id: found.offsetId }).forUpdate().first();
+      // The bill's ledger row is locked first, as applications take it: a replay of this key applying at
+      // the same moment then queues behind us instead of holding the ledger while waiting for the
+      // application row (a deadlock). The lock only orders this server's writers; the ledger UPDATE below
+      // is what conflicts across a cluster.
+      await lockBillLedger(trx, ctx.tables, found.billId);
       const marked = await trx(ctx.tables.offsetApplications)
         .where({ id: found.id, state: 'applied' })
         .update({ state: 'reversed', reversal_key: data.reversalKey, reversed_at: toDbTime(at), reversed_by: actor.id, reversed_by_name: actor.name });
-      if (marked !== 1) {
-        const now = await findApplication(trx, ctx, 'idempotency_key', data.idempotencyKey, true);
-        return replayReversal(now!, data.reversalKey);
-      }
-      // Restoring after a reversal makes a used-up offset usable again; revoked or expired stay so.
+      // Reversed meanwhile by another call: answer from the stored row.
+      if (marked !== 1) throw new AnsweredByEarlier((await findApplication(trx, ctx, 'idempotency_key', data.idempotencyKey, true))!);
+      await giveBackToBill(trx, ctx.tables, found.billId, found.amountFen);
+      // The amount goes back to what the approval has left; to a revoked offset (a withdrawn remainder,
+      // a cancelled complaint) it goes back as withdrawn, never usable again. A used-up offset becomes
+      // usable again. The CASEs read only `status`, which is assigned last (MySQL assigns left to right).
       await trx(ctx.tables.offsets)
         .where({ id: found.offsetId })
         .update({
+          revoked_fen: trx.raw("CASE WHEN status = 'revoked' THEN revoked_fen + ? ELSE revoked_fen END", [found.amountFen]),
+          remaining_fen: trx.raw("CASE WHEN status = 'revoked' THEN remaining_fen ELSE remaining_fen + ? END", [found.amountFen]),
           status: trx.raw("CASE WHEN status = 'exhausted' THEN 'approved' ELSE status END"),
-          remaining_fen: trx.raw('remaining_fen + ?', [found.amountFen]),
           updated_at: toDbTime(at),
         });
-      const after = (await trx(ctx.tables.offsets).select('remaining_fen', 'complaint_id').where({ id: found.offsetId }).first()) as Record<string, unknown>;
+      const after = (await trx(ctx.tables.offsets).select('remaining_fen', 'revoked_fen', 'status', 'complaint_id').where({ id: found.offsetId }).first()) as Record<string, unknown>;
       const remainingFen = Number(after.remaining_fen);
+      const toRevoked = after.status === 'revoked';
       await trx(ctx.tables.offsetApplications).where({ id: found.id }).update({ reversal_remaining_fen: remainingFen });
       await recordEvent(trx, ctx.tables, {
         entityType: 'offset',
@@ -342,13 +383,15 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
         action: 'reverse',
         actor,
         at,
-        changes: { remaining_fen: [remainingFen - found.amountFen, remainingFen] },
-        note: `bill ${found.billId}; key ${found.idempotencyKey}; reversal ${data.reversalKey}; ${found.amountFen} fen`,
+        changes: toRevoked
+          ? { revoked_fen: [Number(after.revoked_fen) - found.amountFen, Number(after.revoked_fen)] }
+          : { remaining_fen: [remainingFen - found.amountFen, remainingFen] },
+        note: `账单 ${found.billId} · 收款号 ${found.idempotencyKey} · 作废单 ${data.reversalKey} · ${formatYuan(found.amountFen)}`,
       });
-      const stored = await findApplication(trx, ctx, 'idempotency_key', data.idempotencyKey);
-      return reversalAnswerOf(stored!);
+      return reversalAnswerOf({ ...found, state: 'reversed', reversalKey: data.reversalKey, reversalRemainingFen: remainingFen, reversedAt: at, reversedBy: actor.id, reversedByName: actor.name });
     });
   } catch (err) {
+    if (err instanceof AnsweredByEarlier) return replayReversal(err.application, data.reversalKey);
     if (isDuplicateKeyError(err)) {
       const other = await findApplication(db, ctx, 'reversal_key', data.reversalKey, true);
       if (other && other.id === found.id) return reversalAnswerOf(other);

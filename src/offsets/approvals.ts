@@ -1,7 +1,9 @@
-// Deciding on an offset request: approve (possibly a smaller amount) or reject with a note, within the
-// approver's per-role limit, never on one's own request; revoke an approved offset before it is used.
-// (The expire-offsets job marks offsets past their date.) Every decision is a conditional UPDATE on the
-// state and version the decider saw, and writes an audit event and a notice in the same transaction.
+// Deciding on an offset request: approve (possibly a smaller amount) or reject with a note, never on
+// one's own request. A role's approval limit bounds what one approver, and one role, approve on one
+// complaint in total (approvalTotals.ts), so splitting a request does not get round it. Revoking an
+// approval withdraws what is left of it, before or after part of it was used. (The expire-offsets job
+// marks offsets past their date.) Every decision is a conditional UPDATE on the state and version the
+// decider saw, and writes an audit event and a notice in the same transaction.
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { requirePermission } from '../auth/permissions.js';
@@ -9,11 +11,13 @@ import { ConflictError, DomainError, NotFoundError, ValidationError, fieldError 
 import { recordEvent } from '../common/events.js';
 import { enqueue } from '../notifications/outbox.js';
 import { msg } from '../common/localized.js';
-import { formatFen } from '../common/money.js';
+import { formatYuan } from '../common/money.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../plugin/context.js';
 import type { Settings } from '../settings/settings.js';
+import { ROLE_LABELS } from '../auth/permissions.js';
+import { addToApprovalTotal, readApprovalTotals, type ApprovalTotals } from './approvalTotals.js';
 import { OFFSET_STATUS_LABELS, isPastExpiry, offsetFromRow, readComplaintFacts, type Offset } from './model.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
 import { validateApprove, validateDecisionNote, type ApproveOffsetInput, type DecisionNoteInput } from './schemas.js';
@@ -26,14 +30,79 @@ export type { ApproveOffsetInput, DecisionNoteInput } from './schemas.js';
  * limit; undefined means none of their roles may approve offsets at all.
  */
 export function approvalLimitFen(actor: Actor, limits: Settings['roleApprovalLimitsFen']): number | null | undefined {
-  let best: number | null | undefined;
-  for (const role of actor.roles) {
-    if (!Object.hasOwn(limits, role)) continue;
-    const limit = limits[role];
-    if (limit === null || limit === undefined) return null;
-    best = best === undefined || best === null ? limit : Math.max(best, limit);
+  let best: number | undefined;
+  for (const { limitFen } of approvingRoles(actor.roles, limits)) {
+    if (limitFen === null) return null;
+    best = best === undefined ? limitFen : Math.max(best, limitFen);
   }
   return best;
+}
+
+/** The roles (of these) that may approve offsets, with their limits: unlimited first, then the highest. */
+export function approvingRoles(roles: string[], limits: Settings['roleApprovalLimitsFen']): Array<{ role: string; limitFen: number | null }> {
+  const out: Array<{ role: string; limitFen: number | null }> = [];
+  for (const role of new Set(roles)) {
+    if (!Object.hasOwn(limits, role)) continue;
+    const limit = limits[role];
+    out.push({ role, limitFen: limit === undefined ? null : limit });
+  }
+  return out.sort((a, b) => (a.limitFen === null ? -1 : b.limitFen === null ? 1 : b.limitFen - a.limitFen));
+}
+
+/** How the limit that was hit is told: whose total, what it would become, and who may approve the rest. */
+interface LimitBreach {
+  /** 'approver': this person's total on the complaint; 'role': every approval made under this role. */
+  scope: 'approver' | 'role';
+  role: string | null;
+  approvedFen: number;
+  amountFen: number;
+  limitFen: number;
+}
+
+/** Roles whose limit (and whose total so far on this complaint) leave room for this amount. */
+function whoMayApprove(amountFen: number, totals: ApprovalTotals, limits: Settings['roleApprovalLimitsFen'], except: string[]): string[] {
+  return approvingRoles(Object.keys(limits), limits)
+    .filter(({ role, limitFen }) => !except.includes(role) && (limitFen === null || (totals.byRole.get(role) ?? 0) + amountFen <= limitFen))
+    .map(({ role, limitFen }) => {
+      const label = ROLE_LABELS[role] ?? msg(role, role);
+      return limitFen === null ? `${label['zh-CN']}（不限额）|${label.en} (no limit)` : `${label['zh-CN']}（额度 ${formatYuan(limitFen)}）|${label.en} (limit ${formatYuan(limitFen)})`;
+    });
+}
+
+function overLimit(breach: LimitBreach, complaintCode: string, others: string[]): DomainError {
+  const total = breach.approvedFen + breach.amountFen;
+  const roleLabel = breach.role ? (ROLE_LABELS[breach.role] ?? msg(breach.role, breach.role)) : null;
+  const zhWho = breach.scope === 'approver' ? '您' : `${roleLabel?.['zh-CN'] ?? ''}角色`;
+  const enWho = breach.scope === 'approver' ? 'You have' : `The ${roleLabel?.en ?? ''} role has`;
+  const zhOthers = others.length ? `可由${others.map((o) => o.split('|')[0]).join('或')}审批` : '没有其他角色的额度足以批准，请调整金额';
+  const enOthers = others.length ? `it can be approved by ${others.map((o) => o.split('|')[1]).join(' or ')}` : 'no role has room for it; change the amount';
+  return new DomainError(
+    'over_approval_limit',
+    403,
+    msg(
+      `${zhWho}在投诉 ${complaintCode} 上已批准 ${formatYuan(breach.approvedFen)}，加上本次 ${formatYuan(breach.amountFen)} 共 ${formatYuan(total)}，超过额度 ${formatYuan(breach.limitFen)}；${zhOthers}`,
+      `${enWho} approved ${formatYuan(breach.approvedFen)} on complaint ${complaintCode}; with this ${formatYuan(breach.amountFen)} that is ${formatYuan(total)}, over the limit of ${formatYuan(breach.limitFen)}; ${enOthers}`,
+    ),
+    [],
+    { limitFen: breach.limitFen, amountFen: breach.amountFen, approvedFen: breach.approvedFen, totalFen: total, scope: breach.scope, role: breach.role, mayApprove: others.map((o) => o.split('|')[1]) },
+  );
+}
+
+/**
+ * Which of the actor's roles this approval counts under, or why none may take it: the approver's own
+ * total must stay within their highest limit, and the role's total (every approver of that role on the
+ * complaint) within the role's limit. The highest-limit role with room is used.
+ */
+function chooseApprovalRole(actor: Actor, amountFen: number, totals: ApprovalTotals, limits: Settings['roleApprovalLimitsFen']): { role: string; limitFen: number | null; personalLimitFen: number | null } | LimitBreach {
+  const roles = approvingRoles(actor.roles, limits);
+  const personal = approvalLimitFen(actor, limits);
+  const personalLimitFen = personal === undefined ? 0 : personal;
+  const mine = totals.byApprover.get(actor.id) ?? 0;
+  if (personalLimitFen !== null && mine + amountFen > personalLimitFen) return { scope: 'approver', role: null, approvedFen: mine, amountFen, limitFen: personalLimitFen };
+  const fits = roles.find(({ role, limitFen }) => limitFen === null || (totals.byRole.get(role) ?? 0) + amountFen <= limitFen);
+  if (fits) return { ...fits, personalLimitFen };
+  const top = roles[0]!;
+  return { scope: 'role', role: top.role, approvedFen: totals.byRole.get(top.role) ?? 0, amountFen, limitFen: top.limitFen ?? 0 };
 }
 
 async function loadOffset(db: Knex | Knex.Transaction, ctx: PluginContext, id: number): Promise<Offset | null> {
@@ -117,40 +186,46 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
   const { offset, complaint } = await visibleOffset(ctx, id, actor);
   checkVersion(offset, data.version);
   if (offset.requestedBy === actor.id) throw ownRequest();
-  if (offset.status !== 'requested') throw wrongStatus(offset, 'offset_not_pending', '只能审批待审批的申请', 'only a request awaiting approval can be approved');
   const settings = await ctx.settings.get();
+  // A cancelled complaint's requests were withdrawn with it: say why, rather than only that it is not pending.
+  if (complaint.state === 'cancelled') throw complaintRefusal(complaint, settings)!;
+  if (offset.status !== 'requested') throw wrongStatus(offset, 'offset_not_pending', '只能审批待审批的申请', 'only a request awaiting approval can be approved');
   const today = localDate(ctx.clock.now(), settings.timezone);
   if (isPastExpiry(offset.expiresOn, today)) {
     throw new ConflictError('offset_expired', msg(`该申请已于 ${offset.expiresOn} 过期，不能批准`, `This request expired on ${offset.expiresOn} and cannot be approved`));
   }
   const refusal = complaintRefusal(complaint, settings);
   if (refusal) throw refusal;
-
   const approvedFen = data.amount === undefined ? offset.requestedFen : amountField('amount', data.amount);
   if (approvedFen > offset.requestedFen) {
     throw new ValidationError([
-      fieldError('amount', `批准金额不能超过申请金额 ¥${formatFen(offset.requestedFen)}`, `The approved amount cannot exceed the requested ¥${formatFen(offset.requestedFen)}`),
+      fieldError('amount', `批准金额不能超过申请金额 ${formatYuan(offset.requestedFen)}`, `The approved amount cannot exceed the requested ${formatYuan(offset.requestedFen)}`),
     ]);
   }
-  const limit = approvalLimitFen(actor, settings.roleApprovalLimitsFen);
-  if (limit === undefined) {
+  const limits = settings.roleApprovalLimitsFen;
+  if (approvalLimitFen(actor, limits) === undefined) {
     throw new DomainError('no_approval_limit', 403, msg('您的角色没有抵扣审批额度', 'None of your roles may approve offsets'));
   }
-  if (limit !== null && approvedFen > limit) {
-    throw new DomainError(
-      'over_approval_limit',
-      403,
-      msg(`您最多可批准 ¥${formatFen(limit)}，该金额需要更高级别审批`, `You may approve up to ¥${formatFen(limit)}; this amount needs a higher role`),
-      [],
-      { limitFen: limit, amountFen: approvedFen },
-    );
-  }
+  const refuseOver = async (db: Knex | Knex.Transaction, breach?: LimitBreach): Promise<never> => {
+    // Told from the totals as they are now (another approval may have just taken the room).
+    const totals = await readApprovalTotals(db, ctx.tables, offset.complaintId);
+    const chosen = breach ?? chooseApprovalRole(actor, approvedFen, totals, limits);
+    const told: LimitBreach = 'scope' in chosen ? chosen : { scope: 'approver', role: null, approvedFen: totals.byApprover.get(actor.id) ?? 0, amountFen: approvedFen, limitFen: chosen.personalLimitFen ?? 0 };
+    throw overLimit(told, complaint.code, whoMayApprove(approvedFen, totals, limits, actor.roles));
+  };
+  const choice = chooseApprovalRole(actor, approvedFen, await readApprovalTotals(ctx.db, ctx.tables, offset.complaintId), limits);
+  if ('scope' in choice) return refuseOver(ctx.db, choice);
 
   return inTransaction(ctx.db, async (trx) => {
-    // The complaint may have been cancelled (or reclassified) since it was read.
-    const current = await readComplaintFacts(trx, ctx, offset.complaintId);
+    // The complaint may have been cancelled (or reclassified) since it was read: read it with a lock, so
+    // a cancellation on this server either waits for us (and then withdraws this approval) or came first.
+    const current = await readComplaintFacts(trx, ctx, offset.complaintId, { lock: true });
     const late = current && complaintRefusal(current, settings);
     if (late) throw late;
+    // The totals rows decide, not the read above: an approval racing on the same complaint finds them changed.
+    const withinPersonal = await addToApprovalTotal(trx, ctx.tables, offset.complaintId, 'approver', actor.id, approvedFen, choice.personalLimitFen);
+    const withinRole = withinPersonal && (await addToApprovalTotal(trx, ctx.tables, offset.complaintId, 'role', choice.role, approvedFen, choice.limitFen));
+    if (!withinRole) return refuseOver(trx);
     const now = ctx.clock.now();
     const decided = await decide(
       trx,
@@ -163,6 +238,7 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
         remaining_fen: approvedFen,
         decided_by: actor.id,
         decided_by_name: actor.name,
+        decided_role: choice.role,
         decided_at: toDbTime(now),
         decision_note: data.note ?? null,
         updated_at: toDbTime(now),
@@ -219,36 +295,50 @@ export async function rejectOffset(ctx: PluginContext, id: number, input: Decisi
   });
 }
 
-function usedConflict(offset: Offset): ConflictError {
+function nothingLeft(offset: Offset): ConflictError {
   return new ConflictError(
     'offset_used',
     msg(
-      `该抵扣已使用 ¥${formatFen((offset.approvedFen ?? 0) - offset.remainingFen)}，不能撤回；请先由收费系统作废相应收款`,
-      `¥${formatFen((offset.approvedFen ?? 0) - offset.remainingFen)} of this offset was already used, so it cannot be revoked; void those payments in billing first`,
+      `该抵扣已全部使用（${formatYuan(offset.approvedFen ?? 0)}），没有可撤回的余额；如需退回，请由收费系统作废相应收款`,
+      `All ${formatYuan(offset.approvedFen ?? 0)} of this offset was used, so nothing is left to revoke; void those payments in billing to restore it`,
     ),
     { remainingFen: offset.remainingFen, approvedFen: offset.approvedFen },
   );
 }
 
-/** Withdraws an approval before any of it is used (all applications, if any, reversed). */
+/**
+ * Withdraws what is left of an approval. What was already applied stays applied (a cashier may reverse
+ * it); the remainder moves to revoked_fen and can never be used. One conditional UPDATE takes whatever is
+ * left at that instant, so an application racing with it either came first (and is kept) or is refused.
+ */
 export async function revokeOffset(ctx: PluginContext, id: number, input: DecisionNoteInput, actor: Actor): Promise<Offset> {
   requirePermission(actor, 'offset.revoke');
   const data = validateDecisionNote(structuredClone(input ?? {}));
   const { offset } = await visibleOffset(ctx, id, actor);
   checkVersion(offset, data.version);
-  if (offset.status === 'exhausted' || (offset.status === 'approved' && offset.remainingFen !== offset.approvedFen)) throw usedConflict(offset);
+  if (offset.status === 'exhausted') throw nothingLeft(offset);
   if (offset.status !== 'approved') throw wrongStatus(offset, 'offset_not_approved', '只能撤回已批准的抵扣', 'only an approved offset can be revoked');
   return inTransaction(ctx.db, async (trx) => {
     const now = ctx.clock.now();
+    // Applications take from remaining_fen without bumping the version, so they do not make this stale.
+    // revoked_fen is assigned before remaining_fen: MySQL assigns left to right with updated values.
     const revoked = await decide(
       trx,
       ctx,
       offset,
-      // An application racing with us takes from remaining_fen without bumping the version.
-      (qb) => qb.whereRaw('remaining_fen = approved_fen'),
-      { status: 'revoked', revoked_by: actor.id, revoked_at: toDbTime(now), revoke_note: data.note, updated_at: toDbTime(now) },
-      (current) => (current.version === offset.version && current.remainingFen !== current.approvedFen ? usedConflict(current) : staleVersion(current)),
+      () => {},
+      {
+        revoked_fen: trx.raw('?? + ??', ['revoked_fen', 'remaining_fen']),
+        remaining_fen: 0,
+        status: 'revoked',
+        revoked_by: actor.id,
+        revoked_at: toDbTime(now),
+        revoke_note: data.note,
+        updated_at: toDbTime(now),
+      },
+      (current) => (current.version === offset.version && current.status === 'exhausted' ? nothingLeft(current) : staleVersion(current)),
     );
+    const withdrawnFen = revoked.revokedFen - offset.revokedFen;
     await recordEvent(trx, ctx.tables, {
       entityType: 'offset',
       entityId: offset.id,
@@ -258,10 +348,11 @@ export async function revokeOffset(ctx: PluginContext, id: number, input: Decisi
       toState: 'revoked',
       actor,
       at: now,
+      changes: { remaining_fen: [withdrawnFen, 0], revoked_fen: [offset.revokedFen, revoked.revokedFen] },
       note: data.note,
     });
     // Withdrawing an approval is a decision the requester (and billing) must hear of, like the first one.
-    await enqueue(trx, ctx.tables, 'offset_decided', { ...decisionNotice(revoked), revokedBy: actor.id, revokedByName: actor.name, note: data.note }, now);
+    await enqueue(trx, ctx.tables, 'offset_decided', { ...decisionNotice(revoked), revokedBy: actor.id, revokedByName: actor.name, revokedFen: withdrawnFen, note: data.note }, now);
     return revoked;
   });
 }

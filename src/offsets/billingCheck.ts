@@ -8,9 +8,9 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { msg, type Localized } from '../common/localized.js';
-import type { HostBill, HostReader } from '../host/reader.js';
+import type { BillPaymentState, HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../plugin/context.js';
-import { billFacts, chunked, effectiveStatus, offsetFromRow, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
+import { BILL_PAYMENT_LABELS, billFacts, openToOffsets, chunked, effectiveStatus, offsetFromRow, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
 import { localDate } from '../complaints/zonedTime.js';
@@ -36,12 +36,22 @@ export interface BillWarning {
 }
 
 export interface BillCheck {
+  /** The host's own key of the bill when found (as read from its row); the id asked for otherwise. */
   billId: string;
   found: boolean;
   unitId: string | null;
   amountFen: number | null;
+  /** Whether the host still shows the bill as outstanding; offsets go only against unpaid or partly paid bills. */
+  paymentState: BillPaymentState | null;
+  paymentStateLabel: Localized | null;
+  /** The host's own status value, as stored (null when the mapping has no status column). */
+  hostStatus: string | null;
+  /** What is still to be paid on the bill, as the host tells it. */
+  outstandingFen: number | null;
   /** Offsets already applied to this bill (not reversed); new ones may take the bill only up to its amount. */
   appliedFen: number;
+  /** What the bill can still take in offsets now: its amount less applied offsets, at most what is outstanding. */
+  openToOffsetsFen: number;
   /** Always true: a complaint never stops a fee from being collected; only offsets can be refused. */
   collectible: true;
   /** Every requested offset is allowed (true when none were requested). */
@@ -172,7 +182,12 @@ function judgeBill(
       found: false,
       unitId: null,
       amountFen: null,
+      paymentState: null,
+      paymentStateLabel: null,
+      hostStatus: null,
+      outstandingFen: null,
       appliedFen,
+      openToOffsetsFen: 0,
       collectible: true,
       allAllowed: input.offsets.length === 0,
       // Nothing about the offsets is told for a bill that is not there (or not the asker's to see).
@@ -182,30 +197,40 @@ function judgeBill(
   }
   const usedOfOffset = new Map<number, number>();
   // Earlier payments' offsets count against the bill too: splitting them over several calls changes nothing.
-  let usedOfBill = appliedFen;
+  const open = openToOffsets(bill, appliedFen);
+  let usedOfBill = 0;
   const verdicts = input.offsets.map((line) => {
     const entry = offsets.get(line.offsetId);
     const remaining = entry ? entry.offset.remainingFen : null;
-    let code = line.amountFen <= 0 ? 'invalid_amount' : identityRefusal(entry, bill, owners, today);
+    let code: RefusalCode | null = line.amountFen <= 0 ? 'invalid_amount' : bill.unpaid ? identityRefusal(entry, bill, owners, today) : 'bill_paid';
     const used = usedOfOffset.get(line.offsetId) ?? 0;
     if (!code && (remaining ?? 0) - used < line.amountFen) code = 'exceeds_remaining';
-    if (!code && usedOfBill + line.amountFen > bill.amountFen) code = 'exceeds_bill';
+    if (!code && usedOfBill + line.amountFen > open) code = 'exceeds_bill';
     if (!code) {
       usedOfOffset.set(line.offsetId, used + line.amountFen);
       usedOfBill += line.amountFen;
     }
     return verdict(line.offsetId, line.amountFen, code, remaining, {
+      billId: bill.id,
+      billStatus: bill.status,
       remainingFen: (remaining ?? 0) - used,
       billAmountFen: bill.amountFen,
+      appliedFen: appliedFen + usedOfBill,
+      openFen: open - usedOfBill,
       expiresOn: entry?.offset.expiresOn ?? null,
     });
   });
   return {
-    billId: input.billId,
+    billId: bill.id,
     found: true,
     unitId: bill.unitId,
     amountFen: bill.amountFen,
+    paymentState: bill.paymentState,
+    paymentStateLabel: BILL_PAYMENT_LABELS[bill.paymentState],
+    hostStatus: bill.status,
+    outstandingFen: bill.outstandingFen,
     appliedFen,
+    openToOffsetsFen: open,
     collectible: true,
     allAllowed: verdicts.every((v) => v.allowed),
     offsets: verdicts,
@@ -222,7 +247,7 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   const { openComplaints, appliedFen: applied, offsets } = await billFacts(
     ctx.db,
     ctx,
-    [...bills.values()],
+    [...new Map([...bills.values()].map((b) => [b.id, b])).values()],
     inputs.flatMap((b) => b.offsets.map((l) => l.offsetId)),
   );
   // Owners are read only for units where an offset's owner has to be compared with the unit's owners.
@@ -237,7 +262,7 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   for (const c of openComplaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
   return inputs.map((input) => {
     const bill = bills.get(input.billId);
-    return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], applied.get(input.billId) ?? 0, today);
+    return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], bill ? (applied.get(bill.id) ?? 0) : 0, today);
   });
 }
 

@@ -10,10 +10,10 @@
 //
 // Apply first, then write the payment: with the optional database guard (`install --enforce-offsets`)
 // the host's payment table accepts a row carrying an offset only once its application exists.
-// Inside the host's transaction nothing is retried: a deadlock aborts the host's transaction, which the
-// host runs again; the idempotency key makes that safe. On MySQL the first offset applied to a bill also
-// commits that bill's (empty) lock row through a second pool connection, so the pool needs two.
-// Several offset lines on one bill inside one transaction are fine: the bill's lock is already the transaction's.
+// Inside the host's transaction nothing is retried: a deadlock (errno 1213, which is also how a Galera
+// cluster reports a certification conflict at COMMIT) aborts the host's transaction, which the host must
+// run again whole, payment included; the idempotency key makes that safe. Several offset lines on one bill
+// inside one transaction are fine: the bill's ledger row is already the transaction's.
 import type { Actor } from '../auth/actor.js';
 import type { PluginContext } from '../plugin/context.js';
 import type { ApplyAnswer, ApplyOffsetInput, ReversalAnswer, ReverseOffsetInput, TrxOption } from './apply.js';

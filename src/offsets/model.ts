@@ -6,6 +6,7 @@ import { requireDbTime, fromDbTime } from '../db/time.js';
 import { OPEN_STATES } from '../complaints/states.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { isMysql } from '../db/connection.js';
+import type { BillPaymentState } from '../host/reader.js';
 import type { PluginContext } from '../plugin/context.js';
 
 export const OFFSET_STATUS_LABELS = {
@@ -17,6 +18,13 @@ export const OFFSET_STATUS_LABELS = {
   exhausted: msg('已用完', 'Used up'),
 } satisfies Record<string, Localized>;
 export type OffsetStatus = keyof typeof OFFSET_STATUS_LABELS;
+
+/** A host bill's payment state in words (the cashier page, the billing check's answers). */
+export const BILL_PAYMENT_LABELS = {
+  unpaid: msg('未缴', 'Unpaid'),
+  partial: msg('部分缴纳', 'Partly paid'),
+  paid: msg('已缴', 'Paid'),
+} satisfies Record<BillPaymentState, Localized>;
 export const OFFSET_STATUSES = Object.keys(OFFSET_STATUS_LABELS) as OffsetStatus[];
 
 export interface Offset {
@@ -27,6 +35,11 @@ export interface Offset {
   requestedFen: number;
   approvedFen: number | null;
   remainingFen: number;
+  /**
+   * What was withdrawn unused: a revoked remainder, or what was left when the complaint was cancelled.
+   * For every offset: approved = applied − reversed + remaining + revoked.
+   */
+  revokedFen: number;
   /** As stored; an approved offset past its date is refused as expired before the job marks it. */
   status: OffsetStatus;
   reason: string;
@@ -36,6 +49,8 @@ export interface Offset {
   requestedByName: string;
   decidedBy: string | null;
   decidedByName: string | null;
+  /** The role whose approval limit the approver used (null before it was recorded). */
+  decidedRole: string | null;
   decidedAt: Date | null;
   decisionNote: string | null;
   revokedBy: string | null;
@@ -87,6 +102,7 @@ export function offsetFromRow(r: Row): Offset {
     requestedFen: Number(r.requested_fen),
     approvedFen: num(r.approved_fen),
     remainingFen: Number(r.remaining_fen),
+    revokedFen: Number(r.revoked_fen ?? 0),
     status: String(r.status) as OffsetStatus,
     reason: String(r.reason),
     expiresOn: dateOnly(r.expires_on),
@@ -94,6 +110,7 @@ export function offsetFromRow(r: Row): Offset {
     requestedByName: String(r.requested_by_name),
     decidedBy: str(r.decided_by),
     decidedByName: str(r.decided_by_name),
+    decidedRole: str(r.decided_role),
     decidedAt: fromDbTime(r.decided_at as string | null),
     decisionNote: str(r.decision_note),
     revokedBy: str(r.revoked_by),
@@ -137,6 +154,11 @@ export function effectiveStatus(offset: Pick<Offset, 'status' | 'expiresOn'>, to
   return offset.status;
 }
 
+/** What a bill can still take in offsets: its amount less what offsets already took, and no more than is outstanding. */
+export function openToOffsets(bill: { amountFen: number; outstandingFen: number }, appliedFen: number): number {
+  return Math.max(0, Math.min(bill.amountFen - appliedFen, bill.outstandingFen));
+}
+
 /** The facts of a complaint the offset rules read (a narrow view of the complaint row). */
 export interface ComplaintFacts {
   id: number;
@@ -164,8 +186,11 @@ function complaintFromRow(r: Row): ComplaintFacts {
   };
 }
 
-export async function readComplaintFacts(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, id: number): Promise<ComplaintFacts | null> {
-  const row = (await db(ctx.tables.complaints).select(COMPLAINT_COLUMNS).where({ id }).first()) as Row | undefined;
+/** `lock`: a shared locking read, which waits for a cancellation in progress and sees its result. */
+export async function readComplaintFacts(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, id: number, options: { lock?: boolean } = {}): Promise<ComplaintFacts | null> {
+  const qb = db(ctx.tables.complaints).select(COMPLAINT_COLUMNS).where({ id }).first();
+  if (options.lock) qb.forShare();
+  const row = (await qb) as Row | undefined;
   return row ? complaintFromRow(row) : null;
 }
 
@@ -182,7 +207,7 @@ export interface OffsetWithLimits<O extends OffsetFacts = Offset> {
 export interface BillFacts {
   /** Open complaints (not closed or cancelled) of the bills' units, for the warnings. */
   openComplaints: ComplaintFacts[];
-  /** Fen already applied (not reversed) per bill. */
+  /** Fen already applied (not reversed) per bill, from the bill ledger. */
   appliedFen: Map<string, number>;
   offsets: Map<number, OffsetWithLimits<OffsetFacts>>;
 }
@@ -228,8 +253,8 @@ export async function billFacts(
       branches.push(
         `${factsSelect('complaint', Object.fromEntries(COMPLAINT_COLUMNS.map((c) => [c, `\`${c}\``])))} FROM \`${t.complaints}\`` +
           ` WHERE \`unit_id\` IN (${marks(units.length)}) AND \`state\` IN (${marks(openStates.length)})`,
-        `${factsSelect('applied', { bill_id: '`bill_id`', fen: 'SUM(`amount_fen`)' })} FROM \`${t.offsetApplications}\`` +
-          ` WHERE \`bill_id\` IN (${marks(chunk.length)}) AND \`state\` = 'applied' GROUP BY \`bill_id\``,
+        `${factsSelect('applied', { bill_id: '`bill_id`', fen: '`applied_fen`' })} FROM \`${t.offsetBillLedger}\`` +
+          ` WHERE \`bill_id\` IN (${marks(chunk.length)})`,
       );
       bindings.push(...units, ...openStates, ...chunk.map((b) => b.id));
     }

@@ -1,5 +1,6 @@
 // Why an offset may not be applied to a bill: one stable code per reason, each with a message in both
-// locales. The billing check answers with these codes; applyOffset throws them as OffsetRefusedError.
+// locales. The billing check answers with these codes; applyOffset throws them (and already_reversed,
+// for a replayed key whose application was reversed) as OffsetRefusedError.
 import { DomainError } from '../common/errors.js';
 import { msg, type Localized } from '../common/localized.js';
 import { formatFen } from '../common/money.js';
@@ -7,6 +8,7 @@ import { formatFen } from '../common/money.js';
 export const REFUSAL_CODES = [
   'not_found',
   'bill_not_found',
+  'bill_paid',
   'invalid_amount',
   'other_unit',
   'other_owner',
@@ -18,7 +20,9 @@ export const REFUSAL_CODES = [
   'exceeds_remaining',
   'exceeds_bill',
 ] as const;
-export type RefusalCode = (typeof REFUSAL_CODES)[number];
+/** Refusals of apply alone: the billing check never answers them. */
+export const APPLY_ONLY_REFUSAL_CODES = ['already_reversed'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number] | (typeof APPLY_ONLY_REFUSAL_CODES)[number];
 
 /** Numbers a message may mention. */
 export interface RefusalFacts {
@@ -27,7 +31,15 @@ export interface RefusalFacts {
   amountFen?: number;
   remainingFen?: number;
   billAmountFen?: number;
+  /** Offsets already applied to the bill (not reversed). */
+  appliedFen?: number;
+  /** What the bill can still take in offsets now (exceeds_bill). */
+  openFen?: number;
+  /** The host's own status value of a paid bill, as stored. */
+  billStatus?: string | null;
   expiresOn?: string | null;
+  /** The voiding reference that reversed the application (already_reversed). */
+  reversalKey?: string | null;
 }
 
 const yuan = (fen: number | undefined) => `¥${formatFen(fen ?? 0)}`;
@@ -38,6 +50,11 @@ export function refusalMessage(code: RefusalCode, f: RefusalFacts = {}): Localiz
       return msg(`抵扣 #${f.offsetId ?? ''} 不存在`, `Offset #${f.offsetId ?? ''} does not exist`);
     case 'bill_not_found':
       return msg(`账单 ${f.billId ?? ''} 不存在或已删除`, `Bill ${f.billId ?? ''} does not exist or was deleted`);
+    case 'bill_paid':
+      return msg(
+        `账单 ${f.billId ?? ''} 已缴清，不能再用抵扣减免`,
+        `Bill ${f.billId ?? ''} is already paid; no offset can reduce it`,
+      );
     case 'invalid_amount':
       return msg('抵扣金额必须是大于 0 的整数分', 'The offset amount must be a whole number of fen above zero');
     case 'other_unit':
@@ -60,7 +77,15 @@ export function refusalMessage(code: RefusalCode, f: RefusalFacts = {}): Localiz
         `The amount ${yuan(f.amountFen)} exceeds the remaining ${yuan(f.remainingFen)} of this offset`,
       );
     case 'exceeds_bill':
-      return msg(`抵扣合计超过账单金额 ${yuan(f.billAmountFen)}`, `The offsets add up to more than the bill amount ${yuan(f.billAmountFen)}`);
+      return msg(
+        `抵扣合计超过账单金额 ${yuan(f.billAmountFen)}：已抵扣 ${yuan(f.appliedFen)}，本账单还可抵扣 ${yuan(f.openFen)}`,
+        `The offsets would add up to more than the bill amount ${yuan(f.billAmountFen)}: ${yuan(f.appliedFen)} already applied, ${yuan(f.openFen)} still open to offsets`,
+      );
+    case 'already_reversed':
+      return msg(
+        `该收款号的抵扣已由作废单 ${f.reversalKey ?? ''} 冲回，不能再次按它收款；请使用新的收款号重新核对`,
+        `The offset applied with this payment id was reversed by ${f.reversalKey ?? ''}; it no longer backs a payment. Check again with a new payment id`,
+      );
   }
 }
 

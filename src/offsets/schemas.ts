@@ -147,12 +147,17 @@ export interface ReverseOffsetInput {
   idempotencyKey: string;
   /** The host's voiding id: the same reversal sent twice restores once. */
   reversalKey: string;
+  /**
+   * The bill the voided payment was for. When given (the cashier page always gives it), a key applied to
+   * another bill is answered as not found.
+   */
+  billId?: string;
 }
 export const reverseOffsetSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['idempotencyKey', 'reversalKey'],
-  properties: { idempotencyKey, reversalKey: idempotencyKey },
+  properties: { idempotencyKey, reversalKey: idempotencyKey, billId: hostId },
 } as const;
 
 /** The service routes accept an optional operator next to the same fields. */

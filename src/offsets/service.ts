@@ -31,7 +31,8 @@ export interface OffsetService {
   applications(keys: string[]): Promise<OffsetApplication[]>;
   /** Every application made on a host bill (applied or reversed), with its complaint, in the actor's communities. */
   applicationsForBill(billId: string, actor: Actor): Promise<BillApplication[]>;
-  reconcile(): Promise<ReconcileReport>;
+  /** With an actor limited to some communities, only their offsets and bills. */
+  reconcile(actor?: Actor): Promise<ReconcileReport>;
 }
 
 export function createOffsetService(ctx: PluginContext): OffsetService {
@@ -51,6 +52,6 @@ export function createOffsetService(ctx: PluginContext): OffsetService {
     reverse: (input, actor, options) => reverseOffset(ctx, input, actor, options),
     applications: (keys) => findApplications(ctx, keys),
     applicationsForBill: (billId, actor) => applicationsForBill(ctx, billId, actor),
-    reconcile: () => reconcileOffsets(ctx),
+    reconcile: (actor) => reconcileOffsets(ctx, actor),
   };
 }

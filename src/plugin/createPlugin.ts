@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Knex } from 'knex';
 import type { Middleware } from 'koa';
-import { type AuthAdapter } from '../auth/adapter.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, checkedActor, type AuthAdapter } from '../auth/adapter.js';
 import { systemClock, type Clock } from '../clock.js';
 import { tableNames, DEFAULT_PREFIX } from '../db/tables.js';
 import { HostGateway } from '../host/gateway.js';
@@ -86,10 +86,15 @@ function requireApiPermission(actor: Actor | null | undefined, permission: Param
   requirePermission(actor, permission);
 }
 
-/** Sets ctx.state.actor from the auth adapter; API routes answer 401 without one. */
-function actorMiddleware(auth: AuthAdapter): Middleware {
+/**
+ * Sets ctx.state.actor from the auth adapter; API routes answer 401 without one. The adapter gets the
+ * token lifetime cap from settings; whatever it returns must have an actor's shape (checkedActor).
+ */
+function actorMiddleware(auth: AuthAdapter, settings: SettingsStore): Middleware {
   return async (ctx, next) => {
-    ctx.state.actor = (await auth(ctx)) as Actor | null;
+    // A database that does not answer is the route's to report (a 503 page), not this middleware's.
+    const maxTokenLifetimeSeconds = await settings.get().then((s) => s.userHeaderMaxLifetimeHours * 3600, () => DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
+    ctx.state.actor = checkedActor(await auth(ctx, { maxTokenLifetimeSeconds }));
     await next();
   };
 }
@@ -116,7 +121,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
 
   const router = new Router({ prefix: routesPrefix });
   router.use(localeMiddleware());
-  router.use(actorMiddleware(options.auth));
+  router.use(actorMiddleware(options.auth, context.settings));
 
   const complaints = new ComplaintService(context);
   const offsets = createOffsetService(context);

@@ -41,6 +41,8 @@ export interface Settings {
   outboxRetentionDays: number;
   /** Job runs and slot claims older than this many days are purged. */
   jobRunRetentionDays: number;
+  /** The longest lifetime (hours) a signed X-Complaints-User token may claim; longer ones are refused. */
+  userHeaderMaxLifetimeHours: number;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);

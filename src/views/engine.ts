@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { join, basename, extname } from 'node:path';
 import type { Locale } from '../common/localized.js';
 import { translate, isMessageKey } from '../i18n/index.js';
-import { formatFen } from '../common/money.js';
+import { formatYuan } from '../common/money.js';
 import { formatDateTime, formatDate } from './format.js';
 
 /** views/ sits two levels above this file both in src/views and dist/src/views (copied by the build). */
@@ -95,7 +95,8 @@ function compileViews(dir: string): ViewEngine {
   hbs.registerHelper('not', (a: unknown) => !a);
   hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((a) => String(a ?? '')).join(''));
   hbs.registerHelper('includes', (list: unknown, value: unknown) => Array.isArray(list) && list.some((v) => String(v) === String(value)));
-  hbs.registerHelper('yuan', (fen: unknown) => (typeof fen === 'number' && Number.isSafeInteger(fen) ? formatFen(fen) : ''));
+  // Grouped like people read money ("1,234.50", after a ¥ in the template); parseYuan reads it back.
+  hbs.registerHelper('yuan', (fen: unknown) => (typeof fen === 'number' && Number.isSafeInteger(fen) ? formatYuan(fen).replace('¥', '') : ''));
   hbs.registerHelper('dt', function (value: unknown, options: Handlebars.HelperOptions) {
     return formatDateTime(value, (rootOf(options).timezone as string | undefined) ?? 'Asia/Shanghai');
   });

@@ -87,7 +87,7 @@ for (const kind of databaseKinds) {
         const bills = await simple.getBills(['1001', '1002', '1003', '1004', '1005']);
         const fen = Object.fromEntries([...bills.values()].map((b) => [b.id, b.amountFen]));
         expect(fen).to.deep.equal({ '1001': 12050, '1002': 29, '1003': 115, '1004': 9999999, '1005': 120000 });
-        expect(bills.get('1003')).to.deep.equal({ id: '1003', unitId: '101', ownerId: null, amountFen: 115, period: '2024-03', status: 'paid', unpaid: false });
+        expect(bills.get('1003')).to.deep.equal({ id: '1003', unitId: '101', ownerId: null, amountFen: 115, period: '2024-03', status: 'paid', paymentState: 'paid', outstandingFen: 0, unpaid: false });
         expect(bills.get('1001')!.unpaid).to.equal(true);
         expect(await simple.getBill('1002')).to.include({ amountFen: 29, unitId: '101', period: '2024-02' });
         expect(await simple.getBill('4242')).to.equal(null);
@@ -194,7 +194,17 @@ for (const kind of databaseKinds) {
       it('reads fen INT amounts exactly and the unpaid state', async () => {
         const bills = await hc.getBills(Object.values(HC.fee));
         expect(bills.has(HC.fee.deleted)).to.equal(false);
-        expect(bills.get(HC.fee.unpaid1)).to.deep.equal({ id: HC.fee.unpaid1, unitId: HC.room.twoOwners, ownerId: null, amountFen: 12050, period: null, status: '2008001', unpaid: true });
+        expect(bills.get(HC.fee.unpaid1)).to.deep.equal({
+          id: HC.fee.unpaid1,
+          unitId: HC.room.twoOwners,
+          ownerId: null,
+          amountFen: 12050,
+          period: null,
+          status: '2008001',
+          paymentState: 'unpaid',
+          outstandingFen: 12050,
+          unpaid: true,
+        });
         expect(bills.get(HC.fee.unpaid2)!.amountFen).to.equal(1);
         expect(bills.get(HC.fee.paid)).to.include({ amountFen: 30000, unpaid: false });
         expect((await hc.listUnpaidBills(HC.room.twoOwners)).map((b) => b.id)).to.deep.equal([HC.fee.unpaid2, HC.fee.unpaid1]);

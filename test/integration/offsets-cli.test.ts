@@ -128,7 +128,7 @@ describe('complaints offsets CLI (SQLite file)', function () {
     const json = await cli(['offsets', 'reconcile', '--json', ...common()]);
     expect(json.code).to.equal(1);
     expect(JSON.parse(json.stdout).mismatches).to.deep.equal([
-      { offsetId, complaintId: 1, status: 'approved', approvedFen: 5000, appliedFen: 1000, reversedFen: 0, remainingFen: 3900, differenceFen: 100 },
+      { offsetId, complaintId: 1, status: 'approved', approvedFen: 5000, appliedFen: 1000, reversedFen: 0, remainingFen: 3900, revokedFen: 0, differenceFen: 100 },
     ]);
     await withContext((ctx, db) => db(ctx.tables.offsets).where({ id: offsetId }).update({ remaining_fen: 4000 }));
   });

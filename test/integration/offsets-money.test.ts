@@ -146,13 +146,13 @@ for (const kind of databaseKinds) {
       const k = key('same');
       const answers = await Promise.all(Array.from({ length: 10 }, () => h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 120, idempotencyKey: k }, cashier)));
       for (const a of answers) expect(a).to.deep.equal(answers[0]);
-      expect(answers[0]).to.include({ offsetId: o.id, billId: '1005', amountFen: 120, remainingFen: 180, idempotencyKey: k });
+      expect(answers[0]).to.include({ offsetId: o.id, billId: '1005', amountFen: 120, remainingFen: 180, idempotencyKey: k, state: 'applied' });
       expect(await applicationsOf(o.id)).to.have.length(1);
       expect(Number((await offsetRow(h.db, h, o.id)).remaining_fen)).to.equal(180);
       // Later, sequentially: the stored answer again.
       expect(await h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 120, idempotencyKey: k }, cashier)).to.deep.equal(answers[0]);
       const err = await refused(h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 121, idempotencyKey: k }, cashier), 'idempotency_mismatch', 409);
-      expect(err.details.stored).to.deep.equal({ offsetId: o.id, billId: '1005', amountFen: 120 });
+      expect(err.details.stored).to.deep.equal({ offsetId: o.id, billId: '1005', amountFen: 120, state: 'applied' });
       await refused(h.offsets.apply({ offsetId: o.id, billId: '1004', amountFen: 120, idempotencyKey: k }, cashier), 'idempotency_mismatch', 409);
       // Concurrent mismatches are refused too, and leave the one application alone.
       const mixed = await Promise.allSettled([120, 121, 120, 122].map((amountFen) => h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen, idempotencyKey: k }, cashier)));
@@ -371,13 +371,13 @@ for (const kind of databaseKinds) {
       await h.offsets.apply({ offsetId: o.id, billId: '1004', amountFen: 300, idempotencyKey: key('recon') }, cashier);
       const clean = await h.offsets.reconcile();
       expect(clean.ok).to.equal(true);
-      expect(clean.totals.approvedFen).to.equal(clean.totals.appliedFen - clean.totals.reversedFen + clean.totals.remainingFen);
+      expect(clean.totals.approvedFen).to.equal(clean.totals.appliedFen - clean.totals.reversedFen + clean.totals.remainingFen + clean.totals.revokedFen);
       // Someone "fixes" the remaining amount by hand.
       await h.db(h.ctx.tables.offsets).where({ id: o.id }).update({ remaining_fen: 750 });
       const report = await h.offsets.reconcile();
       expect(report.ok).to.equal(false);
       expect(report.mismatches).to.deep.equal([
-        { offsetId: o.id, complaintId: c.id, status: 'approved', approvedFen: 1000, appliedFen: 300, reversedFen: 0, remainingFen: 750, differenceFen: -50 },
+        { offsetId: o.id, complaintId: c.id, status: 'approved', approvedFen: 1000, appliedFen: 300, reversedFen: 0, remainingFen: 750, revokedFen: 0, differenceFen: -50 },
       ]);
       expect(report.offsetsChecked).to.equal(clean.offsetsChecked);
       await h.db(h.ctx.tables.offsets).where({ id: o.id }).update({ remaining_fen: 700 });

@@ -130,7 +130,8 @@ for (const kind of databaseKinds) {
       });
 
       it('keeps each role within its limit: supervisor ¥500, manager ¥5,000, director unlimited', async () => {
-        const raise = (amount: string) => h.offsets.raise({ complaintId: leak.id, amount, reason: `额度 ${amount}` }, counter);
+        // Each amount on a complaint of its own: the limits bound totals per complaint (next test).
+        const raise = async (amount: string) => h.offsets.raise({ complaintId: (await assessedComplaint(h, '101')).id, amount, reason: `额度 ${amount}` }, counter);
         const atSupervisorLimit = await raise('500.00');
         const overSupervisor = await raise('500.01');
         const atManagerLimit = await raise('5000');
@@ -139,11 +140,11 @@ for (const kind of databaseKinds) {
 
         expect((await h.offsets.approve(atSupervisorLimit.id, {}, supervisor)).approvedFen).to.equal(50000);
         const over = await refused(h.offsets.approve(overSupervisor.id, {}, supervisor), 'over_approval_limit', 403);
-        expect(over.details).to.deep.equal({ limitFen: 50000, amountFen: 50001 });
+        expect(over.details).to.include({ limitFen: 50000, amountFen: 50001, approvedFen: 0, totalFen: 50001 });
         expect(over.localized['zh-CN']).to.contain('¥500.00');
         // A smaller approved amount within the limit is the supervisor's to give.
         const smaller = await h.offsets.approve(overSupervisor.id, { amount: '300', note: '按实际损失' }, supervisor);
-        expect(smaller).to.include({ requestedFen: 50001, approvedFen: 30000, remainingFen: 30000 });
+        expect(smaller).to.include({ requestedFen: 50001, approvedFen: 30000, remainingFen: 30000, decidedRole: 'supervisor' });
 
         expect((await h.offsets.approve(atManagerLimit.id, {}, manager)).approvedFen).to.equal(500000);
         await refused(h.offsets.approve(overManager.id, {}, manager), 'over_approval_limit', 403);
@@ -152,8 +153,37 @@ for (const kind of databaseKinds) {
         expect((await h.offsets.approve(big.id, {}, director)).approvedFen).to.equal(10000000);
       });
 
+      it('bounds what one approver and one role approve on one complaint in total: four ¥400 requests do not pass a ¥500 limit', async () => {
+        const split = await assessedComplaint(h, '101');
+        const four = [];
+        for (let i = 0; i < 4; i++) four.push(await h.offsets.raise({ complaintId: split.id, amount: '400', reason: `分拆 ${i + 1}` }, counter));
+        expect((await h.offsets.approve(four[0]!.id, {}, supervisor)).approvedFen).to.equal(40000);
+        const second = await refused(h.offsets.approve(four[1]!.id, {}, supervisor), 'over_approval_limit', 403);
+        // The refusal says the total, the limit and who may approve the rest.
+        expect(second.details).to.include({ scope: 'approver', approvedFen: 40000, amountFen: 40000, totalFen: 80000, limitFen: 50000 });
+        expect(second.details.mayApprove).to.deep.equal(['Director (no limit)', 'Manager (limit ¥5,000.00)']);
+        expect(second.localized['zh-CN']).to.contain('已批准 ¥400.00').and.contain('共 ¥800.00').and.contain('¥500.00').and.contain('项目经理');
+        // Another supervisor: the role's total on the complaint counts every supervisor's approvals.
+        const otherSupervisor = person('supervisor', 'sup-2', '客服主管孙丽');
+        const byRole = await refused(h.offsets.approve(four[1]!.id, {}, otherSupervisor), 'over_approval_limit', 403);
+        expect(byRole.details).to.include({ scope: 'role', role: 'supervisor', approvedFen: 40000, totalFen: 80000 });
+        // What is left fits: ¥100 by the first supervisor.
+        expect((await h.offsets.approve(four[1]!.id, { amount: '100' }, supervisor)).approvedFen).to.equal(10000);
+        await refused(h.offsets.approve(four[2]!.id, { amount: '0.01' }, supervisor), 'over_approval_limit', 403);
+        // A manager takes the rest, within the manager's own total.
+        expect((await h.offsets.approve(four[2]!.id, {}, manager)).decidedRole).to.equal('manager');
+        expect((await h.offsets.approve(four[3]!.id, {}, manager)).approvedFen).to.equal(40000);
+        const totals = (await h.db(h.ctx.tables.offsetApprovalTotals).where({ complaint_id: split.id }).orderBy(['scope', 'scope_id'])) as Array<Record<string, unknown>>;
+        expect(totals.map((r) => [r.scope, r.scope_id, Number(r.approved_fen)])).to.deep.equal([
+          ['approver', manager.id, 80000],
+          ['approver', supervisor.id, 50000],
+          ['role', 'manager', 80000],
+          ['role', 'supervisor', 50000],
+        ]);
+      });
+
       it('refuses more than was requested, people without offset.approve, roles without a limit, a stale version and a second decision', async () => {
-        const o = await h.offsets.raise({ complaintId: leak.id, amount: '40', reason: '补偿' }, counter);
+        const o = await h.offsets.raise({ complaintId: (await assessedComplaint(h, '101')).id, amount: '40', reason: '补偿' }, counter);
         await refused(h.offsets.approve(o.id, { amount: '40.01' }, director), 'validation_failed', 400);
         await refused(h.offsets.approve(o.id, { amount: '0' }, director), 'validation_failed', 400);
         await refused(h.offsets.approve(o.id, {}, counter2), 'forbidden', 403);
@@ -174,6 +204,8 @@ for (const kind of databaseKinds) {
         const c = await assessedComplaint(h, '101');
         const o = await h.offsets.raise({ complaintId: c.id, amount: '10', reason: '补偿' }, counter);
         await h.complaints.transition(supervisor, c.id, 'cancel', { version: c.version, cancelKind: 'registered_in_error', reason: '误登记' });
+        // The cancellation withdrew the request with it.
+        expect(await offsetRow(h.db, h, o.id)).to.include({ status: 'revoked' });
         await refused(h.offsets.approve(o.id, {}, supervisor), 'complaint_cancelled', 409);
         const dated = await h.offsets.raise({ complaintId: leak.id, amount: '10', reason: '补偿', expiresOn: '2026-11-28' }, counter);
         h.clock.advance(DAY);
@@ -193,27 +225,35 @@ for (const kind of databaseKinds) {
         await refused(h.offsets.approve(o.id, {}, manager), 'offset_not_pending', 409);
       });
 
-      it('revokes an approved offset before it is used, never after; a full reversal makes it revocable again', async () => {
+      it('revokes an unused offset whole, and the unused remainder of a partly used one; applied money stays applied', async () => {
         const unused = await approvedOffset(h, leak.id, '15');
         await refused(h.offsets.revoke(unused.id, {} as { note: string }, supervisor), 'validation_failed', 400);
         await refused(h.offsets.revoke(unused.id, { note: '撤回' }, cashier), 'forbidden', 403);
         const revoked = await h.offsets.revoke(unused.id, { note: '业主改选现金赔付' }, supervisor);
-        expect(revoked).to.include({ status: 'revoked', revokedBy: supervisor.id, remainingFen: 1500 });
+        expect(revoked).to.include({ status: 'revoked', revokedBy: supervisor.id, remainingFen: 0, revokedFen: 1500 });
         await refused(h.offsets.revoke(unused.id, { note: '再撤一次' }, supervisor), 'offset_not_approved', 409);
         await refused(h.offsets.apply({ offsetId: unused.id, billId: '1001', amountFen: 100, idempotencyKey: `rv-${kind.kind}-1` }, cashier), 'revoked', 409);
 
+        // Partly used: the remainder is withdrawn, the application stays; the audit trail says how much.
         const used = await approvedOffset(h, leak.id, '15');
         await h.offsets.apply({ offsetId: used.id, billId: '1001', amountFen: 100, idempotencyKey: `rv-${kind.kind}-2` }, cashier);
-        const err = await refused(h.offsets.revoke(used.id, { note: '想撤回' }, supervisor), 'offset_used', 409);
-        expect(err.localized['zh-CN']).to.contain('¥1.00');
-        expect((await offsetRow(h.db, h, used.id)).status).to.equal('approved');
-        await h.offsets.reverse({ idempotencyKey: `rv-${kind.kind}-2`, reversalKey: `rv-${kind.kind}-2-void` }, cashier);
-        expect((await h.offsets.revoke(used.id, { note: '收款已作废，撤回' }, supervisor)).status).to.equal('revoked');
-        // An exhausted offset is used by definition.
+        const rest = await h.offsets.revoke(used.id, { note: '余额不再抵扣' }, supervisor);
+        expect(rest).to.include({ status: 'revoked', approvedFen: 1500, remainingFen: 0, revokedFen: 1400 });
+        const revokeEvent = (await h.db(h.ctx.tables.events).where({ entity_type: 'offset', entity_id: used.id, action: 'revoke' }).first()) as Record<string, string>;
+        expect(JSON.parse(revokeEvent.changes!)).to.deep.equal({ remaining_fen: [1400, 0], revoked_fen: [0, 1400] });
+        await refused(h.offsets.apply({ offsetId: used.id, billId: '1001', amountFen: 100, idempotencyKey: `rv-${kind.kind}-2b` }, cashier), 'revoked', 409);
+        // A payment voided later: its amount goes back as withdrawn, never usable again.
+        const reversal = await h.offsets.reverse({ idempotencyKey: `rv-${kind.kind}-2`, reversalKey: `rv-${kind.kind}-2-void` }, cashier);
+        expect(reversal.remainingFen).to.equal(0);
+        expect(await offsetRow(h.db, h, used.id)).to.include({ status: 'revoked' });
+        expect(Number((await offsetRow(h.db, h, used.id)).revoked_fen)).to.equal(1500);
+        expect((await h.offsets.reconcile()).ok).to.equal(true);
+        // An exhausted offset has nothing left to revoke.
         const all = await approvedOffset(h, leak.id, '0.05');
         await h.offsets.apply({ offsetId: all.id, billId: '1001', amountFen: 5, idempotencyKey: `rv-${kind.kind}-3` }, cashier);
         expect((await offsetRow(h.db, h, all.id)).status).to.equal('exhausted');
-        await refused(h.offsets.revoke(all.id, { note: '撤回' }, supervisor), 'offset_used', 409);
+        const err = await refused(h.offsets.revoke(all.id, { note: '撤回' }, supervisor), 'offset_used', 409);
+        expect(err.localized['zh-CN']).to.contain('¥0.05');
       });
 
       it('audits every decision: request, approve, reject, revoke, apply, reverse, each with who did it', async () => {
@@ -281,6 +321,10 @@ for (const kind of databaseKinds) {
         await expectCode('1001', revoked.id, 100, 'revoked');
         await expectCode('1001', approved.id, 101, 'exceeds_remaining');
         await expectCode('1002', approved.id, 30, 'exceeds_bill'); // bill 1002 is ¥0.29
+        const paid = await expectCode('1003', approved.id, 100, 'bill_paid'); // bill 1003 is marked paid
+        expect(paid).to.include({ paymentState: 'paid', hostStatus: 'paid', outstandingFen: 0, openToOffsetsFen: 0 });
+        expect(paid.paymentStateLabel).to.deep.equal({ 'zh-CN': '已缴', en: 'Paid' });
+        expect(ok).to.include({ paymentState: 'unpaid', hostStatus: 'unpaid', outstandingFen: 12050 });
         h.clock.advance(2 * DAY);
         try {
           const expired = await expectCode('1001', expiring.id, 100, 'expired');
@@ -316,6 +360,7 @@ for (const kind of databaseKinds) {
         await refused(apply('1001', revoked.id, 100, 'h'), 'revoked', 409);
         await refused(apply('1001', approved.id, 101, 'i'), 'exceeds_remaining', 409);
         await refused(apply('1002', approved.id, 30, 'j'), 'exceeds_bill', 409);
+        await refused(apply('1003', approved.id, 100, 'paid'), 'bill_paid', 409);
         h.clock.advance(2 * DAY);
         try {
           await refused(apply('1001', expiring.id, 100, 'k'), 'expired', 409);

@@ -115,7 +115,7 @@ for (const kind of databaseKinds) {
       const before = await h.db(T.offsets).where({ id: big }).first();
       const res = await supervisor.post(`/offsets/${big}/approve`, { version: String(before.version), amount: '800' });
       expect(res.status).to.equal(403);
-      expect(res.text).to.include('您最多可批准 ¥500.00');
+      expect(res.text).to.include('超过额度 ¥500.00').and.include('可由总经理（不限额）或项目经理（额度 ¥5,000.00）审批');
       expect((await supervisor.post(`/offsets/${own}/approve`, { version: '1' })).status).to.equal(403);
       expect(await h.db(T.offsets).where({ id: big }).first()).to.deep.equal(before);
       // The counter may not open the queue at all.

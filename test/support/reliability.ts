@@ -82,6 +82,8 @@ export class MoneyModel {
   readonly reversals = new Map<string, string>();
   /** Calls that ended in an error that is not a refusal (lost connection): to be retried with the same key. */
   readonly lost: Op[] = [];
+  /** Replays refused as already_reversed: each must be of an application the books show reversed. */
+  readonly replayedAfterReversal = new Set<string>();
 
   netFenOf(offsetId: number): number {
     let net = 0;
@@ -175,7 +177,8 @@ export async function runOp(world: MoneyWorld, op: Op, via: 'hook' | 'http', plu
 const ALLOWED_REFUSALS: Record<Op['kind'], string[]> = {
   apply: ['exceeds_remaining', 'exceeds_bill'],
   reverse: ['already_reversed'],
-  replay: [],
+  // A replay of an application reversed earlier (or in the same round) is refused: the payment was voided.
+  replay: ['already_reversed'],
   mismatch: ['idempotency_mismatch'],
 };
 
@@ -188,6 +191,7 @@ export function record(model: MoneyModel, op: Op, outcome: Outcome, options: { l
     return null;
   }
   if (outcome.status === 'refused') {
+    if (op.kind === 'replay' && outcome.code === 'already_reversed') model.replayedAfterReversal.add(op.key);
     return ALLOWED_REFUSALS[op.kind].includes(outcome.code) ? null : `${op.kind} ${op.key}: refused ${outcome.code}`;
   }
   const answer = outcome.answer;
@@ -264,7 +268,11 @@ export async function checkBooks(world: MoneyWorld, model: MoneyModel, options: 
   const problems: string[] = [];
   const { h } = world;
   const report = await h.offsets.reconcile();
-  if (!report.ok) problems.push(`reconcile: ${JSON.stringify(report.mismatches)}`);
+  if (!report.ok) problems.push(`reconcile: ${JSON.stringify(report.mismatches)} ${JSON.stringify(report.billMismatches)}`);
+  for (const key of model.replayedAfterReversal) {
+    if (!model.applied.get(key)?.reversedBy) problems.push(`replay ${key}: refused as already reversed, but no reversal of it was acknowledged`);
+  }
+  model.replayedAfterReversal.clear();
   const b = await readBooks(h.db);
   if (b.approvedFen !== b.appliedFen - b.reversedFen + b.remainingFen) problems.push(`sums: approved ${b.approvedFen} ≠ applied ${b.appliedFen} − reversed ${b.reversedFen} + remaining ${b.remainingFen}`);
   if (b.minRemainingFen < 0) problems.push(`remaining below zero: ${b.minRemainingFen}`);

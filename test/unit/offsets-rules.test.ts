@@ -6,6 +6,7 @@ import knexFactory from 'knex';
 import type { Actor } from '../../src/auth/actor.js';
 import { ValidationError } from '../../src/common/errors.js';
 import { validateMapping } from '../../src/host/mapping.js';
+import type { HostBill } from '../../src/host/reader.js';
 import { MAX_SKEW_MS, serviceSignature, signServiceRequest, verifyServiceSignature } from '../../src/http/serviceSignature.js';
 import { offsetGuardSql } from '../../src/install/offsetGuard.js';
 import { paramsHash } from '../../src/offsets/apply.js';
@@ -25,13 +26,13 @@ const LIMITS = { supervisor: 50000, manager: 500000, director: null };
 function offset(fields: Partial<Offset> = {}): Offset {
   const at = new Date('2026-11-28T01:00:00Z');
   return {
-    id: 1, complaintId: 1, unitId: '101', ownerId: '1', requestedFen: 1000, approvedFen: 1000, remainingFen: 1000, status: 'approved', reason: 'r',
-    expiresOn: null, requestedBy: 'c', requestedByName: 'c', decidedBy: 'm', decidedByName: 'm', decidedAt: at, decisionNote: null, revokedBy: null,
+    id: 1, complaintId: 1, unitId: '101', ownerId: '1', requestedFen: 1000, approvedFen: 1000, remainingFen: 1000, revokedFen: 0, status: 'approved', reason: 'r',
+    expiresOn: null, requestedBy: 'c', requestedByName: 'c', decidedBy: 'm', decidedByName: 'm', decidedRole: 'manager', decidedAt: at, decisionNote: null, revokedBy: null,
     revokedAt: null, revokeNote: null, version: 2, createdAt: at, updatedAt: at, ...fields,
   };
 }
 
-const bill = { id: '1001', unitId: '101', ownerId: null, amountFen: 12050, period: '2026-11', status: 'unpaid', unpaid: true };
+const bill: HostBill = { id: '1001', unitId: '101', ownerId: null, amountFen: 12050, period: '2026-11', status: 'unpaid', paymentState: 'unpaid', outstandingFen: 12050, unpaid: true };
 
 describe('offsets: rules without a database', () => {
   it('reads typed yuan into exact fen and refuses zero, negatives and a third decimal', () => {

@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { systemClock } from '../../clock.js';
 import { ValidationError } from '../../common/errors.js';
-import { MoneyFormatError, formatFen, parseYuan } from '../../common/money.js';
+import { MoneyFormatError, formatFen, formatYuan, parseYuan } from '../../common/money.js';
 import type { Locale } from '../../common/localized.js';
 import { tableNames } from '../../db/tables.js';
 import { HostGateway } from '../../host/gateway.js';
@@ -62,7 +62,7 @@ async function withOffsets<T>(options: CommonOptions, work: (service: OffsetServ
   });
 }
 
-const yuan = (fen: number | null) => (fen === null ? '-' : `¥${formatFen(fen)}`);
+const yuan = (fen: number | null) => (fen === null ? '-' : `${formatYuan(fen)}`);
 
 export function formatCheck(check: BillCheck, locale: Locale): string {
   const en = locale === 'en';
@@ -72,8 +72,8 @@ export function formatCheck(check: BillCheck, locale: Locale): string {
   } else {
     lines.push(
       en
-        ? `Bill ${check.billId} (unit ${check.unitId}): ${yuan(check.amountFen)}, offsets already applied ${yuan(check.appliedFen)}`
-        : `账单 ${check.billId}（房屋 ${check.unitId}）：金额 ${yuan(check.amountFen)}，已抵扣 ${yuan(check.appliedFen)}`,
+        ? `Bill ${check.billId} (unit ${check.unitId}): ${yuan(check.amountFen)}, ${check.paymentStateLabel?.en ?? ''}, offsets already applied ${yuan(check.appliedFen)}, still open to offsets ${yuan(check.openToOffsetsFen)}`
+        : `账单 ${check.billId}（房屋 ${check.unitId}）：金额 ${yuan(check.amountFen)}，${check.paymentStateLabel?.['zh-CN'] ?? ''}，已抵扣 ${yuan(check.appliedFen)}，还可抵扣 ${yuan(check.openToOffsetsFen)}`,
     );
   }
   for (const v of check.offsets) {
@@ -96,20 +96,45 @@ export function formatReconcile(report: ReconcileReport, locale: Locale): string
   const t = report.totals;
   const lines = [
     en
-      ? `${report.offsetsChecked} offsets: approved ${yuan(t.approvedFen)} = applied ${yuan(t.appliedFen)} − reversed ${yuan(t.reversedFen)} + remaining ${yuan(t.remainingFen)}?`
-      : `共 ${report.offsetsChecked} 笔抵扣：批准 ${yuan(t.approvedFen)} = 已抵扣 ${yuan(t.appliedFen)} − 已冲回 ${yuan(t.reversedFen)} + 剩余 ${yuan(t.remainingFen)}？`,
+      ? `${report.offsetsChecked} offsets: approved ${yuan(t.approvedFen)} = applied ${yuan(t.appliedFen)} − reversed ${yuan(t.reversedFen)} + remaining ${yuan(t.remainingFen)} + revoked ${yuan(t.revokedFen)}?`
+      : `共 ${report.offsetsChecked} 笔抵扣：批准 ${yuan(t.approvedFen)} = 已抵扣 ${yuan(t.appliedFen)} − 已冲回 ${yuan(t.reversedFen)} + 剩余 ${yuan(t.remainingFen)} + 已撤回 ${yuan(t.revokedFen)}？`,
+    en
+      ? `${report.billsChecked} bills with offsets: ledger = applications not reversed ≤ bill amount?`
+      : `共 ${report.billsChecked} 张账单用过抵扣：台账 = 未冲回的抵扣合计 ≤ 账单金额？`,
   ];
   if (report.ok) {
-    lines.push(en ? '✔ Every offset reconciles.' : '✔ 全部抵扣账目相符。');
-  } else {
+    lines.push(en ? '✔ Every offset reconciles, and so does every bill that took offsets.' : '✔ 全部抵扣账目相符，用过抵扣的账单也都相符。');
+  }
+  if (report.mismatches.length) {
     lines.push(en ? `✘ ${report.mismatches.length} offset(s) do not reconcile:` : `✘ ${report.mismatches.length} 笔抵扣账目不符：`);
     for (const m of report.mismatches) {
       lines.push(
         en
-          ? `  offset #${m.offsetId} (complaint #${m.complaintId}, ${m.status}): approved ${yuan(m.approvedFen)}, applied ${yuan(m.appliedFen)}, reversed ${yuan(m.reversedFen)}, remaining ${yuan(m.remainingFen)}; difference ${yuan(m.differenceFen)}`
-          : `  抵扣 #${m.offsetId}（投诉 #${m.complaintId}，${m.status}）：批准 ${yuan(m.approvedFen)}，已抵扣 ${yuan(m.appliedFen)}，已冲回 ${yuan(m.reversedFen)}，剩余 ${yuan(m.remainingFen)}；差额 ${yuan(m.differenceFen)}`,
+          ? `  offset #${m.offsetId} (complaint #${m.complaintId}, ${m.status}): approved ${yuan(m.approvedFen)}, applied ${yuan(m.appliedFen)}, reversed ${yuan(m.reversedFen)}, remaining ${yuan(m.remainingFen)}, revoked ${yuan(m.revokedFen)}; difference ${yuan(m.differenceFen)}`
+          : `  抵扣 #${m.offsetId}（投诉 #${m.complaintId}，${m.status}）：批准 ${yuan(m.approvedFen)}，已抵扣 ${yuan(m.appliedFen)}，已冲回 ${yuan(m.reversedFen)}，剩余 ${yuan(m.remainingFen)}，已撤回 ${yuan(m.revokedFen)}；差额 ${yuan(m.differenceFen)}`,
       );
     }
+  }
+  if (report.billMismatches.length) {
+    lines.push(en ? `✘ ${report.billMismatches.length} bill(s) do not reconcile:` : `✘ ${report.billMismatches.length} 张账单账目不符：`);
+    for (const b of report.billMismatches) {
+      const what =
+        b.problem === 'over_bill'
+          ? en
+            ? `offsets ${yuan(b.appliedFen)} exceed the bill amount ${yuan(b.billAmountFen)}`
+            : `抵扣合计 ${yuan(b.appliedFen)} 超过账单金额 ${yuan(b.billAmountFen)}`
+          : en
+            ? `ledger ${yuan(b.ledgerFen)} ≠ applications ${yuan(b.appliedFen)}`
+            : `台账 ${yuan(b.ledgerFen)} ≠ 抵扣合计 ${yuan(b.appliedFen)}`;
+      lines.push(en ? `  bill ${b.billId}: ${what}` : `  账单 ${b.billId}：${what}`);
+    }
+  }
+  if (report.billsNotFound.length) {
+    lines.push(
+      en
+        ? `Note: ${report.billsNotFound.length} bill(s) with offsets are no longer found at the host (deleted, or outside the mapping): ${report.billsNotFound.slice(0, 20).join(', ')}`
+        : `注意：${report.billsNotFound.length} 张用过抵扣的账单在 ERP 中已找不到（已删除或不在映射范围内）：${report.billsNotFound.slice(0, 20).join('、')}`,
+    );
   }
   return lines.join('\n');
 }

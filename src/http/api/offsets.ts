@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
 import type { Actor } from '../../auth/actor.js';
-import { requirePermission } from '../../auth/permissions.js';
+import { hasPermission, requirePermission } from '../../auth/permissions.js';
 import { DomainError, NotFoundError, ValidationError, fieldError } from '../../common/errors.js';
 import { msg } from '../../common/localized.js';
 import { formatFen } from '../../common/money.js';
@@ -108,14 +108,17 @@ export function offsetsApiRouter(ctx: PluginContext, service: OffsetService = cr
     k.body = { billId, offsets: (await service.applicable(billId, actorOf(k))).map((o) => offsetJson(o)) };
   });
 
+  // Payment ids and amounts are for those who collect fees or read the money reports, not every viewer.
   router.get('/applications', async (k) => {
+    const actor = actorOf(k);
+    if (!hasPermission(actor, 'offset.apply')) requirePermission(actor, 'report.view');
     const billId = typeof k.query.billId === 'string' ? k.query.billId.slice(0, 64) : '';
     k.body = { billId, applications: billId ? await service.applicationsForBill(billId, actorOf(k)) : [] };
   });
 
   router.get('/reconcile', async (k) => {
     requirePermission(actorOf(k), 'report.view');
-    k.body = await service.reconcile();
+    k.body = await service.reconcile(actorOf(k));
   });
 
   router.post('/check', async (k) => {
@@ -213,7 +216,12 @@ const billCheckResponse = {
     found: { type: 'boolean' },
     unitId: { type: ['string', 'null'] },
     amountFen: { type: ['integer', 'null'] },
+    paymentState: { enum: ['unpaid', 'partial', 'paid', null], description: 'Whether the host still shows the bill as outstanding; a paid bill takes no offset (bill_paid)' },
+    paymentStateLabel: { anyOf: [localized, { type: 'null' }] },
+    hostStatus: { type: ['string', 'null'], description: "The host's own status value, as stored" },
+    outstandingFen: { type: ['integer', 'null'] },
     appliedFen: { type: 'integer', description: 'Offsets already applied to this bill by earlier payments (not reversed); with the new ones they may not exceed the bill amount' },
+    openToOffsetsFen: { type: 'integer', description: 'What the bill can still take in offsets: its amount less applied offsets, at most what is outstanding' },
     collectible: { const: true, description: 'A complaint never stops collection' },
     allAllowed: { type: 'boolean' },
     offsets: {
@@ -251,6 +259,7 @@ const applyAnswer = {
     remainingFen: { type: 'integer' },
     appliedAt: { type: 'string', format: 'date-time' },
     idempotencyKey: { type: 'string' },
+    state: { enum: ['applied', 'reversed'], description: "The application's state now; a replay of a reversed application is refused (already_reversed)" },
   },
 } as const;
 
@@ -264,8 +273,11 @@ const reconcileResponse = {
   properties: {
     ok: { type: 'boolean' },
     offsetsChecked: { type: 'integer' },
+    billsChecked: { type: 'integer' },
     totals: { type: 'object' },
-    mismatches: { type: 'array', items: { type: 'object' } },
+    mismatches: { type: 'array', items: { type: 'object' }, description: 'Offsets where approved ≠ applied − reversed + remaining + revoked' },
+    billMismatches: { type: 'array', items: { type: 'object' }, description: "Bills whose ledger differs from their applications, or whose applications exceed the bill's amount" },
+    billsNotFound: { type: 'array', items: { type: 'string' }, description: 'Bills with offsets that the host no longer shows' },
   },
 } as const;
 
@@ -331,7 +343,7 @@ export const offsetsApiOperations: ApiOperation[] = [
     method: 'post',
     path: `${OFFSETS}/{id}/revoke`,
     operationId: 'revokeOffset',
-    summary: 'Revoke (撤回) an approved offset before any of it is used; needs offset.revoke',
+    summary: 'Revoke (撤回) what is left of an approved offset; what was already applied stays applied; needs offset.revoke',
     tags: userTags,
     requestSchema: decisionNoteSchema,
     responseSchema: offsetEnvelope,
@@ -362,7 +374,7 @@ export const offsetsApiOperations: ApiOperation[] = [
     method: 'get',
     path: `${OFFSETS}/applications`,
     operationId: 'billApplications',
-    summary: 'Every offset application (applied or reversed) made on a host bill, with the complaint it came from; needs complaint.view',
+    summary: 'Every offset application (applied or reversed) made on a host bill, with the complaint it came from; needs offset.apply or report.view',
     tags: userTags,
     querySchema: { type: 'object', required: ['billId'], properties: { billId: { type: 'string', maxLength: 64 } } },
     responseSchema: { type: 'object', properties: { billId: { type: 'string' }, applications: { type: 'array', items: { type: 'object' } } } },
@@ -372,7 +384,7 @@ export const offsetsApiOperations: ApiOperation[] = [
     method: 'get',
     path: `${OFFSETS}/reconcile`,
     operationId: 'reconcileOffsetsAsUser',
-    summary: 'Proves approved = applied − reversed + remaining for every offset; needs report.view',
+    summary: 'Proves approved = applied − reversed + remaining + revoked for every offset, and ledger = applications ≤ bill amount for every bill, in your communities; needs report.view',
     tags: userTags,
     responseSchema: reconcileResponse,
     example: `curl $BASE${OFFSETS}/reconcile ${curlUser}`,
@@ -433,14 +445,18 @@ export const billingApiOperations: ApiOperation[] = [
     security: 'service',
     requestSchema: serviceApplySchema,
     responseSchema: applyAnswer,
-    errors: { ...signedErrors, '404': 'Offset or bill not found', '409': 'Refused (code says why: not_approved, expired, exceeds_remaining, other_unit …) or idempotency_mismatch' },
+    errors: {
+      ...signedErrors,
+      '404': 'Offset or bill not found',
+      '409': 'Refused (code says why: bill_paid, not_approved, expired, exceeds_remaining, exceeds_bill, other_unit …), idempotency_mismatch, or already_reversed (the key was applied and then reversed: use a new payment id)',
+    },
     example: signedCurl('POST', `${BILLING}/apply`, '{"offsetId":7,"billId":"1001","amountFen":5000,"idempotencyKey":"PAY-20261128-0042","operator":{"id":"c01","name":"收银员赵静"}}'),
   },
   {
     method: 'post',
     path: `${BILLING}/reverse`,
     operationId: 'billingReverse',
-    summary: 'The payment was voided: restore the application made with idempotencyKey, once per reversalKey',
+    summary: 'The payment was voided: restore the application made with idempotencyKey, once per reversalKey. With billId, a key applied to another bill is 404',
     tags: serviceTags,
     security: 'service',
     requestSchema: serviceReverseSchema,
@@ -452,7 +468,7 @@ export const billingApiOperations: ApiOperation[] = [
     method: 'get',
     path: `${BILLING}/reconcile`,
     operationId: 'billingReconcile',
-    summary: 'Proves approved = applied − reversed + remaining for every offset and lists any mismatch',
+    summary: 'Proves approved = applied − reversed + remaining + revoked for every offset and ledger = applications ≤ bill amount for every bill; lists any mismatch',
     tags: serviceTags,
     security: 'service',
     responseSchema: reconcileResponse,

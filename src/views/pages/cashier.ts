@@ -146,7 +146,8 @@ export function registerCashier(router: Router, kit: PageKit, services: PageServ
     ctx.query = { bill: billId };
     try {
       if (!billId || !(await visibleBill(kit, actor, billId))) throw new DomainError('bill_not_found', 404, { 'zh-CN': `找不到账单 ${billId}`, en: `There is no bill ${billId}` });
-      await services.offsets.reverse({ idempotencyKey: form.get('idempotencyKey'), reversalKey: form.get('reversalKey').trim() }, actor);
+      // The posted bill and the actor's communities bound what may be reversed: a key from another bill is not found.
+      await services.offsets.reverse({ idempotencyKey: form.get('idempotencyKey'), reversalKey: form.get('reversalKey').trim(), billId }, actor);
       kit.redirect(ctx, `/cashier?bill=${encodeURIComponent(billId)}`, 'offsetReversed');
     } catch (err) {
       if (isValidationError(err)) return renderCashier(ctx, kit, services, actor, { message: err.localized[locale] + '：' + err.fields.map((f) => f.message[locale]).join('；') }, 422);

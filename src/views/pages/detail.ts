@@ -16,7 +16,7 @@ import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
 import { complaintRefusal } from '../../offsets/requests.js';
 import { mayRecordCompensation, type RecordCompensationInput } from '../../compensations/service.js';
-import { formatFen } from '../../common/money.js';
+import { formatFen, formatYuan } from '../../common/money.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
 import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
@@ -204,7 +204,7 @@ function compensationSummary(e: AuditEvent, locale: Locale): string {
   const amount = after('amount_fen');
   return [
     labelOf(VOCAB.compensationPayer, after('payer') as string | undefined)?.[locale],
-    typeof amount === 'number' && Number.isSafeInteger(amount) ? `¥${formatFen(amount)}` : null,
+    typeof amount === 'number' && Number.isSafeInteger(amount) ? `${formatYuan(amount)}` : null,
     after('paid_on') as string | undefined,
     labelOf(VOCAB.compensationMethod, after('method') as string | undefined)?.[locale],
     after('reference') as string | undefined,

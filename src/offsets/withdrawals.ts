@@ -1,0 +1,83 @@
+// When a complaint is cancelled, the offsets based on it go with it, in the cancellation's transaction:
+// requests awaiting approval and what is left of approvals are withdrawn (status revoked, the remainder
+// moved to revoked_fen), each with an audit event and a notice to the requester. What was already applied
+// stays applied: it backs payments the host has recorded, and a cashier reverses it if the payment is
+// voided (listed on the cancel form and the complaint's page).
+import type { Knex } from 'knex';
+import type { Actor } from '../auth/actor.js';
+import { recordEvent } from '../common/events.js';
+import { toDbTime } from '../db/time.js';
+import type { TableNames } from '../db/tables.js';
+import { enqueue } from '../notifications/outbox.js';
+import { offsetFromRow, type Offset } from './model.js';
+
+const WITHDRAWN_ON_CANCEL = ['requested', 'approved'];
+
+export interface CancelledComplaint {
+  id: number;
+  code: string;
+  reason: string;
+}
+
+/** Withdraws the complaint's open offsets; returns them as they are now. */
+export async function withdrawOffsetsOfCancelledComplaint(trx: Knex.Transaction, tables: TableNames, complaint: CancelledComplaint, actor: Actor, now: Date): Promise<Offset[]> {
+  const ids = ((await trx(tables.offsets).select('id').where({ complaint_id: complaint.id }).whereIn('status', WITHDRAWN_ON_CANCEL).orderBy('id')) as Array<{ id: number }>).map((r) =>
+    Number(r.id),
+  );
+  const note = `投诉 ${complaint.code} 已撤销：${complaint.reason}`;
+  const withdrawn: Offset[] = [];
+  for (const id of ids) {
+    const before = offsetFromRow((await trx(tables.offsets).where({ id }).first()) as Record<string, unknown>);
+    // Conditional on the status, so an application racing with us either came first or is refused;
+    // revoked_fen is assigned before remaining_fen (MySQL assigns left to right with updated values).
+    const updated = await trx(tables.offsets)
+      .where({ id })
+      .whereIn('status', WITHDRAWN_ON_CANCEL)
+      .update({
+        revoked_fen: trx.raw('?? + ??', ['revoked_fen', 'remaining_fen']),
+        remaining_fen: 0,
+        status: 'revoked',
+        revoked_by: actor.id,
+        revoked_at: toDbTime(now),
+        revoke_note: note,
+        version: trx.raw('?? + 1', ['version']),
+        updated_at: toDbTime(now),
+      });
+    if (updated !== 1) continue;
+    const after = offsetFromRow((await trx(tables.offsets).where({ id }).first()) as Record<string, unknown>);
+    await recordEvent(trx, tables, {
+      entityType: 'offset',
+      entityId: id,
+      complaintId: complaint.id,
+      action: 'withdraw',
+      fromState: before.status,
+      toState: 'revoked',
+      actor,
+      at: now,
+      changes: { remaining_fen: [before.remainingFen, 0], revoked_fen: [before.revokedFen, after.revokedFen] },
+      note,
+    });
+    await enqueue(
+      trx,
+      tables,
+      'offset_decided',
+      {
+        offsetId: id,
+        complaintId: complaint.id,
+        complaintCode: complaint.code,
+        status: 'revoked',
+        reason: 'complaint_cancelled',
+        requestedFen: after.requestedFen,
+        approvedFen: after.approvedFen,
+        revokedFen: after.revokedFen - before.revokedFen,
+        requestedBy: after.requestedBy,
+        revokedBy: actor.id,
+        revokedByName: actor.name,
+        note,
+      },
+      now,
+    );
+    withdrawn.push(after);
+  }
+  return withdrawn;
+}
