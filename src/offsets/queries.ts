@@ -1,7 +1,7 @@
 // Reading offsets for people: one offset with its bill limits, applications and audit trail; lists for
 // the approval queue and a complaint's page; the approved offsets a cashier could use on a bill.
 import type { Actor } from '../auth/actor.js';
-import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
+import { canSeeCommunity, hasPermission, requirePermission } from '../auth/permissions.js';
 import { NotFoundError } from '../common/errors.js';
 import { listEvents, type AuditEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
@@ -94,7 +94,8 @@ export async function getOffsetDetail(ctx: PluginContext, id: number, actor: Act
  */
 export async function applicableOffsets(ctx: PluginContext, billId: string, actor?: Actor): Promise<Offset[]> {
   const bill = await ctx.host.getBill(billId);
-  if (!bill || !(await billVisibleTo(ctx, actor, billId))) return [];
+  // A paid bill takes no offset, whatever is approved.
+  if (!bill || !bill.unpaid || !(await billVisibleTo(ctx, actor, billId))) return [];
   const ids = ((await ctx.db(ctx.tables.offsets).select('id').where({ unit_id: bill.unitId, status: 'approved' }).andWhere('remaining_fen', '>', 0)) as Row[]).map((r) => Number(r.id));
   if (!ids.length) return [];
   const entries = await loadOffsetsWithLimits(ctx.db, ctx, ids);
@@ -115,8 +116,10 @@ export interface BillApplication extends OffsetApplication {
  * communities: one query, whatever the number of offsets the unit has.
  */
 export async function applicationsForBill(ctx: PluginContext, billId: string, actor: Actor): Promise<BillApplication[]> {
-  requirePermission(actor, 'complaint.view');
+  if (!hasPermission(actor, 'offset.apply')) requirePermission(actor, 'report.view');
   const { offsetApplications, offsets, complaints } = ctx.tables;
+  // Applications are stored under the host's own key of the bill.
+  billId = (await ctx.host.getBill(billId))?.id ?? billId;
   const rows = (await ctx
     .db(`${offsetApplications} as a`)
     .join(`${offsets} as o`, 'o.id', 'a.offset_id')

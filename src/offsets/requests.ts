@@ -115,17 +115,19 @@ export async function raiseOffsetOnce(ctx: PluginContext, input: RaiseOffsetInpu
   const refusal = complaintRefusal(complaint, settings);
   if (refusal) throw refusal;
 
-  // Host reads happen before our transaction: on SQLite it holds the only connection.
-  const billIds = data.billIds ?? [];
-  if (billIds.length) {
-    const bills = await ctx.host.getBills(billIds);
+  // Host reads happen before our transaction: on SQLite it holds the only connection. The limits are
+  // stored as the host's own keys, however they were typed.
+  let billIds: string[] = [];
+  if (data.billIds?.length) {
+    const bills = await ctx.host.getBills(data.billIds);
     const fields: FieldError[] = [];
-    billIds.forEach((billId, i) => {
+    data.billIds.forEach((billId, i) => {
       const bill = bills.get(billId);
       if (!bill) fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不存在`, `Bill ${billId} does not exist`));
       else if (bill.unitId !== complaint.unitId) fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不属于该投诉的房屋`, `Bill ${billId} is not a bill of the complaint's unit`));
     });
     if (fields.length) throw new ValidationError(fields);
+    billIds = [...new Set(data.billIds.map((billId) => bills.get(billId)!.id))];
   }
 
   try {
