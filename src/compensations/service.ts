@@ -21,7 +21,7 @@ import { findComplaint } from '../complaints/repository.js';
 import { visibleOrNotFound } from '../complaints/scope.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { MAX_COMPENSATION_FEN, type Compensation } from './model.js';
 import { findByRequestKey, insertCompensation, listForComplaint } from './repository.js';
 import { validateRecord, type RecordCompensationInput } from './schemas.js';

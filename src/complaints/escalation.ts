@@ -7,7 +7,7 @@ import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { enqueueEscalated } from './notices.js';
 import { rowToComplaint, toRow } from './repository.js';
 import { UNRESOLVED_STATES } from './states.js';

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { requirePermission } from '../auth/permissions.js';
 import { ValidationError, fieldError } from '../common/errors.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';

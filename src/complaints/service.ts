@@ -10,7 +10,7 @@ import { eventFromRow, type AuditEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { categoryErrors, departmentErrors } from './catalogs.js';
 import { applyChange, assertVersion } from './changes.js';
 import { escalateOverdue, type EscalationRun } from './escalation.js';

@@ -14,7 +14,7 @@ import { msg } from '../common/localized.js';
 import { formatYuan } from '../common/money.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { ROLE_LABELS } from '../auth/permissions.js';
 import { addToApprovalTotal, readApprovalTotals, type ApprovalTotals } from './approvalTotals.js';

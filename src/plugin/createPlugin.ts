@@ -29,7 +29,7 @@ import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsAp
 import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
-import type { PluginContext } from './context.js';
+import type { PluginContext } from '../common/context.js';
 import type { Actor } from '../auth/actor.js';
 import { DomainError } from '../common/errors.js';
 import { msg } from '../common/localized.js';

@@ -9,7 +9,7 @@ import { ComplaintService } from '../../src/complaints/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { runByHand } from '../../src/jobs/runner.js';
 import { createOffsetService } from '../../src/offsets/service.js';
-import type { PluginContext } from '../../src/plugin/context.js';
+import type { PluginContext } from '../../src/common/context.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { assessProperty, intakeBody, planBody, replyBody, unitsOf } from '../support/complaintData.js';
 import { databaseKinds } from '../support/databases.js';

@@ -18,7 +18,7 @@ import { HostGateway } from '../../src/host/gateway.js';
 import { validateMapping, type HostMapping } from '../../src/host/mapping.js';
 import { offsetGuardTable } from '../../src/install/offsetGuard.js';
 import { createOffsetService } from '../../src/offsets/service.js';
-import type { PluginContext } from '../../src/plugin/context.js';
+import type { PluginContext } from '../../src/common/context.js';
 import { SettingsStore } from '../../src/settings/settings.js';
 
 const exec = promisify(execFile);

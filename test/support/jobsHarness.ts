@@ -1,7 +1,7 @@
 // A migrated database with a job context over it and a manual clock, plus rows the jobs act on,
 // written directly (the jobs read the tables, not the complaint or offset services).
 import type { Knex } from 'knex';
-import { ManualClock } from '../../src/clock.js';
+import type { ManualClock } from '../../src/clock.js';
 import { isMysql } from '../../src/db/connection.js';
 import { migrateLatest } from '../../src/db/migrations.js';
 import { tableNames } from '../../src/db/tables.js';

@@ -12,7 +12,7 @@ import { recordCompensationSchema, type RecordCompensationInput } from '../../co
 import { createCompensationService, type CompensationService } from '../../compensations/service.js';
 import { ValidationError, fieldError } from '../../common/errors.js';
 import type { Locale } from '../../common/localized.js';
-import type { PluginContext } from '../../plugin/context.js';
+import type { PluginContext } from '../../common/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
 import { complaintEnvelope, detailResponse, eventsResponse, followUpResultResponse, listResponse } from './complaintResponses.js';

@@ -16,7 +16,7 @@ import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
 import { complaintRefusal } from '../../offsets/requests.js';
 import { mayRecordCompensation, type RecordCompensationInput } from '../../compensations/service.js';
-import { formatFen, formatYuan } from '../../common/money.js';
+import { formatYuan } from '../../common/money.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
 import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
