@@ -25,7 +25,7 @@ import type { PluginContext } from '../common/context.js';
 import { MAX_COMPENSATION_FEN, type Compensation } from './model.js';
 import { findByRequestKey, insertCompensation, listForComplaint } from './repository.js';
 import { validateRecord, type RecordCompensationInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { RecordCompensationInput } from './schemas.js';
 

@@ -8,7 +8,7 @@ import { msg } from '../common/localized.js';
 import type { TableNames } from '../db/tables.js';
 import { diff, findComplaint, updateIfVersion } from './repository.js';
 import type { Complaint } from './types.js';
-import { formatZoned } from './zonedTime.js';
+import { formatZoned } from '../calendar/zoned.js';
 
 export function staleVersionError(current: Complaint, timeZone: string): ConflictError {
   const when = formatZoned(current.updatedAt, timeZone);

@@ -18,7 +18,7 @@ import { RULES, checkTransition } from './states.js';
 import { replyPromiseDue } from './transitions.js';
 import type { Complaint, FollowUp, FollowUpInput } from './types.js';
 import { atLeast } from './vocabulary.js';
-import { dayKey } from './zonedTime.js';
+import { dayKey } from '../calendar/zoned.js';
 
 export interface FollowUpResult {
   complaint: Complaint;

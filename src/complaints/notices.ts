@@ -11,7 +11,7 @@ import { enqueue } from '../notifications/outbox.js';
 import { toRow } from './repository.js';
 import type { Action } from './states.js';
 import type { Complaint } from './types.js';
-import { formatZoned } from './zonedTime.js';
+import { formatZoned } from '../calendar/zoned.js';
 
 export interface NoticeContext {
   now: Date;

@@ -24,7 +24,7 @@ import { visibleOrNotFound } from './scope.js';
 import { allowedActions, checkTransition, ruleFor, type Action, type RuleInput } from './states.js';
 import { buildChange, replyPromiseDue } from './transitions.js';
 import type { Complaint, ComplaintDetail, ComplaintLink, CreateComplaintInput, ListResult } from './types.js';
-import { dayKey } from './zonedTime.js';
+import { dayKey } from '../calendar/zoned.js';
 import { withdrawOffsetsOfCancelledComplaint } from '../offsets/withdrawals.js';
 
 export interface CreateOptions {

@@ -5,7 +5,7 @@ import type { ComplaintsPlugin } from '../plugin/createPlugin.js';
 import type { Actor } from '../auth/actor.js';
 import type { Complaint } from '../complaints/types.js';
 import { DEMO_USERS } from './demoUsers.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 function user(id: string): Actor {
   const found = DEMO_USERS.find((u) => u.id === id);

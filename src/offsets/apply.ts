@@ -29,7 +29,7 @@ import { appliedOnBills, giveBackToBill, lockBillLedger, takeFromBill } from './
 import { applicationFromRow, effectiveStatus, offsetFromRow, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { ApplyOffsetInput, ReverseOffsetInput } from './schemas.js';
 

@@ -21,7 +21,7 @@ import { addToApprovalTotal, readApprovalTotals, type ApprovalTotals } from './a
 import { OFFSET_STATUS_LABELS, isPastExpiry, offsetFromRow, readComplaintFacts, type Offset } from './model.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
 import { validateApprove, validateDecisionNote, type ApproveOffsetInput, type DecisionNoteInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { ApproveOffsetInput, DecisionNoteInput } from './schemas.js';
 

@@ -9,7 +9,7 @@ import type { PluginContext } from '../common/context.js';
 import { billVisibleTo, identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
 import { applicationFromRow, effectiveStatus, offsetFromRow, type Offset, type OffsetApplication, type OffsetStatus } from './model.js';
 import { validateListOffsets, type ListOffsetsQuery } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { ListOffsetsQuery } from './schemas.js';
 

@@ -17,7 +17,7 @@ import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { offsetFromRow, readComplaintFacts, type ComplaintFacts, type Offset } from './model.js';
 import { validateRaise, type RaiseOffsetInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { RaiseOffsetInput } from './schemas.js';
 

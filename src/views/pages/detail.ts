@@ -24,7 +24,7 @@ import type { FlashKey, PageKit } from '../kit.js';
 import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../router.js';
 import { linkRow, offsetRow } from './viewModels.js';
-import { localDate } from '../../complaints/zonedTime.js';
+import { localDate } from '../../calendar/zoned.js';
 
 type FormName = Action | 'offset' | 'compensation';
 

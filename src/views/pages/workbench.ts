@@ -3,7 +3,7 @@
 import type Router from '@koa/router';
 import { hasPermission } from '../../auth/permissions.js';
 import { OPEN_STATES, UNRESOLVED_STATES } from '../../complaints/states.js';
-import { nextDay, startOfZonedDay, localDate } from '../../complaints/zonedTime.js';
+import { nextDay, startOfZonedDay, localDate } from '../../calendar/zoned.js';
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../router.js';
 import { complaintRow, offsetRow } from './viewModels.js';
