@@ -9,7 +9,7 @@ import type { TableNames } from '../db/tables.js';
 import { toDbTime } from '../db/time.js';
 import { CODE_PATTERN } from './codes.js';
 import { isMatchableHostId } from './hostIds.js';
-import { rowToComplaint } from './repository.js';
+import { rowToComplaint } from './store.js';
 import { OPEN_STATES } from './states.js';
 import { scopeToActor } from './scope.js';
 import type { Complaint, ListQuery, ListResult, SortKey } from './types.js';

@@ -20,7 +20,7 @@ import { buildOpenApi, type ApiOperation } from '../http/openapi.js';
 import { complaintsApiOperations, complaintsApiRouter } from '../http/api/complaints.js';
 import { createPageRouter } from '../views/router.js';
 import type { DemoSignInOptions } from '../auth/demoSignIn.js';
-import { ComplaintService } from '../complaints/service.js';
+import { createComplaintService, type ComplaintService } from '../complaints/service.js';
 import { createOffsetService, type OffsetService } from '../offsets/service.js';
 import { createCompensationService, type CompensationService } from '../compensations/service.js';
 import type { CsrfOptions } from '../http/csrf.js';
@@ -123,7 +123,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   router.use(localeMiddleware());
   router.use(actorMiddleware(options.auth, context.settings));
 
-  const complaints = new ComplaintService(context);
+  const complaints = createComplaintService(context);
   const offsets = createOffsetService(context);
   const compensations = createCompensationService(context);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
