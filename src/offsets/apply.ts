@@ -20,13 +20,14 @@ import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import { formatYuan } from '../common/money.js';
 import { isDuplicateKeyError } from '../db/errors.js';
-import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
-import { identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
-import { appliedOnBills, giveBackToBill, lockBillLedger, takeFromBill } from './billLedger.js';
-import { applicationFromRow, effectiveStatus, offsetFromRow, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
+import { identityRefusal, needsUnitOwners, ownersLookup } from './billingCheck.js';
+import { appliedOnBills, giveBackToBill, lockBillLedger, takeFromBill } from './store/billLedger.js';
+import { applicationsByKeys, findApplication as findApplicationBy, insertApplication, markReversed, recordReversalRemaining } from './store/applicationStore.js';
+import { communityOfOffset, consumeRemaining, findOffset, giveBackToOffset, offsetsWithLimits } from './store/offsetStore.js';
+import { effectiveStatus, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
@@ -101,17 +102,6 @@ function reversalAnswerOf(a: OffsetApplication): ReversalAnswer {
 }
 
 /**
- * Finds an application by its key. `lock` makes it a locking read, which sees the latest committed row
- * even inside a REPEATABLE READ transaction whose snapshot is older (the host's, or after a duplicate).
- */
-async function findApplication(db: Db, ctx: PluginContext, column: 'idempotency_key' | 'reversal_key', key: string, lock = false): Promise<OffsetApplication | null> {
-  const qb = db(ctx.tables.offsetApplications).where(column, key).first();
-  if (lock) qb.forShare();
-  const row = (await qb) as Record<string, unknown> | undefined;
-  return row ? applicationFromRow(row) : null;
-}
-
-/**
  * A replay's answer. A key reused with other parameters is refused, and so is the key of an application
  * since reversed: its payment was voided, and answering "applied" would let the host record a deduction
  * that nothing backs.
@@ -165,9 +155,8 @@ async function exceedsBill(db: Db, ctx: PluginContext, input: ApplyOffsetInput, 
 
 /** Why the conditional UPDATE touched nothing, from the row as it is now. */
 async function diagnose(trx: Knex.Transaction, ctx: PluginContext, input: ApplyOffsetInput, today: string): Promise<never> {
-  const row = (await trx(ctx.tables.offsets).where({ id: input.offsetId }).forShare().first()) as Record<string, unknown> | undefined;
-  if (!row) throw new OffsetRefusedError('not_found', { offsetId: input.offsetId });
-  const offset = offsetFromRow(row);
+  const offset = await findOffset(trx, ctx.tables, input.offsetId, { lock: 'share' });
+  if (!offset) throw new OffsetRefusedError('not_found', { offsetId: input.offsetId });
   const byStatus: Record<string, RefusalCode | null> = { requested: 'not_approved', rejected: 'rejected', revoked: 'revoked', expired: 'expired', approved: null, exhausted: null };
   const code = byStatus[effectiveStatus(offset, today)] ?? 'exceeds_remaining';
   throw new OffsetRefusedError(code, { offsetId: offset.id, amountFen: input.amountFen, remainingFen: offset.remainingFen, expiresOn: offset.expiresOn });
@@ -184,7 +173,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   // reaches the transaction is stopped by the key's UNIQUE index and answered the same way.
   let data = asked;
   const refuse = async (error: Error): Promise<ApplyAnswer> => {
-    const earlier = await findApplication(db, ctx, 'idempotency_key', data.idempotencyKey, true);
+    const earlier = await findApplicationBy(db, ctx.tables, 'idempotency_key', data.idempotencyKey, true);
     if (earlier) return replayOrThrow(earlier, data);
     throw error;
   };
@@ -197,7 +186,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   if (!bill) return refuse(new OffsetRefusedError('bill_not_found', { billId: asked.billId }));
   // From here on the bill is named by the host's own key, in the stored row, the hash and the answer.
   data = { ...asked, billId: bill.id };
-  const entry = (await loadOffsetsWithLimits(db, ctx, [data.offsetId])).get(data.offsetId);
+  const entry = (await offsetsWithLimits(db, ctx.tables, [data.offsetId])).get(data.offsetId);
   const owners = needsUnitOwners(entry?.offset, bill) ? await ownersLookup(host)([bill.unitId]) : new Map<string, string[]>();
   const today = localDate(ctx.clock.now(), await timeZoneFor(ctx, options.trx));
   const refusal = identityRefusal(entry, bill, owners, today);
@@ -213,26 +202,16 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();
       if (!(await takeFromBill(trx, ctx.tables, bill.id, data.amountFen, bill.amountFen))) throw await exceedsBill(trx, ctx, data, bill);
-      const consumed = await trx(ctx.tables.offsets)
-        .where({ id: data.offsetId, status: 'approved' })
-        .andWhere('remaining_fen', '>=', data.amountFen)
-        .andWhere((w) => w.whereNull('expires_on').orWhere('expires_on', '>=', today))
-        // `status` is set before `remaining_fen`: MySQL evaluates SET left to right with updated values,
-        // SQLite with old ones; in this order both see the old remaining amount.
-        .update({
-          status: trx.raw("CASE WHEN remaining_fen = ? THEN 'exhausted' ELSE status END", [data.amountFen]),
-          remaining_fen: trx.raw('remaining_fen - ?', [data.amountFen]),
-          updated_at: toDbTime(at),
-        });
-      if (consumed !== 1) {
+      const consumed = await consumeRemaining(trx, ctx.tables, data.offsetId, data.amountFen, today, at);
+      if (!consumed) {
         // A concurrent call with the same key may have taken the last of it: that is a replay, not a
         // refusal. Either way this transaction must not commit: the bill's ledger already took the amount.
-        const raced = await findApplication(trx, ctx, 'idempotency_key', data.idempotencyKey, true);
+        const raced = await findApplicationBy(trx, ctx.tables, 'idempotency_key', data.idempotencyKey, true);
         if (raced) throw new AnsweredByEarlier(raced);
         return diagnose(trx, ctx, data, today);
       }
-      const after = (await trx(ctx.tables.offsets).select('remaining_fen', 'complaint_id').where({ id: data.offsetId }).first()) as Record<string, unknown>;
-      const remainingFen = Number(after.remaining_fen);
+      const after = (await findOffset(trx, ctx.tables, data.offsetId))!;
+      const remainingFen = after.remainingFen;
       const application: Omit<OffsetApplication, 'id'> = {
         offsetId: data.offsetId,
         billId: bill.id,
@@ -250,29 +229,18 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
         reversedBy: null,
         reversedByName: null,
       };
-      const [applicationId] = (await trx(ctx.tables.offsetApplications).insert({
-        offset_id: application.offsetId,
-        bill_id: application.billId,
-        amount_fen: application.amountFen,
-        idempotency_key: application.idempotencyKey,
-        params_hash: application.paramsHash,
-        state: application.state,
-        remaining_after_fen: remainingFen,
-        applied_at: toDbTime(at),
-        applied_by: actor.id,
-        applied_by_name: actor.name,
-      })) as number[];
+      const applicationId = await insertApplication(trx, ctx.tables, application);
       await recordEvent(trx, ctx.tables, {
         entityType: 'offset',
         entityId: data.offsetId,
-        complaintId: Number(after.complaint_id),
+        complaintId: after.complaintId,
         action: 'apply',
         actor,
         at,
         changes: { remaining_fen: [remainingFen + data.amountFen, remainingFen] },
         note: `账单 ${bill.id} · 收款号 ${data.idempotencyKey} · ${formatYuan(data.amountFen)}`,
       });
-      return answerOf({ ...application, id: Number(applicationId) });
+      return answerOf({ ...application, id: applicationId });
     });
   } catch (err) {
     // The key was used before (a retry, or a concurrent call that committed first): our consumption was
@@ -323,12 +291,8 @@ async function reversibleBy(ctx: PluginContext, db: Db, host: HostReader, found:
     if (!bill || bill.id !== found.billId) return false;
   }
   if (actor.communityIds === null) return true;
-  const row = (await db(`${ctx.tables.offsets} as o`)
-    .join(`${ctx.tables.complaints} as c`, 'c.id', 'o.complaint_id')
-    .select('c.community_id')
-    .where('o.id', found.offsetId)
-    .first()) as { community_id: string | number | null } | undefined;
-  return !!row && canSeeCommunity(actor, row.community_id === null ? null : String(row.community_id));
+  const community = await communityOfOffset(db, ctx.tables, found.offsetId);
+  return community !== undefined && canSeeCommunity(actor, community);
 }
 
 /** Restores an application's amount to its offset once (the host voided the payment). */
@@ -336,7 +300,7 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
   requirePermission(actor, 'offset.apply');
   const data = validateReverse({ ...input });
   const db: Db = options.trx ?? ctx.db;
-  const found = await findApplication(db, ctx, 'idempotency_key', data.idempotencyKey);
+  const found = await findApplicationBy(db, ctx.tables, 'idempotency_key', data.idempotencyKey);
   if (!found || !(await reversibleBy(ctx, db, hostReaderFor(ctx, options.trx), found, data, actor))) throw applicationNotFound(data);
   if (found.state === 'reversed') return replayReversal(found, data.reversalKey);
 
@@ -348,36 +312,23 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
       // application row (a deadlock). The lock only orders this server's writers; the ledger UPDATE below
       // is what conflicts across a cluster.
       await lockBillLedger(trx, ctx.tables, found.billId);
-      const marked = await trx(ctx.tables.offsetApplications)
-        .where({ id: found.id, state: 'applied' })
-        .update({ state: 'reversed', reversal_key: data.reversalKey, reversed_at: toDbTime(at), reversed_by: actor.id, reversed_by_name: actor.name });
+      const marked = await markReversed(trx, ctx.tables, found.id, { key: data.reversalKey, at, by: actor.id, byName: actor.name });
       // Reversed meanwhile by another call: answer from the stored row.
-      if (marked !== 1) throw new AnsweredByEarlier((await findApplication(trx, ctx, 'idempotency_key', data.idempotencyKey, true))!);
+      if (!marked) throw new AnsweredByEarlier((await findApplicationBy(trx, ctx.tables, 'idempotency_key', data.idempotencyKey, true))!);
       await giveBackToBill(trx, ctx.tables, found.billId, found.amountFen);
-      // The amount goes back to what the approval has left; to a revoked offset (a withdrawn remainder,
-      // a cancelled complaint) it goes back as withdrawn, never usable again. A used-up offset becomes
-      // usable again. The CASEs read only `status`, which is assigned last (MySQL assigns left to right).
-      await trx(ctx.tables.offsets)
-        .where({ id: found.offsetId })
-        .update({
-          revoked_fen: trx.raw("CASE WHEN status = 'revoked' THEN revoked_fen + ? ELSE revoked_fen END", [found.amountFen]),
-          remaining_fen: trx.raw("CASE WHEN status = 'revoked' THEN remaining_fen ELSE remaining_fen + ? END", [found.amountFen]),
-          status: trx.raw("CASE WHEN status = 'exhausted' THEN 'approved' ELSE status END"),
-          updated_at: toDbTime(at),
-        });
-      const after = (await trx(ctx.tables.offsets).select('remaining_fen', 'revoked_fen', 'status', 'complaint_id').where({ id: found.offsetId }).first()) as Record<string, unknown>;
-      const remainingFen = Number(after.remaining_fen);
+      const after = await giveBackToOffset(trx, ctx.tables, found.offsetId, found.amountFen, at);
+      const remainingFen = after.remainingFen;
       const toRevoked = after.status === 'revoked';
-      await trx(ctx.tables.offsetApplications).where({ id: found.id }).update({ reversal_remaining_fen: remainingFen });
+      await recordReversalRemaining(trx, ctx.tables, found.id, remainingFen);
       await recordEvent(trx, ctx.tables, {
         entityType: 'offset',
         entityId: found.offsetId,
-        complaintId: Number(after.complaint_id),
+        complaintId: after.complaintId,
         action: 'reverse',
         actor,
         at,
         changes: toRevoked
-          ? { revoked_fen: [Number(after.revoked_fen) - found.amountFen, Number(after.revoked_fen)] }
+          ? { revoked_fen: [after.revokedFen - found.amountFen, after.revokedFen] }
           : { remaining_fen: [remainingFen - found.amountFen, remainingFen] },
         note: `账单 ${found.billId} · 收款号 ${found.idempotencyKey} · 作废单 ${data.reversalKey} · ${formatYuan(found.amountFen)}`,
       });
@@ -386,7 +337,7 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
   } catch (err) {
     if (err instanceof AnsweredByEarlier) return replayReversal(err.application, data.reversalKey);
     if (isDuplicateKeyError(err)) {
-      const other = await findApplication(db, ctx, 'reversal_key', data.reversalKey, true);
+      const other = await findApplicationBy(db, ctx.tables, 'reversal_key', data.reversalKey, true);
       if (other && other.id === found.id) return reversalAnswerOf(other);
       throw new ConflictError(
         'idempotency_mismatch',
@@ -399,7 +350,6 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
 }
 
 /** Everything applied with the given keys (for the host's reconciliation of its own payments). */
-export async function findApplications(ctx: PluginContext, keys: string[]): Promise<OffsetApplication[]> {
-  const rows = (await ctx.db(ctx.tables.offsetApplications).whereIn('idempotency_key', keys)) as Array<Record<string, unknown>>;
-  return rows.map(applicationFromRow);
+export function findApplications(ctx: PluginContext, keys: string[]): Promise<OffsetApplication[]> {
+  return applicationsByKeys(ctx.db, ctx.tables, keys);
 }

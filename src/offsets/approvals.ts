@@ -17,8 +17,10 @@ import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { ROLE_LABELS } from '../auth/permissions.js';
-import { addToApprovalTotal, readApprovalTotals, type ApprovalTotals } from './approvalTotals.js';
-import { OFFSET_STATUS_LABELS, isPastExpiry, offsetFromRow, readComplaintFacts, type Offset } from './model.js';
+import { addToApprovalTotal, readApprovalTotals, type ApprovalTotals } from './store/approvalTotals.js';
+import { OFFSET_STATUS_LABELS, isPastExpiry, type Offset } from './model.js';
+import { readComplaintFacts } from './store/facts.js';
+import { decideIfUnchanged, findOffset, type OffsetDecision } from './store/offsetStore.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
 import { validateApprove, validateDecisionNote, type ApproveOffsetInput, type DecisionNoteInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
@@ -105,18 +107,13 @@ function chooseApprovalRole(actor: Actor, amountFen: number, totals: ApprovalTot
   return { scope: 'role', role: top.role, approvedFen: totals.byRole.get(top.role) ?? 0, amountFen, limitFen: top.limitFen ?? 0 };
 }
 
-async function loadOffset(db: Knex | Knex.Transaction, ctx: PluginContext, id: number): Promise<Offset | null> {
-  const row = (await db(ctx.tables.offsets).where({ id }).first()) as Record<string, unknown> | undefined;
-  return row ? offsetFromRow(row) : null;
-}
-
 function notFound(id: number): NotFoundError {
   return new NotFoundError(msg(`抵扣 #${id} 不存在`, `Offset #${id} does not exist`));
 }
 
 /** The offset and its complaint, when the actor may see them. */
 async function visibleOffset(ctx: PluginContext, id: number, actor: Actor) {
-  const offset = await loadOffset(ctx.db, ctx, id);
+  const offset = await findOffset(ctx.db, ctx.tables, id);
   if (!offset) throw notFound(id);
   const complaint = await visibleComplaint(ctx, offset.complaintId, actor).catch((err: unknown) => {
     throw err instanceof NotFoundError ? notFound(id) : err;
@@ -164,20 +161,10 @@ function ownRequest(): DomainError {
  * Moves the offset from the state the decider saw; a concurrent change makes the UPDATE touch nothing
  * and is reported as a conflict from the row as it now is.
  */
-async function decide(
-  trx: Knex.Transaction,
-  ctx: PluginContext,
-  seen: Offset,
-  extraWhere: (qb: Knex.QueryBuilder) => void,
-  changes: Record<string, unknown>,
-  onConflict: (now: Offset) => Error,
-): Promise<Offset> {
-  const qb = trx(ctx.tables.offsets).where({ id: seen.id, status: seen.status, version: seen.version });
-  extraWhere(qb);
-  const updated = await qb.update({ ...changes, version: seen.version + 1 });
-  const now = (await loadOffset(trx, ctx, seen.id))!;
-  if (updated !== 1) throw onConflict(now);
-  return now;
+async function decide(trx: Knex.Transaction, ctx: PluginContext, seen: Offset, decision: OffsetDecision, onConflict: (now: Offset) => Error): Promise<Offset> {
+  const { decided, offset } = await decideIfUnchanged(trx, ctx.tables, seen, decision);
+  if (!decided) throw onConflict(offset);
+  return offset;
 }
 
 export async function approveOffset(ctx: PluginContext, id: number, input: ApproveOffsetInput, actor: Actor): Promise<Offset> {
@@ -219,7 +206,7 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
   return inTransaction(ctx.db, async (trx) => {
     // The complaint may have been cancelled (or reclassified) since it was read: read it with a lock, so
     // a cancellation on this server either waits for us (and then withdraws this approval) or came first.
-    const current = await readComplaintFacts(trx, ctx, offset.complaintId, { lock: true });
+    const current = await readComplaintFacts(trx, ctx.tables, offset.complaintId, { lock: true });
     const late = current && complaintRefusal(current, settings);
     if (late) throw late;
     // The totals rows decide, not the read above: an approval racing on the same complaint finds them changed.
@@ -231,7 +218,6 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
       trx,
       ctx,
       offset,
-      () => {},
       {
         status: 'approved',
         approved_fen: approvedFen,
@@ -275,7 +261,6 @@ export async function rejectOffset(ctx: PluginContext, id: number, input: Decisi
       trx,
       ctx,
       offset,
-      () => {},
       { status: 'rejected', decided_by: actor.id, decided_by_name: actor.name, decided_at: toDbTime(now), decision_note: data.note, updated_at: toDbTime(now) },
       staleVersion,
     );
@@ -321,15 +306,12 @@ export async function revokeOffset(ctx: PluginContext, id: number, input: Decisi
   return inTransaction(ctx.db, async (trx) => {
     const now = ctx.clock.now();
     // Applications take from remaining_fen without bumping the version, so they do not make this stale.
-    // revoked_fen is assigned before remaining_fen: MySQL assigns left to right with updated values.
     const revoked = await decide(
       trx,
       ctx,
       offset,
-      () => {},
       {
-        revoked_fen: trx.raw('?? + ??', ['revoked_fen', 'remaining_fen']),
-        remaining_fen: 0,
+        withdrawRemainder: true,
         status: 'revoked',
         revoked_by: actor.id,
         revoked_at: toDbTime(now),

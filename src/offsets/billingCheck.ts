@@ -4,13 +4,13 @@
 // thousand ids, never one per bill: the host's bills, then one UNION of ours (the offsets with their bill
 // limits, the units' open complaints, what earlier payments already applied to the bills; see billFacts),
 // and the units' owners only when an offset's owner must be compared with them. One bill: two statements.
-import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { msg, type Localized } from '../common/localized.js';
 import type { BillPaymentState, HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
-import { BILL_PAYMENT_LABELS, billFacts, openToOffsets, chunked, effectiveStatus, offsetFromRow, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
+import { BILL_PAYMENT_LABELS, openToOffsets, effectiveStatus, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
+import { billFacts } from './store/facts.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
@@ -61,27 +61,6 @@ export interface BillCheck {
 }
 
 export type { OffsetWithLimits } from './model.js';
-
-/** Offsets by id with their bill limits: one LEFT JOIN query per thousand ids. */
-export async function loadOffsetsWithLimits(db: Knex | Knex.Transaction, ctx: Pick<PluginContext, 'tables'>, ids: number[]): Promise<Map<number, OffsetWithLimits>> {
-  const out = new Map<number, OffsetWithLimits>();
-  for (const chunk of chunked([...new Set(ids)])) {
-    const rows = (await db(`${ctx.tables.offsets} as o`)
-      .leftJoin(`${ctx.tables.offsetBills} as ob`, 'ob.offset_id', 'o.id')
-      .select('o.*', 'ob.bill_id as limit_bill_id')
-      .whereIn('o.id', chunk)) as Array<Record<string, unknown>>;
-    for (const row of rows) {
-      const id = Number(row.id);
-      let entry = out.get(id);
-      if (!entry) {
-        entry = { offset: offsetFromRow(row), billLimits: null };
-        out.set(id, entry);
-      }
-      if (row.limit_bill_id !== null && row.limit_bill_id !== undefined) (entry.billLimits ??= new Set()).add(String(row.limit_bill_id));
-    }
-  }
-  return out;
-}
 
 type OwnersOfUnits = (unitIds: string[]) => Promise<Map<string, string[]>>;
 
@@ -246,7 +225,7 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   const bills = await ctx.host.getBills(inputs.map((b) => b.billId));
   const { openComplaints, appliedFen: applied, offsets } = await billFacts(
     ctx.db,
-    ctx,
+    ctx.tables,
     [...new Map([...bills.values()].map((b) => [b.id, b])).values()],
     inputs.flatMap((b) => b.offsets.map((l) => l.offsetId)),
   );

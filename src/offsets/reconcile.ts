@@ -9,6 +9,8 @@ import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import type { PluginContext } from '../common/context.js';
 import { chunked } from './model.js';
+import { wholeLedger } from './store/billLedger.js';
+import { appliedByBillAndCommunity, offsetSums } from './store/reconciliation.js';
 
 export interface OffsetMismatch {
   offsetId: number;
@@ -45,57 +47,31 @@ export interface ReconcileReport {
   billsNotFound: string[];
 }
 
-type Row = Record<string, unknown>;
-const community = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-/** Grouped queries over all offsets and all ledger rows; SUM comes back as DECIMAL text on MySQL, hence Number(). */
+/** Grouped queries over all offsets and all ledger rows (store/reconciliation.ts), checked here. */
 export async function reconcileOffsets(ctx: PluginContext, actor?: Actor): Promise<ReconcileReport> {
-  const { offsets, offsetApplications, offsetBillLedger, complaints } = ctx.tables;
-  const visible = (r: Row) => !actor || canSeeCommunity(actor, community(r.community_id));
-  const rows = ((await ctx
-    .db(`${offsets} as o`)
-    .join(`${complaints} as c`, 'c.id', 'o.complaint_id')
-    .leftJoin(`${offsetApplications} as a`, 'a.offset_id', 'o.id')
-    .select('o.id', 'o.complaint_id', 'o.status', 'o.approved_fen', 'o.remaining_fen', 'o.revoked_fen', 'c.community_id')
-    .select(ctx.db.raw('COALESCE(SUM(a.amount_fen), 0) AS applied_fen'))
-    .select(ctx.db.raw("COALESCE(SUM(CASE WHEN a.state = 'reversed' THEN a.amount_fen ELSE 0 END), 0) AS reversed_fen"))
-    .groupBy('o.id', 'o.complaint_id', 'o.status', 'o.approved_fen', 'o.remaining_fen', 'o.revoked_fen', 'c.community_id')
-    .orderBy('o.id')) as Row[]).filter(visible);
+  const visible = (r: { communityId: string | null }) => !actor || canSeeCommunity(actor, r.communityId);
+  const rows = (await offsetSums(ctx.db, ctx.tables)).filter(visible);
   const totals = { approvedFen: 0, appliedFen: 0, reversedFen: 0, remainingFen: 0, revokedFen: 0 };
   const mismatches: OffsetMismatch[] = [];
   for (const r of rows) {
-    const approvedFen = Number(r.approved_fen ?? 0);
-    const appliedFen = Number(r.applied_fen);
-    const reversedFen = Number(r.reversed_fen);
-    const remainingFen = Number(r.remaining_fen);
-    const revokedFen = Number(r.revoked_fen);
+    const { offsetId, complaintId, status, approvedFen, appliedFen, reversedFen, remainingFen, revokedFen } = r;
     totals.approvedFen += approvedFen;
     totals.appliedFen += appliedFen;
     totals.reversedFen += reversedFen;
     totals.remainingFen += remainingFen;
     totals.revokedFen += revokedFen;
     const differenceFen = approvedFen - (appliedFen - reversedFen + remainingFen + revokedFen);
-    if (differenceFen !== 0) {
-      mismatches.push({ offsetId: Number(r.id), complaintId: Number(r.complaint_id), status: String(r.status), approvedFen, appliedFen, reversedFen, remainingFen, revokedFen, differenceFen });
-    }
+    if (differenceFen !== 0) mismatches.push({ offsetId, complaintId, status, approvedFen, appliedFen, reversedFen, remainingFen, revokedFen, differenceFen });
   }
 
   // Per bill: what its applications add up to (with the communities they came from), beside its ledger row.
-  const byBill = (await ctx
-    .db(`${offsetApplications} as a`)
-    .join(`${offsets} as o`, 'o.id', 'a.offset_id')
-    .join(`${complaints} as c`, 'c.id', 'o.complaint_id')
-    .select('a.bill_id', 'c.community_id')
-    .select(ctx.db.raw("COALESCE(SUM(CASE WHEN a.state = 'applied' THEN a.amount_fen ELSE 0 END), 0) AS applied_fen"))
-    .groupBy('a.bill_id', 'c.community_id')) as Row[];
   const applied = new Map<string, number>();
   const billVisible = new Map<string, boolean>();
-  for (const r of byBill) {
-    const id = String(r.bill_id);
-    applied.set(id, (applied.get(id) ?? 0) + Number(r.applied_fen));
-    billVisible.set(id, (billVisible.get(id) ?? false) || visible(r));
+  for (const r of await appliedByBillAndCommunity(ctx.db, ctx.tables)) {
+    applied.set(r.billId, (applied.get(r.billId) ?? 0) + r.appliedFen);
+    billVisible.set(r.billId, (billVisible.get(r.billId) ?? false) || visible(r));
   }
-  const ledger = new Map(((await ctx.db(offsetBillLedger).select('bill_id', 'applied_fen')) as Row[]).map((r) => [String(r.bill_id), Number(r.applied_fen)]));
+  const ledger = await wholeLedger(ctx.db, ctx.tables);
   // A ledger row without any application is seen only by those who see everything.
   const billIds = [...new Set([...applied.keys(), ...ledger.keys()])].filter((id) => billVisible.get(id) ?? (!actor || actor.communityIds === null)).sort();
   const hostBills = new Map<string, number>();

@@ -15,7 +15,9 @@ import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
-import { offsetFromRow, readComplaintFacts, type ComplaintFacts, type Offset } from './model.js';
+import type { ComplaintFacts, Offset } from './model.js';
+import { readComplaintFacts } from './store/facts.js';
+import { findOffsetByRequestKey, insertOffset } from './store/offsetStore.js';
 import { validateRaise, type RaiseOffsetInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
 
@@ -56,7 +58,7 @@ export function amountField(field: string, text: string): number {
 
 /** The complaint, if it exists and the actor may see its community (otherwise not found, so nothing leaks). */
 export async function visibleComplaint(ctx: PluginContext, complaintId: number, actor: Actor): Promise<ComplaintFacts> {
-  const complaint = await readComplaintFacts(ctx.db, ctx, complaintId);
+  const complaint = await readComplaintFacts(ctx.db, ctx.tables, complaintId);
   if (!complaint || !canSeeCommunity(actor, complaint.communityId)) throw new NotFoundError(msg(`投诉 #${complaintId} 不存在`, `Complaint #${complaintId} does not exist`));
   return complaint;
 }
@@ -75,16 +77,17 @@ function requestHash(data: RaiseOffsetInput, requestedFen: number): string {
 
 /** The offset this person already made with this key, if any; a key reused for other content is refused. */
 async function replayRequest(db: Knex, ctx: PluginContext, actor: Actor, key: string, hash: string): Promise<Offset | null> {
-  const row = (await db(ctx.tables.offsets).where({ requested_by: actor.id, request_key: key }).first()) as Record<string, unknown> | undefined;
-  if (!row) return null;
-  if (row.request_hash !== hash) {
+  const earlier = await findOffsetByRequestKey(db, ctx.tables, actor.id, key);
+  if (!earlier) return null;
+  if (earlier.hash !== hash) {
+    const id = earlier.offset.id;
     throw new ConflictError(
       'idempotency_key_reused',
-      msg(`此幂等键已用于内容不同的另一次抵扣申请（抵扣 #${String(row.id)}）`, `This idempotency key was already used for a different offset request (offset #${String(row.id)})`),
-      { offsetId: Number(row.id) },
+      msg(`此幂等键已用于内容不同的另一次抵扣申请（抵扣 #${id}）`, `This idempotency key was already used for a different offset request (offset #${id})`),
+      { offsetId: id },
     );
   }
-  return offsetFromRow(row);
+  return earlier.offset;
 }
 
 /** Raises an offset request; see raiseOffsetOnce for the optional idempotency key. */
@@ -152,12 +155,15 @@ async function insertRequest(
 ): Promise<Offset> {
   return inTransaction(ctx.db, async (trx) => {
     // The complaint may have been cancelled since it was read.
-    const current = await readComplaintFacts(trx, ctx, complaint.id);
+    const current = await readComplaintFacts(trx, ctx.tables, complaint.id);
     const late = current && complaintRefusal(current, settings);
     if (late) throw late;
     const now = ctx.clock.now();
     const at = toDbTime(now);
-    const [id] = (await trx(ctx.tables.offsets).insert({
+    const offset = await insertOffset(
+      trx,
+      ctx.tables,
+      {
       complaint_id: complaint.id,
       unit_id: complaint.unitId,
       owner_id: complaint.ownerId,
@@ -174,9 +180,10 @@ async function insertRequest(
       version: 1,
       created_at: at,
       updated_at: at,
-    })) as number[];
-    const offsetId = Number(id);
-    if (billIds.length) await trx(ctx.tables.offsetBills).insert(billIds.map((billId) => ({ offset_id: offsetId, bill_id: billId })));
+      },
+      billIds,
+    );
+    const offsetId = offset.id;
     await recordEvent(trx, ctx.tables, {
       entityType: 'offset',
       entityId: offsetId,
@@ -196,7 +203,6 @@ async function insertRequest(
       { offsetId, complaintId: complaint.id, complaintCode: complaint.code, communityId: complaint.communityId, requestedFen, requestedBy: actor.id, requestedByName: actor.name },
       now,
     );
-    const row = (await trx(ctx.tables.offsets).where({ id: offsetId }).first()) as Record<string, unknown>;
-    return offsetFromRow(row);
+    return offset;
   });
 }

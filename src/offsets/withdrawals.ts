@@ -9,9 +9,10 @@ import { recordEvent } from '../common/events.js';
 import { toDbTime } from '../db/time.js';
 import type { TableNames } from '../db/tables.js';
 import { enqueue } from '../notifications/outbox.js';
-import { offsetFromRow, type Offset } from './model.js';
+import type { Offset, OffsetStatus } from './model.js';
+import { findOffset, offsetIdsOfComplaint, withdrawIfStill } from './store/offsetStore.js';
 
-const WITHDRAWN_ON_CANCEL = ['requested', 'approved'];
+const WITHDRAWN_ON_CANCEL: readonly OffsetStatus[] = ['requested', 'approved'];
 
 export interface CancelledComplaint {
   id: number;
@@ -21,30 +22,22 @@ export interface CancelledComplaint {
 
 /** Withdraws the complaint's open offsets; returns them as they are now. */
 export async function withdrawOffsetsOfCancelledComplaint(trx: Knex.Transaction, tables: TableNames, complaint: CancelledComplaint, actor: Actor, now: Date): Promise<Offset[]> {
-  const ids = ((await trx(tables.offsets).select('id').where({ complaint_id: complaint.id }).whereIn('status', WITHDRAWN_ON_CANCEL).orderBy('id')) as Array<{ id: number }>).map((r) =>
-    Number(r.id),
-  );
+  const ids = await offsetIdsOfComplaint(trx, tables, complaint.id, WITHDRAWN_ON_CANCEL);
   const note = `投诉 ${complaint.code} 已撤销：${complaint.reason}`;
   const withdrawn: Offset[] = [];
   for (const id of ids) {
-    const before = offsetFromRow((await trx(tables.offsets).where({ id }).first()) as Record<string, unknown>);
-    // Conditional on the status, so an application racing with us either came first or is refused;
-    // revoked_fen is assigned before remaining_fen (MySQL assigns left to right with updated values).
-    const updated = await trx(tables.offsets)
-      .where({ id })
-      .whereIn('status', WITHDRAWN_ON_CANCEL)
-      .update({
-        revoked_fen: trx.raw('?? + ??', ['revoked_fen', 'remaining_fen']),
-        remaining_fen: 0,
-        status: 'revoked',
-        revoked_by: actor.id,
-        revoked_at: toDbTime(now),
-        revoke_note: note,
-        version: trx.raw('?? + 1', ['version']),
-        updated_at: toDbTime(now),
-      });
-    if (updated !== 1) continue;
-    const after = offsetFromRow((await trx(tables.offsets).where({ id }).first()) as Record<string, unknown>);
+    const before = (await findOffset(trx, tables, id))!;
+    // Conditional on the status, so an application racing with us either came first or is refused.
+    const updated = await withdrawIfStill(trx, tables, id, WITHDRAWN_ON_CANCEL, {
+      withdrawRemainder: true,
+      status: 'revoked',
+      revoked_by: actor.id,
+      revoked_at: toDbTime(now),
+      revoke_note: note,
+      updated_at: toDbTime(now),
+    });
+    if (!updated) continue;
+    const after = (await findOffset(trx, tables, id))!;
     await recordEvent(trx, tables, {
       entityType: 'offset',
       entityId: id,

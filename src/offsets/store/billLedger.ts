@@ -4,7 +4,7 @@
 // only rows that really change, makes the later of two concurrent writers on different nodes fail and
 // retry. Lock order everywhere: the bill's ledger row first, then the offset row.
 import type { Knex } from 'knex';
-import type { TableNames } from '../db/tables.js';
+import type { TableNames } from '../../db/tables.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -47,5 +47,11 @@ export async function giveBackToBill(trx: Knex.Transaction, tables: TableNames, 
 export async function appliedOnBills(db: Db, tables: TableNames, billIds: string[]): Promise<Map<string, number>> {
   if (!billIds.length) return new Map();
   const rows = (await db(tables.offsetBillLedger).select('bill_id', 'applied_fen').whereIn('bill_id', billIds)) as LedgerRow[];
+  return new Map(rows.map((r) => [String(r.bill_id), Number(r.applied_fen)]));
+}
+
+/** Every ledger row: bill → fen applied. */
+export async function wholeLedger(db: Db, tables: TableNames): Promise<Map<string, number>> {
+  const rows = (await db(tables.offsetBillLedger).select('bill_id', 'applied_fen')) as LedgerRow[];
   return new Map(rows.map((r) => [String(r.bill_id), Number(r.applied_fen)]));
 }

@@ -3,7 +3,7 @@
 // Like the bill ledger, the cap is checked by the conditional UPDATE of a row every approver of the
 // complaint changes: two approvals racing on one complaint cannot both pass, on any engine.
 import type { Knex } from 'knex';
-import type { TableNames } from '../db/tables.js';
+import type { TableNames } from '../../db/tables.js';
 
 export type ApprovalScope = 'approver' | 'role';
 
