@@ -8,7 +8,7 @@ import { createDb, isMysql } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrations.js';
 import { tableNames } from '../src/db/tables.js';
 import { toDbTime } from '../src/db/time.js';
-import { listComplaints } from '../src/complaints/listing.js';
+import { listComplaints } from '../src/complaints/store/listing.js';
 import { validateList } from '../src/complaints/schemas.js';
 import type { Actor } from '../src/auth/actor.js';
 import { STATES } from '../src/complaints/states.js';

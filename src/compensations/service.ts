@@ -17,7 +17,7 @@ import { ConflictError, ValidationError, fieldError, type FieldError } from '../
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import { MoneyFormatError, formatFen, parseYuan } from '../common/money.js';
-import { findComplaint } from '../complaints/store.js';
+import { findComplaint } from '../complaints/store/complaints.js';
 import { visibleOrNotFound } from '../complaints/scope.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';

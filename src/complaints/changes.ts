@@ -6,7 +6,7 @@ import { ConflictError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import type { TableNames } from '../db/tables.js';
-import { diff, findComplaint, updateIfVersion } from './store.js';
+import { diff, findComplaint, updateIfVersion } from './store/complaints.js';
 import type { Complaint } from './types.js';
 import { formatZoned } from '../calendar/zoned.js';
 

@@ -5,12 +5,10 @@
 // states.ts; notices.ts announces those.)
 import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
-import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../common/context.js';
 import { enqueueEscalated } from './notices.js';
-import { rowToComplaint, toRow } from './store.js';
-import { UNRESOLVED_STATES } from './states.js';
+import { dueForEscalation, escalateIfStillDue } from './store/complaints.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const BATCH = 200;
@@ -28,32 +26,20 @@ export function escalationReason(days: number): string {
 /** Needs only the database, table names and settings, so the scheduled job can call it with its own context. */
 export async function escalateOverdue(ctx: Pick<PluginContext, 'db' | 'tables' | 'settings'>, now: Date): Promise<EscalationRun> {
   const settings = await ctx.settings.get();
-  const cutoff = toDbTime(new Date(now.getTime() - settings.escalationDays * DAY_MS));
+  const cutoff = new Date(now.getTime() - settings.escalationDays * DAY_MS);
   const reason = escalationReason(settings.escalationDays);
   const { tables } = ctx;
-  // Candidates come from the (state, severity, original_received_at) index.
-  const eligible = (q: ReturnType<typeof ctx.db>) =>
-    q
-      .whereIn('state', UNRESOLVED_STATES)
-      .where('nature', 'valid')
-      .where((s) => s.whereNull('severity').orWhereIn('severity', ['minor', 'important']))
-      .where('original_received_at', '<=', cutoff);
-
   const escalated: EscalationRun['escalated'] = [];
   let notified = 0;
   for (let afterId = 0; ; ) {
-    const rows = (await eligible(ctx.db(tables.complaints)).where('id', '>', afterId).orderBy('id').limit(BATCH)) as Array<Record<string, unknown>>;
-    if (!rows.length) break;
-    for (const row of rows) {
-      const current = rowToComplaint(row);
+    const due = await dueForEscalation(ctx.db, tables, cutoff, afterId, BATCH);
+    if (!due.length) break;
+    for (const current of due) {
       afterId = current.id;
       const patch = { severity: 'major' as const, escalatedAt: now, escalationReason: reason, updatedAt: now, updatedBy: SYSTEM_ACTOR.id, updatedByName: SYSTEM_ACTOR.name };
       const done = await inTransaction(ctx.db, async (trx) => {
         // Re-checks eligibility and version at write time: a concurrent run or edit wins, never both.
-        const updated = await eligible(trx(tables.complaints))
-          .where({ id: current.id, version: current.version })
-          .update({ ...toRow(patch), version: current.version + 1 });
-        if (updated !== 1) return null;
+        if (!(await escalateIfStillDue(trx, tables, current, cutoff, patch))) return null;
         await recordEvent(trx, tables, {
           entityType: 'complaint',
           entityId: current.id,

@@ -12,7 +12,7 @@ import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import { applyChange, assertVersion } from './changes.js';
 import { UNSET, registerComplaint, withDayCounter, type Draft } from './intake.js';
-import { findComplaint, insertFollowUp } from './store.js';
+import { findComplaint, insertFollowUp } from './store/complaints.js';
 import { validateFollowUp } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { RULES, checkTransition } from './states.js';

@@ -4,9 +4,10 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
 import type { TableNames } from '../db/tables.js';
-import { MissingDayCounter, ensureDayCounter, nextCode } from './codes.js';
-import { findRepeatOf } from './repeats.js';
-import { insertComplaint } from './store.js';
+import { MissingDayCounter } from './codes.js';
+import { ensureDayCounter, nextCode } from './store/dayCounters.js';
+import { findRepeatOf } from './store/complaints.js';
+import { insertComplaint } from './store/complaints.js';
 import type { Complaint } from './types.js';
 
 export type Draft = Omit<Complaint, 'id' | 'code' | 'repeatOfId'>;

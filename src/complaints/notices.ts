@@ -8,7 +8,7 @@ import type { Actor } from '../auth/actor.js';
 import type { TableNames } from '../db/tables.js';
 import { complaintPayload, noticeKeys } from '../notifications/complaintNotices.js';
 import { enqueue } from '../notifications/outbox.js';
-import { toRow } from './store.js';
+import { toRow } from './store/complaints.js';
 import type { Action } from './states.js';
 import type { Complaint } from './types.js';
 import { formatZoned } from '../calendar/zoned.js';

@@ -16,7 +16,7 @@ import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
 import { ValidationError, fieldError } from '../common/errors.js';
 import { fenFromInteger } from '../common/money.js';
 import { isMatchableHostId } from '../complaints/hostIds.js';
-import { scopeToActor } from '../complaints/scope.js';
+import { scopeToActor } from '../complaints/store/scoping.js';
 import { CHANNEL, DISPUTE_TYPE, NATURE, SEVERITY } from '../complaints/vocabulary.js';
 import { isMysql } from '../db/connection.js';
 import { toDbTime } from '../db/time.js';

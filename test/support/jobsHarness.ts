@@ -7,7 +7,7 @@ import { migrateLatest } from '../../src/db/migrations.js';
 import { tableNames } from '../../src/db/tables.js';
 import { toDbTime } from '../../src/db/time.js';
 import type { HostKeyTypes } from '../../src/host/keyTypes.js';
-import { insertComplaint } from '../../src/complaints/store.js';
+import { insertComplaint } from '../../src/complaints/store/complaints.js';
 import { UNSET } from '../../src/complaints/intake.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import type { JobContext } from '../../src/jobs/types.js';

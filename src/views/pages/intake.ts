@@ -8,7 +8,7 @@ import type { Actor } from '../../auth/actor.js';
 import { canSeeCommunity, hasPermission } from '../../auth/permissions.js';
 import { fieldError, type FieldError } from '../../common/errors.js';
 import { MOBILE_PATTERN, validateCreate } from '../../complaints/schemas.js';
-import { unitComplaints } from '../../complaints/listing.js';
+import { unitComplaints } from '../../complaints/store/listing.js';
 import { OPEN_STATES } from '../../complaints/states.js';
 import { replyPromiseDue } from '../../complaints/transitions.js';
 import type { Complaint } from '../../complaints/types.js';

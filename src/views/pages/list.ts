@@ -5,7 +5,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { OPEN_STATES } from '../../complaints/states.js';
 import { SORT_KEYS } from '../../complaints/schemas.js';
-import { TOTAL_CAP } from '../../complaints/listing.js';
+import { TOTAL_CAP } from '../../complaints/store/listing.js';
 import type { ListResult } from '../../complaints/types.js';
 import { fieldMessages, isValidationError } from '../forms.js';
 import type { PageKit } from '../kit.js';

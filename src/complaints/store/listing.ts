@@ -2,18 +2,18 @@
 // taken by keyset (cursor on the sort column + id) rather than deep offsets, and the total is counted
 // only up to a cap (the UI shows "1000+").
 import type { Knex } from 'knex';
-import type { Actor } from '../auth/actor.js';
-import { ValidationError, fieldError } from '../common/errors.js';
-import { isMysql } from '../db/connection.js';
-import type { TableNames } from '../db/tables.js';
-import { toDbTime } from '../db/time.js';
-import { CODE_PATTERN } from './codes.js';
-import { isMatchableHostId } from './hostIds.js';
-import { rowToComplaint } from './store.js';
-import { OPEN_STATES } from './states.js';
-import { scopeToActor } from './scope.js';
-import type { Complaint, ListQuery, ListResult, SortKey } from './types.js';
-import { nextDay, startOfZonedDay } from '../calendar/zoned.js';
+import type { Actor } from '../../auth/actor.js';
+import { ValidationError, fieldError } from '../../common/errors.js';
+import { isMysql } from '../../db/connection.js';
+import type { TableNames } from '../../db/tables.js';
+import { toDbTime } from '../../db/time.js';
+import { CODE_PATTERN } from '../codes.js';
+import { isMatchableHostId } from '../hostIds.js';
+import { rowToComplaint } from './complaints.js';
+import { OPEN_STATES } from '../states.js';
+import { scopeToActor } from './scoping.js';
+import type { Complaint, ListQuery, ListResult, SortKey } from '../types.js';
+import { nextDay, startOfZonedDay } from '../../calendar/zoned.js';
 
 /**
  * The count reads up to this many index entries on every list request. At 10,000 the count cost more than

@@ -3,10 +3,11 @@
 // WHERE id AND version, bumping the version, so a stale read can never overwrite a newer change. Each
 // function takes the connection or transaction to run on.
 import type { Knex } from 'knex';
-import type { TableNames } from '../db/tables.js';
-import { fromDbTime, requireDbTime, toDbTime } from '../db/time.js';
-import { eventFromRow, type AuditEvent } from '../common/events.js';
-import type { Complaint, ComplaintLink, FollowUp } from './types.js';
+import type { TableNames } from '../../db/tables.js';
+import { fromDbTime, requireDbTime, toDbTime } from '../../db/time.js';
+import { eventFromRow, type AuditEvent } from '../../common/events.js';
+import { UNRESOLVED_STATES } from '../states.js';
+import type { Complaint, ComplaintLink, FollowUp } from '../types.js';
 
 type Kind = 'string' | 'int' | 'bool' | 'date' | 'hostId';
 
@@ -223,4 +224,53 @@ export async function findContinuation(db: Db, tables: TableNames, id: number): 
 export async function eventsOfComplaint(db: Db, tables: TableNames, id: number): Promise<AuditEvent[]> {
   const rows = (await db(tables.events).where({ complaint_id: id }).orderBy('id')) as Array<Record<string, unknown>>;
   return rows.map(eventFromRow);
+}
+
+// 二次投诉: a new complaint about the same unit and cause category within the repeat window of an
+// earlier one (cancelled ones do not count) is flagged and linked to the latest such complaint.
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export async function findRepeatOf(
+  trx: Knex | Knex.Transaction,
+  tables: TableNames,
+  probe: { unitId: string; category: string; receivedAt: Date },
+  windowDays: number,
+): Promise<{ id: number; code: string } | null> {
+  const since = new Date(probe.receivedAt.getTime() - windowDays * DAY_MS);
+  // Served by the (unit_id, category, received_at) index.
+  const row = (await trx(tables.complaints)
+    .where({ unit_id: probe.unitId, category: probe.category })
+    .where('received_at', '>=', toDbTime(since))
+    .where('received_at', '<=', toDbTime(probe.receivedAt))
+    .whereNot('state', 'cancelled')
+    .orderBy([
+      { column: 'received_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .first('id', 'code')) as { id: number; code: string } | undefined;
+  return row ? { id: Number(row.id), code: String(row.code) } : null;
+}
+
+/** Valid, unresolved, not yet major, first received on or before `cutoff`: what escalation takes up. */
+function eligibleForEscalation(q: Knex.QueryBuilder, cutoff: Date): Knex.QueryBuilder {
+  // Served by the (state, severity, original_received_at) index.
+  return q
+    .whereIn('state', UNRESOLVED_STATES)
+    .where('nature', 'valid')
+    .where((s) => s.whereNull('severity').orWhereIn('severity', ['minor', 'important']))
+    .where('original_received_at', '<=', toDbTime(cutoff));
+}
+
+/** The next batch of complaints due for escalation, by id after `afterId`. */
+export async function dueForEscalation(db: Db, tables: TableNames, cutoff: Date, afterId: number, limit: number): Promise<Complaint[]> {
+  const rows = (await eligibleForEscalation(db(tables.complaints), cutoff).where('id', '>', afterId).orderBy('id').limit(limit)) as ComplaintRow[];
+  return rows.map(rowToComplaint);
+}
+
+/** Applies the escalation patch if the complaint is still eligible and unchanged; returns whether it did. */
+export async function escalateIfStillDue(trx: Knex.Transaction, tables: TableNames, current: Complaint, cutoff: Date, patch: Partial<Complaint>): Promise<boolean> {
+  const updated = await eligibleForEscalation(trx(tables.complaints), cutoff)
+    .where({ id: current.id, version: current.version })
+    .update({ ...toRow(patch), version: current.version + 1 });
+  return updated === 1;
 }
