@@ -20,7 +20,7 @@ import { runJob } from '../../src/jobs/runner.js';
 import { WebhookDeliverer } from '../../src/notifications/deliverer.js';
 import { createComplaintsPlugin, type ComplaintsPlugin } from '../../src/plugin/createPlugin.js';
 import { simpleHost } from '../fixtures/hosts.js';
-import { GaleraCluster, galeraInstalled } from '../support/galera.js';
+import { GaleraCluster, ensureGaleraInstalled } from '../support/galera.js';
 import { intakeBody } from '../support/complaintData.js';
 import { people } from '../support/pluginHarness.js';
 
@@ -59,7 +59,7 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
   let unitComplaint: Record<string, number>;
 
   before(async function () {
-    if (!galeraInstalled()) {
+    if (!ensureGaleraInstalled()) {
       if (process.env.CI) throw new Error('galera-4 and rsync are required under CI (.ci/run installs them)');
       console.warn('[tests] galera-4 or rsync is not installed (apt-get install -y galera-4 rsync): the cluster suite is left out');
       this.skip();

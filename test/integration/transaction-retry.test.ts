@@ -9,6 +9,7 @@ import { mariadbAvailable, mariadbKind, sqliteKind, type TestDatabase } from '..
 import { simpleHost } from '../fixtures/hosts.js';
 import { approvedOffset, assessedComplaint, countRows, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
 import { inTransaction, onTransactionRetry, type TransactionRetry } from '../../src/db/transaction.js';
+import { errorPageFor } from '../../src/http/pageErrors.js';
 import { causalReadsEnabled, configureCausalReads, seeLatestWrites } from '../../src/db/causalReads.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,6 +73,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       expect(own[0]).to.include({ attempt: 1, maxAttempts: 5, errno: 1213, code: 'ER_LOCK_DEADLOCK', willRetry: true });
       expect(own[0]!.delayMs).to.be.within(5, 10);
       expect(seen).to.deep.equal(own);
+      // The same error, had the retries run out, is a "try again" page, not a 500.
+      const page = errorPageFor(Object.assign(new Error('deadlock'), { errno: own[0]!.errno }), () => expect.fail('logged as unexpected'));
+      expect(page.status).to.equal(503);
+      expect(page.message.en).to.match(/not saved/);
       // Each side's changes are there exactly once.
       const rows = (await db('t').whereIn('id', [1, 2]).orderBy('id')) as Array<{ v: number }>;
       expect(rows.map((r) => r.v)).to.deep.equal([101, 101]);

@@ -45,6 +45,19 @@ export function galeraInstalled(): boolean {
   return existsSync(GALERA_PROVIDER) && spawnSync('rsync', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * Installs galera-4 and rsync from Debian when they are missing and we may (root); true when they are
+ * there afterwards. CI (.ci/run) installs them up front; this serves a developer's fresh machine.
+ */
+export function ensureGaleraInstalled(log: (line: string) => void = (line) => console.warn(line)): boolean {
+  if (galeraInstalled()) return true;
+  if (process.getuid?.() !== 0) return false;
+  log('[tests] installing galera-4 and rsync (apt-get)');
+  const run = (args: string[]) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  if (!run(['install', '-y', 'galera-4', 'rsync'])) run(['update']) && run(['install', '-y', 'galera-4', 'rsync']);
+  return galeraInstalled();
+}
+
 function mysqlIds(): { uid: number; gid: number } {
   const out = spawnSync('id', ['mysql'], { encoding: 'utf8' });
   const uid = /uid=(\d+)/.exec(out.stdout)?.[1];
