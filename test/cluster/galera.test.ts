@@ -96,13 +96,13 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
     unitComplaint = {};
     for (const unit of ['101', '102']) {
       const p = instances[0]!.plugin;
-      const { complaint } = await p.complaints.create(people.counter, intakeBody(unit));
-      const assessed = await p.complaints.transition(people.supervisor, complaint.id, 'assess', {
-        version: complaint.version,
-        disputeType: 'property',
-        nature: 'valid',
-        severity: 'important',
-      });
+      const { complaint } = await p.complaints.create(intakeBody(unit), people.counter);
+      const assessed = await p.complaints.transition(
+        complaint.id,
+        'assess',
+        { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' },
+        people.supervisor,
+      );
       unitComplaint[unit] = assessed.id;
     }
   });
