@@ -18,7 +18,10 @@ export function isConstraintRefusal(err: unknown): boolean {
   return e?.errno === 4025 || e?.errno === 3819 || e?.errno === 1644 || e?.code === 'SQLITE_CONSTRAINT_CHECK' || e?.code === 'SQLITE_CONSTRAINT_TRIGGER';
 }
 
-/** Errors after which the whole transaction may simply be run again. */
+/**
+ * Errors after which the whole transaction may simply be run again. On a Galera cluster the loser of a
+ * certification conflict gets 1213 too, possibly at COMMIT.
+ */
 export function isRetryableTransactionError(err: unknown): boolean {
   const e = err as DriverError;
   // 1213 deadlock, 1205 lock wait timeout, 1020 MariaDB snapshot conflict; SQLite busy, including
@@ -31,7 +34,8 @@ export function isConnectionError(err: unknown): boolean {
   const e = err as DriverError;
   const codes = ['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'EPIPE', 'ER_CON_COUNT_ERROR', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR'];
   if (e?.code && codes.includes(e.code)) return true;
-  if (e?.errno === 2013 || e?.errno === 2006 || e?.errno === 1927 || e?.errno === 1053) return true;
+  // 1047: a Galera node that is not (yet, or no longer) part of the primary component refuses queries.
+  if (e?.errno === 2013 || e?.errno === 2006 || e?.errno === 1927 || e?.errno === 1053 || e?.errno === 1047) return true;
   const msg = e?.message ?? '';
-  return /Knex: Timeout acquiring a connection|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(msg);
+  return /WSREP has not yet prepared node|Knex: Timeout acquiring a connection|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(msg);
 }

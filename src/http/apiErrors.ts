@@ -2,8 +2,19 @@
 // reader's locale. Unexpected errors are logged and answered without internals.
 import type { Middleware } from 'koa';
 import { DomainError } from '../common/errors.js';
-import { isConnectionError } from '../db/errors.js';
-import type { Locale } from '../common/localized.js';
+import { isConnectionError, isRetryableTransactionError } from '../db/errors.js';
+import { msg, type Locale } from '../common/localized.js';
+
+/**
+ * Our transaction kept conflicting with concurrent writers (a deadlock, a lock wait, or on a Galera cluster
+ * a certification conflict) and its retries ran out. Nothing was written: the caller may send the same
+ * request again, and with the same idempotency key (payment id, reversal id) that is always safe.
+ */
+export const RETRY_LATER = {
+  code: 'retry_later',
+  retryAfterSeconds: 1,
+  message: msg('数据正被同时修改，本次请求未生效，请稍后重试（用同一收款号或作废单号重试是安全的）', 'The data was being changed concurrently and nothing was saved; please retry shortly (retrying with the same payment or reversal id is safe)'),
+} as const;
 
 export function apiErrorMiddleware(log: (err: unknown) => void = (err) => console.error(err)): Middleware {
   return async (ctx, next) => {
@@ -33,10 +44,16 @@ export function apiErrorMiddleware(log: (err: unknown) => void = (err) => consol
         ctx.body = { error: { code: `http_${status}`, message: locale === 'en' ? en : zh, fields: [] } };
         return;
       }
+      if (isRetryableTransactionError(err)) {
+        ctx.status = 503;
+        ctx.set('Retry-After', String(RETRY_LATER.retryAfterSeconds));
+        ctx.body = { error: { code: RETRY_LATER.code, message: RETRY_LATER.message[locale], retryable: true, fields: [] } };
+        return;
+      }
       if (isConnectionError(err)) {
         ctx.status = 503;
         ctx.set('Retry-After', '5');
-        ctx.body = { error: { code: 'database_unavailable', message: locale === 'en' ? 'The database is unavailable; please try again shortly' : '数据库暂时不可用，请稍后重试', fields: [] } };
+        ctx.body = { error: { code: 'database_unavailable', message: locale === 'en' ? 'The database is unavailable; please try again shortly' : '数据库暂时不可用，请稍后重试', retryable: true, fields: [] } };
         return;
       }
       log(err);

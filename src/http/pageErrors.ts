@@ -4,7 +4,7 @@
 import type { Context, Middleware } from 'koa';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../common/errors.js';
-import { isConnectionError } from '../db/errors.js';
+import { isConnectionError, isRetryableTransactionError } from '../db/errors.js';
 import { msg, type Locale, type Localized } from '../common/localized.js';
 
 export interface ErrorPage {
@@ -42,6 +42,12 @@ export const UNAVAILABLE_MESSAGE = msg(
   'The system cannot reach its database right now; please try again shortly. What you just submitted may not have been saved: go back and submit again (it will not be registered twice). Records already confirmed are not lost.',
 );
 
+/** Our transaction kept conflicting with other people's changes and nothing was saved. */
+export const BUSY_MESSAGE = msg(
+  '有人正在同时修改相同的记录，您刚才提交的内容没有保存。请稍后返回上一页再提交一次（不会重复登记）。',
+  'Someone was changing the same records at the same moment and what you just submitted was not saved. Please go back and submit again shortly (it will not be registered twice).',
+);
+
 function title(status: number): Localized {
   return TITLES[status] ?? (status >= 500 ? TITLES[500]! : TITLES[400]!);
 }
@@ -54,6 +60,7 @@ export function errorPageFor(err: unknown, log: (err: unknown, reference: string
     return { status, title: title(status), message: err.localized, details: err.fields.map((f) => msg(`${f.field}：${f.message['zh-CN']}`, `${f.field}: ${f.message.en}`)) };
   }
   if (isConnectionError(err)) return { status: 503, title: title(503), message: UNAVAILABLE_MESSAGE };
+  if (isRetryableTransactionError(err)) return { status: 503, title: title(503), message: BUSY_MESSAGE };
   const httpStatus = (err as { status?: number }).status;
   if (typeof httpStatus === 'number' && httpStatus >= 400 && httpStatus < 500) {
     const message =

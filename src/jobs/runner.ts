@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
+import { seeLatestWrites } from '../db/causalReads.js';
 import { fromDbTime, requireDbTime, toDbTime } from '../db/time.js';
 import { JOBS } from './registry.js';
 import type { Job, JobContext, JobCounts } from './types.js';
@@ -52,6 +53,8 @@ export async function runJob(ctx: JobContext, name: string, options: RunOptions)
   try {
     // Claim and run record commit together, so a claim never exists without its run.
     runId = await inTransaction(db, async (trx) => {
+      // On a cluster a claim another node just committed is seen here as a duplicate, not retried blind.
+      await seeLatestWrites(trx);
       const startedAt = toDbTime(ctx.clock.now());
       await trx(tables.jobClaims).insert({ job: name, slot, instance_id: instanceId, claimed_at: startedAt });
       const [id] = await trx(tables.jobRuns).insert({ job: name, slot, instance_id: instanceId, started_at: startedAt, outcome: 'running' });

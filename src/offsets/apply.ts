@@ -21,6 +21,7 @@ import { msg } from '../common/localized.js';
 import { formatYuan } from '../common/money.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
+import { seeLatestWrites } from '../db/causalReads.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
 import { identityRefusal, needsUnitOwners, ownersLookup } from './billingCheck.js';
@@ -167,6 +168,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   requirePermission(actor, 'offset.apply');
   const asked = validateApply({ ...input });
   const db: Db = options.trx ?? ctx.db;
+  await seeLatestWrites(db);
 
   // A retry of a call that already went through is answered from its stored row. The first call of a key
   // (the usual case) does not look for one up front: any refusal below looks first, and a replay that
@@ -300,6 +302,7 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
   requirePermission(actor, 'offset.apply');
   const data = validateReverse({ ...input });
   const db: Db = options.trx ?? ctx.db;
+  await seeLatestWrites(db);
   const found = await findApplicationBy(db, ctx.tables, 'idempotency_key', data.idempotencyKey);
   if (!found || !(await reversibleBy(ctx, db, hostReaderFor(ctx, options.trx), found, data, actor))) throw applicationNotFound(data);
   if (found.state === 'reversed') return replayReversal(found, data.reversalKey);

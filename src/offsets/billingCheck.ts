@@ -14,6 +14,7 @@ import { billFacts } from './store/facts.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
+import { seeLatestWrites } from '../db/causalReads.js';
 
 export type { BillCheckInput } from './schemas.js';
 
@@ -220,6 +221,7 @@ function judgeBill(
 /** Checks many bills at once (month-end collection); answers in the order given. */
 export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): Promise<BillCheck[]> {
   const { bills: inputs } = validateBillBatch({ bills: batch });
+  await seeLatestWrites(ctx.db);
   const { timezone } = await ctx.settings.get();
   const today = localDate(ctx.clock.now(), timezone);
   const bills = await ctx.host.getBills(inputs.map((b) => b.billId));

@@ -33,6 +33,7 @@ import type { PluginContext } from '../common/context.js';
 import type { Actor } from '../auth/actor.js';
 import { DomainError } from '../common/errors.js';
 import { msg } from '../common/localized.js';
+import { configureCausalReads, type CausalReadsMode } from '../db/causalReads.js';
 
 export interface ComplaintsPluginOptions {
   knex: Knex;
@@ -57,6 +58,11 @@ export interface ComplaintsPluginOptions {
    */
   csrf?: CsrfOptions;
   log?: (err: unknown) => void;
+  /**
+   * Reads that must see the latest write (billing check, apply and reverse, job claims) wait for the
+   * cluster on a Galera node (wsrep_sync_wait). 'auto' (default): when the server reports wsrep_on=ON.
+   */
+  causalReads?: CausalReadsMode;
 }
 
 export interface ComplaintsPlugin {
@@ -106,6 +112,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   const routesPrefix = options.routesPrefix ?? manifest.routesPrefix;
   const clock = options.clock ?? systemClock;
   const tables = tableNames(prefix);
+  if (options.causalReads) configureCausalReads(options.knex, options.causalReads);
   const context: PluginContext = {
     db: options.knex,
     prefix,

@@ -2,6 +2,7 @@
 // users with signed tokens and signs its billing calls with the same shared secret.
 import { signedHeaderAuth } from '../../auth/adapter.js';
 import { createComplaintsPlugin } from '../../plugin/createPlugin.js';
+import type { CausalReadsMode } from '../../db/causalReads.js';
 import { createServerApp, listen } from '../../http/server.js';
 import { CliError, openDb, prefixOf, readMapping, type CommonOptions } from '../options.js';
 
@@ -12,7 +13,16 @@ export async function serveCommand(options: CommonOptions & { port?: string; hos
   }
   const mapping = readMapping(options);
   const db = openDb(options, Number(options.pool ?? process.env.COMPLAINTS_DB_POOL ?? 20));
-  const plugin = createComplaintsPlugin({ knex: db, mapping, prefix: prefixOf(options), auth: signedHeaderAuth(secret), serviceSecret: secret });
+  const causalReads = process.env.COMPLAINTS_CAUSAL_READS;
+  if (causalReads !== undefined && !['auto', 'on', 'off'].includes(causalReads)) throw new CliError('COMPLAINTS_CAUSAL_READS must be auto, on or off', 2);
+  const plugin = createComplaintsPlugin({
+    knex: db,
+    mapping,
+    prefix: prefixOf(options),
+    auth: signedHeaderAuth(secret),
+    serviceSecret: secret,
+    ...(causalReads ? { causalReads: causalReads as CausalReadsMode } : {}),
+  });
   const s = await plugin.status();
   if (!s.installed || s.pending.length) {
     await db.destroy();

@@ -406,7 +406,11 @@ function signedCurl(method: 'POST' | 'GET', route: string, body: string): string
 }
 
 const serviceTags = ['billing'];
-const signedErrors = { '401': 'Missing, tampered or expired signature (more than 5 minutes off)', '503': 'No service secret configured' };
+const signedErrors = {
+  '401': 'Missing, tampered or expired signature (more than 5 minutes off)',
+  '503':
+    'Retry with the same request after `Retry-After` seconds (safe: payment and reversal ids are idempotency keys): `retry_later` (concurrent writers, e.g. Galera certification conflicts, outlasted our retries; nothing was written) or `database_unavailable`; also answered when no service secret is configured',
+};
 
 export const billingApiOperations: ApiOperation[] = [
   {
