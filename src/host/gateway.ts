@@ -585,7 +585,8 @@ export class HostGateway implements HostReader {
         const c = units.refOf(communityColumn);
         add(qb, c.col.in(c.id, communities));
       }
-      return units.orderBy(qb, u.columns.label, 'asc');
+      // Units of one label (in different communities) come in key order, the same on every call.
+      return units.orderBy(qb, u.columns.label, 'asc').orderBy(units.ref(null, u.key).id);
     };
     const run = async (cond: Cond) => (cond === NEVER ? [] : ((await unitQuery(cond).limit(limit)) as Row[]).map(read));
     const byLabel = [...(await run(units.like(u.columns.label, text, 'prefix'))), ...(await run(units.like(u.columns.label, text, 'contains')))];
