@@ -4,7 +4,8 @@
 // were. Then check-host's warnings in words on data that does not say what the mapping assumes.
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { databaseKinds } from '../support/databases.js';
+import { databaseKinds, mariadbAvailable, mariadbKind } from '../support/databases.js';
+import { install } from '../../src/install/installer.js';
 import { erpHosts, springHost } from '../fixtures/erpHosts.js';
 import { checksumTables } from '../support/checksum.js';
 import { checkHost, formatReport } from '../../src/host/check.js';
@@ -195,6 +196,50 @@ for (const kind of databaseKinds) {
         expect(fields.map((f) => f.field)).to.include.members(['unit.lookups', 'unit.columns.label', 'bill.paidBy']);
         expect(fields.find((f) => f.field === 'bill.paidBy')!.message.en).to.contain('"version": 2');
       }
+    });
+  });
+}
+
+// Host tables in another database on the same server: `erp.owner_info`. MariaDB only (SQLite would need
+// an ATTACHed file on every pooled connection).
+if (mariadbAvailable) {
+  describe('host tables in another database on the same server (mariadb)', function () {
+    let t: Awaited<ReturnType<typeof mariadbKind.create>>;
+    let other: string;
+    let mapping: HostMapping;
+    before(async () => {
+      t = await mariadbKind.create();
+      await springHost.create(t.db);
+      const [[row]] = (await t.db.raw('SELECT DATABASE() AS db')) as [[{ db: string }]];
+      other = `${row.db}_erp`;
+      await t.db.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4', [other]);
+      for (const table of springHost.tables) await t.db.raw('RENAME TABLE ?? TO ??', [table, `${other}.${table}`]);
+      const m = structuredClone(springHost.mapping) as HostMapping;
+      m.owner.table = `${other}.owner_info`;
+      m.unit.table = `${other}.houses_info`;
+      m.unit.lookups!.building!.table = `${other}.building_info`;
+      m.bill.table = `${other}.payment_manage`;
+      m.bill.paidBy!.table = `${other}.payment_record`;
+      mapping = validateMapping(m);
+    });
+    after(async () => {
+      if (other) await t.db.raw('DROP DATABASE IF EXISTS ??', [other]);
+      await t?.drop();
+    });
+
+    it('checks, installs beside and reads the host through schema-qualified names', async () => {
+      const report = await checkHost(t.db, mapping);
+      expect(report.problems, formatReport(report, 'en')).to.deep.equal([]);
+      const before = await fingerprint(t.db, hostTablesOf(mapping));
+      await install(t.db, mapping);
+      const host = new HostGateway(t.db, mapping);
+      expect((await host.getUnit('2'))!).to.include({ label: '1号楼1-101', communityName: '幸福里小区' });
+      expect((await host.listUnpaidBills('2')).map((b) => b.id)).to.deep.equal(['64', '61']);
+      expect((await host.billsOutsideMapping(['65', '64', '424242'])).has('65')).to.equal(true);
+      expect(await fingerprint(t.db, hostTablesOf(mapping))).to.deep.equal(before);
+      // Our tables are in the connection's own database, not in the host's.
+      const [ours] = (await t.db.raw('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ?', [other, 'cmp\\_%'])) as [[{ n: number }]];
+      expect(Number(ours[0]!.n)).to.equal(0);
     });
   });
 }
