@@ -131,6 +131,7 @@ for (const kind of databaseKinds) {
         { id: 7, building_id: 0, house_number: '9-901', owner_id: 1 },
         { id: 8, building_id: 99, house_number: '9-902', owner_id: 1 },
         { id: 9, building_id: 98, house_number: '9-903', owner_id: 1 },
+        { id: 10, building_id: 1, house_number: '9-910', owner_id: null },
       ]);
       await t.db.raw("CREATE VIEW v_bill AS SELECT m.id, m.house_id, m.money, m.fee_type, m.year, m.month FROM payment_manage m");
       await t.db.raw('CREATE VIEW v_bill_dup AS SELECT m.id, m.house_id, m.money, m.fee_type, m.year, m.month FROM payment_manage m JOIN payment_record r ON r.manage_id = m.id');
@@ -183,6 +184,25 @@ for (const kind of databaseKinds) {
       expect(p).to.include({ entity: 'bill', table: 'v_bill_dup', severity: 'error' });
       expect(p.message.en).to.contain('view').and.contain('63 (2 rows)').and.not.contain('UNIQUE index');
       expect(dup.ok).to.equal(false);
+    });
+
+    it('filters with in lists and not values; a null column passes a not unless null is listed', async () => {
+      const units = async (where: HostMapping['unit']['where']) => {
+        const m = spring();
+        m.unit.where = where;
+        return [...(await new HostGateway(t.db, validateMapping(m)).getUnits(['2', '3', '10'])).keys()].sort();
+      };
+      expect(await units({ owner_id: { not: 2 } })).to.deep.equal(['10', '2']);
+      expect(await units({ owner_id: { not: [2, null] } })).to.deep.equal(['2']);
+      expect(await units({ owner_id: [1, 2] })).to.deep.equal(['2', '3']);
+      expect(await units({ owner_id: [2, null] })).to.deep.equal(['10', '3']);
+      const bills = async (where: HostMapping['bill']['where']) => {
+        const m = spring();
+        m.bill.where = where;
+        return [...(await new HostGateway(t.db, validateMapping(m)).getBills(['64', '65'])).keys()].sort();
+      };
+      expect(await bills({ fee_type: { not: '水费' } })).to.deep.equal(['64']);
+      expect(await bills({ fee_type: ['水费', '物业费'] })).to.deep.equal(['64', '65']);
     });
 
     it('refuses version 2 syntax in a file that does not say version 2, naming the field', () => {
