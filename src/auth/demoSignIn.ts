@@ -8,6 +8,7 @@ import type { SessionHandle } from '../http/session.js';
 import type { PageKit } from '../views/kit.js';
 import { formOf, safeNext } from '../views/forms.js';
 import { ValidationError, fieldError } from '../common/errors.js';
+import { hasCommunities } from '../host/mapping.js';
 
 export interface DemoSignInOptions {
   /** The users offered on the sign-in page (e.g. DEMO_USERS). */
@@ -30,7 +31,7 @@ export function registerSignInRoutes(router: Router, kit: PageKit, options: Demo
 
   router.get('/sign-in', ...kit.stack, async (ctx) => {
     const next = safeNext(ctx.query.next, kit.base);
-    const communities = kit.context.mapping.community ? await kit.context.host.listCommunities() : [];
+    const communities = kit.context.mapping.community || hasCommunities(kit.context.mapping) ? await kit.context.host.listCommunities() : [];
     await kit.render(ctx, 'signIn', {
       title: kit.t(ctx, 'signIn.title'),
       groups: groups(options.users, kit.locale(ctx), new Map(communities.map((c) => [c.id, c.name]))),

@@ -4,8 +4,9 @@ import type { Knex } from 'knex';
 import { clientOf, type DbClient } from '../db/connection.js';
 import { msg, type Locale, type Localized } from '../common/localized.js';
 import { describeTable, isDecimalType, isIntegerType, isSingleColumnKey, isStringType, type ColumnInfo, type TableInfo } from './introspect.js';
-import type { EntityName, HostMapping, WhereFilter, WhereValue } from './mapping.js';
-import { applyHostWhere } from './gateway.js';
+import { fieldRefs, isComposed, whereValues, type EntityName, type FieldSource, type HostMapping, type WhereFilter, type WhereValue } from './mapping.js';
+import { applyHostWhere, HostGateway } from './gateway.js';
+import { checkData } from './checkData.js';
 
 export interface HostProblem {
   entity: EntityName;
@@ -29,24 +30,48 @@ interface MappedColumn {
   column: string;
 }
 
-interface EntityPlan {
-  entity: EntityName;
+/** A table the mapping reads for an entity: its own table, a lookup's, or the payments of bills (paidBy). */
+interface TablePlan {
   table: string;
   key?: string;
   columns: MappedColumn[];
   where?: WhereFilter;
+  /** Set for a lookup: its name. */
+  lookup?: string;
 }
 
-function plans(mapping: HostMapping): EntityPlan[] {
+export interface EntityPlan extends TablePlan {
+  entity: EntityName;
+  /** Lookups and the payments table, checked like the entity's own table and reported under the entity. */
+  side: TablePlan[];
+}
+
+type AnyEntity = { table: string; key: string; columns: Record<string, FieldSource | undefined>; where?: WhereFilter; lookups?: Record<string, { table: string; key: string; from: string; where?: WhereFilter }> };
+
+export function plans(mapping: HostMapping): EntityPlan[] {
   const out: EntityPlan[] = [];
-  const withColumns = (entity: EntityName, m: { table: string; key: string; columns: Record<string, string | undefined>; where?: WhereFilter }) => {
+  const withColumns = (entity: EntityName, m: AnyEntity) => {
     const columns: MappedColumn[] = [{ field: `${entity}.key`, column: m.key }];
-    for (const [name, column] of Object.entries(m.columns)) if (column) columns.push({ field: `${entity}.columns.${name}`, column });
-    out.push({ entity, table: m.table, key: m.key, columns, where: m.where });
+    const side: TablePlan[] = Object.entries(m.lookups ?? {}).map(([name, l]) => ({ table: l.table, key: l.key, columns: [{ field: `${entity}.lookups.${name}.key`, column: l.key }], where: l.where, lookup: name }));
+    const push = (field: string, ref: { lookup: string | null; column: string }) => {
+      const target = ref.lookup === null ? columns : side.find((t) => t.lookup === ref.lookup)?.columns;
+      target?.push({ field, column: ref.column });
+    };
+    for (const [name, source] of Object.entries(m.columns)) if (source) for (const ref of fieldRefs(source)) push(`${entity}.columns.${name}`, ref);
+    for (const [name, l] of Object.entries(m.lookups ?? {})) for (const ref of fieldRefs(l.from)) push(`${entity}.lookups.${name}.from`, ref);
+    out.push({ entity, table: m.table, key: m.key, columns, where: m.where, side });
   };
   withColumns('owner', mapping.owner);
   withColumns('unit', mapping.unit);
   withColumns('bill', mapping.bill);
+  const paidBy = mapping.bill.paidBy;
+  if (paidBy) {
+    out.at(-1)!.side.push({
+      table: paidBy.table,
+      columns: [{ field: 'bill.paidBy.bill', column: paidBy.bill }, ...(paidBy.amount ? [{ field: 'bill.paidBy.amount', column: paidBy.amount }] : [])],
+      where: paidBy.where,
+    });
+  }
   if (mapping.community) withColumns('community', mapping.community);
   if (mapping.ownership) {
     const o = mapping.ownership;
@@ -58,17 +83,32 @@ function plans(mapping: HostMapping): EntityPlan[] {
         { field: 'ownership.unit', column: o.unit },
       ],
       where: o.where,
+      side: [],
     });
   }
   if (mapping.payment) withColumns('payment', mapping.payment);
   return out;
 }
 
-/** Reference columns and the entity whose key they point at. */
-function references(mapping: HostMapping): Array<{ from: EntityName; field: string; column: string; to: EntityName }> {
-  const refs: Array<{ from: EntityName; field: string; column: string; to: EntityName }> = [];
-  const add = (from: EntityName, field: string, column: string | undefined, to: EntityName) => {
-    if (column) refs.push({ from, field, column, to });
+/** A reference: a column (maybe a lookup's) whose values are keys of another entity or lookup. */
+export interface Reference {
+  from: EntityName;
+  field: string;
+  /** The referring column: in the entity's table (lookup null) or in one of its lookups. */
+  lookup: string | null;
+  column: string;
+  to: EntityName;
+  /** Set when the target is a lookup of `from` rather than an entity. */
+  toLookup?: string;
+}
+
+/** Reference columns and the entity (or lookup) whose key they point at. */
+export function references(mapping: HostMapping): Reference[] {
+  const refs: Reference[] = [];
+  const add = (from: EntityName, field: string, source: string | undefined, to: EntityName) => {
+    if (!source) return;
+    const [ref] = fieldRefs(source);
+    refs.push({ from, field, lookup: ref!.lookup, column: ref!.column, to });
   };
   add('unit', 'unit.columns.owner', mapping.unit.columns.owner, 'owner');
   if (mapping.community) add('unit', 'unit.columns.community', mapping.unit.columns.community, 'community');
@@ -77,6 +117,12 @@ function references(mapping: HostMapping): Array<{ from: EntityName; field: stri
   add('ownership', 'ownership.owner', mapping.ownership?.owner, 'owner');
   add('ownership', 'ownership.unit', mapping.ownership?.unit, 'unit');
   add('payment', 'payment.columns.bill', mapping.payment?.columns.bill, 'bill');
+  for (const entity of ['owner', 'unit', 'bill', 'community'] as const) {
+    for (const [name, l] of Object.entries(mapping[entity]?.lookups ?? {})) {
+      const [ref] = fieldRefs(l.from);
+      refs.push({ from: entity, field: `${entity}.lookups.${name}.from`, lookup: ref!.lookup, column: ref!.column, to: entity, toLookup: name });
+    }
+  }
   return refs;
 }
 
@@ -121,7 +167,12 @@ function describeValue(value: WhereValue): string {
   return value === null ? 'null' : JSON.stringify(value);
 }
 
-function checkWhereValues(out: Collector, plan: EntityPlan, info: TableInfo, label: string, values: Array<[string, WhereValue]>, code: string): void {
+interface Where {
+  entity: EntityName;
+  table: string;
+}
+
+function checkWhereValues(out: Collector, plan: Where, info: TableInfo, label: string, values: Array<[string, WhereValue]>, code: string): void {
   for (const [column, value] of values) {
     const c = info.columns.get(column);
     if (!c) continue; // already reported as missing
@@ -142,37 +193,68 @@ function checkWhereValues(out: Collector, plan: EntityPlan, info: TableInfo, lab
   }
 }
 
-function checkLogicalTypes(out: Collector, mapping: HostMapping, plan: EntityPlan, info: TableInfo, mysql: boolean): void {
-  const col = (name: string | undefined) => (name ? info.columns.get(name) : undefined);
-  const needText = (field: string, name: string | undefined, integerIsWarning: boolean) => {
-    const c = col(name);
-    if (!c || kindOf(c) === 'string') return;
-    if (kindOf(c) === 'integer' && integerIsWarning) {
-      out.add(plan.entity, plan.table, c.name, 'integer_as_text', 'warning', msg(
-        `${plan.entity}：${field} 映射到整数列 ${plan.table}.${c.name}（${c.columnType}），前导 0 会丢失，按内容搜索也较慢；建议映射到字符列`,
-        `${plan.entity}: ${field} is mapped to the integer column ${plan.table}.${c.name} (${c.columnType}); leading zeros are lost and searching it is slower; prefer a text column`,
-      ));
-      return;
-    }
-    out.add(plan.entity, plan.table, c.name, 'not_text', 'error', msg(
-      `${plan.entity}：${field} 需要文字列，但 ${plan.table}.${c.name} 的类型是 ${c.columnType}`,
-      `${plan.entity}: ${field} needs a text column but ${plan.table}.${c.name} is ${c.columnType}`,
-    ));
-  };
-  if (plan.entity === 'owner') {
-    needText('owner.columns.name', mapping.owner.columns.name, false);
-    needText('owner.columns.phone', mapping.owner.columns.phone, true);
-  } else if (plan.entity === 'unit') {
-    needText('unit.columns.label', mapping.unit.columns.label, true);
-  } else if (plan.entity === 'community' && mapping.community) {
-    needText('community.columns.name', mapping.community.columns.name, true);
-  } else if (plan.entity === 'bill') {
-    const c = col(mapping.bill.columns.amount);
-    if (c) checkAmount(out, plan, c, mapping.bill.amountUnit, mysql);
+/** Every value a `where` filter names, per column (lists and `not` spread out). */
+function whereEntries(where: WhereFilter | undefined): Array<[string, WhereValue]> {
+  return Object.entries(where ?? {}).flatMap(([column, condition]) => whereValues(condition).values.map((v): [string, WhereValue] => [column, v]));
+}
+
+/** The described tables of the check, by entity and lookup. */
+export class CheckedTables {
+  private readonly infos = new Map<string, { table: string; info: TableInfo }>();
+  set(entity: EntityName, lookup: string | null | undefined, table: string, info: TableInfo): void {
+    this.infos.set(`${entity}:${lookup ?? ''}`, { table, info });
+  }
+  get(entity: EntityName, lookup: string | null | undefined = null): { table: string; info: TableInfo } | undefined {
+    return this.infos.get(`${entity}:${lookup ?? ''}`);
+  }
+  /** The column a single-column field names, where it lives; undefined for a composed field or a missing piece. */
+  column(entity: EntityName, source: FieldSource | undefined): { table: string; column: ColumnInfo } | undefined {
+    if (!source || isComposed(source)) return undefined;
+    const [ref] = fieldRefs(source);
+    const t = this.get(entity, ref!.lookup);
+    const column = t?.info.columns.get(ref!.column);
+    return t && column ? { table: t.table, column } : undefined;
   }
 }
 
-function checkAmount(out: Collector, plan: EntityPlan, c: ColumnInfo, unit: 'yuan' | 'fen', mysql: boolean): void {
+function checkLogicalTypes(out: Collector, mapping: HostMapping, entity: EntityName, tables: CheckedTables, mysql: boolean): void {
+  const needText = (field: string, source: string | undefined, integerIsWarning: boolean) => {
+    const found = tables.column(entity, source);
+    if (!found) return;
+    const { table, column: c } = found;
+    if (kindOf(c) === 'string') return;
+    if (kindOf(c) === 'integer' && integerIsWarning) {
+      out.add(entity, table, c.name, 'integer_as_text', 'warning', msg(
+        `${entity}：${field} 映射到整数列 ${table}.${c.name}（${c.columnType}），前导 0 会丢失，按内容搜索也较慢；建议映射到字符列`,
+        `${entity}: ${field} is mapped to the integer column ${table}.${c.name} (${c.columnType}); leading zeros are lost and searching it is slower; prefer a text column`,
+      ));
+      return;
+    }
+    out.add(entity, table, c.name, 'not_text', 'error', msg(
+      `${entity}：${field} 需要文字列，但 ${table}.${c.name} 的类型是 ${c.columnType}`,
+      `${entity}: ${field} needs a text column but ${table}.${c.name} is ${c.columnType}`,
+    ));
+  };
+  if (entity === 'owner') {
+    needText('owner.columns.name', mapping.owner.columns.name, false);
+    needText('owner.columns.phone', mapping.owner.columns.phone, true);
+  } else if (entity === 'unit') {
+    needText('unit.columns.label', mapping.unit.columns.label, true);
+  } else if (entity === 'community' && mapping.community) {
+    needText('community.columns.name', mapping.community.columns.name, true);
+  } else if (entity === 'bill') {
+    const amount = tables.column('bill', mapping.bill.columns.amount);
+    if (amount) checkAmount(out, { entity, table: amount.table }, amount.column, mapping.bill.amountUnit, mysql);
+    const paid = tables.column('bill', mapping.bill.columns.paidAmount);
+    if (paid) checkAmount(out, { entity, table: paid.table }, paid.column, mapping.bill.amountUnit, mysql);
+    const paidBy = mapping.bill.paidBy;
+    const payments = paidBy?.amount ? tables.get('bill', '$paidBy') : undefined;
+    const paidColumn = paidBy?.amount ? payments?.info.columns.get(paidBy.amount) : undefined;
+    if (payments && paidColumn) checkAmount(out, { entity, table: payments.table }, paidColumn, paidBy!.amountUnit ?? mapping.bill.amountUnit, mysql);
+  }
+}
+
+function checkAmount(out: Collector, plan: Where, c: ColumnInfo, unit: 'yuan' | 'fen', mysql: boolean): void {
   const kind = kindOf(c);
   const where = `${plan.table}.${c.name}（${c.columnType}）`;
   const whereEn = `${plan.table}.${c.name} (${c.columnType})`;
@@ -212,38 +294,45 @@ function checkAmount(out: Collector, plan: EntityPlan, c: ColumnInfo, unit: 'yua
   }
 }
 
-function checkReferences(out: Collector, mapping: HostMapping, tables: Map<EntityName, TableInfo>, plansByEntity: Map<EntityName, EntityPlan>, mysql: boolean): void {
+function checkReferences(out: Collector, mapping: HostMapping, tables: CheckedTables, plansByEntity: Map<EntityName, EntityPlan>, mysql: boolean): void {
   for (const ref of references(mapping)) {
-    const fromPlan = plansByEntity.get(ref.from);
+    const fromT = tables.get(ref.from, ref.lookup);
     const toPlan = plansByEntity.get(ref.to);
-    const from = tables.get(ref.from)?.columns.get(ref.column);
-    const target = toPlan?.key ? tables.get(ref.to)?.columns.get(toPlan.key) : undefined;
-    if (!fromPlan || !toPlan || !from || !target) continue; // missing pieces are reported elsewhere
+    const targetKey = ref.toLookup ? mapping[ref.to as 'unit']?.lookups?.[ref.toLookup]?.key : toPlan?.key;
+    const toT = tables.get(ref.to, ref.toLookup ?? null);
+    const from = fromT?.info.columns.get(ref.column);
+    const target = targetKey ? toT?.info.columns.get(targetKey) : undefined;
+    if (!fromT || !toT || !from || !target) continue; // missing pieces are reported elsewhere
     const a = kindOf(from);
     const b = kindOf(target);
-    const fromName = `${fromPlan.table}.${from.name}（${from.columnType}）`;
-    const toName = `${toPlan.table}.${target.name}（${target.columnType}）`;
-    const fromEn = `${fromPlan.table}.${from.name} (${from.columnType})`;
-    const toEn = `${toPlan.table}.${target.name} (${target.columnType})`;
+    const what = ref.toLookup ? `${ref.toLookup}` : ref.to;
+    const fromName = `${fromT.table}.${from.name}（${from.columnType}）`;
+    const toName = `${toT.table}.${target.name}（${target.columnType}）`;
+    const fromEn = `${fromT.table}.${from.name} (${from.columnType})`;
+    const toEn = `${toT.table}.${target.name} (${target.columnType})`;
     if (!((a === 'integer' && b === 'integer') || (a === 'string' && b === 'string'))) {
-      out.add(ref.from, fromPlan.table, from.name, 'reference_type', 'error', msg(
-        `${ref.from}：${ref.field} 指向 ${ref.to} 的主键，但 ${fromName} 与 ${toName} 类型不兼容（需同为整数或同为字符）`,
-        `${ref.from}: ${ref.field} points at the ${ref.to} key, but ${fromEn} and ${toEn} are not compatible (both must be integers or both text)`,
+      out.add(ref.from, fromT.table, from.name, 'reference_type', 'error', msg(
+        `${ref.from}：${ref.field} 指向 ${what} 的主键，但 ${fromName} 与 ${toName} 类型不兼容（需同为整数或同为字符）`,
+        `${ref.from}: ${ref.field} points at the ${what} key, but ${fromEn} and ${toEn} are not compatible (both must be integers or both text)`,
       ));
       continue;
     }
     if (mysql && a === 'string' && (from.charset !== target.charset || from.collation !== target.collation)) {
-      out.add(ref.from, fromPlan.table, from.name, 'reference_collation', 'warning', msg(
-        `${ref.from}：${ref.field} 即 ${fromPlan.table}.${from.name} 的字符集/排序规则（${from.charset}/${from.collation}）与 ${toPlan.table}.${target.name}（${target.charset}/${target.collation}）不同；比较时会显式转换，可能无法使用索引`,
-        `${ref.from}: ${ref.field} (${fromPlan.table}.${from.name}) uses ${from.charset}/${from.collation} but ${toPlan.table}.${target.name} uses ${target.charset}/${target.collation}; comparisons will convert explicitly and may not use an index`,
+      out.add(ref.from, fromT.table, from.name, 'reference_collation', 'warning', msg(
+        `${ref.from}：${ref.field} 即 ${fromT.table}.${from.name} 的字符集/排序规则（${from.charset}/${from.collation}）与 ${toT.table}.${target.name}（${target.charset}/${target.collation}）不同；比较时会显式转换，可能无法使用索引`,
+        `${ref.from}: ${ref.field} (${fromT.table}.${from.name}) uses ${from.charset}/${from.collation} but ${toT.table}.${target.name} uses ${target.charset}/${target.collation}; comparisons will convert explicitly and may not use an index`,
       ));
     }
   }
 }
 
-async function probe(db: Knex, out: Collector, plan: EntityPlan, info: TableInfo, mysql: boolean): Promise<number | undefined> {
-  const columns = [...new Set(plan.columns.map((c) => c.column))];
+async function probe(db: Knex, out: Collector, mapping: HostMapping, plan: EntityPlan, info: TableInfo, mysql: boolean): Promise<number | undefined> {
   try {
+    if (plan.entity === 'owner' || plan.entity === 'unit' || plan.entity === 'bill' || plan.entity === 'community') {
+      // The gateway's own query (lookups joined, payments summed): what works here works in use.
+      return await new HostGateway(db, mapping).probe(plan.entity);
+    }
+    const columns = [...new Set(plan.columns.map((c) => c.column))];
     await applyHostWhere(db(plan.table).select(columns), info, mysql, plan.where).limit(1);
     const [row] = (await applyHostWhere(db(plan.table).count({ n: '*' }), info, mysql, plan.where)) as Array<{ n: number | string }>;
     return Number(row?.n ?? 0);
@@ -256,45 +345,43 @@ async function probe(db: Knex, out: Collector, plan: EntityPlan, info: TableInfo
   }
 }
 
-async function checkEntity(db: Knex, out: Collector, mapping: HostMapping, plan: EntityPlan, mysql: boolean): Promise<TableInfo | null> {
+/** Describes one table the entity reads and checks its columns, key and filter values. */
+async function checkTable(db: Knex, out: Collector, entity: EntityName, plan: TablePlan): Promise<TableInfo | null> {
   const info = await describeTable(db, plan.table);
   if (!info) {
-    out.add(plan.entity, plan.table, undefined, 'table_missing', 'error', msg(
-      `${plan.entity} 映射的表 ${plan.table} 不存在`,
-      `${plan.entity}: table ${plan.table} does not exist`,
+    out.add(entity, plan.table, undefined, 'table_missing', 'error', msg(
+      `${entity} 映射的表 ${plan.table} 不存在`,
+      `${entity}: table ${plan.table} does not exist`,
     ));
     return null;
   }
   const seen = new Set<string>();
-  const whereColumns: MappedColumn[] = Object.keys(plan.where ?? {}).map((column) => ({ field: `${plan.entity}.where`, column }));
+  const whereField = plan.lookup ? `${entity}.lookups.${plan.lookup}.where` : `${entity}.where`;
+  const whereColumns: MappedColumn[] = Object.keys(plan.where ?? {}).map((column) => ({ field: whereField, column }));
   for (const { field, column } of [...plan.columns, ...whereColumns]) {
     if (info.columns.has(column) || seen.has(column)) continue;
     seen.add(column);
-    out.add(plan.entity, plan.table, column, 'column_missing', 'error', msg(
-      `${plan.entity} 映射的表 ${plan.table} 中没有列 ${column}（${field}）`,
-      `${plan.entity}: table ${plan.table} has no column ${column} (${field})`,
+    out.add(entity, plan.table, column, 'column_missing', 'error', msg(
+      `${entity} 映射的表 ${plan.table} 中没有列 ${column}（${field}）`,
+      `${entity}: table ${plan.table} has no column ${column} (${field})`,
     ));
   }
-  if (plan.key && info.columns.has(plan.key)) {
+  // A view has no keys of its own: its key is tested on the rows (checkData), not on indexes.
+  if (plan.key && info.columns.has(plan.key) && !info.view) {
     if (!isSingleColumnKey(info, plan.key)) {
-      out.add(plan.entity, plan.table, plan.key, 'key_not_unique', 'error', msg(
-        `${plan.entity}：表 ${plan.table} 的列 ${plan.key} 既不是主键也不是单列唯一索引，无法唯一确定一行；请选主键列，或请管理员为它加 UNIQUE 索引`,
-        `${plan.entity}: column ${plan.key} of table ${plan.table} is neither the primary key nor a single-column unique key, so it does not identify one row; map the primary key or add a UNIQUE index`,
+      out.add(entity, plan.table, plan.key, 'key_not_unique', 'error', msg(
+        `${entity}：表 ${plan.table} 的列 ${plan.key} 既不是主键也不是单列唯一索引，无法唯一确定一行；请选主键列，或请管理员为它加 UNIQUE 索引`,
+        `${entity}: column ${plan.key} of table ${plan.table} is neither the primary key nor a single-column unique key, so it does not identify one row; map the primary key or add a UNIQUE index`,
       ));
     } else if (info.columns.get(plan.key)!.nullable && !(info.primaryKey?.length === 1 && info.primaryKey[0] === plan.key)) {
       // Only for unique indexes: SQLite lets a non-INTEGER primary key be null in theory, but nobody does.
-      out.add(plan.entity, plan.table, plan.key, 'key_nullable', 'warning', msg(
-        `${plan.entity}：表 ${plan.table} 的键列 ${plan.key} 允许 null，键为 null 的行将无法被引用`,
-        `${plan.entity}: the key column ${plan.key} of table ${plan.table} allows null; rows with a null key cannot be referred to`,
+      out.add(entity, plan.table, plan.key, 'key_nullable', 'warning', msg(
+        `${entity}：表 ${plan.table} 的键列 ${plan.key} 允许 null，键为 null 的行将无法被引用`,
+        `${entity}: the key column ${plan.key} of table ${plan.table} allows null; rows with a null key cannot be referred to`,
       ));
     }
   }
-  checkLogicalTypes(out, mapping, plan, info, mysql);
-  checkWhereValues(out, plan, info, 'where', Object.entries(plan.where ?? {}), 'where_type');
-  if (plan.entity === 'bill' && mapping.bill.columns.status && mapping.bill.unpaidStatus) {
-    const status = mapping.bill.columns.status;
-    checkWhereValues(out, plan, info, 'unpaidStatus', mapping.bill.unpaidStatus.map((v) => [status, v]), 'unpaid_status_type');
-  }
+  checkWhereValues(out, { entity, table: plan.table }, info, plan.lookup ? `lookups.${plan.lookup}.where` : 'where', whereEntries(plan.where), 'where_type');
   return info;
 }
 
@@ -303,22 +390,39 @@ export async function checkHost(db: Knex, mapping: HostMapping): Promise<HostChe
   const mysql = client === 'mysql2';
   const out = new Collector();
   const all = plans(mapping);
-  const tables = new Map<EntityName, TableInfo>();
+  const tables = new CheckedTables();
+  const complete = new Map<EntityName, boolean>();
   for (const plan of all) {
-    const info = await checkEntity(db, out, mapping, plan, mysql);
-    if (info) tables.set(plan.entity, info);
+    let whole = true;
+    for (const t of [plan, ...plan.side]) {
+      const info = await checkTable(db, out, plan.entity, t);
+      const lookup = t === plan ? null : (t.lookup ?? '$paidBy');
+      if (info) tables.set(plan.entity, lookup, t.table, info);
+      // Probing a table with missing columns would only repeat the column_missing error as SQL noise.
+      whole &&= !!info && t.columns.every((c) => info.columns.has(c.column)) && Object.keys(t.where ?? {}).every((c) => info.columns.has(c));
+    }
+    complete.set(plan.entity, whole);
+    checkLogicalTypes(out, mapping, plan.entity, tables, mysql);
+    const bill = tables.get('bill');
+    if (plan.entity === 'bill' && bill && mapping.bill.unpaidStatus) {
+      const status = tables.column('bill', mapping.bill.columns.status);
+      const where = status ? tables.get('bill', fieldRefs(mapping.bill.columns.status!)[0]!.lookup) : undefined;
+      if (status && where) checkWhereValues(out, { entity: 'bill', table: where.table }, where.info, 'unpaidStatus', mapping.bill.unpaidStatus.map((v) => [status.column.name, v]), 'unpaid_status_type');
+    }
   }
   checkReferences(out, mapping, tables, new Map(all.map((p) => [p.entity, p])), mysql);
 
   const entities: HostCheckReport['entities'] = [];
   for (const plan of all) {
-    const info = tables.get(plan.entity);
-    // Probing a table with missing columns would only repeat the column_missing error as SQL noise.
-    const probeable = info && plan.columns.every((c) => info.columns.has(c.column)) && Object.keys(plan.where ?? {}).every((c) => info.columns.has(c));
-    const rows = probeable ? await probe(db, out, plan, info, mysql) : undefined;
-    const ok = !out.problems.some((p) => p.entity === plan.entity && p.severity === 'error');
-    entities.push({ entity: plan.entity, table: plan.table, ok, ...(rows !== undefined ? { rows } : {}) });
+    const info = tables.get(plan.entity)?.info;
+    const rows = info && complete.get(plan.entity) ? await probe(db, out, mapping, plan, info, mysql) : undefined;
+    entities.push({ entity: plan.entity, table: plan.table, ok: true, ...(rows !== undefined ? { rows } : {}) });
   }
+  // The data itself: what the mapping cannot tell, values standing for "none", dangling references,
+  // labels that repeat, keys of views. Only over entities whose tables fit the mapping.
+  const probed = new Set(entities.filter((e) => e.rows !== undefined).map((e) => e.entity));
+  await checkData({ db, mapping, mysql, tables, probed, rows: new Map(entities.map((e) => [e.entity, e.rows])), add: (...args) => out.add(...args) });
+  for (const e of entities) e.ok = !out.problems.some((p) => p.entity === e.entity && p.severity === 'error');
   return { ok: entities.every((e) => e.ok), client, entities, problems: out.problems };
 }
 

@@ -1,13 +1,14 @@
 // The read-only door to the host ERP: owners, units, communities and bills, always through the mapping
 // and always with each entity's `where` filter (soft deletes). Nothing here writes to a host table.
-// Every lookup is one query per table per 1,000 ids, and host tables are never joined to each other,
-// so host columns in utf8mb3/gbk only ever meet bound values, never our utf8mb4 columns.
+// Every lookup is one query per entity table per 1,000 ids: a mapping's lookups are LEFT JOINs and its
+// payment rule a correlated subquery of that same query. Host tables meet only each other and bound
+// values, never our utf8mb4 tables, so host columns in utf8mb3/gbk raise no collation errors.
 import type { Knex } from 'knex';
 import { isMysql } from '../db/connection.js';
 import { fenFromInteger, yuanToFen } from '../common/money.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { describeTable, isIntegerType, isStringType, type ColumnInfo, type TableInfo } from './introspect.js';
-import type { HostMapping, WhereFilter, WhereValue } from './mapping.js';
+import { fieldParts, fieldRefs, hasCommunities, whereValues, type FieldSource, type HostMapping, type LookupMapping, type WhereCondition, type WhereFilter, type WhereValue } from './mapping.js';
 
 import type { HostBill, HostOwner, HostReader, HostUnit } from './reader.js';
 
@@ -122,6 +123,23 @@ class ColumnSql {
     return { sql: `?? = ${this.placeholder}`, bindings: [column, value] };
   }
 
+  /** A `where` condition: a value, an `in` list, or `not` (null passes a `not` unless null is listed). */
+  condition(column: string, condition: WhereCondition): Cond {
+    const { values, not, list } = whereValues(condition);
+    if (!list && !not) return this.equals(column, values[0] ?? null);
+    const eqs = values.filter((v) => v !== null).map((v) => this.equals(column, v));
+    const hasNull = eqs.length < values.length;
+    const any = eqs.length ? `(${eqs.map((c) => c.sql).join(' OR ')})` : '1 = 0';
+    const bindings = eqs.flatMap((c) => c.bindings);
+    if (!not) return hasNull ? { sql: `(${any} OR ?? IS NULL)`, bindings: [...bindings, column] } : { sql: any, bindings };
+    return hasNull ? { sql: `(?? IS NOT NULL AND NOT ${any})`, bindings: [column, ...bindings] } : { sql: `(?? IS NULL OR NOT ${any})`, bindings: [column, ...bindings] };
+  }
+
+  /** False when the text holds a character this column can never store (so nothing can match it). */
+  canHold(text: string): boolean {
+    return this.astralOk || !ASTRAL.test(text);
+  }
+
   /** Contains-match; the pattern is escaped so % and _ typed by a person are literal. */
   contains(column: string, text: string): Cond {
     if (!this.astralOk && ASTRAL.test(text)) return NEVER;
@@ -156,10 +174,174 @@ class HostTable {
     return c;
   }
 
-  applyWhere(qb: Knex.QueryBuilder, where: WhereFilter | undefined): Knex.QueryBuilder {
-    for (const [column, value] of Object.entries(where ?? {})) add(qb, this.col(column).equals(column, value));
+  /** The filter's conditions, on columns qualified by `alias` when given. */
+  conditions(where: WhereFilter | undefined, alias?: string): Cond[] {
+    return Object.entries(where ?? {}).map(([column, value]) => this.col(column).condition(alias ? `${alias}.${column}` : column, value));
+  }
+
+  applyWhere(qb: Knex.QueryBuilder, where: WhereFilter | undefined, alias?: string): Knex.QueryBuilder {
+    for (const cond of this.conditions(where, alias)) add(qb, cond);
     return qb;
   }
+}
+
+function joinConds(conds: Cond[]): Cond {
+  return { sql: conds.map((c) => c.sql).join(' AND '), bindings: conds.flatMap((c) => c.bindings) };
+}
+
+/** An entity's table with its lookups: a mapped field becomes qualified columns of one query. */
+interface SourceSpec {
+  table: string;
+  where?: WhereFilter;
+  lookups?: Record<string, LookupMapping>;
+}
+
+interface Ref {
+  /** Qualified identifier for `??`: e.col or l_building.name. */
+  id: string;
+  col: ColumnSql;
+}
+
+const BASE = 'e';
+
+class Source {
+  constructor(
+    readonly spec: SourceSpec,
+    readonly base: HostTable,
+    private readonly looks: Map<string, HostTable>,
+    private readonly mysql: boolean,
+  ) {}
+
+  ref(lookup: string | null, column: string): Ref {
+    if (lookup === null) return { id: `${BASE}.${column}`, col: this.base.col(column) };
+    const table = this.looks.get(lookup);
+    if (!table) throw new HostDataError(`The mapping refers to an undeclared lookup ${lookup}`);
+    return { id: `l_${lookup}.${column}`, col: table.col(column) };
+  }
+
+  /** A plain or dotted column reference. */
+  refOf(source: string): Ref {
+    const [part] = fieldRefs(source);
+    return this.ref(part!.lookup, part!.column);
+  }
+
+  /** FROM the table, LEFT JOIN each lookup (with its own filter in the ON clause), WHERE the entity's filter. */
+  from(db: Knex): Knex.QueryBuilder {
+    const qb = db({ [BASE]: this.spec.table });
+    const lookups = Object.entries(this.spec.lookups ?? {});
+    const done = new Set<string>();
+    // A lookup reached through another comes after it (two hops at most, no cycles: validateMapping).
+    while (done.size < lookups.length) {
+      const before = done.size;
+      for (const [name, l] of lookups) {
+        if (done.has(name)) continue;
+        const [from] = fieldRefs(l.from);
+        if (from!.lookup !== null && !done.has(from!.lookup)) continue;
+        const alias = `l_${name}`;
+        const target = this.looks.get(name)!;
+        const on = joinConds([{ sql: '?? = ??', bindings: [`${alias}.${l.key}`, this.ref(from!.lookup, from!.column).id] }, ...target.conditions(l.where, alias)]);
+        qb.joinRaw(`LEFT JOIN ?? AS ?? ON ${on.sql}`, [l.table, alias, ...on.bindings]);
+        done.add(name);
+      }
+      if (done.size === before) throw new HostDataError('The mapping has lookups that refer to each other in a loop');
+    }
+    return this.base.applyWhere(qb, this.spec.where, BASE);
+  }
+
+  /** The select list for named fields and how to read them back from a row. */
+  fields(named: Record<string, FieldSource | undefined>): { select: Record<string, string>; read: (row: Row) => Record<string, string | null> } {
+    const select: Record<string, string> = {};
+    const aliasOf = new Map<string, string>();
+    const alias = (lookup: string | null, column: string) => {
+      const { id } = this.ref(lookup, column);
+      let a = aliasOf.get(id);
+      if (!a) {
+        a = `f${aliasOf.size}`;
+        aliasOf.set(id, a);
+        select[a] = id;
+      }
+      return a;
+    };
+    const readers: Array<[string, (row: Row) => string | null]> = [];
+    for (const [name, source] of Object.entries(named)) {
+      if (source === undefined) continue;
+      if (typeof source !== 'string') {
+        const [y, m] = fieldRefs(source);
+        const ya = alias(y!.lookup, y!.column);
+        const ma = alias(m!.lookup, m!.column);
+        readers.push([name, (row) => periodOf(row[ya], row[ma])]);
+        continue;
+      }
+      const parts = fieldParts(source).map((p) => ('text' in p ? { text: p.text, alias: null } : { text: '', alias: alias(p.lookup, p.column) }));
+      const only = parts.length === 1 ? parts[0]!.alias : null;
+      if (only !== null) {
+        readers.push([name, (row) => str(row[only])]);
+      } else {
+        readers.push([name, (row) => {
+          // A composed text is absent only when every column in it is.
+          if (parts.every((p) => p.alias === null || str(row[p.alias]) === null)) return null;
+          return parts.map((p) => (p.alias === null ? p.text : (str(row[p.alias]) ?? ''))).join('');
+        }]);
+      }
+    }
+    return { select, read: (row) => Object.fromEntries(readers.map(([name, read]) => [name, read(row)])) };
+  }
+
+  /** A text field as one SQL expression (for search and order), and whether every column can hold `text`. */
+  text(source: string): { sql: string; bindings: Knex.Value[]; canHold: (text: string) => boolean } {
+    const parts = fieldParts(source);
+    if (parts.length === 1 && 'column' in parts[0]!) {
+      const r = this.ref(parts[0].lookup, parts[0].column);
+      return { sql: '??', bindings: [r.id], canHold: (t) => r.col.canHold(t) };
+    }
+    const cols: ColumnSql[] = [];
+    const sqls: string[] = [];
+    const bindings: Knex.Value[] = [];
+    for (const p of parts) {
+      if ('text' in p) {
+        sqls.push('?');
+        bindings.push(p.text);
+      } else {
+        const r = this.ref(p.lookup, p.column);
+        cols.push(r.col);
+        sqls.push("COALESCE(??, '')");
+        bindings.push(r.id);
+      }
+    }
+    const sql = this.mysql ? `CONCAT(${sqls.join(', ')})` : `(${sqls.join(' || ')})`;
+    return { sql, bindings, canHold: (t) => cols.every((c) => c.canHold(t)) };
+  }
+
+  /** Contains or prefix match on a text field; the pattern is escaped so % and _ are literal. */
+  like(source: string, text: string, mode: 'prefix' | 'contains'): Cond {
+    const parts = fieldParts(source);
+    if (parts.length === 1 && 'column' in parts[0]!) {
+      const r = this.ref(parts[0].lookup, parts[0].column);
+      return mode === 'prefix' ? r.col.prefix(r.id, text) : r.col.contains(r.id, text);
+    }
+    const expr = this.text(source);
+    if (!expr.canHold(text)) return NEVER;
+    const pattern = mode === 'prefix' ? `${escapeLike(text)}%` : `%${escapeLike(text)}%`;
+    return { sql: `${expr.sql} LIKE ? ESCAPE '${ESCAPE}'`, bindings: [...expr.bindings, pattern] };
+  }
+
+  /** ORDER BY a field (a period orders by year, then month). */
+  orderBy(qb: Knex.QueryBuilder, source: FieldSource, direction: 'asc' | 'desc'): Knex.QueryBuilder {
+    if (typeof source !== 'string') {
+      for (const r of fieldRefs(source)) qb.orderBy(this.ref(r.lookup, r.column).id, direction);
+      return qb;
+    }
+    const expr = this.text(source);
+    return qb.orderByRaw(`${expr.sql} ${direction}`, expr.bindings);
+  }
+}
+
+/** Year and month columns as a sortable YYYY-MM (null when either is missing or not a number). */
+export function periodOf(year: unknown, month: unknown): string | null {
+  const y = str(year)?.trim();
+  const m = str(month)?.trim();
+  if (!y || !m || !/^\d{4}$/.test(y) || !/^\d{1,2}$/.test(m)) return null;
+  return `${y}-${m.padStart(2, '0')}`;
 }
 
 function add(qb: Knex.QueryBuilder, cond: Cond): Knex.QueryBuilder {
@@ -167,8 +349,14 @@ function add(qb: Knex.QueryBuilder, cond: Cond): Knex.QueryBuilder {
 }
 
 /** Applies a mapping `where` filter to a query on a described host table (also used by check-host). */
-export function applyHostWhere(qb: Knex.QueryBuilder, info: TableInfo, mysql: boolean, where: WhereFilter | undefined): Knex.QueryBuilder {
-  return new HostTable(info.name, info, mysql).applyWhere(qb, where);
+export function applyHostWhere(qb: Knex.QueryBuilder, info: TableInfo, mysql: boolean, where: WhereFilter | undefined, alias?: string): Knex.QueryBuilder {
+  return new HostTable(info.name, info, mysql).applyWhere(qb, where, alias);
+}
+
+/** The SQL of a mapping `where` filter (check-host builds its own queries with it). */
+export function hostWhereSql(info: TableInfo, mysql: boolean, where: WhereFilter | undefined, alias?: string): { sql: string; bindings: Knex.Value[] } | null {
+  const conds = new HostTable(info.name, info, mysql).conditions(where, alias);
+  return conds.length ? joinConds(conds) : null;
 }
 
 /**
@@ -191,6 +379,7 @@ function byAskedId<T>(asked: string[], byKey: Map<string, T>, sameKey: (value: s
 
 export class HostGateway implements HostReader {
   private readonly tables = new Map<string, Promise<HostTable>>();
+  private readonly sources = new Map<string, Promise<Source>>();
   private readonly communityCache = new Map<string, { name: string; at: number }>();
   private readonly mysql: boolean;
 
@@ -219,42 +408,64 @@ export class HostGateway implements HostReader {
     return t;
   }
 
-  /** SELECT <select> FROM table WHERE column IN (values) AND <where>, one query per chunk. */
-  private async selectIn(tableName: string, column: string, values: string[], select: Record<string, string>, where: WhereFilter | undefined, orderBy?: string): Promise<Row[]> {
-    const table = await this.table(tableName);
+  private source(name: 'owner' | 'unit' | 'bill' | 'community' | 'ownership'): Promise<Source> {
+    let s = this.sources.get(name);
+    if (!s) {
+      const spec = this.mapping[name] as SourceSpec;
+      s = (async () => {
+        const looks = new Map<string, HostTable>();
+        for (const [lookup, l] of Object.entries(spec.lookups ?? {})) looks.set(lookup, await this.table(l.table));
+        return new Source(spec, await this.table(spec.table), looks, this.mysql);
+      })();
+      s.catch(() => this.sources.delete(name));
+      this.sources.set(name, s);
+    }
+    return s;
+  }
+
+  /** SELECT <fields> FROM the entity (with lookups) WHERE <ref> IN (values) AND <where>, one query per chunk. */
+  private async selectIn(
+    source: Source,
+    ref: string,
+    values: string[],
+    fields: Record<string, FieldSource | undefined>,
+    extra?: (qb: Knex.QueryBuilder) => void,
+  ): Promise<Array<Record<string, string | null>>> {
+    const r = source.refOf(ref);
+    const { select, read } = source.fields(fields);
     const distinct = [...new Set(values)];
     const pages = await mapLimit(chunks(distinct), CHUNK_CONCURRENCY, async (chunk) => {
-      const cond = table.col(column).in(column, chunk);
+      const cond = r.col.in(r.id, chunk);
       if (cond === NEVER) return [];
-      const qb = table.applyWhere(add(this.db(tableName).select(select), cond), where);
-      if (orderBy) qb.orderBy(orderBy);
-      return (await qb) as Row[];
+      const qb = add(source.from(this.db).select(select), cond);
+      extra?.(qb);
+      return ((await qb) as Row[]).map(read);
     });
     return pages.flat();
   }
 
-  private unitSelect(): Record<string, string> {
+  private unitFields(): Record<string, FieldSource | undefined> {
     const u = this.mapping.unit;
     return {
       id: u.key,
       label: u.columns.label,
-      ...(u.columns.community && this.mapping.community ? { community: u.columns.community } : {}),
+      ...(hasCommunities(this.mapping) ? { community: u.columns.community } : {}),
       ...(u.columns.owner ? { owner: u.columns.owner } : {}),
     };
   }
 
   /** Owner ids per unit from the unit's owner column or the ownership table, not yet checked for liveness. */
-  private async ownerIdsByUnit(unitRows: Row[]): Promise<Map<string, string[]>> {
+  private async ownerIdsByUnit(unitRows: Array<Record<string, string | null>>): Promise<Map<string, string[]>> {
     const byUnit = new Map<string, string[]>(unitRows.map((r) => [String(r.id), []]));
     const own = this.mapping.ownership;
     if (!own) {
       for (const r of unitRows) if (r.owner !== null && r.owner !== undefined) byUnit.get(String(r.id))!.push(String(r.owner));
       return byUnit;
     }
-    const rel = await this.selectIn(own.table, own.unit, [...byUnit.keys()], { owner: own.owner, unit: own.unit }, own.where, own.owner);
+    const rel = await this.selectIn(await this.source('ownership'), own.unit, [...byUnit.keys()], { owner: own.owner, unit: own.unit }, (qb) => qb.orderBy(`${BASE}.${own.owner}`));
     for (const r of rel) {
       const list = byUnit.get(String(r.unit));
-      const owner = str(r.owner);
+      const owner = r.owner ?? null;
       if (list && owner !== null && !list.includes(owner)) list.push(owner);
     }
     return byUnit;
@@ -262,11 +473,11 @@ export class HostGateway implements HostReader {
 
   private async liveOwners(ids: string[]): Promise<Map<string, HostOwner>> {
     const o = this.mapping.owner;
-    const rows = await this.selectIn(o.table, o.key, ids, { id: o.key, name: o.columns.name, phone: o.columns.phone }, o.where);
-    return new Map(rows.map((r) => [String(r.id), { id: String(r.id), name: str(r.name) ?? '', phone: str(r.phone) }]));
+    const rows = await this.selectIn(await this.source('owner'), o.key, ids, { id: o.key, name: o.columns.name, phone: o.columns.phone });
+    return new Map(rows.map((r) => [String(r.id), { id: String(r.id), name: r.name ?? '', phone: r.phone ?? null }]));
   }
 
-  private async ownersFor(unitRows: Row[]): Promise<Map<string, HostOwner[]>> {
+  private async ownersFor(unitRows: Array<Record<string, string | null>>): Promise<Map<string, HostOwner[]>> {
     const idsByUnit = await this.ownerIdsByUnit(unitRows);
     const owners = await this.liveOwners([...idsByUnit.values()].flat());
     const out = new Map<string, HostOwner[]>();
@@ -276,11 +487,13 @@ export class HostGateway implements HostReader {
 
   /**
    * Community names, remembered for a minute: a handful of rows that are renamed perhaps once a year,
-   * read on every unit lookup otherwise (the intake page, the cashier page).
+   * read on every unit lookup otherwise (the intake page, the cashier page). A community named by a
+   * unit's column (no community table) is its own name.
    */
   private async communityNames(ids: string[]): Promise<Map<string, string>> {
     const c = this.mapping.community;
-    if (!c || ids.length === 0) return new Map();
+    if (!c) return new Map(ids.map((id) => [id, id]));
+    if (ids.length === 0) return new Map();
     const now = Date.now();
     const out = new Map<string, string>();
     const missing: string[] = [];
@@ -290,10 +503,10 @@ export class HostGateway implements HostReader {
       else missing.push(id);
     }
     if (missing.length === 0) return out;
-    const rows = await this.selectIn(c.table, c.key, missing, { id: c.key, name: c.columns.name }, c.where);
+    const rows = await this.selectIn(await this.source('community'), c.key, missing, { id: c.key, name: c.columns.name });
     if (this.communityCache.size > 10_000) this.communityCache.clear();
     for (const r of rows) {
-      const name = str(r.name) ?? '';
+      const name = r.name ?? '';
       out.set(String(r.id), name);
       this.communityCache.set(String(r.id), { name, at: now });
     }
@@ -302,7 +515,7 @@ export class HostGateway implements HostReader {
 
   async getUnits(ids: string[]): Promise<Map<string, HostUnit>> {
     const u = this.mapping.unit;
-    const rows = await this.selectIn(u.table, u.key, ids.map(String), this.unitSelect(), u.where);
+    const rows = await this.selectIn(await this.source('unit'), u.key, ids.map(String), this.unitFields());
     const [owners, communities] = await Promise.all([
       this.ownersFor(rows),
       this.communityNames(rows.flatMap((r) => (r.community === null || r.community === undefined ? [] : [String(r.community)]))),
@@ -310,10 +523,10 @@ export class HostGateway implements HostReader {
     const out = new Map<string, HostUnit>();
     for (const r of rows) {
       const id = String(r.id);
-      const communityId = str(r.community);
+      const communityId = r.community ?? null;
       out.set(id, {
         id,
-        label: str(r.label) ?? '',
+        label: r.label ?? '',
         communityId,
         communityName: communityId === null ? null : (communities.get(communityId) ?? null),
         owners: owners.get(id) ?? [],
@@ -330,18 +543,25 @@ export class HostGateway implements HostReader {
   /** Live owner ids per live unit; units that are missing or soft-deleted are absent from the map. */
   async ownersOfUnits(unitIds: string[]): Promise<Map<string, string[]>> {
     const u = this.mapping.unit;
-    const select: Record<string, string> = { id: u.key, ...(u.columns.owner ? { owner: u.columns.owner } : {}) };
-    const rows = await this.selectIn(u.table, u.key, unitIds.map(String), select, u.where);
+    const rows = await this.selectIn(await this.source('unit'), u.key, unitIds.map(String), { id: u.key, ...(u.columns.owner ? { owner: u.columns.owner } : {}) });
     const owners = await this.ownersFor(rows);
     return new Map([...owners].map(([unit, list]) => [unit, list.map((o) => o.id)]));
   }
 
   async listCommunities(): Promise<HostCommunity[]> {
     const c = this.mapping.community;
-    if (!c) return [];
-    const table = await this.table(c.table);
-    const rows = (await table.applyWhere(this.db(c.table).select({ id: c.key, name: c.columns.name }), c.where).orderBy(c.key)) as Row[];
-    return rows.map((r) => ({ id: String(r.id), name: str(r.name) ?? '' }));
+    if (!c && !hasCommunities(this.mapping)) return [];
+    if (!c) {
+      // Communities named on the unit (or its building): the distinct names of live units.
+      const units = await this.source('unit');
+      const r = units.refOf(this.mapping.unit.columns.community!);
+      const rows = (await units.from(this.db).distinct({ id: r.id }).whereNotNull(r.id).orderBy(r.id)) as Row[];
+      return rows.flatMap((row) => (str(row.id) ? [{ id: String(row.id), name: String(row.id) }] : []));
+    }
+    const source = await this.source('community');
+    const { select, read } = source.fields({ id: c.key, name: c.columns.name });
+    const rows = ((await source.from(this.db).select(select).orderBy(`${BASE}.${c.key}`)) as Row[]).map(read);
+    return rows.map((r) => ({ id: String(r.id), name: r.name ?? '' }));
   }
 
   /**
@@ -353,23 +573,25 @@ export class HostGateway implements HostReader {
     const text = query.trim();
     const limit = Math.min(Math.max(Math.floor(opts.limit ?? 20), 1), 200);
     const communities = opts.communityIds ?? null;
-    const communityColumn = this.mapping.community ? this.mapping.unit.columns.community : undefined;
+    const communityColumn = hasCommunities(this.mapping) ? this.mapping.unit.columns.community : undefined;
     if (!text || (communities && (communities.length === 0 || !communityColumn))) return [];
 
     const u = this.mapping.unit;
-    const units = await this.table(u.table);
+    const units = await this.source('unit');
+    const { select, read } = units.fields({ id: u.key, label: u.columns.label });
     const unitQuery = (cond: Cond) => {
-      const qb = units.applyWhere(add(this.db(u.table).select({ id: u.key, label: u.columns.label }), cond), u.where);
-      if (communities && communityColumn) add(qb, units.col(communityColumn).in(communityColumn, communities));
-      return qb;
+      const qb = add(units.from(this.db).select(select), cond);
+      if (communities && communityColumn) {
+        const c = units.refOf(communityColumn);
+        add(qb, c.col.in(c.id, communities));
+      }
+      // Units of one label (in different communities) come in key order, the same on every call.
+      return units.orderBy(qb, u.columns.label, 'asc').orderBy(units.ref(null, u.key).id);
     };
-    const label = units.col(u.columns.label);
-    const byLabel = [
-      ...((await unitQuery(label.prefix(u.columns.label, text)).orderBy(u.columns.label).limit(limit)) as Row[]),
-      ...((await unitQuery(label.contains(u.columns.label, text)).orderBy(u.columns.label).limit(limit)) as Row[]),
-    ];
-    const rank = (r: Row) => {
-      const l = (str(r.label) ?? '').toLowerCase();
+    const run = async (cond: Cond) => (cond === NEVER ? [] : ((await unitQuery(cond).limit(limit)) as Row[]).map(read));
+    const byLabel = [...(await run(units.like(u.columns.label, text, 'prefix'))), ...(await run(units.like(u.columns.label, text, 'contains')))];
+    const rank = (r: Record<string, string | null>) => {
+      const l = (r.label ?? '').toLowerCase();
       const q = text.toLowerCase();
       return l === q ? 0 : l.startsWith(q) ? 1 : 2;
     };
@@ -380,111 +602,212 @@ export class HostGateway implements HostReader {
     byLabel.sort((a, b) => rank(a) - rank(b)).forEach((r) => push(String(r.id)));
 
     if (ids.length < limit) {
-      for (const id of await this.unitIdsByOwnerMatch(text, unitQuery, limit)) push(id);
+      for (const id of await this.unitIdsByOwnerMatch(text, run)) push(id);
     }
     const found = await this.getUnits(ids.slice(0, limit));
     return ids.slice(0, limit).flatMap((id) => found.get(id) ?? []);
   }
 
-  private async unitIdsByOwnerMatch(text: string, unitQuery: (cond: Cond) => Knex.QueryBuilder, limit: number): Promise<string[]> {
+  private async unitIdsByOwnerMatch(text: string, run: (cond: Cond) => Promise<Array<Record<string, string | null>>>): Promise<string[]> {
     const o = this.mapping.owner;
-    const ownerTable = await this.table(o.table);
-    const name = ownerTable.col(o.columns.name).contains(o.columns.name, text);
-    const phone = ownerTable.col(o.columns.phone).contains(o.columns.phone, text);
-    const matches = ownerTable.applyWhere(
-      this.db(o.table)
-        .select({ id: o.key })
-        .where((b) => b.whereRaw(name.sql, name.bindings).orWhereRaw(phone.sql, phone.bindings)),
-      o.where,
-    );
+    const owners = await this.source('owner');
+    const name = owners.like(o.columns.name, text, 'contains');
+    const phone = owners.like(o.columns.phone, text, 'contains');
+    const key = owners.ref(null, o.key);
+    const matches = owners
+      .from(this.db)
+      .select({ id: key.id })
+      .where((b) => b.whereRaw(name.sql, name.bindings).orWhereRaw(phone.sql, phone.bindings));
     const ownerIds = ((await matches.limit(OWNER_MATCH_LIMIT)) as Row[]).map((r) => String(r.id));
     if (ownerIds.length === 0) return [];
 
     const u = this.mapping.unit;
-    const units = await this.table(u.table);
+    const units = await this.source('unit');
     let candidateCond: Cond;
     if (u.columns.owner) {
-      candidateCond = units.col(u.columns.owner).in(u.columns.owner, ownerIds);
+      const r = units.refOf(u.columns.owner);
+      candidateCond = r.col.in(r.id, ownerIds);
     } else {
       const own = this.mapping.ownership!;
-      const rel = await this.selectIn(own.table, own.owner, ownerIds, { unit: own.unit }, own.where);
+      const rel = await this.selectIn(await this.source('ownership'), own.owner, ownerIds, { unit: own.unit });
       const unitIds = [...new Set(rel.flatMap((r) => (r.unit === null ? [] : [String(r.unit)])))].slice(0, ID_CHUNK);
-      candidateCond = units.col(u.key).in(u.key, unitIds);
+      const r = units.ref(null, u.key);
+      candidateCond = r.col.in(r.id, unitIds);
     }
-    if (candidateCond === NEVER) return [];
-    const rows = (await unitQuery(candidateCond).orderBy(u.columns.label).limit(limit)) as Row[];
-    return rows.map((r) => String(r.id));
+    return (await run(candidateCond)).map((r) => String(r.id));
   }
 
-  private billSelect(): Record<string, string> {
+  private billFields(): Record<string, FieldSource | undefined> {
     const b = this.mapping.bill;
     const c = b.columns;
-    return {
-      id: b.key,
-      unit: c.unit,
-      amount: c.amount,
-      ...(c.owner ? { owner: c.owner } : {}),
-      ...(c.period ? { period: c.period } : {}),
-      ...(c.status ? { status: c.status } : {}),
-    };
+    return { id: b.key, unit: c.unit, amount: c.amount, owner: c.owner, period: c.period, status: c.status, paid: c.paidAmount };
   }
 
-  private toBill(r: Row): HostBill {
+  /** Payments that count for a bill (paidBy): the correlated subquery's FROM … WHERE. */
+  private async paymentsOfBill(bills: Source): Promise<{ sql: string; bindings: Knex.Value[]; amount?: string } | null> {
+    const p = this.mapping.bill.paidBy;
+    if (!p) return null;
+    const payments = await this.table(p.table);
+    const cond = joinConds([{ sql: '?? = ??', bindings: [`p.${p.bill}`, bills.ref(null, this.mapping.bill.key).id] }, ...payments.conditions(p.where, 'p')]);
+    payments.col(p.bill);
+    if (p.amount) payments.col(p.amount);
+    return { sql: `FROM ?? AS p WHERE ${cond.sql}`, bindings: [p.table, ...cond.bindings], ...(p.amount ? { amount: `p.${p.amount}` } : {}) };
+  }
+
+  /** The bill query: its fields, plus what its payments add up to (or whether one exists) under paidBy. */
+  private async billQuery(): Promise<{ source: Source; qb: Knex.QueryBuilder; read: (row: Row) => HostBill }> {
+    const bills = await this.source('bill');
+    const { select, read } = bills.fields(this.billFields());
+    const qb = bills.from(this.db).select(select);
+    const payments = await this.paymentsOfBill(bills);
+    if (payments?.amount) qb.select(this.db.raw(`(SELECT SUM(??) ${payments.sql}) AS ??`, [payments.amount, ...payments.bindings, 'paid_sum']));
+    else if (payments) qb.select(this.db.raw(`CASE WHEN EXISTS (SELECT 1 ${payments.sql}) THEN 1 ELSE 0 END AS ??`, [...payments.bindings, 'paid_rows']));
+    return { source: bills, qb, read: (row) => this.toBill(read(row), row) };
+  }
+
+  private fen(value: unknown, unit: 'yuan' | 'fen', id: string, what: string): number {
+    try {
+      return unit === 'fen' ? fenFromInteger(value as string | number | bigint) : yuanToFen(value as string | number | bigint);
+    } catch (err) {
+      throw new HostDataError(`Bill ${id} in host table ${this.mapping.bill.table}: ${what}: ${(err as Error).message}`);
+    }
+  }
+
+  private toBill(r: Record<string, string | null>, raw: Row): HostBill {
     const b = this.mapping.bill;
     const id = String(r.id);
-    const raw = r.amount as string | number | bigint | null | undefined;
-    if (raw === null || raw === undefined) throw new HostDataError(`Bill ${id} in host table ${b.table} has no amount (${b.columns.amount} is null)`);
-    let amountFen: number;
-    try {
-      amountFen = b.amountUnit === 'fen' ? fenFromInteger(raw) : yuanToFen(raw);
-    } catch (err) {
-      throw new HostDataError(`Bill ${id} in host table ${b.table}: ${(err as Error).message}`);
+    if (r.amount === null || r.amount === undefined) throw new HostDataError(`Bill ${id} in host table ${b.table} has no amount (${b.columns.amount} is null)`);
+    const amountFen = this.fen(r.amount, b.amountUnit, id, 'amount');
+    const status = r.status ?? null;
+    let paidFen = 0;
+    let paid = false;
+    if (b.unpaidStatus) {
+      paid = !b.unpaidStatus.some((s) => (s === null ? status === null : status !== null && String(typeof s === 'boolean' ? Number(s) : s) === status));
+    } else if (b.columns.paidAmount) {
+      paidFen = r.paid === null || r.paid === undefined ? 0 : this.fen(r.paid, b.amountUnit, id, 'paid amount');
+    } else if (b.paidBy?.amount) {
+      const sum = raw.paid_sum as string | number | null | undefined;
+      paidFen = sum === null || sum === undefined ? 0 : this.fen(sum, b.paidBy.amountUnit ?? b.amountUnit, id, 'payments');
+    } else if (b.paidBy) {
+      paid = Number(raw.paid_rows) === 1;
     }
-    const status = str(r.status);
-    const unpaid = !b.unpaidStatus || b.unpaidStatus.some((s) => (s === null ? status === null : status !== null && String(typeof s === 'boolean' ? Number(s) : s) === status));
+    const outstandingFen = paid ? 0 : Math.max(0, amountFen - paidFen);
+    const paymentState = paid || (paidFen > 0 && outstandingFen === 0) ? 'paid' : paidFen > 0 ? 'partial' : 'unpaid';
     return {
       id,
-      unitId: str(r.unit) ?? '',
-      ownerId: str(r.owner),
+      unitId: r.unit ?? '',
+      ownerId: r.owner ?? null,
       amountFen,
-      period: str(r.period),
+      period: r.period ?? null,
       status,
-      paymentState: unpaid ? 'unpaid' : 'paid',
-      outstandingFen: unpaid ? amountFen : 0,
-      unpaid,
+      paymentState,
+      outstandingFen,
+      unpaid: paymentState !== 'paid',
     };
   }
 
   async getBills(ids: string[]): Promise<Map<string, HostBill>> {
     const b = this.mapping.bill;
     const asked = ids.map(String);
-    const rows = await this.selectIn(b.table, b.key, asked, this.billSelect(), b.where);
-    const byKey = new Map(rows.map((r) => [String(r.id), this.toBill(r)]));
-    return byAskedId(asked, byKey, (await this.table(b.table)).col(b.key).sameKey());
+    const { source, qb: base, read } = await this.billQuery();
+    const key = source.ref(null, b.key);
+    const distinct = [...new Set(asked)];
+    const pages = await mapLimit(chunks(distinct), CHUNK_CONCURRENCY, async (chunk) => {
+      const cond = key.col.in(key.id, chunk);
+      if (cond === NEVER) return [];
+      return ((await add(base.clone(), cond)) as Row[]).map(read);
+    });
+    const byKey = new Map(pages.flat().map((bill) => [bill.id, bill]));
+    return byAskedId(asked, byKey, key.col.sameKey());
   }
 
   async getBill(billId: string): Promise<HostBill | null> {
     return (await this.getBills([String(billId)])).get(String(billId)) ?? null;
   }
 
-  /** The unit's unpaid bills, latest period first. */
+  /**
+   * Of the ids asked for, those that are bills in the host's table but left out by the mapping's `where`
+   * (a water bill when only property fees are mapped): so a refusal can say the bill is not mapped
+   * rather than missing. One query, and none when the bill mapping has no filter.
+   */
+  async billsOutsideMapping(ids: string[]): Promise<Set<string>> {
+    const b = this.mapping.bill;
+    if (!b.where || Object.keys(b.where).length === 0 || ids.length === 0) return new Set();
+    const table = await this.table(b.table);
+    const key = table.col(b.key);
+    const asked = ids.map(String).slice(0, ID_CHUNK);
+    const cond = key.in(b.key, asked);
+    if (cond === NEVER) return new Set();
+    const rows = (await add(this.db(b.table).select({ id: b.key }), cond)) as Row[];
+    const mapped = await this.getBills(asked);
+    const found = byAskedId(asked, new Map(rows.map((r) => [String(r.id), true])), key.sameKey());
+    return new Set([...found.keys()].filter((id) => !mapped.has(id)));
+  }
+
+  /** check-host: the entity's own query (lookups, payments) over one row, then its live rows counted. */
+  async probe(entity: 'owner' | 'unit' | 'bill' | 'community'): Promise<number> {
+    const source = await this.source(entity);
+    if (entity === 'bill') {
+      await (await this.billQuery()).qb.limit(1);
+    } else {
+      const m = this.mapping[entity]!;
+      await source.from(this.db).select(source.fields({ id: m.key, ...m.columns }).select).limit(1);
+    }
+    const [row] = (await source.from(this.db).count({ n: '*' })) as Row[];
+    return Number(row?.n ?? 0);
+  }
+
+  /** check-host: labels that more than one live unit carries within one community, a few of them. */
+  async repeatedLabels(limit = 5): Promise<Array<{ community: string | null; label: string; units: number }>> {
+    const u = this.mapping.unit;
+    const units = await this.source('unit');
+    const label = units.text(u.columns.label);
+    const inner = units.from(this.db).select(this.db.raw(`${label.sql} AS ??`, [...label.bindings, 'label']));
+    const community = hasCommunities(this.mapping) ? units.refOf(u.columns.community!) : null;
+    inner.select(community ? { community: community.id } : this.db.raw('NULL AS ??', ['community']));
+    const rows = (await this.db
+      .from(inner.as('t'))
+      .select('community', 'label')
+      .count({ n: '*' })
+      .whereNotNull('label')
+      .groupBy(['community', 'label'])
+      .havingRaw('COUNT(*) > 1')
+      .orderBy(['community', 'label'])
+      .limit(limit)) as Row[];
+    return rows.map((r) => ({ community: str(r.community), label: str(r.label) ?? '', units: Number(r.n) }));
+  }
+
+  /** The unit's unpaid (or partly paid) bills, latest period first. */
   async listUnpaidBills(unitId: string, limit = 24): Promise<HostBill[]> {
     const b = this.mapping.bill;
-    const bills = await this.table(b.table);
-    const unitCond = bills.col(b.columns.unit).in(b.columns.unit, [String(unitId)]);
+    const { source, qb, read } = await this.billQuery();
+    const unit = source.refOf(b.columns.unit);
+    const unitCond = unit.col.in(unit.id, [String(unitId)]);
     if (unitCond === NEVER) return [];
-    const qb = bills.applyWhere(add(this.db(b.table).select(this.billSelect()), unitCond), b.where);
+    add(qb, unitCond);
+    const amount = source.refOf(b.columns.amount).id;
     if (b.unpaidStatus && b.columns.status) {
-      const status = b.columns.status;
-      const col = bills.col(status);
-      const conds = b.unpaidStatus.map((v) => col.equals(status, v));
+      const status = source.refOf(b.columns.status);
+      const conds = b.unpaidStatus.map((v) => status.col.equals(status.id, v));
       if (conds.length === 0) return [];
       qb.where((w) => {
         for (const c of conds) w.orWhereRaw(c.sql, c.bindings);
       });
+    } else if (b.columns.paidAmount) {
+      const paid = source.refOf(b.columns.paidAmount).id;
+      qb.whereRaw('(?? IS NULL OR ?? < ??)', [paid, paid, amount]);
+    } else if (b.paidBy) {
+      const payments = (await this.paymentsOfBill(source))!;
+      if (payments.amount) {
+        const from = b.paidBy.amountUnit ?? b.amountUnit;
+        const scale = from === b.amountUnit ? '' : from === 'fen' ? ' / 100' : ' * 100';
+        qb.whereRaw(`COALESCE((SELECT SUM(??) ${payments.sql}), 0)${scale} < ??`, [payments.amount, ...payments.bindings, amount]);
+      } else {
+        qb.whereRaw(`NOT EXISTS (SELECT 1 ${payments.sql})`, payments.bindings);
+      }
     }
-    if (b.columns.period) qb.orderBy(b.columns.period, 'desc');
-    qb.orderBy(b.key, 'desc').limit(Math.max(1, Math.floor(limit)));
-    return ((await qb) as Row[]).map((r) => this.toBill(r));
+    if (b.columns.period) source.orderBy(qb, b.columns.period, 'desc');
+    qb.orderBy(source.ref(null, b.key).id, 'desc').limit(Math.max(1, Math.floor(limit)));
+    return ((await qb) as Row[]).map(read);
   }
 }

@@ -20,6 +20,14 @@ export interface TableInfo {
   /** Column lists of the primary key and of every unique index. */
   primaryKey: string[] | null;
   uniqueKeys: string[][];
+  /** A view: it has no keys of its own, so uniqueness of a mapped key can only be tested on its rows. */
+  view: boolean;
+}
+
+/** `erp.owner_info` → schema erp, table owner_info; a bare name is in the connection's database. */
+export function splitTableName(table: string): { schema: string | null; name: string } {
+  const dot = table.indexOf('.');
+  return dot < 0 ? { schema: null, name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
 }
 
 export async function describeTable(db: Knex, table: string): Promise<TableInfo | null> {
@@ -27,16 +35,15 @@ export async function describeTable(db: Knex, table: string): Promise<TableInfo 
 }
 
 async function describeMysqlTable(db: Knex, table: string): Promise<TableInfo | null> {
-  const columns = (await db('information_schema.COLUMNS')
-    .select('COLUMN_NAME as name', 'DATA_TYPE as dataType', 'COLUMN_TYPE as columnType', 'IS_NULLABLE as nullable', 'CHARACTER_SET_NAME as charset', 'COLLATION_NAME as collation')
-    .whereRaw('TABLE_SCHEMA = DATABASE()')
-    .andWhere('TABLE_NAME', table)
+  const { schema, name: bare } = splitTableName(table);
+  const inSchema = (qb: Knex.QueryBuilder) => (schema ? qb.where('TABLE_SCHEMA', schema) : qb.whereRaw('TABLE_SCHEMA = DATABASE()')).andWhere('TABLE_NAME', bare);
+  const columns = (await inSchema(db('information_schema.COLUMNS')
+    .select('COLUMN_NAME as name', 'DATA_TYPE as dataType', 'COLUMN_TYPE as columnType', 'IS_NULLABLE as nullable', 'CHARACTER_SET_NAME as charset', 'COLLATION_NAME as collation'))
     .orderBy('ORDINAL_POSITION')) as Array<Record<string, string | null>>;
   if (columns.length === 0) return null;
-  const stats = (await db('information_schema.STATISTICS')
-    .select('INDEX_NAME as indexName', 'COLUMN_NAME as column', 'NON_UNIQUE as nonUnique', 'SEQ_IN_INDEX as seq')
-    .whereRaw('TABLE_SCHEMA = DATABASE()')
-    .andWhere('TABLE_NAME', table)
+  const [kind] = (await inSchema(db('information_schema.TABLES').select('TABLE_TYPE as type'))) as Array<{ type: string }>;
+  const stats = (await inSchema(db('information_schema.STATISTICS')
+    .select('INDEX_NAME as indexName', 'COLUMN_NAME as column', 'NON_UNIQUE as nonUnique', 'SEQ_IN_INDEX as seq'))
     .orderBy([{ column: 'INDEX_NAME' }, { column: 'SEQ_IN_INDEX' }])) as Array<{ indexName: string; column: string; nonUnique: number | string }>;
   const indexes = new Map<string, string[]>();
   for (const s of stats) {
@@ -60,6 +67,7 @@ async function describeMysqlTable(db: Knex, table: string): Promise<TableInfo | 
     ),
     primaryKey: indexes.get('PRIMARY') ?? null,
     uniqueKeys: [...indexes.entries()].filter(([name]) => name !== 'PRIMARY').map(([, cols]) => cols),
+    view: /view/i.test(kind?.type ?? ''),
   };
 }
 
@@ -68,14 +76,18 @@ function quoteSqlite(name: string): string {
 }
 
 async function describeSqliteTable(db: Knex, table: string): Promise<TableInfo | null> {
-  const cols = (await db.raw(`PRAGMA table_info(${quoteSqlite(table)})`)) as Array<{ name: string; type: string; notnull: number; pk: number }>;
+  // An attached database is addressed as schema.table, its pragmas as PRAGMA schema.table_info(table).
+  const { schema, name: bare } = splitTableName(table);
+  const prefix = schema ? `${quoteSqlite(schema)}.` : '';
+  const cols = (await db.raw(`PRAGMA ${prefix}table_info(${quoteSqlite(bare)})`)) as Array<{ name: string; type: string; notnull: number; pk: number }>;
   if (cols.length === 0) return null;
+  const [kind] = (await db.raw(`SELECT type FROM ${prefix}sqlite_master WHERE name = ?`, [bare])) as Array<{ type: string }>;
   const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-  const indexList = (await db.raw(`PRAGMA index_list(${quoteSqlite(table)})`)) as Array<{ name: string; unique: number; origin: string; partial: number }>;
+  const indexList = (await db.raw(`PRAGMA ${prefix}index_list(${quoteSqlite(bare)})`)) as Array<{ name: string; unique: number; origin: string; partial: number }>;
   const uniqueKeys: string[][] = [];
   for (const index of indexList) {
     if (!index.unique || index.partial || index.origin === 'pk') continue;
-    const info = (await db.raw(`PRAGMA index_info(${quoteSqlite(index.name)})`)) as Array<{ name: string; seqno: number }>;
+    const info = (await db.raw(`PRAGMA ${prefix}index_info(${quoteSqlite(index.name)})`)) as Array<{ name: string; seqno: number }>;
     uniqueKeys.push(info.sort((a, b) => a.seqno - b.seqno).map((i) => i.name));
   }
   return {
@@ -99,6 +111,7 @@ async function describeSqliteTable(db: Knex, table: string): Promise<TableInfo |
     ),
     primaryKey: pk.length ? pk : null,
     uniqueKeys,
+    view: kind?.type === 'view',
   };
 }
 

@@ -2,7 +2,7 @@
 // joins and comparisons with host columns need no conversion and raise no "illegal mix of collations".
 import type { Knex } from 'knex';
 import { describeTable, isIntegerType, type ColumnInfo } from './introspect.js';
-import type { HostMapping } from './mapping.js';
+import { fieldRefs, hasCommunities, type HostMapping } from './mapping.js';
 import { isMysql } from '../db/connection.js';
 
 export interface HostKeyType {
@@ -43,6 +43,14 @@ export async function resolveHostKeyTypes(db: Knex, mapping: HostMapping): Promi
     owner: await keyType(db, mapping.owner.table, mapping.owner.key),
     unit: await keyType(db, mapping.unit.table, mapping.unit.key),
     bill: await keyType(db, mapping.bill.table, mapping.bill.key),
-    community: mapping.community ? await keyType(db, mapping.community.table, mapping.community.key) : null,
+    community: mapping.community ? await keyType(db, mapping.community.table, mapping.community.key) : await namedCommunityType(db, mapping),
   };
+}
+
+/** A community named by a unit's column (version 2, no community table): that column's type. */
+async function namedCommunityType(db: Knex, mapping: HostMapping): Promise<HostKeyType | null> {
+  if (!hasCommunities(mapping)) return null;
+  const [ref] = fieldRefs(mapping.unit.columns.community!);
+  const table = ref!.lookup === null ? mapping.unit.table : mapping.unit.lookups![ref!.lookup]!.table;
+  return keyType(db, table, ref!.column);
 }

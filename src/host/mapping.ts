@@ -5,13 +5,37 @@ import { compileValidator } from '../common/validation.js';
 import { ValidationError } from '../common/errors.js';
 
 export type WhereValue = string | number | boolean | null;
-export type WhereFilter = Record<string, WhereValue>;
+/**
+ * One condition of a `where` filter: a value (equals), a list (`in`), or `{ "not": value | list }`
+ * (neither; a row whose column is null passes unless null is listed). Lists and `not` need version 2.
+ */
+export type WhereCondition = WhereValue | WhereValue[] | { not: WhereValue | WhereValue[] };
+export type WhereFilter = Record<string, WhereCondition>;
+
+/**
+ * Where a mapped field comes from (version 2 adds all but the first):
+ * - `"room_no"`: a column of the entity's table;
+ * - `"building.name"`: a column of a lookup declared on the entity (many-to-one, see `lookups`);
+ * - `"{building.name}{room_no}"`: a text composed of columns and literal text (labels, names);
+ * - `{ "year": "fee_year", "month": "fee_month" }`: a period normalised to YYYY-MM (bill.columns.period).
+ */
+export type PeriodField = { year: string; month: string };
+export type FieldSource = string | PeriodField;
+
+/** A many-to-one table reached from the entity (`from` is its column or `otherLookup.column`). */
+export interface LookupMapping {
+  table: string;
+  key: string;
+  from: string;
+  where?: WhereFilter;
+}
 
 export interface EntityMapping<C extends string> {
   table: string;
   key: string;
-  columns: Partial<Record<C, string>> & Record<string, string>;
+  columns: Partial<Record<C, FieldSource>> & Record<string, FieldSource>;
   where?: WhereFilter;
+  lookups?: Record<string, LookupMapping>;
 }
 
 export interface OwnerMapping extends EntityMapping<'name' | 'phone'> {
@@ -20,11 +44,21 @@ export interface OwnerMapping extends EntityMapping<'name' | 'phone'> {
 export interface UnitMapping extends EntityMapping<'label' | 'community' | 'owner'> {
   columns: { label: string; community?: string; owner?: string };
 }
-export interface BillMapping extends EntityMapping<'unit' | 'amount' | 'period' | 'status' | 'owner'> {
-  columns: { unit: string; amount: string; period?: string; status?: string; owner?: string };
+/** Bills are paid when a row of another table points at them (`amount` absent) or by the sum of such rows. */
+export interface PaidByMapping {
+  table: string;
+  bill: string;
+  amount?: string;
+  /** The unit of `amount`; defaults to the bill's amountUnit. */
+  amountUnit?: 'yuan' | 'fen';
+  where?: WhereFilter;
+}
+export interface BillMapping extends EntityMapping<'unit' | 'amount' | 'period' | 'status' | 'owner' | 'paidAmount'> {
+  columns: { unit: string; amount: string; period?: string | PeriodField; status?: string; owner?: string; paidAmount?: string };
   amountUnit: 'yuan' | 'fen';
   /** Values of the status column that mean "not yet paid"; without it every live bill counts as unpaid. */
   unpaidStatus?: WhereValue[];
+  paidBy?: PaidByMapping;
 }
 export interface CommunityMapping extends EntityMapping<'name'> {
   columns: { name: string };
@@ -45,6 +79,8 @@ export interface PaymentMapping {
 }
 
 export interface HostMapping {
+  /** 1 (the default) or 2: lookups, composed fields, year+month periods, paid amounts, paidBy, `in`/`not` filters, tables in another schema. */
+  version?: 1 | 2;
   owner: OwnerMapping;
   unit: UnitMapping;
   bill: BillMapping;
@@ -55,24 +91,50 @@ export interface HostMapping {
 
 export type EntityName = 'owner' | 'unit' | 'bill' | 'community' | 'ownership' | 'payment';
 
-const identifier = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 64 } as const;
+const NAME = '[A-Za-z_][A-Za-z0-9_]*';
+const identifier = { type: 'string', pattern: `^${NAME}$`, maxLength: 64 } as const;
+/** A table, optionally in another database (schema) on the same server: `erp.owner_info`. */
+const tableName = { type: 'string', pattern: `^(${NAME}\\.)?${NAME}$`, maxLength: 129 } as const;
+/** A column of the entity's table or of one of its lookups. */
+const columnRef = { type: 'string', pattern: `^(${NAME}\\.)?${NAME}$`, maxLength: 129 } as const;
+/** A column reference, or a text composed of `{column}` references and literal text. */
+const composed = { type: 'string', pattern: `^(${NAME}\\.)?${NAME}$|^([^{}]|\\{(${NAME}\\.)?${NAME}\\})*\\{(${NAME}\\.)?${NAME}\\}([^{}]|\\{(${NAME}\\.)?${NAME}\\})*$`, maxLength: 300 } as const;
+const period = {
+  anyOf: [columnRef, { type: 'object', required: ['year', 'month'], additionalProperties: false, properties: { year: columnRef, month: columnRef } }],
+} as const;
+const scalar = { type: ['string', 'number', 'boolean', 'null'] } as const;
+const scalarList = { type: 'array', items: scalar, minItems: 1, maxItems: 200 } as const;
 const whereFilter = {
   type: 'object',
   propertyNames: identifier,
-  additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+  additionalProperties: {
+    anyOf: [scalar, scalarList, { type: 'object', required: ['not'], additionalProperties: false, properties: { not: { anyOf: [scalar, scalarList] } } }],
+  },
 } as const;
-function entity(required: string[], optional: string[], extra: Record<string, unknown> = {}) {
+const lookups = {
+  type: 'object',
+  propertyNames: identifier,
+  maxProperties: 8,
+  additionalProperties: {
+    type: 'object',
+    required: ['table', 'key', 'from'],
+    additionalProperties: false,
+    properties: { table: tableName, key: identifier, from: columnRef, where: whereFilter },
+  },
+} as const;
+function entity(required: string[], optional: string[], extra: Record<string, unknown> = {}, kinds: Record<string, unknown> = {}) {
   const props: Record<string, unknown> = {};
-  for (const c of [...required, ...optional]) props[c] = identifier;
+  for (const c of [...required, ...optional]) props[c] = kinds[c] ?? columnRef;
   return {
     type: 'object',
     required: ['table', 'key', 'columns'],
     additionalProperties: false,
     properties: {
-      table: identifier,
+      table: tableName,
       key: identifier,
       columns: { type: 'object', required, additionalProperties: false, properties: props },
       where: whereFilter,
+      lookups,
       ...extra,
     },
   };
@@ -86,18 +148,25 @@ export const mappingSchema = {
   additionalProperties: false,
   properties: {
     $schema: { type: 'string' },
-    owner: entity(['name', 'phone'], []),
-    unit: entity(['label'], ['community', 'owner']),
-    bill: entity(['unit', 'amount'], ['period', 'status', 'owner'], {
+    version: { enum: [1, 2] },
+    owner: entity(['name', 'phone'], [], {}, { name: composed }),
+    unit: entity(['label'], ['community', 'owner'], {}, { label: composed }),
+    bill: entity(['unit', 'amount'], ['period', 'status', 'owner', 'paidAmount'], {
       amountUnit: { enum: ['yuan', 'fen'] },
-      unpaidStatus: { type: 'array', items: { type: ['string', 'number', 'boolean', 'null'] }, maxItems: 50 },
-    }),
-    community: entity(['name'], []),
+      unpaidStatus: { type: 'array', items: scalar, maxItems: 50 },
+      paidBy: {
+        type: 'object',
+        required: ['table', 'bill'],
+        additionalProperties: false,
+        properties: { table: tableName, bill: identifier, amount: identifier, amountUnit: { enum: ['yuan', 'fen'] }, where: whereFilter },
+      },
+    }, { period }),
+    community: entity(['name'], [], {}, { name: composed }),
     ownership: {
       type: 'object',
       required: ['table', 'owner', 'unit'],
       additionalProperties: false,
-      properties: { table: identifier, owner: identifier, unit: identifier, where: whereFilter },
+      properties: { table: tableName, owner: identifier, unit: identifier, where: whereFilter },
     },
     payment: {
       type: 'object',
@@ -119,6 +188,94 @@ export const mappingSchema = {
 } as const;
 
 const validateShape = compileValidator<HostMapping>(mappingSchema);
+
+/** A field's parts: literal text and column references (`lookup` null for the entity's own table). */
+export type FieldPart = { text: string } | { lookup: string | null; column: string };
+
+/** Splits a mapped field into its parts; a plain reference is one part. */
+export function fieldParts(source: string): FieldPart[] {
+  if (!source.includes('{')) return [columnRefOf(source)];
+  const parts: FieldPart[] = [];
+  for (const m of source.matchAll(/\{([^{}]+)\}|([^{}]+)/g)) parts.push(m[1] ? columnRefOf(m[1]) : { text: m[2]! });
+  return parts;
+}
+
+function columnRefOf(ref: string): { lookup: string | null; column: string } {
+  const dot = ref.indexOf('.');
+  return dot < 0 ? { lookup: null, column: ref } : { lookup: ref.slice(0, dot), column: ref.slice(dot + 1) };
+}
+
+/** The column references a field uses, whatever its form. */
+export function fieldRefs(source: FieldSource): Array<{ lookup: string | null; column: string }> {
+  if (typeof source !== 'string') return [columnRefOf(source.year), columnRefOf(source.month)];
+  return fieldParts(source).flatMap((p) => ('column' in p ? [p] : []));
+}
+
+export function isComposed(source: FieldSource): boolean {
+  return typeof source !== 'string' || source.includes('{');
+}
+
+/** The conditions of a `where` value as a list of values and whether they are negated. */
+export function whereValues(condition: WhereCondition): { values: WhereValue[]; not: boolean; list: boolean } {
+  if (Array.isArray(condition)) return { values: condition, not: false, list: true };
+  if (condition !== null && typeof condition === 'object') {
+    const inner = condition.not;
+    return { values: Array.isArray(inner) ? inner : [inner], not: true, list: Array.isArray(inner) };
+  }
+  return { values: [condition], not: false, list: false };
+}
+
+type Entities = Pick<HostMapping, 'owner' | 'unit' | 'bill' | 'community'>;
+const LOOKUP_ENTITIES = ['owner', 'unit', 'bill', 'community'] as const;
+
+function lookupProblems(name: keyof Entities, m: EntityMapping<string>, fields: Array<{ field: string; message: { 'zh-CN': string; en: string } }>): void {
+  const lookups = m.lookups ?? {};
+  const depth = (lookup: string, seen: string[]): number => {
+    const l = lookups[lookup];
+    if (!l) return 0;
+    const from = columnRefOf(l.from);
+    if (from.lookup === null) return 1;
+    if (seen.includes(from.lookup)) return Infinity;
+    return 1 + depth(from.lookup, [...seen, lookup]);
+  };
+  for (const [lookup, l] of Object.entries(lookups)) {
+    const from = columnRefOf(l.from);
+    if (from.lookup !== null && !lookups[from.lookup]) {
+      fields.push({ field: `${name}.lookups.${lookup}.from`, message: { 'zh-CN': `${l.from} 引用了未声明的查找表 ${from.lookup}`, en: `${l.from} refers to the undeclared lookup ${from.lookup}` } });
+    } else if (depth(lookup, []) > 2) {
+      fields.push({ field: `${name}.lookups.${lookup}.from`, message: { 'zh-CN': '查找表最多两跳（例如 房屋 → 楼栋 → 小区），且不能循环', en: 'Lookups reach at most two hops (unit → building → community) and cannot loop' } });
+    }
+  }
+  for (const [column, source] of Object.entries(m.columns)) {
+    if (!source) continue;
+    for (const ref of fieldRefs(source)) {
+      if (ref.lookup !== null && !lookups[ref.lookup]) {
+        fields.push({ field: `${name}.columns.${column}`, message: { 'zh-CN': `引用了未声明的查找表 ${ref.lookup}（在 ${name}.lookups 中声明）`, en: `refers to the lookup ${ref.lookup}, which is not declared in ${name}.lookups` } });
+      }
+    }
+  }
+}
+
+/** The fields of a mapping that need `"version": 2`. */
+function version2Fields(mapping: HostMapping): string[] {
+  const out: string[] = [];
+  const whereIsV2 = (w: WhereFilter | undefined) => Object.values(w ?? {}).some((c) => c !== null && typeof c === 'object');
+  for (const name of LOOKUP_ENTITIES) {
+    const m = mapping[name] as EntityMapping<string> | undefined;
+    if (!m) continue;
+    if (m.lookups) out.push(`${name}.lookups`);
+    if (m.table.includes('.')) out.push(`${name}.table`);
+    if (whereIsV2(m.where)) out.push(`${name}.where`);
+    for (const [column, source] of Object.entries(m.columns)) {
+      if (source && (isComposed(source) || (typeof source === 'string' && source.includes('.')))) out.push(`${name}.columns.${column}`);
+    }
+  }
+  if (mapping.bill.columns.paidAmount) out.push('bill.columns.paidAmount');
+  if (mapping.bill.paidBy) out.push('bill.paidBy');
+  if (mapping.ownership && (mapping.ownership.table.includes('.') || whereIsV2(mapping.ownership.where))) out.push('ownership');
+  if (mapping.unit.columns.community && !mapping.community) out.push('unit.columns.community');
+  return out;
+}
 
 /** Validates a parsed mapping: the schema, then the rules a schema cannot say. */
 export function validateMapping(input: unknown): HostMapping {
@@ -143,7 +300,7 @@ export function validateMapping(input: unknown): HostMapping {
       },
     });
   }
-  if (mapping.unit.columns.community && !mapping.community) {
+  if (mapping.unit.columns.community && !mapping.community && mapping.version !== 2) {
     fields.push({
       field: 'community',
       message: {
@@ -157,6 +314,43 @@ export function validateMapping(input: unknown): HostMapping {
       field: 'bill.unpaidStatus',
       message: { 'zh-CN': 'unpaidStatus 需要同时配置 bill.columns.status', en: 'unpaidStatus needs bill.columns.status' },
     });
+  }
+  const paidWays = [mapping.bill.unpaidStatus && 'bill.unpaidStatus', mapping.bill.columns.paidAmount && 'bill.columns.paidAmount', mapping.bill.paidBy && 'bill.paidBy'].filter(Boolean);
+  if (paidWays.length > 1) {
+    fields.push({
+      field: String(paidWays[1]),
+      message: {
+        'zh-CN': `账单是否已缴只能用一种方式说明，现在同时配置了 ${paidWays.join('、')}`,
+        en: `Say how a bill is paid in one way only; ${paidWays.join(', ')} are all set`,
+      },
+    });
+  }
+  for (const name of ['owner', 'unit', 'community'] as const) {
+    const m = mapping[name];
+    for (const [column, source] of Object.entries(m?.columns ?? {})) {
+      if (column !== 'label' && column !== 'name' && source && isComposed(source)) {
+        fields.push({ field: `${name}.columns.${column}`, message: { 'zh-CN': '只有名称和房号可以由多列组合', en: 'Only names and labels can be composed of several columns' } });
+      }
+    }
+  }
+  for (const column of ['unit', 'amount', 'status', 'owner', 'paidAmount'] as const) {
+    const source = mapping.bill.columns[column];
+    if (source && isComposed(source)) fields.push({ field: `bill.columns.${column}`, message: { 'zh-CN': '该字段只能映射到一列', en: 'This field maps to one column only' } });
+  }
+  for (const name of LOOKUP_ENTITIES) {
+    const m = mapping[name] as EntityMapping<string> | undefined;
+    if (m) lookupProblems(name, m, fields);
+  }
+  if (mapping.version !== 2) {
+    for (const field of version2Fields(mapping)) {
+      fields.push({
+        field,
+        message: {
+          'zh-CN': '这是映射第 2 版的写法，请在文件开头加上 "version": 2',
+          en: 'This is mapping version 2 syntax; add "version": 2 to the file',
+        },
+      });
+    }
   }
   if (fields.length) throw new ValidationError(fields);
   return mapping;
@@ -180,6 +374,22 @@ export function loadMappingFile(path: string): HostMapping {
   return validateMapping(parsed);
 }
 
+/** Units belong to communities: a community table, or (version 2) a community named by a unit's column. */
 export function hasCommunities(mapping: HostMapping): boolean {
-  return Boolean(mapping.community && mapping.unit.columns.community);
+  return Boolean(mapping.unit.columns.community && (mapping.community || mapping.version === 2));
+}
+
+/** The host tables a mapping reads, each once (lookups and payments included). */
+export function hostTablesOf(mapping: HostMapping): string[] {
+  const out = new Set<string>();
+  for (const name of LOOKUP_ENTITIES) {
+    const m = mapping[name] as EntityMapping<string> | undefined;
+    if (!m) continue;
+    out.add(m.table);
+    for (const l of Object.values(m.lookups ?? {})) out.add(l.table);
+  }
+  if (mapping.bill.paidBy) out.add(mapping.bill.paidBy.table);
+  if (mapping.ownership) out.add(mapping.ownership.table);
+  if (mapping.payment) out.add(mapping.payment.table);
+  return [...out];
 }

@@ -54,4 +54,15 @@ export interface HostReader {
    * transaction holds, and on MySQL it lets us see the host's own uncommitted bill.
    */
   within(trx: Knex.Transaction): HostReader;
+  /**
+   * Of ids that getBills did not find, those that are bills in the host's table left out by the mapping's
+   * filter (a water bill when only property fees are mapped). Optional: readers that cannot tell omit it.
+   */
+  billsOutsideMapping?(billIds: string[]): Promise<Set<string>>;
+}
+
+/** The ids among `missing` that exist in the host but outside the mapping (empty when the reader cannot tell). */
+export async function unmappedBills(host: HostReader, missing: string[]): Promise<Set<string>> {
+  if (missing.length === 0 || !host.billsOutsideMapping) return new Set();
+  return host.billsOutsideMapping(missing);
 }

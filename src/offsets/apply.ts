@@ -32,6 +32,7 @@ import { effectiveStatus, openToOffsets, type ApplicationState, type OffsetAppli
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
+import { unmappedBills } from '../host/reader.js';
 
 export type { ApplyOffsetInput, ReverseOffsetInput } from './schemas.js';
 
@@ -185,7 +186,10 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   // remaining amounts are left to the conditional UPDATEs.
   const host = hostReaderFor(ctx, options.trx);
   const bill = await host.getBill(asked.billId);
-  if (!bill) return refuse(new OffsetRefusedError('bill_not_found', { billId: asked.billId }));
+  if (!bill) {
+    const unmapped = (await unmappedBills(host, [asked.billId])).has(asked.billId);
+    return refuse(new OffsetRefusedError(unmapped ? 'bill_not_mapped' : 'bill_not_found', { billId: asked.billId }));
+  }
   // From here on the bill is named by the host's own key, in the stored row, the hash and the answer.
   data = { ...asked, billId: bill.id };
   const entry = (await offsetsWithLimits(db, ctx.tables, [data.offsetId])).get(data.offsetId);

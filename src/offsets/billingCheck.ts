@@ -7,7 +7,7 @@
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { msg, type Localized } from '../common/localized.js';
-import type { BillPaymentState, HostBill, HostReader } from '../host/reader.js';
+import { unmappedBills, type BillPaymentState, type HostBill, type HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
 import { BILL_PAYMENT_LABELS, openToOffsets, effectiveStatus, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
 import { billFacts } from './store/facts.js';
@@ -155,6 +155,7 @@ function judgeBill(
   complaints: ComplaintFacts[],
   appliedFen: number,
   today: string,
+  unmapped = false,
 ): BillCheck {
   if (!bill) {
     return {
@@ -171,7 +172,7 @@ function judgeBill(
       collectible: true,
       allAllowed: input.offsets.length === 0,
       // Nothing about the offsets is told for a bill that is not there (or not the asker's to see).
-      offsets: input.offsets.map((l) => verdict(l.offsetId, l.amountFen, 'bill_not_found', null, { billId: input.billId })),
+      offsets: input.offsets.map((l) => verdict(l.offsetId, l.amountFen, unmapped ? 'bill_not_mapped' : 'bill_not_found', null, { billId: input.billId })),
       warnings: [],
     };
   }
@@ -225,6 +226,7 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   const { timezone } = await ctx.settings.get();
   const today = localDate(ctx.clock.now(), timezone);
   const bills = await ctx.host.getBills(inputs.map((b) => b.billId));
+  const unmapped = await unmappedBills(ctx.host, inputs.filter((b) => !bills.has(b.billId) && b.offsets.length > 0).map((b) => b.billId));
   const { openComplaints, appliedFen: applied, offsets } = await billFacts(
     ctx.db,
     ctx.tables,
@@ -243,7 +245,7 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   for (const c of openComplaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
   return inputs.map((input) => {
     const bill = bills.get(input.billId);
-    return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], bill ? (applied.get(bill.id) ?? 0) : 0, today);
+    return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], bill ? (applied.get(bill.id) ?? 0) : 0, today, unmapped.has(input.billId));
   });
 }
 

@@ -8,6 +8,7 @@ import { formatFen } from '../common/money.js';
 export const REFUSAL_CODES = [
   'not_found',
   'bill_not_found',
+  'bill_not_mapped',
   'bill_paid',
   'invalid_amount',
   'other_unit',
@@ -50,6 +51,11 @@ export function refusalMessage(code: RefusalCode, f: RefusalFacts = {}): Localiz
       return msg(`抵扣 #${f.offsetId ?? ''} 不存在`, `Offset #${f.offsetId ?? ''} does not exist`);
     case 'bill_not_found':
       return msg(`账单 ${f.billId ?? ''} 不存在或已删除`, `Bill ${f.billId ?? ''} does not exist or was deleted`);
+    case 'bill_not_mapped':
+      return msg(
+        `账单 ${f.billId ?? ''} 存在，但不在本插件的账单映射范围内（例如不是物业费账单），不能用抵扣减免`,
+        `Bill ${f.billId ?? ''} exists but is outside the bills this plugin is mapped to (for example, not a property-fee bill); no offset can reduce it`,
+      );
     case 'bill_paid':
       return msg(
         `账单 ${f.billId ?? ''} 已缴清，不能再用抵扣减免`,

@@ -6,7 +6,8 @@ import { simpleHost, stringIdHost } from '../fixtures/hosts.js';
 import { checksumTables } from '../support/checksum.js';
 import { install, status, uninstall, InstallError } from '../../src/install/installer.js';
 import { tableNames } from '../../src/db/tables.js';
-import { validateMapping } from '../../src/host/mapping.js';
+import { hostTablesOf, validateMapping } from '../../src/host/mapping.js';
+import { erpHosts } from '../fixtures/erpHosts.js';
 
 async function ourTables(db: Knex, prefix: string): Promise<string[]> {
   const rows = db.client.config.client === 'mysql2'
@@ -15,12 +16,8 @@ async function ourTables(db: Knex, prefix: string): Promise<string[]> {
   return rows.map((r) => r.name).filter((n) => n.startsWith(prefix)).sort();
 }
 
-function hostTablesOf(mapping: ReturnType<typeof validateMapping>): string[] {
-  return [mapping.owner.table, mapping.unit.table, mapping.bill.table, mapping.community?.table, mapping.ownership?.table].filter((t): t is string => !!t);
-}
-
 for (const kind of databaseKinds) {
-  for (const host of [simpleHost, stringIdHost]) {
+  for (const host of [simpleHost, stringIdHost, ...erpHosts]) {
     describe(`install onto ${host.name} (${kind.kind})`, function () {
       let t: TestDatabase;
       const mapping = validateMapping(host.mapping);

@@ -81,4 +81,52 @@ describe('host mapping validation', () => {
     m.owner.where = { deleted_at: null, is_del: 0 };
     expect(validateMapping(m).owner.where).to.deep.equal({ deleted_at: null, is_del: 0 });
   });
+
+  describe('version 2', () => {
+    const v2 = () => ({
+      version: 2,
+      owner: { table: 'erp.owner_info', key: 'id', columns: { name: 'owner_name', phone: 'phone' }, where: { is_delete: [0, null] } },
+      unit: {
+        table: 'houses_info',
+        key: 'id',
+        columns: { label: '{building.name}{house_number}', community: 'estate.name', owner: 'owner_id' },
+        lookups: { building: { table: 'building_info', key: 'id', from: 'building_id' }, estate: { table: 'estate', key: 'id', from: 'building.estate_id', where: { del_flag: { not: '2' } } } },
+      },
+      bill: { table: 'payment_manage', key: 'id', columns: { unit: 'house_id', amount: 'money', period: { year: 'year', month: 'month' } }, paidBy: { table: 'payment_record', bill: 'manage_id' } },
+    }) as Record<string, any>;
+
+    it('accepts lookups of two hops, composed labels, periods, paidBy, in/not filters and another schema', () => {
+      const m = validateMapping(v2());
+      expect(m.unit.lookups!.estate!.from).to.equal('building.estate_id');
+      expect(m.bill.amountUnit).to.equal('yuan');
+    });
+
+    it('keeps a version 1 file valid as it was', () => {
+      expect(validateMapping(good).version).to.equal(undefined);
+    });
+
+    it('refuses a third hop, an undeclared lookup and a lookup loop', () => {
+      const three = v2();
+      three.unit.lookups.city = { table: 'city', key: 'id', from: 'estate.city_id' };
+      expect(fieldsOf(three)).to.deep.equal(['unit.lookups.city.from']);
+      const undeclared = v2();
+      undeclared.unit.columns.label = '{block.name}{house_number}';
+      expect(fieldsOf(undeclared)).to.deep.equal(['unit.columns.label']);
+      const loop = v2();
+      loop.unit.lookups.building.from = 'estate.building_id';
+      expect(fieldsOf(loop)).to.include('unit.lookups.building.from');
+    });
+
+    it('refuses two ways of telling paid bills, and composed references', () => {
+      const two = v2();
+      two.bill.columns.paidAmount = 'paid';
+      expect(fieldsOf(two)).to.deep.equal(['bill.paidBy']);
+      const composedOwner = v2();
+      composedOwner.unit.columns.owner = '{owner_id}{x}';
+      expect(fieldsOf(composedOwner)).to.deep.equal(['unit.columns.owner']);
+      const badTable = v2();
+      badTable.unit.table = 'a.b.c';
+      expect(fieldsOf(badTable)).to.deep.equal(['unit.table']);
+    });
+  });
 });

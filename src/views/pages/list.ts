@@ -12,6 +12,7 @@ import type { PageKit } from '../kit.js';
 import { categoryLabels, choices, VOCAB, ALL_STATES } from '../labels.js';
 import type { PageServices } from '../router.js';
 import { complaintRow } from './viewModels.js';
+import { hasCommunities } from '../../host/mapping.js';
 
 const PAGE_SIZES = ['20', '50', '100'];
 
@@ -89,7 +90,7 @@ export function registerList(router: Router, kit: PageKit, services: PageService
       if (!isValidationError(err)) throw err;
       errors = fieldMessages(err.fields, kit.locale(ctx));
     }
-    const communities = kit.context.mapping.community
+    const communities = (kit.context.mapping.community || hasCommunities(kit.context.mapping))
       ? (await kit.context.host.listCommunities()).filter((c) => actor.communityIds === null || actor.communityIds.includes(c.id))
       : [];
     await kit.render(

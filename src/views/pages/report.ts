@@ -16,6 +16,7 @@ import { translate } from '../../i18n/index.js';
 import { barChart } from '../charts.js';
 import { fieldMessages, isValidationError } from '../forms.js';
 import type { PageKit } from '../kit.js';
+import { hasCommunities } from '../../host/mapping.js';
 
 function one(value: unknown): string {
   return typeof value === 'string' ? value.trim() : Array.isArray(value) && typeof value[0] === 'string' ? value[0].trim() : '';
@@ -30,7 +31,7 @@ function readFilters(ctx: Context, now: Date, timeZone: string): { from: string;
 }
 
 async function communitiesOf(kit: PageKit, actor: Actor): Promise<Array<{ id: string; name: string }>> {
-  if (!kit.context.mapping.community) return [];
+  if (!kit.context.mapping.community && !hasCommunities(kit.context.mapping)) return [];
   return (await kit.context.host.listCommunities()).filter((c) => actor.communityIds === null || actor.communityIds.includes(c.id));
 }
 
