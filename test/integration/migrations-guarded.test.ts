@@ -7,6 +7,7 @@
 //   down returns to the schema before it.
 import { expect } from 'chai';
 import type { Knex } from 'knex';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MIGRATIONS_DIR, migrateLatest, migrationStatus, migratorConfig } from '../../src/db/migrations.js';
 import { tableNames } from '../../src/db/tables.js';
@@ -41,13 +42,23 @@ function recordChanges(db: Knex): { statements: Array<{ sql: string; bindings: K
   return { statements, stop: () => db.off('query', listener) };
 }
 
-const names = await (async () => {
-  const { readdirSync } = await import('node:fs');
-  return readdirSync(MIGRATIONS_DIR)
+function migrationNames(dir: string): string[] {
+  return readdirSync(dir)
     .filter((f) => /^\d{14}_[a-z0-9_]+\.ts$/.test(f))
     .map((f) => f.replace(/\.ts$/, ''))
     .sort();
-})();
+}
+const names = migrationNames(MIGRATIONS_DIR);
+
+/**
+ * Where to stop a migration of n statements: after each one when there are few; for a table with many
+ * indexes (the complaints table has twenty statements on MySQL) the first, second, middle and last but one
+ * (every one takes MariaDB a second or more to undo and redo).
+ */
+function stops(n: number): number[] {
+  const all = Array.from({ length: n - 1 }, (_, i) => i + 1);
+  return n <= 5 ? all : [...new Set([1, 2, Math.floor(n / 2), n - 1])];
+}
 
 async function withDatabase<T>(kind: DatabaseKind, fn: (t: TestDatabase) => Promise<T>): Promise<T> {
   const t = await kind.create();
@@ -70,12 +81,8 @@ for (const kind of databaseKinds) {
       });
     });
 
-    it('the fixtures hold the same migrations by name, so an old database has nothing pending', async () => {
-      const before = await withDatabase(kind, async (t) => {
-        await migrateLatest(t.db, PREFIX, integerHostKeys(t.db));
-        return (await t.db.migrate.list(config(t.db, BEFORE_DIR)))[1] as unknown[];
-      });
-      expect(before).to.deep.equal([]);
+    it('the fixtures hold the same migrations by name', () => {
+      expect(migrationNames(BEFORE_DIR)).to.deep.equal(names);
       expect(names.length).to.be.greaterThan(10);
     });
 
@@ -128,8 +135,8 @@ for (const kind of databaseKinds) {
             `${name} second run made DDL`,
           ).to.deep.equal([]);
 
-          // Stopped after its k-th statement, for every k: the next run finishes it.
-          for (let k = 1; k < statements.length; k++) {
+          // Stopped after its k-th statement: the next run finishes it.
+          for (const k of stops(statements.length)) {
             await db.migrate.down(config(db));
             expect(await schemaSnapshot(db), `${name} down`).to.deep.equal(before);
             for (const s of statements.slice(0, k)) await db.raw(s.sql, s.bindings);
