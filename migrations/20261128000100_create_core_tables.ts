@@ -1,23 +1,23 @@
 // Core tables: plugin metadata, administrator settings, and the append-only audit trail.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { makeAppendOnly, dropAppendOnly, tableDefaults, timestamp } from '../src/db/schema.js';
+import { createTableIfMissing, dropAppendOnly, makeAppendOnly, tableDefaults, timestamp } from '../src/db/schema.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { tables } = ctx;
-  await knex.schema.createTable(tables.meta, (t) => {
+  await createTableIfMissing(knex, tables.meta, (t) => {
     tableDefaults(t, ctx);
     t.string('key', 64).primary();
     t.text('value').notNullable();
   });
-  await knex.schema.createTable(tables.settings, (t) => {
+  await createTableIfMissing(knex, tables.settings, (t) => {
     tableDefaults(t, ctx);
     t.string('key', 64).primary();
     t.text('value').notNullable();
     timestamp(t, ctx, 'updated_at').notNullable();
     t.string('updated_by', 64).notNullable();
   });
-  await knex.schema.createTable(tables.events, (t) => {
+  await createTableIfMissing(knex, tables.events, (t) => {
     tableDefaults(t, ctx);
     t.increments('id').primary();
     t.string('entity_type', 20).notNullable();

@@ -2,20 +2,20 @@
 // host keys; indexes follow the list filters and sorts so pages stay fast on a million complaints.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { hostId, tableDefaults, timestamp } from '../src/db/schema.js';
+import { createTableIfMissing, hostId, tableDefaults, timestamp } from '../src/db/schema.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { tables } = ctx;
   const c = tables.complaints;
 
   // One row per local calendar day; last_seq is bumped under the row lock by each intake.
-  await knex.schema.createTable(tables.complaintCodes, (t) => {
+  await createTableIfMissing(knex, tables.complaintCodes, (t) => {
     tableDefaults(t, ctx);
     t.string('day', 8).primary();
     t.integer('last_seq').unsigned().notNullable();
   });
 
-  await knex.schema.createTable(c, (t) => {
+  await createTableIfMissing(knex, c, (t) => {
     tableDefaults(t, ctx);
     t.increments('id').primary();
     t.string('code', 32).notNullable().unique(`${c}_code_uq`);
@@ -94,7 +94,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     t.index(['repeat_of_id'], `${c}_repeat_idx`);
   });
 
-  await knex.schema.createTable(tables.followUps, (t) => {
+  await createTableIfMissing(knex, tables.followUps, (t) => {
     tableDefaults(t, ctx);
     t.increments('id').primary();
     t.integer('complaint_id').unsigned().notNullable().references('id').inTable(c);

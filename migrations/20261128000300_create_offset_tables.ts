@@ -4,7 +4,7 @@
 // MySQL), and the same host payment applied twice (UNIQUE idempotency key).
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { hostId, tableDefaults, timestamp } from '../src/db/schema.js';
+import { createTableIfMissing, hostId, keyColumn, tableDefaults, timestamp } from '../src/db/schema.js';
 
 const OFFSET_STATUSES = ['requested', 'approved', 'rejected', 'revoked', 'expired', 'exhausted'];
 const APPLICATION_STATES = ['applied', 'reversed'];
@@ -14,18 +14,13 @@ function fen(t: Knex.CreateTableBuilder, name: string): Knex.ColumnBuilder {
   return t.integer(name).unsigned();
 }
 
-/** Idempotency keys compare byte for byte: a case-insensitive collation would merge two host payments. */
-function keyColumn(t: Knex.CreateTableBuilder, ctx: MigrationContext, name: string): Knex.ColumnBuilder {
-  return t.specificType(name, ctx.client === 'mysql2' ? 'VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin' : 'TEXT');
-}
-
 function inList(column: string, values: string[]): string {
   return `${column} IN (${values.map((v) => `'${v}'`).join(', ')})`;
 }
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { tables, hostKeys } = ctx;
-  await knex.schema.createTable(tables.offsets, (t) => {
+  await createTableIfMissing(knex, tables.offsets, (t) => {
     tableDefaults(t, ctx);
     t.increments('id').primary();
     t.integer('complaint_id').unsigned().notNullable().references('id').inTable(tables.complaints);
@@ -61,7 +56,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   });
 
   // No rows: valid for any bill of the unit. Rows: only for these bills.
-  await knex.schema.createTable(tables.offsetBills, (t) => {
+  await createTableIfMissing(knex, tables.offsetBills, (t) => {
     tableDefaults(t, ctx);
     t.integer('offset_id').unsigned().notNullable().references('id').inTable(tables.offsets);
     hostId(t, 'bill_id', hostKeys.bill).notNullable();
@@ -71,13 +66,14 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
 
   // One row per host payment that used an offset. A reversal marks the row instead of deleting it, so
   // for every offset: approved = applied − reversed + remaining.
-  await knex.schema.createTable(tables.offsetApplications, (t) => {
+  await createTableIfMissing(knex, tables.offsetApplications, (t) => {
     tableDefaults(t, ctx);
     t.increments('id').primary();
     t.integer('offset_id').unsigned().notNullable().references('id').inTable(tables.offsets);
     hostId(t, 'bill_id', hostKeys.bill).notNullable();
     fen(t, 'amount_fen').notNullable();
-    keyColumn(t, ctx, 'idempotency_key').notNullable();
+    // Compared byte for byte (keyColumn): a case-insensitive collation would merge two host payments.
+    keyColumn(t, ctx, 'idempotency_key', 128).notNullable();
     t.string('params_hash', 64).notNullable();
     t.string('state', 10).notNullable();
     // The offset's remaining amount right after this application, so a replay answers exactly the same.
@@ -85,7 +81,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     timestamp(t, ctx, 'applied_at').notNullable();
     t.string('applied_by', 64).notNullable();
     t.string('applied_by_name', 100).notNullable();
-    keyColumn(t, ctx, 'reversal_key').nullable();
+    keyColumn(t, ctx, 'reversal_key', 128).nullable();
     fen(t, 'reversal_remaining_fen').nullable();
     timestamp(t, ctx, 'reversed_at').nullable();
     t.string('reversed_by', 64).nullable();

@@ -4,11 +4,11 @@
 // announce, until the host's webhook has acknowledged them.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { tableDefaults, timestamp } from '../src/db/schema.js';
+import { createTableIfMissing, tableDefaults, timestamp } from '../src/db/schema.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { tables } = ctx;
-  await knex.schema.createTable(tables.jobClaims, (t) => {
+  await createTableIfMissing(knex, tables.jobClaims, (t) => {
     tableDefaults(t, ctx);
     t.string('job', 40).notNullable();
     /** The scheduled time as UTC ISO ('2026-10-01T00:05:00Z'), or 'manual:…' for a run by hand. */
@@ -18,7 +18,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     t.primary(['job', 'slot']);
   });
 
-  await knex.schema.createTable(tables.jobRuns, (t) => {
+  await createTableIfMissing(knex, tables.jobRuns, (t) => {
     tableDefaults(t, ctx);
     t.increments('id').primary();
     t.string('job', 40).notNullable();
@@ -36,7 +36,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     t.check("outcome IN ('running', 'ok', 'failed')", {}, `${tables.jobRuns}_outcome_chk`);
   });
 
-  await knex.schema.createTable(tables.outbox, (t) => {
+  await createTableIfMissing(knex, tables.outbox, (t) => {
     tableDefaults(t, ctx);
     t.bigIncrements('id').primary();
     t.string('topic', 40).notNullable();

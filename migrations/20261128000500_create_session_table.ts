@@ -4,11 +4,11 @@
 // deletes the row.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { tableDefaults, timestamp } from '../src/db/schema.js';
+import { createTableIfMissing, tableDefaults, timestamp } from '../src/db/schema.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { tables } = ctx;
-  await knex.schema.createTable(tables.sessions, (t) => {
+  await createTableIfMissing(knex, tables.sessions, (t) => {
     tableDefaults(t, ctx);
     /** hex SHA-256 of the cookie token. */
     t.string('id', 64).primary();

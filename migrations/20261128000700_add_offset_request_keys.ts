@@ -4,24 +4,20 @@
 // that two simultaneous submits would otherwise create; rows without a key (NULL) are not constrained.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
+import { addColumnIfMissing, createIndexIfMissing, dropColumnIfPresent, dropIndexIfPresent, keyColumn } from '../src/db/schema.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { offsets } = ctx.tables;
-  await knex.schema.alterTable(offsets, (t) => {
-    // Keys compare byte for byte (utf8mb4_bin): a case-insensitive collation would merge two submits.
-    t.specificType('request_key', ctx.client === 'mysql2' ? 'VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin' : 'TEXT').nullable();
-    t.string('request_hash', 64).nullable();
-  });
-  await knex.schema.alterTable(offsets, (t) => {
-    t.unique(['requested_by', 'request_key'], { indexName: `${offsets}_request_key_uq` });
-  });
+  // Guarded step by step (MySQL commits each ALTER at once), so a run that stopped half-way can run again.
+  // Keys compare byte for byte (keyColumn): a case-insensitive collation would merge two submits.
+  await addColumnIfMissing(knex, offsets, 'request_key', (t) => keyColumn(t, ctx, 'request_key', 100).nullable());
+  await addColumnIfMissing(knex, offsets, 'request_hash', (t) => t.string('request_hash', 64).nullable());
+  await createIndexIfMissing(knex, offsets, `${offsets}_request_key_uq`, ['requested_by', 'request_key'], { unique: true });
 }
 
 export async function down(knex: Knex, ctx: MigrationContext): Promise<void> {
-  // Plain ALTER TABLE … DROP COLUMN on both clients (SQLite ≥ 3.35): knex would rebuild the SQLite table.
   const { offsets } = ctx.tables;
-  const q = ctx.client === 'mysql2' ? '`' : '"';
-  if (ctx.client === 'mysql2') await knex.raw(`ALTER TABLE ${q}${offsets}${q} DROP INDEX ${q}${offsets}_request_key_uq${q}`);
-  else await knex.raw(`DROP INDEX IF EXISTS ${q}${offsets}_request_key_uq${q}`);
-  for (const column of ['request_hash', 'request_key']) await knex.raw(`ALTER TABLE ${q}${offsets}${q} DROP COLUMN ${q}${column}${q}`);
+  await dropIndexIfPresent(knex, offsets, `${offsets}_request_key_uq`);
+  await dropColumnIfPresent(knex, offsets, 'request_hash');
+  await dropColumnIfPresent(knex, offsets, 'request_key');
 }

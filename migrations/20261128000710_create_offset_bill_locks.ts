@@ -4,10 +4,10 @@
 // the applications would take (MySQL). The rows carry no data; SQLite, with a single writer, needs none.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { hostId, tableDefaults } from '../src/db/schema.js';
+import { createTableIfMissing, hostId, tableDefaults } from '../src/db/schema.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
-  await knex.schema.createTable(ctx.tables.offsetBillLocks, (t) => {
+  await createTableIfMissing(knex, ctx.tables.offsetBillLocks, (t) => {
     tableDefaults(t, ctx);
     hostId(t, 'bill_id', ctx.hostKeys.bill).notNullable().primary();
   });

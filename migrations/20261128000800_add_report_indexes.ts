@@ -9,6 +9,7 @@
 //   from the index alone instead of reading each of its events.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
+import { createIndexIfMissing, dropIndexIfPresent } from '../src/db/schema.js';
 
 const COMPLAINT_COLUMNS = [
   'received_at',
@@ -32,19 +33,12 @@ const complaintIndex = (ctx: MigrationContext) => `${ctx.tables.complaints}_repo
 const eventIndex = (ctx: MigrationContext) => `${ctx.tables.events}_first_action_idx`;
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
-  await knex.schema.alterTable(ctx.tables.complaints, (t) => {
-    t.index(COMPLAINT_COLUMNS, complaintIndex(ctx));
-  });
-  await knex.schema.alterTable(ctx.tables.events, (t) => {
-    t.index(EVENT_COLUMNS, eventIndex(ctx));
-  });
+  // Each guarded: MySQL commits the first index before the second is made.
+  await createIndexIfMissing(knex, ctx.tables.complaints, complaintIndex(ctx), COMPLAINT_COLUMNS);
+  await createIndexIfMissing(knex, ctx.tables.events, eventIndex(ctx), EVENT_COLUMNS);
 }
 
 export async function down(knex: Knex, ctx: MigrationContext): Promise<void> {
-  await knex.schema.alterTable(ctx.tables.events, (t) => {
-    t.dropIndex(EVENT_COLUMNS, eventIndex(ctx));
-  });
-  await knex.schema.alterTable(ctx.tables.complaints, (t) => {
-    t.dropIndex(COMPLAINT_COLUMNS, complaintIndex(ctx));
-  });
+  await dropIndexIfPresent(knex, ctx.tables.events, eventIndex(ctx));
+  await dropIndexIfPresent(knex, ctx.tables.complaints, complaintIndex(ctx));
 }

@@ -5,7 +5,7 @@
 // twice by the same person (UNIQUE (recorded_by, request_key); rows without a key, NULL, never collide).
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { tableDefaults, timestamp } from '../src/db/schema.js';
+import { createTableIfMissing, keyColumn, tableDefaults, timestamp } from '../src/db/schema.js';
 
 // The glossary as it stood when the table was made; a later value needs its own migration.
 const PAYERS = ['company', 'insurer', 'third_party'];
@@ -20,7 +20,7 @@ function inList(column: string, values: string[]): string {
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { tables } = ctx;
   const c = tables.compensations;
-  await knex.schema.createTable(c, (t) => {
+  await createTableIfMissing(knex, c, (t) => {
     tableDefaults(t, ctx);
     t.increments('id').primary();
     t.integer('complaint_id').unsigned().notNullable().references('id').inTable(tables.complaints);
@@ -38,7 +38,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     timestamp(t, ctx, 'recorded_at').notNullable();
     // The form's idempotency key compares byte for byte (utf8mb4_bin): a case-insensitive collation would
     // merge two submits. request_hash is what was asked for, so a key reused for other content is refused.
-    t.specificType('request_key', ctx.client === 'mysql2' ? 'VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin' : 'TEXT').nullable();
+    keyColumn(t, ctx, 'request_key', 100).nullable();
     t.string('request_hash', 64).nullable();
     t.unique(['recorded_by', 'request_key'], { indexName: `${c}_request_key_uq` });
     t.index(['complaint_id', 'id'], `${c}_complaint_idx`);

@@ -8,8 +8,11 @@
 // - outbox.complaint_id: the complaint a notice is about, copied from its payload. The purge job keeps a
 //   delivered notice with a dedupe key while its complaint is open, because the jobs read those keys to
 //   know a deadline notice was already sent; existing keyed rows are filled from their payloads.
+// Four DDL statements and an UPDATE: MySQL commits each DDL statement at once, so every step is guarded
+// and the UPDATE writes the same values each time; a run that stopped anywhere can simply run again.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
+import { addColumnIfMissing, dropColumnIfPresent, rebuildIndex } from '../src/db/schema.js';
 
 const REPORT_COLUMNS = [
   'received_at',
@@ -32,37 +35,21 @@ const reportIndex = (ctx: MigrationContext) => `${ctx.tables.complaints}_report_
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { complaints, outbox } = ctx.tables;
-  await knex.schema.alterTable(complaints, (t) => {
-    t.specificType('reply_due_at', ctx.client === 'mysql2' ? 'DATETIME(3)' : 'TEXT').nullable();
-  });
-  await knex.schema.alterTable(complaints, (t) => {
-    t.dropIndex(REPORT_COLUMNS, reportIndex(ctx));
-  });
-  await knex.schema.alterTable(complaints, (t) => {
-    t.index([...REPORT_COLUMNS, 'reply_due_at'], reportIndex(ctx));
-  });
+  await addColumnIfMissing(knex, complaints, 'reply_due_at', (t) => t.specificType('reply_due_at', ctx.client === 'mysql2' ? 'DATETIME(3)' : 'TEXT').nullable());
+  await rebuildIndex(knex, complaints, reportIndex(ctx), [...REPORT_COLUMNS, 'reply_due_at']);
 
-  await knex.schema.alterTable(outbox, (t) => {
-    t.integer('complaint_id').unsigned().nullable();
-  });
-  const q = ctx.client === 'mysql2' ? '`' : '"';
+  await addColumnIfMissing(knex, outbox, 'complaint_id', (t) => t.integer('complaint_id').unsigned().nullable());
   // Only a whole number is copied (a CAST of anything else would fail a strict-mode UPDATE on MySQL).
   const fromPayload =
     ctx.client === 'mysql2'
       ? "CASE WHEN JSON_TYPE(JSON_EXTRACT(payload, '$.complaintId')) = 'INTEGER' THEN CAST(JSON_EXTRACT(payload, '$.complaintId') AS UNSIGNED) END"
       : "CASE WHEN json_type(payload, '$.complaintId') = 'integer' THEN json_extract(payload, '$.complaintId') END";
-  await knex.raw(`UPDATE ${q}${outbox}${q} SET complaint_id = ${fromPayload} WHERE dedupe_key IS NOT NULL AND payload LIKE '%"complaintId":%'`);
+  await knex.raw(`UPDATE ?? SET ?? = ${fromPayload} WHERE ?? IS NOT NULL AND ?? LIKE '%"complaintId":%'`, [outbox, 'complaint_id', 'dedupe_key', 'payload']);
 }
 
 export async function down(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { complaints, outbox } = ctx.tables;
-  const q = ctx.client === 'mysql2' ? '`' : '"';
-  await knex.raw(`ALTER TABLE ${q}${outbox}${q} DROP COLUMN ${q}complaint_id${q}`);
-  await knex.schema.alterTable(complaints, (t) => {
-    t.dropIndex([...REPORT_COLUMNS, 'reply_due_at'], reportIndex(ctx));
-  });
-  await knex.schema.alterTable(complaints, (t) => {
-    t.index(REPORT_COLUMNS, reportIndex(ctx));
-  });
-  await knex.raw(`ALTER TABLE ${q}${complaints}${q} DROP COLUMN ${q}reply_due_at${q}`);
+  await dropColumnIfPresent(knex, outbox, 'complaint_id');
+  await rebuildIndex(knex, complaints, reportIndex(ctx), REPORT_COLUMNS);
+  await dropColumnIfPresent(knex, complaints, 'reply_due_at');
 }

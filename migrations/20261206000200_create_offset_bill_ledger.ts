@@ -7,18 +7,16 @@
 // Filled from the applications so far; guarded so a failed run can run again.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { fenColumn, hostId, tableDefaults } from '../src/db/schema.js';
+import { createTableIfMissing, fenColumn, hostId, tableDefaults } from '../src/db/schema.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { offsetBillLedger, offsetApplications, offsetBillLocks } = ctx.tables;
-  if (!(await knex.schema.hasTable(offsetBillLedger))) {
-    await knex.schema.createTable(offsetBillLedger, (t) => {
-      tableDefaults(t, ctx);
-      hostId(t, 'bill_id', ctx.hostKeys.bill).notNullable().primary();
-      fenColumn(t, 'applied_fen').notNullable().defaultTo(0);
-      t.check('applied_fen >= 0', {}, `${offsetBillLedger}_applied_chk`);
-    });
-  }
+  await createTableIfMissing(knex, offsetBillLedger, (t) => {
+    tableDefaults(t, ctx);
+    hostId(t, 'bill_id', ctx.hostKeys.bill).notNullable().primary();
+    fenColumn(t, 'applied_fen').notNullable().defaultTo(0);
+    t.check('applied_fen >= 0', {}, `${offsetBillLedger}_applied_chk`);
+  });
   const [{ n } = { n: 0 }] = (await knex(offsetBillLedger).count({ n: '*' })) as Array<{ n: number | string }>;
   if (Number(n) === 0) {
     await knex.raw(
@@ -31,11 +29,9 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
 
 export async function down(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { offsetBillLedger, offsetBillLocks } = ctx.tables;
-  if (!(await knex.schema.hasTable(offsetBillLocks))) {
-    await knex.schema.createTable(offsetBillLocks, (t) => {
-      tableDefaults(t, ctx);
-      hostId(t, 'bill_id', ctx.hostKeys.bill).notNullable().primary();
-    });
-  }
+  await createTableIfMissing(knex, offsetBillLocks, (t) => {
+    tableDefaults(t, ctx);
+    hostId(t, 'bill_id', ctx.hostKeys.bill).notNullable().primary();
+  });
   await knex.schema.dropTableIfExists(offsetBillLedger);
 }

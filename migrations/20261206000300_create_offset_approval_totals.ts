@@ -6,22 +6,20 @@
 // Filled from the decisions so far (by approver; their role was not recorded before).
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { tableDefaults } from '../src/db/schema.js';
+import { createTableIfMissing, tableDefaults } from '../src/db/schema.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { offsetApprovalTotals, offsets } = ctx.tables;
-  if (!(await knex.schema.hasTable(offsetApprovalTotals))) {
-    await knex.schema.createTable(offsetApprovalTotals, (t) => {
-      tableDefaults(t, ctx);
-      t.integer('complaint_id').unsigned().notNullable();
-      // 'approver' (scope_id: the person's id) or 'role' (scope_id: the role's name).
-      t.string('scope', 10).notNullable();
-      t.string('scope_id', 64).notNullable();
-      t.bigInteger('approved_fen').unsigned().notNullable().defaultTo(0);
-      t.primary(['complaint_id', 'scope', 'scope_id']);
-      t.check("scope IN ('approver', 'role')", {}, `${offsetApprovalTotals}_scope_chk`);
-    });
-  }
+  await createTableIfMissing(knex, offsetApprovalTotals, (t) => {
+    tableDefaults(t, ctx);
+    t.integer('complaint_id').unsigned().notNullable();
+    // 'approver' (scope_id: the person's id) or 'role' (scope_id: the role's name).
+    t.string('scope', 10).notNullable();
+    t.string('scope_id', 64).notNullable();
+    t.bigInteger('approved_fen').unsigned().notNullable().defaultTo(0);
+    t.primary(['complaint_id', 'scope', 'scope_id']);
+    t.check("scope IN ('approver', 'role')", {}, `${offsetApprovalTotals}_scope_chk`);
+  });
   const [{ n } = { n: 0 }] = (await knex(offsetApprovalTotals).count({ n: '*' })) as Array<{ n: number | string }>;
   if (Number(n) === 0) {
     await knex.raw(

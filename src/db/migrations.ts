@@ -51,11 +51,12 @@ class PluginMigrationSource implements Knex.MigrationSource<{ name: string; file
   }
 }
 
-export function migratorConfig(db: Knex, prefix: string, hostKeys: HostKeyTypes): Knex.MigratorConfig {
+/** `dir` is for tests only (the migrations as they stood before a rewrite, test/fixtures/migrations-before). */
+export function migratorConfig(db: Knex, prefix: string, hostKeys: HostKeyTypes, dir: string = MIGRATIONS_DIR): Knex.MigratorConfig {
   const tables = tableNames(prefix);
   return {
     tableName: tables.migrations,
-    migrationSource: new PluginMigrationSource({ prefix, tables, client: clientOf(db), hostKeys }, MIGRATIONS_DIR),
+    migrationSource: new PluginMigrationSource({ prefix, tables, client: clientOf(db), hostKeys }, dir),
   };
 }
 
