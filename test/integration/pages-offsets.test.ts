@@ -250,7 +250,7 @@ for (const kind of databaseKinds) {
         const code = String((await h.db(T.complaints).where({ id }).first()).code);
         const row = between(page.text, `<tr id="offset-${big}">`, '</tr>');
         expect(row).to.include(`>${code}</a>`).and.include('设施设备').and.include('1-101').and.include('张伟');
-        expect(row).to.include('该房屋任一未缴账单').and.include('1001 · 2024-01 · 未缴 · 未缴 ¥120.50 · 还可抵扣 ¥120.50').and.include('1002 · 2024-02 · 未缴 · 未缴 ¥0.29 · 还可抵扣 ¥0.29');
+        expect(row).to.include('该房屋任一未缴账单').and.include('1001 · 2024-01 · 未缴 · 待缴 ¥120.50 · 还可抵扣 ¥120.50').and.include('1002 · 2024-02 · 未缴 · 待缴 ¥0.29 · 还可抵扣 ¥0.29');
         expect(row).to.include('本投诉的其他抵扣').and.include(`#${small} 待审批 ¥20.00`).and.include(`#${limited} 待审批 ¥0.29`);
         expect(row).to.include('注意：批准金额 ¥1,200.00 超过该房屋未缴账单还可抵扣的合计 ¥120.79');
         expect(row).to.include('您在本投诉已批准 ¥0.00，额度 ¥5,000.00');
