@@ -11,8 +11,9 @@ import { localDate } from '../calendar/zoned.js';
 import type { BillPaymentState, HostBill } from '../host/reader.js';
 import { requireDbTime } from '../db/time.js';
 import type { PluginContext } from '../common/context.js';
-import { appliedOnBills } from './billLedger.js';
-import { effectiveStatus, offsetFromRow, openToOffsets, type Offset, type OffsetStatus } from './model.js';
+import { appliedOnBills } from './store/billLedger.js';
+import { offsetFromRow, type OffsetRow } from './store/rows.js';
+import { effectiveStatus, openToOffsets, type Offset, type OffsetStatus } from './model.js';
 import { approvalLimitFen } from './approvals.js';
 
 /** At most this many of a unit's outstanding bills are read (latest first); `more` says when there are others. */
@@ -160,7 +161,7 @@ export async function offsetsOfComplaints(ctx: PluginContext, complaintIds: numb
   const ids = [...new Set(complaintIds)];
   const out = new Map<number, OffsetBrief[]>(ids.map((id) => [id, []]));
   if (!ids.length) return out;
-  const [rows, day] = await Promise.all([ctx.db(ctx.tables.offsets).whereIn('complaint_id', ids).orderBy('id') as Promise<Row[]>, today(ctx)]);
+  const [rows, day] = await Promise.all([ctx.db(ctx.tables.offsets).whereIn('complaint_id', ids).orderBy('id') as Promise<OffsetRow[]>, today(ctx)]);
   for (const o of rows.map(offsetFromRow)) out.get(o.complaintId)!.push(brief(o, day));
   return out;
 }
@@ -279,7 +280,7 @@ export async function approvedBeyondOutstanding(ctx: PluginContext, offsetId: nu
     .join(`${ctx.tables.complaints} as c`, 'c.id', 'o.complaint_id')
     .select('o.*', 'c.community_id as complaint_community_id')
     .where('o.id', offsetId)
-    .first()) as Row | undefined;
+    .first()) as (OffsetRow & { complaint_community_id: string | number | null }) | undefined;
   // Another community's offset is answered like a missing one.
   if (!row || !canSeeCommunity(actor, row.complaint_community_id === null || row.complaint_community_id === undefined ? null : String(row.complaint_community_id))) return null;
   const o = offsetFromRow(row);
@@ -302,7 +303,7 @@ export async function cancelEffects(ctx: PluginContext, complaintId: number, act
   requirePermission(actor, 'complaint.view');
   const seesPayments = hasPermission(actor, 'offset.apply') || hasPermission(actor, 'report.view');
   const [offsetRows, rows, day] = await Promise.all([
-    ctx.db(ctx.tables.offsets).where({ complaint_id: complaintId }).orderBy('id') as Promise<Row[]>,
+    ctx.db(ctx.tables.offsets).where({ complaint_id: complaintId }).orderBy('id') as Promise<OffsetRow[]>,
     ctx
       .db(`${ctx.tables.offsetApplications} as a`)
       .join(`${ctx.tables.offsets} as o`, 'o.id', 'a.offset_id')
