@@ -16,7 +16,7 @@ import { hasPermission, requirePermission } from '../auth/permissions.js';
 import { ConflictError, ValidationError, fieldError, type FieldError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
-import { MoneyFormatError, formatFen, parseYuan } from '../common/money.js';
+import { MoneyFormatError, formatFen, formatYuan, parseYuan } from '../common/money.js';
 import { findComplaint } from '../complaints/store/complaints.js';
 import { visibleOrNotFound } from '../complaints/scope.js';
 import { isDuplicateKeyError } from '../db/errors.js';
@@ -77,8 +77,8 @@ function amountOf(text: string, errors: FieldError[]): number | null {
   }
   if (fen <= 0) errors.push(fieldError('amount', '赔付金额必须大于 0', 'The amount must be greater than zero'));
   else if (fen > MAX_COMPENSATION_FEN) {
-    const max = formatFen(MAX_COMPENSATION_FEN);
-    errors.push(fieldError('amount', `单笔赔付不能超过 ¥${max}`, `A single record cannot exceed ¥${max}`));
+    const max = formatYuan(MAX_COMPENSATION_FEN);
+    errors.push(fieldError('amount', `单笔赔付不能超过 ${max}`, `A single record cannot exceed ${max}`));
   } else return fen;
   return null;
 }

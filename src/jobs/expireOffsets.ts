@@ -5,6 +5,7 @@
 // extended meanwhile is left alone, and a rerun finds nothing.
 import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
+import { formatYuan } from '../common/money.js';
 import { inTransaction } from '../db/transaction.js';
 import { toDbTime } from '../db/time.js';
 import type { Job } from './types.js';
@@ -47,7 +48,8 @@ export const expireOffsetsJob: Job = {
             toState: 'expired',
             actor: SYSTEM_ACTOR,
             at: now,
-            note: `expires_on ${String(row.expires_on).slice(0, 10)} < ${today}; remaining_fen ${Number(row.remaining_fen)}`,
+            // Read by people on the timeline: the date and what was left, in yuan.
+            note: `有效期至 ${String(row.expires_on).slice(0, 10)}，过期时剩余 ${formatYuan(Number(row.remaining_fen))} · valid through ${String(row.expires_on).slice(0, 10)}, ${formatYuan(Number(row.remaining_fen))} left`,
           });
           return true;
         });

@@ -3,7 +3,7 @@
 // for a replayed key whose application was reversed) as OffsetRefusedError.
 import { DomainError } from '../common/errors.js';
 import { msg, type Localized } from '../common/localized.js';
-import { formatFen } from '../common/money.js';
+import { formatYuan } from '../common/money.js';
 
 export const REFUSAL_CODES = [
   'not_found',
@@ -43,7 +43,7 @@ export interface RefusalFacts {
   reversalKey?: string | null;
 }
 
-const yuan = (fen: number | undefined) => `¥${formatFen(fen ?? 0)}`;
+const yuan = (fen: number | undefined) => formatYuan(fen ?? 0);
 
 export function refusalMessage(code: RefusalCode, f: RefusalFacts = {}): Localized {
   switch (code) {

@@ -185,6 +185,8 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
   it('requests an offset, a manager approves it, the cashier applies it', async () => {
     const linkedUrl = page.url();
     const form = await openAction('申请抵扣物业费');
+    // What the unit owes and what this complaint already has, before the amount is typed.
+    expect(await form.textContent()).to.include('该房屋的未缴账单').and.include('本投诉的抵扣：待审批 ¥0.00');
     await form.getByLabel('金额（元） （必填）').fill('300');
     await form.getByLabel('原因 （必填）').fill('地板泡坏，经理同意抵扣部分物业费');
     await form.getByRole('button', { name: '申请抵扣物业费' }).click();
@@ -194,6 +196,8 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await signInAs(staff.manager.name);
     await page.getByRole('link', { name: '抵扣审批' }).first().click();
     await page.locator('summary', { hasText: '批准' }).first().click();
+    // The approver sees whose unit it is and the bills it may go against.
+    expect(await page.locator('tbody tr').first().textContent()).to.include(unitLabel).and.include(ownerName).and.include('该房屋任一未缴账单');
     await shot('07-offsets');
     await page.getByRole('button', { name: '批准' }).first().click();
     await page.waitForURL(/ok=offsetApproved/);
@@ -220,12 +224,23 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.getByRole('link', { name: '核对', exact: true }).first().click();
     await page.waitForURL(/bill=/);
     expect(await page.locator('body').textContent()).to.include('可以照常收费').and.include('拒交物业费');
-    await page.getByRole('button', { name: '使用抵扣' }).first().click();
+    expect(await page.locator('[data-bill-status]').textContent()).to.equal('未缴');
+    // The payment number comes from the receipt: the page never fills it in, and refuses to apply without it.
+    const apply = page.locator('form[action$="/cashier/apply"]').first();
+    const receipt = apply.getByLabel('收款单号 （必填，照收据填写）');
+    expect(await receipt.inputValue()).to.equal('');
+    await apply.getByRole('button', { name: '使用抵扣' }).click();
+    await page.waitForLoadState();
+    expect(await page.locator('.field-error').allTextContents()).to.deep.equal(['请填写收款单号（收据上的号码）']);
+    await page.locator('form[action$="/cashier/apply"]').first().getByLabel('收款单号 （必填，照收据填写）').fill('SK-20261128-0042');
+    await page.locator('form[action$="/cashier/apply"]').first().getByRole('button', { name: '使用抵扣' }).click();
     await page.waitForURL(/ok=offsetApplied/, { timeout: 5000 }).catch(async (e) => { console.log(page.url(), await page.locator('.alert, .field-error').allTextContents()); throw e; });
-    expect(await page.locator('body').textContent()).to.include('本账单已使用的抵扣');
+    expect(await page.locator('body').textContent()).to.include('本账单已使用的抵扣').and.include('SK-20261128-0042');
+    expect(await page.locator('input[name="reversalKey"]').first().inputValue()).to.equal('');
     await shot('08-cashier');
     const applied = await h.db(T.offsetApplications).count({ n: '*' });
     expect(Number((applied as Array<{ n: number }>)[0]!.n)).to.equal(1);
+    expect((await h.db(T.offsetApplications).first()).idempotency_key).to.equal('SK-20261128-0042');
     expect(linkedUrl).to.match(/\/c\/\d+$/);
   });
 

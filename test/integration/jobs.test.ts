@@ -205,6 +205,8 @@ for (const kind of databaseKinds) {
         expect(await status(noDate)).to.equal('approved');
         const events = await listEvents(t.db, ctx.tables, 'offset', approvedPast);
         expect(events.map((e) => [e.action, e.fromState, e.toState, e.actorId])).to.deep.equal([['expire', 'approved', 'expired', 'system']]);
+        // People read the note on the timeline: the date and what was left, in yuan, never a fen field.
+        expect(events[0]!.note).to.equal('有效期至 2026-10-08，过期时剩余 ¥100.00 · valid through 2026-10-08, ¥100.00 left');
 
         const again = await runByHand(ctx, 'expire-offsets', { now: clock.now() });
         expect(again).to.deep.include({ counts: { expired: 0 } });

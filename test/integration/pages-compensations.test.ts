@@ -132,7 +132,7 @@ for (const kind of databaseKinds) {
         [{ amount: '-5' }, 'amount', '金额格式不正确'],
         [{ amount: '0.00' }, 'amount', '赔付金额必须大于 0'],
         [{ amount: '12.345' }, 'amount', '最多两位小数'],
-        [{ amount: '1000000.01' }, 'amount', '单笔赔付不能超过 ¥1000000.00'],
+        [{ amount: '1000000.01' }, 'amount', '单笔赔付不能超过 ¥1,000,000.00'],
         [{ paidOn: '' }, 'paidOn', '请填写支付日期'],
         [{ paidOn: '2026-02-30' }, 'paidOn', '请填写支付日期'],
         [{ paidOn: '2026-11-29' }, 'paidOn', '支付日期不能晚于今天（2026-11-28）'],
@@ -286,7 +286,7 @@ for (const kind of databaseKinds) {
       expect(bad.body.error.fields.find((f: { field: string }) => f.field === 'payer').message).to.equal('Choose who paid: the company, an insurer or a third party');
       const tooMuch = await api(staff.manager, 'POST', `/api/complaints/${id}/compensations`, { payer: 'insurer', amount: '1000000.01', paidOn: '2026-11-28', method: 'transfer' });
       expect(tooMuch.status).to.equal(400);
-      expect(tooMuch.body.error.fields).to.deep.equal([{ field: 'amount', message: '单笔赔付不能超过 ¥1000000.00' }]);
+      expect(tooMuch.body.error.fields).to.deep.equal([{ field: 'amount', message: '单笔赔付不能超过 ¥1,000,000.00' }]);
       expect((await api(staff.manager, 'POST', '/api/complaints/abc/compensations', body)).status).to.equal(404);
       expect(await snapshot(h)).to.deep.equal(before);
 

@@ -183,6 +183,192 @@ for (const kind of databaseKinds) {
       expect(bills.text).to.include('/cashier?bill=1001').and.include('/cashier?bill=1002');
     });
 
+    describe('money where people meet it', () => {
+      // A complaint of its own on unit 101, whose outstanding bills are 1001 (¥120.50) and 1002 (¥0.29);
+      // 1003 (¥1.15) is paid. Earlier tests applied to 1001 and reversed it, so nothing is offset now.
+      let id: number;
+      let big: number;
+      let small: number;
+      let limited: number;
+
+      /** The page's text between two markers (a form or a table row), for asserting what is shown where. */
+      function between(text: string, start: string, end: string): string {
+        const i = text.indexOf(start);
+        expect(i, `${start} on the page`).to.be.greaterThan(-1);
+        const j = text.indexOf(end, i + start.length);
+        return text.slice(i, j === -1 ? undefined : j);
+      }
+
+      before(async () => {
+        id = await assessedComplaint();
+      });
+
+      it("shows the unit's outstanding bills and the complaint's offsets on the request form", async () => {
+        const page = await counter.get(`/c/${id}`);
+        const form = between(page.text, `action="/complaints/c/${id}/offsets"`, '</form>');
+        expect(form).to.include('该房屋的未缴账单');
+        expect(form).to.match(/value="1001"[^]*2024-01[^]*未缴[^]*¥120\.50/).and.match(/value="1002"[^]*¥0\.29/);
+        expect(form).not.to.include('value="1003"');
+        expect(form).to.include('data-money="open">¥120.79');
+        expect(form).to.include('本投诉的抵扣：待审批 ¥0.00 · 已批准 ¥0.00 · 已使用 ¥0.00 · 可用余额 ¥0.00');
+      });
+
+      it('warns, not refuses, a request beyond what the unit owes, with the figures', async () => {
+        const before = await count(h, T.offsets);
+        await counter.get(`/c/${id}`);
+        const res = await counter.post(`/c/${id}/offsets`, { amount: '1,200', reason: '地板泡坏' });
+        expect(res.status).to.equal(303);
+        expect(await count(h, T.offsets)).to.equal(before + 1);
+        big = Number((await h.db(T.offsets).max({ id: 'id' }))[0]!.id);
+        expect(res.location).to.include(`offset=${big}`);
+        const shown = await counter.follow(res);
+        expect(shown.text).to.include('抵扣申请已提交');
+        expect(shown.text).to.include('注意：申请金额 ¥1,200.00 超过该房屋未缴账单还可抵扣的合计 ¥120.79（2 笔未缴，未缴合计 ¥120.79），超出的 ¥1,079.21 目前没有账单可抵。');
+        expect(shown.text).to.include('本投诉已申请待批 ¥1,200.00、已批准 ¥0.00、已使用 ¥0.00');
+        // In English too.
+        const en = await counter.get(`${res.location!.replace('/complaints', '')}&lang=en`);
+        expect(en.text).to.include('Note: the amount requested, ¥1,200.00, is more than the ¥120.79 the unit&#x27;s outstanding bills can still take in offsets');
+        await counter.get(`/c/${id}?lang=zh-CN`);
+        // Within the outstanding total: no warning.
+        const fits = await counter.post(`/c/${id}/offsets`, { amount: '20', reason: '清洁费补偿' });
+        small = Number((await h.db(T.offsets).max({ id: 'id' }))[0]!.id);
+        expect((await counter.follow(fits)).text).to.include('抵扣申请已提交').and.not.include('超过该房屋未缴账单');
+        // A refused form (no reason) keeps what was typed and warns about the amount at the form.
+        const refused = await counter.post(`/c/${id}/offsets`, { amount: '500', reason: ' ' });
+        expect(refused.status).to.equal(422);
+        const form = between(refused.text, `action="/complaints/c/${id}/offsets"`, '</form>');
+        expect(form).to.include('id="err-offset.reason"').and.include('value="500"');
+        expect(form).to.include('申请金额 ¥500.00 超过该房屋未缴账单还可抵扣的合计 ¥120.79').and.include('本投诉已申请待批 ¥1,220.00');
+        // A request limited to the small bill.
+        await counter.get(`/c/${id}`);
+        expect((await counter.post(`/c/${id}/offsets`, { amount: '0.29', reason: '只抵二月', billIds: ['1002'] })).status).to.equal(303);
+        limited = Number((await h.db(T.offsets).max({ id: 'id' }))[0]!.id);
+      });
+
+      it('shows approvers room, owner, complaint, category, the bills, the other offsets and their total against their limit', async () => {
+        const page = await manager.get('/offsets');
+        const code = String((await h.db(T.complaints).where({ id }).first()).code);
+        const row = between(page.text, `<tr id="offset-${big}">`, '</tr>');
+        expect(row).to.include(`>${code}</a>`).and.include('设施设备').and.include('1-101').and.include('张伟');
+        expect(row).to.include('该房屋任一未缴账单').and.include('1001 · 2024-01 · 未缴 · 待缴 ¥120.50 · 还可抵扣 ¥120.50').and.include('1002 · 2024-02 · 未缴 · 待缴 ¥0.29 · 还可抵扣 ¥0.29');
+        expect(row).to.include('本投诉的其他抵扣').and.include(`#${small} 待审批 ¥20.00`).and.include(`#${limited} 待审批 ¥0.29`);
+        expect(row).to.include('注意：批准金额 ¥1,200.00 超过该房屋未缴账单还可抵扣的合计 ¥120.79');
+        expect(row).to.include('您在本投诉已批准 ¥0.00，额度 ¥5,000.00');
+        const limitedRow = between(page.text, `<tr id="offset-${limited}">`, '</tr>');
+        expect(limitedRow).to.include('仅限这些账单').and.include('1002 · 2024-02').and.not.include('1001 · 2024-01');
+        expect(limitedRow).not.to.include('注意：批准金额');
+        // The director has no limit.
+        const director = h.client();
+        await director.signIn(staff.director);
+        expect(between((await director.get('/offsets')).text, `<tr id="offset-${big}">`, '</tr>')).to.include('您在本投诉已批准 ¥0.00，不限额');
+      });
+
+      it('warns, not refuses, an approval beyond what the unit owes; the approver\'s total grows', async () => {
+        const v = String((await h.db(T.offsets).where({ id: big }).first()).version);
+        const res = await manager.post(`/offsets/${big}/approve`, { version: v, amount: '1000' });
+        expect(res.status).to.equal(303);
+        expect(Number((await h.db(T.offsets).where({ id: big }).first()).approved_fen)).to.equal(100000);
+        const shown = await manager.follow(res);
+        expect(shown.text).to.include('注意：批准金额 ¥1,000.00 超过该房屋未缴账单还可抵扣的合计 ¥120.79').and.include('已批准 ¥1,000.00');
+        expect(between(shown.text, `<tr id="offset-${small}">`, '</tr>')).to.include('您在本投诉已批准 ¥1,000.00，额度 ¥5,000.00');
+        // Within the outstanding total: approved without a warning.
+        const ok = await manager.post(`/offsets/${limited}/approve`, { version: '1' });
+        expect((await manager.follow(ok)).text).to.include('抵扣已批准').and.not.include('<p class="warning" role="status">');
+        // Another community's approver learns nothing of this offset through the address.
+        const scoped = h.client();
+        await scoped.signIn(staff.scoped2);
+        const other = await scoped.get(`/offsets?ok=offsetApproved&offset=${big}`);
+        expect(other.status).to.equal(200);
+        expect(other.text).not.to.include('¥1,000.00').and.not.include('<p class="warning" role="status">');
+      });
+
+      it('makes the cashier type the payment number: never pre-filled, required with a field error, kept when typed', async () => {
+        const page = await cashier.get('/cashier?bill=1001');
+        expect(page.text).to.include('data-bill-status>未缴').and.include('data-open-to-offsets>¥120.50');
+        expect(page.text).not.to.include('PAGE-').and.not.include('VOID-');
+        for (const m of page.text.matchAll(/name="(?:idempotencyKey|reversalKey)" value="([^"]*)"/g)) {
+          // Hidden keys of earlier applications are theirs; every field the cashier types into starts empty.
+          if (!m[0].includes('type="hidden"')) expect(m[1]).to.equal('');
+        }
+        expect(/<input type="text" id="ref-\d+" name="idempotencyKey" value=""/.test(page.text)).to.equal(true);
+        const before = await count(h, T.offsetApplications);
+        const empty = await cashier.post('/cashier/apply', { billId: '1001', offsetId: String(big), amount: '100', idempotencyKey: '  ' });
+        expect(empty.status).to.equal(422);
+        expect(empty.text).to.include(`id="err-o${big}.idempotencyKey"`).and.include('请填写收款单号（收据上的号码）');
+        expect(empty.text).to.match(new RegExp(`id="amount-${big}" name="amount" value="100"`));
+        expect(await count(h, T.offsetApplications)).to.equal(before);
+        const en = await cashier.post('/cashier/apply?lang=en', { billId: '1001', offsetId: String(big), amount: '100', idempotencyKey: '' });
+        expect(en.status).to.equal(422);
+        expect(en.text).to.include('Enter the payment (receipt) number');
+        await cashier.get('/cashier?bill=1001&lang=zh-CN');
+        // A refusal for another reason keeps the typed payment number.
+        const tooMuch = await cashier.post('/cashier/apply', { billId: '1001', offsetId: String(big), amount: '12.345', idempotencyKey: 'R-2026-0100' });
+        expect(tooMuch.status).to.equal(422);
+        expect(tooMuch.text).to.match(new RegExp(`id="ref-${big}" name="idempotencyKey" value="R-2026-0100"`));
+        expect(await count(h, T.offsetApplications)).to.equal(before);
+      });
+
+      it('says how much of the bill is still open on exceeds_bill and offers only what fits; a full or paid bill offers no form', async () => {
+        // The small bill (¥0.29): the form offers ¥0.29, not what is left of the ¥1,000 approval.
+        const page = await cashier.get('/cashier?bill=1002');
+        expect(page.text).to.match(new RegExp(`id="amount-${big}" name="amount" value="0.29"`));
+        expect(page.text).to.include('最多 ¥0.29');
+        const over = await cashier.post('/cashier/apply', { billId: '1002', offsetId: String(big), amount: '1.00', idempotencyKey: 'R-2026-0101' });
+        expect(over.status).to.equal(409);
+        expect(over.text).to.include('抵扣合计超过账单金额 ¥0.29：已抵扣 ¥0.00，本账单还可抵扣 ¥0.29');
+        expect(over.text).to.match(new RegExp(`id="amount-${big}" name="amount" value="0.29"`));
+        expect(over.text).to.match(new RegExp(`id="ref-${big}" name="idempotencyKey" value="R-2026-0101"`));
+        expect(await count(h, T.offsetApplications, { idempotency_key: 'R-2026-0101' })).to.equal(0);
+        expect((await cashier.post('/cashier/apply', { billId: '1002', offsetId: String(big), amount: '0.29', idempotencyKey: 'R-2026-0101' })).status).to.equal(303);
+        const full = await cashier.get('/cashier?bill=1002');
+        expect(full.text).to.include('本账单已没有可抵扣的余额：账单金额 ¥0.29，已抵扣 ¥0.29。');
+        expect(full.text).not.to.include('action="/complaints/cashier/apply"');
+        const paid = await cashier.get('/cashier?bill=1003');
+        expect(paid.text).to.include('data-bill-status>已缴').and.include('该账单已缴清（已缴），不能再用抵扣减免。');
+        expect(paid.text).not.to.include('action="/complaints/cashier/apply"');
+        // The unit's bill list says each bill's status in words.
+        expect((await cashier.get('/cashier?unit=101')).text).to.match(/1001<\/td><td>2024-01<\/td><td>未缴<\/td>/);
+      });
+
+      it('makes the cashier type the voiding number: required with a field error, kept after a refusal', async () => {
+        const application = await h.db(T.offsetApplications).where({ idempotency_key: 'R-2026-0101' }).first();
+        await cashier.get('/cashier?bill=1002');
+        const empty = await cashier.post('/cashier/reverse', { billId: '1002', idempotencyKey: 'R-2026-0101', reversalKey: ' ' });
+        expect(empty.status).to.equal(422);
+        expect(empty.text).to.include(`id="err-r${application.id}.reversalKey"`).and.include('请填写作废单号');
+        expect((await h.db(T.offsetApplications).where({ id: application.id }).first()).state).to.equal('applied');
+        // A voiding number already used for another application is refused; what was typed stays in its field.
+        const reused = await cashier.post('/cashier/reverse', { billId: '1002', idempotencyKey: 'R-2026-0101', reversalKey: 'V-2026-0001' });
+        expect(reused.status).to.equal(409);
+        expect(reused.text).to.match(new RegExp(`id="void-${application.id}" name="reversalKey" value="V-2026-0001"`));
+        expect((await h.db(T.offsetApplications).where({ id: application.id }).first()).state).to.equal('applied');
+      });
+
+      it('lists on the cancel form the offsets it withdraws and those already applied; the timeline reads in yuan', async () => {
+        const page = await supervisor.get(`/c/${id}`);
+        const form = between(page.text, `action="/complaints/c/${id}/act/cancel"`, '</form>');
+        expect(form).to.include('撤销后将收回以下抵扣');
+        expect(form).to.include(`#${small} · 待审批 · 申请金额 ¥20.00`);
+        expect(form).to.include(`#${big} · 已批准 · 申请金额 ¥1,200.00 · 批准金额 ¥1,000.00 · 剩余 ¥999.71`);
+        expect(form).to.include('以下抵扣已经使用，撤销后仍然有效').and.include(`#${big} · 账单 <a href="/complaints/cashier?bill=1002">1002</a> · ¥0.29 · 收款单号 <code>R-2026-0101</code>`);
+        // The counter may cancel but not see payment numbers.
+        const counterForm = between((await counter.get(`/c/${id}`)).text, `action="/complaints/c/${id}/act/cancel"`, '</form>');
+        expect(counterForm).to.include(`#${big} · 账单 1002 · ¥0.29`).and.not.include('R-2026-0101');
+        const res = await supervisor.post(`/c/${id}/act/cancel`, { version: version(page.text), cancelKind: 'duplicate', reason: '与另一条投诉重复' });
+        expect(res.status, res.text.slice(0, 2000)).to.equal(303);
+        expect((await h.db(T.offsets).where({ id: big }).first()).status).to.equal('revoked');
+        const after = await supervisor.follow(res);
+        const timeline = between(after.text, '<ol class="timeline">', '</ol>');
+        expect(timeline).to.include('随投诉撤销收回抵扣').and.include('剩余 ¥999.71 → ¥0.00 · 已收回 ¥0.00 → ¥999.71');
+        expect(timeline).to.include('申请抵扣').and.include('申请金额 ¥1,200.00').and.include('批准金额 ¥1,000.00').and.include('剩余 ¥1,000.00 → ¥999.71');
+        expect(timeline).to.include('限用账单号 1002');
+        expect(timeline).not.to.match(/_fen|remaining_fen|\b100000\b|\b99971\b/);
+        const en = await supervisor.get(`/c/${id}?lang=en`);
+        expect(between(en.text, '<ol class="timeline">', '</ol>')).to.include('Offset withdrawn (complaint cancelled)').and.include('Remaining ¥999.71 → ¥0.00');
+        await supervisor.get(`/c/${id}?lang=zh-CN`);
+      });
+    });
+
     describe('administration', () => {
       let admin: PageClient;
       let admin2: PageClient;

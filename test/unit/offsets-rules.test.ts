@@ -100,6 +100,10 @@ describe('offsets: rules without a database', () => {
     expect(zh.size).to.equal(REFUSAL_CODES.length);
     expect(en.size).to.equal(REFUSAL_CODES.length);
     expect(refusalMessage('exceeds_remaining', { amountFen: 12050, remainingFen: 100 }).en).to.contain('¥120.50').and.contain('¥1.00');
+    // People read grouped yuan in every message.
+    const exceeds = refusalMessage('exceeds_bill', { billAmountFen: 9999999, appliedFen: 123450, openFen: 9876549 });
+    expect(exceeds['zh-CN']).to.contain('¥99,999.99').and.contain('已抵扣 ¥1,234.50').and.contain('还可抵扣 ¥98,765.49');
+    expect(exceeds.en).to.contain('¥99,999.99').and.contain('¥1,234.50 already applied').and.contain('¥98,765.49 still open');
     expect(new OffsetRefusedError('not_found').status).to.equal(404);
     expect(new OffsetRefusedError('bill_not_found').status).to.equal(404);
     expect(new OffsetRefusedError('invalid_amount').status).to.equal(400);

@@ -1,17 +1,19 @@
 // 收银核对: the cashier enters or picks a bill and sees what the billing check says: the fee is always
 // collectible, open complaints and fee-withholding threats are warnings, and only approved offsets with
-// something left can be applied. Applying carries the payment number as the idempotency key (a double
-// submit applies once); reversing carries a voiding number (restores once).
+// something left can be applied, for no more than the bill can still take. Applying carries the payment
+// number from the receipt as the idempotency key (a double submit applies once); reversing carries the
+// voiding number. Both are typed by the cashier, never made up by the page: a made-up key would apply a
+// second time when the cashier sends the same payment again from a fresh page.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { randomUUID } from 'node:crypto';
 import type { Actor } from '../../auth/actor.js';
 import { canSeeCommunity } from '../../auth/permissions.js';
-import { ConflictError, DomainError, ValidationError, fieldError } from '../../common/errors.js';
-import { MoneyFormatError, formatFen, parseYuan } from '../../common/money.js';
+import { ConflictError, DomainError, ValidationError, fieldError, type FieldError } from '../../common/errors.js';
+import { MoneyFormatError, formatFen, formatYuan, parseYuan } from '../../common/money.js';
+import { BILL_PAYMENT_LABELS } from '../../offsets/model.js';
+import { OffsetRefusedError } from '../../offsets/refusals.js';
 import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.js';
 import type { PageKit } from '../kit.js';
-import { labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../router.js';
 
 interface CashierState {
@@ -19,10 +21,11 @@ interface CashierState {
   message?: string | null;
   values?: Record<string, string>;
   openOffsetId?: number | null;
-}
-
-function paymentRef(): string {
-  return `PAGE-${randomUUID()}`;
+  /** The payment number of the application whose reversal form was refused, and what was typed in it. */
+  reverseOf?: string;
+  reversalKey?: string;
+  /** After an exceeds_bill refusal the amount offered is what fits, not what was typed. */
+  offerFit?: boolean;
 }
 
 /** The bill, when it exists and the cashier may see its community; null otherwise (answered alike). */
@@ -55,7 +58,7 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
     const unit = await kit.context.host.getUnit(unitId);
     if (unit && canSeeCommunity(actor, unit.communityId)) {
       data.unit = { id: unit.id, label: unit.label };
-      data.unitBills = (await kit.context.host.listUnpaidBills(unit.id, 24)).map((b) => ({ id: b.id, period: b.period, amountFen: b.amountFen, status: b.status }));
+      data.unitBills = (await kit.context.host.listUnpaidBills(unit.id, 24)).map((b) => ({ id: b.id, period: b.period, amountFen: b.amountFen, outstandingFen: b.outstandingFen, statusLabel: BILL_PAYMENT_LABELS[b.paymentState] }));
     }
   }
   if (billId) {
@@ -69,31 +72,51 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
         services.offsets.applicable(bill.id),
         services.offsets.applicationsForBill(bill.id, actor),
       ]);
-      const appliedFen = applications.filter((a) => a.state === 'applied').reduce((s, a) => s + a.amountFen, 0);
       const locale = kit.locale(ctx);
-      data.bill = { id: bill.id, period: bill.period, amountFen: bill.amountFen, status: bill.status, unpaid: bill.unpaid, unitLabel: unit?.label ?? bill.unitId, owners: unit?.owners.map((o) => o.name).join('、') ?? '' };
+      const paymentState = check.paymentState ?? bill.paymentState;
+      data.bill = {
+        id: bill.id,
+        period: bill.period,
+        amountFen: bill.amountFen,
+        statusLabel: BILL_PAYMENT_LABELS[paymentState],
+        paid: paymentState === 'paid',
+        outstandingFen: check.outstandingFen ?? bill.outstandingFen,
+        appliedFen: check.appliedFen,
+        openFen: check.openToOffsetsFen,
+        // Nothing left to take: no form is offered, and the page says why.
+        full: paymentState !== 'paid' && check.openToOffsetsFen === 0,
+        unitLabel: unit?.label ?? bill.unitId,
+        owners: unit?.owners.map((o) => o.name).join('、') ?? '',
+      };
       data.warnings = check.warnings.map((w) => ({ code: w.code, complaintId: w.complaintId, complaintCode: w.complaintCode, message: w.message[locale], threat: w.code === 'withholding_threat' }));
-      data.applicable = applicable.map((o) => {
-        const open = state.openOffsetId === o.id && state.values;
-        const suggested = Math.max(0, Math.min(o.remainingFen, bill.amountFen - appliedFen));
-        return {
-          id: o.id,
-          complaintId: o.complaintId,
-          reason: o.reason,
-          approvedFen: o.approvedFen,
-          remainingFen: o.remainingFen,
-          expiresOn: o.expiresOn,
-          decidedByName: o.decidedByName,
-          amount: open ? state.values!.amount : formatFen(suggested),
-          paymentRef: open ? state.values!.idempotencyKey : paymentRef(),
-        };
-      });
+      // A paid bill takes no offset (applicable is empty then); each form offers at most what fits.
+      data.applicable = applicable
+        .map((o) => ({ o, fitFen: Math.max(0, Math.min(o.remainingFen, check.openToOffsetsFen)) }))
+        .filter(({ fitFen }) => fitFen > 0)
+        .map(({ o, fitFen }) => {
+          const open = state.openOffsetId === o.id && state.values;
+          return {
+            id: o.id,
+            complaintId: o.complaintId,
+            reason: o.reason,
+            approvedFen: o.approvedFen,
+            remainingFen: o.remainingFen,
+            fitFen,
+            fitYuan: formatYuan(fitFen),
+            expiresOn: o.expiresOn,
+            decidedByName: o.decidedByName,
+            amount: open && !state.offerFit ? state.values!.amount : formatFen(fitFen),
+            paymentRef: open ? state.values!.idempotencyKey ?? '' : '',
+          };
+        });
       data.applications = applications.map((a) => ({
         ...a,
         reversed: a.state === 'reversed',
-        reversalRef: paymentRef().replace('PAGE-', 'VOID-'),
-        statusLabel: labelOf(VOCAB.offsetStatus, 'approved'),
+        reversalValue: state.reverseOf === a.idempotencyKey ? state.reversalKey ?? '' : '',
       }));
+      // A refused reversal's field error is shown at that application's row.
+      const refusedRow = applications.find((a) => a.idempotencyKey === state.reverseOf);
+      if (refusedRow && state.errors?.reversalKey) data.errors = { ...(data.errors as Record<string, string>), [`r${refusedRow.id}.reversalKey`]: state.errors.reversalKey };
     }
   }
   await kit.render(ctx, 'cashier', data, status);
@@ -116,14 +139,18 @@ export function registerCashier(router: Router, kit: PageKit, services: PageServ
     try {
       if (!billId || !(await visibleBill(kit, actor, billId))) throw new DomainError('bill_not_found', 404, { 'zh-CN': `找不到账单 ${billId}`, en: `There is no bill ${billId}` });
       if (!offsetId) throw new ValidationError([fieldError('offsetId', '请选择抵扣', 'Choose an offset')]);
-      let amountFen: number;
+      const errors: FieldError[] = [];
+      let amountFen = 0;
       try {
         amountFen = parseYuan(form.get('amount'));
       } catch (err) {
-        if (err instanceof MoneyFormatError) throw new ValidationError([{ field: 'amount', message: err.localized }]);
-        throw err;
+        if (err instanceof MoneyFormatError) errors.push({ field: 'amount', message: err.localized });
+        else throw err;
       }
-      await services.offsets.apply({ offsetId, billId, amountFen, idempotencyKey: form.get('idempotencyKey').trim() }, actor);
+      const idempotencyKey = form.get('idempotencyKey').trim();
+      if (!idempotencyKey) errors.push(fieldError('idempotencyKey', '请填写收款单号（收据上的号码）', 'Enter the payment (receipt) number'));
+      if (errors.length) throw new ValidationError(errors);
+      await services.offsets.apply({ offsetId, billId, amountFen, idempotencyKey }, actor);
       kit.redirect(ctx, `/cashier?bill=${encodeURIComponent(billId)}`, 'offsetApplied');
     } catch (err) {
       if (isValidationError(err)) {
@@ -132,7 +159,8 @@ export function registerCashier(router: Router, kit: PageKit, services: PageServ
       }
       if (err instanceof DomainError && (err instanceof ConflictError || err.status === 409 || err.status === 404)) {
         if (err.code === 'bill_not_found') throw err;
-        return renderCashier(ctx, kit, services, actor, { values, openOffsetId: offsetId, message: err.localized[locale] }, err.status);
+        const offerFit = err instanceof OffsetRefusedError && err.refusal === 'exceeds_bill';
+        return renderCashier(ctx, kit, services, actor, { values, openOffsetId: offsetId, offerFit, message: err.localized[locale] }, err.status);
       }
       throw err;
     }
@@ -142,17 +170,23 @@ export function registerCashier(router: Router, kit: PageKit, services: PageServ
     const actor = kit.require(ctx, 'offset.apply');
     const form = formOf(ctx);
     const billId = form.get('billId').trim();
+    const idempotencyKey = form.get('idempotencyKey');
+    const reversalKey = form.get('reversalKey').trim();
     const locale = kit.locale(ctx);
     ctx.query = { bill: billId };
+    const kept = { reverseOf: idempotencyKey, reversalKey: form.get('reversalKey') };
     try {
       if (!billId || !(await visibleBill(kit, actor, billId))) throw new DomainError('bill_not_found', 404, { 'zh-CN': `找不到账单 ${billId}`, en: `There is no bill ${billId}` });
       // The posted bill and the actor's communities bound what may be reversed: a key from another bill is not found.
-      await services.offsets.reverse({ idempotencyKey: form.get('idempotencyKey'), reversalKey: form.get('reversalKey').trim(), billId }, actor);
+      if (!reversalKey) throw new ValidationError([fieldError('reversalKey', '请填写作废单号（收费系统中作废该收款的单号）', 'Enter the voiding number (from the voided payment in billing)')]);
+      await services.offsets.reverse({ idempotencyKey, reversalKey, billId }, actor);
       kit.redirect(ctx, `/cashier?bill=${encodeURIComponent(billId)}`, 'offsetReversed');
     } catch (err) {
-      if (isValidationError(err)) return renderCashier(ctx, kit, services, actor, { message: err.localized[locale] + '：' + err.fields.map((f) => f.message[locale]).join('；') }, 422);
+      if (isValidationError(err)) {
+        return renderCashier(ctx, kit, services, actor, { ...kept, errors: fieldMessages(err.fields, locale), message: err.localized[locale] + '：' + err.fields.map((f) => f.message[locale]).join('；') }, 422);
+      }
       if (err instanceof DomainError && err.status !== 403 && err.code !== 'bill_not_found' && err.status < 500) {
-        return renderCashier(ctx, kit, services, actor, { message: err.localized[locale] }, err.status);
+        return renderCashier(ctx, kit, services, actor, { ...kept, message: err.localized[locale] }, err.status);
       }
       throw err;
     }

@@ -16,7 +16,9 @@ import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
 import { complaintRefusal } from '../../offsets/requests.js';
 import { mayRecordCompensation, type RecordCompensationInput } from '../../compensations/service.js';
-import { formatYuan } from '../../common/money.js';
+import { formatYuan, parseYuan } from '../../common/money.js';
+import { beyondOutstanding, cancelEffects, requestContext } from '../../offsets/summaries.js';
+import { BILL_PAYMENT_LABELS } from '../../offsets/model.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
 import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
@@ -47,6 +49,15 @@ const FLASH: Record<Action, FlashKey> = {
   cancel: 'cancelled',
   note: 'noted',
 };
+
+/** What was typed as an amount, in fen, or null when it is not one (the field's own error says so). */
+function fenOrNull(text: string | undefined): number | null {
+  try {
+    return text ? parseYuan(text) : null;
+  } catch {
+    return null;
+  }
+}
 
 export function idParam(ctx: Context): number {
   const id = positiveInt(ctx.params.id);
@@ -213,12 +224,41 @@ function compensationSummary(e: AuditEvent, locale: Locale): string {
     .join(' · ');
 }
 
+/** An offset's money fields in its events, named and in yuan (the fen stay in the stored event). */
+const OFFSET_MONEY: Array<[string, MessageKey]> = [
+  ['requested_fen', 'offsets.requested'],
+  ['approved_fen', 'offsets.approved'],
+  ['remaining_fen', 'offsets.remaining'],
+  ['revoked_fen', 'money.withdrawn'],
+];
+
+const yuanOrNull = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? formatYuan(v) : null);
+
+/** An offset event's line: the amounts it changed ("剩余 ¥600.00 → ¥499.50"), its bill limits and date. */
+function offsetSummary(e: AuditEvent, locale: Locale): string {
+  const parts: string[] = [];
+  for (const [field, key] of OFFSET_MONEY) {
+    const [before, after] = e.changes?.[field] ?? [];
+    const to = yuanOrNull(after);
+    if (to === null) continue;
+    const from = yuanOrNull(before);
+    parts.push(`${translate(locale, key)} ${from !== null && from !== to ? `${from} → ` : ''}${to}`);
+  }
+  const bills = e.changes?.bill_ids?.[1];
+  if (Array.isArray(bills) && bills.length) parts.push(`${translate(locale, 'field.billIds')} ${bills.join('、')}`);
+  const expires = e.changes?.expires_on?.[1];
+  if (typeof expires === 'string') parts.push(`${translate(locale, 'field.expiresOn')} ${expires}`);
+  return parts.join(' · ');
+}
+
 function eventView(e: AuditEvent, locale: Locale) {
   const key = e.entityType === 'offset' || e.entityType === 'compensation' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
   const changed =
     e.entityType === 'compensation'
       ? [compensationSummary(e, locale)]
-      : [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
+      : e.entityType === 'offset'
+        ? [offsetSummary(e, locale)]
+        : [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
   return {
     at: e.at,
     actorName: e.actorName,
@@ -247,7 +287,15 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
     ? complaintRefusal({ id: c.id, code: c.code, state: c.state, unitId: c.unitId, ownerId: c.ownerId, communityId: c.communityId, disputeType: c.disputeType, threatenedWithholding: c.threatenedWithholding }, settings)
     : null;
   const canRequestOffset = hasPermission(actor, 'offset.request') && !offsetRefusal && ['received', 'investigating', 'processing', 'resolved'].includes(c.state);
-  const bills = canRequestOffset ? await kit.context.host.listUnpaidBills(c.unitId, 12) : [];
+  // After a request (?offset=N on the redirect) or a refused one, an amount beyond what the unit owes is
+  // warned with the figures; it was not refused.
+  const justRequested = positiveInt(typeof ctx.query.offset === 'string' ? ctx.query.offset : '');
+  const requested = justRequested ? offsets.items.find((o) => o.id === justRequested && o.effectiveStatus === 'requested') : undefined;
+  const money = canRequestOffset || requested ? await requestContext(kit.context, c, actor) : null;
+  const typedFen = state.open === 'offset' ? fenOrNull(state.values?.amount) : null;
+  const warnFen = typedFen ?? requested?.requestedFen ?? null;
+  const requestWarning = money && warnFen !== null ? beyondOutstanding('request', warnFen, money.outstanding, money.totals) : null;
+  const cancel = allowed.has('cancel') ? await cancelEffects(kit.context, c.id, actor) : null;
   const canRecordCompensation = mayRecordCompensation(actor, c);
   const forms: Record<string, Record<string, string>> = {};
   for (const name of [...ACTIONS, 'offset', 'compensation'] as FormName[]) {
@@ -302,6 +350,15 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
       can: Object.fromEntries([...allowed].map((a) => [a, true])),
       hasActions: allowed.size > 0 || canRequestOffset || canRecordCompensation,
       canRequestOffset,
+      money: money
+        ? {
+            ...money.outstanding,
+            totals: money.totals,
+            billCount: money.outstanding.bills.length,
+          }
+        : null,
+      requestWarning: requestWarning?.[locale] ?? null,
+      cancelEffects: cancel && (cancel.withdrawn.length || cancel.applied.length) ? { withdrawn: cancel.withdrawn.map((o) => ({ ...o, statusLabel: labelOf(VOCAB.offsetStatus, o.status) })), applied: cancel.applied } : null,
       offsetRefusal: hasPermission(actor, 'offset.request') && offsetRefusal ? offsetRefusal.localized[locale] : null,
       canApprove: hasPermission(actor, 'offset.approve'),
       forms,
@@ -329,7 +386,11 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
         rating: ['1', '2', '3', '4', '5'].map((r) => ({ value: r, selected: v('follow-up', 'ownerRating') === r })),
         severityEscalate: choices(VOCAB.severity, v('escalate', 'severity'), ['important', 'major']),
         cancelKind: choices(VOCAB.cancelKind, v('cancel', 'cancelKind')),
-        bills: bills.map((b) => ({ id: b.id, period: b.period, amountFen: b.amountFen, checked: (state.open === 'offset' ? state.billIds ?? [] : []).includes(b.id) })),
+        bills: (money && canRequestOffset ? money.outstanding.bills : []).map((b) => ({
+          ...b,
+          statusLabel: BILL_PAYMENT_LABELS[b.paymentState],
+          checked: (state.open === 'offset' ? state.billIds ?? [] : []).includes(b.id),
+        })),
         payer: choices(VOCAB.compensationPayer, v('compensation', 'payer')),
         compensationMethod: choices(VOCAB.compensationMethod, v('compensation', 'method')),
       },
@@ -412,11 +473,11 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
     // The form's key goes to the service as the idempotency key: a double submit makes one request.
     const key = formKey(form.get('formKey'));
     try {
-      await services.offsets.raise(
+      const offset = await services.offsets.raise(
         { complaintId: id, amount: form.get('amount').trim(), reason: form.get('reason').trim(), ...(billIds.length ? { billIds } : {}), ...(expiresOn ? { expiresOn } : {}), ...(key ? { idempotencyKey: key } : {}) },
         actor,
       );
-      kit.redirect(ctx, `/c/${id}`, 'offsetRequested');
+      kit.redirect(ctx, `/c/${id}?offset=${offset.id}`, 'offsetRequested');
     } catch (err) {
       await refuse(ctx, kit, services, actor, id, 'offset', err, billIds);
     }

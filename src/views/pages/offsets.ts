@@ -10,8 +10,11 @@ import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../router.js';
 import { offsetRow } from './viewModels.js';
-import { formatFen } from '../../common/money.js';
+import { formatFen, formatYuan } from '../../common/money.js';
 import { formatDateTime } from '../format.js';
+import { approvalQueueFacts, approvedBeyondOutstanding } from '../../offsets/summaries.js';
+import { BILL_PAYMENT_LABELS } from '../../offsets/model.js';
+import { categoryLabels, labelOf, VOCAB } from '../labels.js';
 
 interface QueueState {
   openId?: number;
@@ -29,13 +32,30 @@ async function renderQueue(ctx: Context, kit: PageKit, services: PageServices, a
     hasPermission(actor, 'offset.revoke') ? services.offsets.list({ status: 'approved', perPage: 30 }, actor) : Promise.resolve({ items: [], total: 0 }),
   ]);
   const canApprove = hasPermission(actor, 'offset.approve') && limit !== undefined;
+  const locale = kit.locale(ctx);
+  const [facts, settings] = await Promise.all([approvalQueueFacts(kit.context, requested.items, actor), kit.context.settings.get()]);
+  const categories = categoryLabels(settings, true);
+  // Just approved (?offset=N on the redirect): an amount beyond what the unit owes is warned, not refused.
+  const justApproved = positiveInt(typeof ctx.query.offset === 'string' ? ctx.query.offset : '');
+  const approvedWarning = justApproved && ctx.query.ok === 'offsetApproved' ? await approvedBeyondOutstanding(kit.context, justApproved, actor) : null;
   const rows = requested.items.map((o) => {
     const row = offsetRow(o);
+    const f = facts.get(o.id)!;
     const own = o.requestedBy === actor.id;
-    const overLimit = limit !== undefined && limit !== null && o.requestedFen > limit;
+    // The limit bounds what this approver approves on the complaint in total, earlier approvals included.
+    const overLimit = limit !== undefined && limit !== null && f.approvedByMeFen + o.requestedFen > limit;
     const open = state.openId === o.id;
     return {
       ...row,
+      unitLabel: f.unitLabel,
+      ownerNames: f.ownerNames.join('、'),
+      categoryLabel: labelOf(categories, f.category),
+      bills: f.bills.map((b) => ({ ...b, statusLabel: BILL_PAYMENT_LABELS[b.paymentState] })),
+      limited: f.limited,
+      others: f.others.map((b) => ({ ...b, statusLabel: labelOf(VOCAB.offsetStatus, b.status) })),
+      myApproved: formatYuan(f.approvedByMeFen),
+      myLimit: typeof f.limitFen === 'number' ? formatYuan(f.limitFen) : null,
+      warning: f.warning?.[locale] ?? null,
       own,
       overLimit,
       expired: row.status !== 'requested',
@@ -62,6 +82,7 @@ async function renderQueue(ctx: Context, kit: PageKit, services: PageServices, a
     'offsets',
     {
       pageMessage: state.message && !shown ? state.message : null,
+      approvedWarning: approvedWarning?.[locale] ?? null,
       title: kit.t(ctx, 'offsets.title'),
       selfPath: kit.url('/offsets'),
       section: 'offsets',
@@ -100,7 +121,7 @@ export function registerOffsets(router: Router, kit: PageKit, services: PageServ
         if (kind === 'approve') {
           const amount = form.get('amount').trim();
           await services.offsets.approve(id, { ...(amount ? { amount } : {}), ...(note ? { note } : {}), version }, actor);
-          kit.redirect(ctx, '/offsets', 'offsetApproved');
+          kit.redirect(ctx, `/offsets?offset=${id}`, 'offsetApproved');
         } else if (kind === 'reject') {
           await services.offsets.reject(id, { note, version }, actor);
           kit.redirect(ctx, '/offsets', 'offsetRejected');
