@@ -27,7 +27,7 @@ import type { HostBill, HostReader } from '../host/reader.js';
 import { defaultSettings } from '../settings/settings.js';
 import type { PluginContext } from '../plugin/context.js';
 import { identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
-import { appliedOnBills, giveBackToBill, lockBillLedger, takeFromBill } from './billLedger.js';
+import { appliedOnBills, ensureBillLedger, giveBackToBill, lockBillLedger, takeFromBill } from './billLedger.js';
 import { applicationFromRow, effectiveStatus, offsetFromRow, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
@@ -216,6 +216,8 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   if (!bill.unpaid) return refuse(new OffsetRefusedError('bill_paid', { offsetId: data.offsetId, billId: bill.id, billStatus: bill.status }));
   if (data.amountFen > openToOffsets(bill, 0)) return refuse(await exceedsBill(db, ctx, data, bill));
 
+  // In the host's transaction the row is made by takeFromBill (on SQLite the host holds the only connection).
+  if (!options.trx) await ensureBillLedger(ctx.db, ctx.tables, bill.id);
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();
