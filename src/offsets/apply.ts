@@ -25,7 +25,7 @@ import { seeLatestWrites } from '../db/causalReads.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
 import { identityRefusal, needsUnitOwners, ownersLookup } from './billingCheck.js';
-import { appliedOnBills, giveBackToBill, lockBillLedger, takeFromBill } from './store/billLedger.js';
+import { appliedOnBills, ensureBillLedger, giveBackToBill, lockBillLedger, takeFromBill } from './store/billLedger.js';
 import { applicationsByKeys, findApplication as findApplicationBy, insertApplication, markReversed, recordReversalRemaining } from './store/applicationStore.js';
 import { communityOfOffset, consumeRemaining, findOffset, giveBackToOffset, offsetsWithLimits } from './store/offsetStore.js';
 import { effectiveStatus, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
@@ -204,6 +204,8 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   if (!bill.unpaid) return refuse(new OffsetRefusedError('bill_paid', { offsetId: data.offsetId, billId: bill.id, billStatus: bill.status }));
   if (data.amountFen > openToOffsets(bill, 0)) return refuse(await exceedsBill(db, ctx, data, bill));
 
+  // In the host's transaction the row is made by takeFromBill (on SQLite the host holds the only connection).
+  if (!options.trx) await ensureBillLedger(ctx.db, ctx.tables, bill.id);
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();

@@ -28,6 +28,16 @@ export async function takeFromBill(trx: Knex.Transaction, tables: TableNames, bi
   return updated === 1;
 }
 
+/**
+ * Makes the bill's ledger row (nothing applied) if it is missing, as a statement of its own that commits
+ * at once. Made inside an application's transaction, a first application that was refused rolled the new
+ * row back, and the calls queued on it inherited gap locks on which they deadlocked one another, past
+ * every retry (30 cashiers on a new bill).
+ */
+export async function ensureBillLedger(db: Knex, tables: TableNames, billId: string): Promise<void> {
+  await db(tables.offsetBillLedger).insert({ bill_id: billId, applied_fen: 0 }).onConflict('bill_id').merge(['bill_id']);
+}
+
 /** Holds the bill's ledger row until the transaction ends (a no-op on SQLite, which has one writer). */
 export async function lockBillLedger(trx: Knex.Transaction, tables: TableNames, billId: string): Promise<void> {
   await trx(tables.offsetBillLedger).select('bill_id').where({ bill_id: billId }).forUpdate();
