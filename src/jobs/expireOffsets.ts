@@ -5,6 +5,7 @@
 // extended meanwhile is left alone, and a rerun finds nothing.
 import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
+import { announceOffsetEvent } from '../offsets/events.js';
 import { inTransaction } from '../db/transaction.js';
 import { toDbTime } from '../db/time.js';
 import type { Job } from './types.js';
@@ -49,6 +50,7 @@ export const expireOffsetsJob: Job = {
             at: now,
             note: `expires_on ${String(row.expires_on).slice(0, 10)} < ${today}; remaining_fen ${Number(row.remaining_fen)}`,
           });
+          await announceOffsetEvent(trx, tables, 'expired', { offsetId: Number(row.id) }, SYSTEM_ACTOR, now);
           return true;
         });
         if (done) expired++;

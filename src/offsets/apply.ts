@@ -27,6 +27,7 @@ import type { HostBill, HostReader } from '../host/reader.js';
 import { defaultSettings } from '../settings/settings.js';
 import type { PluginContext } from '../plugin/context.js';
 import { identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
+import { announceOffsetEvent } from './events.js';
 import { appliedOnBills, giveBackToBill, lockBillLedger, takeFromBill } from './billLedger.js';
 import { applicationFromRow, effectiveStatus, offsetFromRow, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
@@ -279,6 +280,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
         changes: { remaining_fen: [remainingFen + data.amountFen, remainingFen] },
         note: `账单 ${bill.id} · 收款号 ${data.idempotencyKey} · ${formatYuan(data.amountFen)}`,
       });
+      await announceOffsetEvent(trx, ctx.tables, 'applied', { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, paymentKey: data.idempotencyKey, applicationId: Number(applicationId) }, actor, at);
       return answerOf({ ...application, id: Number(applicationId) });
     });
   } catch (err) {
@@ -388,6 +390,7 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
           : { remaining_fen: [remainingFen - found.amountFen, remainingFen] },
         note: `账单 ${found.billId} · 收款号 ${found.idempotencyKey} · 作废单 ${data.reversalKey} · ${formatYuan(found.amountFen)}`,
       });
+      await announceOffsetEvent(trx, ctx.tables, 'reversed', { offsetId: found.offsetId, billId: found.billId, amountFen: found.amountFen, paymentKey: found.idempotencyKey, reversalKey: data.reversalKey, applicationId: found.id }, actor, at);
       return reversalAnswerOf({ ...found, state: 'reversed', reversalKey: data.reversalKey, reversalRemainingFen: remainingFen, reversedAt: at, reversedBy: actor.id, reversedByName: actor.name });
     });
   } catch (err) {

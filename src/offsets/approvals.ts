@@ -17,6 +17,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../plugin/context.js';
 import type { Settings } from '../settings/settings.js';
 import { ROLE_LABELS } from '../auth/permissions.js';
+import { announceOffsetEvent } from './events.js';
 import { addToApprovalTotal, readApprovalTotals, type ApprovalTotals } from './approvalTotals.js';
 import { OFFSET_STATUS_LABELS, isPastExpiry, offsetFromRow, readComplaintFacts, type Offset } from './model.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
@@ -353,6 +354,7 @@ export async function revokeOffset(ctx: PluginContext, id: number, input: Decisi
     });
     // Withdrawing an approval is a decision the requester (and billing) must hear of, like the first one.
     await enqueue(trx, ctx.tables, 'offset_decided', { ...decisionNotice(revoked), revokedBy: actor.id, revokedByName: actor.name, revokedFen: withdrawnFen, note: data.note }, now);
+    await announceOffsetEvent(trx, ctx.tables, 'revoked', { offsetId: offset.id, amountFen: withdrawnFen }, actor, now);
     return revoked;
   });
 }

@@ -9,6 +9,7 @@ import { recordEvent } from '../common/events.js';
 import { toDbTime } from '../db/time.js';
 import type { TableNames } from '../db/tables.js';
 import { enqueue } from '../notifications/outbox.js';
+import { announceOffsetEvent } from './events.js';
 import { offsetFromRow, type Offset } from './model.js';
 
 const WITHDRAWN_ON_CANCEL = ['requested', 'approved'];
@@ -77,6 +78,7 @@ export async function withdrawOffsetsOfCancelledComplaint(trx: Knex.Transaction,
       },
       now,
     );
+    await announceOffsetEvent(trx, tables, 'withdrawn', { offsetId: id, amountFen: after.revokedFen - before.revokedFen }, actor, now);
     withdrawn.push(after);
   }
   return withdrawn;
