@@ -1,0 +1,226 @@
+// The Java client (clients/java) compiled with javac and its Example run against a real `complaints serve`
+// over a SQLite ERP seeded with an approved offset: a cashier's user token finds the unit, then check →
+// apply → replay → reverse → reconcile. A proxy in front of the service answers the first apply with 503
+// and Retry-After, so the retry is seen on the wire: same body (same payment id), signed afresh. The
+// example must also fail, with exit 1, on answers it does not expect (a wrong secret, a paid bill).
+import { expect } from 'chai';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signedHeaderAuth } from '../../src/auth/adapter.js';
+import { createDb } from '../../src/db/connection.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyServiceSignature } from '../../src/http/serviceSignature.js';
+import { createComplaintsPlugin } from '../../src/plugin/createPlugin.js';
+import { simpleHost } from '../fixtures/hosts.js';
+import { intakeBody } from '../support/complaintData.js';
+import { people } from '../support/pluginHarness.js';
+
+const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const SOURCES = new URL('../../clients/java/src', import.meta.url).pathname;
+const SECRET = 'java-client-shared-secret-0123456789';
+
+const javac = spawnSync('javac', ['-version'], { encoding: 'utf8' });
+const hasJdk = !javac.error && javac.status === 0;
+if (!hasJdk && process.env.CI) throw new Error('javac is required under CI (openjdk-17-jdk-headless; .ci/run installs it)');
+if (!hasJdk) console.warn('[tests] javac not found: the Java client test is skipped (apt-get install openjdk-17-jdk-headless)');
+
+function javaSources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? javaSources(path) : path.endsWith('.java') ? [path] : [];
+  });
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no "${pattern}" within ${timeoutMs} ms; output: ${seen}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = pattern.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] ?? m[0]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+  });
+}
+
+interface Forwarded {
+  method: string;
+  path: string;
+  body: string;
+  timestamp: string | undefined;
+  signature: string | undefined;
+  status: number;
+}
+
+/** Forwards to the service; answers the first apply with 503 and Retry-After: 1 instead. */
+async function startProxy(target: string): Promise<{ url: string; seen: Forwarded[]; server: Server }> {
+  const seen: Forwarded[] = [];
+  let refusedOnce = false;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const record = (status: number) =>
+        seen.push({
+          method: req.method!,
+          path: req.url!,
+          body: body.toString('utf8'),
+          timestamp: req.headers[TIMESTAMP_HEADER.toLowerCase()] as string | undefined,
+          signature: req.headers[SIGNATURE_HEADER.toLowerCase()] as string | undefined,
+          status,
+        });
+      if (!refusedOnce && req.url!.endsWith('/api/billing/apply')) {
+        refusedOnce = true;
+        record(503);
+        res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 'database_unavailable', message: 'try again', fields: [] } }));
+        return;
+      }
+      const upstream = new URL(target);
+      const forward = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        (answer) => {
+          record(answer.statusCode ?? 0);
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', () => res.writeHead(502).end());
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+}
+
+function runJava(classes: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', ['-cp', classes, 'cn.complaints.client.Example'], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+(hasJdk ? describe : describe.skip)('the Java client against `complaints serve` (javac, SQLite)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let classes: string;
+  let dbUrl: string;
+  let offsetId: number;
+  let service: ChildProcess;
+  let serviceUrl: string;
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cmp-java-'));
+    classes = join(dir, 'classes');
+    mkdirSync(classes);
+    const compiled = spawnSync('javac', ['--release', '17', '-Xlint:all', '-Werror', '-encoding', 'UTF-8', '-d', classes, ...javaSources(SOURCES)], { encoding: 'utf8', timeout: 120_000 });
+    expect(compiled.status, `javac: ${compiled.stderr}`).to.equal(0);
+
+    // The ERP: simpleHost in a SQLite file, the plugin installed, a complaint on 1-101 with an approved ¥20 offset.
+    dbUrl = `sqlite:${join(dir, 'erp.sqlite')}`;
+    const mappingFile = join(dir, 'mapping.json');
+    writeFileSync(mappingFile, JSON.stringify(simpleHost.mapping));
+    const db = createDb(dbUrl);
+    try {
+      await simpleHost.create(db);
+      const plugin = createComplaintsPlugin({ knex: db, mapping: simpleHost.mapping, auth: signedHeaderAuth(SECRET) });
+      await plugin.install();
+      const { complaint } = await plugin.complaints.create(people.counter, intakeBody('101'));
+      const assessed = await plugin.complaints.transition(people.supervisor, complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' });
+      const raised = await plugin.offsets.raise({ complaintId: assessed.id, amount: '20', reason: '阳台漏水一个月未修复' }, people.counter);
+      offsetId = (await plugin.offsets.approve(raised.id, { note: '同意', version: raised.version }, people.director)).id;
+    } finally {
+      await db.destroy();
+    }
+
+    service = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--db', dbUrl, '--mapping', mappingFile, '--port', '0', '--secret', SECRET]);
+    serviceUrl = await waitForLine(service, /listening on (http:\/\/\S+?)\/complaints/, 60_000);
+    proxy = await startProxy(serviceUrl);
+  });
+
+  after(async () => {
+    if (service && service.exitCode === null) {
+      service.kill('SIGTERM');
+      await new Promise((r) => service.once('exit', r));
+    }
+    await new Promise((r) => (proxy ? proxy.server.close(r) : r(undefined)));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const exampleEnv = (overrides: Record<string, string> = {}) => ({
+    COMPLAINTS_URL: `${proxy.url}/complaints`,
+    COMPLAINTS_SECRET: SECRET,
+    EXAMPLE_BILL_ID: '1001',
+    EXAMPLE_OFFSET_ID: String(offsetId),
+    EXAMPLE_AMOUNT_FEN: '500',
+    EXAMPLE_UNIT_QUERY: '8001',
+    ...overrides,
+  });
+
+  it('runs check → apply → replay → reverse → reconcile, retrying the 503 with the same payment id', async () => {
+    const run = await runJava(classes, exampleEnv());
+    expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).to.equal(0);
+    expect(run.stdout).to.contain('units for "8001": [1-101 (101)]');
+    expect(run.stdout).to.contain('check: allowed; offset');
+    expect(run.stdout).to.contain('2000 fen left');
+    expect(run.stdout).to.contain('replay: same answer');
+    expect(run.stdout).to.contain('refused (idempotency_mismatch)');
+    expect(run.stdout).to.match(/reconcile: ok over 1 offsets and 1 bills/);
+    expect(run.stdout.trim().split('\n').at(-1)).to.equal('example passed');
+
+    // On the wire: the user token was accepted, every billing call was signed as the service verifies it,
+    // and the refused first apply was sent again with exactly the same body.
+    const billing = proxy.seen.filter((r) => r.path.includes('/api/billing/'));
+    for (const r of billing) {
+      const check = verifyServiceSignature(SECRET, { method: r.method, path: r.path.split('?')[0]!, body: r.body, timestamp: r.timestamp, signature: r.signature }, Date.now());
+      expect(check, `${r.method} ${r.path}`).to.deep.equal({ ok: true });
+    }
+    const applies = billing.filter((r) => r.path.endsWith('/apply'));
+    expect(applies.map((r) => r.status)).to.deep.equal([503, 200, 200, 409]);
+    expect(applies[1]!.body).to.equal(applies[0]!.body);
+    expect(applies[2]!.body).to.equal(applies[0]!.body);
+    expect(JSON.parse(applies[0]!.body)).to.include({ offsetId, billId: '1001', amountFen: 500 });
+    expect(JSON.parse(applies[3]!.body)).to.include({ amountFen: 501, idempotencyKey: JSON.parse(applies[0]!.body).idempotencyKey });
+    expect(proxy.seen.find((r) => r.path.startsWith('/complaints/api/units'))).to.include({ status: 200 });
+
+    // In the ERP's database: one application, reversed; the offset whole again.
+    const db = createDb(dbUrl);
+    try {
+      const applications = await db('cmp_offset_applications').where({ offset_id: offsetId });
+      expect(applications.map((a) => [a.amount_fen, a.state, a.applied_by])).to.deep.equal([[500, 'reversed', 'java-cashier']]);
+      expect((await db('cmp_offsets').where({ id: offsetId }).first()).remaining_fen).to.equal(2000);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('exits 1, saying why, on an answer it does not expect', async () => {
+    const wrongSecret = await runJava(classes, exampleEnv({ COMPLAINTS_SECRET: 'not-the-shared-secret-at-all' }));
+    expect(wrongSecret.code).to.equal(1);
+    expect(wrongSecret.stderr).to.match(/UNEXPECTED: 401 unauthenticated/);
+    const paidBill = await runJava(classes, exampleEnv({ EXAMPLE_BILL_ID: '1003', EXAMPLE_UNIT_QUERY: '' }));
+    expect(paidBill.code).to.equal(1);
+    expect(paidBill.stderr).to.contain('UNEXPECTED: check refused: bill_paid');
+    const wrongSignature = await runJava(classes, exampleEnv({ EXAMPLE_UNIT_QUERY: '', COMPLAINTS_SECRET: 'another-secret-entirely!' }));
+    expect(wrongSignature.code).to.equal(1);
+    expect(wrongSignature.stderr).to.match(/UNEXPECTED: 401 signature_invalid/);
+  });
+});
