@@ -4,7 +4,7 @@
 // own (checkBills): one line per bill and candidate offset, so each offset is judged alone and the answer
 // here never differs from what check or apply would answer.
 import type { Actor } from '../auth/actor.js';
-import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
+import { canSeeCommunity } from '../auth/permissions.js';
 import { NotFoundError } from '../common/errors.js';
 import { msg, type Localized } from '../common/localized.js';
 import { formatFen } from '../common/money.js';
@@ -13,7 +13,7 @@ import type { BillCheck, BillCheckInput, BillWarning } from '../offsets/billingC
 import type { OffsetListItem } from '../offsets/queries.js';
 import type { OffsetService } from '../offsets/service.js';
 import type { PluginContext } from '../plugin/context.js';
-import { validateUnitBillsQuery } from './schemas.js';
+import { requireUnitLookup, validateUnitBillsQuery } from './schemas.js';
 
 /** The billing check's batch limit; a unit with more bill × offset pairs is checked in several batches. */
 const CHECK_BATCH = 10_000;
@@ -81,7 +81,7 @@ async function checkPairs(offsets: OffsetService, bills: HostBill[], candidates:
 }
 
 export async function unitBills(ctx: Pick<PluginContext, 'host'>, offsets: OffsetService, unitId: string, input: Record<string, unknown>, actor: Actor): Promise<UnitBills> {
-  requirePermission(actor, 'complaint.view');
+  requireUnitLookup(actor);
   const { limit = 24 } = validateUnitBillsQuery({ ...input });
   const unit = await ctx.host.getUnit(unitId);
   if (!unit || !canSeeCommunity(actor, unit.communityId)) throw unitNotFound(unitId);

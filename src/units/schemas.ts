@@ -1,7 +1,20 @@
 // The queries of the unit lookups an ERP's own screens make (GET /api/units, /api/units/{id}/bills): the
 // schemas validate them and document them in OpenAPI.
-import { ValidationError, fieldError } from '../common/errors.js';
+import type { Actor } from '../auth/actor.js';
+import { hasPermission } from '../auth/permissions.js';
+import { ForbiddenError, ValidationError, fieldError } from '../common/errors.js';
+import { msg } from '../common/localized.js';
 import { compileValidator } from '../common/validation.js';
+
+/**
+ * Units come with their owners' names and phones: looked up by those who register complaints or collect
+ * fees, as on the intake and cashier pages (/units.json).
+ */
+export function requireUnitLookup(actor: Actor): void {
+  if (!hasPermission(actor, 'complaint.create') && !hasPermission(actor, 'offset.apply')) {
+    throw new ForbiddenError(msg('没有权限查找房屋（需要 complaint.create 或 offset.apply）', 'You may not look up units (requires complaint.create or offset.apply)'));
+  }
+}
 
 export const SEARCH_TEXT_MAX = 64;
 export const UNIT_SEARCH_MAX = 50;

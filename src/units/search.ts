@@ -2,10 +2,9 @@
 // the searcher's communities only, and never more than a page: the host reads go through the gateway
 // (HostReader.searchUnits), which bounds every query it makes.
 import type { Actor } from '../auth/actor.js';
-import { requirePermission } from '../auth/permissions.js';
 import type { HostUnit } from '../host/reader.js';
 import type { PluginContext } from '../plugin/context.js';
-import { validateUnitSearch } from './schemas.js';
+import { requireUnitLookup, validateUnitSearch } from './schemas.js';
 
 export interface UnitSearchResult {
   query: string;
@@ -15,7 +14,7 @@ export interface UnitSearchResult {
 }
 
 export async function searchUnits(ctx: Pick<PluginContext, 'host'>, input: Record<string, unknown>, actor: Actor): Promise<UnitSearchResult> {
-  requirePermission(actor, 'complaint.view');
+  requireUnitLookup(actor);
   const { q, limit } = validateUnitSearch(input);
   // One more than asked says whether there are more.
   const found = await ctx.host.searchUnits(q, { communityIds: actor.communityIds, limit: limit + 1 });

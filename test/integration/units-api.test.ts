@@ -85,10 +85,15 @@ for (const kind of databaseKinds) {
         expect(unknown.body.error.fields[0].field).to.equal('owner');
       });
 
-      it('needs a signed-in person with complaint.view', async () => {
+      it('needs a signed-in person who registers complaints or collects fees', async () => {
         expect((await h.api('GET', '/api/units?q=1')).status).to.equal(401);
-        expect((await h.api('GET', '/api/units?q=1', { as: person('guest', 'g-1', '访客') })).status).to.equal(403);
-        expect((await h.api('GET', '/api/units/101/bills', { as: person('guest', 'g-1', '访客') })).status).to.equal(403);
+        for (const role of ['guest', 'director', 'administrator']) {
+          const res = await h.api('GET', '/api/units?q=1', { as: person(role, `${role}-1`, role), lang: 'en' });
+          expect(res.status, role).to.equal(403);
+          expect(res.body.error.message).to.contain('complaint.create or offset.apply');
+          expect((await h.api('GET', '/api/units/101/bills', { as: person(role, `${role}-1`, role) })).status, role).to.equal(403);
+        }
+        expect((await h.api('GET', '/api/units/101/bills', { as: manager })).status).to.equal(200);
       });
     });
 
