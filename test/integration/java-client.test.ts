@@ -10,7 +10,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signedHeaderAuth } from '../../src/auth/adapter.js';
+import { signedHeaderAuth, verifyUserToken } from '../../src/auth/adapter.js';
 import { createDb } from '../../src/db/connection.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyServiceSignature } from '../../src/http/serviceSignature.js';
 import { createComplaintsPlugin } from '../../src/plugin/createPlugin.js';
@@ -26,6 +26,39 @@ const javac = spawnSync('javac', ['-version'], { encoding: 'utf8' });
 const hasJdk = !javac.error && javac.status === 0;
 if (!hasJdk && process.env.CI) throw new Error('javac is required under CI (openjdk-17-jdk-headless; .ci/run installs it)');
 if (!hasJdk) console.warn('[tests] javac not found: the Java client test is skipped (apt-get install openjdk-17-jdk-headless)');
+
+/** Signs tokens with UserTokens at a fixed time and prints them, then what it refuses to sign. */
+const TOKEN_PROBE = `
+import cn.complaints.client.UserTokens;
+import java.time.*;
+import java.util.List;
+
+public class TokenProbe {
+    public static void main(String[] args) {
+        Clock clock = Clock.fixed(Instant.ofEpochSecond(Long.parseLong(args[1])), ZoneOffset.UTC);
+        UserTokens tokens = new UserTokens(args[0], clock, UserTokens.DEFAULT_MAX_LIFETIME);
+        System.out.println("SCOPED " + tokens.sign(UserTokens.User.inCommunities("u-1024", "前台小李 \\"A\\"", List.of("counter_staff", "cashier"), List.of("1", "7020181217000001")), Duration.ofMinutes(10)));
+        System.out.println("ALL " + tokens.sign(UserTokens.User.allCommunities("u-1", "总经理", List.of("director"))));
+        System.out.println("LONG " + new UserTokens(args[0], clock, Duration.ofHours(24)).sign(UserTokens.User.allCommunities("u-1", "x", List.of("cashier")), Duration.ofHours(13)));
+        Runnable[] bad = {
+            () -> tokens.sign(UserTokens.User.allCommunities("u-1", "x", List.of("cashier")), Duration.ofHours(13)),
+            () -> tokens.sign(UserTokens.User.allCommunities("u-1", "x", List.of("bad role"))),
+            () -> tokens.sign(UserTokens.User.allCommunities("u\\u0007", "x", List.of("cashier"))),
+            () -> tokens.sign(UserTokens.User.allCommunities("u-1", "", List.of("cashier"))),
+            () -> tokens.sign(UserTokens.User.allCommunities("u-1", "x", List.of("cashier", "cashier"))),
+            () -> UserTokens.User.inCommunities("u-1", "x", List.of("cashier"), null),
+        };
+        for (Runnable r : bad) {
+            try {
+                r.run();
+                System.out.println("SIGNED");
+            } catch (IllegalArgumentException e) {
+                System.out.println("REFUSED " + e.getMessage());
+            }
+        }
+    }
+}
+`;
 
 function javaSources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -210,6 +243,32 @@ function runJava(classes: string, env: Record<string, string>): Promise<{ code: 
     } finally {
       await db.destroy();
     }
+  });
+
+  it('signs user tokens the service accepts with exactly its claims, and refuses what the service would refuse', async () => {
+    const probe = join(dir, 'TokenProbe.java');
+    writeFileSync(probe, TOKEN_PROBE);
+    const nowS = Math.floor(Date.now() / 1000);
+    const run = spawnSync('java', ['-cp', classes, probe, SECRET, String(nowS)], { encoding: 'utf8', timeout: 90_000 });
+    expect(run.status, run.stderr).to.equal(0);
+    const lines = run.stdout.trim().split('\n');
+    const token = (tag: string) => lines.find((l) => l.startsWith(`${tag} `))!.slice(tag.length + 1);
+
+    const scoped = verifyUserToken(token('SCOPED'), SECRET, nowS * 1000);
+    expect(scoped).to.deep.equal({ ok: true, actor: { id: 'u-1024', name: '前台小李 "A"', roles: ['counter_staff', 'cashier'], communityIds: ['1', '7020181217000001'] } });
+    const claims = JSON.parse(Buffer.from(token('SCOPED').split('.')[0]!, 'base64url').toString('utf8'));
+    expect(Object.keys(claims)).to.deep.equal(['sub', 'name', 'roles', 'communities', 'iat', 'exp']);
+    expect(claims).to.include({ iat: nowS, exp: nowS + 600 });
+    expect(token('SCOPED')).to.match(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(verifyUserToken(token('ALL'), SECRET, nowS * 1000)).to.deep.include({ ok: true });
+    expect((verifyUserToken(token('ALL'), SECRET, nowS * 1000) as { actor: { communityIds: unknown } }).actor.communityIds).to.equal(null);
+    // What a Java side allowed past the cap would sign, the service refuses; UserTokens refuses it itself.
+    expect(verifyUserToken(token('LONG'), SECRET, nowS * 1000)).to.deep.equal({ ok: false, reason: 'lifetime_too_long' });
+    expect(verifyUserToken(token('SCOPED'), 'another-secret-entirely!', nowS * 1000)).to.deep.equal({ ok: false, reason: 'bad_signature' });
+    const refusals = lines.filter((l) => l.startsWith('REFUSED ') || l === 'SIGNED');
+    expect(refusals).to.have.length(6);
+    expect(refusals.every((l) => l.startsWith('REFUSED ')), refusals.join('\n')).to.equal(true);
+    expect(refusals.join('\n')).to.match(/above the server's lifetime cap/).and.match(/role "bad role"/).and.match(/control characters/).and.match(/name must be/).and.match(/roles must not repeat/).and.match(/communities: give a list/);
   });
 
   it('exits 1, saying why, on an answer it does not expect', async () => {
