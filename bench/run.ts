@@ -22,7 +22,7 @@ import { createComplaintsPlugin } from '../src/plugin/createPlugin.js';
 import { createOffsetService } from '../src/offsets/service.js';
 import { buildReport } from '../src/reports/report.js';
 import type { Actor } from '../src/auth/actor.js';
-import type { PluginContext } from '../src/plugin/context.js';
+import type { PluginContext } from '../src/common/context.js';
 import type { BillCheckInput } from '../src/offsets/schemas.js';
 import { ensureSeeded, MAPPING_FILE, type SeedInfo } from './seed.js';
 import { DAY, median, parseArgs, SHANGHAI_OFFSET_MS, type BenchOptions } from './lib/common.js';

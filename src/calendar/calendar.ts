@@ -3,7 +3,7 @@
 // public holidays and make-up working days (调休上班) come from per-year data administrators edit
 // in settings, because the State Council publishes each year's arrangement only in November before.
 import { fieldError, type FieldError } from '../common/errors.js';
-import { fromLocal, nextDate, parseClock, toLocal, weekdayOf } from './zoned.js';
+import { fromLocal, nextDay, parseClock, toLocal, weekdayOf } from './zoned.js';
 
 export interface CalendarYear {
   holidays: string[];
@@ -80,7 +80,7 @@ export function addServiceTime(start: Date, hours: number, calendar: ServiceCale
   const c = compile(calendar);
   let cursor = start.getTime();
   let date = toLocal(start, tz).date;
-  for (let i = 0; i < MAX_DAYS; i++, date = nextDate(date)) {
+  for (let i = 0; i < MAX_DAYS; i++, date = nextDay(date)) {
     if (!isWorkingDay(date, calendar, tz)) continue;
     const open = fromLocal(date, c.open, tz).getTime();
     const close = fromLocal(date, c.close, tz).getTime();

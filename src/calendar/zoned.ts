@@ -1,5 +1,6 @@
-// Wall-clock arithmetic in a named time zone with the built-in Intl API (no date library): the
-// service calendar thinks in local days and hours, the database in UTC instants.
+// The one place that does wall-clock arithmetic in a named time zone (the company's settings.timezone,
+// Asia/Shanghai by default), with the built-in Intl API and no date library. Storage stays UTC; day
+// boundaries, complaint codes, the service calendar and what people read depend on the zone.
 
 export interface LocalDateTime {
   /** 'YYYY-MM-DD' in the zone. */
@@ -8,57 +9,85 @@ export interface LocalDateTime {
   minutes: number;
 }
 
+interface ZonedParts {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+  second: string;
+}
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
   if (!f) {
-    // en-CA with h23 gives numeric parts we can read back; constructing it also rejects unknown zones.
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
+    // en-CA with h23 gives zero-padded numeric parts we can read back; constructing it rejects unknown zones.
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    formatters.set(timeZone, f);
   }
   return f;
 }
 
-function parts(instant: Date, tz: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of formatter(tz).formatToParts(instant)) if (p.type !== 'literal') out[p.type] = Number(p.value);
-  return out;
+function zonedParts(instant: Date, timeZone: string): ZonedParts {
+  const out: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(instant)) if (p.type !== 'literal') out[p.type] = p.value;
+  return out as unknown as ZonedParts;
 }
 
 /** Offset of the zone from UTC at an instant, in ms (Asia/Shanghai: +8 h). */
-function offsetAt(instant: Date, tz: string): number {
-  const p = parts(instant, tz);
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
+function offsetAt(instant: number, timeZone: string): number {
+  const p = zonedParts(new Date(instant), timeZone);
+  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
-export function toLocal(instant: Date, tz: string): LocalDateTime {
-  const p = parts(instant, tz);
-  const date = `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
-  return { date, minutes: p.hour! * 60 + p.minute! };
+export function toLocal(instant: Date, timeZone: string): LocalDateTime {
+  const p = zonedParts(instant, timeZone);
+  return { date: `${p.year}-${p.month}-${p.day}`, minutes: Number(p.hour) * 60 + Number(p.minute) };
 }
 
 /** The instant at which the zone's clocks read `date` + `minutes` (minutes may be 1440: the next midnight). */
-export function fromLocal(date: string, minutes: number, tz: string): Date {
+export function fromLocal(date: string, minutes: number, timeZone: string): Date {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const wall = Date.UTC(y, m - 1, d) + minutes * 60_000;
   // Two passes settle the offset even on a DST change day (China has none, other hosts may).
-  let guess = wall - offsetAt(new Date(wall), tz);
-  guess = wall - offsetAt(new Date(guess), tz);
+  let guess = wall - offsetAt(wall, timeZone);
+  guess = wall - offsetAt(guess, timeZone);
   return new Date(guess);
 }
 
-export function nextDate(date: string): string {
+/** 'YYYYMMDD' of the local calendar day (used in complaint codes). */
+export function dayKey(instant: Date, timeZone: string): string {
+  const p = zonedParts(instant, timeZone);
+  return `${p.year}${p.month}${p.day}`;
+}
+
+/** 'YYYY-MM-DD' of the local calendar day: "today" for expiry dates, days paid, report periods. */
+export function localDate(instant: Date, timeZone: string): string {
+  return toLocal(instant, timeZone).date;
+}
+
+/** 'YYYY-MM-DD HH:mm' local time, for messages and pages people read. */
+export function formatZoned(instant: Date, timeZone: string): string {
+  const p = zonedParts(instant, timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+/** 'YYYY-MM-DDTHH:mm' local time, the value of an <input type="datetime-local">. */
+export function formatZonedInput(instant: Date, timeZone: string): string {
+  const p = zonedParts(instant, timeZone);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+/** The instant local midnight begins on 'YYYY-MM-DD' in the zone. */
+export function startOfZonedDay(date: string, timeZone: string): Date {
+  return fromLocal(date, 0, timeZone);
+}
+
+/** The next calendar day 'YYYY-MM-DD'. */
+export function nextDay(date: string): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
@@ -74,4 +103,14 @@ export function parseClock(value: string): number {
   const match = /^(\d{2}):(\d{2})$/.exec(value);
   if (!match) throw new RangeError(`Expected a time of day as HH:MM, got "${value}"`);
   return Number(match[1]) * 60 + Number(match[2]);
+}
+
+/** Whether the name is a time zone Intl knows. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -11,6 +11,8 @@ import { collectOffset, offsetsCheckCommand, offsetsReconcileCommand } from './c
 import { loadManifest } from '../manifest/manifest.js';
 import { jobsRunCommand } from './commands/jobs.js';
 
+// commander passes each command's own arguments; every action checks them itself.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Action = (...args: any[]) => Promise<number>;
 
 /** Runs a command and turns its outcome into an exit code; CliError messages print without a stack. */

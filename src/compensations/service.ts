@@ -17,15 +17,15 @@ import { ConflictError, ValidationError, fieldError, type FieldError } from '../
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import { MoneyFormatError, formatFen, parseYuan } from '../common/money.js';
-import { findComplaint } from '../complaints/repository.js';
+import { findComplaint } from '../complaints/store.js';
 import { visibleOrNotFound } from '../complaints/scope.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { MAX_COMPENSATION_FEN, type Compensation } from './model.js';
-import { findByRequestKey, insertCompensation, listForComplaint } from './repository.js';
+import { findByRequestKey, insertCompensation, listForComplaint } from './store.js';
 import { validateRecord, type RecordCompensationInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { RecordCompensationInput } from './schemas.js';
 

@@ -6,9 +6,9 @@ import { ConflictError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import type { TableNames } from '../db/tables.js';
-import { diff, findComplaint, updateIfVersion } from './repository.js';
+import { diff, findComplaint, updateIfVersion } from './store.js';
 import type { Complaint } from './types.js';
-import { formatZoned } from './zonedTime.js';
+import { formatZoned } from '../calendar/zoned.js';
 
 export function staleVersionError(current: Complaint, timeZone: string): ConflictError {
   const when = formatZoned(current.updatedAt, timeZone);

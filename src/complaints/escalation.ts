@@ -7,9 +7,9 @@ import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { enqueueEscalated } from './notices.js';
-import { rowToComplaint, toRow } from './repository.js';
+import { rowToComplaint, toRow } from './store.js';
 import { UNRESOLVED_STATES } from './states.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

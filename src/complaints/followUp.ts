@@ -4,21 +4,22 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { requirePermission } from '../auth/permissions.js';
-import { ValidationError, fieldError } from '../common/errors.js';
-import type { PluginContext } from '../plugin/context.js';
+import { ValidationError } from '../common/errors.js';
+import { visitOutOfOrder } from './messages.js';
+import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import { applyChange, assertVersion } from './changes.js';
 import { UNSET, registerComplaint, withDayCounter, type Draft } from './intake.js';
-import { findComplaint, rowToFollowUp } from './repository.js';
+import { findComplaint, insertFollowUp } from './store.js';
 import { validateFollowUp } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { RULES, checkTransition } from './states.js';
 import { replyPromiseDue } from './transitions.js';
 import type { Complaint, FollowUp, FollowUpInput } from './types.js';
 import { atLeast } from './vocabulary.js';
-import { dayKey } from './zonedTime.js';
+import { dayKey } from '../calendar/zoned.js';
 
 export interface FollowUpResult {
   complaint: Complaint;
@@ -68,7 +69,7 @@ export function continuationDraft(parent: Complaint, input: FollowUpInput, visit
   };
 }
 
-export async function recordFollowUp(ctx: PluginContext, actor: Actor, id: number, raw: unknown, options: { trx?: Knex.Transaction } = {}): Promise<FollowUpResult> {
+export async function recordFollowUp(ctx: PluginContext, id: number, raw: unknown, actor: Actor, options: { trx?: Knex.Transaction } = {}): Promise<FollowUpResult> {
   requirePermission(actor, 'complaint.view');
   requirePermission(actor, RULES['follow-up'].permission);
   const input = validateFollowUp(raw);
@@ -86,7 +87,7 @@ export async function recordFollowUp(ctx: PluginContext, actor: Actor, id: numbe
         const to = checkTransition(RULES['follow-up'], current, { satisfied: input.satisfied }, now);
         const visitedAt = input.visitedAt ? new Date(input.visitedAt) : now;
         if (visitedAt.getTime() > now.getTime() + 5 * 60 * 1000 || (current.resolvedAt && visitedAt < current.resolvedAt)) {
-          throw new ValidationError([fieldError('visitedAt', '回访时间须在回复之后且不晚于当前时间', 'The visit must be after the reply and not in the future')]);
+          throw new ValidationError([visitOutOfOrder()]);
         }
 
         const continuation = input.satisfied
@@ -99,7 +100,7 @@ export async function recordFollowUp(ctx: PluginContext, actor: Actor, id: numbe
               note: `回访不满意，延续 ${current.code} / Continues ${current.code} after an unsatisfied follow-up`,
             });
 
-        const [followUpId] = (await trx(tables.followUps).insert({
+        const followUp = await insertFollowUp(trx, tables, {
           complaint_id: current.id,
           method: input.method,
           visitor_id: actor.id,
@@ -111,7 +112,7 @@ export async function recordFollowUp(ctx: PluginContext, actor: Actor, id: numbe
           note: input.note ?? null,
           continuation_id: continuation?.id ?? null,
           created_at: toDbTime(now),
-        })) as number[];
+        });
 
         const words = input.complainantWords ? `：${input.complainantWords}` : '';
         const complaint = await applyChange(
@@ -127,8 +128,7 @@ export async function recordFollowUp(ctx: PluginContext, actor: Actor, id: numbe
             note: [input.satisfied ? `回访满意${words}` : `回访不满意${words}；已转新投诉 ${continuation!.code}`, input.note].filter(Boolean).join('；'),
           },
         );
-        const row = (await trx(tables.followUps).where({ id: followUpId }).first()) as Record<string, unknown>;
-        return { complaint, followUp: rowToFollowUp(row), continuation };
+        return { complaint, followUp, continuation };
       },
       { trx: options.trx },
     );

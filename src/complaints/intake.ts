@@ -6,7 +6,7 @@ import { recordEvent } from '../common/events.js';
 import type { TableNames } from '../db/tables.js';
 import { MissingDayCounter, ensureDayCounter, nextCode } from './codes.js';
 import { findRepeatOf } from './repeats.js';
-import { insertComplaint } from './repository.js';
+import { insertComplaint } from './store.js';
 import type { Complaint } from './types.js';
 
 export type Draft = Omit<Complaint, 'id' | 'code' | 'repeatOfId'>;

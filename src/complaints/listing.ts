@@ -9,11 +9,11 @@ import type { TableNames } from '../db/tables.js';
 import { toDbTime } from '../db/time.js';
 import { CODE_PATTERN } from './codes.js';
 import { isMatchableHostId } from './hostIds.js';
-import { rowToComplaint } from './repository.js';
+import { rowToComplaint } from './store.js';
 import { OPEN_STATES } from './states.js';
 import { scopeToActor } from './scope.js';
 import type { Complaint, ListQuery, ListResult, SortKey } from './types.js';
-import { nextDay, startOfZonedDay } from './zonedTime.js';
+import { nextDay, startOfZonedDay } from '../calendar/zoned.js';
 
 /**
  * The count reads up to this many index entries on every list request. At 10,000 the count cost more than

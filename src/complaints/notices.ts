@@ -8,10 +8,10 @@ import type { Actor } from '../auth/actor.js';
 import type { TableNames } from '../db/tables.js';
 import { complaintPayload, noticeKeys } from '../notifications/complaintNotices.js';
 import { enqueue } from '../notifications/outbox.js';
-import { toRow } from './repository.js';
+import { toRow } from './store.js';
 import type { Action } from './states.js';
 import type { Complaint } from './types.js';
-import { formatZoned } from './zonedTime.js';
+import { formatZoned } from '../calendar/zoned.js';
 
 export interface NoticeContext {
   now: Date;

@@ -4,12 +4,12 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { NotFoundError } from '../common/errors.js';
-import { msg } from '../common/localized.js';
+import { complaintNotFoundMessage } from './messages.js';
 import { isMatchableHostId } from './hostIds.js';
 import type { Complaint } from './types.js';
 
 export function complaintNotFound(): NotFoundError {
-  return new NotFoundError(msg('投诉不存在', 'Complaint not found'));
+  return new NotFoundError(complaintNotFoundMessage);
 }
 
 /** Returns the complaint when the actor may see it, otherwise throws the same 404 as a missing one. */

@@ -5,7 +5,7 @@ import type { ComplaintsPlugin } from '../plugin/createPlugin.js';
 import type { Actor } from '../auth/actor.js';
 import type { Complaint } from '../complaints/types.js';
 import { DEMO_USERS } from './demoUsers.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 function user(id: string): Actor {
   const found = DEMO_USERS.find((u) => u.id === id);
@@ -31,16 +31,17 @@ export async function seedDemoComplaints(plugin: ComplaintsPlugin): Promise<numb
   const svc = plugin.complaints;
   const register = async (i: number, body: Record<string, unknown>): Promise<Complaint> => {
     const o = owner(i);
-    const { complaint } = await svc.create(counter, {
+    const { complaint } = await svc.create({
       unitId: units[i]!.id,
       complainantName: o?.name ?? '业主',
       complainantPhone: o?.phone && /^1[3-9]\d{9}$/.test(o.phone) ? o.phone : '13800138000',
       channel: 'counter',
       ...body,
-    });
+    },counter,
+);
     return complaint;
   };
-  const act = (c: Complaint, action: string, as: Actor, body: Record<string, unknown>) => svc.transition(as, c.id, action, { version: c.version, ...body });
+  const act = (c: Complaint, action: string, as: Actor, body: Record<string, unknown>) => svc.transition(c.id, action, { version: c.version, ...body }, as);
   const assessValid = { disputeType: 'property', nature: 'valid', severity: 'important', findings: '现场核实属实' };
 
   // Lift out of service repeatedly: property dispute, important, being handled.
@@ -69,7 +70,7 @@ export async function seedDemoComplaints(plugin: ComplaintsPlugin): Promise<numb
   car = await act(car, 'assess', supervisor, assessValid);
   car = await act(car, 'plan', supervisor, { department: 'security', assigneeId: 'sec-01', assigneeName: '秩序部 陈队长', measures: '调取监控，报公众责任险', deadline: inDays(now, 2) });
   car = await act(car, 'resolve', counter, { reply: '已由公众责任险赔付修车费用', basis: '保险理赔单 BX-DEMO-0001' });
-  await svc.followUp(counter, car.id, { version: car.version, method: 'phone', satisfied: true, complainantWords: '处理得挺快，满意' });
+  await svc.followUp(car.id, { version: car.version, method: 'phone', satisfied: true, complainantWords: '处理得挺快，满意' }, counter);
   // The insurer's payment, recorded as compensation (赔付): paid to the owner apart from the parking fee.
   const today = localDate(now, (await plugin.context.settings.get()).timezone);
   await plugin.compensations.record(car.id, { payer: 'insurer', amount: '850.00', paidOn: today, method: 'transfer', reference: 'BX-DEMO-0001', note: '公众责任险赔付修车费用' }, supervisor);

@@ -200,6 +200,10 @@ export class HostGateway implements HostReader {
   ) {
     this.mysql = isMysql(db);
   }
+  within(trx: Knex.Transaction): HostReader {
+    return new HostGateway(trx, this.mapping);
+  }
+
 
   private table(name: string): Promise<HostTable> {
     let t = this.tables.get(name);

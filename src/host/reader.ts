@@ -1,5 +1,6 @@
 // What the rest of the plugin may ask of the host's tables. HostGateway (gateway.ts) implements it
 // through the mapping; domain code depends only on this interface.
+import type { Knex } from 'knex';
 export interface HostOwner {
   id: string;
   name: string;
@@ -48,4 +49,9 @@ export interface HostReader {
    */
   getBills(billIds: string[]): Promise<Map<string, HostBill>>;
   listUnpaidBills(unitId: string, limit?: number): Promise<HostBill[]>;
+  /**
+   * The same reader inside a host's transaction: on SQLite the pool has one connection, which that
+   * transaction holds, and on MySQL it lets us see the host's own uncommitted bill.
+   */
+  within(trx: Knex.Transaction): HostReader;
 }

@@ -3,7 +3,7 @@
 // report, for its project manager (项目经理), who answers for that community alone. Each has its own
 // dedupe key (the date, and the community), so reruns and other instances add nothing.
 import { OPEN_STATES, UNRESOLVED_STATES } from '../complaints/states.js';
-import { startOfZonedDay, localDate } from '../complaints/zonedTime.js';
+import { startOfZonedDay, localDate } from '../calendar/zoned.js';
 import { toDbTime } from '../db/time.js';
 import { notifyOnce, type Notice } from './notices.js';
 import type { Job, JobContext } from './types.js';

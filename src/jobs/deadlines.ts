@@ -3,7 +3,7 @@
 // overdue notice once it has passed. "Overdue" itself is due_at < now, which lists already filter on;
 // the job's mark is the notice, sent once per complaint and deadline (a new deadline warns again).
 import { addServiceTime } from '../calendar/calendar.js';
-import { formatZoned } from '../complaints/zonedTime.js';
+import { formatZoned } from '../calendar/zoned.js';
 import { UNRESOLVED_STATES } from '../complaints/states.js';
 import { requireDbTime, toDbTime } from '../db/time.js';
 import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, noticeKeys } from '../notifications/complaintNotices.js';

@@ -9,7 +9,7 @@ import { announceOffsetEvent } from '../offsets/events.js';
 import { inTransaction } from '../db/transaction.js';
 import { toDbTime } from '../db/time.js';
 import type { Job } from './types.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 const EXPIRING = ['approved', 'requested'];
 const BATCH = 200;

@@ -2,7 +2,7 @@
 // at resolution in service time). A follow_up_due notice once per complaint while the window is open —
 // the reply itself writes it under the same key, so this only catches replies that did not — and an
 // overdue one once it has passed; the counts are the job's list of what is due and overdue now.
-import { formatZoned } from '../complaints/zonedTime.js';
+import { formatZoned } from '../calendar/zoned.js';
 import { requireDbTime } from '../db/time.js';
 import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, noticeKeys } from '../notifications/complaintNotices.js';
 import { notifyOnce, type Notice } from './notices.js';

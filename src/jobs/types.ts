@@ -1,5 +1,5 @@
 // What a scheduled job is: a name from plugin.json's cron list and an idempotent run that reports counts.
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 
 /** Jobs read and write our tables only; they never need the host or the HTTP layer. */
 export type JobContext = Pick<PluginContext, 'db' | 'tables' | 'settings' | 'clock'>;

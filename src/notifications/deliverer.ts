@@ -5,7 +5,7 @@
 // SELECT … FOR UPDATE is silently ignored. The receiver deduplicates by the X-Complaints-Delivery id
 // if a lease runs out mid-request and another instance sends the same row again.
 import { createHmac, randomUUID } from 'node:crypto';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { toDbTime } from '../db/time.js';
 import { messageFromRow, type OutboxMessage } from './outbox.js';
 

@@ -22,17 +22,15 @@ import { formatYuan } from '../common/money.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
-import { HostGateway } from '../host/gateway.js';
 import type { HostBill, HostReader } from '../host/reader.js';
-import { defaultSettings } from '../settings/settings.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
 import { announceOffsetEvent } from './events.js';
 import { appliedOnBills, giveBackToBill, lockBillLedger, takeFromBill } from './billLedger.js';
 import { applicationFromRow, effectiveStatus, offsetFromRow, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { ApplyOffsetInput, ReverseOffsetInput } from './schemas.js';
 
@@ -144,18 +142,13 @@ function runWork<T>(ctx: PluginContext, trx: Knex.Transaction | undefined, work:
   return trx ? trx.transaction(work) : inTransaction(ctx.db, work);
 }
 
-/**
- * Inside the host's transaction every read goes through that transaction: on SQLite the pool has one
- * connection, which the host's transaction holds, and on MySQL it lets us see the host's own new bill.
- */
+/** Inside the host's transaction every read goes through it (see HostReader.within). */
 function hostReaderFor(ctx: PluginContext, trx: Knex.Transaction | undefined): HostReader {
-  return trx ? new HostGateway(trx, ctx.mapping) : ctx.host;
+  return trx ? ctx.host.within(trx) : ctx.host;
 }
 
 async function timeZoneFor(ctx: PluginContext, trx: Knex.Transaction | undefined): Promise<string> {
-  if (!trx) return (await ctx.settings.get()).timezone;
-  const row = (await trx(ctx.tables.settings).where({ key: 'timezone' }).first()) as { value: string } | undefined;
-  return row ? (JSON.parse(row.value) as string) : defaultSettings().timezone;
+  return (trx ? await ctx.settings.readWithin(trx) : await ctx.settings.get()).timezone;
 }
 
 /** The bill cannot take this amount: says what it was, what was applied and what is still open to offsets. */

@@ -14,7 +14,7 @@ import { msg } from '../common/localized.js';
 import { formatYuan } from '../common/money.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { ROLE_LABELS } from '../auth/permissions.js';
 import { announceOffsetEvent } from './events.js';
@@ -22,7 +22,7 @@ import { addToApprovalTotal, readApprovalTotals, type ApprovalTotals } from './a
 import { OFFSET_STATUS_LABELS, isPastExpiry, offsetFromRow, readComplaintFacts, type Offset } from './model.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
 import { validateApprove, validateDecisionNote, type ApproveOffsetInput, type DecisionNoteInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { ApproveOffsetInput, DecisionNoteInput } from './schemas.js';
 

@@ -9,11 +9,11 @@ import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { msg, type Localized } from '../common/localized.js';
 import type { BillPaymentState, HostBill, HostReader } from '../host/reader.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { BILL_PAYMENT_LABELS, billFacts, openToOffsets, chunked, effectiveStatus, offsetFromRow, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { BillCheckInput } from './schemas.js';
 

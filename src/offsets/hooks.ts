@@ -15,7 +15,7 @@
 // run again whole, payment included; the idempotency key makes that safe. Several offset lines on one bill
 // inside one transaction are fine: the bill's ledger row is already the transaction's.
 import type { Actor } from '../auth/actor.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import type { ApplyAnswer, ApplyOffsetInput, ReversalAnswer, ReverseOffsetInput, TrxOption } from './apply.js';
 import type { BillCheck, BillCheckInput } from './billingCheck.js';
 import { createOffsetService } from './service.js';

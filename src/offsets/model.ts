@@ -7,7 +7,7 @@ import { OPEN_STATES } from '../complaints/states.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { isMysql } from '../db/connection.js';
 import type { BillPaymentState } from '../host/reader.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 
 export const OFFSET_STATUS_LABELS = {
   requested: msg('待审批', 'Awaiting approval'),

@@ -5,11 +5,11 @@ import { canSeeCommunity, hasPermission, requirePermission } from '../auth/permi
 import { NotFoundError } from '../common/errors.js';
 import { listEvents, type AuditEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { billVisibleTo, identityRefusal, loadOffsetsWithLimits, needsUnitOwners, ownersLookup } from './billingCheck.js';
 import { applicationFromRow, effectiveStatus, offsetFromRow, type Offset, type OffsetApplication, type OffsetStatus } from './model.js';
 import { validateListOffsets, type ListOffsetsQuery } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { ListOffsetsQuery } from './schemas.js';
 

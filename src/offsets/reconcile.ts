@@ -7,7 +7,7 @@
 // see everything.
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { chunked } from './model.js';
 
 export interface OffsetMismatch {

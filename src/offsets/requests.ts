@@ -13,11 +13,11 @@ import { MoneyFormatError, parseYuan } from '../common/money.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { offsetFromRow, readComplaintFacts, type ComplaintFacts, type Offset } from './model.js';
 import { validateRaise, type RaiseOffsetInput } from './schemas.js';
-import { localDate } from '../complaints/zonedTime.js';
+import { localDate } from '../calendar/zoned.js';
 
 export type { RaiseOffsetInput } from './schemas.js';
 

@@ -1,7 +1,7 @@
 // The offsets domain bound to one plugin context: what the HTTP routes, the pages, the CLI and the
 // billing hooks call. Each method is a thin pass-through to its module, so the modules stay testable alone.
 import type { Actor } from '../auth/actor.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { applyOffset, reverseOffset, findApplications, type ApplyAnswer, type ApplyOffsetInput, type ReversalAnswer, type ReverseOffsetInput, type TrxOption } from './apply.js';
 import { approveOffset, rejectOffset, revokeOffset, approvalLimitFen, type ApproveOffsetInput, type DecisionNoteInput } from './approvals.js';
 import { checkBills, checkOffsets, type BillCheck, type BillCheckInput } from './billingCheck.js';

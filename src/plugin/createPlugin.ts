@@ -20,7 +20,7 @@ import { buildOpenApi, type ApiOperation } from '../http/openapi.js';
 import { complaintsApiOperations, complaintsApiRouter } from '../http/api/complaints.js';
 import { createPageRouter } from '../views/router.js';
 import type { DemoSignInOptions } from '../auth/demoSignIn.js';
-import { ComplaintService } from '../complaints/service.js';
+import { createComplaintService, type ComplaintService } from '../complaints/service.js';
 import { createOffsetService, type OffsetService } from '../offsets/service.js';
 import { createCompensationService, type CompensationService } from '../compensations/service.js';
 import type { CsrfOptions } from '../http/csrf.js';
@@ -30,7 +30,7 @@ import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
 import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
-import type { PluginContext } from './context.js';
+import type { PluginContext } from '../common/context.js';
 import type { Actor } from '../auth/actor.js';
 import { DomainError } from '../common/errors.js';
 import { msg } from '../common/localized.js';
@@ -124,7 +124,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   router.use(localeMiddleware());
   router.use(actorMiddleware(options.auth, context.settings));
 
-  const complaints = new ComplaintService(context);
+  const complaints = createComplaintService(context);
   const offsets = createOffsetService(context);
   const compensations = createCompensationService(context);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request

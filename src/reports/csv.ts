@@ -5,7 +5,7 @@
 import type { Locale } from '../common/localized.js';
 import { msg, type Localized } from '../common/localized.js';
 import { formatFen } from '../common/money.js';
-import { formatZoned } from '../complaints/zonedTime.js';
+import { formatZoned } from '../calendar/zoned.js';
 import { DIMENSION_LABELS, type ValueLabeller } from './labels.js';
 import { DIMENSIONS, type ComplaintReport } from './report.js';
 import type { Durations, Share } from './stats.js';

@@ -2,7 +2,7 @@
 // the company's time zone, turned into the half-open UTC range [start, end) that the indexed
 // received_at column is compared with.
 import { ValidationError, fieldError, type FieldError } from '../common/errors.js';
-import { nextDay, startOfZonedDay, localDate } from '../complaints/zonedTime.js';
+import { nextDay, startOfZonedDay, localDate } from '../calendar/zoned.js';
 
 /** A year and a day: a calendar year (leap or not) fits; longer spans belong in pre-aggregated data. */
 export const MAX_PERIOD_DAYS = 366;

@@ -20,7 +20,7 @@ import { scopeToActor } from '../complaints/scope.js';
 import { CHANNEL, DISPUTE_TYPE, NATURE, SEVERITY } from '../complaints/vocabulary.js';
 import { isMysql } from '../db/connection.js';
 import { toDbTime } from '../db/time.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { parsePeriod, type Period } from './period.js';
 import { countIf, durationMsSql, plusHoursSql, type Dialect } from './sql.js';

@@ -3,12 +3,13 @@
 // hours and dates). Every change is audited, secrets redacted: the audit trail says a secret was set,
 // changed or cleared, never what it is.
 import type { Knex } from 'knex';
+import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/actor.js';
 import type { Clock } from '../clock.js';
 import type { TableNames } from '../db/tables.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
-import { recordEvent } from '../common/events.js';
+import { eventFromRow, recordEvent, type AuditEvent } from '../common/events.js';
 import { ValidationError } from '../common/errors.js';
 import { compileValidator } from '../common/validation.js';
 import { loadManifest } from '../manifest/manifest.js';
@@ -90,6 +91,20 @@ export function defaultSettings(): Settings {
 /** Cached briefly so the counter pages do not read settings on every request; other instances see a change within this time. */
 const CACHE_MS = 5000;
 
+/** One stored setting: its key and its JSON value. */
+interface SettingRow {
+  key: string;
+  value: string;
+}
+
+/** The settings changed after a form read them; carries who changed them last, for the message. */
+export class StaleSettingsError extends Error {
+  constructor(readonly lastChange: AuditEvent | null) {
+    super('settings changed since the form was read');
+    this.name = 'StaleSettingsError';
+  }
+}
+
 export class SettingsStore {
   private cache: { value: Settings; at: number } | null = null;
 
@@ -102,11 +117,45 @@ export class SettingsStore {
   async get(): Promise<Settings> {
     const now = Date.now();
     if (this.cache && now - this.cache.at < CACHE_MS) return this.cache.value;
-    const rows = (await this.db(this.tables.settings).select('key', 'value')) as Array<{ key: string; value: string }>;
+    const rows = (await this.db(this.tables.settings).select('key', 'value')) as SettingRow[];
     const stored = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
     const value = validateSettings(stored);
     this.cache = { value, at: now };
     return value;
+  }
+
+  /** The settings as stored, read inside a caller's transaction (not cached: it may hold its own changes). */
+  async readWithin(trx: Knex.Transaction): Promise<Settings> {
+    const rows = (await trx(this.tables.settings).select('key', 'value')) as SettingRow[];
+    return validateSettings(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown])));
+  }
+
+  /** Fingerprint of the stored rows, so a form can tell on saving whether they changed since it was read. */
+  async fingerprint(db: Knex | Knex.Transaction = this.db, lock = false): Promise<string> {
+    const query = db(this.tables.settings).select('key', 'value').orderBy('key');
+    const rows = (await (lock ? query.forUpdate() : query)) as SettingRow[];
+    return createHash('sha256')
+      .update(JSON.stringify(rows.map((r) => [r.key, r.value])))
+      .digest('hex')
+      .slice(0, 32);
+  }
+
+  /** Who changed the settings last, and when (null before any change). */
+  async lastChange(db: Knex | Knex.Transaction = this.db): Promise<AuditEvent | null> {
+    const row = (await db(this.tables.events).where({ entity_type: 'settings' }).orderBy('id', 'desc').first()) as Record<string, unknown> | undefined;
+    return row ? eventFromRow(row) : null;
+  }
+
+  /**
+   * Saves a form's changes only if the settings are still the ones it was read from (its fingerprint);
+   * otherwise throws StaleSettingsError naming who changed them in between. The rows are locked so two
+   * saves cannot both pass the check.
+   */
+  async updateIfUnchanged(patch: Partial<Settings>, actor: Actor, readFingerprint: string): Promise<Settings> {
+    return inTransaction(this.db, async (trx) => {
+      if ((await this.fingerprint(trx, true)) !== readFingerprint) throw new StaleSettingsError(await this.lastChange(trx));
+      return this.update(patch, actor, { trx });
+    });
   }
 
   /** Validates the merged result, writes only changed keys, and audits the change. */
@@ -114,7 +163,7 @@ export class SettingsStore {
     const next = await inTransaction(
       this.db,
       async (trx) => {
-        const rows = (await trx(this.tables.settings).select('key', 'value')) as Array<{ key: string; value: string }>;
+        const rows = (await trx(this.tables.settings).select('key', 'value')) as SettingRow[];
         const current = validateSettings(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown])));
         const merged = validateSettings({ ...current, ...structuredClone(patch) });
         // Checked when it changes (a form that does not show the calendar must not fail on it).

@@ -3,7 +3,7 @@
 // such as prototype keys). Field errors from the domain become a field → message map for the templates.
 import type { Context, Middleware } from 'koa';
 import { randomUUID } from 'node:crypto';
-import { DomainError, ValidationError, type FieldError } from '../common/errors.js';
+import { DomainError, type ValidationError, type FieldError } from '../common/errors.js';
 import type { Locale } from '../common/localized.js';
 
 export const FORM_LIMIT_BYTES = 64 * 1024;
@@ -132,6 +132,7 @@ export function formKey(value: string | undefined): string | undefined {
 /** Only a path inside the plugin may be a redirect target after sign-in (no open redirects). */
 export function safeNext(value: unknown, base: string): string {
   const fallback = `${base}/`;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (typeof value !== 'string' || !value.startsWith(`${base}/`) || value.startsWith('//') || /[\\\u0000-\u001f]/.test(value)) return fallback;
   return value;
 }

@@ -8,9 +8,10 @@ import { ForbiddenError, DomainError } from '../common/errors.js';
 import { msg, type Locale } from '../common/localized.js';
 import { csrfProtection, type CsrfOptions } from '../http/csrf.js';
 import { pageErrorMiddleware, type ErrorPage } from '../http/pageErrors.js';
-import { sessionMiddleware, type SessionHandle, type SessionStore } from '../http/session.js';
+import { sessionMiddleware, type SessionHandle } from '../http/session.js';
+import type { SessionStore } from '../auth/sessionStore.js';
 import { translate, type MessageKey } from '../i18n/index.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import type { ViewEngine } from './engine.js';
 import { formBody } from './forms.js';
 

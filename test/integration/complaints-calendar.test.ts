@@ -5,7 +5,7 @@
 // so a later change of settings does not move it, and the report judges "replied on time" by it.
 import { expect } from 'chai';
 import type { Actor } from '../../src/auth/actor.js';
-import { ComplaintService } from '../../src/complaints/service.js';
+import { createComplaintService, type ComplaintService } from '../../src/complaints/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { buildReport } from '../../src/reports/report.js';
 import type { ServiceCalendar } from '../../src/calendar/calendar.js';
@@ -27,7 +27,7 @@ for (const kind of databaseKinds) {
 
     before(async () => {
       h = await startPluginHarness(kind, simpleHost);
-      complaints = new ComplaintService(h.ctx);
+      complaints = createComplaintService(h.ctx);
       seeded = (await h.ctx.settings.get()).serviceCalendar;
     });
     after(async () => h?.close());
@@ -38,12 +38,12 @@ for (const kind of databaseKinds) {
 
     const register = async (local: string, unitId = units.a): Promise<Complaint> => {
       h.clock.set(sh(local));
-      return (await complaints.create(counter, intakeBody(unitId))).complaint;
+      return (await complaints.create(intakeBody(unitId), counter)).complaint;
     };
     /** Answered at the counter (an inquiry): received → resolved, the follow-up window starts. */
     const answer = async (c: Complaint, local: string, actor: Actor = counter): Promise<Complaint> => {
       h.clock.set(sh(local));
-      return complaints.transition(actor, c.id, 'resolve', { version: c.version, reply: '已解释收费依据', basis: '物业服务合同第五条', nature: 'inquiry' });
+      return complaints.transition(c.id, 'resolve', { version: c.version, reply: '已解释收费依据', basis: '物业服务合同第五条', nature: 'inquiry' }, actor);
     };
 
     it('promises the reply in working hours, skipping the National Day holiday, and keeps the promise when settings change', async () => {
@@ -54,7 +54,7 @@ for (const kind of databaseKinds) {
       expect(c.dueAt!.toISOString()).to.equal(iso('10-13 13:00'));
       await h.ctx.settings.update({ replyPromiseHours: 24 }, supervisor);
       h.clock.set(sh('10-08 09:30'));
-      c = await complaints.transition(supervisor, c.id, 'start-investigation', { version: c.version, department: 'customer_service' });
+      c = await complaints.transition(c.id, 'start-investigation', { version: c.version, department: 'customer_service' }, supervisor);
       expect(c.dueAt!.toISOString(), 'the promise made at receipt').to.equal(iso('10-13 13:00'));
       // A complaint registered now gets the new promise: 24 working hours from 09:30 on Oct 8.
       const later = await register('10-08 09:30', units.b);
@@ -68,7 +68,7 @@ for (const kind of databaseKinds) {
       const resolved = await answer(c, '09-30 16:00');
       expect(resolved.followUpDueAt!.toISOString()).to.equal(iso('10-10 13:00'));
       expect(resolved.dueAt!.toISOString()).to.equal(iso('10-10 13:00'));
-      const stored = await complaints.get(supervisor, c.id);
+      const stored = await complaints.get(c.id, supervisor);
       expect(stored.complaint.followUpDueAt!.toISOString()).to.equal(iso('10-10 13:00'));
     });
 

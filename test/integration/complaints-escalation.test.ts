@@ -6,7 +6,7 @@ import { simpleHost, stringIdHost } from '../fixtures/hosts.js';
 import { people, startPluginHarness, type PluginHarness } from '../support/pluginHarness.js';
 import { act, assessProperty, followUp, intakeBody, planBody, register, replyBody, step, unitsOf } from '../support/complaintData.js';
 import { escalateOverdue } from '../../src/complaints/escalation.js';
-import { ComplaintService } from '../../src/complaints/service.js';
+import { createComplaintService } from '../../src/complaints/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -37,7 +37,7 @@ for (const kind of databaseKinds) {
         answered = await step(h, supervisor, answered, 'plan', planBody);
         answered = await step(h, supervisor, answered, 'resolve', replyBody);
 
-        const service = new ComplaintService(h.ctx);
+        const service = createComplaintService(h.ctx);
         expect((await service.escalateOverdue(new Date(start.getTime() + 30 * DAY - 60_000))).escalated).to.deep.equal([]);
         h.clock.set(new Date(start.getTime() + 30 * DAY + 60_000));
         const run = await escalateOverdue(h.ctx, h.clock.now());

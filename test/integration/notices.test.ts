@@ -5,11 +5,11 @@
 // while deadline near and overdue, which no change makes true, come from the deadlines job, once each.
 import { expect } from 'chai';
 import { escalateOverdue } from '../../src/complaints/escalation.js';
-import { ComplaintService } from '../../src/complaints/service.js';
+import { createComplaintService, type ComplaintService } from '../../src/complaints/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { runByHand } from '../../src/jobs/runner.js';
 import { createOffsetService } from '../../src/offsets/service.js';
-import type { PluginContext } from '../../src/plugin/context.js';
+import type { PluginContext } from '../../src/common/context.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { assessProperty, intakeBody, planBody, replyBody, unitsOf } from '../support/complaintData.js';
 import { databaseKinds } from '../support/databases.js';
@@ -28,7 +28,7 @@ for (const kind of databaseKinds) {
 
     before(async () => {
       h = await startPluginHarness(kind, simpleHost);
-      complaints = new ComplaintService(h.ctx);
+      complaints = createComplaintService(h.ctx);
       broken = { ...h.ctx, tables: { ...h.ctx.tables, outbox: 'cmp_no_such_outbox' } };
     });
     after(async () => h?.close());
@@ -37,10 +37,10 @@ for (const kind of databaseKinds) {
       ((await h.db(h.ctx.tables.outbox).where({ topic }).orderBy('id')) as Array<Record<string, unknown>>)
         .map((r) => ({ key: r.dedupe_key as string | null, complaintId: r.complaint_id === null ? null : Number(r.complaint_id), payload: JSON.parse(String(r.payload)) as Record<string, any> }))
         .filter((n) => complaintId === undefined || n.payload.complaintId === complaintId);
-    const events = async (id: number) => (await complaints.events(supervisor, id)).map((e) => e.action);
-    const read = async (id: number) => (await complaints.get(supervisor, id)).complaint;
-    const register = async (unitId = units.a) => (await complaints.create(counter, intakeBody(unitId))).complaint;
-    const step = (c: Complaint, action: string, body: Record<string, unknown>, service = complaints) => service.transition(supervisor, c.id, action, { version: c.version, ...body });
+    const events = async (id: number) => (await complaints.events(id, supervisor)).map((e) => e.action);
+    const read = async (id: number) => (await complaints.get(id, supervisor)).complaint;
+    const register = async (unitId = units.a) => (await complaints.create(intakeBody(unitId), counter)).complaint;
+    const step = (c: Complaint, action: string, body: Record<string, unknown>, service = complaints) => service.transition(c.id, action, { version: c.version, ...body }, supervisor);
     /** The work failed because its notice could not be written (the missing outbox table). */
     const failsOnOutbox = async (work: Promise<unknown>) => {
       const error = await work.then(
@@ -58,14 +58,14 @@ for (const kind of databaseKinds) {
 
       // The plan fails when its notice cannot be written: no change, no event.
       const before = await events(c.id);
-      await failsOnOutbox(step(c, 'plan', planBody, new ComplaintService(broken)));
+      await failsOnOutbox(step(c, 'plan', planBody, createComplaintService(broken)));
       expect(await read(c.id)).to.include({ state: c.state, version: c.version, assigneeId: c.assigneeId });
       expect(await events(c.id)).to.deep.equal(before);
 
       // A plan rolled back with the host's transaction leaves no notice either.
       await h.db
         .transaction(async (trx) => {
-          await complaints.transition(supervisor, c.id, 'plan', { version: c.version, ...planBody }, { trx });
+          await complaints.transition(c.id, 'plan', { version: c.version, ...planBody }, supervisor, { trx });
           throw new Error('host rolled back');
         })
         .catch(() => undefined);
@@ -105,7 +105,7 @@ for (const kind of databaseKinds) {
 
     it('escalated by hand: written with the escalation, or the escalation does not happen', async () => {
       let c = await register();
-      await failsOnOutbox(step(c, 'escalate', { severity: 'important', reason: '业主多次来电' }, new ComplaintService(broken)));
+      await failsOnOutbox(step(c, 'escalate', { severity: 'important', reason: '业主多次来电' }, createComplaintService(broken)));
       expect((await read(c.id)).severity).to.equal(null);
       c = await step(c, 'escalate', { severity: 'important', reason: '业主多次来电' });
       const [notice, ...more] = await notices('escalated', c.id);
@@ -146,7 +146,7 @@ for (const kind of databaseKinds) {
       let c = await register();
       c = await step(c, 'assess', assessProperty);
       c = await step(c, 'plan', planBody);
-      await failsOnOutbox(step(c, 'resolve', replyBody, new ComplaintService(broken)));
+      await failsOnOutbox(step(c, 'resolve', replyBody, createComplaintService(broken)));
       expect((await read(c.id)).state).to.equal('processing');
       c = await step(c, 'resolve', replyBody);
       const [notice, ...more] = await notices('follow_up_due', c.id);

@@ -11,14 +11,14 @@ import { people } from '../support/pluginHarness.js';
 import { intakeBody } from '../support/complaintData.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { systemClock } from '../../src/clock.js';
-import { ComplaintService } from '../../src/complaints/service.js';
+import { createComplaintService } from '../../src/complaints/service.js';
 import { createDb } from '../../src/db/connection.js';
 import { tableNames } from '../../src/db/tables.js';
 import { HostGateway } from '../../src/host/gateway.js';
 import { validateMapping, type HostMapping } from '../../src/host/mapping.js';
 import { offsetGuardTable } from '../../src/install/offsetGuard.js';
 import { createOffsetService } from '../../src/offsets/service.js';
-import type { PluginContext } from '../../src/plugin/context.js';
+import type { PluginContext } from '../../src/common/context.js';
 import { SettingsStore } from '../../src/settings/settings.js';
 
 const exec = promisify(execFile);
@@ -79,10 +79,10 @@ describe('complaints offsets CLI (SQLite file)', function () {
     expect(await withContext((_ctx, db) => offsetGuardTable(db, 'cmp_'))).to.equal('payments');
     // Seed a complaint with an approved offset of ¥50.00, ¥10.00 of it used on bill 1001.
     offsetId = await withContext(async (ctx) => {
-      const complaints = new ComplaintService(ctx);
+      const complaints = createComplaintService(ctx);
       const offsets = createOffsetService(ctx);
-      const { complaint } = await complaints.create(people.counter, intakeBody('101', { threatenedWithholding: true }));
-      await complaints.transition(people.supervisor, complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' });
+      const { complaint } = await complaints.create(intakeBody('101', { threatenedWithholding: true }), people.counter);
+      await complaints.transition(complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
       const raised = await offsets.raise({ complaintId: complaint.id, amount: '50', reason: '漏水损失' }, people.counter);
       await offsets.approve(raised.id, {}, people.supervisor);
       await offsets.apply({ offsetId: raised.id, billId: '1001', amountFen: 1000, idempotencyKey: 'PAY-CLI-1' }, people.cashier);

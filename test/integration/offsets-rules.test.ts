@@ -73,9 +73,9 @@ for (const kind of databaseKinds) {
       });
 
       it('refuses a cancelled complaint and one not yet classified', async () => {
-        const { complaint } = await h.complaints.create(counter, intakeBody('101'));
+        const { complaint } = await h.complaints.create(intakeBody('101'), counter);
         await refused(h.offsets.raise({ complaintId: complaint.id, amount: '10', reason: '补偿' }, counter), 'dispute_unclassified', 409);
-        const cancelled = await h.complaints.transition(supervisor, complaint.id, 'cancel', { version: complaint.version, cancelKind: 'duplicate', reason: '重复登记' });
+        const cancelled = await h.complaints.transition(complaint.id, 'cancel', { version: complaint.version, cancelKind: 'duplicate', reason: '重复登记' }, supervisor);
         expect(cancelled.state).to.equal('cancelled');
         await refused(h.offsets.raise({ complaintId: complaint.id, amount: '10', reason: '补偿' }, counter), 'complaint_cancelled', 409);
       });
@@ -203,7 +203,7 @@ for (const kind of databaseKinds) {
       it('refuses to approve once the complaint was cancelled, or the request expired', async () => {
         const c = await assessedComplaint(h, '101');
         const o = await h.offsets.raise({ complaintId: c.id, amount: '10', reason: '补偿' }, counter);
-        await h.complaints.transition(supervisor, c.id, 'cancel', { version: c.version, cancelKind: 'registered_in_error', reason: '误登记' });
+        await h.complaints.transition(c.id, 'cancel', { version: c.version, cancelKind: 'registered_in_error', reason: '误登记' }, supervisor);
         // The cancellation withdrew the request with it.
         expect(await offsetRow(h.db, h, o.id)).to.include({ status: 'revoked' });
         await refused(h.offsets.approve(o.id, {}, supervisor), 'complaint_cancelled', 409);
@@ -415,9 +415,9 @@ for (const kind of databaseKinds) {
         const applied = await h.offsets.apply({ offsetId: o.id, billId: '1001', amountFen: 500, idempotencyKey: `warn-${kind.kind}` }, cashier);
         expect(applied.remainingFen).to.equal(0);
         // A cancelled complaint is not open: it does not warn.
-        const { complaint } = await h.complaints.create(counter, intakeBody('102', { threatenedWithholding: true }));
+        const { complaint } = await h.complaints.create(intakeBody('102', { threatenedWithholding: true }), counter);
         expect((await h.offsets.check({ billId: '1004', offsets: [] })).warnings.map((w) => w.code)).to.deep.equal(['open_complaint', 'withholding_threat']);
-        await h.complaints.transition(supervisor, complaint.id, 'cancel', { version: complaint.version, cancelKind: 'duplicate', reason: '重复' });
+        await h.complaints.transition(complaint.id, 'cancel', { version: complaint.version, cancelKind: 'duplicate', reason: '重复' }, supervisor);
         expect((await h.offsets.check({ billId: '1004', offsets: [] })).warnings).to.deep.equal([]);
       });
 

@@ -419,7 +419,7 @@ async function playTheStory(h: PageHarness, ids: Record<string, number>): Promis
   let n = 0;
   const create = async (name: string, local: string, unitId: string, category: string, channel: string) => {
     at(local);
-    const { complaint } = await complaints.create(counter, {
+    const { complaint } = await complaints.create({
       unitId,
       complainantName: '张伟',
       complainantPhone: '13800138001',
@@ -429,13 +429,14 @@ async function playTheStory(h: PageHarness, ids: Record<string, number>): Promis
       description: `报表测试 ${name}`,
       threatenedWithholding: false,
       idempotencyKey: `report-${name}-${++n}`,
-    });
+    },counter,
+);
     ids[name] = complaint.id;
   };
-  const version = async (name: string) => (await complaints.get(supervisor, ids[name]!)).complaint.version;
+  const version = async (name: string) => (await complaints.get(ids[name]!, supervisor)).complaint.version;
   const act = async (name: string, local: string, action: string, body: Record<string, unknown>, actor: Actor = supervisor) => {
     at(local);
-    await complaints.transition(actor, ids[name]!, action, { version: await version(name), ...body });
+    await complaints.transition(ids[name]!, action, { version: await version(name), ...body }, actor);
   };
   const assess = (name: string, local: string, severity: string, extra: Record<string, unknown> = {}) =>
     act(name, local, 'assess', { disputeType: 'property', nature: 'valid', severity, findings: '现场核实属实', ...extra });
@@ -445,7 +446,7 @@ async function playTheStory(h: PageHarness, ids: Record<string, number>): Promis
     act(name, local, 'resolve', { reply: '已处理完毕', basis: '现场照片与维修单', ...extra }, actor);
   const followUp = async (name: string, local: string, satisfied: boolean) => {
     at(local);
-    const result = await complaints.followUp(counter, ids[name]!, { version: await version(name), method: 'phone', satisfied });
+    const result = await complaints.followUp(ids[name]!, { version: await version(name), method: 'phone', satisfied }, counter);
     return result.continuation;
   };
   const raise = async (name: string, local: string, amount: string) => {

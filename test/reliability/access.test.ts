@@ -50,13 +50,13 @@ async function seed(stack: Stack): Promise<Ids> {
   const director = { id: 'seed-director', name: '种子总经理', roles: ['director'], communityIds: null } as Actor;
   await stack.db('bills').insert({ id: 2001, unit_id: 103, amount: '500.00', period: '2026-11', status: 'unpaid' });
   const make = async (unit: string) => {
-    const c = (await complaints.create(counter, intakeBody(unit))).complaint;
-    return complaints.transition(sup, c.id, 'assess', { version: c.version, disputeType: 'property', nature: 'valid', severity: 'important' });
+    const c = (await complaints.create(intakeBody(unit), counter)).complaint;
+    return complaints.transition(c.id, 'assess', { version: c.version, disputeType: 'property', nature: 'valid', severity: 'important' }, sup);
   };
   const a = await make('101');
   const b = await make('103');
-  let resolved = (await complaints.create(counter, intakeBody('101'))).complaint;
-  resolved = await complaints.transition(sup, resolved.id, 'resolve', { version: resolved.version, reply: '已答复', basis: '说明', nature: 'inquiry' });
+  let resolved = (await complaints.create(intakeBody('101'), counter)).complaint;
+  resolved = await complaints.transition(resolved.id, 'resolve', { version: resolved.version, reply: '已答复', basis: '说明', nature: 'inquiry' }, sup);
   const offerA = await offsets.raise({ complaintId: a.id, amount: '10.00', reason: '矩阵' }, counter);
   const toApproveA = await offsets.raise({ complaintId: a.id, amount: '20.00', reason: '矩阵' }, counter);
   const approvedA = await offsets.approve(toApproveA.id, { version: toApproveA.version }, director);

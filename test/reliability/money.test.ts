@@ -169,7 +169,7 @@ describe('reliability: idempotency (MariaDB)', function () {
       expect(other.body.error.code).to.equal('idempotency_key_reused');
 
       const complaintId = [...ids][0] as number;
-      await world.h.complaints.transition(people.supervisor, complaintId, 'assess', { version: 1, disputeType: 'property', nature: 'valid', severity: 'important' });
+      await world.h.complaints.transition(complaintId, 'assess', { version: 1, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
       const raise = { complaintId, amount: '88.00', reason: '并发申请同一键' };
       const raised = await Promise.all(Array.from({ length: 10 }, () => stack.api('POST', '/api/offsets', { as: people.counter, body: raise, headers: { 'Idempotency-Key': 'offset-same-ten' } })));
       expect(raised.map((r) => r.status).sort()).to.deep.equal([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);

@@ -87,8 +87,8 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
     database = await freshMariadb();
     const plugin = createComplaintsPlugin({ knex: database.db, mapping: validateMapping(simpleHost.mapping), auth: signedHeaderAuth(SECRET) });
     await plugin.install();
-    let c = (await plugin.complaints.create(people.counter, intakeBody('101'))).complaint;
-    c = await plugin.complaints.transition(people.supervisor, c.id, 'assess', { version: c.version, disputeType: 'property', nature: 'valid', severity: 'important' });
+    let c = (await plugin.complaints.create(intakeBody('101'), people.counter)).complaint;
+    c = await plugin.complaints.transition(c.id, 'assess', { version: c.version, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
     const raised = await plugin.offsets.raise({ complaintId: c.id, amount: '100.00', reason: '停机测试' }, people.counter);
     offsetId = (await plugin.offsets.approve(raised.id, { version: raised.version }, people.director)).id;
     dir = mkdtempSync(join(tmpdir(), 'cmp-shutdown-'));

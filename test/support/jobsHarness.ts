@@ -1,13 +1,13 @@
 // A migrated database with a job context over it and a manual clock, plus rows the jobs act on,
 // written directly (the jobs read the tables, not the complaint or offset services).
 import type { Knex } from 'knex';
-import { ManualClock } from '../../src/clock.js';
+import type { ManualClock } from '../../src/clock.js';
 import { isMysql } from '../../src/db/connection.js';
 import { migrateLatest } from '../../src/db/migrations.js';
 import { tableNames } from '../../src/db/tables.js';
 import { toDbTime } from '../../src/db/time.js';
 import type { HostKeyTypes } from '../../src/host/keyTypes.js';
-import { insertComplaint } from '../../src/complaints/repository.js';
+import { insertComplaint } from '../../src/complaints/store.js';
 import { UNSET } from '../../src/complaints/intake.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import type { JobContext } from '../../src/jobs/types.js';

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import type { Actor } from '../../src/auth/actor.js';
-import { ComplaintService } from '../../src/complaints/service.js';
+import { createComplaintService, type ComplaintService } from '../../src/complaints/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { billingApiRouter, offsetsApiRouter } from '../../src/http/api/offsets.js';
 import { signServiceRequest } from '../../src/http/serviceSignature.js';
@@ -43,7 +43,7 @@ export async function startOffsetHarness(kind: DatabaseKind, fixture: HostFixtur
     routers: (ctx) => [offsetsApiRouter(ctx), billingApiRouter(ctx, { secret: SERVICE_SECRET }), ...(options.routers?.(ctx) ?? [])],
   });
   const offsets = createOffsetService(h.ctx);
-  const complaints = new ComplaintService(h.ctx);
+  const complaints = createComplaintService(h.ctx);
   return Object.assign(h, {
     offsets,
     complaints,
@@ -69,15 +69,16 @@ export async function assessedComplaint(
   unitId: string,
   options: { disputeType?: 'property' | 'non_property'; threatenedWithholding?: boolean; by?: Actor } = {},
 ): Promise<Complaint> {
-  const { complaint } = await h.complaints.create(options.by ?? people.counter, intakeBody(unitId, { threatenedWithholding: options.threatenedWithholding ?? false }));
+  const { complaint } = await h.complaints.create(intakeBody(unitId, { threatenedWithholding: options.threatenedWithholding ?? false }), options.by ?? people.counter);
   const disputeType = options.disputeType ?? 'property';
-  return h.complaints.transition(people.supervisor, complaint.id, 'assess', {
+  return h.complaints.transition(complaint.id,'assess',{
     version: complaint.version,
     disputeType,
     nature: 'valid',
     severity: 'important',
     ...(disputeType === 'non_property' ? { thirdParty: 'neighbour', responsibilityExplained: true } : {}),
-  });
+  },people.supervisor,
+);
 }
 
 /** An offset request raised by the counter and approved by the director (no limit). */

@@ -19,7 +19,7 @@ import { complaintsApiRouter } from '../../src/http/api/complaints.js';
 import { localeMiddleware } from '../../src/http/locale.js';
 import { listen } from '../../src/http/server.js';
 import { install } from '../../src/install/installer.js';
-import type { PluginContext } from '../../src/plugin/context.js';
+import type { PluginContext } from '../../src/common/context.js';
 import { SettingsStore, type Settings } from '../../src/settings/settings.js';
 import type { HostFixture } from '../fixtures/hosts.js';
 import type { DatabaseKind, TestDatabase } from './databases.js';

@@ -9,7 +9,7 @@ import { compensationRefusal, mayRecordCompensation } from '../../src/compensati
 import { complaintsApiOperations } from '../../src/http/api/complaints.js';
 import { STATES } from '../../src/complaints/states.js';
 import type { Actor } from '../../src/auth/actor.js';
-import { localDate } from '../../src/complaints/zonedTime.js';
+import { localDate } from '../../src/calendar/zoned.js';
 
 const good = { payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer' };
 

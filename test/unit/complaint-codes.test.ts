@@ -1,7 +1,7 @@
 // Complaint codes and local calendar days.
 import { expect } from 'chai';
 import { CODE_PATTERN, formatCode } from '../../src/complaints/codes.js';
-import { dayKey, formatZoned, nextDay, startOfZonedDay } from '../../src/complaints/zonedTime.js';
+import { dayKey, formatZoned, nextDay, startOfZonedDay } from '../../src/calendar/zoned.js';
 
 describe('complaint codes and local days', () => {
   it('formats TS-YYYYMMDD-NNNN and grows past 9999 instead of wrapping', () => {

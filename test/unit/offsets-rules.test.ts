@@ -18,7 +18,7 @@ import { amountField } from '../../src/offsets/requests.js';
 import { parseOffsetSpec } from '../../src/cli/commands/offsets.js';
 import { CliError } from '../../src/cli/options.js';
 import { simpleHost, stringIdHost } from '../fixtures/hosts.js';
-import { localDate } from '../../src/complaints/zonedTime.js';
+import { localDate } from '../../src/calendar/zoned.js';
 
 const who = (...roles: string[]): Actor => ({ id: 'x', name: 'x', roles, communityIds: null });
 const LIMITS = { supervisor: 50000, manager: 500000, director: null };

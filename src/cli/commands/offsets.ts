@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { systemClock } from '../../clock.js';
 import { ValidationError } from '../../common/errors.js';
-import { MoneyFormatError, formatFen, formatYuan, parseYuan } from '../../common/money.js';
+import { MoneyFormatError, formatYuan, parseYuan } from '../../common/money.js';
 import type { Locale } from '../../common/localized.js';
 import { tableNames } from '../../db/tables.js';
 import { HostGateway } from '../../host/gateway.js';
@@ -14,7 +14,7 @@ import type { HostMapping } from '../../host/mapping.js';
 import type { BillCheck } from '../../offsets/billingCheck.js';
 import type { ReconcileReport } from '../../offsets/reconcile.js';
 import { createOffsetService, type OffsetService } from '../../offsets/service.js';
-import type { PluginContext } from '../../plugin/context.js';
+import type { PluginContext } from '../../common/context.js';
 import { SettingsStore } from '../../settings/settings.js';
 import { CliError, localeOf, prefixOf, readMapping, withDb, type CommonOptions } from '../options.js';
 

@@ -7,12 +7,12 @@ import type { Actor } from '../../auth/actor.js';
 import { ACTIONS, RULES } from '../../complaints/states.js';
 import { complaintNotFound } from '../../complaints/scope.js';
 import { createComplaintSchema, followUpSchema, listQuerySchema, transitionSchemas } from '../../complaints/schemas.js';
-import { ComplaintService } from '../../complaints/service.js';
+import { createComplaintService, type ComplaintService } from '../../complaints/service.js';
 import { recordCompensationSchema, type RecordCompensationInput } from '../../compensations/schemas.js';
 import { createCompensationService, type CompensationService } from '../../compensations/service.js';
 import { ValidationError, fieldError } from '../../common/errors.js';
 import type { Locale } from '../../common/localized.js';
-import type { PluginContext } from '../../plugin/context.js';
+import type { PluginContext } from '../../common/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
 import { complaintEnvelope, detailResponse, eventsResponse, followUpResultResponse, listResponse } from './complaintResponses.js';
@@ -48,7 +48,7 @@ function idOf(ctx: Context): number {
 
 export function complaintsApiRouter(
   ctx: PluginContext,
-  service: ComplaintService = new ComplaintService(ctx),
+  service: ComplaintService = createComplaintService(ctx),
   compensations: CompensationService = createCompensationService(ctx),
 ): Router {
   const router = new Router({ prefix: BASE });
@@ -56,7 +56,7 @@ export function complaintsApiRouter(
 
   router.post('/', async (k) => {
     const header = k.get('Idempotency-Key');
-    const { complaint, created } = await service.create(actorOf(k), bodyOf(k), { idempotencyKey: header || undefined });
+    const { complaint, created } = await service.create(bodyOf(k), actorOf(k), { idempotencyKey: header || undefined });
     k.status = created ? 201 : 200;
     if (!created) k.set('Idempotent-Replayed', 'true');
     k.set('Location', `${k.path.replace(/\/$/, '')}/${complaint.id}`);
@@ -66,24 +66,24 @@ export function complaintsApiRouter(
   router.get('/', async (k) => {
     // ?lang= belongs to the locale middleware, not to the list filters.
     const { lang: _lang, ...query } = k.query;
-    k.body = await service.list(actorOf(k), coerceQuery(listQuerySchema, query));
+    k.body = await service.list(coerceQuery(listQuerySchema, query), actorOf(k));
   });
 
   router.get('/:id', async (k) => {
-    k.body = await service.get(actorOf(k), idOf(k));
+    k.body = await service.get(idOf(k), actorOf(k));
   });
 
   router.get('/:id/events', async (k) => {
-    k.body = { events: await service.events(actorOf(k), idOf(k)) };
+    k.body = { events: await service.events(idOf(k), actorOf(k)) };
   });
 
   router.post('/:id/transitions/:action', async (k) => {
-    const complaint = await service.transition(actorOf(k), idOf(k), String(k.params.action), bodyOf(k));
+    const complaint = await service.transition(idOf(k), String(k.params.action), bodyOf(k), actorOf(k));
     k.body = { complaint };
   });
 
   router.post('/:id/follow-ups', async (k) => {
-    k.body = await service.followUp(actorOf(k), idOf(k), bodyOf(k));
+    k.body = await service.followUp(idOf(k), bodyOf(k), actorOf(k));
   });
 
   // Compensation (赔付) paid to the owner apart from fees; the key may come as the Idempotency-Key header

@@ -35,7 +35,7 @@ import {
   type RaiseOffsetInput,
 } from '../../offsets/schemas.js';
 import { createOffsetService, type OffsetService } from '../../offsets/service.js';
-import type { PluginContext } from '../../plugin/context.js';
+import type { PluginContext } from '../../common/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
 import { serviceSignatureMiddleware } from '../serviceSignature.js';

@@ -7,7 +7,7 @@ import type { Actor } from '../../auth/actor.js';
 import { DomainError, ValidationError } from '../../common/errors.js';
 import { msg } from '../../common/localized.js';
 import { compileValidator } from '../../common/validation.js';
-import type { PluginContext } from '../../plugin/context.js';
+import type { PluginContext } from '../../common/context.js';
 import { DIMENSIONS, buildReport } from '../../reports/report.js';
 import { MAX_PERIOD_DAYS } from '../../reports/period.js';
 import type { ApiOperation } from '../openapi.js';

@@ -4,18 +4,15 @@
 // the settings it was read from; if someone saved in between, the save is refused (409) naming them.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { createHash } from 'node:crypto';
-import type { Knex } from 'knex';
 import type { Actor } from '../../auth/actor.js';
 import { ROLE_PERMISSIONS, ROLE_LABELS } from '../../auth/permissions.js';
-import { ConflictError, fieldError, type FieldError } from '../../common/errors.js';
-import { eventFromRow } from '../../common/events.js';
-import { msg, type Locale } from '../../common/localized.js';
+import { fieldError, type FieldError } from '../../common/errors.js';
+import type { Locale } from '../../common/localized.js';
 import { MoneyFormatError, formatFen, parseYuan } from '../../common/money.js';
-import { inTransaction } from '../../db/transaction.js';
 import type { HostCheckReport } from '../../host/check.js';
 import type { InstallStatus } from '../../install/installer.js';
-import type { Settings } from '../../settings/settings.js';
+import { StaleSettingsError, type Settings } from '../../settings/settings.js';
+import { staleSettings } from '../../settings/messages.js';
 import { formatDateTime } from '../format.js';
 import { formOf, isValidationError, type FormData } from '../forms.js';
 import { translate } from '../../i18n/index.js';
@@ -32,18 +29,6 @@ const APPROVER_ROLES = Object.entries(ROLE_PERMISSIONS)
   .map(([role]) => role);
 
 const NUMBERS = ['followUpHours', 'replyPromiseHours', 'repeatWindowDays', 'escalationDays', 'deadlineWarningHours'] as const;
-
-/** Fingerprint of the stored settings rows, so a save can tell whether they changed since the form was read. */
-async function storedFingerprint(db: Knex | Knex.Transaction, table: string, lock = false): Promise<string> {
-  const query = db(table).select('key', 'value').orderBy('key');
-  const rows = (await (lock ? query.forUpdate() : query)) as Array<{ key: string; value: string }>;
-  return createHash('sha256').update(JSON.stringify(rows.map((r) => [r.key, r.value]))).digest('hex').slice(0, 32);
-}
-
-async function lastChange(kit: PageKit, db: Knex | Knex.Transaction = kit.context.db) {
-  const row = (await db(kit.context.tables.events).where({ entity_type: 'settings' }).orderBy('id', 'desc').first()) as Record<string, unknown> | undefined;
-  return row ? eventFromRow(row) : null;
-}
 
 function settingsForm(settings: Settings) {
   return {
@@ -156,8 +141,8 @@ async function renderAdmin(ctx: Context, kit: PageKit, sources: AdminSources, st
     sources.status(),
     sources.checkHost(),
     kit.context.settings.get(),
-    storedFingerprint(kit.context.db, kit.context.tables.settings),
-    lastChange(kit),
+    kit.context.settings.fingerprint(),
+    kit.context.settings.lastChange(),
   ]);
   await kit.render(
     ctx,
@@ -196,20 +181,14 @@ export function registerAdmin(router: Router, kit: PageKit, sources: AdminSource
       renderAdmin(ctx, kit, sources, { form: redisplay, errors: messages(fields, locale, rowIndex), formError: translate(locale, 'common.formInvalid') }, 422);
     if (errors.length) return invalid(errors);
     try {
-      await inTransaction(kit.context.db, async (trx) => {
-        const now = await storedFingerprint(trx, kit.context.tables.settings, true);
-        if (now !== form.get('fingerprint')) {
-          const change = await lastChange(kit, trx);
-          const at = change ? formatDateTime(change.at, current.timezone) : '';
-          const name = change?.actorName ?? '';
-          throw new ConflictError('stale_settings', msg(`设置在您打开页面后已被 ${name} 于 ${at} 修改。下面显示的是最新设置，请核对后重新保存。`, `The settings were changed by ${name} at ${at} after you opened the page. The latest settings are shown below; check them and save again.`));
-        }
-        await kit.context.settings.update(patch, actor, { trx });
-      });
+      await kit.context.settings.updateIfUnchanged(patch, actor, form.get('fingerprint'));
       kit.redirect(ctx, '/admin', 'settingsSaved');
     } catch (err) {
       if (isValidationError(err)) return invalid(err.fields);
-      if (err instanceof ConflictError) return renderAdmin(ctx, kit, sources, { conflict: err.localized[locale] }, 409);
+      if (err instanceof StaleSettingsError) {
+        const at = err.lastChange ? formatDateTime(err.lastChange.at, current.timezone) : '';
+        return renderAdmin(ctx, kit, sources, { conflict: staleSettings(err.lastChange?.actorName ?? '', at)[locale] }, 409);
+      }
       throw err;
     }
   });

@@ -16,7 +16,7 @@ import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
 import { complaintRefusal } from '../../offsets/requests.js';
 import { mayRecordCompensation, type RecordCompensationInput } from '../../compensations/service.js';
-import { formatFen, formatYuan } from '../../common/money.js';
+import { formatYuan } from '../../common/money.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
 import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
@@ -24,7 +24,7 @@ import type { FlashKey, PageKit } from '../kit.js';
 import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../router.js';
 import { linkRow, offsetRow } from './viewModels.js';
-import { localDate } from '../../complaints/zonedTime.js';
+import { localDate } from '../../calendar/zoned.js';
 
 type FormName = Action | 'offset' | 'compensation';
 
@@ -231,9 +231,9 @@ function eventView(e: AuditEvent, locale: Locale) {
 }
 
 async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, actor: Actor, id: number, state: DetailState = {}, status = 200): Promise<void> {
-  const detail: ComplaintDetail = await services.complaints.get(actor, id);
+  const detail: ComplaintDetail = await services.complaints.get(id, actor);
   const [events, offsets, compensations, settings] = await Promise.all([
-    services.complaints.events(actor, id),
+    services.complaints.events(id, actor),
     services.offsets.list({ complaintId: id, perPage: 50 }, actor),
     services.compensations.list(id, actor),
     kit.context.settings.get(),
@@ -377,7 +377,7 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
     if (!(ACTIONS as readonly string[]).includes(action)) throw new DomainError('not_found', 404, { 'zh-CN': '没有这个操作', en: 'There is no such action' });
     const settings = await kit.context.settings.get();
     const form = formOf(ctx);
-    const current = (await services.complaints.get(actor, id)).complaint;
+    const current = (await services.complaints.get(id, actor)).complaint;
     const { input, errors } = actionInput(action, form, current, settings.timezone);
     try {
       if (errors.length) {
@@ -392,11 +392,11 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
         throw new ValidationError([...errors, ...others]);
       }
       if (action === 'follow-up') {
-        const result = await services.complaints.followUp(actor, id, input);
+        const result = await services.complaints.followUp(id, input, actor);
         kit.redirect(ctx, `/c/${id}`, result.continuation ? 'reopened' : 'followedUp');
         return;
       }
-      await services.complaints.transition(actor, id, action, input);
+      await services.complaints.transition(id, action, input, actor);
       kit.redirect(ctx, `/c/${id}`, FLASH[action]);
     } catch (err) {
       await refuse(ctx, kit, services, actor, id, action, err);

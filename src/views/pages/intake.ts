@@ -176,7 +176,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       }
     }
     try {
-      const { complaint } = await services.complaints.create(actor, input);
+      const { complaint } = await services.complaints.create(input, actor);
       kit.redirect(ctx, `/c/${complaint.id}/slip`, 'created');
     } catch (err) {
       if (isValidationError(err)) return await fail(err.fields);
@@ -186,7 +186,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
 
   router.get('/c/:id/slip', ...kit.stack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.view');
-    const { complaint: c } = await services.complaints.get(actor, idParam(ctx));
+    const { complaint: c } = await services.complaints.get(idParam(ctx), actor);
     const settings = await kit.context.settings.get();
     // The promise saved at registration (it follows the service calendar); older complaints have none.
     const promise = c.replyDueAt ?? replyPromiseDue(c.receivedAt, settings);

@@ -84,7 +84,7 @@ export function registerList(router: Router, kit: PageKit, services: PageService
     let result: ListResult | null = null;
     let errors: Record<string, string> = {};
     try {
-      result = await services.complaints.list(actor, raw);
+      result = await services.complaints.list(raw, actor);
     } catch (err) {
       if (!isValidationError(err)) throw err;
       errors = fieldMessages(err.fields, kit.locale(ctx));

@@ -3,7 +3,7 @@
 import type Router from '@koa/router';
 import { hasPermission } from '../../auth/permissions.js';
 import { OPEN_STATES, UNRESOLVED_STATES } from '../../complaints/states.js';
-import { nextDay, startOfZonedDay, localDate } from '../../complaints/zonedTime.js';
+import { nextDay, startOfZonedDay, localDate } from '../../calendar/zoned.js';
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../router.js';
 import { complaintRow, offsetRow } from './viewModels.js';
@@ -16,11 +16,11 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
     const endOfToday = startOfZonedDay(nextDay(localDate(now, settings.timezone)), settings.timezone);
     const { complaints, offsets } = services;
     const [assigned, open, overdue, resolved, recent] = await Promise.all([
-      complaints.list(actor, { state: [...OPEN_STATES], assigneeId: actor.id, sort: 'dueAt', limit: 10 }),
-      complaints.list(actor, { state: [...OPEN_STATES], limit: 1 }),
-      complaints.list(actor, { state: [...UNRESOLVED_STATES, 'resolved'], overdue: true, sort: 'dueAt', limit: 10 }),
-      complaints.list(actor, { state: ['resolved'], sort: 'dueAt', limit: 100 }),
-      complaints.list(actor, { sort: '-receivedAt', limit: 10 }),
+      complaints.list({ state: [...OPEN_STATES], assigneeId: actor.id, sort: 'dueAt', limit: 10 }, actor),
+      complaints.list({ state: [...OPEN_STATES], limit: 1 }, actor),
+      complaints.list({ state: [...UNRESOLVED_STATES, 'resolved'], overdue: true, sort: 'dueAt', limit: 10 }, actor),
+      complaints.list({ state: ['resolved'], sort: 'dueAt', limit: 100 }, actor),
+      complaints.list({ sort: '-receivedAt', limit: 10 }, actor),
     ]);
     const followUpsDue = resolved.items.filter((c) => c.dueAt && c.dueAt.getTime() < endOfToday.getTime());
 

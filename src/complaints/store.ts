@@ -1,8 +1,11 @@
-// Rows ↔ Complaint objects, and the one guarded write every change goes through: UPDATE … WHERE id AND
-// version, bumping the version, so a stale read can never overwrite a newer change.
+// The complaints store: every query of the complaint loop's own tables (complaints, follow-ups, their
+// audit events), rows ↔ Complaint objects, and the one guarded write every change goes through: UPDATE …
+// WHERE id AND version, bumping the version, so a stale read can never overwrite a newer change. Each
+// function takes the connection or transaction to run on.
 import type { Knex } from 'knex';
 import type { TableNames } from '../db/tables.js';
 import { fromDbTime, requireDbTime, toDbTime } from '../db/time.js';
+import { eventFromRow, type AuditEvent } from '../common/events.js';
 import type { Complaint, ComplaintLink, FollowUp } from './types.js';
 
 type Kind = 'string' | 'int' | 'bool' | 'date' | 'hostId';
@@ -91,7 +94,28 @@ function toColumn(kind: Kind, value: unknown): unknown {
   return value;
 }
 
-export function rowToComplaint(row: Record<string, unknown>): Complaint {
+/** A complaints row as the drivers return it: columns by name (values typed per FIELDS). */
+export type ComplaintRow = Record<string, unknown>;
+
+/** A follow-ups row as the drivers return it. */
+export interface FollowUpRow {
+  id: number;
+  complaint_id: number;
+  method: string;
+  visitor_id: string;
+  visitor_name: string;
+  visited_at: string | Date;
+  satisfied: number | boolean;
+  complainant_words: string | null;
+  owner_rating: number | null;
+  note: string | null;
+  continuation_id: number | null;
+  created_at: string | Date;
+}
+
+type Db = Knex | Knex.Transaction;
+
+export function rowToComplaint(row: ComplaintRow): Complaint {
   const out: Record<string, unknown> = {};
   for (const [field, [column, kind]] of Object.entries(FIELDS)) out[field] = fromColumn(kind, row[column]);
   return out as unknown as Complaint;
@@ -125,9 +149,9 @@ export function diff(before: Complaint, patch: Partial<Complaint>): Record<strin
  * version, not the transaction's snapshot, and nobody can change it before we write. SQLite has a
  * single writer and ignores the clause.
  */
-export async function findComplaint(db: Knex | Knex.Transaction, tables: TableNames, id: number, options: { lock?: boolean } = {}): Promise<Complaint | null> {
+export async function findComplaint(db: Db, tables: TableNames, id: number, options: { lock?: boolean } = {}): Promise<Complaint | null> {
   const query = db(tables.complaints).where({ id }).first();
-  const row = (await (options.lock ? query.forUpdate() : query)) as Record<string, unknown> | undefined;
+  const row = (await (options.lock ? query.forUpdate() : query)) as ComplaintRow | undefined;
   return row ? rowToComplaint(row) : null;
 }
 
@@ -149,7 +173,7 @@ export function toLink(c: Complaint): ComplaintLink {
   return { id: c.id, code: c.code, state: c.state, severity: c.severity, receivedAt: c.receivedAt };
 }
 
-export function rowToFollowUp(row: Record<string, unknown>): FollowUp {
+export function rowToFollowUp(row: FollowUpRow): FollowUp {
   return {
     id: Number(row.id),
     complaintId: Number(row.complaint_id),
@@ -166,7 +190,37 @@ export function rowToFollowUp(row: Record<string, unknown>): FollowUp {
   };
 }
 
-export async function listFollowUps(db: Knex, tables: TableNames, complaintId: number): Promise<FollowUp[]> {
-  const rows = (await db(tables.followUps).where({ complaint_id: complaintId }).orderBy('id')) as Array<Record<string, unknown>>;
+export async function listFollowUps(db: Db, tables: TableNames, complaintId: number): Promise<FollowUp[]> {
+  const rows = await db<FollowUpRow>(tables.followUps).where({ complaint_id: complaintId }).orderBy('id');
   return rows.map(rowToFollowUp);
+}
+
+export async function insertFollowUp(trx: Knex.Transaction, tables: TableNames, row: Omit<FollowUpRow, 'id'>): Promise<FollowUp> {
+  const [id] = (await trx<FollowUpRow>(tables.followUps).insert(row)) as number[];
+  const stored = await trx<FollowUpRow>(tables.followUps).where({ id: Number(id) }).first();
+  return rowToFollowUp(stored!);
+}
+
+/** The complaint an actor already registered with this idempotency key, with the hash of what they sent. */
+export async function findByIdempotencyKey(db: Db, tables: TableNames, createdBy: string, key: string): Promise<{ complaint: Complaint; hash: string | null } | null> {
+  const row = (await db(tables.complaints).where({ created_by: createdBy, idempotency_key: key }).first()) as ComplaintRow | undefined;
+  return row ? { complaint: rowToComplaint(row), hash: (row.idempotency_hash as string | null) ?? null } : null;
+}
+
+/** Complaints marked as repeats of this one (first 50, oldest first). */
+export async function findRepeatsOf(db: Db, tables: TableNames, id: number): Promise<Complaint[]> {
+  const rows = (await db(tables.complaints).where({ repeat_of_id: id }).orderBy('id').limit(50)) as ComplaintRow[];
+  return rows.map(rowToComplaint);
+}
+
+/** The complaint that continues this one after an unsatisfied follow-up (the first, if ever several). */
+export async function findContinuation(db: Db, tables: TableNames, id: number): Promise<Complaint | null> {
+  const row = (await db(tables.complaints).where({ parent_id: id }).orderBy('id').first()) as ComplaintRow | undefined;
+  return row ? rowToComplaint(row) : null;
+}
+
+/** Every audit event of one complaint, oldest first (its offsets' and compensations' included). */
+export async function eventsOfComplaint(db: Db, tables: TableNames, id: number): Promise<AuditEvent[]> {
+  const rows = (await db(tables.events).where({ complaint_id: id }).orderBy('id')) as Array<Record<string, unknown>>;
+  return rows.map(eventFromRow);
 }
