@@ -12,7 +12,7 @@ import type { BillPaymentState, HostBill, HostUnit } from '../host/reader.js';
 import type { BillCheck, BillCheckInput, BillWarning } from '../offsets/billingCheck.js';
 import type { OffsetListItem } from '../offsets/queries.js';
 import type { OffsetService } from '../offsets/service.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { requireUnitLookup, validateUnitBillsQuery } from './schemas.js';
 
 /** The billing check's batch limit; a unit with more bill × offset pairs is checked in several batches. */

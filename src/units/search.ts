@@ -3,7 +3,7 @@
 // (HostReader.searchUnits), which bounds every query it makes.
 import type { Actor } from '../auth/actor.js';
 import type { HostUnit } from '../host/reader.js';
-import type { PluginContext } from '../plugin/context.js';
+import type { PluginContext } from '../common/context.js';
 import { requireUnitLookup, validateUnitSearch } from './schemas.js';
 
 export interface UnitSearchResult {

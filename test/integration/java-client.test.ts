@@ -176,8 +176,8 @@ function runJava(classes: string, env: Record<string, string>): Promise<{ code: 
       await simpleHost.create(db);
       const plugin = createComplaintsPlugin({ knex: db, mapping: simpleHost.mapping, auth: signedHeaderAuth(SECRET) });
       await plugin.install();
-      const { complaint } = await plugin.complaints.create(people.counter, intakeBody('101'));
-      const assessed = await plugin.complaints.transition(people.supervisor, complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' });
+      const { complaint } = await plugin.complaints.create(intakeBody('101'), people.counter);
+      const assessed = await plugin.complaints.transition(complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
       const raised = await plugin.offsets.raise({ complaintId: assessed.id, amount: '20', reason: '阳台漏水一个月未修复' }, people.counter);
       offsetId = (await plugin.offsets.approve(raised.id, { note: '同意', version: raised.version }, people.director)).id;
     } finally {

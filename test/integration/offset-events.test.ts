@@ -157,8 +157,8 @@ for (const kind of databaseKinds) {
       await h.offsets.revoke(revokedLater.id, { note: '业主改选现金赔付', version: current.offset.version }, manager);
       h.clock.set('2026-12-01T02:00:00Z');
       expect(await expireOffsetsJob.run(h.ctx, h.clock.now())).to.deep.equal({ expired: 2 });
-      const fresh = (await h.complaints.get(supervisor, other.id)).complaint;
-      await h.complaints.transition(supervisor, other.id, 'cancel', { version: fresh.version, cancelKind: 'duplicate', reason: '重复登记' });
+      const fresh = (await h.complaints.get(other.id, supervisor)).complaint;
+      await h.complaints.transition(other.id, 'cancel', { version: fresh.version, cancelKind: 'duplicate', reason: '重复登记' }, supervisor);
       await h.offsets.reverse({ idempotencyKey: usedKey, reversalKey: `VOID-${kind.kind}-partly-used`, billId: '1005' }, cashier);
 
       const events = (await deliveredEvents()).map((e) => e.payload);

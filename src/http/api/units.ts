@@ -7,7 +7,7 @@ import type { Actor } from '../../auth/actor.js';
 import { DomainError, NotFoundError } from '../../common/errors.js';
 import { msg } from '../../common/localized.js';
 import { createOffsetService, type OffsetService } from '../../offsets/service.js';
-import type { PluginContext } from '../../plugin/context.js';
+import type { PluginContext } from '../../common/context.js';
 import { unitBills } from '../../units/bills.js';
 import { UNIT_BILLS_MAX, UNIT_SEARCH_MAX, unitBillsQuerySchema, unitSearchQuerySchema } from '../../units/schemas.js';
 import { searchUnits } from '../../units/search.js';
