@@ -6,6 +6,7 @@
 import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
 import { formatYuan } from '../common/money.js';
+import { announceOffsetEvent } from '../offsets/events.js';
 import { inTransaction } from '../db/transaction.js';
 import { toDbTime } from '../db/time.js';
 import type { Job } from './types.js';
@@ -51,6 +52,7 @@ export const expireOffsetsJob: Job = {
             // Read by people on the timeline: the date and what was left, in yuan.
             note: `有效期至 ${String(row.expires_on).slice(0, 10)}，过期时剩余 ${formatYuan(Number(row.remaining_fen))} · valid through ${String(row.expires_on).slice(0, 10)}, ${formatYuan(Number(row.remaining_fen))} left`,
           });
+          await announceOffsetEvent(trx, tables, 'expired', { offsetId: Number(row.id) }, SYSTEM_ACTOR, now);
           return true;
         });
         if (done) expired++;

@@ -14,6 +14,12 @@ export const TOPICS = [
   'offset_awaiting_approval',
   'offset_decided',
   'daily_digest',
+  // Offset money events for the host's own record of deductions (src/offsets/events.ts).
+  'offset_applied',
+  'offset_reversed',
+  'offset_revoked',
+  'offset_expired',
+  'offset_withdrawn',
 ] as const;
 export type Topic = (typeof TOPICS)[number];
 

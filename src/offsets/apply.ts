@@ -29,6 +29,7 @@ import { appliedOnBills, ensureBillLedger, giveBackToBill, lockBillLedger, takeF
 import { applicationsByKeys, findApplication as findApplicationBy, insertApplication, markReversed, recordReversalRemaining } from './store/applicationStore.js';
 import { communityOfOffset, consumeRemaining, findOffset, giveBackToOffset, offsetsWithLimits } from './store/offsetStore.js';
 import { effectiveStatus, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
+import { announceOffsetEvent } from './events.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
@@ -248,6 +249,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
         changes: { remaining_fen: [remainingFen + data.amountFen, remainingFen] },
         note: `账单 ${bill.id} · 收款号 ${data.idempotencyKey} · ${formatYuan(data.amountFen)}`,
       });
+      await announceOffsetEvent(trx, ctx.tables, 'applied', { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, paymentKey: data.idempotencyKey, applicationId }, actor, at);
       return answerOf({ ...application, id: applicationId });
     });
   } catch (err) {
@@ -341,6 +343,7 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
           : { remaining_fen: [remainingFen - found.amountFen, remainingFen] },
         note: `账单 ${found.billId} · 收款号 ${found.idempotencyKey} · 作废单 ${data.reversalKey} · ${formatYuan(found.amountFen)}`,
       });
+      await announceOffsetEvent(trx, ctx.tables, 'reversed', { offsetId: found.offsetId, billId: found.billId, amountFen: found.amountFen, paymentKey: found.idempotencyKey, reversalKey: data.reversalKey, applicationId: found.id }, actor, at);
       return reversalAnswerOf({ ...found, state: 'reversed', reversalKey: data.reversalKey, reversalRemainingFen: remainingFen, reversedAt: at, reversedBy: actor.id, reversedByName: actor.name });
     });
   } catch (err) {

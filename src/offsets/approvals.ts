@@ -21,6 +21,7 @@ import { addToApprovalTotal, readApprovalTotals, type ApprovalTotals } from './s
 import { OFFSET_STATUS_LABELS, isPastExpiry, type Offset } from './model.js';
 import { readComplaintFacts } from './store/facts.js';
 import { decideIfUnchanged, findOffset, type OffsetDecision } from './store/offsetStore.js';
+import { announceOffsetEvent } from './events.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
 import { validateApprove, validateDecisionNote, type ApproveOffsetInput, type DecisionNoteInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
@@ -335,6 +336,7 @@ export async function revokeOffset(ctx: PluginContext, id: number, input: Decisi
     });
     // Withdrawing an approval is a decision the requester (and billing) must hear of, like the first one.
     await enqueue(trx, ctx.tables, 'offset_decided', { ...decisionNotice(revoked), revokedBy: actor.id, revokedByName: actor.name, revokedFen: withdrawnFen, note: data.note }, now);
+    await announceOffsetEvent(trx, ctx.tables, 'revoked', { offsetId: offset.id, amountFen: withdrawnFen }, actor, now);
     return revoked;
   });
 }

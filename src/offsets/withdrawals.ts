@@ -11,6 +11,7 @@ import type { TableNames } from '../db/tables.js';
 import { enqueue } from '../notifications/outbox.js';
 import type { Offset, OffsetStatus } from './model.js';
 import { findOffset, offsetIdsOfComplaint, withdrawIfStill } from './store/offsetStore.js';
+import { announceOffsetEvent } from './events.js';
 
 const WITHDRAWN_ON_CANCEL: readonly OffsetStatus[] = ['requested', 'approved'];
 
@@ -70,6 +71,7 @@ export async function withdrawOffsetsOfCancelledComplaint(trx: Knex.Transaction,
       },
       now,
     );
+    await announceOffsetEvent(trx, tables, 'withdrawn', { offsetId: id, amountFen: after.revokedFen - before.revokedFen }, actor, now);
     withdrawn.push(after);
   }
   return withdrawn;

@@ -27,6 +27,7 @@ import type { CsrfOptions } from '../http/csrf.js';
 import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
 import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
+import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
 import type { PluginContext } from '../common/context.js';
@@ -159,9 +160,9 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   // handling (and only to /api paths).
   const domainApis = new Router();
   domainApis.use('/api', ...apiMiddleware);
-  for (const r of [complaintsApiRouter(context, complaints, compensations), offsetsApiRouter(context, offsets), reportsApiRouter(context)]) domainApis.use(r.routes(), r.allowedMethods());
+  for (const r of [complaintsApiRouter(context, complaints, compensations), offsetsApiRouter(context, offsets), reportsApiRouter(context), unitsApiRouter(context, offsets)]) domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
-  operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations, ...reportsApiOperations);
+  operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations, ...reportsApiOperations, ...unitsApiOperations);
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
   const pages = createPageRouter(context, { complaints, offsets, compensations }, {

@@ -90,6 +90,8 @@ function apiRoutes(ids: Ids): Array<{ method: string; path: string; body?: unkno
     { method: 'POST', path: `/api/offsets/${ids.offerA}/approve`, body: { version: 999 }, need: 'offset.approve' },
     { method: 'POST', path: `/api/offsets/${ids.offerA}/reject`, body: { note: '矩阵', version: 999 }, need: 'offset.approve' },
     { method: 'POST', path: `/api/offsets/${ids.approvedA}/revoke`, body: { note: '矩阵', version: 999 }, need: 'offset.revoke' },
+    { method: 'GET', path: '/api/units?q=1', need: ['complaint.create', 'offset.apply'] },
+    { method: 'GET', path: '/api/units/101/bills', need: ['complaint.create', 'offset.apply'] },
   ];
 }
 
@@ -228,6 +230,7 @@ describe('reliability: access — roles × routes, communities, CSRF, sessions, 
         ['POST', `/api/offsets/${ids.approvedB}/revoke`, { note: '越权' }],
         ['POST', '/api/offsets', { complaintId: ids.b.id, amount: '1.00', reason: '越权' }],
         ['GET', `/api/complaints/${ids.b.id}/compensations`],
+        ['GET', '/api/units/103/bills'],
         ['POST', `/api/complaints/${ids.b.id}/compensations`, { payer: 'company', amount: '1.00', paidOn: '2026-11-28', method: 'cash' }],
       ] as Array<[string, string, unknown?]>) {
         const res = await api(method, path, body);
