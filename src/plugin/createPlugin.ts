@@ -69,7 +69,7 @@ export interface ComplaintsPluginOptions {
    * are the host's choice); `complaints serve` makes one at `info`.
    */
   logger?: Logger;
-  /** Also told of every unexpected error (tests collect them); they are logged either way. */
+  /** Receives unexpected errors instead of the logger (tests collect them this way). */
   log?: (err: unknown) => void;
 }
 
@@ -137,10 +137,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     clock,
   };
   const logger = options.logger ?? createLogger({ level: process.env.COMPLAINTS_LOG_LEVEL ?? 'warn' });
-  const unexpected = (err: unknown) => {
-    logger.error({ err }, 'unexpected error');
-    options.log?.(err);
-  };
+  const unexpected = (err: unknown) => (options.log ? options.log(err) : logger.error({ err }, 'unexpected error'));
   const metrics = new PluginMetrics({ db: options.knex, outboxBacklog: () => countUndelivered(options.knex, tables) });
   const readiness = new Readiness({
     db: options.knex,
@@ -202,10 +199,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     status: () => status(options.knex, mapping, { prefix }),
     checkHost: () => checkHost(options.knex, mapping),
     ...(options.csrf ? { csrf: options.csrf } : {}),
-    log: (err: unknown, reference: string) => {
-      logger.error({ err, reference }, 'page error');
-      options.log?.(err);
-    },
+    log: (err: unknown, reference: string) => (options.log ? options.log(err) : logger.error({ err, reference }, 'page error')),
   });
   router.use(pages.router.routes(), pages.router.allowedMethods());
 
@@ -230,10 +224,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     async start() {
       readiness.markServing();
       background ??= await startBackgroundWork(context, {
-        log: (message, err) => {
-          logger.error(err === undefined ? {} : { err }, message);
-          options.log?.(err ?? message);
-        },
+        log: (message, err) => (options.log ? options.log(err ?? message) : logger.error(err === undefined ? {} : { err }, message)),
         scheduler: {
           onResult: (result) => {
             metrics.jobRun(result.job, result.status);
