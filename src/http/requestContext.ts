@@ -25,8 +25,20 @@ interface MatchedLayer {
 /** The route template that answered (`/complaints/api/offsets/:id`), so metrics labels stay few. */
 function routeOf(ctx: Context): string {
   const matched = (ctx as Context & { matched?: MatchedLayer[] }).matched ?? [];
-  const route = matched.filter((layer) => layer.methods.includes(ctx.method)).at(-1);
+  // The routers are flattened into one stack in registration order, so the first route (a layer with
+  // methods; middleware has none) matching the method is the one that answered; later ones are
+  // catch-alls such as the pages' 404.
+  const route = matched.find((layer) => layer.methods.includes(ctx.method));
   return route ? String(route.path) : 'unmatched';
+}
+
+/** The URL decoded, so the log's masking sees a phone number or a token however it was encoded. */
+function readableUrl(url: string): string {
+  try {
+    return decodeURIComponent(url.replace(/\+/g, ' '));
+  } catch {
+    return url;
+  }
 }
 
 export function requestContextMiddleware(options: { logger: Logger; metrics: PluginMetrics }): Middleware {
@@ -48,7 +60,7 @@ export function requestContextMiddleware(options: { logger: Logger; metrics: Plu
         const status = failure === undefined ? ctx.status : ((failure as { status?: number }).status ?? 500);
         const route = routeOf(ctx);
         options.metrics.request(route, ctx.method, status, seconds);
-        const line = { req: { method: ctx.method, url: ctx.originalUrl, route }, res: { statusCode: status }, responseTimeMs: Math.round(seconds * 1000 * 10) / 10 };
+        const line = { req: { method: ctx.method, url: readableUrl(ctx.originalUrl), route }, res: { statusCode: status }, responseTimeMs: Math.round(seconds * 1000 * 10) / 10 };
         if (status >= 500) options.logger.error({ ...line, ...(failure === undefined ? {} : { err: failure }) }, 'request failed');
         else options.logger.info(line, 'request answered');
       }

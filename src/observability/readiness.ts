@@ -75,7 +75,8 @@ export class Readiness {
     }
     if (checks.database.ok) {
       checks.migrations = await this.migrations();
-      checks.outbox = await this.outbox();
+      // Without our tables there is no outbox to count.
+      if (checks.migrations.ok) checks.outbox = await this.outbox();
     }
     const failed = (Object.keys(checks) as CheckName[]).filter((name) => checks[name].ok === false);
     return { ready: failed.length === 0, failed, checks };
