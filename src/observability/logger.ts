@@ -83,7 +83,7 @@ export interface LoggerSettings {
 
 export function createLogger(settings: LoggerSettings = {}): Logger {
   const options: LoggerOptions = {
-    level: settings.level ?? process.env.COMPLAINTS_LOG_LEVEL ?? 'info',
+    level: settings.level || process.env.COMPLAINTS_LOG_LEVEL || 'info',
     base: { name: 'complaints', pid: process.pid, ...settings.base },
     timestamp: pino.stdTimeFunctions.isoTime,
     messageKey: 'msg',

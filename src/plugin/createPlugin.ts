@@ -136,7 +136,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     settings: new SettingsStore(options.knex, tables, clock),
     clock,
   };
-  const logger = options.logger ?? createLogger({ level: process.env.COMPLAINTS_LOG_LEVEL ?? 'warn' });
+  const logger = options.logger ?? createLogger({ level: process.env.COMPLAINTS_LOG_LEVEL || 'warn' });
   const unexpected = (err: unknown) => (options.log ? options.log(err) : logger.error({ err }, 'unexpected error'));
   const metrics = new PluginMetrics({ db: options.knex, outboxBacklog: () => countUndelivered(options.knex, tables) });
   const readiness = new Readiness({

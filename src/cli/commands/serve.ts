@@ -17,7 +17,7 @@ export async function serveCommand(options: CommonOptions & { port?: string; hos
     throw new CliError('serve needs a shared secret of at least 16 characters: --secret or COMPLAINTS_SECRET', 2);
   }
   const mapping = readMapping(options);
-  const logger = createLogger({ level: options.logLevel ?? process.env.COMPLAINTS_LOG_LEVEL ?? 'info' });
+  const logger = createLogger({ level: options.logLevel || process.env.COMPLAINTS_LOG_LEVEL || 'info' });
   const db = openDb(options, Number(options.pool ?? process.env.COMPLAINTS_DB_POOL ?? 20));
   const plugin = createComplaintsPlugin({ knex: db, mapping, prefix: prefixOf(options), auth: signedHeaderAuth(secret), serviceSecret: secret, logger });
   const s = await plugin.status();
