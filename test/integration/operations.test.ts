@@ -3,6 +3,8 @@
 // does not answer, pending migrations, an outbox backlog over the threshold, draining) and /metrics (off
 // by default, its own bearer token, counters that move with billing calls, retries and deliveries).
 import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { SYSTEM_ACTOR } from '../../src/auth/actor.js';
 import { signedHeaderAuth, signUserToken } from '../../src/auth/adapter.js';
@@ -54,6 +56,14 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
   }
   return 0;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 for (const kind of databaseKinds) {
@@ -253,6 +263,46 @@ for (const kind of databaseKinds) {
       expect(diff('complaints_transaction_retries_total', { cause: '1205' })).to.equal(1);
       expect(diff('complaints_transaction_retries_exhausted_total', { cause: '1213' })).to.equal(1);
       expect(diff('complaints_certification_conflicts_total')).to.equal(2);
+    });
+
+    it('counts webhook deliveries and their failures, and the backlog falls as notices are delivered', async () => {
+      let answer = 500;
+      const received: string[] = [];
+      const hook = createServer((req, res) => {
+        received.push(String(req.headers['x-complaints-delivery']));
+        req.resume();
+        req.on('end', () => res.writeHead(answer).end());
+      });
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+      const tables = s.plugin.context.tables;
+      await enqueue(t.db, tables, 'daily_digest', { note: 'delivery metrics' }, new Date(Date.now() - 1000));
+      try {
+        await s.plugin.context.settings.update({ webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }, SYSTEM_ACTOR);
+        const before = await scrape();
+        const failed = (text: string) => sample(text, 'complaints_outbox_deliveries_total', { result: 'failed' }) - sample(before, 'complaints_outbox_deliveries_total', { result: 'failed' });
+        await s.plugin.start();
+        await waitUntil(async () => failed(await scrape()) >= 1);
+        await s.plugin.stop();
+        expect(received.length).to.be.greaterThanOrEqual(1);
+
+        // The host's webhook is back: what is due now is delivered and counted.
+        answer = 200;
+        await t.db(tables.outbox).whereNull('delivered_at').update({ available_at: '2000-01-01 00:00:00.000' });
+        const waiting = await countUndelivered(t.db, tables);
+        expect(waiting).to.be.greaterThan(0);
+        await s.plugin.start();
+        await waitUntil(async () => (await countUndelivered(t.db, tables)) === 0);
+        await s.plugin.stop();
+        const after = await scrape();
+        expect(sample(after, 'complaints_outbox_deliveries_total', { result: 'delivered' }) - sample(before, 'complaints_outbox_deliveries_total', { result: 'delivered' })).to.equal(waiting);
+        expect(sample(after, 'complaints_outbox_backlog')).to.equal(0);
+      } finally {
+        await s.plugin.stop();
+        await s.plugin.context.settings.update({ webhookUrl: null }, SYSTEM_ACTOR);
+        await s.plugin.start();
+        await s.plugin.stop();
+        await new Promise((r) => hook.close(r));
+      }
     });
 
     it('answers readyz 503 (draining) once shutdown begins, while healthz still answers', async () => {
