@@ -67,7 +67,8 @@ withCommon(
     .option('--port <port>', 'port (default 3000)')
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--secret <secret>', 'shared secret with the ERP (env COMPLAINTS_SECRET)')
-    .option('--pool <n>', 'database connections (default 20, env COMPLAINTS_DB_POOL)'),
+    .option('--pool <n>', 'database connections (default 20, env COMPLAINTS_DB_POOL)')
+    .option('--log-level <level>', 'JSON log level: fatal, error, warn, info (default), debug, silent (env COMPLAINTS_LOG_LEVEL)'),
 ).action(run((opts) => serveCommand(opts)));
 program
   .command('demo')

@@ -16,7 +16,7 @@ import { hasPermission, requirePermission } from '../auth/permissions.js';
 import { ConflictError, ValidationError, fieldError, type FieldError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
-import { MoneyFormatError, formatFen, formatYuan, parseYuan } from '../common/money.js';
+import { MoneyFormatError, formatYuan, parseYuan } from '../common/money.js';
 import { findComplaint } from '../complaints/store/complaints.js';
 import { visibleOrNotFound } from '../complaints/scope.js';
 import { isDuplicateKeyError } from '../db/errors.js';

@@ -12,7 +12,10 @@ export interface ApiOperation {
   responseSchema?: Record<string, unknown>;
   /** Extra documented responses, status → description. */
   errors?: Record<string, string>;
-  security?: 'user' | 'service';
+  /** none: open (health checks); metrics: the metrics bearer token. */
+  security?: 'user' | 'service' | 'none' | 'metrics';
+  /** Content type of the 200 answer (default application/json). */
+  responseContentType?: string;
   /** curl example shown in the description. */
   example?: string;
 }
@@ -30,7 +33,7 @@ export function buildOpenApi(operations: ApiOperation[], info: { title: string; 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const errors = Object.fromEntries(
-      Object.entries({ '400': 'Invalid input; field-level messages', '401': 'Not signed in', '403': 'Not allowed', ...op.errors }).map(([code, description]) => [
+      Object.entries({ ...(op.security === 'none' || op.security === 'metrics' ? {} : { '400': 'Invalid input; field-level messages', '401': 'Not signed in', '403': 'Not allowed' }), ...op.errors }).map(([code, description]) => [
         code,
         { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       ]),
@@ -42,8 +45,8 @@ export function buildOpenApi(operations: ApiOperation[], info: { title: string; 
       description: op.example ? `Example:\n\n\`\`\`sh\n${op.example}\n\`\`\`` : undefined,
       parameters: parametersFrom(op),
       requestBody: op.requestSchema ? { required: true, content: { 'application/json': { schema: op.requestSchema } } } : undefined,
-      responses: { '200': { description: 'OK', content: { 'application/json': { schema: op.responseSchema ?? { type: 'object' } } } }, ...errors },
-      security: op.security === 'service' ? [{ serviceSignature: [] }] : [{ userToken: [] }],
+      responses: { '200': { description: 'OK', content: { [op.responseContentType ?? 'application/json']: { schema: op.responseSchema ?? { type: 'object' } } } }, ...errors },
+      security: op.security === 'none' ? [] : op.security === 'metrics' ? [{ metricsToken: [] }] : op.security === 'service' ? [{ serviceSignature: [] }] : [{ userToken: [] }],
     };
   }
   return {
@@ -55,6 +58,7 @@ export function buildOpenApi(operations: ApiOperation[], info: { title: string; 
       securitySchemes: {
         userToken: { type: 'apiKey', in: 'header', name: 'X-Complaints-User', description: 'A user token signed by the ERP with the shared secret (see README)' },
         serviceSignature: { type: 'apiKey', in: 'header', name: 'X-Complaints-Signature', description: 'HMAC-SHA256 request signature with the service secret (see README)' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'The metricsToken setting (only for /metrics)' },
       },
       schemas: {
         Error: {

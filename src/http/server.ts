@@ -23,10 +23,19 @@ export function createServerApp(plugin: ComplaintsPlugin, options: { proxy?: boo
   return app;
 }
 
+export interface CloseResult {
+  /** Connections still busy when the timeout ran out, closed without their answer. */
+  forced: number;
+}
+
 export interface RunningServer {
   server: Server;
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and resolves once every open one has finished its requests and closed;
+   * with `timeoutMs`, connections still busy then are destroyed (and counted in `forced`).
+   */
+  close(options?: { timeoutMs?: number }): Promise<CloseResult>;
 }
 
 export async function listen(app: Koa, port: number, host = '127.0.0.1'): Promise<RunningServer> {
@@ -62,13 +71,15 @@ export async function listen(app: Koa, port: number, host = '127.0.0.1'): Promis
   return {
     server,
     url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actualPort}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: ({ timeoutMs }: { timeoutMs?: number } = {}) =>
+      new Promise<CloseResult>((resolve) => {
         closing = true;
+        let forced = 0;
         // Stop accepting new connections; resolves once every open one has closed.
         net.Server.prototype.close.call(server, () => {
           clearTimeout(fresh);
-          resolve();
+          clearTimeout(deadline);
+          resolve({ forced });
         });
         for (const [socket, state] of connections) {
           if (state.active.size === 0 && state.answered > 0) socket.end();
@@ -79,6 +90,18 @@ export async function listen(app: Koa, port: number, host = '127.0.0.1'): Promis
           for (const [socket, state] of connections) if (state.active.size === 0) socket.destroy();
         }, FIRST_REQUEST_GRACE_MS);
         fresh.unref();
+        // Requests that outlast the grace period (a lock never released, a client that never reads) lose
+        // their connection, so the process can still stop.
+        const deadline =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                for (const [socket, state] of connections) {
+                  if (state.active.size > 0) forced++;
+                  socket.destroy();
+                }
+              }, timeoutMs);
+        deadline?.unref();
       }),
   };
 }

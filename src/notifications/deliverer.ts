@@ -23,6 +23,8 @@ export interface DelivererOptions {
   /** How often start() polls. */
   intervalMs?: number;
   log?: (message: string, err?: unknown) => void;
+  /** Told the outcome of every polling pass (the plugin counts deliveries and failures from it). */
+  onReport?: (report: DeliveryReport) => void;
   fetch?: typeof fetch;
 }
 
@@ -157,6 +159,7 @@ export class WebhookDeliverer {
     if (this.timer) return;
     const tick = () => {
       this.cycle = this.deliverPending()
+        .then((report) => this.options.onReport?.(report))
         .catch((err) => this.options.log?.('outbox delivery pass failed', err))
         .finally(() => {
           this.cycle = null;

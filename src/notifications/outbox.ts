@@ -102,3 +102,9 @@ export async function listUndelivered(db: Knex, tables: TableNames, limit = 100)
   const rows = await db(tables.outbox).whereNull('delivered_at').orderBy('id').limit(limit);
   return rows.map(messageFromRow);
 }
+
+/** How many notices wait for the host's acknowledgement (readiness and metrics watch this). */
+export async function countUndelivered(db: Knex, tables: TableNames): Promise<number> {
+  const [row] = (await db(tables.outbox).whereNull('delivered_at').count({ n: '*' })) as Array<{ n: number | string }>;
+  return Number(row?.n ?? 0);
+}

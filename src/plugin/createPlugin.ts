@@ -35,6 +35,13 @@ import type { Actor } from '../auth/actor.js';
 import { DomainError } from '../common/errors.js';
 import { msg } from '../common/localized.js';
 import { configureCausalReads, type CausalReadsMode } from '../db/causalReads.js';
+import { countUndelivered } from '../notifications/outbox.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { PluginMetrics } from '../observability/metrics.js';
+import { Readiness } from '../observability/readiness.js';
+import { observedBillingHooks, observedOffsetService } from '../observability/billingObserver.js';
+import { operationsApiOperations, operationsRouter } from '../http/operations.js';
+import { requestContextMiddleware } from '../http/requestContext.js';
 
 export interface ComplaintsPluginOptions {
   knex: Knex;
@@ -58,6 +65,13 @@ export interface ComplaintsPluginOptions {
    * 'https://erp.example.com' when the host serves the pages through a reverse proxy under another origin.
    */
   csrf?: CsrfOptions;
+  /**
+   * Where the plugin's JSON log lines go: the host's own pino logger (or a child of it). Without one the
+   * plugin makes its own on stdout at COMPLAINTS_LOG_LEVEL, by default `warn` (in a host, request lines
+   * are the host's choice); `complaints serve` makes one at `info`.
+   */
+  logger?: Logger;
+  /** Receives unexpected errors instead of the logger (tests collect them this way). */
   log?: (err: unknown) => void;
   /**
    * Reads that must see the latest write (billing check, apply and reverse, job claims) wait for the
@@ -83,7 +97,14 @@ export interface ComplaintsPlugin {
   checkHost(): Promise<HostCheckReport>;
   uninstall(options?: UninstallOptions): Promise<{ purged: boolean }>;
   openApi(): Record<string, unknown>;
+  /** The plugin's logger (request lines, jobs, deliveries, unexpected errors). */
+  logger: Logger;
+  /** The Prometheus registry behind /metrics; the cluster and retry code report through src/db/transactionEvents. */
+  metrics: PluginMetrics;
+  /** Readiness (readyz) answers 503 from now on: call it when shutdown begins, before draining requests. */
+  markDraining(): void;
   start(): Promise<void>;
+  /** Marks the instance draining, stops the scheduled jobs and outbox delivery, and waits for those running. */
   stop(): Promise<void>;
 }
 
@@ -123,28 +144,42 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     settings: new SettingsStore(options.knex, tables, clock),
     clock,
   };
+  const logger = options.logger ?? createLogger({ level: process.env.COMPLAINTS_LOG_LEVEL || 'warn' });
+  const unexpected = (err: unknown) => (options.log ? options.log(err) : logger.error({ err }, 'unexpected error'));
+  const metrics = new PluginMetrics({ db: options.knex, outboxBacklog: () => countUndelivered(options.knex, tables) });
+  const readiness = new Readiness({
+    db: options.knex,
+    status: () => status(options.knex, mapping, { prefix }),
+    outboxBacklog: () => countUndelivered(options.knex, tables),
+    settings: () => context.settings.get(),
+  });
   const operations: ApiOperation[] = [];
   const openApi = () =>
     buildOpenApi(operations, { title: manifest.name.en, version: manifest.version, description: manifest.description.en }, routesPrefix);
 
   const router = new Router({ prefix: routesPrefix });
+  router.use(requestContextMiddleware({ logger, metrics }));
   router.use(localeMiddleware());
+  // Health, readiness and metrics answer before anyone is identified: they need no user (and healthz no database).
+  const ops = operationsRouter({ readiness, metrics, settings: () => context.settings.get() });
+  router.use(ops.routes(), ops.allowedMethods());
   router.use(actorMiddleware(options.auth, context.settings));
 
   const complaints = createComplaintService(context);
-  const offsets = createOffsetService(context);
+  // Billing answers and the fen they move are counted around the service, never inside src/offsets.
+  const offsets = observedOffsetService(createOffsetService(context), metrics, clock);
   const compensations = createCompensationService(context);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
   // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
   // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser
   // too, and month-end batches over 1 MB were refused with 413.
   const billingApi = new Router();
-  billingApi.use('/api/billing', apiErrorMiddleware(options.log), requireJsonContent());
+  billingApi.use('/api/billing', apiErrorMiddleware(unexpected), requireJsonContent());
   const billing = billingApiRouter(context, { secret: options.serviceSecret }, offsets);
   billingApi.use(billing.routes(), billing.allowedMethods());
   router.use(billingApi.routes(), billingApi.allowedMethods());
 
-  const apiMiddleware = [apiErrorMiddleware(options.log), requireJsonContent(), bodyParser({ jsonLimit: '1mb', enableTypes: ['json'] }), requireJsonObject()];
+  const apiMiddleware = [apiErrorMiddleware(unexpected), requireJsonContent(), bodyParser({ jsonLimit: '1mb', enableTypes: ['json'] }), requireJsonObject()];
   const api = new Router({ prefix: '/api' });
   api.use(...apiMiddleware);
   api.get('/openapi.json', (ctx) => {
@@ -162,7 +197,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   domainApis.use('/api', ...apiMiddleware);
   for (const r of [complaintsApiRouter(context, complaints, compensations), offsetsApiRouter(context, offsets), reportsApiRouter(context), unitsApiRouter(context, offsets)]) domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
-  operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations, ...reportsApiOperations, ...unitsApiOperations);
+  operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations, ...reportsApiOperations, ...unitsApiOperations, ...operationsApiOperations);
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
   const pages = createPageRouter(context, { complaints, offsets, compensations }, {
@@ -172,7 +207,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     status: () => status(options.knex, mapping, { prefix }),
     checkHost: () => checkHost(options.knex, mapping),
     ...(options.csrf ? { csrf: options.csrf } : {}),
-    ...(options.log ? { log: options.log } : {}),
+    log: (err: unknown, reference: string) => (options.log ? options.log(err) : logger.error({ err, reference }, 'page error')),
   });
   router.use(pages.router.routes(), pages.router.allowedMethods());
 
@@ -184,18 +219,38 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     complaints,
     offsets,
     compensations,
-    billing: createBillingHooks(context),
+    billing: observedBillingHooks(createBillingHooks(context), metrics, clock),
     install: async (opts: { enforceOffsets?: boolean } = {}) => install(options.knex, mapping, { prefix, clock, ...opts }),
     status: () => status(options.knex, mapping, { prefix }),
     checkHost: () => checkHost(options.knex, mapping),
     uninstall: (opts = {}) => uninstall(options.knex, mapping, { prefix, ...opts }),
     openApi,
+    logger,
+    metrics,
+    markDraining: () => readiness.markDraining(),
     /** Starts this instance's scheduled jobs and outbox delivery; each cron slot runs once across instances. */
     async start() {
-      background ??= await startBackgroundWork(context, { log: (message, err) => (options.log ?? console.error)(err ?? message) });
+      readiness.markServing();
+      background ??= await startBackgroundWork(context, {
+        log: (message, err) => (options.log ? options.log(err ?? message) : logger.error(err === undefined ? {} : { err }, message)),
+        scheduler: {
+          onResult: (result) => {
+            metrics.jobRun(result.job, result.status);
+            if (result.status === 'ok') logger.info({ job: result.job, slot: result.slot, runId: result.runId, counts: result.counts }, 'job ran');
+            else if (result.status === 'skipped') logger.debug({ job: result.job, slot: result.slot }, 'job slot taken by another instance');
+          },
+        },
+        deliverer: {
+          onReport: (report) => {
+            metrics.delivery('delivered', report.delivered);
+            metrics.delivery('failed', report.failed);
+          },
+        },
+      });
     },
     /** Stops scheduling, waits for running jobs and a delivery in progress. */
     async stop() {
+      readiness.markDraining();
       const running = background;
       background = null;
       await running?.stop();

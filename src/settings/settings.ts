@@ -10,7 +10,7 @@ import type { TableNames } from '../db/tables.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import { eventFromRow, recordEvent, type AuditEvent } from '../common/events.js';
-import { ValidationError } from '../common/errors.js';
+import { ValidationError, fieldError } from '../common/errors.js';
 import { compileValidator } from '../common/validation.js';
 import { loadManifest } from '../manifest/manifest.js';
 import type { Localized } from '../common/localized.js';
@@ -44,6 +44,14 @@ export interface Settings {
   jobRunRetentionDays: number;
   /** The longest lifetime (hours) a signed X-Complaints-User token may claim; longer ones are refused. */
   userHeaderMaxLifetimeHours: number;
+  /** readyz fails its outbox check when this many notices or more wait for delivery. */
+  readyOutboxBacklogMax: number;
+  /** Serve Prometheus metrics at <routes prefix>/metrics (needs metricsToken). */
+  metricsEnabled: boolean;
+  /** The bearer token /metrics requires; secret (redacted in the audit trail). */
+  metricsToken: string | null;
+  /** How long a stopping `complaints serve` waits for requests in flight. */
+  shutdownGraceSeconds: number;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);
@@ -169,6 +177,10 @@ export class SettingsStore {
         // Checked when it changes (a form that does not show the calendar must not fail on it).
         const calendar = Object.hasOwn(patch, 'serviceCalendar') ? calendarErrors(merged.serviceCalendar) : [];
         if (calendar.length) throw new ValidationError(calendar);
+        // Metrics on without a token would be either open to anyone or closed to everyone.
+        if (merged.metricsEnabled && !merged.metricsToken) {
+          throw new ValidationError([fieldError('metricsToken', '启用指标接口（metricsEnabled）前须设置访问令牌 metricsToken（至少 24 个字符）', 'Set metricsToken (at least 24 characters) before enabling metrics (metricsEnabled)')]);
+        }
         const at = this.clock.now();
         const changes: Record<string, [unknown, unknown]> = {};
         for (const key of Object.keys(patch) as Array<keyof Settings>) {
