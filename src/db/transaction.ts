@@ -4,6 +4,7 @@
 // loser as a deadlock (1213), often at COMMIT after every statement succeeded: the same retry covers it.
 // Only knex's callback form is used: a manual trx.commit() can report success on a dead connection.
 import type { Knex } from 'knex';
+import { reportTransactionEvent } from './transactionEvents.js';
 import { isRetryableTransactionError } from './errors.js';
 
 /** One failed attempt of a transaction of ours that is either run again or given up. */
@@ -69,8 +70,15 @@ export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) =
       if (!isRetryableTransactionError(err)) throw err;
       const willRetry = attempt < maxAttempts;
       const delayMs = willRetry ? retryDelayMs(attempt) : 0;
-      const e = err as { errno?: number; code?: string };
+      const e = err as { errno?: number; code?: string; sql?: string; message?: string };
       tell({ attempt, maxAttempts, errno: typeof e.errno === 'number' ? e.errno : null, code: typeof e.code === 'string' ? e.code : null, willRetry, delayMs }, options.onRetry);
+      // For the plugin's metrics: a 1213 at COMMIT is how Galera reports a certification conflict.
+      reportTransactionEvent(db, {
+        kind: willRetry ? 'retry' : 'gave_up',
+        cause: String(e.errno ?? e.code ?? 'unknown'),
+        certificationConflict: e.errno === 1213 && /commit/i.test(String(e.sql ?? e.message ?? '')),
+        attempt,
+      });
       if (!willRetry) throw err;
       await new Promise((r) => setTimeout(r, delayMs));
     }

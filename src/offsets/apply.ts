@@ -206,7 +206,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   if (data.amountFen > openToOffsets(bill, 0)) return refuse(await exceedsBill(db, ctx, data, bill));
 
   // In the host's transaction the row is made by takeFromBill (on SQLite the host holds the only connection).
-  if (!options.trx) await ensureBillLedger(ctx.db, ctx.tables, bill.id);
+  if (!options.trx) await inTransaction(ctx.db, (trx) => ensureBillLedger(trx, ctx.tables, bill.id));
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();

@@ -195,13 +195,20 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
     }
   }
 
+  // The test reads node 1 after a write answered by another node: a causal read (wsrep_sync_wait) waits
+  // until node 1 has applied everything the cluster committed before it.
+  async function causalRow(table: string, column: string, value: string | number): Promise<Record<string, any> | undefined> {
+    const [rows] = (await at(1).db.raw('SET STATEMENT wsrep_sync_wait = 1 FOR SELECT * FROM ?? WHERE ?? = ?', [table, column, value])) as [Array<Record<string, any>>];
+    return rows[0];
+  }
+
   async function ledgerFen(billId: number): Promise<number> {
-    const row = await at(1).db(at(1).plugin.context.tables.offsetBillLedger).where({ bill_id: String(billId) }).first();
+    const row = await causalRow(at(1).plugin.context.tables.offsetBillLedger, 'bill_id', String(billId));
     return row ? Number(row.applied_fen) : 0;
   }
 
   async function offsetRow(id: number): Promise<Record<string, any>> {
-    return at(1).db(at(1).plugin.context.tables.offsets).where({ id }).first();
+    return (await causalRow(at(1).plugin.context.tables.offsets, 'id', id))!;
   }
 
   it('runs on Galera: every node is synced and the plugin detects it (causal reads on)', async () => {

@@ -341,7 +341,8 @@ for (const kind of databaseKinds) {
           await h.db('units').where({ id: 101 }).update({ owner_id: 1 });
         }
 
-        expect([...seen.keys()].sort()).to.deep.equal([...REFUSAL_CODES].sort());
+        // bill_not_mapped needs a mapping whose filter leaves out a bill of another kind: erp-hosts.test.ts.
+        expect([...seen.keys()].sort()).to.deep.equal([...REFUSAL_CODES].filter((c) => c !== 'bill_not_mapped').sort());
         for (const [code, v] of seen) {
           expect(v.message['zh-CN'], code).to.match(/[\u4e00-\u9fff]/);
           expect(v.message.en, code).to.match(/[a-z]/i).and.not.match(/[\u4e00-\u9fff]/);
@@ -455,7 +456,8 @@ for (const kind of databaseKinds) {
       const check = await h.offsets.check({ billId: HC.fee.unpaid1, offsets: [{ offsetId: o.id, amountFen: 12050 }] });
       expect(check).to.include({ found: true, amountFen: 12050, allAllowed: true });
       expect((await h.offsets.check({ billId: HC.fee.zhao, offsets: [{ offsetId: o.id, amountFen: 1 }] })).offsets[0]!.code).to.equal('other_unit');
-      expect((await h.offsets.check({ billId: HC.fee.deleted, offsets: [{ offsetId: o.id, amountFen: 1 }] })).offsets[0]!.code).to.equal('bill_not_found');
+      // A soft-deleted bill still exists in the host's table, outside the mapping's live-row filter.
+      expect((await h.offsets.check({ billId: HC.fee.deleted, offsets: [{ offsetId: o.id, amountFen: 1 }] })).offsets[0]!.code).to.equal('bill_not_mapped');
       await h.db('building_owner_room_rel').where({ owner_id: c.ownerId, room_id: HC.room.twoOwners }).update({ status_cd: '1' });
       try {
         expect((await h.offsets.check({ billId: HC.fee.unpaid1, offsets: [{ offsetId: o.id, amountFen: 1 }] })).offsets[0]!.code).to.equal('other_owner');

@@ -34,7 +34,7 @@ export async function takeFromBill(trx: Knex.Transaction, tables: TableNames, bi
  * row back, and the calls queued on it inherited gap locks on which they deadlocked one another, past
  * every retry (30 cashiers on a new bill).
  */
-export async function ensureBillLedger(db: Knex, tables: TableNames, billId: string): Promise<void> {
+export async function ensureBillLedger(db: Db, tables: TableNames, billId: string): Promise<void> {
   await db(tables.offsetBillLedger).insert({ bill_id: billId, applied_fen: 0 }).onConflict('bill_id').merge(['bill_id']);
 }
 
