@@ -88,7 +88,7 @@ withCommon(
     .option('--json', 'print the check as JSON'),
 ).action(run((opts) => offsetsCheckCommand(opts)));
 withCommon(
-  offsets.command('reconcile').description('prove approved = applied − reversed + remaining for every offset; exit 1 on any mismatch').option('--json', 'print the report as JSON'),
+  offsets.command('reconcile').description('prove approved = applied − reversed + remaining + revoked for every offset, and ledger = applications ≤ bill amount for every bill; exit 1 on any mismatch').option('--json', 'print the report as JSON'),
 ).action(run((opts) => offsetsReconcileCommand(opts)));
 
 const jobs = program.command('jobs').description('scheduled jobs');

@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { formatFen } from '../common/money.js';
 import type { TableNames } from '../db/tables.js';
+import { offsetInComplaint } from './store/listing.js';
 import { enqueue, type Topic } from '../notifications/outbox.js';
 
 export const OFFSET_EVENTS = ['applied', 'reversed', 'revoked', 'expired', 'withdrawn'] as const;
@@ -62,28 +63,24 @@ export interface OffsetEventPayload {
   occurredAt: string;
 }
 
-type Row = Record<string, unknown>;
-
 /** Writes the event's outbox row inside the caller's transaction (after the change, so it reads the result). */
 export async function announceOffsetEvent(trx: Knex.Transaction, tables: TableNames, kind: OffsetEventKind, facts: OffsetEventFacts, actor: Actor, at: Date): Promise<void> {
-  const row = (await trx(`${tables.offsets} as o`)
-    .join(`${tables.complaints} as c`, 'c.id', 'o.complaint_id')
-    .select('o.complaint_id', 'o.unit_id', 'o.owner_id', 'o.status', 'o.remaining_fen', 'c.code', 'c.community_id')
-    .where('o.id', facts.offsetId)
-    .first()) as Row | undefined;
-  if (!row) throw new Error(`announceOffsetEvent: offset ${facts.offsetId} does not exist`);
-  const remainingFen = Number(row.remaining_fen);
+  // The offset as the change left it, with its complaint's code and community (the store's query).
+  const found = await offsetInComplaint(trx, tables, facts.offsetId);
+  if (!found) throw new Error(`announceOffsetEvent: offset ${facts.offsetId} does not exist`);
+  const { offset } = found;
+  const remainingFen = offset.remainingFen;
   const amountFen = facts.amountFen ?? remainingFen;
   if (kind !== 'applied' && kind !== 'reversed' && amountFen <= 0) return;
-  const status = String(row.status);
+  const status = offset.status;
   const payload: OffsetEventPayload = {
     event: kind,
     offsetId: facts.offsetId,
-    complaintId: Number(row.complaint_id),
-    complaintCode: String(row.code),
-    communityId: row.community_id === null || row.community_id === undefined ? null : String(row.community_id),
-    unitId: String(row.unit_id),
-    ownerId: row.owner_id === null || row.owner_id === undefined ? null : String(row.owner_id),
+    complaintId: offset.complaintId,
+    complaintCode: found.complaintCode,
+    communityId: found.communityId,
+    unitId: offset.unitId,
+    ownerId: offset.ownerId,
     billId: facts.billId ?? null,
     amountFen,
     amountYuan: formatFen(amountFen),
