@@ -9,7 +9,18 @@ import globals from 'globals';
 
 // The domain: what a complaint, an offset or a compensation is and how it changes. It sits below HTTP,
 // pages, jobs, the CLI and the plugin factory, and must never reach up into them.
-const DOMAIN = ['src/complaints', 'src/offsets', 'src/compensations', 'src/calendar', 'src/common', 'src/notifications', 'src/reports', 'src/settings', 'src/auth/actor.ts', 'src/auth/permissions.ts'];
+const DOMAIN = [
+  'src/complaints',
+  'src/offsets',
+  'src/compensations',
+  'src/calendar',
+  'src/common',
+  'src/notifications',
+  'src/reports',
+  'src/settings',
+  'src/auth/actor.ts',
+  'src/auth/permissions.ts',
+];
 const ABOVE_DOMAIN = ['src/http', 'src/views', 'src/jobs', 'src/cli', 'src/plugin', 'src/demo', 'src/install'];
 
 export default tseslint.config(
@@ -39,7 +50,24 @@ export default tseslint.config(
             },
             {
               // The plugin factory, the CLI and the installer build the gateway; everything else gets a HostReader.
-              target: ['src/auth', 'src/calendar', 'src/common', 'src/complaints', 'src/compensations', 'src/db', 'src/demo', 'src/http', 'src/i18n', 'src/jobs', 'src/manifest', 'src/notifications', 'src/offsets', 'src/reports', 'src/settings', 'src/views'],
+              target: [
+                'src/auth',
+                'src/calendar',
+                'src/common',
+                'src/complaints',
+                'src/compensations',
+                'src/db',
+                'src/demo',
+                'src/http',
+                'src/i18n',
+                'src/jobs',
+                'src/manifest',
+                'src/notifications',
+                'src/offsets',
+                'src/reports',
+                'src/settings',
+                'src/views',
+              ],
               from: 'src/host/gateway.ts',
               message: 'Only src/host reads host tables; elsewhere use the HostReader the context carries (src/host/reader.ts).',
             },
@@ -52,14 +80,20 @@ export default tseslint.config(
     // Domain modules stay free of the web stack.
     files: DOMAIN.map((d) => (d.endsWith('.ts') ? d : `${d}/**/*.ts`)),
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['koa', 'koa-*', '@koa/*', 'handlebars'], message: 'The domain never depends on the web stack.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['koa', 'koa-*', '@koa/*', 'handlebars'], message: 'The domain never depends on the web stack.' }] },
+      ],
     },
   },
   {
     // HTTP and pages call services; only stores and migrations speak SQL.
     files: ['src/http/**/*.ts', 'src/views/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'knex', message: 'HTTP and pages call services or stores, never knex.', allowTypeImports: false }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'knex', message: 'HTTP and pages call services or stores, never knex.', allowTypeImports: false }] },
+      ],
     },
   },
   { files: ['views/assets/**/*.js'], languageOptions: { globals: { ...globals.browser } } },

@@ -88,7 +88,9 @@ async function seed(db: Knex): Promise<void> {
 
 async function explain(db: Knex, sql: string, bindings: readonly unknown[]): Promise<string> {
   if (isMysql(db)) {
-    const [out] = (await db.raw(`EXPLAIN ${sql}`, bindings as Knex.RawBinding[])) as [Array<{ table: string; key: string | null; rows: number; Extra: string | null }>];
+    const [out] = (await db.raw(`EXPLAIN ${sql}`, bindings as Knex.RawBinding[])) as [
+      Array<{ table: string; key: string | null; rows: number; Extra: string | null }>,
+    ];
     return out.map((r) => `${r.table}: key=${r.key} rows≈${r.rows} ${r.Extra ?? ''}`).join(' | ');
   }
   const out = (await db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
@@ -138,7 +140,9 @@ async function main(): Promise<void> {
       await listComplaints(db, tables, actor, { ...query, cursor: first.nextCursor }, NOW, 'Asia/Shanghai');
       pageMs = Number(process.hrtime.bigint() - p0) / 1e6;
     }
-    console.log(`${name.padEnd(34)} ${ms.toFixed(1).padStart(8)} ms  next page ${pageMs.toFixed(1).padStart(7)} ms  total=${first.total}${first.totalCapped ? '+' : ''}`);
+    console.log(
+      `${name.padEnd(34)} ${ms.toFixed(1).padStart(8)} ms  next page ${pageMs.toFixed(1).padStart(7)} ms  total=${first.total}${first.totalCapped ? '+' : ''}`,
+    );
     if (process.env.PLANS) for (const s of statements) console.log(`    ${await explain(db, s.sql, s.bindings)}`);
   }
   await db.destroy();

@@ -41,12 +41,21 @@ function signed(path: string, body: string): RequestInit {
 }
 
 const first = await show('intake page, first view (opens a session)', `/complaints/new?unit=${unit}`, { headers: { [USER_HEADER]: token } });
-const cookie = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+const cookie = first.headers
+  .getSetCookie()
+  .map((c) => c.split(';')[0])
+  .join('; ');
 await show('intake page, with the session cookie', `/complaints/new?unit=${unit}`, { headers: { [USER_HEADER]: token, cookie } });
 const list = '/complaints/api/complaints?state=closed&state=closed_unsatisfied&sort=-receivedAt&communityId=3';
 await show('complaint list page 1', list, { headers: { [USER_HEADER]: token } });
 await show('complaint list offset 9980', `${list}&offset=9980`, { headers: { [USER_HEADER]: token } });
-const check = JSON.stringify({ billId: bill.bill_id, offsets: [{ offsetId: offset.id, amountFen: 100 }, { offsetId: offset.id, amountFen: 100 }] });
+const check = JSON.stringify({
+  billId: bill.bill_id,
+  offsets: [
+    { offsetId: offset.id, amountFen: 100 },
+    { offsetId: offset.id, amountFen: 100 },
+  ],
+});
 await show('billing check', '/complaints/api/billing/check', signed('/complaints/api/billing/check', check));
 const apply = JSON.stringify({ offsetId: offset.id, billId: bill.bill_id, amountFen: 1, idempotencyKey: `bench-queries-${Date.now()}` });
 await show('billing apply (1 fen)', '/complaints/api/billing/apply', signed('/complaints/api/billing/apply', apply));
@@ -58,7 +67,9 @@ if (process.env.PLANS && isMysql(db)) {
     `EXPLAIN SELECT * FROM cmp_complaints WHERE ${where} ORDER BY received_at DESC, id DESC LIMIT 21`,
   ]) {
     const [rows] = (await db.raw(sql)) as [Array<Record<string, unknown>>];
-    console.log(`\n${sql}\n   ${rows.map((r) => `${String(r.table)}: ${String(r.type)} key=${String(r.key)} rows≈${String(r.rows)} ${String(r.Extra ?? '')}`).join('\n   ')}`);
+    console.log(
+      `\n${sql}\n   ${rows.map((r) => `${String(r.table)}: ${String(r.type)} key=${String(r.key)} rows≈${String(r.rows)} ${String(r.Extra ?? '')}`).join('\n   ')}`,
+    );
   }
 }
 await server.close();

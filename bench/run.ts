@@ -202,7 +202,10 @@ class FixtureBills {
 
   /** Adds bills until every plan has room for `applications` more. */
   async ensure(plans: BillPlan[], applications: number): Promise<void> {
-    await this.write(plans, plans.map((p) => Math.ceil(Math.max(0, applications - p.spare()) / p.perBill)));
+    await this.write(
+      plans,
+      plans.map((p) => Math.ceil(Math.max(0, applications - p.spare()) / p.perBill)),
+    );
   }
 
   private async write(plans: BillPlan[], counts: number[]): Promise<void> {
@@ -212,7 +215,14 @@ class FixtureBills {
       for (let k = 0; k < counts[i]!; k++) {
         const billId = `${this.prefix}${(this.n++).toString(36)}`;
         added.push([plan, billId]);
-        rows.push({ bill_id: billId, room_id: plan.unitId, payer_owner_id: plan.ownerId, fee_month: this.month, amount_due: ((plan.perBill * APPLY_FEN) / 100).toFixed(2), pay_state: 'unpaid' });
+        rows.push({
+          bill_id: billId,
+          room_id: plan.unitId,
+          payer_owner_id: plan.ownerId,
+          fee_month: this.month,
+          amount_due: ((plan.perBill * APPLY_FEN) / 100).toFixed(2),
+          pay_state: 'unpaid',
+        });
       }
     });
     for (let i = 0; i < rows.length; i += 500) await this.db('erp_fee_bill').insert(rows.slice(i, i + 500));
@@ -261,7 +271,10 @@ async function prepareFixtures(db: Knex, reportMonth: { from: string; to: string
   if (picked.length < 52) throw new Error(`need 52 units with assessed complaints for the fixtures, found ${picked.length}`);
   const billRows = (await db('erp_fee_bill')
     .select('bill_id', 'room_id', 'fee_month')
-    .whereIn('room_id', picked.map((p) => p.unit_id))
+    .whereIn(
+      'room_id',
+      picked.map((p) => p.unit_id),
+    )
     .whereNot('bill_id', 'like', `${FIXTURE_BILL_PREFIX}%`)
     .orderBy('bill_id')) as Array<{ bill_id: string; room_id: string; fee_month: string }>;
   const billsOf = new Map<string, string[]>();
@@ -301,10 +314,17 @@ async function prepareFixtures(db: Knex, reportMonth: { from: string; to: string
     });
     const ev = { entity_type: 'offset', entity_id: id, complaint_id: c.id, actor_id: 'bench', actor_name: 'bench', at, from_state: null, note: runTag };
     events.push({ ...ev, action: 'request', to_state: 'requested', from_state: null, changes: JSON.stringify({ requested_fen: [null, approvedFen] }) });
-    events.push({ ...ev, action: 'approve', from_state: 'requested', to_state: 'approved', changes: JSON.stringify({ approved_fen: [null, approvedFen], remaining_fen: [0, approvedFen] }) });
+    events.push({
+      ...ev,
+      action: 'approve',
+      from_state: 'requested',
+      to_state: 'approved',
+      changes: JSON.stringify({ approved_fen: [null, approvedFen], remaining_fen: [0, approvedFen] }),
+    });
     return id;
   };
-  const plan = (c: { unit_id: string; owner_id: string }, offsetId: number, perBill: number, cycle = false) => new BillPlan(offsetId, String(c.unit_id), String(c.owner_id), perBill, cycle);
+  const plan = (c: { unit_id: string; owner_id: string }, offsetId: number, perBill: number, cycle = false) =>
+    new BillPlan(offsetId, String(c.unit_id), String(c.owner_id), perBill, cycle);
   const units = picked.slice(0, 50).map((c) => {
     const a = add(c, 200_000_000);
     return { unitId: String(c.unit_id), a, b: add(c, 200_000_000), bills: billsOf.get(String(c.unit_id)) ?? [], plan: plan(c, a, APPLICATIONS_PER_BILL) };
@@ -351,12 +371,17 @@ async function prepareFixtures(db: Knex, reportMonth: { from: string; to: string
     (await db(T.complaints)
       .distinct('unit_id')
       .whereIn('state', ['received', 'investigating', 'processing'])
-      .whereNotIn('unit_id', picked.map((p) => p.unit_id))
+      .whereNotIn(
+        'unit_id',
+        picked.map((p) => p.unit_id),
+      )
       .orderBy('unit_id')
       .limit(400)) as Array<{ unit_id: string }>
   ).map((r) => String(r.unit_id));
   const [{ n }] = (await db(T.complaints).max({ n: 'id' })) as Array<{ n: number }> as [{ n: number }];
-  const communities = ((await db('erp_community').select('community_id').orderBy('community_id')) as Array<{ community_id: number }>).map((r) => String(r.community_id));
+  const communities = ((await db('erp_community').select('community_id').orderBy('community_id')) as Array<{ community_id: number }>).map((r) =>
+    String(r.community_id),
+  );
   return { runTag, units, hot, exhaust, bills, txRows, hotTxRow, intakeUnits, maxComplaintId: Number(n), communities };
 }
 
@@ -410,7 +435,7 @@ function fmt(n: number, digits = 0): string {
 async function versions(db: Knex): Promise<{ mariadb: string | null; sqlite: string; bufferPoolMb: number | null }> {
   const sqlite = (new Database(':memory:').prepare('select sqlite_version() as v').get() as { v: string }).v;
   if (!isMysql(db)) return { mariadb: null, sqlite, bufferPoolMb: null };
-  const [rows] = (await db.raw("SELECT VERSION() AS v, @@innodb_buffer_pool_size AS bp")) as [Array<{ v: string; bp: number }>];
+  const [rows] = (await db.raw('SELECT VERSION() AS v, @@innodb_buffer_pool_size AS bp')) as [Array<{ v: string; bp: number }>];
   return { mariadb: rows[0]!.v, sqlite, bufferPoolMb: Number(rows[0]!.bp) / 1048576 };
 }
 
@@ -486,7 +511,13 @@ async function main(): Promise<number> {
     const supervisorToken = signUserToken(supervisor, secret, 6 * 3600);
     let nextUnit = 0;
     const applyBody = (offsetId: number, billId: string) =>
-      JSON.stringify({ offsetId, billId, amountFen: APPLY_FEN, idempotencyKey: `${fx.runTag}-${++seq}`, operator: { id: 'cashier-bench', name: '收银员 压测' } });
+      JSON.stringify({
+        offsetId,
+        billId,
+        amountFen: APPLY_FEN,
+        idempotencyKey: `${fx.runTag}-${++seq}`,
+        operator: { id: 'cashier-bench', name: '收银员 压测' },
+      });
 
     // Page 500 needs at least 10,000 matches: one community's closed complaints on the full dataset,
     // all closed complaints on the quick one.
@@ -499,8 +530,18 @@ async function main(): Promise<number> {
     for (const community of quick ? [''] : fx.communities) {
       const q = db(T.complaints).select('received_at', 'id').whereIn('state', ['closed', 'closed_unsatisfied']);
       if (community) q.where('community_id', Number(community));
-      const row = (await q.orderBy([{ column: 'received_at', order: 'desc' }, { column: 'id', order: 'desc' }]).offset(9979).first()) as { received_at: string; id: number } | undefined;
-      if (row) cursors.set(community, Buffer.from(JSON.stringify(['-receivedAt', String(row.received_at).replace('T', ' ').slice(0, 23), Number(row.id)])).toString('base64url'));
+      const row = (await q
+        .orderBy([
+          { column: 'received_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .offset(9979)
+        .first()) as { received_at: string; id: number } | undefined;
+      if (row)
+        cursors.set(
+          community,
+          Buffer.from(JSON.stringify(['-receivedAt', String(row.received_at).replace('T', ' ').slice(0, 23), Number(row.id)])).toString('base64url'),
+        );
     }
     const cursorPath = () => {
       const community = quick ? '' : pick(fx.communities);
@@ -509,24 +550,36 @@ async function main(): Promise<number> {
     {
       // The cursor must land where offset 9,980 does.
       const community = quick ? '' : fx.communities[0]!;
-      const get = async (q: string) => (await (await fetch(`${plugin.url}${PREFIX}/api/complaints?${listFilter}${community}${q}`, { headers: listHeaders })).json()) as { items?: Array<{ id: number }> };
+      const get = async (q: string) =>
+        (await (await fetch(`${plugin.url}${PREFIX}/api/complaints?${listFilter}${community}${q}`, { headers: listHeaders })).json()) as {
+          items?: Array<{ id: number }>;
+        };
       const [byCursor, byOffset] = await Promise.all([get(`&cursor=${cursors.get(community) ?? ''}`), get('&offset=9980')]);
-      if (byCursor.items?.[0]?.id !== byOffset.items?.[0]?.id) notes.push(`page 500 by cursor starts at complaint ${byCursor.items?.[0]?.id}, by offset at ${byOffset.items?.[0]?.id}: they should agree`);
+      if (byCursor.items?.[0]?.id !== byOffset.items?.[0]?.id)
+        notes.push(`page 500 by cursor starts at complaint ${byCursor.items?.[0]?.id}, by offset at ${byOffset.items?.[0]?.id}: they should agree`);
     }
 
     // The intake page with a session cookie, as a signed-in browser sends it (without one, every view
     // would open a new session row).
     const intakeUrl = (unit: string) => `${PREFIX}/new?unit=${encodeURIComponent(unit)}`;
     const first = await fetch(`${plugin.url}${intakeUrl(fx.intakeUnits[0]!)}`, { headers: { [USER_HEADER]: counterToken } });
-    const cookie = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = first.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const intakeHeaders = { [USER_HEADER]: counterToken, cookie };
     const realPage = await first.text();
     const fixedPage = await (await fetch(`${baseline.url}/intake-fixed`)).text();
     if (first.status !== 200) throw new Error(`intake page answered ${first.status}: ${realPage.slice(0, 300)}`);
-    notes.push(`intake page: ${fmt(Buffer.byteLength(realPage) / 1024, 1)} KB served by the plugin for a unit; the baseline's fixed-data render is ${fmt(Buffer.byteLength(fixedPage) / 1024, 1)} KB`);
+    notes.push(
+      `intake page: ${fmt(Buffer.byteLength(realPage) / 1024, 1)} KB served by the plugin for a unit; the baseline's fixed-data render is ${fmt(Buffer.byteLength(fixedPage) / 1024, 1)} KB`,
+    );
 
     const sides: Record<string, Side> = {
-      pk: { label: 'bare Koa: one primary-key SELECT', spec: () => ({ url: baseline.url, path: '/pk/1', setup: () => ({ path: `/pk/${1 + Math.floor(Math.random() * fx.maxComplaintId)}` }) }) },
+      pk: {
+        label: 'bare Koa: one primary-key SELECT',
+        spec: () => ({ url: baseline.url, path: '/pk/1', setup: () => ({ path: `/pk/${1 + Math.floor(Math.random() * fx.maxComplaintId)}` }) }),
+      },
       check: {
         label: 'POST /api/billing/check (signed), one bill, two offsets',
         spec: () => ({
@@ -535,14 +588,35 @@ async function main(): Promise<number> {
           path: `${PREFIX}/api/billing/check`,
           setup: () => {
             const u = pick(fx.units);
-            return signed(`${PREFIX}/api/billing/check`, JSON.stringify({ billId: pick(u.bills), offsets: [{ offsetId: u.a, amountFen: APPLY_FEN }, { offsetId: u.b, amountFen: APPLY_FEN }] }));
+            return signed(
+              `${PREFIX}/api/billing/check`,
+              JSON.stringify({
+                billId: pick(u.bills),
+                offsets: [
+                  { offsetId: u.a, amountFen: APPLY_FEN },
+                  { offsetId: u.b, amountFen: APPLY_FEN },
+                ],
+              }),
+            );
           },
         }),
       },
-      list1: { label: `GET /api/complaints (${listFilter.replace(/&communityId=$/, ', one community')}) page 1`, spec: () => ({ url: plugin.url, path: listPath(0), headers: listHeaders, setup: () => ({ path: listPath(0) }) }) },
-      list500: { label: 'the same, page 500 by keyset cursor (as the list page pages)', spec: () => ({ url: plugin.url, path: cursorPath(), headers: listHeaders, setup: () => ({ path: cursorPath() }) }) },
-      listoffset: { label: 'the same, page 500 by offset=9980 (JSON API)', spec: () => ({ url: plugin.url, path: listPath(9980), headers: listHeaders, setup: () => ({ path: listPath(9980) }) }) },
-      tx50: { label: 'bare Koa: FOR UPDATE + UPDATE + INSERT, 50 rows', spec: () => ({ url: baseline.url, method: 'POST', path: '/tx/1', setup: () => ({ path: `/tx/${pick(fx.txRows)}` }) }) },
+      list1: {
+        label: `GET /api/complaints (${listFilter.replace(/&communityId=$/, ', one community')}) page 1`,
+        spec: () => ({ url: plugin.url, path: listPath(0), headers: listHeaders, setup: () => ({ path: listPath(0) }) }),
+      },
+      list500: {
+        label: 'the same, page 500 by keyset cursor (as the list page pages)',
+        spec: () => ({ url: plugin.url, path: cursorPath(), headers: listHeaders, setup: () => ({ path: cursorPath() }) }),
+      },
+      listoffset: {
+        label: 'the same, page 500 by offset=9980 (JSON API)',
+        spec: () => ({ url: plugin.url, path: listPath(9980), headers: listHeaders, setup: () => ({ path: listPath(9980) }) }),
+      },
+      tx50: {
+        label: 'bare Koa: FOR UPDATE + UPDATE + INSERT, 50 rows',
+        spec: () => ({ url: baseline.url, method: 'POST', path: '/tx/1', setup: () => ({ path: `/tx/${pick(fx.txRows)}` }) }),
+      },
       apply50: {
         label: 'POST /api/billing/apply (signed), 50 approvals of 50 units, in turn',
         spec: () => ({
@@ -558,10 +632,23 @@ async function main(): Promise<number> {
       txhot: { label: 'bare Koa: the same transaction on one hot row', spec: () => ({ url: baseline.url, method: 'POST', path: `/tx/${fx.hotTxRow}` }) },
       applyhot: {
         label: 'POST /api/billing/apply (signed), one approval, its applications over many bills',
-        spec: () => ({ url: plugin.url, method: 'POST', path: `${PREFIX}/api/billing/apply`, setup: () => signed(`${PREFIX}/api/billing/apply`, applyBody(fx.hot.offsetId, fx.hot.plan.next())) }),
+        spec: () => ({
+          url: plugin.url,
+          method: 'POST',
+          path: `${PREFIX}/api/billing/apply`,
+          setup: () => signed(`${PREFIX}/api/billing/apply`, applyBody(fx.hot.offsetId, fx.hot.plan.next())),
+        }),
       },
       tmpl: { label: 'bare Koa: intake template with fixed data', spec: () => ({ url: baseline.url, path: '/intake-fixed' }) },
-      intake: { label: 'GET /new?unit=… signed in (session cookie)', spec: () => ({ url: plugin.url, path: intakeUrl(fx.intakeUnits[0]!), headers: intakeHeaders, setup: () => ({ path: intakeUrl(pick(fx.intakeUnits)) }) }) },
+      intake: {
+        label: 'GET /new?unit=… signed in (session cookie)',
+        spec: () => ({
+          url: plugin.url,
+          path: intakeUrl(fx.intakeUnits[0]!),
+          headers: intakeHeaders,
+          setup: () => ({ path: intakeUrl(pick(fx.intakeUnits)) }),
+        }),
+      },
     };
     // Each figure and the baseline it is compared with; a shared baseline is measured once per round.
     const pairs: Pair[] = [
@@ -591,7 +678,11 @@ async function main(): Promise<number> {
       await ensureBills(id, 1);
       const spec = side.spec();
       const next = spec.setup?.() ?? {};
-      const res = await fetch(`${spec.url}${next.path ?? spec.path}`, { method: spec.method ?? 'GET', headers: { ...(spec.headers ?? {}), ...(next.headers ?? {}) }, body: next.body ?? spec.body });
+      const res = await fetch(`${spec.url}${next.path ?? spec.path}`, {
+        method: spec.method ?? 'GET',
+        headers: { ...(spec.headers ?? {}), ...(next.headers ?? {}) },
+        body: next.body ?? spec.body,
+      });
       const text = await res.text();
       if (res.status >= 300) {
         broken.set(id, `${res.status} ${text.slice(0, 200)}`);
@@ -643,7 +734,9 @@ async function main(): Promise<number> {
           const r = await measure(id, duration);
           (runs[id] ??= []).push(r);
           if (id === pair.baselineId) baselinesDone.add(id);
-          log(`  ${id.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}${r.non2xx ? ` (${codesText(r.errorCodes)})` : ''}${r.errors ? `  errors ${r.errors}` : ''}  peak RSS ${fmt(r.peakRssMb, 0)} MB`);
+          log(
+            `  ${id.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}${r.non2xx ? ` (${codesText(r.errorCodes)})` : ''}${r.errors ? `  errors ${r.errors}` : ''}  peak RSS ${fmt(r.peakRssMb, 0)} MB`,
+          );
         }
       }
       // Batch check vs single checks, per bill.
@@ -666,13 +759,20 @@ async function main(): Promise<number> {
     }
     await inproc.context.db.destroy();
     if (reportCounts && reportCounts.reportAll !== reportCounts.count) {
-      notes.push(`monthly report: buildReport counted ${reportCounts.reportAll} complaints (cancelled included) in ${month.label}, COUNT(*) ${reportCounts.count}: they should agree`);
+      notes.push(
+        `monthly report: buildReport counted ${reportCounts.reportAll} complaints (cancelled included) in ${month.label}, COUNT(*) ${reportCounts.count}: they should agree`,
+      );
     }
 
     // Never over-spent: 50 clients on one approval with room for exactly 50 applications, on bills that
     // could each take all 50, so only the approval can run out.
     log('over-spend check: 50 clients on one approval worth 50 applications');
-    const exhaustSpec: LoadSpec = { url: plugin.url, method: 'POST', path: `${PREFIX}/api/billing/apply`, setup: () => signed(`${PREFIX}/api/billing/apply`, applyBody(fx.exhaust.offsetId, fx.exhaust.plan.next())) };
+    const exhaustSpec: LoadSpec = {
+      url: plugin.url,
+      method: 'POST',
+      path: `${PREFIX}/api/billing/apply`,
+      setup: () => signed(`${PREFIX}/api/billing/apply`, applyBody(fx.exhaust.offsetId, fx.exhaust.plan.next())),
+    };
     // Until the approval is used up (a loaded machine may need more than one short run), at most 5 runs.
     const exhaustRun = { ok: 0, non2xx: 0, errorCodes: {} as Record<string, number> };
     for (let i = 0; i < 5; i++) {
@@ -690,12 +790,24 @@ async function main(): Promise<number> {
     const bills = await fixtureBillAccounting(db, fx.bills.prefix);
     const sum = (ids: number[], key: 'applications' | 'appliedFen') => ids.reduce((s, id) => s + (accounting.get(id)?.[key] ?? 0), 0);
     const overSpend = {
-      exhaust: { successes: exhaustRun.ok, refused: exhaustRun.non2xx, refusals: exhaustRun.errorCodes, successFen: exhaustRun.ok * APPLY_FEN, ...accounting.get(fx.exhaust.offsetId)! },
+      exhaust: {
+        successes: exhaustRun.ok,
+        refused: exhaustRun.non2xx,
+        refusals: exhaustRun.errorCodes,
+        successFen: exhaustRun.ok * APPLY_FEN,
+        ...accounting.get(fx.exhaust.offsetId)!,
+      },
       hot: { successes: okCount.applyhot ?? 0, billsWritten: fx.hot.plan.bills.length, overflow: fx.hot.plan.overflow, ...accounting.get(fx.hot.offsetId)! },
       apply50: {
         successes: okCount.apply50 ?? 0,
-        applications: sum(fx.units.map((u) => u.a), 'applications'),
-        appliedFen: sum(fx.units.map((u) => u.a), 'appliedFen'),
+        applications: sum(
+          fx.units.map((u) => u.a),
+          'applications',
+        ),
+        appliedFen: sum(
+          fx.units.map((u) => u.a),
+          'appliedFen',
+        ),
         bills: fx.units.reduce((s, u) => s + (accounting.get(u.a)?.bills ?? 0), 0),
         billsWritten: fx.units.reduce((s, u) => s + u.plan.bills.length, 0),
         overflow: fx.units.reduce((s, u) => s + u.plan.overflow, 0),
@@ -710,30 +822,48 @@ async function main(): Promise<number> {
     for (const id of fixtureIds) {
       const a = accounting.get(id);
       if (!a) violations.push(`fixture approval #${id} is missing`);
-      else if (!a.consistent) violations.push(`approval #${id}: approved ${a.approvedFen} ≠ applied ${a.appliedFen} − reversed ${a.reversedFen} + remaining ${a.remainingFen}`);
+      else if (!a.consistent)
+        violations.push(`approval #${id}: approved ${a.approvedFen} ≠ applied ${a.appliedFen} − reversed ${a.reversedFen} + remaining ${a.remainingFen}`);
     }
-    if (overSpend.exhaust.appliedFen > fx.exhaust.approvedFen || overSpend.exhaust.successFen > fx.exhaust.approvedFen) violations.push(`the 50-application approval took ${overSpend.exhaust.appliedFen} fen (${exhaustRun.ok} successes) of ${fx.exhaust.approvedFen}`);
-    if (overSpend.hot.applications < overSpend.hot.successes) violations.push(`the hot approval answered ${overSpend.hot.successes} successes but holds ${overSpend.hot.applications} applications`);
-    if (overSpend.apply50.applications < overSpend.apply50.successes) violations.push(`the 50 approvals answered ${overSpend.apply50.successes} successes but hold ${overSpend.apply50.applications} applications`);
+    if (overSpend.exhaust.appliedFen > fx.exhaust.approvedFen || overSpend.exhaust.successFen > fx.exhaust.approvedFen)
+      violations.push(`the 50-application approval took ${overSpend.exhaust.appliedFen} fen (${exhaustRun.ok} successes) of ${fx.exhaust.approvedFen}`);
+    if (overSpend.hot.applications < overSpend.hot.successes)
+      violations.push(`the hot approval answered ${overSpend.hot.successes} successes but holds ${overSpend.hot.applications} applications`);
+    if (overSpend.apply50.applications < overSpend.apply50.successes)
+      violations.push(`the 50 approvals answered ${overSpend.apply50.successes} successes but hold ${overSpend.apply50.applications} applications`);
     for (const b of bills.overCovered) violations.push(`bill ${b.billId}: ${b.appliedFen} fen applied to a ${b.amountFen} fen bill`);
     const neverOverSpent = violations.length === 0;
     failures.push(...violations.map((v) => `over-spend check: ${v}`));
-    log(`  ${exhaustRun.ok} successes (${overSpend.exhaust.successFen} fen of ${fx.exhaust.approvedFen}), ${exhaustRun.non2xx} refused${exhaustRun.non2xx ? ` (${codesText(exhaustRun.errorCodes)})` : ''}; remaining ${overSpend.exhaust.remainingFen}`);
-    log(`  approved = applied − reversed + remaining on every fixture approval: ${overSpend.allConsistent}; ${bills.used} fixture bills used, none over its amount: ${bills.overCovered.length === 0}`);
-    if (overSpend.exhaust.appliedFen !== fx.exhaust.approvedFen) notes.push(`over-spend check: the 50-application approval was not used up (${overSpend.exhaust.applications} applications) within the run`);
+    log(
+      `  ${exhaustRun.ok} successes (${overSpend.exhaust.successFen} fen of ${fx.exhaust.approvedFen}), ${exhaustRun.non2xx} refused${exhaustRun.non2xx ? ` (${codesText(exhaustRun.errorCodes)})` : ''}; remaining ${overSpend.exhaust.remainingFen}`,
+    );
+    log(
+      `  approved = applied − reversed + remaining on every fixture approval: ${overSpend.allConsistent}; ${bills.used} fixture bills used, none over its amount: ${bills.overCovered.length === 0}`,
+    );
+    if (overSpend.exhaust.appliedFen !== fx.exhaust.approvedFen)
+      notes.push(`over-spend check: the 50-application approval was not used up (${overSpend.exhaust.applications} applications) within the run`);
     notes.push(
       `apply fixtures: the 50 approvals took ${fmt(overSpend.apply50.applications)} applications of ¥${fmt(APPLY_FEN / 100, 2)} over ${fmt(overSpend.apply50.bills)} fixture bills of ¥${fmt((APPLICATIONS_PER_BILL * APPLY_FEN) / 100, 2)} (their own units'); ` +
         `the hot approval (¥${fmt(fx.hot.approvedFen / 100, 2)}) took ${fmt(overSpend.hot.applications)} over ${fmt(overSpend.hot.bills)} such bills, remaining ¥${fmt(overSpend.hot.remainingFen / 100, 2)}; ` +
         `each bill takes at most ${APPLICATIONS_PER_BILL} applications, handed out in order, so none is asked for more than its amount`,
     );
-    if (overSpend.hot.overflow || overSpend.apply50.overflow) notes.push(`apply fixtures ran out of bills (${overSpend.hot.overflow + overSpend.apply50.overflow} requests sent to a full bill): raise APPLY_RATE_CEILING in bench/run.ts`);
+    if (overSpend.hot.overflow || overSpend.apply50.overflow)
+      notes.push(
+        `apply fixtures ran out of bills (${overSpend.hot.overflow + overSpend.apply50.overflow} requests sent to a full bill): raise APPLY_RATE_CEILING in bench/run.ts`,
+      );
     for (const death of serverDeaths) failures.push(death);
     const serverErrors = await askErrors(plugin);
-    if (serverErrors.length) notes.push(`the plugin server answered 500 and logged ${serverErrors.length >= 20 ? 'at least 20' : serverErrors.length} errors (warm-ups and the over-spend check included): ${summarizeErrors(serverErrors)}`);
+    if (serverErrors.length)
+      notes.push(
+        `the plugin server answered 500 and logged ${serverErrors.length >= 20 ? 'at least 20' : serverErrors.length} errors (warm-ups and the over-spend check included): ${summarizeErrors(serverErrors)}`,
+      );
 
     pluginMem.stop();
     baselineMem.stop();
-    const peak = { plugin: Math.max(pluginMem.hwmMb, readMemory(plugin.pid)?.hwmMb ?? 0), baseline: Math.max(baselineMem.hwmMb, readMemory(baseline.pid)?.hwmMb ?? 0) };
+    const peak = {
+      plugin: Math.max(pluginMem.hwmMb, readMemory(plugin.pid)?.hwmMb ?? 0),
+      baseline: Math.max(baselineMem.hwmMb, readMemory(baseline.pid)?.hwmMb ?? 0),
+    };
 
     // ----- figures -----
     const figures: Figure[] = [];
@@ -763,7 +893,9 @@ async function main(): Promise<number> {
         ratioText: `${fmt(ratio, 2)}×`,
         goal: `≥ ${goal}× req/s`,
         met: ratio >= goal && errs === 0,
-        ...(ratio < goal ? { gap: `${fmt(f.rps)} vs ${fmt(b.rps)} req/s: needs ${fmt(goal * b.rps)} req/s (+${fmt(((goal * b.rps) / f.rps - 1) * 100)}%)` } : {}),
+        ...(ratio < goal
+          ? { gap: `${fmt(f.rps)} vs ${fmt(b.rps)} req/s: needs ${fmt(goal * b.rps)} req/s (+${fmt(((goal * b.rps) / f.rps - 1) * 100)}%)` }
+          : {}),
         note: [errs ? `${errs} non-2xx/errors in the figure's runs: ${runCodes(runs[fig] ?? [])}` : '', note ?? ''].filter(Boolean).join('; ') || undefined,
       });
     };
@@ -786,7 +918,11 @@ async function main(): Promise<number> {
         goal: `p99 ≤ ${goal}×`,
         met: ratio <= goal && errs === 0,
         ...(ratio > goal
-          ? { gap: Number.isFinite(f.p99) ? `p99 ${fmt(f.p99, 1)} ms vs ${fmt(b.p99, 1)} ms: needs ≤ ${fmt(goal * b.p99, 1)} ms` : `no answer within a ${duration} s run in most rounds: needs p99 ≤ ${fmt(goal * b.p99, 1)} ms` }
+          ? {
+              gap: Number.isFinite(f.p99)
+                ? `p99 ${fmt(f.p99, 1)} ms vs ${fmt(b.p99, 1)} ms: needs ≤ ${fmt(goal * b.p99, 1)} ms`
+                : `no answer within a ${duration} s run in most rounds: needs p99 ≤ ${fmt(goal * b.p99, 1)} ms`,
+            }
           : {}),
         ...(errs ? { note: `${errs} non-2xx/errors in the figure's runs: ${runCodes(runs[fig] ?? [])}` } : {}),
       });
@@ -812,7 +948,15 @@ async function main(): Promise<number> {
       });
     }
     throughputFigure('apply offset over HTTP, 50 different approvals', 'apply50', 'tx50', 0.7);
-    throughputFigure('apply offset, 50 clients on one approval', 'applyhot', 'txhot', 0.7, neverOverSpent ? 'never over-spent: approved = applied − reversed + remaining, remaining ≥ 0, no bill over its amount (see overSpend)' : `OVER-SPENT or inconsistent: ${violations.join('; ')}`);
+    throughputFigure(
+      'apply offset, 50 clients on one approval',
+      'applyhot',
+      'txhot',
+      0.7,
+      neverOverSpent
+        ? 'never over-spent: approved = applied − reversed + remaining, remaining ≥ 0, no bill over its amount (see overSpend)'
+        : `OVER-SPENT or inconsistent: ${violations.join('; ')}`,
+    );
     if (!skipped('applyhot')) {
       const hot = figures[figures.length - 1]!;
       hot.met = hot.met && neverOverSpent;
@@ -870,9 +1014,27 @@ async function main(): Promise<number> {
       startedAt: new Date(t0).toISOString(),
       seconds: (Date.now() - t0) / 1000,
       profile: options.profile.name,
-      machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? null, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, mariadb: ver.mariadb, innodbBufferPoolMb: ver.bufferPoolMb, sqlite: ver.sqlite },
-      database: target.client === 'mysql2' ? { client: 'mysql2 (MariaDB)', url: options.url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@') } : { client: 'better-sqlite3', file: target.sqliteFile },
-      settings: { connections, secondsPerRun: duration, warmupSeconds: warmup, rounds, pool: options.pool, servers: compiled ? 'compiled with esbuild, plain node' : 'tsx' },
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model ?? null,
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        mariadb: ver.mariadb,
+        innodbBufferPoolMb: ver.bufferPoolMb,
+        sqlite: ver.sqlite,
+      },
+      database:
+        target.client === 'mysql2'
+          ? { client: 'mysql2 (MariaDB)', url: options.url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@') }
+          : { client: 'better-sqlite3', file: target.sqliteFile },
+      settings: {
+        connections,
+        secondsPerRun: duration,
+        warmupSeconds: warmup,
+        rounds,
+        pool: options.pool,
+        servers: compiled ? 'compiled with esbuild, plain node' : 'tsx',
+      },
       seed,
       figures,
       overSpend,
@@ -952,7 +1114,20 @@ function askErrors(s: Server): Promise<string[]> {
 
 function notMeasured(what: string, fig: string, base: string, broken: Map<string, string>, goal: string): Figure {
   const why = [broken.get(fig) ? `${fig}: ${broken.get(fig)}` : '', broken.get(base) ? `${base}: ${broken.get(base)}` : ''].filter(Boolean).join('; ');
-  return { what, figure: fig, baseline: base, figureValue: NaN, baselineValue: NaN, unit: '', ratio: NaN, ratioText: 'not measured', goal, met: false, gap: `not measured: ${why || 'no runs'}`, notMeasured: true };
+  return {
+    what,
+    figure: fig,
+    baseline: base,
+    figureValue: NaN,
+    baselineValue: NaN,
+    unit: '',
+    ratio: NaN,
+    ratioText: 'not measured',
+    goal,
+    met: false,
+    gap: `not measured: ${why || 'no runs'}`,
+    notMeasured: true,
+  };
 }
 
 /** 10,000 bills (fewer when the dataset has fewer), spread over the units, each with its unit's approved offsets. */
@@ -961,10 +1136,18 @@ async function batchInputs(db: Knex, quick: boolean): Promise<BillCheckInput[]> 
   const months = ((await db('erp_fee_bill').distinct('fee_month').orderBy('fee_month', 'desc')) as Array<{ fee_month: string }>).map((r) => r.fee_month);
   const units = Number(((await db('erp_room').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
   const take = months.slice(0, Math.max(1, Math.ceil(want / units)));
-  const rows = (await db('erp_fee_bill').select('bill_id', 'room_id').whereIn('fee_month', take).whereNot('bill_id', 'like', `${FIXTURE_BILL_PREFIX}%`).orderBy('bill_id')) as Array<{ bill_id: string; room_id: string }>;
+  const rows = (await db('erp_fee_bill')
+    .select('bill_id', 'room_id')
+    .whereIn('fee_month', take)
+    .whereNot('bill_id', 'like', `${FIXTURE_BILL_PREFIX}%`)
+    .orderBy('bill_id')) as Array<{ bill_id: string; room_id: string }>;
   const step = rows.length / Math.min(want, rows.length);
   const chosen = Array.from({ length: Math.min(want, rows.length) }, (_, i) => rows[Math.floor(i * step)]!);
-  const offsets = (await db(T.offsets).select('id', 'unit_id').where({ status: 'approved' }).where('remaining_fen', '>=', APPLY_FEN).whereNot('reason', 'like', 'bench fixture%')) as Array<{ id: number; unit_id: string }>;
+  const offsets = (await db(T.offsets)
+    .select('id', 'unit_id')
+    .where({ status: 'approved' })
+    .where('remaining_fen', '>=', APPLY_FEN)
+    .whereNot('reason', 'like', 'bench fixture%')) as Array<{ id: number; unit_id: string }>;
   const byUnit = new Map<string, number[]>();
   for (const o of offsets) byUnit.set(String(o.unit_id), [...(byUnit.get(String(o.unit_id)) ?? []), Number(o.id)]);
   void quick;
@@ -995,7 +1178,13 @@ const REPORT_READER: Actor = { id: 'bench-manager', name: '经理 压测', roles
  * community and for one, and the baseline COUNT(*) over the same received_at range (the report's own
  * period, so both read the same rows).
  */
-async function reportTimes(db: Knex, ctx: PluginContext, month: { label: string }, community: string, repeat: number): Promise<{ times: Record<string, number>; counts: ReportCounts }> {
+async function reportTimes(
+  db: Knex,
+  ctx: PluginContext,
+  month: { label: string },
+  community: string,
+  repeat: number,
+): Promise<{ times: Record<string, number>; counts: ReportCounts }> {
   const [y, m] = month.label.split('-').map(Number) as [number, number];
   const lastDay = new Date(Date.UTC(y, m, 0)).getUTCDate();
   const query = { from: `${month.label}-01`, to: `${month.label}-${String(lastDay).padStart(2, '0')}`, actor: REPORT_READER };
@@ -1042,7 +1231,11 @@ interface OffsetBooks {
 
 /** Each offset's books from its own rows. */
 async function offsetAccounting(db: Knex, ids: number[]): Promise<Map<number, OffsetBooks>> {
-  const offsets = (await db(T.offsets).select('id', 'approved_fen', 'remaining_fen').whereIn('id', ids)) as Array<{ id: number; approved_fen: number; remaining_fen: number }>;
+  const offsets = (await db(T.offsets).select('id', 'approved_fen', 'remaining_fen').whereIn('id', ids)) as Array<{
+    id: number;
+    approved_fen: number;
+    remaining_fen: number;
+  }>;
   const sums = (await db(T.offsetApplications)
     .select('offset_id')
     .sum({ fen: 'amount_fen' })
@@ -1059,14 +1252,25 @@ async function offsetAccounting(db: Knex, ids: number[]): Promise<Map<number, Of
       const remainingFen = Number(o.remaining_fen);
       return [
         Number(o.id),
-        { approvedFen, remainingFen, appliedFen: applied.fen, reversedFen: applied.reversed, applications: applied.n, bills: applied.bills, consistent: remainingFen >= 0 && approvedFen === applied.fen - applied.reversed + remainingFen },
+        {
+          approvedFen,
+          remainingFen,
+          appliedFen: applied.fen,
+          reversedFen: applied.reversed,
+          applications: applied.n,
+          bills: applied.bills,
+          consistent: remainingFen >= 0 && approvedFen === applied.fen - applied.reversed + remainingFen,
+        },
       ];
     }),
   );
 }
 
 /** This run's fixture bills that took applications, and any whose applications add up to more than its amount. */
-async function fixtureBillAccounting(db: Knex, prefix: string): Promise<{ used: number; overCovered: Array<{ billId: string; amountFen: number; appliedFen: number }> }> {
+async function fixtureBillAccounting(
+  db: Knex,
+  prefix: string,
+): Promise<{ used: number; overCovered: Array<{ billId: string; amountFen: number; appliedFen: number }> }> {
   const rows = (await db(`${T.offsetApplications} as a`)
     .join('erp_fee_bill as b', 'b.bill_id', 'a.bill_id')
     .select('a.bill_id', 'b.amount_due')
@@ -1106,7 +1310,9 @@ function markdown(r: {
   lines.push('|---|---|---|---|---|---|');
   for (const f of r.figures) {
     const v = (x: number) => (f.unit.includes('ms') || f.unit === 'MB' || f.unit.includes('µs') ? fmt(x, 1) : fmt(x));
-    lines.push(`| ${f.what} | ${v(f.figureValue)} ${f.unit} | ${v(f.baselineValue)} ${f.unit} | ${f.ratioText} | ${f.goal} | ${f.met ? 'yes' : `**no**${f.gap ? `: ${f.gap}` : ''}`} |`);
+    lines.push(
+      `| ${f.what} | ${v(f.figureValue)} ${f.unit} | ${v(f.baselineValue)} ${f.unit} | ${f.ratioText} | ${f.goal} | ${f.met ? 'yes' : `**no**${f.gap ? `: ${f.gap}` : ''}`} |`,
+    );
   }
   lines.push('');
   lines.push('Figures and baselines:');

@@ -55,7 +55,10 @@ function seedDb(url: string): Knex {
     pool: {
       ...pool,
       max: 1,
-      afterCreate: (conn: { query?: (sql: string, cb: (err: Error | null) => void) => void; pragma?: (sql: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (
+        conn: { query?: (sql: string, cb: (err: Error | null) => void) => void; pragma?: (sql: string) => unknown },
+        done: (err: Error | null, conn: unknown) => void,
+      ) => {
         inner(conn, (err) => {
           if (err) return done(err, conn);
           if (mysqlClient) {
@@ -116,7 +119,10 @@ class BatchWriter {
   written = 0;
   readonly counts: Record<string, number> = {};
 
-  constructor(private readonly db: Knex, private readonly order: string[]) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly order: string[],
+  ) {}
 
   add(table: string, row: Row): void {
     let b = this.buffers.get(table);
@@ -192,7 +198,10 @@ function progressBar(label: string, total: number, started: number, writer: { wr
 
 // ----- the host ERP ----------------------------------------------------------------------------------
 
-const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split('');
+const SURNAMES =
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split(
+    '',
+  );
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍建红梅鑫波斌宇浩凯俊帆晨阳欣怡涵萱远桐琪'.split('');
 
 /** What the complaint generator needs to know of the host, kept in compact arrays. */
@@ -227,7 +236,10 @@ function monthsEndingBefore(nowMs: number, count: number): string[] {
 
 async function seedHost(db: Knex, p: Profile, nowMs: number): Promise<{ model: HostModel; counts: Record<string, number> }> {
   const rand = prng(20261128);
-  const name = () => SURNAMES[Math.floor(rand() * SURNAMES.length)]! + GIVEN[Math.floor(rand() * GIVEN.length)]! + (rand() < 0.6 ? GIVEN[Math.floor(rand() * GIVEN.length)]! : '');
+  const name = () =>
+    SURNAMES[Math.floor(rand() * SURNAMES.length)]! +
+    GIVEN[Math.floor(rand() * GIVEN.length)]! +
+    (rand() < 0.6 ? GIVEN[Math.floor(rand() * GIVEN.length)]! : '');
   const phone = () => `1${'3456789'[Math.floor(rand() * 7)]}${String(Math.floor(rand() * 1e9)).padStart(9, '0')}`;
   const units = unitCount(p);
   const model: HostModel = {
@@ -263,7 +275,14 @@ async function seedHost(db: Knex, p: Profile, nowMs: number): Promise<{ model: H
           model.labels[u] = label;
           model.communityOf[u] = c;
           model.billFen[u] = fen;
-          writer.add('erp_room', { room_id: roomId, community_id: c, building_id: buildingId, room_label: label, area_m2: (areaCents / 100).toFixed(2), is_deleted: 0 });
+          writer.add('erp_room', {
+            room_id: roomId,
+            community_id: c,
+            building_id: buildingId,
+            room_label: label,
+            area_m2: (areaCents / 100).toFixed(2),
+            is_deleted: 0,
+          });
           const ownerCount = rand() < 0.2 ? 2 : 1;
           for (let o = 0; o < ownerCount; o++) {
             const idx = model.ownerIds.length;
@@ -289,7 +308,14 @@ async function seedHost(db: Knex, p: Profile, nowMs: number): Promise<{ model: H
           model.months.forEach((month, mi) => {
             const recent = mi >= model.months.length - 2;
             const state = recent ? (rand() < 0.6 ? 'unpaid' : 'paid') : rand() < 0.04 ? 'unpaid' : 'paid';
-            writer.add('erp_fee_bill', { bill_id: `B${month.replace('-', '')}${roomId}`, room_id: roomId, payer_owner_id: payer, fee_month: month, amount_due: (fen / 100).toFixed(2), pay_state: state });
+            writer.add('erp_fee_bill', {
+              bill_id: `B${month.replace('-', '')}${roomId}`,
+              room_id: roomId,
+              payer_owner_id: payer,
+              fee_month: month,
+              amount_due: (fen / 100).toFixed(2),
+              pay_state: state,
+            });
           });
           u++;
           if (writer.size('erp_fee_bill') >= 1000) {
@@ -324,7 +350,13 @@ const CATEGORY_TEXT: Record<string, string[]> = {
 };
 const PLACES = ['1单元', '2单元', '地下车库', '东门', '西门', '楼道', '电梯厅', '中心花园', '顶楼', '架空层'];
 const EXPECTATIONS = ['尽快处理并回复', '要求书面答复', '要求赔偿损失', '希望物业加强管理', null, null];
-const REPLIES = ['已安排维修人员上门处理完毕，业主确认', '已与相关责任人沟通并整改', '已向业主解释收费依据并出示合同条款', '已联系第三方单位协调处理', '已加强巡查并安排专人跟进'];
+const REPLIES = [
+  '已安排维修人员上门处理完毕，业主确认',
+  '已与相关责任人沟通并整改',
+  '已向业主解释收费依据并出示合同条款',
+  '已联系第三方单位协调处理',
+  '已加强巡查并安排专人跟进',
+];
 const FINDINGS = ['现场核实情况属实', '经查为设备老化所致', '经查与业主描述基本一致', '属于第三方责任，已说明'];
 const MEASURES = ['更换损坏部件并复查', '安排专项清洁与巡查', '约谈责任人并整改', '协调施工方返工'];
 
@@ -346,10 +378,33 @@ type State = 'received' | 'investigating' | 'processing' | 'resolved' | 'closed'
 function targetState(ageDays: number, r: number): State {
   const table: Array<[State, number]> =
     ageDays > 30
-      ? [['closed', 0.83], ['closed_unsatisfied', 0.05], ['cancelled', 0.05], ['resolved', 0.03], ['processing', 0.02], ['investigating', 0.01], ['received', 0.01]]
+      ? [
+          ['closed', 0.83],
+          ['closed_unsatisfied', 0.05],
+          ['cancelled', 0.05],
+          ['resolved', 0.03],
+          ['processing', 0.02],
+          ['investigating', 0.01],
+          ['received', 0.01],
+        ]
       : ageDays > 7
-        ? [['closed', 0.45], ['closed_unsatisfied', 0.03], ['cancelled', 0.05], ['resolved', 0.2], ['processing', 0.17], ['investigating', 0.05], ['received', 0.05]]
-        : [['received', 0.3], ['investigating', 0.25], ['processing', 0.2], ['resolved', 0.15], ['cancelled', 0.05], ['closed', 0.05]];
+        ? [
+            ['closed', 0.45],
+            ['closed_unsatisfied', 0.03],
+            ['cancelled', 0.05],
+            ['resolved', 0.2],
+            ['processing', 0.17],
+            ['investigating', 0.05],
+            ['received', 0.05],
+          ]
+        : [
+            ['received', 0.3],
+            ['investigating', 0.25],
+            ['processing', 0.2],
+            ['resolved', 0.15],
+            ['cancelled', 0.05],
+            ['closed', 0.05],
+          ];
   let acc = 0;
   for (const [s, w] of table) {
     acc += w;
@@ -393,7 +448,13 @@ function nextCodeFor(g: ComplaintGen, ms: number): string {
  * Generates complaint `id` received at `receivedMs` and everything it leads to (events, follow-up, and
  * for an unsatisfied follow-up the continuation complaint, id + 1). Returns how many complaint ids it used.
  */
-function generateComplaint(g: ComplaintGen, id: number, unit: number, receivedMs: number, parent: { id: number; code: string; category: string; originalMs: number; severity: string } | null): number {
+function generateComplaint(
+  g: ComplaintGen,
+  id: number,
+  unit: number,
+  receivedMs: number,
+  parent: { id: number; code: string; category: string; originalMs: number; severity: string } | null,
+): number {
   const { rand, settings, host } = g;
   const now = g.nowMs;
   const ownerIdx = host.firstOwner[unit]!;
@@ -404,7 +465,11 @@ function generateComplaint(g: ComplaintGen, id: number, unit: number, receivedMs
   const nature = pick(rand, ['valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'help', 'inquiry', 'inquiry', 'venting'] as const);
   const communicative = nature !== 'valid';
   const nonProperty = rand() < 0.1;
-  let severity: string = parent ? (parent.severity === 'major' ? 'major' : 'important') : pick(rand, ['minor', 'minor', 'minor', 'minor', 'important', 'important', 'important', 'major'] as const);
+  let severity: string = parent
+    ? parent.severity === 'major'
+      ? 'major'
+      : 'important'
+    : pick(rand, ['minor', 'minor', 'minor', 'minor', 'important', 'important', 'important', 'major'] as const);
   let target = targetState((now - receivedMs) / DAY, rand());
   if (parent && target === 'closed_unsatisfied') target = 'closed';
   if (target === 'processing' && communicative) target = 'investigating';
@@ -427,7 +492,16 @@ function generateComplaint(g: ComplaintGen, id: number, unit: number, receivedMs
 
   if (target === 'cancelled') {
     const viaInvestigation = rand() < 0.5;
-    if (viaInvestigation) steps.push({ action: 'start-investigation', at: startInv, actor: supervisor, to: 'investigating', patch: { department, assignee_id: engineer.id, assignee_name: engineer.name }, changes: { state: ['received', 'investigating'], assigneeId: [null, engineer.id] }, note: null });
+    if (viaInvestigation)
+      steps.push({
+        action: 'start-investigation',
+        at: startInv,
+        actor: supervisor,
+        to: 'investigating',
+        patch: { department, assignee_id: engineer.id, assignee_name: engineer.name },
+        changes: { state: ['received', 'investigating'], assigneeId: [null, engineer.id] },
+        note: null,
+      });
     const kind = rand() < 0.6 ? 'duplicate' : 'registered_in_error';
     steps.push({
       action: 'cancel',
@@ -441,13 +515,40 @@ function generateComplaint(g: ComplaintGen, id: number, unit: number, receivedMs
   } else if (target !== 'received') {
     const order: State[] = ['investigating', 'processing', 'resolved', 'closed'];
     const depth = target === 'closed_unsatisfied' ? 4 : order.indexOf(target) + 1;
-    const assessPatch = { dispute_type: nonProperty ? 'non_property' : 'property', third_party: thirdParty, responsibility_explained: nonProperty ? 1 : null, nature, severity, findings: pick(rand, FINDINGS) };
-    const assessChanges: Record<string, [unknown, unknown]> = { nature: [null, nature], severity: [null, severity], disputeType: [null, assessPatch.dispute_type] };
+    const assessPatch = {
+      dispute_type: nonProperty ? 'non_property' : 'property',
+      third_party: thirdParty,
+      responsibility_explained: nonProperty ? 1 : null,
+      nature,
+      severity,
+      findings: pick(rand, FINDINGS),
+    };
+    const assessChanges: Record<string, [unknown, unknown]> = {
+      nature: [null, nature],
+      severity: [null, severity],
+      disputeType: [null, assessPatch.dispute_type],
+    };
     if (communicative) {
       // Answered straight after the assessment; no plan.
-      steps.push({ action: 'assess', at: assessAt, actor: supervisor, to: 'investigating', patch: assessPatch, changes: { state: ['received', 'investigating'], ...assessChanges }, note: null });
+      steps.push({
+        action: 'assess',
+        at: assessAt,
+        actor: supervisor,
+        to: 'investigating',
+        patch: assessPatch,
+        changes: { state: ['received', 'investigating'], ...assessChanges },
+        note: null,
+      });
     } else {
-      steps.push({ action: 'start-investigation', at: startInv, actor: supervisor, to: 'investigating', patch: { department, assignee_id: engineer.id, assignee_name: engineer.name }, changes: { state: ['received', 'investigating'], assigneeId: [null, engineer.id] }, note: null });
+      steps.push({
+        action: 'start-investigation',
+        at: startInv,
+        actor: supervisor,
+        to: 'investigating',
+        patch: { department, assignee_id: engineer.id, assignee_name: engineer.name },
+        changes: { state: ['received', 'investigating'], assigneeId: [null, engineer.id] },
+        note: null,
+      });
       if (depth >= 2) {
         steps.push({ action: 'assess', at: assessAt, actor: supervisor, to: 'investigating', patch: assessPatch, changes: assessChanges, note: null });
         steps.push({
@@ -463,7 +564,15 @@ function generateComplaint(g: ComplaintGen, id: number, unit: number, receivedMs
     }
     if (depth >= 2 && !communicative && rand() < 0.03 && severity !== 'major') {
       const escalateAt = planAt + between(rand, 1, 24) * HOUR;
-      steps.push({ action: 'escalate', at: escalateAt, actor: supervisor, to: 'processing', patch: { severity: 'major', escalated_at: utc(escalateAt), escalation_reason: '业主多次投诉未果，升级处理' }, changes: { severity: [severity, 'major'] }, note: null });
+      steps.push({
+        action: 'escalate',
+        at: escalateAt,
+        actor: supervisor,
+        to: 'processing',
+        patch: { severity: 'major', escalated_at: utc(escalateAt), escalation_reason: '业主多次投诉未果，升级处理' },
+        changes: { severity: [severity, 'major'] },
+        note: null,
+      });
       severity = 'major';
     }
     if (depth >= 3) {
@@ -473,7 +582,13 @@ function generateComplaint(g: ComplaintGen, id: number, unit: number, receivedMs
         at: resolveAt,
         actor: engineer,
         to: 'resolved',
-        patch: { resolution_reply: pick(rand, REPLIES), resolution_basis: '《物业服务合同》及相关管理规约', resolved_at: utc(resolveAt), resolved_by: engineer.id, follow_up_due_at: utc(followDue) },
+        patch: {
+          resolution_reply: pick(rand, REPLIES),
+          resolution_basis: '《物业服务合同》及相关管理规约',
+          resolved_at: utc(resolveAt),
+          resolved_by: engineer.id,
+          follow_up_due_at: utc(followDue),
+        },
         changes: { state: [communicative ? 'investigating' : 'processing', 'resolved'] },
         note: null,
       });
@@ -498,9 +613,17 @@ function generateComplaint(g: ComplaintGen, id: number, unit: number, receivedMs
 
   const owner = { id: host.ownerIds[ownerIdx]!, name: host.ownerNames[ownerIdx]!, phone: host.ownerPhones[ownerIdx]! };
   const relation = parent ? 'owner' : rand() < 0.75 ? 'owner' : pick(rand, ['tenant', 'family', 'other']);
-  const complainant = relation === 'owner' ? { name: owner.name, phone: owner.phone } : { name: `${pick(rand, SURNAMES)}${pick(rand, GIVEN)}${pick(rand, GIVEN)}`, phone: `1${pick(rand, ['3', '5', '7', '8', '9'])}${String(Math.floor(rand() * 1e9)).padStart(9, '0')}` };
+  const complainant =
+    relation === 'owner'
+      ? { name: owner.name, phone: owner.phone }
+      : {
+          name: `${pick(rand, SURNAMES)}${pick(rand, GIVEN)}${pick(rand, GIVEN)}`,
+          phone: `1${pick(rand, ['3', '5', '7', '8', '9'])}${String(Math.floor(rand() * 1e9)).padStart(9, '0')}`,
+        };
   const code = nextCodeFor(g, receivedMs);
-  const text = parent ? `回访不满意：${parent.code} / Unsatisfied at follow-up of ${parent.code}` : `${pick(rand, PLACES)}${pick(rand, CATEGORY_TEXT[category] ?? CATEGORY_TEXT.other!)}`;
+  const text = parent
+    ? `回访不满意：${parent.code} / Unsatisfied at follow-up of ${parent.code}`
+    : `${pick(rand, PLACES)}${pick(rand, CATEGORY_TEXT[category] ?? CATEGORY_TEXT.other!)}`;
 
   const row: Row = {
     id,
@@ -637,13 +760,24 @@ function generateComplaint(g: ComplaintGen, id: number, unit: number, receivedMs
       created_at: utc(followAt),
     });
     if (childId !== null) {
-      used += generateComplaint(g, childId, unit, followAt, { id, code, category, originalMs: parent?.originalMs ?? receivedMs, severity: String(row.severity ?? 'important') });
+      used += generateComplaint(g, childId, unit, followAt, {
+        id,
+        code,
+        category,
+        originalMs: parent?.originalMs ?? receivedMs,
+        severity: String(row.severity ?? 'important'),
+      });
     }
   }
   return used;
 }
 
-async function seedComplaints(db: Knex, p: Profile, nowMs: number, host: HostModel): Promise<{ eligible: EligibleComplaint[]; counts: Record<string, number>; codes: Map<string, number> }> {
+async function seedComplaints(
+  db: Knex,
+  p: Profile,
+  nowMs: number,
+  host: HostModel,
+): Promise<{ eligible: EligibleComplaint[]; counts: Record<string, number>; codes: Map<string, number> }> {
   const rand = prng(42);
   const writer = new BatchWriter(db, [T.complaints, T.followUps, T.events]);
   const g: ComplaintGen = {
@@ -693,8 +827,30 @@ async function seedOffsets(db: Knex, p: Profile, nowMs: number, host: HostModel,
   const bar = progressBar('offsets', p.offsets, started, writer);
   const count = Math.min(p.offsets, eligible.length);
   const stride = eligible.length / count;
-  const ev = (offsetId: number, complaintId: number, action: string, from: string | null, to: string | null, actor: Staff, at: number, changes: Row | null, note: string | null) =>
-    writer.add(T.events, { entity_type: 'offset', entity_id: offsetId, complaint_id: complaintId, action, from_state: from, to_state: to, actor_id: actor.id, actor_name: actor.name, at: utc(at), changes: changes ? JSON.stringify(changes) : null, note });
+  const ev = (
+    offsetId: number,
+    complaintId: number,
+    action: string,
+    from: string | null,
+    to: string | null,
+    actor: Staff,
+    at: number,
+    changes: Row | null,
+    note: string | null,
+  ) =>
+    writer.add(T.events, {
+      entity_type: 'offset',
+      entity_id: offsetId,
+      complaint_id: complaintId,
+      action,
+      from_state: from,
+      to_state: to,
+      actor_id: actor.id,
+      actor_name: actor.name,
+      at: utc(at),
+      changes: changes ? JSON.stringify(changes) : null,
+      note,
+    });
 
   for (let i = 0; i < count; i++) {
     const c = eligible[Math.floor(i * stride + rand() * stride * 0.5) % eligible.length]!;
@@ -744,14 +900,32 @@ async function seedOffsets(db: Knex, p: Profile, nowMs: number, host: HostModel,
 
     if (status !== 'requested') {
       const approved = status !== 'rejected';
-      Object.assign(row, { decided_by: approver.id, decided_by_name: approver.name, decided_at: utc(decidedMs), decision_note: approved ? '情况属实，同意抵扣' : '不属于物业责任，驳回', version: 2, updated_at: utc(decidedMs) });
-      ev(id, c.id, approved ? 'approve' : 'reject', 'requested', approved ? 'approved' : 'rejected', approver, decidedMs, approved ? { approved_fen: [null, approvedFen], remaining_fen: [0, approvedFen] } : null, String(row.decision_note));
+      Object.assign(row, {
+        decided_by: approver.id,
+        decided_by_name: approver.name,
+        decided_at: utc(decidedMs),
+        decision_note: approved ? '情况属实，同意抵扣' : '不属于物业责任，驳回',
+        version: 2,
+        updated_at: utc(decidedMs),
+      });
+      ev(
+        id,
+        c.id,
+        approved ? 'approve' : 'reject',
+        'requested',
+        approved ? 'approved' : 'rejected',
+        approver,
+        decidedMs,
+        approved ? { approved_fen: [null, approvedFen], remaining_fen: [0, approvedFen] } : null,
+        String(row.decision_note),
+      );
       if (approved) {
         row.approved_fen = approvedFen;
         let remaining = approvedFen;
         let useTo = 0;
         if (status === 'exhausted') useTo = approvedFen;
-        else if ((status === 'approved' && rand() < 0.5) || (status === 'expired' && rand() < 0.3)) useTo = Math.max(100, Math.round((approvedFen * between(rand, 0.1, 0.9)) / 100) * 100);
+        else if ((status === 'approved' && rand() < 0.5) || (status === 'expired' && rand() < 0.3))
+          useTo = Math.max(100, Math.round((approvedFen * between(rand, 0.1, 0.9)) / 100) * 100);
         if (status === 'expired') row.expires_on = shanghaiDate(Math.max(decidedMs + 30 * DAY, nowMs - between(rand, 2, 200) * DAY));
         else if (status === 'exhausted') row.expires_on = rand() < 0.3 ? null : shanghaiDate(decidedMs + 180 * DAY);
         else row.expires_on = futureExpiry;
@@ -791,7 +965,17 @@ async function seedOffsets(db: Knex, p: Profile, nowMs: number, host: HostModel,
           ev(id, c.id, 'apply', null, null, cashier, at, { remaining_fen: [remaining + amount, remaining] }, `bill ${billId}; key ${key}; ${amount} fen`);
           if (reversed) {
             remaining += amount;
-            ev(id, c.id, 'reverse', null, null, cashier, reversedAt, { remaining_fen: [remaining - amount, remaining] }, `bill ${billId}; key ${key}; reversal VOID-${id}-${k}; ${amount} fen`);
+            ev(
+              id,
+              c.id,
+              'reverse',
+              null,
+              null,
+              cashier,
+              reversedAt,
+              { remaining_fen: [remaining - amount, remaining] },
+              `bill ${billId}; key ${key}; reversal VOID-${id}-${k}; ${amount} fen`,
+            );
           } else {
             used += amount;
           }
@@ -809,7 +993,17 @@ async function seedOffsets(db: Knex, p: Profile, nowMs: number, host: HostModel,
         if (status === 'expired') {
           const expiredMs = Date.parse(`${String(row.expires_on)}T16:05:00Z`);
           Object.assign(row, { version: 3, updated_at: utc(Math.min(expiredMs, nowMs - 1000)) });
-          ev(id, c.id, 'expire', 'approved', 'expired', { id: 'system', name: '系统 / System' }, Math.min(expiredMs, nowMs - 1000), null, `expires_on ${String(row.expires_on)} < ${today}; remaining_fen ${remaining}`);
+          ev(
+            id,
+            c.id,
+            'expire',
+            'approved',
+            'expired',
+            { id: 'system', name: '系统 / System' },
+            Math.min(expiredMs, nowMs - 1000),
+            null,
+            `expires_on ${String(row.expires_on)} < ${today}; remaining_fen ${remaining}`,
+          );
         }
       }
     }
@@ -836,7 +1030,10 @@ async function analyze(db: Knex): Promise<void> {
 }
 
 /** Seeds when the marker for this profile is missing (or `reseed`); returns what the database holds. */
-export async function ensureSeeded(options: Pick<BenchOptions, 'profile' | 'url' | 'reseed' | 'reset'>, log: (line: string) => void = console.log): Promise<SeedInfo> {
+export async function ensureSeeded(
+  options: Pick<BenchOptions, 'profile' | 'url' | 'reseed' | 'reset'>,
+  log: (line: string) => void = console.log,
+): Promise<SeedInfo> {
   const { profile: p, url } = options;
   const target = parseDbUrl(url);
   if (target.client === 'mysql2') await prepareMysqlDatabase(url, false);
@@ -889,8 +1086,14 @@ export async function ensureSeeded(options: Pick<BenchOptions, 'profile' | 'url'
     const seconds = (Date.now() - t0) / 1000;
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const info: SeedInfo = { profile: p.name, now: new Date(nowMs).toISOString(), seededAt: new Date().toISOString(), seconds, counts };
-    await db(MARKER_TABLE).where({ profile: p.name }).update({ finished: 1, info: JSON.stringify(info) });
-    log(`seed: ${total} rows in ${seconds.toFixed(1)} s (${Math.round(total / seconds)} rows/s): ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    await db(MARKER_TABLE)
+      .where({ profile: p.name })
+      .update({ finished: 1, info: JSON.stringify(info) });
+    log(
+      `seed: ${total} rows in ${seconds.toFixed(1)} s (${Math.round(total / seconds)} rows/s): ${Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     return info;
   } finally {
     await db.destroy();

@@ -92,7 +92,11 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     t.index(['bill_id'], `${tables.offsetApplications}_bill_idx`);
     t.check(inList('state', APPLICATION_STATES), {}, `${tables.offsetApplications}_state_chk`);
     t.check('amount_fen > 0', {}, `${tables.offsetApplications}_amount_chk`);
-    t.check("(state = 'applied' AND reversal_key IS NULL) OR (state = 'reversed' AND reversal_key IS NOT NULL)", {}, `${tables.offsetApplications}_reversal_chk`);
+    t.check(
+      "(state = 'applied' AND reversal_key IS NULL) OR (state = 'reversed' AND reversal_key IS NOT NULL)",
+      {},
+      `${tables.offsetApplications}_reversal_chk`,
+    );
   });
 }
 

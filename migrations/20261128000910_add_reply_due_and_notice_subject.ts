@@ -35,7 +35,9 @@ const reportIndex = (ctx: MigrationContext) => `${ctx.tables.complaints}_report_
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { complaints, outbox } = ctx.tables;
-  await addColumnIfMissing(knex, complaints, 'reply_due_at', (t) => t.specificType('reply_due_at', ctx.client === 'mysql2' ? 'DATETIME(3)' : 'TEXT').nullable());
+  await addColumnIfMissing(knex, complaints, 'reply_due_at', (t) =>
+    t.specificType('reply_due_at', ctx.client === 'mysql2' ? 'DATETIME(3)' : 'TEXT').nullable(),
+  );
   await rebuildIndex(knex, complaints, reportIndex(ctx), [...REPORT_COLUMNS, 'reply_due_at']);
 
   await addColumnIfMissing(knex, outbox, 'complaint_id', (t) => t.integer('complaint_id').unsigned().nullable());

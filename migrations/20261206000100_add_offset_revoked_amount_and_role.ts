@@ -15,7 +15,10 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   await addColumnIfMissing(knex, offsets, 'revoked_fen', (t) => fenColumn(t, 'revoked_fen').notNullable().defaultTo(0));
   await addColumnIfMissing(knex, offsets, 'decided_role', (t) => t.string('decided_role', 40).nullable());
   // Idempotent: a second run finds no revoked offset with anything remaining.
-  await knex(offsets).where({ status: 'revoked' }).where('remaining_fen', '>', 0).update({ revoked_fen: knex.raw('??', ['remaining_fen']), remaining_fen: 0 });
+  await knex(offsets)
+    .where({ status: 'revoked' })
+    .where('remaining_fen', '>', 0)
+    .update({ revoked_fen: knex.raw('??', ['remaining_fen']), remaining_fen: 0 });
   await addCheckIfMissing(knex, ctx, offsets, `${offsets}_revoked_chk`, 'remaining_fen + revoked_fen <= COALESCE(approved_fen, 0)');
 }
 
@@ -23,7 +26,9 @@ export async function down(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { offsets } = ctx.tables;
   if (ctx.client === 'mysql2') await knex.raw('ALTER TABLE ?? DROP CONSTRAINT IF EXISTS ??', [offsets, `${offsets}_revoked_chk`]);
   // A revoked offset's withdrawn amount goes back to remaining, as revocations were stored before.
-  await knex(offsets).where('revoked_fen', '>', 0).update({ remaining_fen: knex.raw('?? + ??', ['remaining_fen', 'revoked_fen']) });
+  await knex(offsets)
+    .where('revoked_fen', '>', 0)
+    .update({ remaining_fen: knex.raw('?? + ??', ['remaining_fen', 'revoked_fen']) });
   await dropColumnIfPresent(knex, offsets, 'decided_role');
   await dropColumnIfPresent(knex, offsets, 'revoked_fen');
 }

@@ -19,10 +19,16 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   });
   const [{ n } = { n: 0 }] = (await knex(offsetBillLedger).count({ n: '*' })) as Array<{ n: number | string }>;
   if (Number(n) === 0) {
-    await knex.raw(
-      `INSERT INTO ?? (??, ??) SELECT ??, SUM(CASE WHEN ?? = 'applied' THEN ?? ELSE 0 END) FROM ?? GROUP BY ??`,
-      [offsetBillLedger, 'bill_id', 'applied_fen', 'bill_id', 'state', 'amount_fen', offsetApplications, 'bill_id'],
-    );
+    await knex.raw(`INSERT INTO ?? (??, ??) SELECT ??, SUM(CASE WHEN ?? = 'applied' THEN ?? ELSE 0 END) FROM ?? GROUP BY ??`, [
+      offsetBillLedger,
+      'bill_id',
+      'applied_fen',
+      'bill_id',
+      'state',
+      'amount_fen',
+      offsetApplications,
+      'bill_id',
+    ]);
   }
   await knex.schema.dropTableIfExists(offsetBillLocks);
 }

@@ -22,10 +22,21 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   });
   const [{ n } = { n: 0 }] = (await knex(offsetApprovalTotals).count({ n: '*' })) as Array<{ n: number | string }>;
   if (Number(n) === 0) {
-    await knex.raw(
-      `INSERT INTO ?? (??, ??, ??, ??) SELECT ??, 'approver', ??, SUM(??) FROM ?? WHERE ?? IS NOT NULL AND ?? IS NOT NULL GROUP BY ??, ??`,
-      [offsetApprovalTotals, 'complaint_id', 'scope', 'scope_id', 'approved_fen', 'complaint_id', 'decided_by', 'approved_fen', offsets, 'approved_fen', 'decided_by', 'complaint_id', 'decided_by'],
-    );
+    await knex.raw(`INSERT INTO ?? (??, ??, ??, ??) SELECT ??, 'approver', ??, SUM(??) FROM ?? WHERE ?? IS NOT NULL AND ?? IS NOT NULL GROUP BY ??, ??`, [
+      offsetApprovalTotals,
+      'complaint_id',
+      'scope',
+      'scope_id',
+      'approved_fen',
+      'complaint_id',
+      'decided_by',
+      'approved_fen',
+      offsets,
+      'approved_fen',
+      'decided_by',
+      'complaint_id',
+      'decided_by',
+    ]);
   }
 }
 

@@ -20,7 +20,17 @@ export interface Profile {
 
 export const PROFILES: Record<ProfileName, Profile> = {
   // 20 × 25 × 25 × 8 = 100,000 units; × 12 months = 1,200,000 bills.
-  full: { name: 'full', communities: 20, buildingsPerCommunity: 25, floors: 25, roomsPerFloor: 8, months: 12, complaints: 1_000_000, offsets: 50_000, days: 730 },
+  full: {
+    name: 'full',
+    communities: 20,
+    buildingsPerCommunity: 25,
+    floors: 25,
+    roomsPerFloor: 8,
+    months: 12,
+    complaints: 1_000_000,
+    offsets: 50_000,
+    days: 730,
+  },
   // 20 × 2 × 10 × 5 = 2,000 units; 24,000 bills.
   quick: { name: 'quick', communities: 20, buildingsPerCommunity: 2, floors: 10, roomsPerFloor: 5, months: 12, complaints: 20_000, offsets: 1_000, days: 730 },
 };
@@ -81,7 +91,18 @@ error, a server that died, a figure that could not be measured, a fixture approv
 export function parseArgs(argv: string[]): BenchOptions {
   let quick = false;
   let url: string | null = null;
-  const o = { reseed: false, reset: false, pool: 20, duration: null as number | null, rounds: null as number | null, connections: 50, out: null as string | null, only: null as string[] | null, tsx: false, timeout: null as number | null };
+  const o = {
+    reseed: false,
+    reset: false,
+    pool: 20,
+    duration: null as number | null,
+    rounds: null as number | null,
+    connections: 50,
+    out: null as string | null,
+    only: null as string[] | null,
+    tsx: false,
+    timeout: null as number | null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -121,7 +142,10 @@ export function parseArgs(argv: string[]): BenchOptions {
         o.out = value();
         break;
       case '--only':
-        o.only = value().split(',').map((x) => x.trim()).filter(Boolean);
+        o.only = value()
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
         break;
       case '--tsx':
         o.tsx = true;

@@ -16,7 +16,17 @@ export async function compileForNode(root: string): Promise<string> {
       if (file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.includes('results')) entryPoints.push(join(root, dir, file));
     }
   }
-  await build({ entryPoints, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'node20', supported: { 'import-attributes': true }, bundle: false, logLevel: 'error' });
+  await build({
+    entryPoints,
+    outdir: out,
+    outbase: root,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    supported: { 'import-attributes': true },
+    bundle: false,
+    logLevel: 'error',
+  });
   for (const item of ['plugin.json', 'schemas', 'views', join('src', 'demo', 'demo-mapping.json')]) {
     if (existsSync(join(root, item))) cpSync(join(root, item), join(out, item), { recursive: true });
   }

@@ -71,7 +71,12 @@ export function fixedIntakeData(): Record<string, unknown> & { locale: Locale } 
   const base = '/complaints';
   const open = [complaint(901, 'processing', 3, 'facilities'), complaint(902, 'investigating', 1, 'cleaning_greening')];
   const recent = [complaint(880, 'closed', 40, 'parking'), complaint(870, 'closed', 75, 'facilities'), complaint(860, 'closed', 120, 'fees')];
-  const bills = ['2026-10', '2026-09', '2026-06', '2026-03'].map((period) => ({ id: `B${period.replace('-', '')}R01051203`, period, amountFen: 32816, status: 'unpaid' }));
+  const bills = ['2026-10', '2026-09', '2026-06', '2026-03'].map((period) => ({
+    id: `B${period.replace('-', '')}R01051203`,
+    period,
+    amountFen: 32816,
+    status: 'unpaid',
+  }));
   const owners = [
     { id: 'OW0001234', name: '王秀英', phone: '13812345678' },
     { id: 'OW0001235', name: '李建华', phone: '13987654321' },

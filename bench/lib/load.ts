@@ -66,7 +66,12 @@ export function runLoad(spec: LoadSpec, seconds: number, connections: number): P
             ? {
                 setupRequest: (req: autocannon.Request) => {
                   const next = setup();
-                  return { ...req, ...(next.path ? { path: next.path } : {}), ...(next.body !== undefined ? { body: next.body } : {}), headers: { ...(req.headers ?? {}), ...(next.headers ?? {}) } };
+                  return {
+                    ...req,
+                    ...(next.path ? { path: next.path } : {}),
+                    ...(next.body !== undefined ? { body: next.body } : {}),
+                    headers: { ...(req.headers ?? {}), ...(next.headers ?? {}) },
+                  };
                 },
               }
             : {}),
@@ -118,7 +123,10 @@ export class MemorySampler {
   private timer: NodeJS.Timeout;
   hwmMb = 0;
 
-  constructor(readonly pid: number, everyMs = 100) {
+  constructor(
+    readonly pid: number,
+    everyMs = 100,
+  ) {
     this.timer = setInterval(() => this.sample(), everyMs);
     this.timer.unref();
   }

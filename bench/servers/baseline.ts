@@ -22,7 +22,9 @@ const intake = fixedIntakeData();
 
 const router = new Router();
 router.get('/pk/:id', async (ctx) => {
-  ctx.body = await db(tables.complaints).where({ id: Number(ctx.params.id) }).first();
+  ctx.body = await db(tables.complaints)
+    .where({ id: Number(ctx.params.id) })
+    .first();
 });
 router.post('/tx/:id', async (ctx) => {
   const id = Number(ctx.params.id);
@@ -30,7 +32,9 @@ router.post('/tx/:id', async (ctx) => {
     const row = (await trx('bench_tx_row').select('remaining').where({ id }).forUpdate().first()) as { remaining: number } | undefined;
     if (!row || Number(row.remaining) < 1) throw new Error(`row ${id} is used up`);
     const at = toDbTime(new Date());
-    await trx('bench_tx_row').where({ id }).update({ remaining: trx.raw('remaining - 1'), updated_at: at });
+    await trx('bench_tx_row')
+      .where({ id })
+      .update({ remaining: trx.raw('remaining - 1'), updated_at: at });
     await trx('bench_tx_audit').insert({ row_id: id, amount: 1, note: `bench ${id}`, at });
     return { id, remaining: Number(row.remaining) - 1 };
   });

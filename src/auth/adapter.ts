@@ -70,7 +70,9 @@ const isUserToken = ajv.compile<UserTokenPayload>(userTokenSchema);
 /** The actor if every field has its shape (a host's in-process function, a stored session); null otherwise. */
 export function checkedActor(value: unknown): Actor | null {
   if (value === null || value === undefined) return null;
-  return isActor(value) ? { id: value.id, name: value.name, roles: [...value.roles], communityIds: value.communityIds === null ? null : [...value.communityIds] } : null;
+  return isActor(value)
+    ? { id: value.id, name: value.name, roles: [...value.roles], communityIds: value.communityIds === null ? null : [...value.communityIds] }
+    : null;
 }
 
 /** (a) In-process: the host passes a function returning its current user (or null). */
@@ -84,14 +86,20 @@ export const USER_HEADER = 'x-complaints-user';
 export type UserTokenRefusal = 'malformed' | 'bad_signature' | 'expired' | 'invalid_claims' | 'lifetime_too_long' | 'not_yet_valid';
 
 /** Verifies a user token: signature, then every claim against its schema, then its time window. */
-export function verifyUserToken(token: string, secret: string, nowMs: number, maxLifetimeSeconds = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS): { ok: true; actor: Actor } | { ok: false; reason: UserTokenRefusal } {
+export function verifyUserToken(
+  token: string,
+  secret: string,
+  nowMs: number,
+  maxLifetimeSeconds = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+): { ok: true; actor: Actor } | { ok: false; reason: UserTokenRefusal } {
   const check = verifyToken<UserTokenPayload>(token, secret, nowMs);
   if (!check.ok) return check;
   const p = check.payload;
   if (!isUserToken(p)) return { ok: false, reason: 'invalid_claims' };
   const now = Math.floor(nowMs / 1000);
   if (p.exp - now > maxLifetimeSeconds + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'lifetime_too_long' };
-  if (p.iat !== undefined && (p.iat > now + CLOCK_SKEW_SECONDS || p.exp - p.iat > maxLifetimeSeconds + CLOCK_SKEW_SECONDS)) return { ok: false, reason: 'lifetime_too_long' };
+  if (p.iat !== undefined && (p.iat > now + CLOCK_SKEW_SECONDS || p.exp - p.iat > maxLifetimeSeconds + CLOCK_SKEW_SECONDS))
+    return { ok: false, reason: 'lifetime_too_long' };
   if (p.nbf !== undefined && p.nbf > now + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'not_yet_valid' };
   return { ok: true, actor: { id: p.sub, name: p.name, roles: [...p.roles], communityIds: p.communities === null ? null : [...p.communities] } };
 }

@@ -46,7 +46,18 @@ export function registerSignInRoutes(router: Router, kit: PageKit, options: Demo
     if (!user) {
       const err = new ValidationError([fieldError('userId', '请选择一位演示用户', 'Choose one of the demo users')]);
       ctx.state.actor = null;
-      await kit.render(ctx, 'signIn', { title: kit.t(ctx, 'signIn.title'), selfPath: kit.url('/sign-in'), groups: groups(options.users, kit.locale(ctx)), next: safeNext(form.get('next'), kit.base), errors: { userId: err.fields[0]!.message[kit.locale(ctx)] } }, 422);
+      await kit.render(
+        ctx,
+        'signIn',
+        {
+          title: kit.t(ctx, 'signIn.title'),
+          selfPath: kit.url('/sign-in'),
+          groups: groups(options.users, kit.locale(ctx)),
+          next: safeNext(form.get('next'), kit.base),
+          errors: { userId: err.fields[0]!.message[kit.locale(ctx)] },
+        },
+        422,
+      );
       return;
     }
     await (ctx.state.session as SessionHandle).signIn(user);

@@ -45,7 +45,12 @@ function parseActor(text: string | null): Actor | null {
   try {
     const a = JSON.parse(text) as Actor;
     if (typeof a?.id !== 'string' || !Array.isArray(a.roles)) return null;
-    return { id: a.id, name: String(a.name ?? a.id), roles: a.roles.map(String), communityIds: Array.isArray(a.communityIds) ? a.communityIds.map(String) : null };
+    return {
+      id: a.id,
+      name: String(a.name ?? a.id),
+      roles: a.roles.map(String),
+      communityIds: Array.isArray(a.communityIds) ? a.communityIds.map(String) : null,
+    };
   } catch {
     return null;
   }
@@ -96,7 +101,9 @@ export class SessionStore {
   /** The live session for a cookie token, or null when unknown, malformed or past its absolute expiry. */
   async load(token: string | undefined): Promise<PageSession | null> {
     if (!token || !/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
-    const row = (await this.db(this.tables.sessions).where({ id: hashToken(token) }).first()) as Record<string, unknown> | undefined;
+    const row = (await this.db(this.tables.sessions)
+      .where({ id: hashToken(token) })
+      .first()) as Record<string, unknown> | undefined;
     if (!row) return null;
     const expiresAt = requireDbTime(row.expires_at as string);
     if (expiresAt.getTime() <= this.clock.now().getTime()) return null;
@@ -131,4 +138,3 @@ export class SessionStore {
     await this.purgeExpired();
   }
 }
-

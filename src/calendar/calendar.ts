@@ -111,8 +111,22 @@ export function calendarErrors(calendar: ServiceCalendar, field = 'serviceCalend
   const errors: FieldError[] = [];
   const startOk = CLOCK.test(calendar.workdayStart);
   const endOk = calendar.workdayEnd === '24:00' || CLOCK.test(calendar.workdayEnd);
-  if (!startOk) errors.push(fieldError(`${field}.workdayStart`, `上班时间“${calendar.workdayStart}”格式应为 时:分（如 09:00）`, `Start of the working day "${calendar.workdayStart}" must be HH:MM (e.g. 09:00)`));
-  if (!endOk) errors.push(fieldError(`${field}.workdayEnd`, `下班时间“${calendar.workdayEnd}”格式应为 时:分（如 18:00，或 24:00）`, `End of the working day "${calendar.workdayEnd}" must be HH:MM (e.g. 18:00, or 24:00)`));
+  if (!startOk)
+    errors.push(
+      fieldError(
+        `${field}.workdayStart`,
+        `上班时间“${calendar.workdayStart}”格式应为 时:分（如 09:00）`,
+        `Start of the working day "${calendar.workdayStart}" must be HH:MM (e.g. 09:00)`,
+      ),
+    );
+  if (!endOk)
+    errors.push(
+      fieldError(
+        `${field}.workdayEnd`,
+        `下班时间“${calendar.workdayEnd}”格式应为 时:分（如 18:00，或 24:00）`,
+        `End of the working day "${calendar.workdayEnd}" must be HH:MM (e.g. 18:00, or 24:00)`,
+      ),
+    );
   if (startOk && endOk) {
     const close = calendar.workdayEnd === '24:00' ? 1440 : parseClock(calendar.workdayEnd);
     if (close <= parseClock(calendar.workdayStart)) {
@@ -135,9 +149,11 @@ export function calendarErrors(calendar: ServiceCalendar, field = 'serviceCalend
       (data[list] ?? []).forEach((date, i) => {
         const at = `${field}.years.${year}.${list}.${i}`;
         const kind = list === 'holidays' ? { zh: '节假日', en: 'holiday' } : { zh: '调休工作日', en: 'make-up working day' };
-        if (!isCalendarDate(date)) errors.push(fieldError(at, `${kind.zh}“${date}”不是有效日期（年-月-日）`, `The ${kind.en} "${date}" is not a valid date (YYYY-MM-DD)`));
+        if (!isCalendarDate(date))
+          errors.push(fieldError(at, `${kind.zh}“${date}”不是有效日期（年-月-日）`, `The ${kind.en} "${date}" is not a valid date (YYYY-MM-DD)`));
         else if (date.slice(0, 4) !== year) errors.push(fieldError(at, `${kind.zh} ${date} 不属于 ${year} 年`, `The ${kind.en} ${date} is not in ${year}`));
-        else if (list === 'workdays' && holidays.has(date)) errors.push(fieldError(at, `${date} 不能既是节假日又是调休工作日`, `${date} cannot be both a holiday and a make-up working day`));
+        else if (list === 'workdays' && holidays.has(date))
+          errors.push(fieldError(at, `${date} 不能既是节假日又是调休工作日`, `${date} cannot be both a holiday and a make-up working day`));
       });
     }
   }

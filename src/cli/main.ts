@@ -49,7 +49,7 @@ withCommon(
   program
     .command('install')
     .description('install the plugin (our tables only; idempotent)')
-    .option('--enforce-offsets', "also add a trigger on the host payment table (mapping: payment) refusing offsets without an applied offset"),
+    .option('--enforce-offsets', 'also add a trigger on the host payment table (mapping: payment) refusing offsets without an applied offset'),
 ).action(run((opts) => installCommand(opts, 'install')));
 withCommon(program.command('upgrade').description('run pending migrations (idempotent)')).action(run((opts) => installCommand(opts, 'upgrade')));
 withCommon(program.command('status').description('installed version and migrations').option('--json', 'print JSON')).action(run((opts) => statusCommand(opts)));
@@ -88,12 +88,20 @@ withCommon(
     .option('--json', 'print the check as JSON'),
 ).action(run((opts) => offsetsCheckCommand(opts)));
 withCommon(
-  offsets.command('reconcile').description('prove approved = applied − reversed + remaining + revoked for every offset, and ledger = applications ≤ bill amount for every bill; exit 1 on any mismatch').option('--json', 'print the report as JSON'),
+  offsets
+    .command('reconcile')
+    .description(
+      'prove approved = applied − reversed + remaining + revoked for every offset, and ledger = applications ≤ bill amount for every bill; exit 1 on any mismatch',
+    )
+    .option('--json', 'print the report as JSON'),
 ).action(run((opts) => offsetsReconcileCommand(opts)));
 
 const jobs = program.command('jobs').description('scheduled jobs');
-withCommon(jobs.command('run <name>').description('run one job by hand now (escalate, deadlines, follow-ups, expire-offsets, daily-digest)').option('--json', 'print JSON')).action(
-  run((name: string, opts) => jobsRunCommand(opts, name)),
-);
+withCommon(
+  jobs
+    .command('run <name>')
+    .description('run one job by hand now (escalate, deadlines, follow-ups, expire-offsets, daily-digest)')
+    .option('--json', 'print JSON'),
+).action(run((name: string, opts) => jobsRunCommand(opts, name)));
 
 await program.parseAsync(process.argv);

@@ -15,7 +15,10 @@ export interface CommonOptions {
 
 /** A failure the person at the terminal can act on; printed without a stack trace. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }

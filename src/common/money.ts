@@ -26,7 +26,9 @@ function fenFromDecimalText(text: string): number {
   const [, sign, whole, frac = ''] = m;
   // DECIMAL(12,4) comes back as "120.5000": extra digits are fine only when they are zeros.
   if (/[1-9]/.test(frac.slice(2))) {
-    throw new MoneyFormatError(msg(`金额 ${text} 超过两位小数，无法精确换算为分`, `Amount ${text} has more than 2 decimals and cannot be stored exactly in fen`));
+    throw new MoneyFormatError(
+      msg(`金额 ${text} 超过两位小数，无法精确换算为分`, `Amount ${text} has more than 2 decimals and cannot be stored exactly in fen`),
+    );
   }
   const fen = Number(whole!) * 100 + Number(frac.slice(0, 2).padEnd(2, '0'));
   return checkedFen(sign ? -fen : fen, text);
@@ -45,7 +47,9 @@ export function yuanToFen(value: string | number | bigint): number {
   // n*100 of a 2-decimal number is within float error of an integer; a third decimal is at least 0.1 off
   // at sane magnitudes, so a tolerance far below that separates the two.
   if (Math.abs(scaled - fen) > Math.max(1e-6, Math.abs(scaled) * 1e-12)) {
-    throw new MoneyFormatError(msg(`金额 ${value} 超过两位小数，无法精确换算为分`, `Amount ${value} has more than 2 decimals and cannot be stored exactly in fen`));
+    throw new MoneyFormatError(
+      msg(`金额 ${value} 超过两位小数，无法精确换算为分`, `Amount ${value} has more than 2 decimals and cannot be stored exactly in fen`),
+    );
   }
   return checkedFen(fen, String(value));
 }
@@ -92,7 +96,10 @@ export function parseYuan(input: string): number {
   const m = YUAN_INPUT.exec(text);
   if (!m) {
     throw new MoneyFormatError(
-      msg(`金额格式不正确：“${text}”。请输入不小于 0 的金额，最多两位小数，例如 120.50`, `Invalid amount "${text}": enter a non-negative amount with at most 2 decimals, e.g. 120.50`),
+      msg(
+        `金额格式不正确：“${text}”。请输入不小于 0 的金额，最多两位小数，例如 120.50`,
+        `Invalid amount "${text}": enter a non-negative amount with at most 2 decimals, e.g. 120.50`,
+      ),
     );
   }
   return fenFromDecimalText(`${m[1]!.replace(/,/g, '')}.${m[2] ?? '0'}`);

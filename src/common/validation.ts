@@ -21,9 +21,7 @@ ajv.addFormat('date-time', fullFormats['date-time']);
 
 function fieldPath(error: ErrorObject): string {
   const base = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  const extra =
-    (error.params as { missingProperty?: string }).missingProperty ??
-    (error.params as { additionalProperty?: string }).additionalProperty;
+  const extra = (error.params as { missingProperty?: string }).missingProperty ?? (error.params as { additionalProperty?: string }).additionalProperty;
   if (extra) return base ? `${base}.${extra}` : extra;
   return base || '(root)';
 }

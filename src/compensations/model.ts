@@ -61,4 +61,3 @@ export function compensationFromRow(r: Row): Compensation {
     recordedAt: requireDbTime(r.recorded_at as string),
   };
 }
-

@@ -29,7 +29,12 @@ export const recordCompensationSchema = {
   properties: {
     payer: { type: 'string', enum: [...COMPENSATION_PAYERS], description: 'company 物业公司, insurer 保险公司（公众责任险）, third_party 第三方' },
     amount: { type: 'string', minLength: 1, maxLength: 32, examples: ['120.50'], description: 'Yuan, at most 2 decimals; more than 0 and at most 1000000.00' },
-    paidOn: { type: 'string', format: 'date', maxLength: 10, description: 'The local day it was paid; not in the future, not before the complaint was received' },
+    paidOn: {
+      type: 'string',
+      format: 'date',
+      maxLength: 10,
+      description: 'The local day it was paid; not in the future, not before the complaint was received',
+    },
     method: { type: 'string', enum: [...COMPENSATION_METHODS], description: 'transfer 银行转账, cash 现金, mobile 微信/支付宝, other 其他' },
     reference: { type: 'string', maxLength: 100, description: 'E.g. the insurer’s claim number (理赔编号)' },
     note: { type: 'string', maxLength: 1000 },

@@ -55,7 +55,10 @@ export interface CompensationService {
 /** Why this complaint may not carry compensation now (checked before the write and again under the row lock). */
 export function compensationRefusal(complaint: { code: string; state: string }): ConflictError | null {
   if (complaint.state === 'cancelled') {
-    return new ConflictError('complaint_cancelled', msg(`投诉 ${complaint.code} 已撤销，不能记录赔付`, `Complaint ${complaint.code} was cancelled; no compensation can be recorded on it`));
+    return new ConflictError(
+      'complaint_cancelled',
+      msg(`投诉 ${complaint.code} 已撤销，不能记录赔付`, `Complaint ${complaint.code} was cancelled; no compensation can be recorded on it`),
+    );
   }
   return null;
 }
@@ -95,14 +98,23 @@ async function replay(db: Knex | Knex.Transaction, ctx: PluginContext, actor: Ac
   if (earlier.hash !== hash) {
     throw new ConflictError(
       'idempotency_key_reused',
-      msg(`此幂等键已用于内容不同的另一条赔付记录（#${earlier.compensation.id}）`, `This idempotency key was already used for a different compensation record (#${earlier.compensation.id})`),
+      msg(
+        `此幂等键已用于内容不同的另一条赔付记录（#${earlier.compensation.id}）`,
+        `This idempotency key was already used for a different compensation record (#${earlier.compensation.id})`,
+      ),
       { compensationId: earlier.compensation.id },
     );
   }
   return earlier.compensation;
 }
 
-export async function recordCompensation(ctx: PluginContext, complaintId: number, raw: RecordCompensationInput, actor: Actor, options: RecordOptions = {}): Promise<RecordResult> {
+export async function recordCompensation(
+  ctx: PluginContext,
+  complaintId: number,
+  raw: RecordCompensationInput,
+  actor: Actor,
+  options: RecordOptions = {},
+): Promise<RecordResult> {
   requirePermission(actor, 'compensation.record');
   const settings = await ctx.settings.get();
   const today = localDate(ctx.clock.now(), settings.timezone);
@@ -125,7 +137,9 @@ export async function recordCompensation(ctx: PluginContext, complaintId: number
   const reference = textOrNull(input.reference);
   const note = textOrNull(input.note);
   // What was asked for, normalised ("120.5" and "120.50" are the same amount).
-  const hash = createHash('sha256').update(JSON.stringify([complaintId, input.payer, amountFen, input.paidOn, input.method, reference, note])).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify([complaintId, input.payer, amountFen, input.paidOn, input.method, reference, note]))
+    .digest('hex');
   const key = input.idempotencyKey ?? null;
   const db = options.trx ?? ctx.db;
   if (key) {
@@ -138,7 +152,9 @@ export async function recordCompensation(ctx: PluginContext, complaintId: number
   if (refusal) throw refusal;
   const firstDay = localDate(complaint.originalReceivedAt, settings.timezone);
   if (input.paidOn < firstDay) {
-    throw new ValidationError([fieldError('paidOn', `支付日期不能早于投诉受理日期（${firstDay}）`, `The day paid cannot be before the complaint was received (${firstDay})`)]);
+    throw new ValidationError([
+      fieldError('paidOn', `支付日期不能早于投诉受理日期（${firstDay}）`, `The day paid cannot be before the complaint was received (${firstDay})`),
+    ]);
   }
 
   try {

@@ -31,13 +31,22 @@ export async function insertCompensation(trx: Knex.Transaction, tables: TableNam
 }
 
 /** The record this person made with this idempotency key, with the hash of what was asked for. */
-export async function findByRequestKey(db: Knex | Knex.Transaction, tables: TableNames, recordedBy: string, key: string): Promise<{ compensation: Compensation; hash: string | null } | null> {
+export async function findByRequestKey(
+  db: Knex | Knex.Transaction,
+  tables: TableNames,
+  recordedBy: string,
+  key: string,
+): Promise<{ compensation: Compensation; hash: string | null } | null> {
   const row = (await db(tables.compensations).where({ recorded_by: recordedBy, request_key: key }).first()) as Row | undefined;
-  return row ? { compensation: compensationFromRow(row), hash: row.request_hash === null || row.request_hash === undefined ? null : String(row.request_hash) } : null;
+  return row
+    ? { compensation: compensationFromRow(row), hash: row.request_hash === null || row.request_hash === undefined ? null : String(row.request_hash) }
+    : null;
 }
 
 /** A complaint's records in the order they were paid (then recorded). */
 export async function listForComplaint(db: Knex | Knex.Transaction, tables: TableNames, complaintId: number): Promise<Compensation[]> {
-  const rows = (await db(tables.compensations).where({ complaint_id: complaintId }).orderBy([{ column: 'paid_on' }, { column: 'id' }])) as Row[];
+  const rows = (await db(tables.compensations)
+    .where({ complaint_id: complaintId })
+    .orderBy([{ column: 'paid_on' }, { column: 'id' }])) as Row[];
   return rows.map(compensationFromRow);
 }

@@ -35,7 +35,13 @@ export interface ChangeMeta {
 }
 
 /** Writes the patch if `current` is still the latest version, plus one event; returns the new complaint. */
-export async function applyChange(trx: Knex.Transaction, tables: TableNames, current: Complaint, patch: Partial<Complaint>, meta: ChangeMeta): Promise<Complaint> {
+export async function applyChange(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  current: Complaint,
+  patch: Partial<Complaint>,
+  meta: ChangeMeta,
+): Promise<Complaint> {
   const stamped: Partial<Complaint> = { ...patch, updatedAt: meta.now, updatedBy: meta.actor.id, updatedByName: meta.actor.name };
   if (!(await updateIfVersion(trx, tables, current.id, current.version, stamped))) {
     // Someone committed in between our read and our write: name them.

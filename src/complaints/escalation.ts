@@ -31,12 +31,19 @@ export async function escalateOverdue(ctx: Pick<PluginContext, 'db' | 'tables' |
   const { tables } = ctx;
   const escalated: EscalationRun['escalated'] = [];
   let notified = 0;
-  for (let afterId = 0; ; ) {
+  for (let afterId = 0; ;) {
     const due = await dueForEscalation(ctx.db, tables, cutoff, afterId, BATCH);
     if (!due.length) break;
     for (const current of due) {
       afterId = current.id;
-      const patch = { severity: 'major' as const, escalatedAt: now, escalationReason: reason, updatedAt: now, updatedBy: SYSTEM_ACTOR.id, updatedByName: SYSTEM_ACTOR.name };
+      const patch = {
+        severity: 'major' as const,
+        escalatedAt: now,
+        escalationReason: reason,
+        updatedAt: now,
+        updatedBy: SYSTEM_ACTOR.id,
+        updatedByName: SYSTEM_ACTOR.name,
+      };
       const done = await inTransaction(ctx.db, async (trx) => {
         // Re-checks eligibility and version at write time: a concurrent run or edit wins, never both.
         if (!(await escalateIfStillDue(trx, tables, current, cutoff, patch))) return null;
@@ -52,7 +59,9 @@ export async function escalateOverdue(ctx: Pick<PluginContext, 'db' | 'tables' |
           changes: { severity: [current.severity, 'major'] },
           note: reason,
         });
-        return { notified: await enqueueEscalated(trx, tables, { ...current, ...patch, version: current.version + 1 }, now, { automatic: true, by: SYSTEM_ACTOR }) };
+        return {
+          notified: await enqueueEscalated(trx, tables, { ...current, ...patch, version: current.version + 1 }, now, { automatic: true, by: SYSTEM_ACTOR }),
+        };
       });
       if (!done) continue;
       escalated.push({ id: current.id, code: current.code });

@@ -69,7 +69,13 @@ export function continuationDraft(parent: Complaint, input: FollowUpInput, visit
   };
 }
 
-export async function recordFollowUp(ctx: PluginContext, id: number, raw: unknown, actor: Actor, options: { trx?: Knex.Transaction } = {}): Promise<FollowUpResult> {
+export async function recordFollowUp(
+  ctx: PluginContext,
+  id: number,
+  raw: unknown,
+  actor: Actor,
+  options: { trx?: Knex.Transaction } = {},
+): Promise<FollowUpResult> {
   requirePermission(actor, 'complaint.view');
   requirePermission(actor, RULES['follow-up'].permission);
   const input = validateFollowUp(raw);

@@ -33,7 +33,14 @@ function assigns(action: Action, before: Complaint, after: Complaint): boolean {
 }
 
 /** Enqueues what `action` announces, in the transaction that moved `before` to `after`. */
-export async function announceChange(trx: Knex.Transaction, tables: TableNames, action: Action, before: Complaint, after: Complaint, ctx: NoticeContext): Promise<void> {
+export async function announceChange(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  action: Action,
+  before: Complaint,
+  after: Complaint,
+  ctx: NoticeContext,
+): Promise<void> {
   const { now, actor, timeZone } = ctx;
   if (assigns(action, before, after)) {
     await enqueue(
@@ -73,19 +80,20 @@ export async function announceChange(trx: Knex.Transaction, tables: TableNames, 
 }
 
 /** The escalated notice, by hand or by the escalation rule; false if this escalation was already announced. */
-export function enqueueEscalated(
-  trx: Knex.Transaction,
-  tables: TableNames,
-  c: Complaint,
-  now: Date,
-  how: { automatic: boolean; by: Actor },
-): Promise<boolean> {
+export function enqueueEscalated(trx: Knex.Transaction, tables: TableNames, c: Complaint, now: Date, how: { automatic: boolean; by: Actor }): Promise<boolean> {
   const at = c.escalatedAt ?? now;
   return enqueue(
     trx,
     tables,
     'escalated',
-    { ...noticeOf(c), escalatedAt: at.toISOString(), reason: c.escalationReason, automatic: how.automatic, escalatedBy: how.by.id, escalatedByName: how.by.name },
+    {
+      ...noticeOf(c),
+      escalatedAt: at.toISOString(),
+      reason: c.escalationReason,
+      automatic: how.automatic,
+      escalatedBy: how.by.id,
+      escalatedByName: how.by.name,
+    },
     now,
     { dedupeKey: noticeKeys.escalated(c.id, at) },
   );

@@ -153,7 +153,14 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
       () =>
         inTransaction(
           ctx.db,
-          (trx) => registerComplaint(trx, ctx.tables, draft, { day, actor, now, repeatWindowDays: settings.repeatWindowDays, idempotency: key ? { key, hash } : null }),
+          (trx) =>
+            registerComplaint(trx, ctx.tables, draft, {
+              day,
+              actor,
+              now,
+              repeatWindowDays: settings.repeatWindowDays,
+              idempotency: key ? { key, hash } : null,
+            }),
           { trx: options.trx },
         ),
       options.trx,
@@ -202,13 +209,13 @@ async function complaintDetail(ctx: PluginContext, id: number, actor: Actor): Pr
 /** First complaint first: walk up the parents, then down the continuations. */
 async function chainOf(ctx: PluginContext, complaint: Complaint): Promise<ComplaintLink[]> {
   const chain: ComplaintLink[] = [toLink(complaint)];
-  for (let parentId = complaint.parentId; parentId && chain.length < MAX_CHAIN; ) {
+  for (let parentId = complaint.parentId; parentId && chain.length < MAX_CHAIN;) {
     const parent = await findComplaint(ctx.db, ctx.tables, parentId);
     if (!parent) break;
     chain.unshift(toLink(parent));
     parentId = parent.parentId;
   }
-  for (let id = complaint.id; chain.length < MAX_CHAIN; ) {
+  for (let id = complaint.id; chain.length < MAX_CHAIN;) {
     const next = await findContinuation(ctx.db, ctx.tables, id);
     if (!next) break;
     chain.push(toLink(next));
@@ -239,7 +246,8 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
       // Assigned, escalated and follow-up-due notices commit (or roll back) with the change.
       await announceChange(trx, ctx.tables, act, current, changed, { now, actor, timeZone: settings.timezone });
       // A cancelled complaint backs no offset: what is not yet used is withdrawn with the cancellation.
-      if (act === 'cancel') await withdrawOffsetsOfCancelledComplaint(trx, ctx.tables, { id: changed.id, code: changed.code, reason: changed.cancelReason ?? '' }, actor, now);
+      if (act === 'cancel')
+        await withdrawOffsetsOfCancelledComplaint(trx, ctx.tables, { id: changed.id, code: changed.code, reason: changed.cancelReason ?? '' }, actor, now);
       return changed;
     },
     { trx: options.trx },

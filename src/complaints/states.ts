@@ -71,7 +71,13 @@ function nonPropertyFields(facts: Facts, input: RuleInput): FieldError[] {
     errors.push(fieldError('thirdParty', '非物业纠纷须注明责任方', 'A non-property dispute must name the responsible third party'));
   }
   if ((input.responsibilityExplained ?? facts.responsibilityExplained) !== true) {
-    errors.push(fieldError('responsibilityExplained', '非物业纠纷须先向业主说明责任归属（丑话说在前）', 'For a non-property dispute, record that responsibility was explained to the owner first'));
+    errors.push(
+      fieldError(
+        'responsibilityExplained',
+        '非物业纠纷须先向业主说明责任归属（丑话说在前）',
+        'For a non-property dispute, record that responsibility was explained to the owner first',
+      ),
+    );
   }
   return errors;
 }
@@ -106,7 +112,8 @@ export const RULES: Record<Action, TransitionRule> = {
     to: () => 'processing',
     missing: (facts, input, now) => {
       const errors: FieldError[] = [];
-      const unassessed = (name: string) => fieldError(name, '请先完成调查定性（纠纷类型、投诉性质、严重程度）', 'Assess the complaint first (dispute type, nature, severity)');
+      const unassessed = (name: string) =>
+        fieldError(name, '请先完成调查定性（纠纷类型、投诉性质、严重程度）', 'Assess the complaint first (dispute type, nature, severity)');
       if (!facts.disputeType) errors.push(unassessed('disputeType'));
       if (!facts.nature) errors.push(unassessed('nature'));
       if (!facts.severity) errors.push(unassessed('severity'));
@@ -132,10 +139,18 @@ export const RULES: Record<Action, TransitionRule> = {
     },
     missing: (facts, input) => {
       if (facts.state === 'processing') {
-        return input.nature ? [fieldError('nature', '处理中的投诉不能在回复时改变性质', 'The nature cannot be changed when replying to a complaint in processing')] : [];
+        return input.nature
+          ? [fieldError('nature', '处理中的投诉不能在回复时改变性质', 'The nature cannot be changed when replying to a complaint in processing')]
+          : [];
       }
       if (!(input.nature ?? facts.nature)) {
-        return [fieldError('nature', '直接回复须注明沟通性投诉的类型（求助、咨询或发泄）', 'To answer at once, say which communicative kind this is (help, inquiry or venting)')];
+        return [
+          fieldError(
+            'nature',
+            '直接回复须注明沟通性投诉的类型（求助、咨询或发泄）',
+            'To answer at once, say which communicative kind this is (help, inquiry or venting)',
+          ),
+        ];
       }
       return nonPropertyFields(facts, input);
     },

@@ -37,5 +37,7 @@ export function isConnectionError(err: unknown): boolean {
   // 1047: a Galera node that is not (yet, or no longer) part of the primary component refuses queries.
   if (e?.errno === 2013 || e?.errno === 2006 || e?.errno === 1927 || e?.errno === 1053 || e?.errno === 1047) return true;
   const msg = e?.message ?? '';
-  return /WSREP has not yet prepared node|Knex: Timeout acquiring a connection|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(msg);
+  return /WSREP has not yet prepared node|Knex: Timeout acquiring a connection|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(
+    msg,
+  );
 }

@@ -27,7 +27,10 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.
 const MIGRATION_FILE = /^(\d{14}_[a-z0-9_]+)\.(ts|js)$/;
 
 class PluginMigrationSource implements Knex.MigrationSource<{ name: string; file: string }> {
-  constructor(private readonly ctx: MigrationContext, private readonly dir: string) {}
+  constructor(
+    private readonly ctx: MigrationContext,
+    private readonly dir: string,
+  ) {}
 
   async getMigrations() {
     const byName = new Map<string, string>();

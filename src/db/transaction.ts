@@ -71,7 +71,10 @@ export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) =
       const willRetry = attempt < maxAttempts;
       const delayMs = willRetry ? retryDelayMs(attempt) : 0;
       const e = err as { errno?: number; code?: string; sql?: string; message?: string };
-      tell({ attempt, maxAttempts, errno: typeof e.errno === 'number' ? e.errno : null, code: typeof e.code === 'string' ? e.code : null, willRetry, delayMs }, options.onRetry);
+      tell(
+        { attempt, maxAttempts, errno: typeof e.errno === 'number' ? e.errno : null, code: typeof e.code === 'string' ? e.code : null, willRetry, delayMs },
+        options.onRetry,
+      );
       // For the plugin's metrics: a 1213 at COMMIT is how Galera reports a certification conflict.
       reportTransactionEvent(db, {
         kind: willRetry ? 'retry' : 'gave_up',

@@ -15,7 +15,10 @@ function prng(seed: number): () => number {
   };
 }
 
-const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split('');
+const SURNAMES =
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split(
+    '',
+  );
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍建华红梅鑫波斌宇浩凯俊帆晨阳欣怡子涵梓萱思远雨桐佳琪'.split('');
 const COMMUNITIES = ['阳光花园', '翠湖苑', '金色家园'];
 
@@ -125,7 +128,14 @@ export async function createDemoErp(db: Knex, today: Date, size: DemoSize = DEFA
         for (let r = 1; r <= size.roomsPerFloor; r++) {
           const roomId = `R${communityId}${String(b).padStart(2, '0')}${String(f).padStart(2, '0')}${String(r).padStart(2, '0')}`;
           const area = (70 + Math.floor(rand() * 80) + Math.floor(rand() * 100) / 100).toFixed(2);
-          rooms.push({ room_id: roomId, community_id: communityId, building_id: buildingId, room_label: `${name}${b}栋${f}${String(r).padStart(2, '0')}室`, area_m2: area, is_deleted: 0 });
+          rooms.push({
+            room_id: roomId,
+            community_id: communityId,
+            building_id: buildingId,
+            room_label: `${name}${b}栋${f}${String(r).padStart(2, '0')}室`,
+            area_m2: area,
+            is_deleted: 0,
+          });
           const ownerCount = rand() < 0.2 ? 2 : 1;
           const roomOwners: string[] = [];
           for (let o = 0; o < ownerCount; o++) {
@@ -146,7 +156,14 @@ export async function createDemoErp(db: Knex, today: Date, size: DemoSize = DEFA
           months.forEach((month, mi) => {
             const recent = mi >= months.length - 2;
             const state = recent ? (rand() < 0.6 ? 'unpaid' : 'paid') : rand() < 0.04 ? 'unpaid' : 'paid';
-            bills.push({ bill_id: `B${month.replace('-', '')}${roomId}`, room_id: roomId, payer_owner_id: roomOwners[0], fee_month: month, amount_due: monthly, pay_state: state });
+            bills.push({
+              bill_id: `B${month.replace('-', '')}${roomId}`,
+              room_id: roomId,
+              payer_owner_id: roomOwners[0],
+              fee_month: month,
+              amount_due: monthly,
+              pay_state: state,
+            });
           });
         }
       }

@@ -46,13 +46,25 @@ export interface EntityPlan extends TablePlan {
   side: TablePlan[];
 }
 
-type AnyEntity = { table: string; key: string; columns: Record<string, FieldSource | undefined>; where?: WhereFilter; lookups?: Record<string, { table: string; key: string; from: string; where?: WhereFilter }> };
+type AnyEntity = {
+  table: string;
+  key: string;
+  columns: Record<string, FieldSource | undefined>;
+  where?: WhereFilter;
+  lookups?: Record<string, { table: string; key: string; from: string; where?: WhereFilter }>;
+};
 
 export function plans(mapping: HostMapping): EntityPlan[] {
   const out: EntityPlan[] = [];
   const withColumns = (entity: EntityName, m: AnyEntity) => {
     const columns: MappedColumn[] = [{ field: `${entity}.key`, column: m.key }];
-    const side: TablePlan[] = Object.entries(m.lookups ?? {}).map(([name, l]) => ({ table: l.table, key: l.key, columns: [{ field: `${entity}.lookups.${name}.key`, column: l.key }], where: l.where, lookup: name }));
+    const side: TablePlan[] = Object.entries(m.lookups ?? {}).map(([name, l]) => ({
+      table: l.table,
+      key: l.key,
+      columns: [{ field: `${entity}.lookups.${name}.key`, column: l.key }],
+      where: l.where,
+      lookup: name,
+    }));
     const push = (field: string, ref: { lookup: string | null; column: string }) => {
       const target = ref.lookup === null ? columns : side.find((t) => t.lookup === ref.lookup)?.columns;
       target?.push({ field, column: ref.column });
@@ -180,16 +192,30 @@ function checkWhereValues(out: Collector, plan: Where, info: TableInfo, label: s
     if (verdict === 'ok') continue;
     const v = describeValue(value);
     if (value === null) {
-      out.add(plan.entity, plan.table, column, code, 'warning', msg(
-        `${plan.entity}：${label} 要求列 ${column} 为 null，但表 ${plan.table} 中该列不允许 null，这个条件永远不成立`,
-        `${plan.entity}: ${label} asks for ${column} = null but ${plan.table}.${column} is NOT NULL, so nothing will ever match`,
-      ));
+      out.add(
+        plan.entity,
+        plan.table,
+        column,
+        code,
+        'warning',
+        msg(
+          `${plan.entity}：${label} 要求列 ${column} 为 null，但表 ${plan.table} 中该列不允许 null，这个条件永远不成立`,
+          `${plan.entity}: ${label} asks for ${column} = null but ${plan.table}.${column} is NOT NULL, so nothing will ever match`,
+        ),
+      );
       continue;
     }
-    out.add(plan.entity, plan.table, column, code, verdict, msg(
-      `${plan.entity}：${label} 中表 ${plan.table} 列 ${column} 的值 ${v} 与列类型 ${c.columnType} 不符${verdict === 'warning' ? '，请改为与列类型一致的写法（数字列用数字，字符列用带引号的字符串）' : '，这个条件无法正确匹配'}`,
-      `${plan.entity}: the ${label} value ${v} for ${plan.table}.${column} does not fit its type ${c.columnType}${verdict === 'warning' ? '; write it as the column stores it (a number for numeric columns, a quoted string for text columns)' : ' and cannot match correctly'}`,
-    ));
+    out.add(
+      plan.entity,
+      plan.table,
+      column,
+      code,
+      verdict,
+      msg(
+        `${plan.entity}：${label} 中表 ${plan.table} 列 ${column} 的值 ${v} 与列类型 ${c.columnType} 不符${verdict === 'warning' ? '，请改为与列类型一致的写法（数字列用数字，字符列用带引号的字符串）' : '，这个条件无法正确匹配'}`,
+        `${plan.entity}: the ${label} value ${v} for ${plan.table}.${column} does not fit its type ${c.columnType}${verdict === 'warning' ? '; write it as the column stores it (a number for numeric columns, a quoted string for text columns)' : ' and cannot match correctly'}`,
+      ),
+    );
   }
 }
 
@@ -224,16 +250,30 @@ function checkLogicalTypes(out: Collector, mapping: HostMapping, entity: EntityN
     const { table, column: c } = found;
     if (kindOf(c) === 'string') return;
     if (kindOf(c) === 'integer' && integerIsWarning) {
-      out.add(entity, table, c.name, 'integer_as_text', 'warning', msg(
-        `${entity}：${field} 映射到整数列 ${table}.${c.name}（${c.columnType}），前导 0 会丢失，按内容搜索也较慢；建议映射到字符列`,
-        `${entity}: ${field} is mapped to the integer column ${table}.${c.name} (${c.columnType}); leading zeros are lost and searching it is slower; prefer a text column`,
-      ));
+      out.add(
+        entity,
+        table,
+        c.name,
+        'integer_as_text',
+        'warning',
+        msg(
+          `${entity}：${field} 映射到整数列 ${table}.${c.name}（${c.columnType}），前导 0 会丢失，按内容搜索也较慢；建议映射到字符列`,
+          `${entity}: ${field} is mapped to the integer column ${table}.${c.name} (${c.columnType}); leading zeros are lost and searching it is slower; prefer a text column`,
+        ),
+      );
       return;
     }
-    out.add(entity, table, c.name, 'not_text', 'error', msg(
-      `${entity}：${field} 需要文字列，但 ${table}.${c.name} 的类型是 ${c.columnType}`,
-      `${entity}: ${field} needs a text column but ${table}.${c.name} is ${c.columnType}`,
-    ));
+    out.add(
+      entity,
+      table,
+      c.name,
+      'not_text',
+      'error',
+      msg(
+        `${entity}：${field} 需要文字列，但 ${table}.${c.name} 的类型是 ${c.columnType}`,
+        `${entity}: ${field} needs a text column but ${table}.${c.name} is ${c.columnType}`,
+      ),
+    );
   };
   if (entity === 'owner') {
     needText('owner.columns.name', mapping.owner.columns.name, false);
@@ -259,38 +299,73 @@ function checkAmount(out: Collector, plan: Where, c: ColumnInfo, unit: 'yuan' | 
   const where = `${plan.table}.${c.name}（${c.columnType}）`;
   const whereEn = `${plan.table}.${c.name} (${c.columnType})`;
   if (kind !== 'integer' && kind !== 'decimal') {
-    out.add(plan.entity, plan.table, c.name, 'amount_type', 'error', msg(
-      `bill：金额列 ${where} 不是数值类型；金额需要 DECIMAL/NUMERIC/REAL（元）或整数（分）列`,
-      `bill: the amount column ${whereEn} is not numeric; amounts need a DECIMAL/NUMERIC/REAL column (yuan) or an integer column (fen)`,
-    ));
+    out.add(
+      plan.entity,
+      plan.table,
+      c.name,
+      'amount_type',
+      'error',
+      msg(
+        `bill：金额列 ${where} 不是数值类型；金额需要 DECIMAL/NUMERIC/REAL（元）或整数（分）列`,
+        `bill: the amount column ${whereEn} is not numeric; amounts need a DECIMAL/NUMERIC/REAL column (yuan) or an integer column (fen)`,
+      ),
+    );
     return;
   }
   if (unit === 'yuan' && kind === 'integer') {
-    out.add(plan.entity, plan.table, c.name, 'amount_integer_as_yuan', 'warning', msg(
-      `bill：金额列 ${where} 是整数，却按“元”映射；如果其中存的是分，请把 bill.amountUnit 改为 "fen"`,
-      `bill: the amount column ${whereEn} is an integer but mapped as yuan; if it holds fen, set bill.amountUnit to "fen"`,
-    ));
+    out.add(
+      plan.entity,
+      plan.table,
+      c.name,
+      'amount_integer_as_yuan',
+      'warning',
+      msg(
+        `bill：金额列 ${where} 是整数，却按“元”映射；如果其中存的是分，请把 bill.amountUnit 改为 "fen"`,
+        `bill: the amount column ${whereEn} is an integer but mapped as yuan; if it holds fen, set bill.amountUnit to "fen"`,
+      ),
+    );
   }
   if (unit === 'fen' && kind === 'decimal') {
     const scale = scaleOf(c);
     if (scale !== null && scale > 0) {
-      out.add(plan.entity, plan.table, c.name, 'amount_decimal_as_fen', 'error', msg(
-        `bill：金额列 ${where} 带小数位，却按“分”映射；它多半存的是元，请把 bill.amountUnit 改为 "yuan"`,
-        `bill: the amount column ${whereEn} has decimals but is mapped as fen; it most likely holds yuan, so set bill.amountUnit to "yuan"`,
-      ));
+      out.add(
+        plan.entity,
+        plan.table,
+        c.name,
+        'amount_decimal_as_fen',
+        'error',
+        msg(
+          `bill：金额列 ${where} 带小数位，却按“分”映射；它多半存的是元，请把 bill.amountUnit 改为 "yuan"`,
+          `bill: the amount column ${whereEn} has decimals but is mapped as fen; it most likely holds yuan, so set bill.amountUnit to "yuan"`,
+        ),
+      );
     } else if (scale === null) {
-      out.add(plan.entity, plan.table, c.name, 'amount_float_as_fen', 'warning', msg(
-        `bill：金额列 ${where} 是浮点类型，却按“分”映射；非整数的值会被拒绝`,
-        `bill: the amount column ${whereEn} is floating point but mapped as fen; values that are not whole numbers will be refused`,
-      ));
+      out.add(
+        plan.entity,
+        plan.table,
+        c.name,
+        'amount_float_as_fen',
+        'warning',
+        msg(
+          `bill：金额列 ${where} 是浮点类型，却按“分”映射；非整数的值会被拒绝`,
+          `bill: the amount column ${whereEn} is floating point but mapped as fen; values that are not whole numbers will be refused`,
+        ),
+      );
     }
   }
   // Single-precision FLOAT keeps ~7 digits: cents are already wrong above 100,000 yuan.
   if (mysql && c.dataType === 'float') {
-    out.add(plan.entity, plan.table, c.name, 'amount_float', 'warning', msg(
-      `bill：金额列 ${where} 是单精度 FLOAT，大额金额的分位可能已不准确`,
-      `bill: the amount column ${whereEn} is single-precision FLOAT; large amounts may already have lost their cents`,
-    ));
+    out.add(
+      plan.entity,
+      plan.table,
+      c.name,
+      'amount_float',
+      'warning',
+      msg(
+        `bill：金额列 ${where} 是单精度 FLOAT，大额金额的分位可能已不准确`,
+        `bill: the amount column ${whereEn} is single-precision FLOAT; large amounts may already have lost their cents`,
+      ),
+    );
   }
 }
 
@@ -311,17 +386,31 @@ function checkReferences(out: Collector, mapping: HostMapping, tables: CheckedTa
     const fromEn = `${fromT.table}.${from.name} (${from.columnType})`;
     const toEn = `${toT.table}.${target.name} (${target.columnType})`;
     if (!((a === 'integer' && b === 'integer') || (a === 'string' && b === 'string'))) {
-      out.add(ref.from, fromT.table, from.name, 'reference_type', 'error', msg(
-        `${ref.from}：${ref.field} 指向 ${what} 的主键，但 ${fromName} 与 ${toName} 类型不兼容（需同为整数或同为字符）`,
-        `${ref.from}: ${ref.field} points at the ${what} key, but ${fromEn} and ${toEn} are not compatible (both must be integers or both text)`,
-      ));
+      out.add(
+        ref.from,
+        fromT.table,
+        from.name,
+        'reference_type',
+        'error',
+        msg(
+          `${ref.from}：${ref.field} 指向 ${what} 的主键，但 ${fromName} 与 ${toName} 类型不兼容（需同为整数或同为字符）`,
+          `${ref.from}: ${ref.field} points at the ${what} key, but ${fromEn} and ${toEn} are not compatible (both must be integers or both text)`,
+        ),
+      );
       continue;
     }
     if (mysql && a === 'string' && (from.charset !== target.charset || from.collation !== target.collation)) {
-      out.add(ref.from, fromT.table, from.name, 'reference_collation', 'warning', msg(
-        `${ref.from}：${ref.field} 即 ${fromT.table}.${from.name} 的字符集/排序规则（${from.charset}/${from.collation}）与 ${toT.table}.${target.name}（${target.charset}/${target.collation}）不同；比较时会显式转换，可能无法使用索引`,
-        `${ref.from}: ${ref.field} (${fromT.table}.${from.name}) uses ${from.charset}/${from.collation} but ${toT.table}.${target.name} uses ${target.charset}/${target.collation}; comparisons will convert explicitly and may not use an index`,
-      ));
+      out.add(
+        ref.from,
+        fromT.table,
+        from.name,
+        'reference_collation',
+        'warning',
+        msg(
+          `${ref.from}：${ref.field} 即 ${fromT.table}.${from.name} 的字符集/排序规则（${from.charset}/${from.collation}）与 ${toT.table}.${target.name}（${target.charset}/${target.collation}）不同；比较时会显式转换，可能无法使用索引`,
+          `${ref.from}: ${ref.field} (${fromT.table}.${from.name}) uses ${from.charset}/${from.collation} but ${toT.table}.${target.name} uses ${target.charset}/${target.collation}; comparisons will convert explicitly and may not use an index`,
+        ),
+      );
     }
   }
 }
@@ -337,10 +426,17 @@ async function probe(db: Knex, out: Collector, mapping: HostMapping, plan: Entit
     const [row] = (await applyHostWhere(db(plan.table).count({ n: '*' }), info, mysql, plan.where)) as Array<{ n: number | string }>;
     return Number(row?.n ?? 0);
   } catch (err) {
-    out.add(plan.entity, plan.table, undefined, 'probe_failed', 'error', msg(
-      `${plan.entity}：读取表 ${plan.table} 失败：${(err as Error).message}。请确认账号有 SELECT 权限`,
-      `${plan.entity}: reading table ${plan.table} failed: ${(err as Error).message}. Check that the account may SELECT it`,
-    ));
+    out.add(
+      plan.entity,
+      plan.table,
+      undefined,
+      'probe_failed',
+      'error',
+      msg(
+        `${plan.entity}：读取表 ${plan.table} 失败：${(err as Error).message}。请确认账号有 SELECT 权限`,
+        `${plan.entity}: reading table ${plan.table} failed: ${(err as Error).message}. Check that the account may SELECT it`,
+      ),
+    );
     return undefined;
   }
 }
@@ -349,10 +445,14 @@ async function probe(db: Knex, out: Collector, mapping: HostMapping, plan: Entit
 async function checkTable(db: Knex, out: Collector, entity: EntityName, plan: TablePlan): Promise<TableInfo | null> {
   const info = await describeTable(db, plan.table);
   if (!info) {
-    out.add(entity, plan.table, undefined, 'table_missing', 'error', msg(
-      `${entity} 映射的表 ${plan.table} 不存在`,
-      `${entity}: table ${plan.table} does not exist`,
-    ));
+    out.add(
+      entity,
+      plan.table,
+      undefined,
+      'table_missing',
+      'error',
+      msg(`${entity} 映射的表 ${plan.table} 不存在`, `${entity}: table ${plan.table} does not exist`),
+    );
     return null;
   }
   const seen = new Set<string>();
@@ -361,24 +461,42 @@ async function checkTable(db: Knex, out: Collector, entity: EntityName, plan: Ta
   for (const { field, column } of [...plan.columns, ...whereColumns]) {
     if (info.columns.has(column) || seen.has(column)) continue;
     seen.add(column);
-    out.add(entity, plan.table, column, 'column_missing', 'error', msg(
-      `${entity} 映射的表 ${plan.table} 中没有列 ${column}（${field}）`,
-      `${entity}: table ${plan.table} has no column ${column} (${field})`,
-    ));
+    out.add(
+      entity,
+      plan.table,
+      column,
+      'column_missing',
+      'error',
+      msg(`${entity} 映射的表 ${plan.table} 中没有列 ${column}（${field}）`, `${entity}: table ${plan.table} has no column ${column} (${field})`),
+    );
   }
   // A view has no keys of its own: its key is tested on the rows (checkData), not on indexes.
   if (plan.key && info.columns.has(plan.key) && !info.view) {
     if (!isSingleColumnKey(info, plan.key)) {
-      out.add(entity, plan.table, plan.key, 'key_not_unique', 'error', msg(
-        `${entity}：表 ${plan.table} 的列 ${plan.key} 既不是主键也不是单列唯一索引，无法唯一确定一行；请选主键列，或请管理员为它加 UNIQUE 索引`,
-        `${entity}: column ${plan.key} of table ${plan.table} is neither the primary key nor a single-column unique key, so it does not identify one row; map the primary key or add a UNIQUE index`,
-      ));
+      out.add(
+        entity,
+        plan.table,
+        plan.key,
+        'key_not_unique',
+        'error',
+        msg(
+          `${entity}：表 ${plan.table} 的列 ${plan.key} 既不是主键也不是单列唯一索引，无法唯一确定一行；请选主键列，或请管理员为它加 UNIQUE 索引`,
+          `${entity}: column ${plan.key} of table ${plan.table} is neither the primary key nor a single-column unique key, so it does not identify one row; map the primary key or add a UNIQUE index`,
+        ),
+      );
     } else if (info.columns.get(plan.key)!.nullable && !(info.primaryKey?.length === 1 && info.primaryKey[0] === plan.key)) {
       // Only for unique indexes: SQLite lets a non-INTEGER primary key be null in theory, but nobody does.
-      out.add(entity, plan.table, plan.key, 'key_nullable', 'warning', msg(
-        `${entity}：表 ${plan.table} 的键列 ${plan.key} 允许 null，键为 null 的行将无法被引用`,
-        `${entity}: the key column ${plan.key} of table ${plan.table} allows null; rows with a null key cannot be referred to`,
-      ));
+      out.add(
+        entity,
+        plan.table,
+        plan.key,
+        'key_nullable',
+        'warning',
+        msg(
+          `${entity}：表 ${plan.table} 的键列 ${plan.key} 允许 null，键为 null 的行将无法被引用`,
+          `${entity}: the key column ${plan.key} of table ${plan.table} allows null; rows with a null key cannot be referred to`,
+        ),
+      );
     }
   }
   checkWhereValues(out, { entity, table: plan.table }, info, plan.lookup ? `lookups.${plan.lookup}.where` : 'where', whereEntries(plan.where), 'where_type');
@@ -407,7 +525,15 @@ export async function checkHost(db: Knex, mapping: HostMapping): Promise<HostChe
     if (plan.entity === 'bill' && bill && mapping.bill.unpaidStatus) {
       const status = tables.column('bill', mapping.bill.columns.status);
       const where = status ? tables.get('bill', fieldRefs(mapping.bill.columns.status!)[0]!.lookup) : undefined;
-      if (status && where) checkWhereValues(out, { entity: 'bill', table: where.table }, where.info, 'unpaidStatus', mapping.bill.unpaidStatus.map((v) => [status.column.name, v]), 'unpaid_status_type');
+      if (status && where)
+        checkWhereValues(
+          out,
+          { entity: 'bill', table: where.table },
+          where.info,
+          'unpaidStatus',
+          mapping.bill.unpaidStatus.map((v) => [status.column.name, v]),
+          'unpaid_status_type',
+        );
     }
   }
   checkReferences(out, mapping, tables, new Map(all.map((p) => [p.entity, p])), mysql);
@@ -431,9 +557,7 @@ export function formatReport(report: HostCheckReport, locale: Locale): string {
   const zh = locale === 'zh-CN';
   const client = report.client === 'mysql2' ? 'MySQL/MariaDB' : 'SQLite';
   const lines = [
-    zh
-      ? `主机数据库（${client}）映射检查：${report.ok ? '通过' : '未通过'}`
-      : `Host database (${client}) mapping check: ${report.ok ? 'passed' : 'FAILED'}`,
+    zh ? `主机数据库（${client}）映射检查：${report.ok ? '通过' : '未通过'}` : `Host database (${client}) mapping check: ${report.ok ? 'passed' : 'FAILED'}`,
   ];
   const width = Math.max(...report.entities.map((e) => e.entity.length));
   const tableWidth = Math.max(...report.entities.map((e) => e.table.length));

@@ -8,7 +8,18 @@ import { isMysql } from '../db/connection.js';
 import { fenFromInteger, yuanToFen } from '../common/money.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { describeTable, isIntegerType, isStringType, type ColumnInfo, type TableInfo } from './introspect.js';
-import { fieldParts, fieldRefs, hasCommunities, whereValues, type FieldSource, type HostMapping, type LookupMapping, type WhereCondition, type WhereFilter, type WhereValue } from './mapping.js';
+import {
+  fieldParts,
+  fieldRefs,
+  hasCommunities,
+  whereValues,
+  type FieldSource,
+  type HostMapping,
+  type LookupMapping,
+  type WhereCondition,
+  type WhereFilter,
+  type WhereValue,
+} from './mapping.js';
 
 import type { HostBill, HostOwner, HostReader, HostUnit } from './reader.js';
 
@@ -132,7 +143,9 @@ class ColumnSql {
     const any = eqs.length ? `(${eqs.map((c) => c.sql).join(' OR ')})` : '1 = 0';
     const bindings = eqs.flatMap((c) => c.bindings);
     if (!not) return hasNull ? { sql: `(${any} OR ?? IS NULL)`, bindings: [...bindings, column] } : { sql: any, bindings };
-    return hasNull ? { sql: `(?? IS NOT NULL AND NOT ${any})`, bindings: [column, ...bindings] } : { sql: `(?? IS NULL OR NOT ${any})`, bindings: [column, ...bindings] };
+    return hasNull
+      ? { sql: `(?? IS NOT NULL AND NOT ${any})`, bindings: [column, ...bindings] }
+      : { sql: `(?? IS NULL OR NOT ${any})`, bindings: [column, ...bindings] };
   }
 
   /** False when the text holds a character this column can never store (so nothing can match it). */
@@ -239,7 +252,10 @@ class Source {
         if (from!.lookup !== null && !done.has(from!.lookup)) continue;
         const alias = `l_${name}`;
         const target = this.looks.get(name)!;
-        const on = joinConds([{ sql: '?? = ??', bindings: [`${alias}.${l.key}`, this.ref(from!.lookup, from!.column).id] }, ...target.conditions(l.where, alias)]);
+        const on = joinConds([
+          { sql: '?? = ??', bindings: [`${alias}.${l.key}`, this.ref(from!.lookup, from!.column).id] },
+          ...target.conditions(l.where, alias),
+        ]);
         qb.joinRaw(`LEFT JOIN ?? AS ?? ON ${on.sql}`, [l.table, alias, ...on.bindings]);
         done.add(name);
       }
@@ -277,11 +293,14 @@ class Source {
       if (only !== null) {
         readers.push([name, (row) => str(row[only])]);
       } else {
-        readers.push([name, (row) => {
-          // A composed text is absent only when every column in it is.
-          if (parts.every((p) => p.alias === null || str(row[p.alias]) === null)) return null;
-          return parts.map((p) => (p.alias === null ? p.text : (str(row[p.alias]) ?? ''))).join('');
-        }]);
+        readers.push([
+          name,
+          (row) => {
+            // A composed text is absent only when every column in it is.
+            if (parts.every((p) => p.alias === null || str(row[p.alias]) === null)) return null;
+            return parts.map((p) => (p.alias === null ? p.text : (str(row[p.alias]) ?? ''))).join('');
+          },
+        ]);
       }
     }
     return { select, read: (row) => Object.fromEntries(readers.map(([name, read]) => [name, read(row)])) };
@@ -393,7 +412,6 @@ export class HostGateway implements HostReader {
     return new HostGateway(trx, this.mapping);
   }
 
-
   private table(name: string): Promise<HostTable> {
     let t = this.tables.get(name);
     if (!t) {
@@ -462,7 +480,9 @@ export class HostGateway implements HostReader {
       for (const r of unitRows) if (r.owner !== null && r.owner !== undefined) byUnit.get(String(r.id))!.push(String(r.owner));
       return byUnit;
     }
-    const rel = await this.selectIn(await this.source('ownership'), own.unit, [...byUnit.keys()], { owner: own.owner, unit: own.unit }, (qb) => qb.orderBy(`${BASE}.${own.owner}`));
+    const rel = await this.selectIn(await this.source('ownership'), own.unit, [...byUnit.keys()], { owner: own.owner, unit: own.unit }, (qb) =>
+      qb.orderBy(`${BASE}.${own.owner}`),
+    );
     for (const r of rel) {
       const list = byUnit.get(String(r.unit));
       const owner = r.owner ?? null;
@@ -481,7 +501,11 @@ export class HostGateway implements HostReader {
     const idsByUnit = await this.ownerIdsByUnit(unitRows);
     const owners = await this.liveOwners([...idsByUnit.values()].flat());
     const out = new Map<string, HostOwner[]>();
-    for (const [unit, ids] of idsByUnit) out.set(unit, ids.flatMap((id) => owners.get(id) ?? []));
+    for (const [unit, ids] of idsByUnit)
+      out.set(
+        unit,
+        ids.flatMap((id) => owners.get(id) ?? []),
+      );
     return out;
   }
 
@@ -543,7 +567,10 @@ export class HostGateway implements HostReader {
   /** Live owner ids per live unit; units that are missing or soft-deleted are absent from the map. */
   async ownersOfUnits(unitIds: string[]): Promise<Map<string, string[]>> {
     const u = this.mapping.unit;
-    const rows = await this.selectIn(await this.source('unit'), u.key, unitIds.map(String), { id: u.key, ...(u.columns.owner ? { owner: u.columns.owner } : {}) });
+    const rows = await this.selectIn(await this.source('unit'), u.key, unitIds.map(String), {
+      id: u.key,
+      ...(u.columns.owner ? { owner: u.columns.owner } : {}),
+    });
     const owners = await this.ownersFor(rows);
     return new Map([...owners].map(([unit, list]) => [unit, list.map((o) => o.id)]));
   }
@@ -751,7 +778,10 @@ export class HostGateway implements HostReader {
       await (await this.billQuery()).qb.limit(1);
     } else {
       const m = this.mapping[entity]!;
-      await source.from(this.db).select(source.fields({ id: m.key, ...m.columns }).select).limit(1);
+      await source
+        .from(this.db)
+        .select(source.fields({ id: m.key, ...m.columns }).select)
+        .limit(1);
     }
     const [row] = (await source.from(this.db).count({ n: '*' })) as Row[];
     return Number(row?.n ?? 0);

@@ -36,15 +36,23 @@ export async function describeTable(db: Knex, table: string): Promise<TableInfo 
 
 async function describeMysqlTable(db: Knex, table: string): Promise<TableInfo | null> {
   const { schema, name: bare } = splitTableName(table);
-  const inSchema = (qb: Knex.QueryBuilder) => (schema ? qb.where('TABLE_SCHEMA', schema) : qb.whereRaw('TABLE_SCHEMA = DATABASE()')).andWhere('TABLE_NAME', bare);
-  const columns = (await inSchema(db('information_schema.COLUMNS')
-    .select('COLUMN_NAME as name', 'DATA_TYPE as dataType', 'COLUMN_TYPE as columnType', 'IS_NULLABLE as nullable', 'CHARACTER_SET_NAME as charset', 'COLLATION_NAME as collation'))
-    .orderBy('ORDINAL_POSITION')) as Array<Record<string, string | null>>;
+  const inSchema = (qb: Knex.QueryBuilder) =>
+    (schema ? qb.where('TABLE_SCHEMA', schema) : qb.whereRaw('TABLE_SCHEMA = DATABASE()')).andWhere('TABLE_NAME', bare);
+  const columns = (await inSchema(
+    db('information_schema.COLUMNS').select(
+      'COLUMN_NAME as name',
+      'DATA_TYPE as dataType',
+      'COLUMN_TYPE as columnType',
+      'IS_NULLABLE as nullable',
+      'CHARACTER_SET_NAME as charset',
+      'COLLATION_NAME as collation',
+    ),
+  ).orderBy('ORDINAL_POSITION')) as Array<Record<string, string | null>>;
   if (columns.length === 0) return null;
   const [kind] = (await inSchema(db('information_schema.TABLES').select('TABLE_TYPE as type'))) as Array<{ type: string }>;
-  const stats = (await inSchema(db('information_schema.STATISTICS')
-    .select('INDEX_NAME as indexName', 'COLUMN_NAME as column', 'NON_UNIQUE as nonUnique', 'SEQ_IN_INDEX as seq'))
-    .orderBy([{ column: 'INDEX_NAME' }, { column: 'SEQ_IN_INDEX' }])) as Array<{ indexName: string; column: string; nonUnique: number | string }>;
+  const stats = (await inSchema(
+    db('information_schema.STATISTICS').select('INDEX_NAME as indexName', 'COLUMN_NAME as column', 'NON_UNIQUE as nonUnique', 'SEQ_IN_INDEX as seq'),
+  ).orderBy([{ column: 'INDEX_NAME' }, { column: 'SEQ_IN_INDEX' }])) as Array<{ indexName: string; column: string; nonUnique: number | string }>;
   const indexes = new Map<string, string[]>();
   for (const s of stats) {
     if (Number(s.nonUnique) !== 0) continue;
@@ -82,8 +90,16 @@ async function describeSqliteTable(db: Knex, table: string): Promise<TableInfo |
   const cols = (await db.raw(`PRAGMA ${prefix}table_info(${quoteSqlite(bare)})`)) as Array<{ name: string; type: string; notnull: number; pk: number }>;
   if (cols.length === 0) return null;
   const [kind] = (await db.raw(`SELECT type FROM ${prefix}sqlite_master WHERE name = ?`, [bare])) as Array<{ type: string }>;
-  const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-  const indexList = (await db.raw(`PRAGMA ${prefix}index_list(${quoteSqlite(bare)})`)) as Array<{ name: string; unique: number; origin: string; partial: number }>;
+  const pk = cols
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
+  const indexList = (await db.raw(`PRAGMA ${prefix}index_list(${quoteSqlite(bare)})`)) as Array<{
+    name: string;
+    unique: number;
+    origin: string;
+    partial: number;
+  }>;
   const uniqueKeys: string[][] = [];
   for (const index of indexList) {
     if (!index.unique || index.partial || index.origin === 'pk') continue;
@@ -122,7 +138,20 @@ export function isSingleColumnKey(table: TableInfo, column: string): boolean {
 }
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
-const STRING_TYPES = new Set(['char', 'varchar', 'text', 'tinytext', 'mediumtext', 'longtext', 'nvarchar', 'nchar', 'character', 'varying character', 'native character', 'clob']);
+const STRING_TYPES = new Set([
+  'char',
+  'varchar',
+  'text',
+  'tinytext',
+  'mediumtext',
+  'longtext',
+  'nvarchar',
+  'nchar',
+  'character',
+  'varying character',
+  'native character',
+  'clob',
+]);
 
 export function isIntegerType(c: ColumnInfo): boolean {
   return INTEGER_TYPES.has(c.dataType) || /\bint/.test(c.dataType);

@@ -98,7 +98,11 @@ const tableName = { type: 'string', pattern: `^(${NAME}\\.)?${NAME}$`, maxLength
 /** A column of the entity's table or of one of its lookups. */
 const columnRef = { type: 'string', pattern: `^(${NAME}\\.)?${NAME}$`, maxLength: 129 } as const;
 /** A column reference, or a text composed of `{column}` references and literal text. */
-const composed = { type: 'string', pattern: `^(${NAME}\\.)?${NAME}$|^([^{}]|\\{(${NAME}\\.)?${NAME}\\})*\\{(${NAME}\\.)?${NAME}\\}([^{}]|\\{(${NAME}\\.)?${NAME}\\})*$`, maxLength: 300 } as const;
+const composed = {
+  type: 'string',
+  pattern: `^(${NAME}\\.)?${NAME}$|^([^{}]|\\{(${NAME}\\.)?${NAME}\\})*\\{(${NAME}\\.)?${NAME}\\}([^{}]|\\{(${NAME}\\.)?${NAME}\\})*$`,
+  maxLength: 300,
+} as const;
 const period = {
   anyOf: [columnRef, { type: 'object', required: ['year', 'month'], additionalProperties: false, properties: { year: columnRef, month: columnRef } }],
 } as const;
@@ -151,16 +155,21 @@ export const mappingSchema = {
     version: { enum: [1, 2] },
     owner: entity(['name', 'phone'], [], {}, { name: composed }),
     unit: entity(['label'], ['community', 'owner'], {}, { label: composed }),
-    bill: entity(['unit', 'amount'], ['period', 'status', 'owner', 'paidAmount'], {
-      amountUnit: { enum: ['yuan', 'fen'] },
-      unpaidStatus: { type: 'array', items: scalar, maxItems: 50 },
-      paidBy: {
-        type: 'object',
-        required: ['table', 'bill'],
-        additionalProperties: false,
-        properties: { table: tableName, bill: identifier, amount: identifier, amountUnit: { enum: ['yuan', 'fen'] }, where: whereFilter },
+    bill: entity(
+      ['unit', 'amount'],
+      ['period', 'status', 'owner', 'paidAmount'],
+      {
+        amountUnit: { enum: ['yuan', 'fen'] },
+        unpaidStatus: { type: 'array', items: scalar, maxItems: 50 },
+        paidBy: {
+          type: 'object',
+          required: ['table', 'bill'],
+          additionalProperties: false,
+          properties: { table: tableName, bill: identifier, amount: identifier, amountUnit: { enum: ['yuan', 'fen'] }, where: whereFilter },
+        },
       },
-    }, { period }),
+      { period },
+    ),
     community: entity(['name'], [], {}, { name: composed }),
     ownership: {
       type: 'object',
@@ -241,16 +250,31 @@ function lookupProblems(name: keyof Entities, m: EntityMapping<string>, fields: 
   for (const [lookup, l] of Object.entries(lookups)) {
     const from = columnRefOf(l.from);
     if (from.lookup !== null && !lookups[from.lookup]) {
-      fields.push({ field: `${name}.lookups.${lookup}.from`, message: { 'zh-CN': `${l.from} 引用了未声明的查找表 ${from.lookup}`, en: `${l.from} refers to the undeclared lookup ${from.lookup}` } });
+      fields.push({
+        field: `${name}.lookups.${lookup}.from`,
+        message: { 'zh-CN': `${l.from} 引用了未声明的查找表 ${from.lookup}`, en: `${l.from} refers to the undeclared lookup ${from.lookup}` },
+      });
     } else if (depth(lookup, []) > 2) {
-      fields.push({ field: `${name}.lookups.${lookup}.from`, message: { 'zh-CN': '查找表最多两跳（例如 房屋 → 楼栋 → 小区），且不能循环', en: 'Lookups reach at most two hops (unit → building → community) and cannot loop' } });
+      fields.push({
+        field: `${name}.lookups.${lookup}.from`,
+        message: {
+          'zh-CN': '查找表最多两跳（例如 房屋 → 楼栋 → 小区），且不能循环',
+          en: 'Lookups reach at most two hops (unit → building → community) and cannot loop',
+        },
+      });
     }
   }
   for (const [column, source] of Object.entries(m.columns)) {
     if (!source) continue;
     for (const ref of fieldRefs(source)) {
       if (ref.lookup !== null && !lookups[ref.lookup]) {
-        fields.push({ field: `${name}.columns.${column}`, message: { 'zh-CN': `引用了未声明的查找表 ${ref.lookup}（在 ${name}.lookups 中声明）`, en: `refers to the lookup ${ref.lookup}, which is not declared in ${name}.lookups` } });
+        fields.push({
+          field: `${name}.columns.${column}`,
+          message: {
+            'zh-CN': `引用了未声明的查找表 ${ref.lookup}（在 ${name}.lookups 中声明）`,
+            en: `refers to the lookup ${ref.lookup}, which is not declared in ${name}.lookups`,
+          },
+        });
       }
     }
   }
@@ -315,7 +339,11 @@ export function validateMapping(input: unknown): HostMapping {
       message: { 'zh-CN': 'unpaidStatus 需要同时配置 bill.columns.status', en: 'unpaidStatus needs bill.columns.status' },
     });
   }
-  const paidWays = [mapping.bill.unpaidStatus && 'bill.unpaidStatus', mapping.bill.columns.paidAmount && 'bill.columns.paidAmount', mapping.bill.paidBy && 'bill.paidBy'].filter(Boolean);
+  const paidWays = [
+    mapping.bill.unpaidStatus && 'bill.unpaidStatus',
+    mapping.bill.columns.paidAmount && 'bill.columns.paidAmount',
+    mapping.bill.paidBy && 'bill.paidBy',
+  ].filter(Boolean);
   if (paidWays.length > 1) {
     fields.push({
       field: String(paidWays[1]),
@@ -329,13 +357,17 @@ export function validateMapping(input: unknown): HostMapping {
     const m = mapping[name];
     for (const [column, source] of Object.entries(m?.columns ?? {})) {
       if (column !== 'label' && column !== 'name' && source && isComposed(source)) {
-        fields.push({ field: `${name}.columns.${column}`, message: { 'zh-CN': '只有名称和房号可以由多列组合', en: 'Only names and labels can be composed of several columns' } });
+        fields.push({
+          field: `${name}.columns.${column}`,
+          message: { 'zh-CN': '只有名称和房号可以由多列组合', en: 'Only names and labels can be composed of several columns' },
+        });
       }
     }
   }
   for (const column of ['unit', 'amount', 'status', 'owner', 'paidAmount'] as const) {
     const source = mapping.bill.columns[column];
-    if (source && isComposed(source)) fields.push({ field: `bill.columns.${column}`, message: { 'zh-CN': '该字段只能映射到一列', en: 'This field maps to one column only' } });
+    if (source && isComposed(source))
+      fields.push({ field: `bill.columns.${column}`, message: { 'zh-CN': '该字段只能映射到一列', en: 'This field maps to one column only' } });
   }
   for (const name of LOOKUP_ENTITIES) {
     const m = mapping[name] as EntityMapping<string> | undefined;

@@ -13,7 +13,10 @@ import { msg, type Locale } from '../common/localized.js';
 export const RETRY_LATER = {
   code: 'retry_later',
   retryAfterSeconds: 1,
-  message: msg('数据正被同时修改，本次请求未生效，请稍后重试（用同一收款号或作废单号重试是安全的）', 'The data was being changed concurrently and nothing was saved; please retry shortly (retrying with the same payment or reversal id is safe)'),
+  message: msg(
+    '数据正被同时修改，本次请求未生效，请稍后重试（用同一收款号或作废单号重试是安全的）',
+    'The data was being changed concurrently and nothing was saved; please retry shortly (retrying with the same payment or reversal id is safe)',
+  ),
 } as const;
 
 export function apiErrorMiddleware(log: (err: unknown) => void = (err) => console.error(err)): Middleware {
@@ -53,7 +56,14 @@ export function apiErrorMiddleware(log: (err: unknown) => void = (err) => consol
       if (isConnectionError(err)) {
         ctx.status = 503;
         ctx.set('Retry-After', '5');
-        ctx.body = { error: { code: 'database_unavailable', message: locale === 'en' ? 'The database is unavailable; please try again shortly' : '数据库暂时不可用，请稍后重试', retryable: true, fields: [] } };
+        ctx.body = {
+          error: {
+            code: 'database_unavailable',
+            message: locale === 'en' ? 'The database is unavailable; please try again shortly' : '数据库暂时不可用，请稍后重试',
+            retryable: true,
+            fields: [],
+          },
+        };
         return;
       }
       log(err);

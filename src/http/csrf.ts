@@ -17,7 +17,10 @@ export class CsrfError extends ForbiddenError {
   constructor(readonly reason: 'cross_site' | 'foreign_origin' | 'missing_token' | 'bad_token' | 'no_session') {
     super(
       reason === 'missing_token' || reason === 'bad_token' || reason === 'no_session'
-        ? msg('表单已过期或来源无法确认，未做任何修改。请刷新页面后重新提交。', 'The form has expired or its origin could not be confirmed; nothing was changed. Reload the page and submit again.')
+        ? msg(
+            '表单已过期或来源无法确认，未做任何修改。请刷新页面后重新提交。',
+            'The form has expired or its origin could not be confirmed; nothing was changed. Reload the page and submit again.',
+          )
         : msg('拒绝来自其他网站的请求，未做任何修改。', 'Requests from another site are refused; nothing was changed.'),
     );
     this.name = 'CsrfError';

@@ -15,7 +15,11 @@ function hasBody(ctx: Parameters<Middleware>[0]): boolean {
 export function requireJsonContent(): Middleware {
   return async (ctx, next) => {
     if (hasBody(ctx) && !ctx.is('application/json', '+json')) {
-      throw new DomainError('unsupported_media_type', 415, msg('请求内容须为 JSON（Content-Type: application/json）', 'The request body must be JSON (Content-Type: application/json)'));
+      throw new DomainError(
+        'unsupported_media_type',
+        415,
+        msg('请求内容须为 JSON（Content-Type: application/json）', 'The request body must be JSON (Content-Type: application/json)'),
+      );
     }
     await next();
   };

@@ -29,14 +29,20 @@ function parametersFrom(op: ApiOperation): unknown[] {
   return params;
 }
 
-export function buildOpenApi(operations: ApiOperation[], info: { title: string; version: string; description: string }, serverPrefix: string): Record<string, unknown> {
+export function buildOpenApi(
+  operations: ApiOperation[],
+  info: { title: string; version: string; description: string },
+  serverPrefix: string,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const errors = Object.fromEntries(
-      Object.entries({ ...(op.security === 'none' || op.security === 'metrics' ? {} : { '400': 'Invalid input; field-level messages', '401': 'Not signed in', '403': 'Not allowed' }), ...op.errors }).map(([code, description]) => [
-        code,
-        { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      ]),
+      Object.entries({
+        ...(op.security === 'none' || op.security === 'metrics'
+          ? {}
+          : { '400': 'Invalid input; field-level messages', '401': 'Not signed in', '403': 'Not allowed' }),
+        ...op.errors,
+      }).map(([code, description]) => [code, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
     );
     (paths[op.path] ??= {})[op.method] = {
       operationId: op.operationId,
@@ -45,8 +51,18 @@ export function buildOpenApi(operations: ApiOperation[], info: { title: string; 
       description: op.example ? `Example:\n\n\`\`\`sh\n${op.example}\n\`\`\`` : undefined,
       parameters: parametersFrom(op),
       requestBody: op.requestSchema ? { required: true, content: { 'application/json': { schema: op.requestSchema } } } : undefined,
-      responses: { '200': { description: 'OK', content: { [op.responseContentType ?? 'application/json']: { schema: op.responseSchema ?? { type: 'object' } } } }, ...errors },
-      security: op.security === 'none' ? [] : op.security === 'metrics' ? [{ metricsToken: [] }] : op.security === 'service' ? [{ serviceSignature: [] }] : [{ userToken: [] }],
+      responses: {
+        '200': { description: 'OK', content: { [op.responseContentType ?? 'application/json']: { schema: op.responseSchema ?? { type: 'object' } } } },
+        ...errors,
+      },
+      security:
+        op.security === 'none'
+          ? []
+          : op.security === 'metrics'
+            ? [{ metricsToken: [] }]
+            : op.security === 'service'
+              ? [{ serviceSignature: [] }]
+              : [{ userToken: [] }],
     };
   }
   return {
@@ -56,8 +72,18 @@ export function buildOpenApi(operations: ApiOperation[], info: { title: string; 
     paths,
     components: {
       securitySchemes: {
-        userToken: { type: 'apiKey', in: 'header', name: 'X-Complaints-User', description: 'A user token signed by the ERP with the shared secret (see README)' },
-        serviceSignature: { type: 'apiKey', in: 'header', name: 'X-Complaints-Signature', description: 'HMAC-SHA256 request signature with the service secret (see README)' },
+        userToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Complaints-User',
+          description: 'A user token signed by the ERP with the shared secret (see README)',
+        },
+        serviceSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Complaints-Signature',
+          description: 'HMAC-SHA256 request signature with the service secret (see README)',
+        },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'The metricsToken setting (only for /metrics)' },
       },
       schemas: {

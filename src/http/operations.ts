@@ -55,12 +55,18 @@ export function operationsRouter(options: OperationsOptions): Router {
     } catch {
       return refuse(ctx, 503, 'database_unavailable', msg('数据库暂时不可用，请稍后重试', 'The database is unavailable; please try again shortly'));
     }
-    if (!settings.metricsEnabled) return refuse(ctx, 404, 'metrics_disabled', msg('指标接口未启用（设置 metricsEnabled）', 'Metrics are not enabled (setting metricsEnabled)'));
+    if (!settings.metricsEnabled)
+      return refuse(ctx, 404, 'metrics_disabled', msg('指标接口未启用（设置 metricsEnabled）', 'Metrics are not enabled (setting metricsEnabled)'));
     const header = ctx.get('Authorization');
     const given = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!given || !settings.metricsToken || !sameToken(given, settings.metricsToken)) {
       ctx.set('WWW-Authenticate', 'Bearer realm="complaints-metrics"');
-      return refuse(ctx, 401, 'metrics_unauthorized', msg('需要指标访问令牌（Authorization: Bearer …）', 'The metrics token is required (Authorization: Bearer …)'));
+      return refuse(
+        ctx,
+        401,
+        'metrics_unauthorized',
+        msg('需要指标访问令牌（Authorization: Bearer …）', 'The metrics token is required (Authorization: Bearer …)'),
+      );
     }
     const { text, contentType } = await options.metrics.exposition();
     ctx.set('Cache-Control', 'no-store');

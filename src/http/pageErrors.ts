@@ -57,7 +57,12 @@ export function errorPageFor(err: unknown, log: (err: unknown, reference: string
   if (err instanceof DomainError) {
     const status = err.status === 400 ? 422 : err.status;
     if (status === 404) return { ...NOT_FOUND_PAGE, message: err.localized };
-    return { status, title: title(status), message: err.localized, details: err.fields.map((f) => msg(`${f.field}：${f.message['zh-CN']}`, `${f.field}: ${f.message.en}`)) };
+    return {
+      status,
+      title: title(status),
+      message: err.localized,
+      details: err.fields.map((f) => msg(`${f.field}：${f.message['zh-CN']}`, `${f.field}: ${f.message.en}`)),
+    };
   }
   if (isConnectionError(err)) return { status: 503, title: title(503), message: UNAVAILABLE_MESSAGE };
   if (isRetryableTransactionError(err)) return { status: 503, title: title(503), message: BUSY_MESSAGE };
@@ -78,7 +83,10 @@ export function errorPageFor(err: unknown, log: (err: unknown, reference: string
   return {
     status: 500,
     title: title(500),
-    message: msg('处理请求时出错，未做任何修改。请稍后再试；如果一再出现，请把参考编号告诉管理员。', 'Something went wrong while handling the request. Please try again later; if it keeps happening, give the reference to your administrator.'),
+    message: msg(
+      '处理请求时出错，未做任何修改。请稍后再试；如果一再出现，请把参考编号告诉管理员。',
+      'Something went wrong while handling the request. Please try again later; if it keeps happening, give the reference to your administrator.',
+    ),
     reference,
   };
 }
@@ -91,7 +99,10 @@ function plainText(page: ErrorPage, locale: Locale): string {
  * Outermost page middleware: turns every failure into an HTML error page, and a request no route
  * answered into the 404 page. If even the error page cannot be rendered, a plain text answer is given.
  */
-export function pageErrorMiddleware(render: ErrorPageRenderer, log: (err: unknown, reference: string) => void = (err, ref) => console.error(`[complaints] page error ${ref}`, err)): Middleware {
+export function pageErrorMiddleware(
+  render: ErrorPageRenderer,
+  log: (err: unknown, reference: string) => void = (err, ref) => console.error(`[complaints] page error ${ref}`, err),
+): Middleware {
   return async (ctx, next) => {
     try {
       await next();

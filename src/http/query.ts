@@ -18,7 +18,10 @@ export function coerceQuery(schema: { properties?: Record<string, unknown> }, qu
     if (raw === undefined || raw === '') continue;
     const prop = Object.hasOwn(props, key) ? props[key] : undefined;
     if (prop?.type === 'array') {
-      const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+      const parts = (Array.isArray(raw) ? raw : [raw])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean);
       out.push([key, parts.map((v) => coerceOne(prop.items?.type as string | undefined, v))]);
     } else {
       // A repeated scalar stays an array, which the schema then refuses with a field message.

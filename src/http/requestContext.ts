@@ -60,7 +60,11 @@ export function requestContextMiddleware(options: { logger: Logger; metrics: Plu
         const status = failure === undefined ? ctx.status : ((failure as { status?: number }).status ?? 500);
         const route = routeOf(ctx);
         options.metrics.request(route, ctx.method, status, seconds);
-        const line = { req: { method: ctx.method, url: readableUrl(ctx.originalUrl), route }, res: { statusCode: status }, responseTimeMs: Math.round(seconds * 1000 * 10) / 10 };
+        const line = {
+          req: { method: ctx.method, url: readableUrl(ctx.originalUrl), route },
+          res: { statusCode: status },
+          responseTimeMs: Math.round(seconds * 1000 * 10) / 10,
+        };
         if (status >= 500) options.logger.error({ ...line, ...(failure === undefined ? {} : { err: failure }) }, 'request failed');
         else options.logger.info(line, 'request answered');
       }

@@ -19,7 +19,9 @@ export function sha256Hex(body: string | Buffer): string {
 }
 
 export function serviceSignature(secret: string, timestamp: string, method: string, path: string, body: string | Buffer): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${method.toUpperCase()}\n${path}\n${sha256Hex(body)}`).digest('hex');
+  return createHmac('sha256', secret)
+    .update(`${timestamp}\n${method.toUpperCase()}\n${path}\n${sha256Hex(body)}`)
+    .digest('hex');
 }
 
 /** The two headers an ERP (or a test) sends with a request. */
@@ -50,9 +52,15 @@ export function verifyServiceSignature(
 }
 
 const REFUSALS = {
-  missing: msg('缺少服务签名（X-Complaints-Timestamp 与 X-Complaints-Signature）', 'Missing service signature (X-Complaints-Timestamp and X-Complaints-Signature)'),
+  missing: msg(
+    '缺少服务签名（X-Complaints-Timestamp 与 X-Complaints-Signature）',
+    'Missing service signature (X-Complaints-Timestamp and X-Complaints-Signature)',
+  ),
   malformed: msg('服务签名格式不正确', 'Malformed service signature'),
-  expired: msg('请求时间与服务器相差超过 5 分钟，请校准时钟后重新签名', 'The request time is more than 5 minutes away from the server clock; check the clock and sign again'),
+  expired: msg(
+    '请求时间与服务器相差超过 5 分钟，请校准时钟后重新签名',
+    'The request time is more than 5 minutes away from the server clock; check the clock and sign again',
+  ),
   bad_signature: msg('服务签名不正确（密钥、路径或请求内容不一致）', 'Invalid service signature (secret, path or body differ)'),
 };
 
@@ -63,12 +71,22 @@ const REFUSALS = {
 export function serviceSignatureMiddleware(secret: string | undefined, now: () => number = Date.now): Middleware {
   return async (ctx, next) => {
     if (!secret) {
-      throw new DomainError('service_not_configured', 503, msg('未配置服务密钥，收费接口不可用', 'No service secret is configured; the billing API is disabled'));
+      throw new DomainError(
+        'service_not_configured',
+        503,
+        msg('未配置服务密钥，收费接口不可用', 'No service secret is configured; the billing API is disabled'),
+      );
     }
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
     const check = verifyServiceSignature(
       secret,
-      { method: ctx.method, path: ctx.originalUrl.split('?')[0]!, body: raw, timestamp: ctx.get(TIMESTAMP_HEADER) || undefined, signature: ctx.get(SIGNATURE_HEADER) || undefined },
+      {
+        method: ctx.method,
+        path: ctx.originalUrl.split('?')[0]!,
+        body: raw,
+        timestamp: ctx.get(TIMESTAMP_HEADER) || undefined,
+        signature: ctx.get(SIGNATURE_HEADER) || undefined,
+      },
       now(),
     );
     if (!check.ok) throw new DomainError(`signature_${check.reason === 'bad_signature' ? 'invalid' : check.reason}`, 401, REFUSALS[check.reason]);

@@ -216,7 +216,8 @@ export const en: Record<MessageKey, string> = {
   'action.followUpHint': 'If the owner is not satisfied, this complaint closes and a new linked complaint is registered to handle it again.',
   'action.offsetHint': 'An offset reduces a fee only once approved; by default none can be requested for non-property disputes.',
   'action.recordCompensation': 'Record compensation',
-  'action.compensationHint': 'Compensation is paid to the owner by the company, an insurer (public liability) or a third party, separately from fees: it never reduces a fee. To reduce a fee, request an offset.',
+  'action.compensationHint':
+    'Compensation is paid to the owner by the company, an insurer (public liability) or a third party, separately from fees: it never reduces a fee. To reduce a fee, request an offset.',
 
   'event.create': 'Registered',
   'event.start-investigation': 'Investigation started',
@@ -354,7 +355,8 @@ export const en: Record<MessageKey, string> = {
   'report.show': 'Show the report',
   'report.csv': 'Download CSV (Excel)',
   'report.periodLine': '{from} to {to} · {community}',
-  'report.cohort': 'Covers the complaints received in the period ({tz} time, cancelled ones excluded); their handling, follow-ups and offsets count up to when the report was made, {at}.',
+  'report.cohort':
+    'Covers the complaints received in the period ({tz} time, cancelled ones excluded); their handling, follow-ups and offsets count up to when the report was made, {at}.',
   'report.summary': 'Overview',
   'report.complaints': 'Complaints',
   'report.cancelled': 'Cancelled (not counted)',

@@ -13,7 +13,10 @@ import { toDbTime } from '../db/time.js';
 import { installOffsetGuard, OffsetGuardError, offsetGuardTable, removeOffsetGuard } from './offsetGuard.js';
 
 export class InstallError extends Error {
-  constructor(message: string, readonly report?: HostCheckReport) {
+  constructor(
+    message: string,
+    readonly report?: HostCheckReport,
+  ) {
     super(message);
   }
 }
@@ -71,7 +74,9 @@ export async function install(db: Knex, mapping: HostMapping, options: InstallOp
   const report = await checkHost(db, mapping);
   if (!report.ok) throw new InstallError('The host mapping does not fit the database; nothing was installed', report);
   if (options.enforceOffsets && !mapping.payment) {
-    throw new InstallError('--enforce-offsets needs the host payment table in the mapping (payment: table, key, columns.bill/offsetAmount/offsetRef); nothing was installed');
+    throw new InstallError(
+      '--enforce-offsets needs the host payment table in the mapping (payment: table, key, columns.bill/offsetAmount/offsetRef); nothing was installed',
+    );
   }
   const hostKeys = await hostKeysFor(db, prefix, mapping);
   const applied = await migrateLatest(db, prefix, hostKeys);

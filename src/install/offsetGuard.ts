@@ -47,7 +47,8 @@ function amountMatches(q: (n: string) => string, column: string, unit: 'yuan' | 
 
 export function offsetGuardSql(db: Knex, mapping: HostMapping, prefix: string): string {
   const payment = mapping.payment;
-  if (!payment) throw new OffsetGuardError('--enforce-offsets needs the host payment table in the mapping (payment: table, key, columns.bill/offsetAmount/offsetRef)');
+  if (!payment)
+    throw new OffsetGuardError('--enforce-offsets needs the host payment table in the mapping (payment: table, key, columns.bill/offsetAmount/offsetRef)');
   const applications = tableNames(prefix).offsetApplications;
   const unit = payment.amountUnit ?? mapping.bill.amountUnit;
   const { bill, offsetAmount, offsetRef } = payment.columns;
@@ -87,9 +88,11 @@ export function offsetGuardSql(db: Knex, mapping: HostMapping, prefix: string): 
 export async function offsetGuardTable(db: Knex, prefix: string): Promise<string | null> {
   const name = offsetGuardName(prefix);
   if (isMysql(db)) {
-    const row = (await db('information_schema.TRIGGERS').select('EVENT_OBJECT_TABLE as tableName').whereRaw('TRIGGER_SCHEMA = DATABASE()').andWhere('TRIGGER_NAME', name).first()) as
-      | { tableName: string }
-      | undefined;
+    const row = (await db('information_schema.TRIGGERS')
+      .select('EVENT_OBJECT_TABLE as tableName')
+      .whereRaw('TRIGGER_SCHEMA = DATABASE()')
+      .andWhere('TRIGGER_NAME', name)
+      .first()) as { tableName: string } | undefined;
     return row?.tableName ?? null;
   }
   const row = (await db('sqlite_master').select('tbl_name as tableName').where({ type: 'trigger', name }).first()) as { tableName: string } | undefined;
@@ -109,7 +112,9 @@ async function checkPaymentColumns(db: Knex, payment: PaymentMapping, unit: 'yua
   }
   const wholeDecimal = isDecimalType(amount) && /\(\s*\d+\s*(,\s*0\s*)?\)/.test(amount.columnType);
   if (unit === 'fen' && !isIntegerType(amount) && !wholeDecimal) {
-    throw new OffsetGuardError(`${payment.table}.${amount.name} (${amount.columnType}) holds fractions but payment.amountUnit is fen; set payment.amountUnit to yuan`);
+    throw new OffsetGuardError(
+      `${payment.table}.${amount.name} (${amount.columnType}) holds fractions but payment.amountUnit is fen; set payment.amountUnit to yuan`,
+    );
   }
 }
 
@@ -120,7 +125,8 @@ async function checkPaymentColumns(db: Knex, payment: PaymentMapping, unit: 'yua
  */
 export async function installOffsetGuard(db: Knex, mapping: HostMapping, prefix: string): Promise<{ trigger: string; table: string }> {
   const payment = mapping.payment;
-  if (!payment) throw new OffsetGuardError('--enforce-offsets needs the host payment table in the mapping (payment: table, key, columns.bill/offsetAmount/offsetRef)');
+  if (!payment)
+    throw new OffsetGuardError('--enforce-offsets needs the host payment table in the mapping (payment: table, key, columns.bill/offsetAmount/offsetRef)');
   await checkPaymentColumns(db, payment, payment.amountUnit ?? mapping.bill.amountUnit);
   const sql = offsetGuardSql(db, mapping, prefix);
   await removeOffsetGuard(db, prefix);

@@ -25,7 +25,13 @@ async function byCommunity(query: Promise<Array<Record<string, unknown>>>): Prom
 /** Complaints whose `column` falls on the local day [from, to), per community. */
 function between(ctx: JobContext, column: string, from: Date, to: Date) {
   return byCommunity(
-    ctx.db(ctx.tables.complaints).select('community_id').where(column, '>=', toDbTime(from)).where(column, '<', toDbTime(to)).count({ n: '*' }).groupBy('community_id'),
+    ctx
+      .db(ctx.tables.complaints)
+      .select('community_id')
+      .where(column, '>=', toDbTime(from))
+      .where(column, '<', toDbTime(to))
+      .count({ n: '*' })
+      .groupBy('community_id'),
   );
 }
 
@@ -43,9 +49,20 @@ export const dailyDigestJob: Job = {
       resolved: await between(ctx, 'resolved_at', dayStart, todayStart),
       closed: await between(ctx, 'closed_at', dayStart, todayStart),
       escalated: await between(ctx, 'escalated_at', dayStart, todayStart),
-      open: await byCommunity(db(c).select('community_id').whereIn('state', [...OPEN_STATES]).count({ n: '*' }).groupBy('community_id')),
+      open: await byCommunity(
+        db(c)
+          .select('community_id')
+          .whereIn('state', [...OPEN_STATES])
+          .count({ n: '*' })
+          .groupBy('community_id'),
+      ),
       overdue: await byCommunity(
-        db(c).select('community_id').whereIn('state', [...UNRESOLVED_STATES]).where('due_at', '<', toDbTime(now)).count({ n: '*' }).groupBy('community_id'),
+        db(c)
+          .select('community_id')
+          .whereIn('state', [...UNRESOLVED_STATES])
+          .where('due_at', '<', toDbTime(now))
+          .count({ n: '*' })
+          .groupBy('community_id'),
       ),
       followUpsOverdue: await byCommunity(
         db(c).select('community_id').where({ state: 'resolved' }).where('follow_up_due_at', '<', toDbTime(now)).count({ n: '*' }).groupBy('community_id'),

@@ -19,7 +19,13 @@ export async function notifyOnce(ctx: JobContext, notices: Notice[], now: Date):
     const batch = notices.slice(i, i + CHUNK);
     // One read per chunk skips the notices already sent, which after the first run is nearly all.
     const known = new Set(
-      (await ctx.db(ctx.tables.outbox).whereIn('dedupe_key', batch.map((n) => n.key)).pluck('dedupe_key')) as string[],
+      (await ctx
+        .db(ctx.tables.outbox)
+        .whereIn(
+          'dedupe_key',
+          batch.map((n) => n.key),
+        )
+        .pluck('dedupe_key')) as string[],
     );
     const fresh = batch.filter((n) => !known.has(n.key));
     if (!fresh.length) continue;

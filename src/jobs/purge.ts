@@ -22,7 +22,7 @@ export const purgeJob: Job = {
     const runsBefore = toDbTime(new Date(now.getTime() - settings.jobRunRetentionDays * DAY_MS));
 
     let notices = 0;
-    for (let afterId = 0; ; ) {
+    for (let afterId = 0; ;) {
       const ids = (
         (await db(tables.outbox)
           .select('id')
@@ -52,10 +52,12 @@ export const purgeJob: Job = {
     }
 
     let runs = 0;
-    for (let afterId = 0; ; ) {
-      const ids = ((await db(tables.jobRuns).select('id').where('started_at', '<', runsBefore).where('id', '>', afterId).orderBy('id').limit(BATCH)) as Array<{ id: number | string }>).map((r) =>
-        Number(r.id),
-      );
+    for (let afterId = 0; ;) {
+      const ids = (
+        (await db(tables.jobRuns).select('id').where('started_at', '<', runsBefore).where('id', '>', afterId).orderBy('id').limit(BATCH)) as Array<{
+          id: number | string;
+        }>
+      ).map((r) => Number(r.id));
       if (!ids.length) break;
       afterId = ids[ids.length - 1]!;
       runs += await db(tables.jobRuns).whereIn('id', ids).del();

@@ -28,7 +28,10 @@ export interface RunOptions {
 }
 
 export class UnknownJobError extends Error {
-  constructor(readonly jobName: string, readonly known: string[]) {
+  constructor(
+    readonly jobName: string,
+    readonly known: string[],
+  ) {
     super(`Unknown job "${jobName}"; known jobs: ${known.join(', ')}`);
   }
 }
@@ -40,7 +43,11 @@ export function slotOf(date: Date): string {
 
 export function findJob(name: string, jobs: readonly Job[] = JOBS): Job {
   const job = jobs.find((j) => j.name === name);
-  if (!job) throw new UnknownJobError(name, jobs.map((j) => j.name));
+  if (!job)
+    throw new UnknownJobError(
+      name,
+      jobs.map((j) => j.name),
+    );
   return job;
 }
 
@@ -72,7 +79,9 @@ export async function runJob(ctx: JobContext, name: string, options: RunOptions)
     return { status: 'ok', job: name, slot, runId, counts };
   } catch (err) {
     const error = String((err as Error)?.stack ?? err).slice(0, 4000);
-    await db(tables.jobRuns).where({ id: runId }).update({ outcome: 'failed', finished_at: toDbTime(ctx.clock.now()), error });
+    await db(tables.jobRuns)
+      .where({ id: runId })
+      .update({ outcome: 'failed', finished_at: toDbTime(ctx.clock.now()), error });
     return { status: 'failed', job: name, slot, runId, error };
   }
 }
@@ -97,7 +106,10 @@ export interface JobRunRecord {
 
 /** The latest runs, newest first (for the CLI, a status page and tests). */
 export async function listRuns(ctx: Pick<JobContext, 'db' | 'tables'>, filter: { job?: string; limit?: number } = {}): Promise<JobRunRecord[]> {
-  let q = ctx.db(ctx.tables.jobRuns).orderBy('id', 'desc').limit(filter.limit ?? 50);
+  let q = ctx
+    .db(ctx.tables.jobRuns)
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 50);
   if (filter.job) q = q.where({ job: filter.job });
   const rows = await q;
   return rows.map((r: Record<string, unknown>) => ({

@@ -70,4 +70,3 @@ export class JobScheduler {
     return this.tasks.length > 0;
   }
 }
-

@@ -31,7 +31,12 @@ export class PluginMetrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    this.httpRequests = new Counter({ name: 'complaints_http_requests_total', help: 'HTTP requests answered, by route template, method and status', labelNames: ['route', 'method', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'complaints_http_requests_total',
+      help: 'HTTP requests answered, by route template, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: 'complaints_http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by route template and method',
@@ -45,12 +50,41 @@ export class PluginMetrics {
       labelNames: ['operation', 'code'],
       registers,
     });
-    this.offsetFen = new Counter({ name: 'complaints_offset_fen_total', help: 'Fen of offsets applied to bills and reversed from them (replays not counted)', labelNames: ['direction'], registers });
-    this.transactionRetries = new Counter({ name: 'complaints_transaction_retries_total', help: 'Transactions of ours run again after a retryable error, by driver error', labelNames: ['cause'], registers });
-    this.transactionGaveUp = new Counter({ name: 'complaints_transaction_retries_exhausted_total', help: 'Transactions whose retries ran out (answered 503 to the caller)', labelNames: ['cause'], registers });
-    this.certificationConflicts = new Counter({ name: 'complaints_certification_conflicts_total', help: 'Galera certification conflicts met by our transactions (each one retried or given up)', registers });
-    this.deliveries = new Counter({ name: 'complaints_outbox_deliveries_total', help: 'Webhook deliveries of outbox notices, by result (delivered, failed)', labelNames: ['result'], registers });
-    this.jobRuns = new Counter({ name: 'complaints_job_runs_total', help: 'Scheduled job runs on this instance, by job and result (ok, failed, skipped: another instance had the slot)', labelNames: ['job', 'result'], registers });
+    this.offsetFen = new Counter({
+      name: 'complaints_offset_fen_total',
+      help: 'Fen of offsets applied to bills and reversed from them (replays not counted)',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.transactionRetries = new Counter({
+      name: 'complaints_transaction_retries_total',
+      help: 'Transactions of ours run again after a retryable error, by driver error',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.transactionGaveUp = new Counter({
+      name: 'complaints_transaction_retries_exhausted_total',
+      help: 'Transactions whose retries ran out (answered 503 to the caller)',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.certificationConflicts = new Counter({
+      name: 'complaints_certification_conflicts_total',
+      help: 'Galera certification conflicts met by our transactions (each one retried or given up)',
+      registers,
+    });
+    this.deliveries = new Counter({
+      name: 'complaints_outbox_deliveries_total',
+      help: 'Webhook deliveries of outbox notices, by result (delivered, failed)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.jobRuns = new Counter({
+      name: 'complaints_job_runs_total',
+      help: 'Scheduled job runs on this instance, by job and result (ok, failed, skipped: another instance had the slot)',
+      labelNames: ['job', 'result'],
+      registers,
+    });
     new Gauge({
       name: 'complaints_outbox_backlog',
       help: 'Notices waiting for the host to acknowledge them',

@@ -110,7 +110,10 @@ export class Readiness {
         ok: false,
         backlog,
         limit,
-        message: msg(`待投递通知 ${backlog} 条，已达上限 ${limit}：请检查 webhook`, `${backlog} notices wait for delivery, at or above the limit of ${limit}: check the webhook`),
+        message: msg(
+          `待投递通知 ${backlog} 条，已达上限 ${limit}：请检查 webhook`,
+          `${backlog} notices wait for delivery, at or above the limit of ${limit}: check the webhook`,
+        ),
       };
     } catch (err) {
       return { ok: false, cause: causeOf(err), message: msg('无法读取待投递通知', 'Could not read the outbox') };

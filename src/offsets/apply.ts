@@ -26,7 +26,13 @@ import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
 import { identityRefusal, needsUnitOwners, ownersLookup } from './billingCheck.js';
 import { appliedOnBills, ensureBillLedger, giveBackToBill, lockBillLedger, takeFromBill } from './store/billLedger.js';
-import { applicationsByKeys, findApplication as findApplicationBy, insertApplication, markReversed, recordReversalRemaining } from './store/applicationStore.js';
+import {
+  applicationsByKeys,
+  findApplication as findApplicationBy,
+  insertApplication,
+  markReversed,
+  recordReversalRemaining,
+} from './store/applicationStore.js';
 import { communityOfOffset, consumeRemaining, findOffset, giveBackToOffset, offsetsWithLimits } from './store/offsetStore.js';
 import { effectiveStatus, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { announceOffsetEvent } from './events.js';
@@ -74,7 +80,9 @@ type Db = Knex | Knex.Transaction;
 
 /** What an application was asked for, with the bill as the host's own key: "b1" and "B1 " are one bill. */
 export function paramsHash(input: ApplyOffsetInput): string {
-  return createHash('sha256').update(JSON.stringify([input.offsetId, String(input.billId), input.amountFen])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([input.offsetId, String(input.billId), input.amountFen]))
+    .digest('hex');
 }
 
 function answerOf(a: OffsetApplication): ApplyAnswer {
@@ -121,7 +129,12 @@ function replayOrThrow(stored: OffsetApplication, input: ApplyOffsetInput): Appl
     );
   }
   if (stored.state === 'reversed') {
-    throw new OffsetRefusedError('already_reversed', { offsetId: stored.offsetId, billId: stored.billId, amountFen: stored.amountFen, reversalKey: stored.reversalKey });
+    throw new OffsetRefusedError('already_reversed', {
+      offsetId: stored.offsetId,
+      billId: stored.billId,
+      amountFen: stored.amountFen,
+      reversalKey: stored.reversalKey,
+    });
   }
   return answerOf(stored);
 }
@@ -160,7 +173,14 @@ async function exceedsBill(db: Db, ctx: PluginContext, input: ApplyOffsetInput, 
 async function diagnose(trx: Knex.Transaction, ctx: PluginContext, input: ApplyOffsetInput, today: string): Promise<never> {
   const offset = await findOffset(trx, ctx.tables, input.offsetId, { lock: 'share' });
   if (!offset) throw new OffsetRefusedError('not_found', { offsetId: input.offsetId });
-  const byStatus: Record<string, RefusalCode | null> = { requested: 'not_approved', rejected: 'rejected', revoked: 'revoked', expired: 'expired', approved: null, exhausted: null };
+  const byStatus: Record<string, RefusalCode | null> = {
+    requested: 'not_approved',
+    rejected: 'rejected',
+    revoked: 'revoked',
+    expired: 'expired',
+    approved: null,
+    exhausted: null,
+  };
   const code = byStatus[effectiveStatus(offset, today)] ?? 'exceeds_remaining';
   throw new OffsetRefusedError(code, { offsetId: offset.id, amountFen: input.amountFen, remainingFen: offset.remainingFen, expiresOn: offset.expiresOn });
 }
@@ -199,7 +219,13 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   const refusal = identityRefusal(entry, bill, owners, today);
   if (refusal) {
     return refuse(
-      new OffsetRefusedError(refusal, { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, remainingFen: entry?.offset.remainingFen, expiresOn: entry?.offset.expiresOn }),
+      new OffsetRefusedError(refusal, {
+        offsetId: data.offsetId,
+        billId: bill.id,
+        amountFen: data.amountFen,
+        remainingFen: entry?.offset.remainingFen,
+        expiresOn: entry?.offset.expiresOn,
+      }),
     );
   }
   if (!bill.unpaid) return refuse(new OffsetRefusedError('bill_paid', { offsetId: data.offsetId, billId: bill.id, billStatus: bill.status }));
@@ -249,7 +275,14 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
         changes: { remaining_fen: [remainingFen + data.amountFen, remainingFen] },
         note: `账单 ${bill.id} · 收款号 ${data.idempotencyKey} · ${formatYuan(data.amountFen)}`,
       });
-      await announceOffsetEvent(trx, ctx.tables, 'applied', { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, paymentKey: data.idempotencyKey, applicationId }, actor, at);
+      await announceOffsetEvent(
+        trx,
+        ctx.tables,
+        'applied',
+        { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, paymentKey: data.idempotencyKey, applicationId },
+        actor,
+        at,
+      );
       return answerOf({ ...application, id: applicationId });
     });
   } catch (err) {
@@ -271,7 +304,10 @@ class AnsweredByEarlier extends Error {
 function alreadyReversed(stored: OffsetApplication, reversalKey: string): ConflictError {
   return new ConflictError(
     'already_reversed',
-    msg(`该抵扣已由作废单 ${stored.reversalKey ?? ''} 冲回，不能再次冲回`, `This application was already reversed by ${stored.reversalKey ?? ''}; it is restored only once`),
+    msg(
+      `该抵扣已由作废单 ${stored.reversalKey ?? ''} 冲回，不能再次冲回`,
+      `This application was already reversed by ${stored.reversalKey ?? ''}; it is restored only once`,
+    ),
     { idempotencyKey: stored.idempotencyKey, reversalKey: stored.reversalKey, requestedReversalKey: reversalKey },
   );
 }
@@ -287,7 +323,10 @@ function applicationNotFound(data: ReverseOffsetInput): DomainError {
     404,
     data.billId === undefined
       ? msg(`没有收款号为 ${data.idempotencyKey} 的抵扣记录`, `No offset was applied with key ${data.idempotencyKey}`)
-      : msg(`账单 ${data.billId} 上没有收款号为 ${data.idempotencyKey} 的抵扣记录`, `No offset was applied to bill ${data.billId} with key ${data.idempotencyKey}`),
+      : msg(
+          `账单 ${data.billId} 上没有收款号为 ${data.idempotencyKey} 的抵扣记录`,
+          `No offset was applied to bill ${data.billId} with key ${data.idempotencyKey}`,
+        ),
   );
 }
 
@@ -343,8 +382,30 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
           : { remaining_fen: [remainingFen - found.amountFen, remainingFen] },
         note: `账单 ${found.billId} · 收款号 ${found.idempotencyKey} · 作废单 ${data.reversalKey} · ${formatYuan(found.amountFen)}`,
       });
-      await announceOffsetEvent(trx, ctx.tables, 'reversed', { offsetId: found.offsetId, billId: found.billId, amountFen: found.amountFen, paymentKey: found.idempotencyKey, reversalKey: data.reversalKey, applicationId: found.id }, actor, at);
-      return reversalAnswerOf({ ...found, state: 'reversed', reversalKey: data.reversalKey, reversalRemainingFen: remainingFen, reversedAt: at, reversedBy: actor.id, reversedByName: actor.name });
+      await announceOffsetEvent(
+        trx,
+        ctx.tables,
+        'reversed',
+        {
+          offsetId: found.offsetId,
+          billId: found.billId,
+          amountFen: found.amountFen,
+          paymentKey: found.idempotencyKey,
+          reversalKey: data.reversalKey,
+          applicationId: found.id,
+        },
+        actor,
+        at,
+      );
+      return reversalAnswerOf({
+        ...found,
+        state: 'reversed',
+        reversalKey: data.reversalKey,
+        reversalRemainingFen: remainingFen,
+        reversedAt: at,
+        reversedBy: actor.id,
+        reversedByName: actor.name,
+      });
     });
   } catch (err) {
     if (err instanceof AnsweredByEarlier) return replayReversal(err.application, data.reversalKey);

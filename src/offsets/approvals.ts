@@ -68,7 +68,9 @@ function whoMayApprove(amountFen: number, totals: ApprovalTotals, limits: Settin
     .filter(({ role, limitFen }) => !except.includes(role) && (limitFen === null || (totals.byRole.get(role) ?? 0) + amountFen <= limitFen))
     .map(({ role, limitFen }) => {
       const label = ROLE_LABELS[role] ?? msg(role, role);
-      return limitFen === null ? `${label['zh-CN']}（不限额）|${label.en} (no limit)` : `${label['zh-CN']}（额度 ${formatYuan(limitFen)}）|${label.en} (limit ${formatYuan(limitFen)})`;
+      return limitFen === null
+        ? `${label['zh-CN']}（不限额）|${label.en} (no limit)`
+        : `${label['zh-CN']}（额度 ${formatYuan(limitFen)}）|${label.en} (limit ${formatYuan(limitFen)})`;
     });
 }
 
@@ -87,7 +89,15 @@ function overLimit(breach: LimitBreach, complaintCode: string, others: string[])
       `${enWho} approved ${formatYuan(breach.approvedFen)} on complaint ${complaintCode}; with this ${formatYuan(breach.amountFen)} that is ${formatYuan(total)}, over the limit of ${formatYuan(breach.limitFen)}; ${enOthers}`,
     ),
     [],
-    { limitFen: breach.limitFen, amountFen: breach.amountFen, approvedFen: breach.approvedFen, totalFen: total, scope: breach.scope, role: breach.role, mayApprove: others.map((o) => o.split('|')[1]) },
+    {
+      limitFen: breach.limitFen,
+      amountFen: breach.amountFen,
+      approvedFen: breach.approvedFen,
+      totalFen: total,
+      scope: breach.scope,
+      role: breach.role,
+      mayApprove: others.map((o) => o.split('|')[1]),
+    },
   );
 }
 
@@ -96,12 +106,18 @@ function overLimit(breach: LimitBreach, complaintCode: string, others: string[])
  * total must stay within their highest limit, and the role's total (every approver of that role on the
  * complaint) within the role's limit. The highest-limit role with room is used.
  */
-function chooseApprovalRole(actor: Actor, amountFen: number, totals: ApprovalTotals, limits: Settings['roleApprovalLimitsFen']): { role: string; limitFen: number | null; personalLimitFen: number | null } | LimitBreach {
+function chooseApprovalRole(
+  actor: Actor,
+  amountFen: number,
+  totals: ApprovalTotals,
+  limits: Settings['roleApprovalLimitsFen'],
+): { role: string; limitFen: number | null; personalLimitFen: number | null } | LimitBreach {
   const roles = approvingRoles(actor.roles, limits);
   const personal = approvalLimitFen(actor, limits);
   const personalLimitFen = personal === undefined ? 0 : personal;
   const mine = totals.byApprover.get(actor.id) ?? 0;
-  if (personalLimitFen !== null && mine + amountFen > personalLimitFen) return { scope: 'approver', role: null, approvedFen: mine, amountFen, limitFen: personalLimitFen };
+  if (personalLimitFen !== null && mine + amountFen > personalLimitFen)
+    return { scope: 'approver', role: null, approvedFen: mine, amountFen, limitFen: personalLimitFen };
   const fits = roles.find(({ role, limitFen }) => limitFen === null || (totals.byRole.get(role) ?? 0) + amountFen <= limitFen);
   if (fits) return { ...fits, personalLimitFen };
   const top = roles[0]!;
@@ -124,13 +140,19 @@ async function visibleOffset(ctx: PluginContext, id: number, actor: Actor) {
 
 function wrongStatus(offset: Offset, code: string, zh: string, en: string): ConflictError {
   const label = OFFSET_STATUS_LABELS[offset.status];
-  return new ConflictError(code, msg(`抵扣当前为“${label['zh-CN']}”，${zh}`, `The offset is ${label.en.toLowerCase()}; ${en}`), { status: offset.status, version: offset.version });
+  return new ConflictError(code, msg(`抵扣当前为“${label['zh-CN']}”，${zh}`, `The offset is ${label.en.toLowerCase()}; ${en}`), {
+    status: offset.status,
+    version: offset.version,
+  });
 }
 
 function staleVersion(offset: Offset): ConflictError {
   return new ConflictError(
     'stale_version',
-    msg(`抵扣已被他人修改（当前版本 ${offset.version}），请刷新后重试`, `The offset was changed by someone else (now version ${offset.version}); reload and try again`),
+    msg(
+      `抵扣已被他人修改（当前版本 ${offset.version}），请刷新后重试`,
+      `The offset was changed by someone else (now version ${offset.version}); reload and try again`,
+    ),
     { version: offset.version, status: offset.status },
   );
 }
@@ -177,17 +199,25 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
   const settings = await ctx.settings.get();
   // A cancelled complaint's requests were withdrawn with it: say why, rather than only that it is not pending.
   if (complaint.state === 'cancelled') throw complaintRefusal(complaint, settings)!;
-  if (offset.status !== 'requested') throw wrongStatus(offset, 'offset_not_pending', '只能审批待审批的申请', 'only a request awaiting approval can be approved');
+  if (offset.status !== 'requested')
+    throw wrongStatus(offset, 'offset_not_pending', '只能审批待审批的申请', 'only a request awaiting approval can be approved');
   const today = localDate(ctx.clock.now(), settings.timezone);
   if (isPastExpiry(offset.expiresOn, today)) {
-    throw new ConflictError('offset_expired', msg(`该申请已于 ${offset.expiresOn} 过期，不能批准`, `This request expired on ${offset.expiresOn} and cannot be approved`));
+    throw new ConflictError(
+      'offset_expired',
+      msg(`该申请已于 ${offset.expiresOn} 过期，不能批准`, `This request expired on ${offset.expiresOn} and cannot be approved`),
+    );
   }
   const refusal = complaintRefusal(complaint, settings);
   if (refusal) throw refusal;
   const approvedFen = data.amount === undefined ? offset.requestedFen : amountField('amount', data.amount);
   if (approvedFen > offset.requestedFen) {
     throw new ValidationError([
-      fieldError('amount', `批准金额不能超过申请金额 ${formatYuan(offset.requestedFen)}`, `The approved amount cannot exceed the requested ${formatYuan(offset.requestedFen)}`),
+      fieldError(
+        'amount',
+        `批准金额不能超过申请金额 ${formatYuan(offset.requestedFen)}`,
+        `The approved amount cannot exceed the requested ${formatYuan(offset.requestedFen)}`,
+      ),
     ]);
   }
   const limits = settings.roleApprovalLimitsFen;
@@ -198,7 +228,10 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
     // Told from the totals as they are now (another approval may have just taken the room).
     const totals = await readApprovalTotals(db, ctx.tables, offset.complaintId);
     const chosen = breach ?? chooseApprovalRole(actor, approvedFen, totals, limits);
-    const told: LimitBreach = 'scope' in chosen ? chosen : { scope: 'approver', role: null, approvedFen: totals.byApprover.get(actor.id) ?? 0, amountFen: approvedFen, limitFen: chosen.personalLimitFen ?? 0 };
+    const told: LimitBreach =
+      'scope' in chosen
+        ? chosen
+        : { scope: 'approver', role: null, approvedFen: totals.byApprover.get(actor.id) ?? 0, amountFen: approvedFen, limitFen: chosen.personalLimitFen ?? 0 };
     throw overLimit(told, complaint.code, whoMayApprove(approvedFen, totals, limits, actor.roles));
   };
   const choice = chooseApprovalRole(actor, approvedFen, await readApprovalTotals(ctx.db, ctx.tables, offset.complaintId), limits);
@@ -255,7 +288,8 @@ export async function rejectOffset(ctx: PluginContext, id: number, input: Decisi
   const { offset } = await visibleOffset(ctx, id, actor);
   checkVersion(offset, data.version);
   if (offset.requestedBy === actor.id) throw ownRequest();
-  if (offset.status !== 'requested') throw wrongStatus(offset, 'offset_not_pending', '只能驳回待审批的申请', 'only a request awaiting approval can be rejected');
+  if (offset.status !== 'requested')
+    throw wrongStatus(offset, 'offset_not_pending', '只能驳回待审批的申请', 'only a request awaiting approval can be rejected');
   return inTransaction(ctx.db, async (trx) => {
     const now = ctx.clock.now();
     const decided = await decide(
@@ -335,7 +369,13 @@ export async function revokeOffset(ctx: PluginContext, id: number, input: Decisi
       note: data.note,
     });
     // Withdrawing an approval is a decision the requester (and billing) must hear of, like the first one.
-    await enqueue(trx, ctx.tables, 'offset_decided', { ...decisionNotice(revoked), revokedBy: actor.id, revokedByName: actor.name, revokedFen: withdrawnFen, note: data.note }, now);
+    await enqueue(
+      trx,
+      ctx.tables,
+      'offset_decided',
+      { ...decisionNotice(revoked), revokedBy: actor.id, revokedByName: actor.name, revokedFen: withdrawnFen, note: data.note },
+      now,
+    );
     await announceOffsetEvent(trx, ctx.tables, 'revoked', { offsetId: offset.id, amountFen: withdrawnFen }, actor, now);
     return revoked;
   });

@@ -88,7 +88,12 @@ export function needsUnitOwners(offset: OffsetFacts | undefined, bill: HostBill)
  * The refusals that do not depend on concurrent use: who the offset belongs to, which bills it may
  * cover, and its status and date as last read. Remaining amounts are judged by the caller.
  */
-export function identityRefusal(entry: OffsetWithLimits<OffsetFacts> | undefined, bill: HostBill, unitOwners: Map<string, string[]>, today: string): RefusalCode | null {
+export function identityRefusal(
+  entry: OffsetWithLimits<OffsetFacts> | undefined,
+  bill: HostBill,
+  unitOwners: Map<string, string[]>,
+  today: string,
+): RefusalCode | null {
   if (!entry) return 'not_found';
   const { offset, billLimits } = entry;
   if (offset.unitId !== bill.unitId) return 'other_unit';
@@ -226,8 +231,15 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   const { timezone } = await ctx.settings.get();
   const today = localDate(ctx.clock.now(), timezone);
   const bills = await ctx.host.getBills(inputs.map((b) => b.billId));
-  const unmapped = await unmappedBills(ctx.host, inputs.filter((b) => !bills.has(b.billId) && b.offsets.length > 0).map((b) => b.billId));
-  const { openComplaints, appliedFen: applied, offsets } = await billFacts(
+  const unmapped = await unmappedBills(
+    ctx.host,
+    inputs.filter((b) => !bills.has(b.billId) && b.offsets.length > 0).map((b) => b.billId),
+  );
+  const {
+    openComplaints,
+    appliedFen: applied,
+    offsets,
+  } = await billFacts(
     ctx.db,
     ctx.tables,
     [...new Map([...bills.values()].map((b) => [b.id, b])).values()],
@@ -245,7 +257,16 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   for (const c of openComplaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
   return inputs.map((input) => {
     const bill = bills.get(input.billId);
-    return judgeBill(input, bill, offsets, owners, bill ? (byUnit.get(bill.unitId) ?? []) : [], bill ? (applied.get(bill.id) ?? 0) : 0, today, unmapped.has(input.billId));
+    return judgeBill(
+      input,
+      bill,
+      offsets,
+      owners,
+      bill ? (byUnit.get(bill.unitId) ?? []) : [],
+      bill ? (applied.get(bill.id) ?? 0) : 0,
+      today,
+      unmapped.has(input.billId),
+    );
   });
 }
 

@@ -64,7 +64,14 @@ export interface OffsetEventPayload {
 }
 
 /** Writes the event's outbox row inside the caller's transaction (after the change, so it reads the result). */
-export async function announceOffsetEvent(trx: Knex.Transaction, tables: TableNames, kind: OffsetEventKind, facts: OffsetEventFacts, actor: Actor, at: Date): Promise<void> {
+export async function announceOffsetEvent(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  kind: OffsetEventKind,
+  facts: OffsetEventFacts,
+  actor: Actor,
+  at: Date,
+): Promise<void> {
   // The offset as the change left it, with its complaint's code and community (the store's query).
   const found = await offsetInComplaint(trx, tables, facts.offsetId);
   if (!found) throw new Error(`announceOffsetEvent: offset ${facts.offsetId} does not exist`);

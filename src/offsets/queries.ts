@@ -38,7 +38,11 @@ async function today(ctx: PluginContext): Promise<string> {
 }
 
 /** Offsets the actor may see (their communities), newest first, paged. */
-export async function listOffsets(ctx: PluginContext, query: ListOffsetsQuery, actor: Actor): Promise<{ items: OffsetListItem[]; total: number; page: number; perPage: number }> {
+export async function listOffsets(
+  ctx: PluginContext,
+  query: ListOffsetsQuery,
+  actor: Actor,
+): Promise<{ items: OffsetListItem[]; total: number; page: number; perPage: number }> {
   requirePermission(actor, 'complaint.view');
   const q = validateListOffsets(structuredClone(query ?? {}));
   const page = q.page ?? 1;
@@ -53,7 +57,11 @@ export async function getOffsetDetail(ctx: PluginContext, id: number, actor: Act
   requirePermission(actor, 'complaint.view');
   const found = await offsetInComplaint(ctx.db, ctx.tables, id);
   if (!found || !canSeeCommunity(actor, found.communityId)) throw new NotFoundError(msg(`抵扣 #${id} 不存在`, `Offset #${id} does not exist`));
-  const [limits, applications, events] = await Promise.all([billLimitsOf(ctx.db, ctx.tables, id), applicationsOfOffset(ctx.db, ctx.tables, id), listEvents(ctx.db, ctx.tables, 'offset', id)]);
+  const [limits, applications, events] = await Promise.all([
+    billLimitsOf(ctx.db, ctx.tables, id),
+    applicationsOfOffset(ctx.db, ctx.tables, id),
+    listEvents(ctx.db, ctx.tables, 'offset', id),
+  ]);
   return {
     offset: listItem(found, await today(ctx)),
     billIds: limits.length ? limits : null,
@@ -76,7 +84,10 @@ export async function applicableOffsets(ctx: PluginContext, billId: string, acto
   const needOwners = [...entries.values()].some((e) => needsUnitOwners(e.offset, bill));
   const owners = needOwners ? await ownersLookup(ctx.host)([bill.unitId]) : new Map<string, string[]>();
   const day = await today(ctx);
-  return [...entries.values()].filter((e) => identityRefusal(e, bill, owners, day) === null).map((e) => e.offset).sort((a, b) => a.id - b.id);
+  return [...entries.values()]
+    .filter((e) => identityRefusal(e, bill, owners, day) === null)
+    .map((e) => e.offset)
+    .sort((a, b) => a.id - b.id);
 }
 
 /** One application of an offset to a bill, with the complaint the offset came from. */

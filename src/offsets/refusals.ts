@@ -57,16 +57,16 @@ export function refusalMessage(code: RefusalCode, f: RefusalFacts = {}): Localiz
         `Bill ${f.billId ?? ''} exists but is outside the bills this plugin is mapped to (for example, not a property-fee bill); no offset can reduce it`,
       );
     case 'bill_paid':
-      return msg(
-        `账单 ${f.billId ?? ''} 已缴清，不能再用抵扣减免`,
-        `Bill ${f.billId ?? ''} is already paid; no offset can reduce it`,
-      );
+      return msg(`账单 ${f.billId ?? ''} 已缴清，不能再用抵扣减免`, `Bill ${f.billId ?? ''} is already paid; no offset can reduce it`);
     case 'invalid_amount':
       return msg('抵扣金额必须是大于 0 的整数分', 'The offset amount must be a whole number of fen above zero');
     case 'other_unit':
-      return msg('该抵扣属于其他房屋，不能用于本账单', "This offset belongs to another unit and cannot be used on this bill");
+      return msg('该抵扣属于其他房屋，不能用于本账单', 'This offset belongs to another unit and cannot be used on this bill');
     case 'other_owner':
-      return msg('该抵扣属于其他业主（房屋业主已变更），不能用于本账单', "This offset belongs to another owner (the unit changed hands) and cannot be used on this bill");
+      return msg(
+        '该抵扣属于其他业主（房屋业主已变更），不能用于本账单',
+        'This offset belongs to another owner (the unit changed hands) and cannot be used on this bill',
+      );
     case 'not_valid_for_bill':
       return msg('该抵扣仅限指定账单使用，不包括本账单', 'This offset is limited to other bills');
     case 'not_approved':

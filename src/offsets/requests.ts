@@ -26,12 +26,18 @@ export type { RaiseOffsetInput } from './schemas.js';
 /** Why this complaint may not carry an offset now (checked at request and again at approval). */
 export function complaintRefusal(complaint: ComplaintFacts, settings: Pick<Settings, 'allowOffsetForNonProperty'>): ConflictError | null {
   if (complaint.state === 'cancelled') {
-    return new ConflictError('complaint_cancelled', msg(`投诉 ${complaint.code} 已撤销，不能抵扣物业费`, `Complaint ${complaint.code} was cancelled; no offset can be based on it`));
+    return new ConflictError(
+      'complaint_cancelled',
+      msg(`投诉 ${complaint.code} 已撤销，不能抵扣物业费`, `Complaint ${complaint.code} was cancelled; no offset can be based on it`),
+    );
   }
   if (complaint.disputeType === null) {
     return new ConflictError(
       'dispute_unclassified',
-      msg(`投诉 ${complaint.code} 尚未定性为物业或非物业纠纷，请先调查定性`, `Complaint ${complaint.code} has not been classified as a property or non-property dispute yet; assess it first`),
+      msg(
+        `投诉 ${complaint.code} 尚未定性为物业或非物业纠纷，请先调查定性`,
+        `Complaint ${complaint.code} has not been classified as a property or non-property dispute yet; assess it first`,
+      ),
     );
   }
   if (complaint.disputeType === 'non_property' && !settings.allowOffsetForNonProperty) {
@@ -59,7 +65,8 @@ export function amountField(field: string, text: string): number {
 /** The complaint, if it exists and the actor may see its community (otherwise not found, so nothing leaks). */
 export async function visibleComplaint(ctx: PluginContext, complaintId: number, actor: Actor): Promise<ComplaintFacts> {
   const complaint = await readComplaintFacts(ctx.db, ctx.tables, complaintId);
-  if (!complaint || !canSeeCommunity(actor, complaint.communityId)) throw new NotFoundError(msg(`投诉 #${complaintId} 不存在`, `Complaint #${complaintId} does not exist`));
+  if (!complaint || !canSeeCommunity(actor, complaint.communityId))
+    throw new NotFoundError(msg(`投诉 #${complaintId} 不存在`, `Complaint #${complaintId} does not exist`));
   return complaint;
 }
 
@@ -72,7 +79,9 @@ export interface RaiseResult {
 /** What was asked for, normalised ("120.5" and "120.50" are the same amount; bill order does not matter). */
 function requestHash(data: RaiseOffsetInput, requestedFen: number): string {
   const billIds = [...(data.billIds ?? [])].sort();
-  return createHash('sha256').update(JSON.stringify([data.complaintId, requestedFen, data.reason, billIds, data.expiresOn ?? null])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([data.complaintId, requestedFen, data.reason, billIds, data.expiresOn ?? null]))
+    .digest('hex');
 }
 
 /** The offset this person already made with this key, if any; a key reused for other content is refused. */
@@ -127,7 +136,8 @@ export async function raiseOffsetOnce(ctx: PluginContext, input: RaiseOffsetInpu
     data.billIds.forEach((billId, i) => {
       const bill = bills.get(billId);
       if (!bill) fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不存在`, `Bill ${billId} does not exist`));
-      else if (bill.unitId !== complaint.unitId) fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不属于该投诉的房屋`, `Bill ${billId} is not a bill of the complaint's unit`));
+      else if (bill.unitId !== complaint.unitId)
+        fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不属于该投诉的房屋`, `Bill ${billId} is not a bill of the complaint's unit`));
     });
     if (fields.length) throw new ValidationError(fields);
     billIds = [...new Set(data.billIds.map((billId) => bills.get(billId)!.id))];
@@ -164,22 +174,22 @@ async function insertRequest(
       trx,
       ctx.tables,
       {
-      complaint_id: complaint.id,
-      unit_id: complaint.unitId,
-      owner_id: complaint.ownerId,
-      requested_fen: requestedFen,
-      approved_fen: null,
-      remaining_fen: 0,
-      status: 'requested',
-      reason: data.reason,
-      expires_on: data.expiresOn ?? null,
-      requested_by: actor.id,
-      requested_by_name: actor.name,
-      request_key: idempotency?.key ?? null,
-      request_hash: idempotency?.hash ?? null,
-      version: 1,
-      created_at: at,
-      updated_at: at,
+        complaint_id: complaint.id,
+        unit_id: complaint.unitId,
+        owner_id: complaint.ownerId,
+        requested_fen: requestedFen,
+        approved_fen: null,
+        remaining_fen: 0,
+        status: 'requested',
+        reason: data.reason,
+        expires_on: data.expiresOn ?? null,
+        requested_by: actor.id,
+        requested_by_name: actor.name,
+        request_key: idempotency?.key ?? null,
+        request_hash: idempotency?.hash ?? null,
+        version: 1,
+        created_at: at,
+        updated_at: at,
       },
       billIds,
     );
@@ -192,7 +202,11 @@ async function insertRequest(
       toState: 'requested',
       actor,
       at: now,
-      changes: { requested_fen: [null, requestedFen], ...(billIds.length ? { bill_ids: [null, billIds] } : {}), ...(data.expiresOn ? { expires_on: [null, data.expiresOn] } : {}) },
+      changes: {
+        requested_fen: [null, requestedFen],
+        ...(billIds.length ? { bill_ids: [null, billIds] } : {}),
+        ...(data.expiresOn ? { expires_on: [null, data.expiresOn] } : {}),
+      },
       note: data.reason,
     });
     // Approvers learn of it through the outbox, delivered after commit.
@@ -200,7 +214,15 @@ async function insertRequest(
       trx,
       ctx.tables,
       'offset_awaiting_approval',
-      { offsetId, complaintId: complaint.id, complaintCode: complaint.code, communityId: complaint.communityId, requestedFen, requestedBy: actor.id, requestedByName: actor.name },
+      {
+        offsetId,
+        complaintId: complaint.id,
+        complaintCode: complaint.code,
+        communityId: complaint.communityId,
+        requestedFen,
+        requestedBy: actor.id,
+        requestedByName: actor.name,
+      },
       now,
     );
     return offset;

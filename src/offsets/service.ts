@@ -2,11 +2,29 @@
 // billing hooks call. Each method is a thin pass-through to its module, so the modules stay testable alone.
 import type { Actor } from '../auth/actor.js';
 import type { PluginContext } from '../common/context.js';
-import { applyOffset, reverseOffset, findApplications, type ApplyAnswer, type ApplyOffsetInput, type ReversalAnswer, type ReverseOffsetInput, type TrxOption } from './apply.js';
+import {
+  applyOffset,
+  reverseOffset,
+  findApplications,
+  type ApplyAnswer,
+  type ApplyOffsetInput,
+  type ReversalAnswer,
+  type ReverseOffsetInput,
+  type TrxOption,
+} from './apply.js';
 import { approveOffset, rejectOffset, revokeOffset, approvalLimitFen, type ApproveOffsetInput, type DecisionNoteInput } from './approvals.js';
 import { checkBills, checkOffsets, type BillCheck, type BillCheckInput } from './billingCheck.js';
 import type { Offset, OffsetApplication } from './model.js';
-import { applicableOffsets, applicationsForBill, getOffsetDetail, listOffsets, type BillApplication, type ListOffsetsQuery, type OffsetDetail, type OffsetListItem } from './queries.js';
+import {
+  applicableOffsets,
+  applicationsForBill,
+  getOffsetDetail,
+  listOffsets,
+  type BillApplication,
+  type ListOffsetsQuery,
+  type OffsetDetail,
+  type OffsetListItem,
+} from './queries.js';
 import { reconcileOffsets, type ReconcileReport } from './reconcile.js';
 import { raiseOffset, raiseOffsetOnce, type RaiseOffsetInput, type RaiseResult } from './requests.js';
 

@@ -109,12 +109,23 @@ function unitOutstandingOf(unitId: string, bills: OutstandingBill[], more: boole
 export async function unitsOutstanding(ctx: PluginContext, unitIds: string[]): Promise<Map<string, UnitOutstanding>> {
   const units = [...new Set(unitIds)];
   const read = await mapLimit(units, CHUNK_CONCURRENCY, (unitId) => ctx.host.listUnpaidBills(unitId, OUTSTANDING_BILLS_READ + 1));
-  const applied = await appliedOnBills(ctx.db, ctx.tables, read.flatMap((bills) => bills.map((b) => b.id)));
+  const applied = await appliedOnBills(
+    ctx.db,
+    ctx.tables,
+    read.flatMap((bills) => bills.map((b) => b.id)),
+  );
   return new Map(
     units.map((unitId, i) => {
       const bills = read[i]!;
       const shown = bills.slice(0, OUTSTANDING_BILLS_READ).filter((b) => b.unpaid);
-      return [unitId, unitOutstandingOf(unitId, shown.map((b) => outstandingBill(b, applied.get(b.id) ?? 0)), bills.length > OUTSTANDING_BILLS_READ)];
+      return [
+        unitId,
+        unitOutstandingOf(
+          unitId,
+          shown.map((b) => outstandingBill(b, applied.get(b.id) ?? 0)),
+          bills.length > OUTSTANDING_BILLS_READ,
+        ),
+      ];
     }),
   );
 }
@@ -130,11 +141,16 @@ export async function billsOutstanding(ctx: PluginContext, billIds: string[]): P
 /** The four figures of each complaint's offsets: two grouped reads, whatever the number of complaints. */
 export async function complaintOffsetTotals(ctx: PluginContext, complaintIds: number[]): Promise<Map<number, ComplaintOffsetTotals>> {
   const ids = [...new Set(complaintIds)];
-  const totals = new Map<number, ComplaintOffsetTotals>(ids.map((id) => [id, { requestedFen: 0, approvedFen: 0, appliedFen: 0, remainingFen: 0, withdrawnFen: 0 }]));
+  const totals = new Map<number, ComplaintOffsetTotals>(
+    ids.map((id) => [id, { requestedFen: 0, approvedFen: 0, appliedFen: 0, remainingFen: 0, withdrawnFen: 0 }]),
+  );
   if (!ids.length) return totals;
   const { offsets, offsetApplications } = ctx.tables;
   const [offsetRows, appliedRows, day] = await Promise.all([
-    ctx.db(offsets).select('complaint_id', 'status', 'expires_on', 'requested_fen', 'approved_fen', 'remaining_fen', 'revoked_fen').whereIn('complaint_id', ids) as Promise<Row[]>,
+    ctx
+      .db(offsets)
+      .select('complaint_id', 'status', 'expires_on', 'requested_fen', 'approved_fen', 'remaining_fen', 'revoked_fen')
+      .whereIn('complaint_id', ids) as Promise<Row[]>,
     ctx
       .db(`${offsetApplications} as a`)
       .join(`${offsets} as o`, 'o.id', 'a.offset_id')
@@ -146,7 +162,10 @@ export async function complaintOffsetTotals(ctx: PluginContext, complaintIds: nu
   ]);
   for (const r of offsetRows) {
     const t = totals.get(Number(r.complaint_id))!;
-    const status = effectiveStatus({ status: String(r.status) as OffsetStatus, expiresOn: r.expires_on === null ? null : String(r.expires_on).slice(0, 10) }, day);
+    const status = effectiveStatus(
+      { status: String(r.status) as OffsetStatus, expiresOn: r.expires_on === null ? null : String(r.expires_on).slice(0, 10) },
+      day,
+    );
     if (status === 'requested') t.requestedFen += Number(r.requested_fen);
     if (r.approved_fen !== null && r.approved_fen !== undefined) t.approvedFen += Number(r.approved_fen);
     if (status === 'approved') t.remainingFen += Number(r.remaining_fen);
@@ -167,7 +186,15 @@ export async function offsetsOfComplaints(ctx: PluginContext, complaintIds: numb
 }
 
 function brief(o: Offset, day: string): OffsetBrief {
-  return { id: o.id, complaintId: o.complaintId, status: effectiveStatus(o, day), requestedFen: o.requestedFen, approvedFen: o.approvedFen, remainingFen: o.remainingFen, requestedByName: o.requestedByName };
+  return {
+    id: o.id,
+    complaintId: o.complaintId,
+    status: effectiveStatus(o, day),
+    requestedFen: o.requestedFen,
+    approvedFen: o.approvedFen,
+    remainingFen: o.remainingFen,
+    requestedByName: o.requestedByName,
+  };
 }
 
 /** What the offset request form shows: the unit's outstanding bills and the complaint's figures so far. */
@@ -186,7 +213,12 @@ export async function requestContext(ctx: PluginContext, complaint: { id: number
  * The warning for an amount beyond what the unit's outstanding bills can still take, with the figures;
  * null when it fits. `totals` (the complaint's figures so far) are named in the warning when given.
  */
-export function beyondOutstanding(kind: 'request' | 'approve', amountFen: number, outstanding: UnitOutstanding, totals?: ComplaintOffsetTotals): Localized | null {
+export function beyondOutstanding(
+  kind: 'request' | 'approve',
+  amountFen: number,
+  outstanding: UnitOutstanding,
+  totals?: ComplaintOffsetTotals,
+): Localized | null {
   if (amountFen <= outstanding.openFen) return null;
   const zhKind = kind === 'request' ? '申请' : '批准';
   const enKind = kind === 'request' ? 'requested' : 'to approve';
@@ -235,10 +267,17 @@ export async function approvalQueueFacts(ctx: PluginContext, offsets: Offset[], 
   const [complaintRows, limitRows, mineRows, others, totals, units, hostUnits, settings] = await Promise.all([
     ctx.db(t.complaints).select('id', 'code', 'category', 'unit_label', 'owner_name').whereIn('id', complaintIds) as Promise<Row[]>,
     ctx.db(t.offsetBills).select('offset_id', 'bill_id').whereIn('offset_id', offsetIds).orderBy('bill_id') as Promise<Row[]>,
-    ctx.db(t.offsetApprovalTotals).select('complaint_id', 'approved_fen').whereIn('complaint_id', complaintIds).andWhere({ scope: 'approver', scope_id: actor.id }) as Promise<Row[]>,
+    ctx
+      .db(t.offsetApprovalTotals)
+      .select('complaint_id', 'approved_fen')
+      .whereIn('complaint_id', complaintIds)
+      .andWhere({ scope: 'approver', scope_id: actor.id }) as Promise<Row[]>,
     offsetsOfComplaints(ctx, complaintIds),
     complaintOffsetTotals(ctx, complaintIds),
-    unitsOutstanding(ctx, offsets.map((o) => o.unitId)),
+    unitsOutstanding(
+      ctx,
+      offsets.map((o) => o.unitId),
+    ),
     ctx.host.getUnits([...new Set(offsets.map((o) => o.unitId))]),
     ctx.settings.get(),
   ]);
@@ -282,7 +321,11 @@ export async function approvedBeyondOutstanding(ctx: PluginContext, offsetId: nu
     .where('o.id', offsetId)
     .first()) as (OffsetRow & { complaint_community_id: string | number | null }) | undefined;
   // Another community's offset is answered like a missing one.
-  if (!row || !canSeeCommunity(actor, row.complaint_community_id === null || row.complaint_community_id === undefined ? null : String(row.complaint_community_id))) return null;
+  if (
+    !row ||
+    !canSeeCommunity(actor, row.complaint_community_id === null || row.complaint_community_id === undefined ? null : String(row.complaint_community_id))
+  )
+    return null;
   const o = offsetFromRow(row);
   if (o.approvedFen === null) return null;
   const { outstanding, totals } = await requestContext(ctx, { id: o.complaintId, unitId: o.unitId }, actor);

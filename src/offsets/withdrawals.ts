@@ -22,7 +22,13 @@ export interface CancelledComplaint {
 }
 
 /** Withdraws the complaint's open offsets; returns them as they are now. */
-export async function withdrawOffsetsOfCancelledComplaint(trx: Knex.Transaction, tables: TableNames, complaint: CancelledComplaint, actor: Actor, now: Date): Promise<Offset[]> {
+export async function withdrawOffsetsOfCancelledComplaint(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  complaint: CancelledComplaint,
+  actor: Actor,
+  now: Date,
+): Promise<Offset[]> {
   const ids = await offsetIdsOfComplaint(trx, tables, complaint.id, WITHDRAWN_ON_CANCEL);
   const note = `投诉 ${complaint.code} 已撤销：${complaint.reason}`;
   const withdrawn: Offset[] = [];

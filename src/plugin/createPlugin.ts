@@ -121,7 +121,10 @@ function requireApiPermission(actor: Actor | null | undefined, permission: Param
 function actorMiddleware(auth: AuthAdapter, settings: SettingsStore): Middleware {
   return async (ctx, next) => {
     // A database that does not answer is the route's to report (a 503 page), not this middleware's.
-    const maxTokenLifetimeSeconds = await settings.get().then((s) => s.userHeaderMaxLifetimeHours * 3600, () => DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
+    const maxTokenLifetimeSeconds = await settings.get().then(
+      (s) => s.userHeaderMaxLifetimeHours * 3600,
+      () => DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    );
     ctx.state.actor = checkedActor(await auth(ctx, { maxTokenLifetimeSeconds }));
     await next();
   };
@@ -154,8 +157,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     settings: () => context.settings.get(),
   });
   const operations: ApiOperation[] = [];
-  const openApi = () =>
-    buildOpenApi(operations, { title: manifest.name.en, version: manifest.version, description: manifest.description.en }, routesPrefix);
+  const openApi = () => buildOpenApi(operations, { title: manifest.name.en, version: manifest.version, description: manifest.description.en }, routesPrefix);
 
   const router = new Router({ prefix: routesPrefix });
   router.use(requestContextMiddleware({ logger, metrics }));
@@ -195,20 +197,37 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   // handling (and only to /api paths).
   const domainApis = new Router();
   domainApis.use('/api', ...apiMiddleware);
-  for (const r of [complaintsApiRouter(context, complaints, compensations), offsetsApiRouter(context, offsets), reportsApiRouter(context), unitsApiRouter(context, offsets)]) domainApis.use(r.routes(), r.allowedMethods());
+  for (const r of [
+    complaintsApiRouter(context, complaints, compensations),
+    offsetsApiRouter(context, offsets),
+    reportsApiRouter(context),
+    unitsApiRouter(context, offsets),
+  ])
+    domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
-  operations.push(...complaintsApiOperations, ...offsetsApiOperations, ...billingApiOperations, ...reportsApiOperations, ...unitsApiOperations, ...operationsApiOperations);
+  operations.push(
+    ...complaintsApiOperations,
+    ...offsetsApiOperations,
+    ...billingApiOperations,
+    ...reportsApiOperations,
+    ...unitsApiOperations,
+    ...operationsApiOperations,
+  );
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
-  const pages = createPageRouter(context, { complaints, offsets, compensations }, {
-    base: routesPrefix,
-    signIn: options.signIn,
-    signInExtras: options.homeExtras,
-    status: () => status(options.knex, mapping, { prefix }),
-    checkHost: () => checkHost(options.knex, mapping),
-    ...(options.csrf ? { csrf: options.csrf } : {}),
-    log: (err: unknown, reference: string) => (options.log ? options.log(err) : logger.error({ err, reference }, 'page error')),
-  });
+  const pages = createPageRouter(
+    context,
+    { complaints, offsets, compensations },
+    {
+      base: routesPrefix,
+      signIn: options.signIn,
+      signInExtras: options.homeExtras,
+      status: () => status(options.knex, mapping, { prefix }),
+      checkHost: () => checkHost(options.knex, mapping),
+      ...(options.csrf ? { csrf: options.csrf } : {}),
+      log: (err: unknown, reference: string) => (options.log ? options.log(err) : logger.error({ err, reference }, 'page error')),
+    },
+  );
   router.use(pages.router.routes(), pages.router.allowedMethods());
 
   let background: BackgroundWork | null = null;

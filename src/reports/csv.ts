@@ -92,7 +92,8 @@ export function reportRows(report: ComplaintReport, ctx: CsvContext): string[][]
   const t = (l: Localized) => l[locale];
   const rows: string[][] = [L.header.map(t)];
   const add = (figure: Localized, item: string, value: string | number, detail = '') => rows.push([t(figure), item, String(value), detail]);
-  const shareRow = (figure: Localized, s: Share, detail?: string) => add(figure, '', percent(s.rate), detail ?? fill(L.share, locale, { count: s.count, of: s.of }));
+  const shareRow = (figure: Localized, s: Share, detail?: string) =>
+    add(figure, '', percent(s.rate), detail ?? fill(L.share, locale, { count: s.count, of: s.of }));
   const durationRows = (figure: Localized, d: Durations) => {
     add(figure, t(L.median), hours(d.medianMs), fill(L.measured, locale, { n: d.count }));
     add(figure, t(L.p90), hours(d.p90Ms));

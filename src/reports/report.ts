@@ -136,7 +136,10 @@ const FIXED_ORDER: Partial<Record<Dimension, readonly string[]>> = {
 function ordered(dimension: Dimension, counts: Map<string | null, number>): Count[] {
   const fixed = FIXED_ORDER[dimension];
   const known: Count[] = fixed
-    ? [...fixed.map((key) => ({ key, count: counts.get(key) ?? 0 })), ...[...counts].filter(([k]) => k !== null && !fixed.includes(k)).map(([key, count]) => ({ key, count }))]
+    ? [
+        ...fixed.map((key) => ({ key, count: counts.get(key) ?? 0 })),
+        ...[...counts].filter(([k]) => k !== null && !fixed.includes(k)).map(([key, count]) => ({ key, count })),
+      ]
     : [...counts].filter(([k]) => k !== null).map(([key, count]) => ({ key, count }));
   // Open lists (categories, departments): most frequent first, then by code, so equal counts keep one order.
   if (!fixed) known.sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
@@ -181,25 +184,35 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       .select('c.unit_id')
       .count({ n: '*' })
       .groupBy('c.unit_id')
-      .orderBy([{ column: 'n', order: 'desc' }, { column: 'c.unit_id', order: 'asc' }])
+      .orderBy([
+        { column: 'n', order: 'desc' },
+        { column: 'c.unit_id', order: 'asc' },
+      ])
       .limit(TOP_UNITS) as Promise<Row[]>,
-    joinCohort(cohort('c'), dialect, tables.offsets, 'o', 'o.complaint_id = c.id')
-      .first(
-        db.raw('COUNT(*) AS requests'),
-        db.raw('SUM(o.requested_fen) AS requested'),
-        db.raw(`${countIf('o.approved_fen IS NOT NULL')} AS approvals`),
-        db.raw('SUM(o.approved_fen) AS approved'),
-      ) as Promise<Row | undefined>,
-    joinCohort(joinCohort(cohort('c'), dialect, tables.offsets, 'o', 'o.complaint_id = c.id'), dialect, tables.offsetApplications, 'a', 'a.offset_id = o.id')
-      .first(
-        db.raw('COUNT(*) AS applications'),
-        db.raw('SUM(a.amount_fen) AS applied'),
-        db.raw(`${countIf("a.state = 'reversed'")} AS reversals`),
-        db.raw("SUM(CASE WHEN a.state = 'reversed' THEN a.amount_fen ELSE 0 END) AS reversed"),
-      ) as Promise<Row | undefined>,
+    joinCohort(cohort('c'), dialect, tables.offsets, 'o', 'o.complaint_id = c.id').first(
+      db.raw('COUNT(*) AS requests'),
+      db.raw('SUM(o.requested_fen) AS requested'),
+      db.raw(`${countIf('o.approved_fen IS NOT NULL')} AS approvals`),
+      db.raw('SUM(o.approved_fen) AS approved'),
+    ) as Promise<Row | undefined>,
+    joinCohort(
+      joinCohort(cohort('c'), dialect, tables.offsets, 'o', 'o.complaint_id = c.id'),
+      dialect,
+      tables.offsetApplications,
+      'a',
+      'a.offset_id = o.id',
+    ).first(
+      db.raw('COUNT(*) AS applications'),
+      db.raw('SUM(a.amount_fen) AS applied'),
+      db.raw(`${countIf("a.state = 'reversed'")} AS reversals`),
+      db.raw("SUM(CASE WHEN a.state = 'reversed' THEN a.amount_fen ELSE 0 END) AS reversed"),
+    ) as Promise<Row | undefined>,
   ]);
 
-  const unitLabels = await labelsOf(ctx, units.map((u) => String(u.unit_id)));
+  const unitLabels = await labelsOf(
+    ctx,
+    units.map((u) => String(u.unit_id)),
+  );
   const appliedFen = fen(applicationRow?.applied);
   const reversedFen = fen(applicationRow?.reversed);
 
@@ -364,7 +377,12 @@ async function acknowledgeDurations(db: Knex, q: Knex.QueryBuilder, dialect: Dia
   return rows.map((r) => num(r.d));
 }
 
-async function followUpCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, followUps: string): Promise<{ visits: number; satisfied: number; inWindow: number; continued: number }> {
+async function followUpCounts(
+  db: Knex,
+  q: Knex.QueryBuilder,
+  dialect: Dialect,
+  followUps: string,
+): Promise<{ visits: number; satisfied: number; inWindow: number; continued: number }> {
   const row = (await joinCohort(q, dialect, followUps, 'f', 'f.complaint_id = c.id')
     .whereNot('c.state', 'cancelled')
     .first(

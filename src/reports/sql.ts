@@ -17,7 +17,9 @@ export function durationMsSql(dialect: Dialect, a: string, b: string): string {
  */
 export function plusHoursSql(dialect: Dialect, column: string, hours: number): string {
   if (!Number.isSafeInteger(hours)) throw new RangeError(`plusHoursSql needs whole hours, got ${hours}`);
-  return dialect === 'mysql' ? `DATE_ADD(${column}, INTERVAL ${hours} HOUR)` : `strftime('%Y-%m-%d %H:%M:%f', ${column}, '${hours >= 0 ? '+' : ''}${hours} hours')`;
+  return dialect === 'mysql'
+    ? `DATE_ADD(${column}, INTERVAL ${hours} HOUR)`
+    : `strftime('%Y-%m-%d %H:%M:%f', ${column}, '${hours >= 0 ? '+' : ''}${hours} hours')`;
 }
 
 /** 1 when the condition holds, else 0, summed: a count of rows matching it within a GROUP BY. */

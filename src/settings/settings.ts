@@ -179,7 +179,13 @@ export class SettingsStore {
         if (calendar.length) throw new ValidationError(calendar);
         // Metrics on without a token would be either open to anyone or closed to everyone.
         if (merged.metricsEnabled && !merged.metricsToken) {
-          throw new ValidationError([fieldError('metricsToken', '启用指标接口（metricsEnabled）前须设置访问令牌 metricsToken（至少 24 个字符）', 'Set metricsToken (at least 24 characters) before enabling metrics (metricsEnabled)')]);
+          throw new ValidationError([
+            fieldError(
+              'metricsToken',
+              '启用指标接口（metricsEnabled）前须设置访问令牌 metricsToken（至少 24 个字符）',
+              'Set metricsToken (at least 24 characters) before enabling metrics (metricsEnabled)',
+            ),
+          ]);
         }
         const at = this.clock.now();
         const changes: Record<string, [unknown, unknown]> = {};
@@ -188,7 +194,9 @@ export class SettingsStore {
           const after = JSON.stringify(merged[key]);
           if (before === after) continue;
           changes[key] = [redactForAudit(key, current[key]), redactForAudit(key, merged[key])];
-          const updated = await trx(this.tables.settings).where({ key }).update({ value: after, updated_at: toDbTime(at), updated_by: actor.id });
+          const updated = await trx(this.tables.settings)
+            .where({ key })
+            .update({ value: after, updated_at: toDbTime(at), updated_by: actor.id });
           if (!updated) await trx(this.tables.settings).insert({ key, value: after, updated_at: toDbTime(at), updated_by: actor.id });
         }
         if (Object.keys(changes).length) {

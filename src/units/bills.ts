@@ -80,7 +80,13 @@ async function checkPairs(offsets: OffsetService, bills: HostBill[], candidates:
   return answers;
 }
 
-export async function unitBills(ctx: Pick<PluginContext, 'host'>, offsets: OffsetService, unitId: string, input: Record<string, unknown>, actor: Actor): Promise<UnitBills> {
+export async function unitBills(
+  ctx: Pick<PluginContext, 'host'>,
+  offsets: OffsetService,
+  unitId: string,
+  input: Record<string, unknown>,
+  actor: Actor,
+): Promise<UnitBills> {
   requireUnitLookup(actor);
   const { limit = 24 } = validateUnitBillsQuery({ ...input });
   const unit = await ctx.host.getUnit(unitId);

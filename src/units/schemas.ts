@@ -12,7 +12,9 @@ import { compileValidator } from '../common/validation.js';
  */
 export function requireUnitLookup(actor: Actor): void {
   if (!hasPermission(actor, 'complaint.create') && !hasPermission(actor, 'offset.apply')) {
-    throw new ForbiddenError(msg('没有权限查找房屋（需要 complaint.create 或 offset.apply）', 'You may not look up units (requires complaint.create or offset.apply)'));
+    throw new ForbiddenError(
+      msg('没有权限查找房屋（需要 complaint.create 或 offset.apply）', 'You may not look up units (requires complaint.create or offset.apply)'),
+    );
   }
 }
 
@@ -39,7 +41,13 @@ export const unitBillsQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    limit: { type: 'integer', minimum: 1, maximum: UNIT_BILLS_MAX, default: 24, description: 'At most this many outstanding bills, latest period first (default 24)' },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: UNIT_BILLS_MAX,
+      default: 24,
+      description: 'At most this many outstanding bills, latest period first (default 24)',
+    },
   },
 } as const;
 
@@ -61,8 +69,12 @@ export const validateUnitBillsQuery = compileValidator<UnitBillsQuery>(unitBills
  */
 export function validateUnitSearch(input: Record<string, unknown>): Required<UnitSearchQuery> {
   const q = typeof input.q === 'string' ? input.q.trim() : '';
-  if (!q) throw new ValidationError([fieldError('q', '请输入房号、业主姓名或手机号（可只输后四位）', 'Enter a room number, an owner name or a phone number (its last four digits will do)')]);
-  if (q.length > SEARCH_TEXT_MAX) throw new ValidationError([fieldError('q', `搜索内容最多 ${SEARCH_TEXT_MAX} 个字`, `The search text may be at most ${SEARCH_TEXT_MAX} characters`)]);
+  if (!q)
+    throw new ValidationError([
+      fieldError('q', '请输入房号、业主姓名或手机号（可只输后四位）', 'Enter a room number, an owner name or a phone number (its last four digits will do)'),
+    ]);
+  if (q.length > SEARCH_TEXT_MAX)
+    throw new ValidationError([fieldError('q', `搜索内容最多 ${SEARCH_TEXT_MAX} 个字`, `The search text may be at most ${SEARCH_TEXT_MAX} characters`)]);
   const query = validateSearch({ ...input, q });
   return { q, limit: query.limit ?? 20 };
 }

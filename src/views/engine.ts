@@ -94,7 +94,12 @@ function compileViews(dir: string): ViewEngine {
   hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   hbs.registerHelper('not', (a: unknown) => !a);
-  hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((a) => String(a ?? '')).join(''));
+  hbs.registerHelper('concat', (...args: unknown[]) =>
+    args
+      .slice(0, -1)
+      .map((a) => String(a ?? ''))
+      .join(''),
+  );
   hbs.registerHelper('includes', (list: unknown, value: unknown) => Array.isArray(list) && list.some((v) => String(v) === String(value)));
   // Grouped like people read money ("1,234.50", after a ¥ in the template); parseYuan reads it back.
   hbs.registerHelper('yuan', (fen: unknown) => (typeof fen === 'number' && Number.isSafeInteger(fen) ? formatYuan(fen).replace('¥', '') : ''));

@@ -49,7 +49,10 @@ export class FormData {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -154,7 +157,10 @@ export function positiveInt(value: unknown): number | null {
 export class FormReplay {
   private readonly entries = new Map<string, { at: number; result: Promise<string> }>();
 
-  constructor(private readonly ttlMs = 10 * 60_000, private readonly max = 10_000) {}
+  constructor(
+    private readonly ttlMs = 10 * 60_000,
+    private readonly max = 10_000,
+  ) {}
 
   async once(key: string, run: () => Promise<string>): Promise<string> {
     const now = Date.now();

@@ -154,7 +154,9 @@ export class PageKit {
   require(ctx: Context, permission: Permission): Actor {
     const actor = this.actor(ctx);
     if (!hasPermission(actor, permission)) {
-      throw new ForbiddenError(msg('您的角色没有权限使用此页面或执行此操作，未做任何修改。', 'Your role may not use this page or take this action; nothing was changed.'));
+      throw new ForbiddenError(
+        msg('您的角色没有权限使用此页面或执行此操作，未做任何修改。', 'Your role may not use this page or take this action; nothing was changed.'),
+      );
     }
     return actor;
   }
@@ -185,7 +187,13 @@ export class PageKit {
       otherLocale: locale === 'en' ? 'zh-CN' : 'en',
       base: this.base,
       actor: actor ? { name: actor.name, roles: actor.roles.map((r) => ROLE_LABELS[r]?.[locale] ?? r).join('、') } : null,
-      nav: actor ? NAV.filter((n) => n.permission === null || hasPermission(actor, n.permission)).map((n) => ({ href: this.url(n.path), label: n.label, current: n.section === section })) : [],
+      nav: actor
+        ? NAV.filter((n) => n.permission === null || hasPermission(actor, n.permission)).map((n) => ({
+            href: this.url(n.path),
+            label: n.label,
+            current: n.section === section,
+          }))
+        : [],
       canSignOut: this.signInEnabled && session?.kind === 'signed_in',
       csrf,
       langUrl: `${selfPathOnly}?${query.toString()}`,
@@ -195,7 +203,12 @@ export class PageKit {
   }
 
   /** Renders a page inside the layout; opens a CSRF session when the reader has none. */
-  async render(ctx: Context, page: string, data: Record<string, unknown> & { title: string; section?: string; selfPath?: string }, status = 200): Promise<void> {
+  async render(
+    ctx: Context,
+    page: string,
+    data: Record<string, unknown> & { title: string; section?: string; selfPath?: string },
+    status = 200,
+  ): Promise<void> {
     const actor = (ctx.state.actor as Actor | null | undefined) ?? null;
     const session = await (ctx.state.session as SessionHandle).ensure(actor);
     if (!ctx.state.timezone) ctx.state.timezone = (await this.context.settings.get()).timezone;

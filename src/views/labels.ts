@@ -1,7 +1,17 @@
 // View-model helpers: the domain's closed vocabularies and the administrator's lists turned into
 // option lists for the templates (value, both labels, selected). No rule lives here.
 import type { Localized } from '../common/localized.js';
-import { CANCEL_KIND, CHANNEL, DISPUTE_TYPE, FOLLOW_UP_METHOD, NATURE, RELATION, SEVERITY, THIRD_PARTY, COMMUNICATIVE_NATURES } from '../complaints/vocabulary.js';
+import {
+  CANCEL_KIND,
+  CHANNEL,
+  DISPUTE_TYPE,
+  FOLLOW_UP_METHOD,
+  NATURE,
+  RELATION,
+  SEVERITY,
+  THIRD_PARTY,
+  COMMUNICATIVE_NATURES,
+} from '../complaints/vocabulary.js';
 import { STATE_LABELS, STATES } from '../complaints/states.js';
 import { OFFSET_STATUS_LABELS } from '../offsets/model.js';
 import { COMPENSATION_METHOD_LABELS, COMPENSATION_PAYER_LABELS } from '../compensations/model.js';

@@ -68,7 +68,8 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     mkdirSync(OUT, { recursive: true });
     h = await startPageHarness(sqliteKind, demoFixture, { now: NOW.toISOString() });
     // An owner who owns exactly one live unit, so the search has one answer to pick.
-    const row = (await h.db('erp_room_owner as ro')
+    const row = (await h
+      .db('erp_room_owner as ro')
       .join('erp_owner as o', 'o.owner_id', 'ro.owner_id')
       .join('erp_room as r', 'r.room_id', 'ro.room_id')
       .where({ 'ro.status': 'active', 'o.is_deleted': 0, 'r.is_deleted': 0 })
@@ -80,7 +81,15 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     unitLabel = row.label;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -88,7 +97,10 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
   });
 
   afterEach(() => {
-    expect(pageErrors.map((e) => e.message), 'errors in the page script').to.deep.equal([]);
+    expect(
+      pageErrors.map((e) => e.message),
+      'errors in the page script',
+    ).to.deep.equal([]);
   });
 
   after(async () => {
@@ -109,7 +121,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
   let complaintCode = '';
   let complaintUrl = '';
 
-  it('finds the unit by the owner\'s name while typing, and registers a complaint', async () => {
+  it("finds the unit by the owner's name while typing, and registers a complaint", async () => {
     await page.getByRole('link', { name: '登记投诉' }).first().click();
     await page.getByLabel('房号 / 业主姓名 / 手机号').fill(ownerName);
     // The script searches while typing: a result appears without submitting the form.
@@ -186,7 +198,9 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     const linkedUrl = page.url();
     const form = await openAction('申请抵扣物业费');
     // What the unit owes and what this complaint already has, before the amount is typed.
-    expect(await form.textContent()).to.include('该房屋的未缴账单').and.include('本投诉的抵扣：待审批 ¥0.00');
+    expect(await form.textContent())
+      .to.include('该房屋的未缴账单')
+      .and.include('本投诉的抵扣：待审批 ¥0.00');
     await form.getByLabel('金额（元） （必填）').fill('300');
     await form.getByLabel('原因 （必填）').fill('地板泡坏，经理同意抵扣部分物业费');
     await form.getByRole('button', { name: '申请抵扣物业费' }).click();
@@ -197,7 +211,10 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.getByRole('link', { name: '抵扣审批' }).first().click();
     await page.locator('summary', { hasText: '批准' }).first().click();
     // The approver sees whose unit it is and the bills it may go against.
-    expect(await page.locator('tbody tr').first().textContent()).to.include(unitLabel).and.include(ownerName).and.include('该房屋任一未缴账单');
+    expect(await page.locator('tbody tr').first().textContent())
+      .to.include(unitLabel)
+      .and.include(ownerName)
+      .and.include('该房屋任一未缴账单');
     await shot('07-offsets');
     await page.getByRole('button', { name: '批准' }).first().click();
     await page.waitForURL(/ok=offsetApproved/);
@@ -223,7 +240,9 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.locator('ul.results li', { hasText: unitLabel }).getByRole('link', { name: '选择' }).click();
     await page.getByRole('link', { name: '核对', exact: true }).first().click();
     await page.waitForURL(/bill=/);
-    expect(await page.locator('body').textContent()).to.include('可以照常收费').and.include('拒交物业费');
+    expect(await page.locator('body').textContent())
+      .to.include('可以照常收费')
+      .and.include('拒交物业费');
     expect(await page.locator('[data-bill-status]').textContent()).to.equal('未缴');
     // The payment number comes from the receipt: the page never fills it in, and refuses to apply without it.
     const apply = page.locator('form[action$="/cashier/apply"]').first();
@@ -234,8 +253,13 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     expect(await page.locator('.field-error').allTextContents()).to.deep.equal(['请填写收款单号（收据上的号码）']);
     await page.locator('form[action$="/cashier/apply"]').first().getByLabel('收款单号 （必填，照收据填写）').fill('SK-20261128-0042');
     await page.locator('form[action$="/cashier/apply"]').first().getByRole('button', { name: '使用抵扣' }).click();
-    await page.waitForURL(/ok=offsetApplied/, { timeout: 5000 }).catch(async (e) => { console.log(page.url(), await page.locator('.alert, .field-error').allTextContents()); throw e; });
-    expect(await page.locator('body').textContent()).to.include('本账单已使用的抵扣').and.include('SK-20261128-0042');
+    await page.waitForURL(/ok=offsetApplied/, { timeout: 5000 }).catch(async (e) => {
+      console.log(page.url(), await page.locator('.alert, .field-error').allTextContents());
+      throw e;
+    });
+    expect(await page.locator('body').textContent())
+      .to.include('本账单已使用的抵扣')
+      .and.include('SK-20261128-0042');
     expect(await page.locator('input[name="reversalKey"]').first().inputValue()).to.equal('');
     await shot('08-cashier');
     const applied = await h.db(T.offsetApplications).count({ n: '*' });

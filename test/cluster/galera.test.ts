@@ -155,7 +155,10 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
       expect(a.body.error.code, what).to.be.oneOf(['retry_later', 'database_unavailable']);
       return;
     }
-    expect(a.status >= 200 && a.status < 300 ? 'ok' : a.status >= 400 && a.status < 500 && typeof a.body?.error?.code === 'string' ? 'refusal' : 'other', what).to.not.equal('other');
+    expect(
+      a.status >= 200 && a.status < 300 ? 'ok' : a.status >= 400 && a.status < 500 && typeof a.body?.error?.code === 'string' ? 'refusal' : 'other',
+      what,
+    ).to.not.equal('other');
   }
 
   /** Sends the call until it gets a final answer, moving to the next node after a 503 or a dead node. */
@@ -185,7 +188,9 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
   async function expectReconciled(): Promise<void> {
     for (const node of [1, 2, 3]) {
       const r = await settle(async (n) => {
-        const res = await fetch(`${at(n).base}/api/billing/reconcile`, { headers: signServiceRequest(SECRET, { method: 'GET', path: '/complaints/api/billing/reconcile', body: '' }) });
+        const res = await fetch(`${at(n).base}/api/billing/reconcile`, {
+          headers: signServiceRequest(SECRET, { method: 'GET', path: '/complaints/api/billing/reconcile', body: '' }),
+        });
         return { status: res.status, body: await res.json(), retryAfter: res.headers.get('retry-after'), node: n };
       }, node);
       expect(r.status).to.equal(200);
@@ -198,7 +203,9 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
   // The test reads node 1 after a write answered by another node: a causal read (wsrep_sync_wait) waits
   // until node 1 has applied everything the cluster committed before it.
   async function causalRow(table: string, column: string, value: string | number): Promise<Record<string, any> | undefined> {
-    const [rows] = (await at(1).db.raw('SET STATEMENT wsrep_sync_wait = 1 FOR SELECT * FROM ?? WHERE ?? = ?', [table, column, value])) as [Array<Record<string, any>>];
+    const [rows] = (await at(1).db.raw('SET STATEMENT wsrep_sync_wait = 1 FOR SELECT * FROM ?? WHERE ?? = ?', [table, column, value])) as [
+      Array<Record<string, any>>,
+    ];
     return rows[0];
   }
 
@@ -222,7 +229,9 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
     for (let round = 0; round < 4; round++) {
       const bill = 3001 + round;
       const offsets = [await approved('101', '60'), await approved('101', '60'), await approved('101', '60')];
-      const answers = await Promise.all(offsets.map((offsetId, i) => apply(i + 1, { offsetId, billId: String(bill), amountFen: 6000, idempotencyKey: `race-bill-${round}-${i}` })));
+      const answers = await Promise.all(
+        offsets.map((offsetId, i) => apply(i + 1, { offsetId, billId: String(bill), amountFen: 6000, idempotencyKey: `race-bill-${round}-${i}` })),
+      );
       const ok = answers.filter((a) => a.status === 200);
       expect(ok, JSON.stringify(answers.map((a) => [a.status, a.body?.error?.code]))).to.have.length(1);
       for (const a of answers.filter((x) => x.status !== 200)) expect(a.body.error.code).to.equal('exceeds_bill');
@@ -287,7 +296,9 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
       const offsetId = await approved('101', '100');
       const [revoke, applied] = await Promise.all([
         // Odd rounds give the application a head start, so both orders are seen.
-        sleep(round % 2 ? 40 : 0).then(() => settle((n) => userCall(n, `/api/offsets/${offsetId}/revoke`, people.manager, { note: '业主改选现金赔付' }), 1 + (round % 2))),
+        sleep(round % 2 ? 40 : 0).then(() =>
+          settle((n) => userCall(n, `/api/offsets/${offsetId}/revoke`, people.manager, { note: '业主改选现金赔付' }), 1 + (round % 2)),
+        ),
         apply(2 - (round % 2), { offsetId, billId: String(3014 + round), amountFen: 6000, idempotencyKey: `revoke-race-${round}` }),
       ]);
       expect(revoke.status, JSON.stringify(revoke.body)).to.equal(200);
@@ -309,7 +320,12 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
   it('a node SIGKILLed mid-load: answers stay clean, every payment applies once, the node rejoins by IST, reconciliation is clean', async () => {
     const offsets: number[] = [];
     for (let i = 0; i < 6; i++) offsets.push(await approved('102', '200'));
-    const payments = Array.from({ length: 36 }, (_, j) => ({ offsetId: offsets[j % 6]!, billId: String(2020 + (j % 18)), amountFen: 3000, idempotencyKey: `load-${j}` }));
+    const payments = Array.from({ length: 36 }, (_, j) => ({
+      offsetId: offsets[j % 6]!,
+      billId: String(2020 + (j % 18)),
+      amountFen: 3000,
+      idempotencyKey: `load-${j}`,
+    }));
     let killed: Promise<void> | null = null;
     const answers: Settled[] = [];
     // Three payments at a time, one per node; node 3 dies after the fourth wave.
@@ -329,7 +345,12 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
     // Node 3's instance serves again once its pool reconnects, and sees everything written meanwhile.
     const check = await settle((n) => billing(n, '/check', { billId: '2020', offsets: [] }), 3);
     expect(check.status).to.equal(200);
-    const apps = await at(3).db(at(3).plugin.context.tables.offsetApplications).whereIn('idempotency_key', payments.map((p) => p.idempotencyKey));
+    const apps = await at(3)
+      .db(at(3).plugin.context.tables.offsetApplications)
+      .whereIn(
+        'idempotency_key',
+        payments.map((p) => p.idempotencyKey),
+      );
     expect(apps).to.have.length(payments.length);
     for (const id of offsets) expect(Number((await offsetRow(id)).remaining_fen)).to.equal(20000 - 6 * 3000);
     await expectReconciled();
@@ -372,7 +393,15 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
     const pending = (await db(outbox).whereNull('delivered_at').select('id')).map((r: { id: number }) => Number(r.id));
     expect(pending.length).to.be.greaterThan(20);
     const deliverers = instances.map(
-      (i) => new WebhookDeliverer(i.plugin.context, { url: `http://127.0.0.1:${port}/hook`, secret: 'webhook-secret', batchSize: 10, intervalMs: 20, baseBackoffMs: 200, maxBackoffMs: 1000 }),
+      (i) =>
+        new WebhookDeliverer(i.plugin.context, {
+          url: `http://127.0.0.1:${port}/hook`,
+          secret: 'webhook-secret',
+          batchSize: 10,
+          intervalMs: 20,
+          baseBackoffMs: 200,
+          maxBackoffMs: 1000,
+        }),
     );
     try {
       for (const d of deliverers) d.start();
@@ -386,6 +415,9 @@ describe('on a 3-node Galera cluster with one plugin instance per node', functio
       await new Promise((r) => receiver.close(r));
     }
     for (const id of pending) expect(received.get(id), `outbox #${id}`).to.equal(1);
-    expect([...received.values()].every((n) => n === 1), JSON.stringify([...received])).to.equal(true);
+    expect(
+      [...received.values()].every((n) => n === 1),
+      JSON.stringify([...received]),
+    ).to.equal(true);
   });
 });

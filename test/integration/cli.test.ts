@@ -63,7 +63,9 @@ describe('complaints CLI (SQLite file)', function () {
     expect(r.stdout).to.contain('room_number');
     const zh = await cli(['check-host', '--db', dbUrl, '--mapping', badMapping]);
     expect(zh.code).to.equal(1);
-    expect(zh.stdout).to.match(/room_number/).and.to.match(/[\u4e00-\u9fff]/);
+    expect(zh.stdout)
+      .to.match(/room_number/)
+      .and.to.match(/[\u4e00-\u9fff]/);
   });
 
   it('takes the database and mapping from the environment too', async () => {

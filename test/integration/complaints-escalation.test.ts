@@ -74,7 +74,9 @@ for (const kind of databaseKinds) {
         expect(next.severity).to.equal('important');
         h.clock.set(new Date(start.getTime() + 30 * DAY + 60_000));
         const run = await escalateOverdue(h.ctx, h.clock.now());
-        expect(run.escalated.map((e) => e.id)).to.include(next.id).and.not.include(first.id);
+        expect(run.escalated.map((e) => e.id))
+          .to.include(next.id)
+          .and.not.include(first.id);
       });
 
       it('follows the configured number of days', async () => {

@@ -24,7 +24,14 @@ for (const kind of databaseKinds) {
       it('registers against a host unit, taking the owner from the mapping, with a code', async () => {
         const c = await register(h, counter, intakeBody(units.a, { complainantName: '租户小陈', complainantRelation: 'tenant' }));
         expect(c.code).to.match(/^TS-20261128-\d{4}$/);
-        expect(c).to.include({ state: 'received', version: 1, unitId: units.a, ownerId: units.ownerA, ownerName: units.ownerAName, communityId: units.communityA });
+        expect(c).to.include({
+          state: 'received',
+          version: 1,
+          unitId: units.a,
+          ownerId: units.ownerA,
+          ownerName: units.ownerAName,
+          communityId: units.communityA,
+        });
         expect(c).to.include({ complainantName: '租户小陈', complainantRelation: 'tenant', receivedBy: counter.id, threatenedWithholding: false });
         expect(c.receivedAt).to.equal('2026-11-28T01:00:00.000Z');
         expect(c.originalReceivedAt).to.equal(c.receivedAt);
@@ -75,7 +82,12 @@ for (const kind of databaseKinds) {
         let c = await register(
           h,
           counter,
-          intakeBody(units.b, { category: 'timeliness', channel: 'phone', description: '阳台漏水一个月，来看过两次就没下文了，从这个月起物业费不交了', threatenedWithholding: true }),
+          intakeBody(units.b, {
+            category: 'timeliness',
+            channel: 'phone',
+            description: '阳台漏水一个月，来看过两次就没下文了，从这个月起物业费不交了',
+            threatenedWithholding: true,
+          }),
         );
         expect(c.threatenedWithholding).to.equal(true);
         c = await step(h, supervisor, c, 'assess', { ...assessProperty, findings: '外墙防水层老化' });
@@ -90,7 +102,13 @@ for (const kind of databaseKinds) {
         const refused = await act(h, supervisor, c, 'assess', { disputeType: 'non_property', nature: 'valid', severity: 'minor' });
         expect(refused.status).to.equal(400);
         expect(refused.body.error.fields.map((f: { field: string }) => f.field)).to.have.members(['thirdParty', 'responsibilityExplained']);
-        c = await step(h, supervisor, c, 'assess', { disputeType: 'non_property', thirdParty: 'neighbour', responsibilityExplained: true, nature: 'valid', severity: 'minor' });
+        c = await step(h, supervisor, c, 'assess', {
+          disputeType: 'non_property',
+          thirdParty: 'neighbour',
+          responsibilityExplained: true,
+          nature: 'valid',
+          severity: 'minor',
+        });
         expect(c).to.include({ disputeType: 'non_property', thirdParty: 'neighbour', responsibilityExplained: true });
         c = await step(h, supervisor, c, 'plan', { ...planBody, department: 'customer_service', measures: '约楼上业主协商赔偿，物业居中调解' });
         c = await step(h, supervisor, c, 'resolve', { reply: '双方已达成赔偿协议', basis: '调解记录' });
@@ -134,7 +152,14 @@ for (const kind of databaseKinds) {
         expect(res.status, JSON.stringify(res.body)).to.equal(200);
         expect(res.body.complaint.state).to.equal('closed_unsatisfied');
         const next = res.body.continuation as Complaint;
-        expect(next).to.include({ state: 'received', parentId: c.id, unitId: c.unitId, category: c.category, severity: 'important', description: '只清了一次，第二天又满了' });
+        expect(next).to.include({
+          state: 'received',
+          parentId: c.id,
+          unitId: c.unitId,
+          category: c.category,
+          severity: 'important',
+          description: '只清了一次，第二天又满了',
+        });
         expect(next.originalReceivedAt).to.equal(c.originalReceivedAt);
         expect(next.code).to.not.equal(c.code);
 

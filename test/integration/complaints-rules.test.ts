@@ -190,7 +190,11 @@ for (const kind of databaseKinds) {
         const made = await h.db(h.ctx.tables.complaints).where({ idempotency_key: 'form-002' });
         expect(made).to.have.length(1);
 
-        const reused = await h.api('POST', '/api/complaints', { as: counter, body: { ...body, description: '别的事' }, headers: { 'Idempotency-Key': 'form-001' } });
+        const reused = await h.api('POST', '/api/complaints', {
+          as: counter,
+          body: { ...body, description: '别的事' },
+          headers: { 'Idempotency-Key': 'form-001' },
+        });
         expect(reused.status).to.equal(409);
         expect(reused.body.error.code).to.equal('idempotency_key_reused');
         // Keys belong to the person: another clerk's form-001 is another complaint.
@@ -262,7 +266,9 @@ for (const kind of databaseKinds) {
         } while (cursor);
         expect(total).to.equal(7);
         expect(seen).to.deep.equal([...made].reverse());
-        const ascending = await h.api('GET', `/api/complaints?unitId=${units.b}&category=pets&receivedFrom=2026-11-29&sort=receivedAt&limit=2&offset=2`, { as: counter });
+        const ascending = await h.api('GET', `/api/complaints?unitId=${units.b}&category=pets&receivedFrom=2026-11-29&sort=receivedAt&limit=2&offset=2`, {
+          as: counter,
+        });
         expect(ascending.body.items.map((i: Complaint) => i.id)).to.deep.equal(made.slice(2, 4));
         // Overdue: past the reply promise (48 h by default) without an answer.
         h.clock.advance(49 * 3600 * 1000);
@@ -317,7 +323,10 @@ for (const kind of databaseKinds) {
           } while (cursor);
           expect(seen, sort).to.deep.equal(expected.map((c) => c.id));
           const byOffset = await h.api('GET', `/api/complaints?${filter}&sort=${sort}&limit=2&offset=3`, { as: counter });
-          expect(byOffset.body.items.map((i: Complaint) => i.id), sort).to.deep.equal(expected.slice(3, 5).map((c) => c.id));
+          expect(
+            byOffset.body.items.map((i: Complaint) => i.id),
+            sort,
+          ).to.deep.equal(expected.slice(3, 5).map((c) => c.id));
           expect(byOffset.body.total).to.equal(6);
           expect(byOffset.body.items[0]).to.have.property('description');
         }

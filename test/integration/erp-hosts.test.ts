@@ -18,7 +18,9 @@ import { approvedOffset, assessedComplaint, startOffsetHarness, type OffsetHarne
 async function fingerprint(db: Knex, tables: string[]): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { hash: await checksumTables(db, tables) };
   if (isMysql(db)) {
-    const [rows] = (await db.raw(`CHECKSUM TABLE ${tables.map(() => '??').join(', ')} EXTENDED`, tables)) as [Array<{ Table: string; Checksum: number | null }>];
+    const [rows] = (await db.raw(`CHECKSUM TABLE ${tables.map(() => '??').join(', ')} EXTENDED`, tables)) as [
+      Array<{ Table: string; Checksum: number | null }>,
+    ];
     out.checksum = rows.map((r) => [r.Table.split('.').pop(), r.Checksum]);
     expect(rows.every((r) => r.Checksum !== null)).to.equal(true);
   }
@@ -58,7 +60,9 @@ for (const kind of databaseKinds) {
         expect(new Set(found.map((u) => u.communityName)).size).to.equal(found.length);
         const unpaid = await h.ctx.host.listUnpaidBills(w.unit);
         expect(unpaid.map((b) => b.period)).to.deep.equal(w.unpaidPeriods);
-        expect(unpaid.map((b) => b.id)).to.not.include(w.paidBill).and.not.include(w.unmappedBill);
+        expect(unpaid.map((b) => b.id))
+          .to.not.include(w.paidBill)
+          .and.not.include(w.unmappedBill);
         const communities = await h.ctx.host.listCommunities();
         expect(communities.map((c) => c.name)).to.include(w.communityName);
       });
@@ -67,7 +71,12 @@ for (const kind of databaseKinds) {
         const bills = await h.ctx.host.getBills([w.unpaidBill, w.paidBill, ...(w.partialBill ? [w.partialBill.id] : []), w.unmappedBill]);
         expect(bills.get(w.unpaidBill)).to.include({ paymentState: 'unpaid', amountFen: w.unpaidFen, outstandingFen: w.unpaidFen, unpaid: true });
         expect(bills.get(w.paidBill)).to.include({ paymentState: 'paid', outstandingFen: 0, unpaid: false });
-        if (w.partialBill) expect(bills.get(w.partialBill.id)).to.include({ paymentState: 'partial', amountFen: w.partialBill.amountFen, outstandingFen: w.partialBill.outstandingFen });
+        if (w.partialBill)
+          expect(bills.get(w.partialBill.id)).to.include({
+            paymentState: 'partial',
+            amountFen: w.partialBill.amountFen,
+            outstandingFen: w.partialBill.outstandingFen,
+          });
         expect(bills.has(w.unmappedBill)).to.equal(false);
         expect(bills.get(w.unpaidBill)!.period).to.match(/^\d{4}-\d{2}$/);
       });
@@ -82,24 +91,53 @@ for (const kind of databaseKinds) {
         const paid = await h.billing('POST', '/api/billing/check', { billId: w.paidBill, offsets: [{ offsetId: offset.id, amountFen: 100 }] });
         expect(paid.body.offsets[0].code).to.equal('bill_paid');
         if (w.partialBill) {
-          const partial = await h.billing('POST', '/api/billing/check', { billId: w.partialBill.id, offsets: [{ offsetId: offset.id, amountFen: w.partialBill.outstandingFen + 1 }] });
+          const partial = await h.billing('POST', '/api/billing/check', {
+            billId: w.partialBill.id,
+            offsets: [{ offsetId: offset.id, amountFen: w.partialBill.outstandingFen + 1 }],
+          });
           expect(partial.body).to.include({ paymentState: 'partial', openToOffsetsFen: w.partialBill.outstandingFen });
           expect(partial.body.offsets[0].code).to.equal('exceeds_bill');
         }
-        const water = await h.billing('POST', '/api/billing/check', { billId: w.unmappedBill, offsets: [{ offsetId: offset.id, amountFen: 100 }] }, { headers: { 'accept-language': 'en' } });
+        const water = await h.billing(
+          'POST',
+          '/api/billing/check',
+          { billId: w.unmappedBill, offsets: [{ offsetId: offset.id, amountFen: 100 }] },
+          { headers: { 'accept-language': 'en' } },
+        );
         expect(water.body.found).to.equal(false);
         expect(water.body.offsets[0].code).to.equal('bill_not_mapped');
         expect(water.body.offsets[0].message.en).to.contain(`Bill ${w.unmappedBill} exists but is outside`);
         expect(water.body.offsets[0].message['zh-CN']).to.contain('不在本插件的账单映射范围内');
-        const waterApply = await h.billing('POST', '/api/billing/apply', { offsetId: offset.id, billId: w.unmappedBill, amountFen: 100, idempotencyKey: `W-${host.name}` });
+        const waterApply = await h.billing('POST', '/api/billing/apply', {
+          offsetId: offset.id,
+          billId: w.unmappedBill,
+          amountFen: 100,
+          idempotencyKey: `W-${host.name}`,
+        });
         expect(waterApply.status).to.equal(409);
         expect(waterApply.body.error.code).to.equal('bill_not_mapped');
-        const nowhere = await h.billing('POST', '/api/billing/apply', { offsetId: offset.id, billId: '424242', amountFen: 100, idempotencyKey: `N-${host.name}` });
+        const nowhere = await h.billing('POST', '/api/billing/apply', {
+          offsetId: offset.id,
+          billId: '424242',
+          amountFen: 100,
+          idempotencyKey: `N-${host.name}`,
+        });
         expect(nowhere.body.error.code).to.equal('bill_not_found');
-        const paidApply = await h.billing('POST', '/api/billing/apply', { offsetId: offset.id, billId: w.paidBill, amountFen: 100, idempotencyKey: `P-${host.name}` });
+        const paidApply = await h.billing('POST', '/api/billing/apply', {
+          offsetId: offset.id,
+          billId: w.paidBill,
+          amountFen: 100,
+          idempotencyKey: `P-${host.name}`,
+        });
         expect(paidApply.body.error.code).to.equal('bill_paid');
 
-        const payment = { offsetId: offset.id, billId: w.unpaidBill, amountFen: 2000, idempotencyKey: `PAY-${host.name}-1`, operator: { id: 'erp-01', name: '收银员' } };
+        const payment = {
+          offsetId: offset.id,
+          billId: w.unpaidBill,
+          amountFen: 2000,
+          idempotencyKey: `PAY-${host.name}-1`,
+          operator: { id: 'erp-01', name: '收银员' },
+        };
         const applied = await h.billing('POST', '/api/billing/apply', payment);
         expect(applied.status, JSON.stringify(applied.body)).to.equal(200);
         expect(applied.body).to.include({ offsetId: offset.id, amountFen: 2000, remainingFen: 48000 });
@@ -133,8 +171,10 @@ for (const kind of databaseKinds) {
         { id: 9, building_id: 98, house_number: '9-903', owner_id: 1 },
         { id: 10, building_id: 1, house_number: '9-910', owner_id: null },
       ]);
-      await t.db.raw("CREATE VIEW v_bill AS SELECT m.id, m.house_id, m.money, m.fee_type, m.year, m.month FROM payment_manage m");
-      await t.db.raw('CREATE VIEW v_bill_dup AS SELECT m.id, m.house_id, m.money, m.fee_type, m.year, m.month FROM payment_manage m JOIN payment_record r ON r.manage_id = m.id');
+      await t.db.raw('CREATE VIEW v_bill AS SELECT m.id, m.house_id, m.money, m.fee_type, m.year, m.month FROM payment_manage m');
+      await t.db.raw(
+        'CREATE VIEW v_bill_dup AS SELECT m.id, m.house_id, m.money, m.fee_type, m.year, m.month FROM payment_manage m JOIN payment_record r ON r.manage_id = m.id',
+      );
     });
     after(async () => t?.drop());
 
@@ -174,7 +214,10 @@ for (const kind of databaseKinds) {
       const m = spring();
       m.bill.table = 'v_bill';
       const ok = await checkHost(t.db, validateMapping(m));
-      expect(ok.problems.filter((p) => p.entity === 'bill'), formatReport(ok, 'en')).to.deep.equal([]);
+      expect(
+        ok.problems.filter((p) => p.entity === 'bill'),
+        formatReport(ok, 'en'),
+      ).to.deep.equal([]);
       const bills = await new HostGateway(t.db, validateMapping(m)).getBills(['64', '62']);
       expect(bills.get('62')!.paymentState).to.equal('paid');
       m.bill.table = 'v_bill_dup';
@@ -258,7 +301,10 @@ if (mariadbAvailable) {
       expect((await host.billsOutsideMapping(['65', '64', '424242'])).has('65')).to.equal(true);
       expect(await fingerprint(t.db, hostTablesOf(mapping))).to.deep.equal(before);
       // Our tables are in the connection's own database, not in the host's.
-      const [ours] = (await t.db.raw('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ?', [other, 'cmp\\_%'])) as [[{ n: number }]];
+      const [ours] = (await t.db.raw('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ?', [
+        other,
+        'cmp\\_%',
+      ])) as [[{ n: number }]];
       expect(Number(ours[0]!.n)).to.equal(0);
     });
   });

@@ -62,7 +62,9 @@ for (const kind of databaseKinds) {
         expect(p.table).to.equal(table);
         expect(p.message.en).to.contain(c.expect.entity).and.to.contain(table);
         if (c.expect.column) expect(p.message.en).to.contain(c.expect.column);
-        expect(p.message['zh-CN']).to.match(/[\u4e00-\u9fff]/).and.to.contain(table);
+        expect(p.message['zh-CN'])
+          .to.match(/[\u4e00-\u9fff]/)
+          .and.to.contain(table);
         if (c.expect.severity === 'error') {
           expect(report.ok).to.equal(false);
           expect(report.entities.find((e) => e.entity === c.expect.entity)!.ok).to.equal(false);
@@ -141,7 +143,9 @@ for (const kind of databaseKinds) {
       const lines = en.split('\n');
       expect(lines.filter((l) => /^[✔✘] /.test(l))).to.have.length(report.entities.length);
       expect(lines.filter((l) => /^\s+[✘⚠] /.test(l))).to.have.length(report.problems.length);
-      expect(formatReport(await checkHost(t.db, validateMapping(simpleHost.mapping)), 'en')).to.contain('passed').and.not.contain('✘');
+      expect(formatReport(await checkHost(t.db, validateMapping(simpleHost.mapping)), 'en'))
+        .to.contain('passed')
+        .and.not.contain('✘');
     });
 
     it('leaves every host table byte-for-byte unchanged', async () => {

@@ -87,7 +87,17 @@ for (const kind of databaseKinds) {
         const bills = await simple.getBills(['1001', '1002', '1003', '1004', '1005']);
         const fen = Object.fromEntries([...bills.values()].map((b) => [b.id, b.amountFen]));
         expect(fen).to.deep.equal({ '1001': 12050, '1002': 29, '1003': 115, '1004': 9999999, '1005': 120000 });
-        expect(bills.get('1003')).to.deep.equal({ id: '1003', unitId: '101', ownerId: null, amountFen: 115, period: '2024-03', status: 'paid', paymentState: 'paid', outstandingFen: 0, unpaid: false });
+        expect(bills.get('1003')).to.deep.equal({
+          id: '1003',
+          unitId: '101',
+          ownerId: null,
+          amountFen: 115,
+          period: '2024-03',
+          status: 'paid',
+          paymentState: 'paid',
+          outstandingFen: 0,
+          unpaid: false,
+        });
         expect(bills.get('1001')!.unpaid).to.equal(true);
         expect(await simple.getBill('1002')).to.include({ amountFen: 29, unitId: '101', period: '2024-02' });
         expect(await simple.getBill('4242')).to.equal(null);
@@ -166,10 +176,15 @@ for (const kind of databaseKinds) {
     });
 
     describe('stringIdHost: HC schema, relation table, fen INT, utf8mb3 on MariaDB', () => {
-      if (kind.kind === 'mariadb') it('uses utf8mb3 host tables on MariaDB', async () => {
-        const rows = await t.db('information_schema.COLUMNS').select('CHARACTER_SET_NAME as cs').whereRaw('TABLE_SCHEMA = DATABASE()').andWhere({ TABLE_NAME: 'building_owner', COLUMN_NAME: 'name' });
-        expect(rows[0].cs).to.equal('utf8mb3');
-      });
+      if (kind.kind === 'mariadb')
+        it('uses utf8mb3 host tables on MariaDB', async () => {
+          const rows = await t
+            .db('information_schema.COLUMNS')
+            .select('CHARACTER_SET_NAME as cs')
+            .whereRaw('TABLE_SCHEMA = DATABASE()')
+            .andWhere({ TABLE_NAME: 'building_owner', COLUMN_NAME: 'name' });
+          expect(rows[0].cs).to.equal('utf8mb3');
+        });
 
       it('gives a room both live owners from the relation table, without ended or deleted ones', async () => {
         const unit = (await hc.getUnit(HC.room.twoOwners))!;
@@ -244,7 +259,10 @@ for (const kind of databaseKinds) {
         const gw = new HostGateway(t.db, validateMapping(m));
         expect((await gw.getUnit('1'))!.owners).to.deep.equal([{ id: 'OW-001', name: '孙丽', phone: '13500135001' }]);
         expect(labels(await gw.searchUnits('孙丽'))).to.deep.equal(['3-301']);
-        expect(await gw.listCommunities()).to.deep.equal([{ id: '1', name: '阳光花园' }, { id: '2', name: '翠湖苑' }]);
+        expect(await gw.listCommunities()).to.deep.equal([
+          { id: '1', name: '阳光花园' },
+          { id: '2', name: '翠湖苑' },
+        ]);
       });
 
       it('counts every bill as unpaid when no status is mapped, and refuses an unreadable amount', async () => {
@@ -258,7 +276,9 @@ for (const kind of databaseKinds) {
           err = e;
         }
         expect(err).to.be.instanceOf(HostDataError);
-        expect((err as Error).message).to.contain('legacy_bills').and.to.contain('一百元');
+        expect((err as Error).message)
+          .to.contain('legacy_bills')
+          .and.to.contain('一百元');
         m.bill.table = 'int_bills';
         const ok = new HostGateway(t.db, validateMapping(m));
         expect(await ok.getBill('1')).to.include({ amountFen: 12000, unpaid: true, status: null });

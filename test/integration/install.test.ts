@@ -10,10 +10,14 @@ import { hostTablesOf, validateMapping } from '../../src/host/mapping.js';
 import { erpHosts } from '../fixtures/erpHosts.js';
 
 async function ourTables(db: Knex, prefix: string): Promise<string[]> {
-  const rows = db.client.config.client === 'mysql2'
-    ? ((await db.raw('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()'))[0] as Array<{ name: string }>)
-    : ((await db.raw("SELECT name FROM sqlite_master WHERE type = 'table'")) as Array<{ name: string }>);
-  return rows.map((r) => r.name).filter((n) => n.startsWith(prefix)).sort();
+  const rows =
+    db.client.config.client === 'mysql2'
+      ? ((await db.raw('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()'))[0] as Array<{ name: string }>)
+      : ((await db.raw("SELECT name FROM sqlite_master WHERE type = 'table'")) as Array<{ name: string }>);
+  return rows
+    .map((r) => r.name)
+    .filter((n) => n.startsWith(prefix))
+    .sort();
 }
 
 for (const kind of databaseKinds) {
@@ -35,11 +39,19 @@ for (const kind of databaseKinds) {
         expect(first.applied.length).to.be.greaterThan(0);
         const tables = await ourTables(t.db, 'cmp_');
         expect(tables).to.include.members([tableNames('cmp_').events, tableNames('cmp_').migrations]);
-        const ours = await checksumTables(t.db, tables.filter((n) => !n.endsWith('migrations_lock')));
+        const ours = await checksumTables(
+          t.db,
+          tables.filter((n) => !n.endsWith('migrations_lock')),
+        );
         const second = await install(t.db, mapping);
         expect(second.applied).to.deep.equal([]);
         expect(await ourTables(t.db, 'cmp_')).to.deep.equal(tables);
-        expect(await checksumTables(t.db, tables.filter((n) => !n.endsWith('migrations_lock')))).to.deep.equal(ours);
+        expect(
+          await checksumTables(
+            t.db,
+            tables.filter((n) => !n.endsWith('migrations_lock')),
+          ),
+        ).to.deep.equal(ours);
         expect(await checksumTables(t.db, hostTables)).to.deep.equal(hostBefore);
       });
 

@@ -114,7 +114,9 @@ async function startProxy(target: string): Promise<{ url: string; seen: Forwarde
       if (!refusedOnce && req.url!.endsWith('/api/billing/apply')) {
         refusedOnce = true;
         record(503);
-        res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 'database_unavailable', message: 'try again', fields: [] } }));
+        res
+          .writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: { code: 'database_unavailable', message: 'try again', fields: [] } }));
         return;
       }
       const upstream = new URL(target);
@@ -164,7 +166,10 @@ function runJava(classes: string, env: Record<string, string>): Promise<{ code: 
     dir = mkdtempSync(join(tmpdir(), 'cmp-java-'));
     classes = join(dir, 'classes');
     mkdirSync(classes);
-    const compiled = spawnSync('javac', ['--release', '17', '-Xlint:all', '-Werror', '-encoding', 'UTF-8', '-d', classes, ...javaSources(SOURCES)], { encoding: 'utf8', timeout: 120_000 });
+    const compiled = spawnSync('javac', ['--release', '17', '-Xlint:all', '-Werror', '-encoding', 'UTF-8', '-d', classes, ...javaSources(SOURCES)], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(compiled.status, `javac: ${compiled.stderr}`).to.equal(0);
 
     // The ERP: simpleHost in a SQLite file, the plugin installed, a complaint on 1-101 with an approved ¥20 offset.
@@ -177,7 +182,12 @@ function runJava(classes: string, env: Record<string, string>): Promise<{ code: 
       const plugin = createComplaintsPlugin({ knex: db, mapping: simpleHost.mapping, auth: signedHeaderAuth(SECRET) });
       await plugin.install();
       const { complaint } = await plugin.complaints.create(intakeBody('101'), people.counter);
-      const assessed = await plugin.complaints.transition(complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
+      const assessed = await plugin.complaints.transition(
+        complaint.id,
+        'assess',
+        { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' },
+        people.supervisor,
+      );
       const raised = await plugin.offsets.raise({ complaintId: assessed.id, amount: '20', reason: '阳台漏水一个月未修复' }, people.counter);
       offsetId = (await plugin.offsets.approve(raised.id, { note: '同意', version: raised.version }, people.director)).id;
     } finally {
@@ -223,7 +233,11 @@ function runJava(classes: string, env: Record<string, string>): Promise<{ code: 
     // and the refused first apply was sent again with exactly the same body.
     const billing = proxy.seen.filter((r) => r.path.includes('/api/billing/'));
     for (const r of billing) {
-      const check = verifyServiceSignature(SECRET, { method: r.method, path: r.path.split('?')[0]!, body: r.body, timestamp: r.timestamp, signature: r.signature }, Date.now());
+      const check = verifyServiceSignature(
+        SECRET,
+        { method: r.method, path: r.path.split('?')[0]!, body: r.body, timestamp: r.timestamp, signature: r.signature },
+        Date.now(),
+      );
       expect(check, `${r.method} ${r.path}`).to.deep.equal({ ok: true });
     }
     const applies = billing.filter((r) => r.path.endsWith('/apply'));
@@ -255,7 +269,10 @@ function runJava(classes: string, env: Record<string, string>): Promise<{ code: 
     const token = (tag: string) => lines.find((l) => l.startsWith(`${tag} `))!.slice(tag.length + 1);
 
     const scoped = verifyUserToken(token('SCOPED'), SECRET, nowS * 1000);
-    expect(scoped).to.deep.equal({ ok: true, actor: { id: 'u-1024', name: '前台小李 "A"', roles: ['counter_staff', 'cashier'], communityIds: ['1', '7020181217000001'] } });
+    expect(scoped).to.deep.equal({
+      ok: true,
+      actor: { id: 'u-1024', name: '前台小李 "A"', roles: ['counter_staff', 'cashier'], communityIds: ['1', '7020181217000001'] },
+    });
     const claims = JSON.parse(Buffer.from(token('SCOPED').split('.')[0]!, 'base64url').toString('utf8'));
     expect(Object.keys(claims)).to.deep.equal(['sub', 'name', 'roles', 'communities', 'iat', 'exp']);
     expect(claims).to.include({ iat: nowS, exp: nowS + 600 });
@@ -267,8 +284,17 @@ function runJava(classes: string, env: Record<string, string>): Promise<{ code: 
     expect(verifyUserToken(token('SCOPED'), 'another-secret-entirely!', nowS * 1000)).to.deep.equal({ ok: false, reason: 'bad_signature' });
     const refusals = lines.filter((l) => l.startsWith('REFUSED ') || l === 'SIGNED');
     expect(refusals).to.have.length(6);
-    expect(refusals.every((l) => l.startsWith('REFUSED ')), refusals.join('\n')).to.equal(true);
-    expect(refusals.join('\n')).to.match(/above the server's lifetime cap/).and.match(/role "bad role"/).and.match(/control characters/).and.match(/name must be/).and.match(/roles must not repeat/).and.match(/communities: give a list/);
+    expect(
+      refusals.every((l) => l.startsWith('REFUSED ')),
+      refusals.join('\n'),
+    ).to.equal(true);
+    expect(refusals.join('\n'))
+      .to.match(/above the server's lifetime cap/)
+      .and.match(/role "bad role"/)
+      .and.match(/control characters/)
+      .and.match(/name must be/)
+      .and.match(/roles must not repeat/)
+      .and.match(/communities: give a list/);
   });
 
   it('exits 1, saying why, on an answer it does not expect', async () => {

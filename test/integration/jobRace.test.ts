@@ -57,7 +57,10 @@ for (const kind of databaseKinds) {
       expect(runs.map((r) => [r.slot, r.outcome])).to.deep.equal([[slot, 'ok']]);
       expect(await t.db(ctx.tables.jobClaims).where({ job: 'daily-digest', slot })).to.have.length(1);
       // One company digest and one for the complaint's community, each written once.
-      expect((await outboxRows(ctx, 'daily_digest')).map((r) => r.dedupe_key)).to.deep.equal(['daily_digest:2026-10-08', 'daily_digest:2026-10-08:community:1']);
+      expect((await outboxRows(ctx, 'daily_digest')).map((r) => r.dedupe_key)).to.deep.equal([
+        'daily_digest:2026-10-08',
+        'daily_digest:2026-10-08:community:1',
+      ]);
     });
   });
 }

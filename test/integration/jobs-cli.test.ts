@@ -50,7 +50,11 @@ describe('jobs run command (sqlite)', () => {
     const old = new Date(Date.now() - 400 * 86_400_000);
     for (const delivered of [true, false]) {
       await t.db.transaction((trx) => enqueue(trx, ctx.tables, 'assigned', { complaintId: 1 }, old));
-      if (delivered) await t.db(ctx.tables.outbox).whereNull('delivered_at').update({ delivered_at: toDbTime(old) });
+      if (delivered)
+        await t
+          .db(ctx.tables.outbox)
+          .whereNull('delivered_at')
+          .update({ delivered_at: toDbTime(old) });
     }
     const { value, out } = await quietly(() => jobsRunCommand({ db: t.url, lang: 'en' }, 'purge'));
     expect(value).to.equal(0);

@@ -19,7 +19,11 @@ const HOUR = 3_600_000;
 
 describe('job registry', () => {
   it('has one job per cron entry of plugin.json', () => {
-    expect(JOBS.map((j) => j.name).sort()).to.deep.equal(loadManifest().cron.map((c) => c.name).sort());
+    expect(JOBS.map((j) => j.name).sort()).to.deep.equal(
+      loadManifest()
+        .cron.map((c) => c.name)
+        .sort(),
+    );
   });
 });
 
@@ -101,15 +105,44 @@ for (const kind of databaseKinds) {
       it('raises valid complaints unresolved past the window to major, notifies each once', async () => {
         const now = clock.now();
         const daysAgo = (d: number) => new Date(now.getTime() - d * 24 * HOUR);
-        const old = await addComplaint(ctx, { state: 'processing', nature: 'valid', severity: 'important', receivedAt: daysAgo(31), originalReceivedAt: daysAgo(31) });
-        const young = await addComplaint(ctx, { state: 'processing', nature: 'valid', severity: 'important', receivedAt: daysAgo(29), originalReceivedAt: daysAgo(29) });
-        const venting = await addComplaint(ctx, { state: 'investigating', nature: 'venting', severity: 'minor', receivedAt: daysAgo(40), originalReceivedAt: daysAgo(40) });
-        const answered = await addComplaint(ctx, { state: 'resolved', nature: 'valid', severity: 'important', receivedAt: daysAgo(40), originalReceivedAt: daysAgo(40) });
+        const old = await addComplaint(ctx, {
+          state: 'processing',
+          nature: 'valid',
+          severity: 'important',
+          receivedAt: daysAgo(31),
+          originalReceivedAt: daysAgo(31),
+        });
+        const young = await addComplaint(ctx, {
+          state: 'processing',
+          nature: 'valid',
+          severity: 'important',
+          receivedAt: daysAgo(29),
+          originalReceivedAt: daysAgo(29),
+        });
+        const venting = await addComplaint(ctx, {
+          state: 'investigating',
+          nature: 'venting',
+          severity: 'minor',
+          receivedAt: daysAgo(40),
+          originalReceivedAt: daysAgo(40),
+        });
+        const answered = await addComplaint(ctx, {
+          state: 'resolved',
+          nature: 'valid',
+          severity: 'important',
+          receivedAt: daysAgo(40),
+          originalReceivedAt: daysAgo(40),
+        });
 
         const first = await runByHand(ctx, 'escalate', { now });
         expect(first).to.deep.include({ status: 'ok', counts: { escalated: 1, notified: 1 } });
         const severity = async (id: number) => (await t.db(ctx.tables.complaints).where({ id }).first()).severity as string;
-        expect([await severity(old), await severity(young), await severity(venting), await severity(answered)]).to.deep.equal(['major', 'important', 'minor', 'important']);
+        expect([await severity(old), await severity(young), await severity(venting), await severity(answered)]).to.deep.equal([
+          'major',
+          'important',
+          'minor',
+          'important',
+        ]);
         const [notice] = await outboxRows(ctx, 'escalated');
         expect(JSON.parse(String(notice!.payload))).to.include({ complaintId: old, severity: 'major', automatic: true });
         const events = await listEvents(t.db, ctx.tables, 'complaint', old);
@@ -167,8 +200,16 @@ for (const kind of databaseKinds) {
     describe('follow-ups', () => {
       it('lists visits due and overdue and notifies each once', async () => {
         const now = clock.now();
-        const due = await addComplaint(ctx, { state: 'resolved', resolvedAt: new Date(now.getTime() - 2 * HOUR), followUpDueAt: new Date(now.getTime() + 22 * HOUR) });
-        const overdue = await addComplaint(ctx, { state: 'resolved', resolvedAt: new Date(now.getTime() - 30 * HOUR), followUpDueAt: new Date(now.getTime() - 6 * HOUR) });
+        const due = await addComplaint(ctx, {
+          state: 'resolved',
+          resolvedAt: new Date(now.getTime() - 2 * HOUR),
+          followUpDueAt: new Date(now.getTime() + 22 * HOUR),
+        });
+        const overdue = await addComplaint(ctx, {
+          state: 'resolved',
+          resolvedAt: new Date(now.getTime() - 30 * HOUR),
+          followUpDueAt: new Date(now.getTime() - 6 * HOUR),
+        });
         await addComplaint(ctx, { state: 'closed', resolvedAt: new Date(now.getTime() - 30 * HOUR), followUpDueAt: new Date(now.getTime() - 6 * HOUR) });
 
         const first = await runByHand(ctx, 'follow-ups', { now });
@@ -219,24 +260,74 @@ for (const kind of databaseKinds) {
         clock.set(sh('2026-10-09T08:00:00'));
         await addComplaint(ctx, { receivedAt: sh('2026-10-08T00:10:00') });
         await addComplaint(ctx, { receivedAt: sh('2026-10-08T23:50:00'), state: 'processing', dueAt: sh('2026-10-09T07:00:00') });
-        await addComplaint(ctx, { receivedAt: sh('2026-10-07T23:50:00'), state: 'resolved', resolvedAt: sh('2026-10-08T12:00:00'), followUpDueAt: sh('2026-10-09T12:00:00') });
+        await addComplaint(ctx, {
+          receivedAt: sh('2026-10-07T23:50:00'),
+          state: 'resolved',
+          resolvedAt: sh('2026-10-08T12:00:00'),
+          followUpDueAt: sh('2026-10-09T12:00:00'),
+        });
         await addComplaint(ctx, { receivedAt: sh('2026-10-09T07:00:00') });
         // Community 2: one received yesterday with an offset awaiting approval, one closed long ago (nothing to report).
-        const second = await addComplaint(ctx, { receivedAt: sh('2026-10-08T15:00:00'), communityId: '2', state: 'investigating', dueAt: sh('2026-10-10T15:00:00') });
+        const second = await addComplaint(ctx, {
+          receivedAt: sh('2026-10-08T15:00:00'),
+          communityId: '2',
+          state: 'investigating',
+          dueAt: sh('2026-10-10T15:00:00'),
+        });
         await addOffset(ctx, second, { status: 'requested', expiresOn: null });
         await addComplaint(ctx, { receivedAt: sh('2026-09-01T10:00:00'), communityId: '3', state: 'closed', closedAt: sh('2026-09-03T10:00:00') });
 
         const first = await runByHand(ctx, 'daily-digest', { now: clock.now() });
         expect(first).to.deep.include({ status: 'ok' });
-        expect(first.status === 'ok' && first.counts).to.deep.include({ received: 3, resolved: 1, open: 5, overdue: 1, followUpsOverdue: 0, offsetsAwaitingApproval: 1, communities: 2, notified: 3 });
+        expect(first.status === 'ok' && first.counts).to.deep.include({
+          received: 3,
+          resolved: 1,
+          open: 5,
+          overdue: 1,
+          followUpsOverdue: 0,
+          offsetsAwaitingApproval: 1,
+          communities: 2,
+          notified: 3,
+        });
         const rows = await outboxRows(ctx, 'daily_digest');
-        expect(rows.map((r) => r.dedupe_key)).to.deep.equal(['daily_digest:2026-10-08', 'daily_digest:2026-10-08:community:1', 'daily_digest:2026-10-08:community:2']);
+        expect(rows.map((r) => r.dedupe_key)).to.deep.equal([
+          'daily_digest:2026-10-08',
+          'daily_digest:2026-10-08:community:1',
+          'daily_digest:2026-10-08:community:2',
+        ]);
         const [company, one, two] = rows.map((r) => JSON.parse(String(r.payload)));
         expect(company).to.deep.include({ date: '2026-10-08', timezone: 'Asia/Shanghai', scope: 'company', communityId: null });
-        expect(company.counts).to.deep.equal({ received: 3, resolved: 1, closed: 0, escalated: 0, open: 5, overdue: 1, followUpsOverdue: 0, offsetsAwaitingApproval: 1 });
+        expect(company.counts).to.deep.equal({
+          received: 3,
+          resolved: 1,
+          closed: 0,
+          escalated: 0,
+          open: 5,
+          overdue: 1,
+          followUpsOverdue: 0,
+          offsetsAwaitingApproval: 1,
+        });
         expect(one).to.deep.include({ scope: 'community', communityId: '1' });
-        expect(one.counts).to.deep.equal({ received: 2, resolved: 1, closed: 0, escalated: 0, open: 4, overdue: 1, followUpsOverdue: 0, offsetsAwaitingApproval: 0 });
-        expect(two.counts).to.deep.equal({ received: 1, resolved: 0, closed: 0, escalated: 0, open: 1, overdue: 0, followUpsOverdue: 0, offsetsAwaitingApproval: 1 });
+        expect(one.counts).to.deep.equal({
+          received: 2,
+          resolved: 1,
+          closed: 0,
+          escalated: 0,
+          open: 4,
+          overdue: 1,
+          followUpsOverdue: 0,
+          offsetsAwaitingApproval: 0,
+        });
+        expect(two.counts).to.deep.equal({
+          received: 1,
+          resolved: 0,
+          closed: 0,
+          escalated: 0,
+          open: 1,
+          overdue: 0,
+          followUpsOverdue: 0,
+          offsetsAwaitingApproval: 1,
+        });
 
         const again = await runByHand(ctx, 'daily-digest', { now: clock.now() });
         expect(again.status === 'ok' && again.counts.notified).to.equal(0);
@@ -254,15 +345,31 @@ for (const kind of databaseKinds) {
         const closed = await addComplaint(ctx, { state: 'closed' });
         const notice = async (label: string, o: { key?: string; complaintId?: number; createdDaysAgo: number; deliveredDaysAgo: number | null }) => {
           await t.db.transaction((trx) =>
-            enqueue(trx, ctx.tables, 'overdue', { label, ...(o.complaintId ? { complaintId: o.complaintId } : {}) }, ago(o.createdDaysAgo), o.key ? { dedupeKey: o.key } : {}),
+            enqueue(
+              trx,
+              ctx.tables,
+              'overdue',
+              { label, ...(o.complaintId ? { complaintId: o.complaintId } : {}) },
+              ago(o.createdDaysAgo),
+              o.key ? { dedupeKey: o.key } : {},
+            ),
           );
           const row = await t.db(ctx.tables.outbox).orderBy('id', 'desc').first();
-          if (o.deliveredDaysAgo !== null) await t.db(ctx.tables.outbox).where({ id: row.id }).update({ delivered_at: toDbTime(ago(o.deliveredDaysAgo)) });
+          if (o.deliveredDaysAgo !== null)
+            await t
+              .db(ctx.tables.outbox)
+              .where({ id: row.id })
+              .update({ delivered_at: toDbTime(ago(o.deliveredDaysAgo)) });
           return Number(row.id);
         };
         await notice('old, unkeyed', { createdDaysAgo: 41, deliveredDaysAgo: 40 });
         await notice('old, keyed, closed complaint', { key: `overdue:handling:${closed}:x`, complaintId: closed, createdDaysAgo: 41, deliveredDaysAgo: 40 });
-        const openKey = await notice('old, keyed, open complaint', { key: `overdue:handling:${open}:x`, complaintId: open, createdDaysAgo: 41, deliveredDaysAgo: 40 });
+        const openKey = await notice('old, keyed, open complaint', {
+          key: `overdue:handling:${open}:x`,
+          complaintId: open,
+          createdDaysAgo: 41,
+          deliveredDaysAgo: 40,
+        });
         await notice('old digest', { key: 'daily_digest:2026-11-01', createdDaysAgo: 59, deliveredDaysAgo: 59 });
         const recent = await notice('recent', { createdDaysAgo: 10, deliveredDaysAgo: 10 });
         const undelivered = await notice('never delivered', { createdDaysAgo: 200, deliveredDaysAgo: null });

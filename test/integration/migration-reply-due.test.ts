@@ -35,10 +35,38 @@ for (const kind of databaseKinds) {
       await t.db.transaction(async (trx) => {
         // Written as the code before this migration wrote them (no complaint_id column yet).
         await trx(ctx.tables.outbox).insert([
-          { topic: 'overdue', payload: JSON.stringify({ complaintId, code: 'TS-1' }), dedupe_key: `overdue:handling:${complaintId}:x`, created_at: '2026-11-28 02:00:00.000', available_at: '2026-11-28 02:00:00.000', attempts: 0 },
-          { topic: 'daily_digest', payload: JSON.stringify({ date: '2026-11-27', counts: {} }), dedupe_key: 'daily_digest:2026-11-27', created_at: '2026-11-28 02:00:00.000', available_at: '2026-11-28 02:00:00.000', attempts: 0 },
-          { topic: 'assigned', payload: JSON.stringify({ complaintId }), dedupe_key: null, created_at: '2026-11-28 02:00:00.000', available_at: '2026-11-28 02:00:00.000', attempts: 0 },
-          { topic: 'overdue', payload: JSON.stringify({ complaintId: 'not-a-number' }), dedupe_key: 'odd', created_at: '2026-11-28 02:00:00.000', available_at: '2026-11-28 02:00:00.000', attempts: 0 },
+          {
+            topic: 'overdue',
+            payload: JSON.stringify({ complaintId, code: 'TS-1' }),
+            dedupe_key: `overdue:handling:${complaintId}:x`,
+            created_at: '2026-11-28 02:00:00.000',
+            available_at: '2026-11-28 02:00:00.000',
+            attempts: 0,
+          },
+          {
+            topic: 'daily_digest',
+            payload: JSON.stringify({ date: '2026-11-27', counts: {} }),
+            dedupe_key: 'daily_digest:2026-11-27',
+            created_at: '2026-11-28 02:00:00.000',
+            available_at: '2026-11-28 02:00:00.000',
+            attempts: 0,
+          },
+          {
+            topic: 'assigned',
+            payload: JSON.stringify({ complaintId }),
+            dedupe_key: null,
+            created_at: '2026-11-28 02:00:00.000',
+            available_at: '2026-11-28 02:00:00.000',
+            attempts: 0,
+          },
+          {
+            topic: 'overdue',
+            payload: JSON.stringify({ complaintId: 'not-a-number' }),
+            dedupe_key: 'odd',
+            created_at: '2026-11-28 02:00:00.000',
+            available_at: '2026-11-28 02:00:00.000',
+            attempts: 0,
+          },
         ]);
       });
 

@@ -97,7 +97,12 @@ for (const kind of databaseKinds) {
     });
 
     // Part made by the old set, the rest by the new one: what an upgrade of an installed plugin does.
-    for (const cut of ['20261128000600_index_complaints_by_unit_and_state', '20261128000700_add_offset_request_keys', '20261128000800_add_report_indexes', '20261128000910_add_reply_due_and_notice_subject']) {
+    for (const cut of [
+      '20261128000600_index_complaints_by_unit_and_state',
+      '20261128000700_add_offset_request_keys',
+      '20261128000800_add_report_indexes',
+      '20261128000910_add_reply_due_and_notice_subject',
+    ]) {
       it(`a database made by the old migrations before ${cut}, upgraded by the new ones, ends the same`, async () => {
         await withDatabase(kind, async (t) => {
           await migrateUntil(t.db, BEFORE_DIR, cut);

@@ -13,7 +13,16 @@ import { databaseKinds } from '../support/databases.js';
 import { HC, simpleHost, stringIdHost } from '../fixtures/hosts.js';
 import { intakeBody } from '../support/complaintData.js';
 import { people, person } from '../support/pluginHarness.js';
-import { approvedOffset, assessedComplaint, countRows, offsetEvents, offsetRow, refused, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
+import {
+  approvedOffset,
+  assessedComplaint,
+  countRows,
+  offsetEvents,
+  offsetRow,
+  refused,
+  startOffsetHarness,
+  type OffsetHarness,
+} from '../support/offsetData.js';
 import { PAGE_SECRET, staff, startPageHarness, userHeader, type PageClient, type PageHarness } from '../support/pageHarness.js';
 
 const { counter, supervisor, manager, cashier } = people;
@@ -41,19 +50,34 @@ for (const kind of databaseKinds) {
 
     // Hole 1. The service-level check and apply on the fixture's paid bill 1003 are in offsets-rules
     // ("answers every refusal code"); here through the signed billing API, and at the moment of the call.
-    it('hole 1: the signed check answers bill_paid with the bill\'s status, and a signed apply on a bill paid since the check is refused', async () => {
+    it("hole 1: the signed check answers bill_paid with the bill's status, and a signed apply on a bill paid since the check is refused", async () => {
       const c = await assessedComplaint(h, '101');
       const o = await approvedOffset(h, c.id, '10.00');
       const bill = await newBill(101, '50.00');
 
       const open = await h.billing('POST', '/api/billing/check', { billId: bill, offsets: [{ offsetId: o.id, amountFen: 500 }] });
       expect(open.status).to.equal(200);
-      expect(open.body).to.include({ billId: bill, allAllowed: true, paymentState: 'unpaid', hostStatus: 'unpaid', outstandingFen: 5000, openToOffsetsFen: 5000 });
+      expect(open.body).to.include({
+        billId: bill,
+        allAllowed: true,
+        paymentState: 'unpaid',
+        hostStatus: 'unpaid',
+        outstandingFen: 5000,
+        openToOffsetsFen: 5000,
+      });
       expect(open.body.paymentStateLabel).to.deep.equal({ 'zh-CN': '未缴', en: 'Unpaid' });
 
       // The owner pays at another window between the check and the apply.
-      await h.db('bills').where({ id: Number(bill) }).update({ status: 'paid' });
-      const paid = await h.billing('POST', '/api/billing/check', { billId: bill, offsets: [{ offsetId: o.id, amountFen: 500 }] }, { headers: { 'accept-language': 'en' } });
+      await h
+        .db('bills')
+        .where({ id: Number(bill) })
+        .update({ status: 'paid' });
+      const paid = await h.billing(
+        'POST',
+        '/api/billing/check',
+        { billId: bill, offsets: [{ offsetId: o.id, amountFen: 500 }] },
+        { headers: { 'accept-language': 'en' } },
+      );
       expect(paid.status).to.equal(200);
       expect(paid.body).to.include({ allAllowed: false, collectible: true, paymentState: 'paid', hostStatus: 'paid', outstandingFen: 0, openToOffsetsFen: 0 });
       expect(paid.body.paymentStateLabel).to.deep.equal({ 'zh-CN': '已缴', en: 'Paid' });
@@ -68,7 +92,12 @@ for (const kind of databaseKinds) {
       ]);
 
       const k = key('paid');
-      const apply = await h.billing('POST', '/api/billing/apply', { offsetId: o.id, billId: bill, amountFen: 500, idempotencyKey: k }, { headers: { 'accept-language': 'en' } });
+      const apply = await h.billing(
+        'POST',
+        '/api/billing/apply',
+        { offsetId: o.id, billId: bill, amountFen: 500, idempotencyKey: k },
+        { headers: { 'accept-language': 'en' } },
+      );
       expect(apply.status).to.equal(409);
       expect(apply.body.error).to.include({ code: 'bill_paid', refusal: 'bill_paid', billId: bill, billStatus: 'paid' });
       expect(apply.body.error.message).to.match(/paid/i);
@@ -81,7 +110,7 @@ for (const kind of databaseKinds) {
 
     // Hole 2. The service-level split (four ¥400 requests, another supervisor, the manager) is in
     // offsets-rules ("bounds what one approver and one role approve"); here through the JSON API.
-    it('hole 2: the JSON API refuses an approval split under the supervisor\'s limit with the total, the limit and who may approve', async () => {
+    it("hole 2: the JSON API refuses an approval split under the supervisor's limit with the total, the limit and who may approve", async () => {
       const c = await assessedComplaint(h, '101');
       const four = [];
       for (let i = 0; i < 4; i++) {
@@ -94,15 +123,28 @@ for (const kind of databaseKinds) {
       const before = await offsetRow(h.db, h, four[1]!.id);
       const second = await h.api('POST', `/api/offsets/${four[1]!.id}/approve`, { as: supervisor, body: { version: four[1]!.version } });
       expect(second.status).to.equal(403);
-      expect(second.body.error).to.include({ code: 'over_approval_limit', scope: 'approver', approvedFen: 40000, amountFen: 40000, totalFen: 80000, limitFen: 50000 });
+      expect(second.body.error).to.include({
+        code: 'over_approval_limit',
+        scope: 'approver',
+        approvedFen: 40000,
+        amountFen: 40000,
+        totalFen: 80000,
+        limitFen: 50000,
+      });
       expect(second.body.error.mayApprove).to.be.an('array').that.is.not.empty;
       expect(second.body.error.message).to.contain('¥800.00').and.contain('¥500.00').and.contain('项目经理');
       const en = await h.api('POST', `/api/offsets/${four[2]!.id}/approve`, { as: supervisor, body: { version: four[2]!.version }, lang: 'en' });
       expect(en.status).to.equal(403);
-      expect(en.body.error.message).to.contain('¥800.00').and.contain('¥500.00').and.match(/Manager/);
+      expect(en.body.error.message)
+        .to.contain('¥800.00')
+        .and.contain('¥500.00')
+        .and.match(/Manager/);
       // Nothing changed: the request still waits, the supervisor's total is still ¥400.
       expect(await offsetRow(h.db, h, four[1]!.id)).to.deep.equal(before);
-      const totals = (await h.db(h.ctx.tables.offsetApprovalTotals).where({ complaint_id: c.id, scope: 'approver', scope_id: supervisor.id }).first()) as Record<string, unknown>;
+      const totals = (await h
+        .db(h.ctx.tables.offsetApprovalTotals)
+        .where({ complaint_id: c.id, scope: 'approver', scope_id: supervisor.id })
+        .first()) as Record<string, unknown>;
       expect(Number(totals.approved_fen)).to.equal(40000);
       // The manager named in the refusal may approve it.
       const byManager = await h.api('POST', `/api/offsets/${four[1]!.id}/approve`, { as: manager, body: { version: four[1]!.version } });
@@ -124,7 +166,10 @@ for (const kind of databaseKinds) {
       const noticesBefore = await countRows(h.db, h.ctx.tables.outbox, { topic: 'offset_decided' });
 
       const current = (await h.api('GET', `/api/complaints/${c.id}`, { as: supervisor })).body.complaint as Complaint;
-      const cancel = await h.api('POST', `/api/complaints/${c.id}/transitions/cancel`, { as: supervisor, body: { version: current.version, cancelKind: 'registered_in_error', reason: '误登记' } });
+      const cancel = await h.api('POST', `/api/complaints/${c.id}/transitions/cancel`, {
+        as: supervisor,
+        body: { version: current.version, cancelKind: 'registered_in_error', reason: '误登记' },
+      });
       expect(cancel.status, JSON.stringify(cancel.body)).to.equal(200);
 
       const rows = Object.fromEntries(await Promise.all([requested, unused, partly, used].map(async (o) => [o.id, await offsetRow(h.db, h, o.id)] as const)));
@@ -145,10 +190,15 @@ for (const kind of databaseKinds) {
       // Audited: one withdrawal per offset, by the person who cancelled, with the amounts.
       for (const o of [requested, unused, partly]) expect((await offsetEvents(h, o.id)).at(-1)).to.deep.equal(['withdraw', supervisor.id]);
       expect((await offsetEvents(h, used.id)).map(([a]) => a)).to.not.include('withdraw');
-      const withdraw = (await h.db(h.ctx.tables.events).where({ entity_type: 'offset', entity_id: partly.id, action: 'withdraw' }).first()) as Record<string, unknown>;
+      const withdraw = (await h.db(h.ctx.tables.events).where({ entity_type: 'offset', entity_id: partly.id, action: 'withdraw' }).first()) as Record<
+        string,
+        unknown
+      >;
       expect(JSON.parse(String(withdraw.changes))).to.deep.equal({ remaining_fen: [1800, 0], revoked_fen: [0, 1800] });
       // A notice to the requester for each withdrawn offset.
-      const notices = ((await h.db(h.ctx.tables.outbox).where({ topic: 'offset_decided' }).orderBy('id').offset(noticesBefore)) as Array<Record<string, unknown>>).map((r) => JSON.parse(String(r.payload)));
+      const notices = (
+        (await h.db(h.ctx.tables.outbox).where({ topic: 'offset_decided' }).orderBy('id').offset(noticesBefore)) as Array<Record<string, unknown>>
+      ).map((r) => JSON.parse(String(r.payload)));
       expect(notices.map((n) => [n.offsetId, n.status, n.reason, n.requestedBy, n.revokedFen])).to.deep.equal([
         [requested.id, 'revoked', 'complaint_cancelled', counter.id, 0],
         [unused.id, 'revoked', 'complaint_cancelled', counter.id, 2000],
@@ -166,7 +216,7 @@ for (const kind of databaseKinds) {
       expect((await h.offsets.reconcile()).ok).to.equal(true);
     });
 
-    it('hole 4: a signed apply replayed after its reversal is refused already_reversed; every answer carries the application\'s state', async () => {
+    it("hole 4: a signed apply replayed after its reversal is refused already_reversed; every answer carries the application's state", async () => {
       const c = await assessedComplaint(h, '101');
       const o = await approvedOffset(h, c.id, '10.00');
       const bill = await newBill(101, '80.00');
@@ -185,7 +235,14 @@ for (const kind of databaseKinds) {
       // The host retries the voided payment id: no deduction may be recorded on its strength.
       const retried = await h.billing('POST', '/api/billing/apply', payment, { headers: { 'accept-language': 'en' } });
       expect(retried.status).to.equal(409);
-      expect(retried.body.error).to.include({ code: 'already_reversed', refusal: 'already_reversed', offsetId: o.id, billId: bill, amountFen: 300, reversalKey: voidKey });
+      expect(retried.body.error).to.include({
+        code: 'already_reversed',
+        refusal: 'already_reversed',
+        offsetId: o.id,
+        billId: bill,
+        amountFen: 300,
+        reversalKey: voidKey,
+      });
       expect(retried.body.error.message).to.match(/revers/i);
       await refused(h.offsets.apply(payment, cashier), 'already_reversed', 409);
       // Nothing consumed again: one application, reversed; the offset whole; the bill's ledger at zero.
@@ -215,7 +272,10 @@ for (const kind of databaseKinds) {
         ['apply', 'billing'],
         ['revoke', supervisor.id],
       ]);
-      const notice = (await h.db(h.ctx.tables.outbox).where({ topic: 'offset_decided' }).orderBy('id').offset(noticesBefore).first()) as Record<string, unknown>;
+      const notice = (await h.db(h.ctx.tables.outbox).where({ topic: 'offset_decided' }).orderBy('id').offset(noticesBefore).first()) as Record<
+        string,
+        unknown
+      >;
       expect(JSON.parse(String(notice.payload))).to.include({ offsetId: o.id, status: 'revoked', revokedFen: 1400 });
 
       const more = await h.billing('POST', '/api/billing/apply', { offsetId: o.id, billId: bill, amountFen: 100, idempotencyKey: key('PAY-more') });
@@ -247,7 +307,10 @@ for (const kind of databaseKinds) {
       try {
         // Someone edits the ledger of one bill by hand, and the host lowers the other bill below its offsets.
         await h.db(ledger).where({ bill_id: billMine }).update({ applied_fen: 4000 });
-        await h.db('bills').where({ id: Number(billTheirs) }).update({ amount: '30.00' });
+        await h
+          .db('bills')
+          .where({ id: Number(billTheirs) })
+          .update({ amount: '30.00' });
 
         const all = await h.billing('GET', '/api/billing/reconcile');
         expect(all.status).to.equal(200);
@@ -259,7 +322,9 @@ for (const kind of databaseKinds) {
         ]);
 
         const seenBy = async (communityIds: string[] | null) => {
-          const res = await h.api('GET', '/api/offsets/reconcile', { as: person('supervisor', `rec-${communityIds?.join('-') ?? 'all'}`, '对账主管', communityIds) });
+          const res = await h.api('GET', '/api/offsets/reconcile', {
+            as: person('supervisor', `rec-${communityIds?.join('-') ?? 'all'}`, '对账主管', communityIds),
+          });
           expect(res.status).to.equal(200);
           return res.body as { ok: boolean; billMismatches: Array<{ billId: string }>; offsetsChecked: number };
         };
@@ -275,7 +340,10 @@ for (const kind of databaseKinds) {
         expect(none.billMismatches).to.deep.equal([]);
       } finally {
         await h.db(ledger).where({ bill_id: billMine }).update({ applied_fen: 5000 });
-        await h.db('bills').where({ id: Number(billTheirs) }).update({ amount: '50.00' });
+        await h
+          .db('bills')
+          .where({ id: Number(billTheirs) })
+          .update({ amount: '50.00' });
       }
       expect((await h.offsets.reconcile()).ok).to.equal(true);
     });
@@ -323,7 +391,11 @@ for (const kind of databaseKinds) {
       // A request limited to the bill stores its host key too, and a reversal naming it typed otherwise matches.
       const limited = await h.offsets.raise({ complaintId: c.id, amount: '1', reason: '限定账单', billIds: [BILL.toLowerCase()] }, counter);
       expect((await h.db(h.ctx.tables.offsetBills).where({ offset_id: limited.id })).map((r: Record<string, unknown>) => r.bill_id)).to.deep.equal([BILL]);
-      const reversed = await h.billing('POST', '/api/billing/reverse', { idempotencyKey: 'PAY-CASE-1', reversalKey: 'VOID-CASE-1', billId: `${BILL.toLowerCase()} ` });
+      const reversed = await h.billing('POST', '/api/billing/reverse', {
+        idempotencyKey: 'PAY-CASE-1',
+        reversalKey: 'VOID-CASE-1',
+        billId: `${BILL.toLowerCase()} `,
+      });
       expect(reversed.status, JSON.stringify(reversed.body)).to.equal(200);
       expect(reversed.body.billId).to.equal(BILL);
       const report = await h.offsets.reconcile();
@@ -340,7 +412,12 @@ for (const kind of databaseKinds) {
     /** An assessed property complaint on the unit and an offset approved by the director, through the plugin's services. */
     async function approved(unitId: string, amount: string): Promise<{ complaint: Complaint; offsetId: number }> {
       const { complaint } = await h.plugin.complaints.create(intakeBody(unitId), staff.counter);
-      const assessed = await h.plugin.complaints.transition(complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' }, staff.supervisor);
+      const assessed = await h.plugin.complaints.transition(
+        complaint.id,
+        'assess',
+        { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' },
+        staff.supervisor,
+      );
       const raised = await h.plugin.offsets.raise({ complaintId: assessed.id, amount, reason: '漏水损失' }, staff.counter);
       const o = await h.plugin.offsets.approve(raised.id, { version: raised.version }, staff.director);
       return { complaint: assessed, offsetId: o.id };
@@ -363,7 +440,7 @@ for (const kind of databaseKinds) {
     });
     after(async () => h?.close());
 
-    it('hole 5: the cashier page refuses to reverse an application of another bill, or one outside the cashier\'s communities', async () => {
+    it("hole 5: the cashier page refuses to reverse an application of another bill, or one outside the cashier's communities", async () => {
       const mine = await approved('101', '50.00'); // community 1
       const theirs = await approved('103', '50.00'); // community 2
       const billA = await newBill(101, '80.00');
@@ -395,7 +472,10 @@ for (const kind of databaseKinds) {
 
       // The in-process hook: the same bounds for the cashier the host names.
       const notFound = async (promise: Promise<unknown>) => {
-        const err = await promise.then(() => null, (e: { code?: string; status?: number }) => e);
+        const err = await promise.then(
+          () => null,
+          (e: { code?: string; status?: number }) => e,
+        );
         expect(err, 'refused').to.include({ code: 'application_not_found', status: 404 });
       };
       await notFound(h.plugin.billing.reverseOffset({ idempotencyKey: `${kind.kind}-P5-A`, reversalKey: `${kind.kind}-V5-4`, billId: billB }, staff.cashier));
@@ -411,23 +491,37 @@ for (const kind of databaseKinds) {
       const ok = await cashierPage.post('/cashier/reverse', { billId: billA, idempotencyKey: `${kind.kind}-P5-A`, reversalKey: `${kind.kind}-V5-7` });
       expect(ok.status).to.equal(303);
       expect(await application(`${kind.kind}-P5-A`)).to.include({ state: 'reversed' });
-      const viaHook = await h.plugin.billing.reverseOffset({ idempotencyKey: `${kind.kind}-P5-C`, reversalKey: `${kind.kind}-V5-8`, billId: billC }, { ...scoped, communityIds: ['2'] });
+      const viaHook = await h.plugin.billing.reverseOffset(
+        { idempotencyKey: `${kind.kind}-P5-C`, reversalKey: `${kind.kind}-V5-8`, billId: billC },
+        { ...scoped, communityIds: ['2'] },
+      );
       expect(viaHook).to.include({ state: 'reversed', billId: billC });
       expect(h.errors).to.deep.equal([]);
     });
 
     it('hole 6: a user token whose communities are not a list, with extra claims, or living too long is refused (userHeaderMaxLifetimeHours)', async () => {
       const nowS = () => Math.floor(h.clock.now().getTime() / 1000);
-      const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'tok-1', name: '令牌主管', roles: ['supervisor'], communities: ['1'], iat: nowS(), exp: nowS() + 600, ...extra });
+      const claims = (extra: Record<string, unknown> = {}) => ({
+        sub: 'tok-1',
+        name: '令牌主管',
+        roles: ['supervisor'],
+        communities: ['1'],
+        iat: nowS(),
+        exp: nowS() + 600,
+        ...extra,
+      });
       const call = async (payload: Record<string, unknown>) => {
-        const res = await fetch(`${h.origin}${h.base}/api/complaints?limit=5`, { headers: { [USER_HEADER]: signToken(payload as Record<string, unknown> & { exp: number }, PAGE_SECRET) } });
+        const res = await fetch(`${h.origin}${h.base}/api/complaints?limit=5`, {
+          headers: { [USER_HEADER]: signToken(payload as Record<string, unknown> & { exp: number }, PAGE_SECRET) },
+        });
         return res.status;
       };
       // A proper token opens the API, for its communities; null says "all communities" out loud.
       expect(await call(claims())).to.equal(200);
       expect(await call(claims({ communities: null }))).to.equal(200);
       // communities that are not a list never read as "all communities".
-      for (const communities of ['all', '*', 1, {}, { 0: '1' }, true, '', [1], [null]]) expect(await call(claims({ communities })), JSON.stringify(communities)).to.equal(401);
+      for (const communities of ['all', '*', 1, {}, { 0: '1' }, true, '', [1], [null]])
+        expect(await call(claims({ communities })), JSON.stringify(communities)).to.equal(401);
       const { communities: _, ...without } = claims();
       expect(await call(without), 'no communities claim').to.equal(401);
       // Claims beyond the registered ones are refused, whatever they say.

@@ -107,7 +107,12 @@ async function checkInvariants(m: Model, { h }: Real): Promise<void> {
     const revoked = Number(row.revoked_fen);
     expect(approved, `offset ${o.id}: approved = applied − reversed + remaining + revoked`).to.equal(applied - reversed + remaining + revoked);
     expect(remaining, `offset ${o.id}: remaining ≥ 0`).to.be.at.least(0);
-    expect([row.status, approved, remaining, revoked], `offset ${o.id} as the model has it`).to.deep.equal([o.status, o.approvedFen, o.remainingFen, o.revokedFen]);
+    expect([row.status, approved, remaining, revoked], `offset ${o.id} as the model has it`).to.deep.equal([
+      o.status,
+      o.approvedFen,
+      o.remainingFen,
+      o.revokedFen,
+    ]);
     // A cancelled complaint's offsets are never left usable.
     if (m.complaints[o.complaint]!.cancelled) expect(row.status, `offset ${o.id} of a cancelled complaint`).to.be.oneOf(['revoked', 'exhausted']);
   }
@@ -119,10 +124,14 @@ async function checkInvariants(m: Model, { h }: Real): Promise<void> {
     expect(Number(ledger?.applied_fen ?? 0), `bill ${b.id}: ledger = live applications`).to.equal(liveFen);
     expect(liveFen, `bill ${b.id} as the model has it`).to.equal(b.appliedFen);
     // No application was made beyond those the model accepted (none on a paid bill).
-    expect(Number(((await h.db(t.offsetApplications).where({ bill_id: b.id }).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n)).to.equal(b.applications);
+    expect(Number(((await h.db(t.offsetApplications).where({ bill_id: b.id }).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n)).to.equal(
+      b.applications,
+    );
   }
   for (const c of m.complaints) {
-    const byApprover = (await h.db(t.offsets).where({ complaint_id: c.id }).whereNotNull('approved_fen').select('decided_by', 'approved_fen')) as Array<Record<string, any>>;
+    const byApprover = (await h.db(t.offsets).where({ complaint_id: c.id }).whereNotNull('approved_fen').select('decided_by', 'approved_fen')) as Array<
+      Record<string, any>
+    >;
     for (const { actor, limitFen } of APPROVERS) {
       const total = byApprover.filter((r) => r.decided_by === actor.id).reduce((s, r) => s + Number(r.approved_fen), 0);
       expect(total, `${actor.id} on complaint ${c.id}: within the limit`).to.be.at.most(limitFen);
@@ -135,20 +144,36 @@ async function checkInvariants(m: Model, { h }: Real): Promise<void> {
 type Cmd = fc.AsyncCommand<Model, Real>;
 
 class Raise implements Cmd {
-  constructor(readonly complaint: number, readonly amountFen: number) {}
+  constructor(
+    readonly complaint: number,
+    readonly amountFen: number,
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     const c = pick(m.complaints, this.complaint);
     const got = await outcome(r.h.offsets.raise({ complaintId: c.id, amount: (this.amountFen / 100).toFixed(2), reason: '性质测试' }, people.counter));
     expectOutcome(this.toString(), got, c.cancelled ? 'complaint_cancelled' : null);
-    if (got.ok) m.offsets.push({ id: got.value.id, complaint: m.complaints.indexOf(c), status: 'requested', requestedFen: this.amountFen, approvedFen: 0, remainingFen: 0, revokedFen: 0 });
+    if (got.ok)
+      m.offsets.push({
+        id: got.value.id,
+        complaint: m.complaints.indexOf(c),
+        status: 'requested',
+        requestedFen: this.amountFen,
+        approvedFen: 0,
+        remainingFen: 0,
+        revokedFen: 0,
+      });
     await checkInvariants(m, r);
   }
   toString = () => `raise(c${this.complaint}, ${this.amountFen})`;
 }
 
 class Approve implements Cmd {
-  constructor(readonly offset: number, readonly approver: number, readonly percent: number) {}
+  constructor(
+    readonly offset: number,
+    readonly approver: number,
+    readonly percent: number,
+  ) {}
   check = (m: Readonly<Model>) => m.offsets.length > 0;
   async run(m: Model, r: Real) {
     const o = pickOffset(m, this.offset, ['requested']);
@@ -156,7 +181,13 @@ class Approve implements Cmd {
     const c = m.complaints[o.complaint]!;
     const amountFen = Math.max(1, Math.floor((o.requestedFen * this.percent) / 100));
     const already = c.approvedBy.get(actor.id) ?? 0;
-    const expected = c.cancelled ? 'complaint_cancelled' : o.status !== 'requested' ? 'offset_not_pending' : already + amountFen > limitFen ? 'over_approval_limit' : null;
+    const expected = c.cancelled
+      ? 'complaint_cancelled'
+      : o.status !== 'requested'
+        ? 'offset_not_pending'
+        : already + amountFen > limitFen
+          ? 'over_approval_limit'
+          : null;
     const got = await outcome(r.h.offsets.approve(o.id, { amount: (amountFen / 100).toFixed(2) }, actor));
     expectOutcome(this.toString(), got, expected);
     if (got.ok) {
@@ -200,20 +231,32 @@ class Cancel implements Cmd {
 }
 
 class Apply implements Cmd {
-  constructor(readonly offset: number, readonly bill: number, readonly amountFen: number, readonly cashier: number) {}
+  constructor(
+    readonly offset: number,
+    readonly bill: number,
+    readonly amountFen: number,
+    readonly cashier: number,
+  ) {}
   check = (m: Readonly<Model>) => m.offsets.length > 0;
   async run(m: Model, r: Real) {
     const o = pickOffset(m, this.offset, ['approved']);
     const b = pick(m.bills, this.bill);
     const key = nextKey('pay');
     const expected =
-      o.status === 'requested' ? 'not_approved'
-      : o.status === 'revoked' ? 'revoked'
-      : b.paid ? 'bill_paid'
-      : b.appliedFen + this.amountFen > b.amountFen ? 'exceeds_bill'
-      : o.status === 'exhausted' || o.remainingFen < this.amountFen ? 'exceeds_remaining'
-      : null;
-    const got = await outcome(r.h.offsets.apply({ offsetId: o.id, billId: b.id, amountFen: this.amountFen, idempotencyKey: key }, pick(CASHIERS, this.cashier)));
+      o.status === 'requested'
+        ? 'not_approved'
+        : o.status === 'revoked'
+          ? 'revoked'
+          : b.paid
+            ? 'bill_paid'
+            : b.appliedFen + this.amountFen > b.amountFen
+              ? 'exceeds_bill'
+              : o.status === 'exhausted' || o.remainingFen < this.amountFen
+                ? 'exceeds_remaining'
+                : null;
+    const got = await outcome(
+      r.h.offsets.apply({ offsetId: o.id, billId: b.id, amountFen: this.amountFen, idempotencyKey: key }, pick(CASHIERS, this.cashier)),
+    );
     expectOutcome(this.toString(), got, expected);
     if (got.ok) {
       o.remainingFen -= this.amountFen;
@@ -228,7 +271,10 @@ class Apply implements Cmd {
 }
 
 class Reverse implements Cmd {
-  constructor(readonly app: number, readonly cashier: number) {}
+  constructor(
+    readonly app: number,
+    readonly cashier: number,
+  ) {}
   check = (m: Readonly<Model>) => m.apps.length > 0;
   async run(m: Model, r: Real) {
     const a = pick(m.apps, this.app);
@@ -252,7 +298,9 @@ class Replay implements Cmd {
   async run(m: Model, r: Real) {
     const a = pick(m.apps, this.app);
     const o = m.offsets[a.offset]!;
-    const got = await outcome(r.h.offsets.apply({ offsetId: o.id, billId: m.bills[a.bill]!.id, amountFen: a.amountFen, idempotencyKey: a.key }, pick(CASHIERS, 0)));
+    const got = await outcome(
+      r.h.offsets.apply({ offsetId: o.id, billId: m.bills[a.bill]!.id, amountFen: a.amountFen, idempotencyKey: a.key }, pick(CASHIERS, 0)),
+    );
     expectOutcome(this.toString(), got, a.state === 'applied' ? null : 'already_reversed');
     // A replay answers exactly what the first call answered, whatever happened to the bill or offset since.
     if (got.ok) expect(got.value, this.toString()).to.deep.equal(a.answer);
@@ -266,7 +314,10 @@ class PayBill implements Cmd {
   check = (m: Readonly<Model>) => !pick(m.bills, this.bill).paid;
   async run(m: Model, r: Real) {
     const b = pick(m.bills, this.bill);
-    await r.h.db('bills').where({ id: Number(b.id) }).update({ status: 'paid' });
+    await r.h
+      .db('bills')
+      .where({ id: Number(b.id) })
+      .update({ status: 'paid' });
     b.paid = true;
     await checkInvariants(m, r);
   }
@@ -336,7 +387,12 @@ for (const kind of databaseKinds) {
         throw err;
       }
       console.log(`      [${kind.kind}] ${numRuns} sequences, about ${steps} steps (shrinking aside), ${Date.now() - started} ms`);
-      console.log(`      outcomes: ${[...tally].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      console.log(
+        `      outcomes: ${[...tally]
+          .sort()
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}`,
+      );
     });
   });
 }

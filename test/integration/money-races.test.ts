@@ -149,7 +149,9 @@ describe('money races of issue 13 (mariadb)', function () {
     for (let i = 0; i < 12; i++) many.push(await approvedOffset(h, c.id, '40.00'));
     const bill = await newBill(41210);
     const results = await outcomes(
-      many.map((o, i) => h.offsets.apply({ offsetId: o.id, billId: bill, amountFen: 4000, idempotencyKey: `race-many-${bill}-${i}` }, i % 2 ? cashier : cashier2)),
+      many.map((o, i) =>
+        h.offsets.apply({ offsetId: o.id, billId: bill, amountFen: 4000, idempotencyKey: `race-many-${bill}-${i}` }, i % 2 ? cashier : cashier2),
+      ),
       ['exceeds_bill'],
     );
     expect(results.filter((r) => r.ok)).to.have.length(10);
@@ -170,7 +172,9 @@ describe('money races of issue 13 (mariadb)', function () {
       // The reversal starts 0–8 ms after the others, so both orders of the race occur over the rounds.
       const [reversal, fresh, replay] = await outcomes(
         [
-          new Promise((r) => setTimeout(r, (round % 5) * 2)).then(() => h.offsets.reverse({ idempotencyKey: payA.idempotencyKey, reversalKey: `race-rev-${bill}-void`, billId: bill }, cashier)),
+          new Promise((r) => setTimeout(r, (round % 5) * 2)).then(() =>
+            h.offsets.reverse({ idempotencyKey: payA.idempotencyKey, reversalKey: `race-rev-${bill}-void`, billId: bill }, cashier),
+          ),
           h.offsets.apply({ offsetId: b.id, billId: bill, amountFen: 30000, idempotencyKey: `race-rev-${bill}-b` }, cashier2),
           h.offsets.apply(payA, cashier),
         ],

@@ -35,12 +35,17 @@ for (const kind of databaseKinds) {
 
     const notices = async (topic: string, complaintId?: number) =>
       ((await h.db(h.ctx.tables.outbox).where({ topic }).orderBy('id')) as Array<Record<string, unknown>>)
-        .map((r) => ({ key: r.dedupe_key as string | null, complaintId: r.complaint_id === null ? null : Number(r.complaint_id), payload: JSON.parse(String(r.payload)) as Record<string, any> }))
+        .map((r) => ({
+          key: r.dedupe_key as string | null,
+          complaintId: r.complaint_id === null ? null : Number(r.complaint_id),
+          payload: JSON.parse(String(r.payload)) as Record<string, any>,
+        }))
         .filter((n) => complaintId === undefined || n.payload.complaintId === complaintId);
     const events = async (id: number) => (await complaints.events(id, supervisor)).map((e) => e.action);
     const read = async (id: number) => (await complaints.get(id, supervisor)).complaint;
     const register = async (unitId = units.a) => (await complaints.create(intakeBody(unitId), counter)).complaint;
-    const step = (c: Complaint, action: string, body: Record<string, unknown>, service = complaints) => service.transition(c.id, action, { version: c.version, ...body }, supervisor);
+    const step = (c: Complaint, action: string, body: Record<string, unknown>, service = complaints) =>
+      service.transition(c.id, action, { version: c.version, ...body }, supervisor);
     /** The work failed because its notice could not be written (the missing outbox table). */
     const failsOnOutbox = async (work: Promise<unknown>) => {
       const error = await work.then(
@@ -98,7 +103,13 @@ for (const kind of databaseKinds) {
       const [notice, ...more] = await notices('assigned', c.id);
       expect(more).to.deep.equal([]);
       expect(notice!.key).to.equal(`assigned:${c.id}:v${c.version}`);
-      expect(notice!.payload).to.deep.include({ action: 'start-investigation', department: 'security', assigneeId: 'sec-1', previousDepartment: null, planDeadline: null });
+      expect(notice!.payload).to.deep.include({
+        action: 'start-investigation',
+        department: 'security',
+        assigneeId: 'sec-1',
+        previousDepartment: null,
+        planDeadline: null,
+      });
       c = await step(c, 'note', { note: '已电话联系业主' });
       expect(await notices('assigned', c.id)).to.have.length(1);
     });
@@ -111,7 +122,13 @@ for (const kind of databaseKinds) {
       const [notice, ...more] = await notices('escalated', c.id);
       expect(more).to.deep.equal([]);
       expect(notice!.key).to.equal(`escalated:${c.id}:${c.escalatedAt!.toISOString()}`);
-      expect(notice!.payload).to.deep.include({ severity: 'important', reason: '业主多次来电', automatic: false, escalatedBy: supervisor.id, escalatedAt: c.escalatedAt!.toISOString() });
+      expect(notice!.payload).to.deep.include({
+        severity: 'important',
+        reason: '业主多次来电',
+        automatic: false,
+        escalatedBy: supervisor.id,
+        escalatedAt: c.escalatedAt!.toISOString(),
+      });
     });
 
     it('escalated by the rule: the notice is in escalateOverdue’s transaction, not left to the job', async () => {
@@ -184,7 +201,8 @@ for (const kind of databaseKinds) {
       c = await step(c, 'assess', assessProperty);
       const offsets = createOffsetService(h.ctx);
       const brokenOffsets = createOffsetService(broken);
-      const countOffsets = async () => Number(((await h.db(h.ctx.tables.offsets).where({ complaint_id: c.id }).count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
+      const countOffsets = async () =>
+        Number(((await h.db(h.ctx.tables.offsets).where({ complaint_id: c.id }).count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
 
       await failsOnOutbox(brokenOffsets.raise({ complaintId: c.id, amount: '120.50', reason: '阳台漏水一个月' }, counter));
       expect(await countOffsets()).to.equal(0);
@@ -192,7 +210,13 @@ for (const kind of databaseKinds) {
       const first = await offsets.raise({ complaintId: c.id, amount: '120.50', reason: '阳台漏水一个月' }, counter);
       const [awaiting, ...more] = await notices('offset_awaiting_approval', c.id);
       expect(more).to.deep.equal([]);
-      expect(awaiting!.payload).to.deep.include({ offsetId: first.id, complaintId: c.id, requestedFen: 12050, requestedBy: counter.id, communityId: units.communityA });
+      expect(awaiting!.payload).to.deep.include({
+        offsetId: first.id,
+        complaintId: c.id,
+        requestedFen: 12050,
+        requestedBy: counter.id,
+        communityId: units.communityA,
+      });
 
       await failsOnOutbox(brokenOffsets.approve(first.id, { version: first.version }, director));
       expect((await offsets.get(first.id, director)).offset.status).to.equal('requested');

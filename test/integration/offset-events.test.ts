@@ -122,7 +122,10 @@ for (const kind of databaseKinds) {
       const leak = await assessedComplaint(h, '101');
       const offset = await approvedOffset(h, leak.id, '3');
       await deliveredEvents();
-      await refused(h.offsets.apply({ offsetId: offset.id, billId: '1001', amountFen: 999, idempotencyKey: `PAY-${kind.kind}-too-much` }, cashier), 'exceeds_remaining');
+      await refused(
+        h.offsets.apply({ offsetId: offset.id, billId: '1001', amountFen: 999, idempotencyKey: `PAY-${kind.kind}-too-much` }, cashier),
+        'exceeds_remaining',
+      );
       await refused(h.offsets.apply({ offsetId: offset.id, billId: '1003', amountFen: 100, idempotencyKey: `PAY-${kind.kind}-paid` }, cashier), 'bill_paid');
       const rolledBack = `PAY-${kind.kind}-rolled-back`;
       await h.db

@@ -26,7 +26,10 @@ const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, COMPLAINTS_LANG: '' }, timeout: 60000 });
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      env: { ...process.env, COMPLAINTS_LANG: '' },
+      timeout: 60000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -47,7 +50,10 @@ describe('complaints offsets CLI (SQLite file)', function () {
     const db = createDb(dbUrl);
     const tables = tableNames('cmp_');
     try {
-      return await work({ db, prefix: 'cmp_', tables, mapping, host: new HostGateway(db, mapping), settings: new SettingsStore(db, tables, systemClock), clock: systemClock }, db);
+      return await work(
+        { db, prefix: 'cmp_', tables, mapping, host: new HostGateway(db, mapping), settings: new SettingsStore(db, tables, systemClock), clock: systemClock },
+        db,
+      );
     } finally {
       await db.destroy();
     }
@@ -58,9 +64,14 @@ describe('complaints offsets CLI (SQLite file)', function () {
     dbUrl = `sqlite:${join(dir, 'erp.sqlite')}`;
     const db = createDb(dbUrl);
     await simpleHost.create(db);
-    await db.raw('CREATE TABLE payments (id INTEGER NOT NULL PRIMARY KEY, bill_id INTEGER NOT NULL, cash DECIMAL(10,2) NOT NULL, offset_amount DECIMAL(10,2), offset_ref VARCHAR(64))');
+    await db.raw(
+      'CREATE TABLE payments (id INTEGER NOT NULL PRIMARY KEY, bill_id INTEGER NOT NULL, cash DECIMAL(10,2) NOT NULL, offset_amount DECIMAL(10,2), offset_ref VARCHAR(64))',
+    );
     await db.destroy();
-    mapping = validateMapping({ ...simpleHost.mapping, payment: { table: 'payments', key: 'id', columns: { bill: 'bill_id', offsetAmount: 'offset_amount', offsetRef: 'offset_ref' } } });
+    mapping = validateMapping({
+      ...simpleHost.mapping,
+      payment: { table: 'payments', key: 'id', columns: { bill: 'bill_id', offsetAmount: 'offset_amount', offsetRef: 'offset_ref' } },
+    });
     mappingFile = join(dir, 'mapping.json');
     writeFileSync(mappingFile, JSON.stringify(mapping));
   });
@@ -82,7 +93,12 @@ describe('complaints offsets CLI (SQLite file)', function () {
       const complaints = createComplaintService(ctx);
       const offsets = createOffsetService(ctx);
       const { complaint } = await complaints.create(intakeBody('101', { threatenedWithholding: true }), people.counter);
-      await complaints.transition(complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
+      await complaints.transition(
+        complaint.id,
+        'assess',
+        { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' },
+        people.supervisor,
+      );
       const raised = await offsets.raise({ complaintId: complaint.id, amount: '50', reason: '漏水损失' }, people.counter);
       await offsets.approve(raised.id, {}, people.supervisor);
       await offsets.apply({ offsetId: raised.id, billId: '1001', amountFen: 1000, idempotencyKey: 'PAY-CLI-1' }, people.cashier);
@@ -96,7 +112,12 @@ describe('complaints offsets CLI (SQLite file)', function () {
     expect(zh.stdout).to.contain('账单 1001').and.contain('已抵扣 ¥10.00').and.contain(`✔ 抵扣 #${offsetId} ¥40.00`).and.contain('⚠').and.contain('可照常收费');
     const json = await cli(['offsets', 'check', '--bill', '1001', '--offset', `${offsetId}:40`, '--json', ...common()]);
     expect(json.code).to.equal(0);
-    const check = JSON.parse(json.stdout) as { allAllowed: boolean; appliedFen: number; offsets: Array<{ code: string; amountFen: number }>; warnings: unknown[] };
+    const check = JSON.parse(json.stdout) as {
+      allAllowed: boolean;
+      appliedFen: number;
+      offsets: Array<{ code: string; amountFen: number }>;
+      warnings: unknown[];
+    };
     expect(check).to.include({ allAllowed: true, appliedFen: 1000 });
     expect(check.offsets).to.deep.equal([{ ...check.offsets[0], code: 'allowed', amountFen: 4000 }]);
     expect(check.warnings).to.have.length(2);
@@ -105,7 +126,10 @@ describe('complaints offsets CLI (SQLite file)', function () {
   it('offsets check exits 1 on a refusal or an unknown bill, and 2 on a bad --offset', async () => {
     const over = await cli(['offsets', 'check', '--bill', '1001', '--offset', `${offsetId}:40.01`, '--offset', '999999:1', ...common(), '--lang', 'en']);
     expect(over.code).to.equal(1);
-    expect(over.stdout).to.contain(`✘ offset #${offsetId} ¥40.01: exceeds_remaining`).and.contain('✘ offset #999999 ¥1.00: not_found').and.contain('without the refused offsets');
+    expect(over.stdout)
+      .to.contain(`✘ offset #${offsetId} ¥40.01: exceeds_remaining`)
+      .and.contain('✘ offset #999999 ¥1.00: not_found')
+      .and.contain('without the refused offsets');
     const missing = await cli(['offsets', 'check', '--bill', '9999', ...common(), '--lang', 'en']);
     expect(missing.code).to.equal(1);
     expect(missing.stdout).to.contain('Bill 9999 does not exist');
@@ -128,7 +152,17 @@ describe('complaints offsets CLI (SQLite file)', function () {
     const json = await cli(['offsets', 'reconcile', '--json', ...common()]);
     expect(json.code).to.equal(1);
     expect(JSON.parse(json.stdout).mismatches).to.deep.equal([
-      { offsetId, complaintId: 1, status: 'approved', approvedFen: 5000, appliedFen: 1000, reversedFen: 0, remainingFen: 3900, revokedFen: 0, differenceFen: 100 },
+      {
+        offsetId,
+        complaintId: 1,
+        status: 'approved',
+        approvedFen: 5000,
+        appliedFen: 1000,
+        reversedFen: 0,
+        remainingFen: 3900,
+        revokedFen: 0,
+        differenceFen: 100,
+      },
     ]);
     await withContext((ctx, db) => db(ctx.tables.offsets).where({ id: offsetId }).update({ remaining_fen: 4000 }));
   });

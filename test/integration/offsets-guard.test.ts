@@ -34,10 +34,14 @@ const yuanPayments: PaymentHost = {
     ...simpleHost,
     name: 'simpleHost+payments',
     tables: [...simpleHost.tables, 'payments'],
-    mapping: { ...simpleHost.mapping, payment: { table: 'payments', key: 'id', columns: { bill: 'bill_id', offsetAmount: 'offset_amount', offsetRef: 'offset_ref' } } },
+    mapping: {
+      ...simpleHost.mapping,
+      payment: { table: 'payments', key: 'id', columns: { bill: 'bill_id', offsetAmount: 'offset_amount', offsetRef: 'offset_ref' } },
+    },
     async create(db) {
       await simpleHost.create(db);
-      const sql = 'CREATE TABLE payments (id INT NOT NULL PRIMARY KEY, bill_id INT NOT NULL, cash DECIMAL(10,2) NOT NULL, offset_amount DECIMAL(10,2), offset_ref VARCHAR(64))';
+      const sql =
+        'CREATE TABLE payments (id INT NOT NULL PRIMARY KEY, bill_id INT NOT NULL, cash DECIMAL(10,2) NOT NULL, offset_amount DECIMAL(10,2), offset_ref VARCHAR(64))';
       await db.raw(isMysql(db) ? `${sql} ENGINE=InnoDB DEFAULT CHARSET=utf8mb4` : sql);
       await db('payments').insert([
         { id: 1, bill_id: 1003, cash: '1.15', offset_amount: null, offset_ref: null },
@@ -58,15 +62,27 @@ const fenPayments: PaymentHost = {
     ...stringIdHost,
     name: 'stringIdHost+pay_fee_detail',
     tables: [...stringIdHost.tables, 'pay_fee_detail'],
-    mapping: { ...stringIdHost.mapping, payment: { table: 'pay_fee_detail', key: 'detail_id', columns: { bill: 'fee_id', offsetAmount: 'discount_amount', offsetRef: 'discount_ref' } } },
+    mapping: {
+      ...stringIdHost.mapping,
+      payment: { table: 'pay_fee_detail', key: 'detail_id', columns: { bill: 'fee_id', offsetAmount: 'discount_amount', offsetRef: 'discount_ref' } },
+    },
     async create(db) {
       await stringIdHost.create(db);
-      const sql = 'CREATE TABLE pay_fee_detail (detail_id VARCHAR(30) NOT NULL PRIMARY KEY, fee_id VARCHAR(30) NOT NULL, received_amount INT NOT NULL, discount_amount INT NOT NULL DEFAULT 0, discount_ref VARCHAR(64))';
+      const sql =
+        'CREATE TABLE pay_fee_detail (detail_id VARCHAR(30) NOT NULL PRIMARY KEY, fee_id VARCHAR(30) NOT NULL, received_amount INT NOT NULL, discount_amount INT NOT NULL DEFAULT 0, discount_ref VARCHAR(64))';
       await db.raw(isMysql(db) ? `${sql} ENGINE=InnoDB DEFAULT CHARSET=utf8mb3` : sql);
-      await db('pay_fee_detail').insert([{ detail_id: '912020010100000001', fee_id: HC.fee.paid, received_amount: 30000, discount_amount: 0, discount_ref: null }]);
+      await db('pay_fee_detail').insert([
+        { detail_id: '912020010100000001', fee_id: HC.fee.paid, received_amount: 30000, discount_amount: 0, discount_ref: null },
+      ]);
     },
   },
-  row: (n, billId, offsetAmount, offsetRef) => ({ detail_id: `9120200101${String(n).padStart(8, '0')}`, fee_id: billId, received_amount: 100, discount_amount: offsetAmount ?? 0, discount_ref: offsetRef }),
+  row: (n, billId, offsetAmount, offsetRef) => ({
+    detail_id: `9120200101${String(n).padStart(8, '0')}`,
+    fee_id: billId,
+    received_amount: 100,
+    discount_amount: offsetAmount ?? 0,
+    discount_ref: offsetRef,
+  }),
   amount: (fen) => fen,
   unit: HC.room.twoOwners,
   bills: [HC.fee.unpaid1, HC.fee.unpaid2],
@@ -161,7 +177,7 @@ for (const kind of databaseKinds) {
         await refusedByGuard(insert(host.bills[0], host.amount(1000), k));
       });
 
-      it('accepts the payment in the host\'s transaction right after the apply, and keeps neither when it rolls back', async () => {
+      it("accepts the payment in the host's transaction right after the apply, and keeps neither when it rolls back", async () => {
         const c = await assessedComplaint(h, host.unit);
         const o = await approvedOffset(h, c.id, '5');
         const k = `PAY-${kind.kind}-${host.table}-trx`;

@@ -48,16 +48,31 @@ for (const kind of databaseKinds) {
         const created = await h.api('POST', '/api/offsets', { as: counter, body, headers: { 'Idempotency-Key': 'form-1' } });
         expect(created.status, JSON.stringify(created.body)).to.equal(201);
         expect(created.headers.get('location')).to.equal(`/complaints/api/offsets/${created.body.offset.id}`);
-        expect(created.body.offset).to.include({ requestedFen: 12050, requestedYuan: '120.50', status: 'requested', approvedYuan: null, remainingYuan: '0.00' });
+        expect(created.body.offset).to.include({
+          requestedFen: 12050,
+          requestedYuan: '120.50',
+          status: 'requested',
+          approvedYuan: null,
+          remainingYuan: '0.00',
+        });
         const replay = await h.api('POST', '/api/offsets', { as: counter, body, headers: { 'Idempotency-Key': 'form-1' } });
         expect(replay.status).to.equal(200);
         expect(replay.headers.get('idempotent-replayed')).to.equal('true');
         expect(replay.body.offset.id).to.equal(created.body.offset.id);
         // The key may travel in the body as well; both must agree.
         expect((await h.api('POST', '/api/offsets', { as: counter, body: { ...body, idempotencyKey: 'form-1' } })).status).to.equal(200);
-        const disagree = await h.api('POST', '/api/offsets', { as: counter, body: { ...body, idempotencyKey: 'form-2' }, headers: { 'Idempotency-Key': 'form-1' } });
+        const disagree = await h.api('POST', '/api/offsets', {
+          as: counter,
+          body: { ...body, idempotencyKey: 'form-2' },
+          headers: { 'Idempotency-Key': 'form-1' },
+        });
         expect(disagree.status).to.equal(400);
-        const other = await h.api('POST', '/api/offsets', { as: counter, body: { ...body, amount: '99' }, headers: { 'Idempotency-Key': 'form-1' }, lang: 'en' });
+        const other = await h.api('POST', '/api/offsets', {
+          as: counter,
+          body: { ...body, amount: '99' },
+          headers: { 'Idempotency-Key': 'form-1' },
+          lang: 'en',
+        });
         expect(other.status).to.equal(409);
         expect(other.body.error).to.include({ code: 'idempotency_key_reused', offsetId: created.body.offset.id });
         expect(other.body.error.message).to.match(/idempotency key/i);
@@ -67,8 +82,9 @@ for (const kind of databaseKinds) {
         expect(bad.body.error.fields.map((f: { field: string }) => f.field)).to.include('amount');
       });
 
-      it('let only the right people decide: approve, reject and revoke by role, never one\'s own', async () => {
-        const raise = async (as = counter, amount = '50') => (await h.api('POST', '/api/offsets', { as, body: { complaintId: leak.id, amount, reason: '补偿' } })).body.offset;
+      it("let only the right people decide: approve, reject and revoke by role, never one's own", async () => {
+        const raise = async (as = counter, amount = '50') =>
+          (await h.api('POST', '/api/offsets', { as, body: { complaintId: leak.id, amount, reason: '补偿' } })).body.offset;
         expect((await h.api('POST', '/api/offsets', { as: cashier, body: { complaintId: leak.id, amount: '5', reason: '补偿' } })).status).to.equal(403);
         const o = await raise();
         expect((await h.api('POST', `/api/offsets/${o.id}/approve`, { as: counter, body: {} })).status).to.equal(403);
@@ -81,7 +97,10 @@ for (const kind of databaseKinds) {
         const over = await h.api('POST', `/api/offsets/${big.id}/approve`, { as: supervisor, body: { version: big.version } });
         expect(over.status).to.equal(403);
         expect(over.body.error).to.include({ code: 'over_approval_limit', limitFen: 50000, amountFen: 80000 });
-        const smaller = await h.api('POST', `/api/offsets/${big.id}/approve`, { as: supervisor, body: { amount: '500', note: '按实际损失', version: big.version } });
+        const smaller = await h.api('POST', `/api/offsets/${big.id}/approve`, {
+          as: supervisor,
+          body: { amount: '500', note: '按实际损失', version: big.version },
+        });
         expect(smaller.status).to.equal(200);
         expect(smaller.body.offset).to.include({ approvedFen: 50000, approvedYuan: '500.00', status: 'approved' });
         const stale = await h.api('POST', `/api/offsets/${o.id}/approve`, { as: manager, body: { version: o.version + 5 } });
@@ -98,12 +117,14 @@ for (const kind of databaseKinds) {
         expect((await h.api('POST', '/api/offsets/999999/approve', { as: manager, body: {} })).status).to.equal(404);
       });
 
-      it('list and read offsets within the reader\'s communities, with the audit trail', async () => {
+      it("list and read offsets within the reader's communities, with the audit trail", async () => {
         const o = await approvedOffset(h, leak.id, '8');
         const list = await h.api('GET', `/api/offsets?complaintId=${leak.id}&status=approved`, { as: supervisor });
         expect(list.status).to.equal(200);
         expect(list.body.items.map((x: { id: number }) => x.id)).to.include(o.id);
-        expect(list.body.items.every((x: { status: string; complaintCode: string }) => x.status === 'approved' && x.complaintCode === leak.code)).to.equal(true);
+        expect(list.body.items.every((x: { status: string; complaintCode: string }) => x.status === 'approved' && x.complaintCode === leak.code)).to.equal(
+          true,
+        );
         const detail = await h.api('GET', `/api/offsets/${o.id}`, { as: cashier });
         expect(detail.status).to.equal(200);
         expect(detail.body.offset).to.include({ id: o.id, approvedYuan: '8.00', effectiveStatus: 'approved' });
@@ -115,10 +136,14 @@ for (const kind of databaseKinds) {
         expect((await h.api('GET', '/api/offsets?status=nonsense', { as: supervisor })).status).to.equal(400);
       });
 
-      it('give cashiers the check, the applicable offsets and a bill\'s applications; reconcile needs report.view', async () => {
+      it("give cashiers the check, the applicable offsets and a bill's applications; reconcile needs report.view", async () => {
         const o = await approvedOffset(h, leak.id, '20');
         expect((await h.api('POST', '/api/offsets/check', { as: counter, body: { billId: '1001', offsets: [] } })).status).to.equal(403);
-        const check = await h.api('POST', '/api/offsets/check', { as: cashier, body: { billId: '1001', offsets: [{ offsetId: o.id, amountFen: 2000 }] }, lang: 'en' });
+        const check = await h.api('POST', '/api/offsets/check', {
+          as: cashier,
+          body: { billId: '1001', offsets: [{ offsetId: o.id, amountFen: 2000 }] },
+          lang: 'en',
+        });
         expect(check.status).to.equal(200);
         expect(check.body).to.include({ billId: '1001', found: true, collectible: true, allAllowed: true, amountFen: 12050 });
         expect(check.body.warnings.map((w: { code: string }) => w.code)).to.include.members(['open_complaint', 'withholding_threat']);
@@ -129,7 +154,13 @@ for (const kind of databaseKinds) {
         await h.offsets.apply({ offsetId: o.id, billId: '1001', amountFen: 700, idempotencyKey: `http-${kind.kind}-1` }, cashier);
         const apps = await h.api('GET', '/api/offsets/applications?billId=1001', { as: cashier });
         expect(apps.status).to.equal(200);
-        expect(apps.body.applications.map((a: { idempotencyKey: string; amountFen: number; complaintCode: string }) => [a.idempotencyKey, a.amountFen, a.complaintCode])).to.deep.equal([[`http-${kind.kind}-1`, 700, leak.code]]);
+        expect(
+          apps.body.applications.map((a: { idempotencyKey: string; amountFen: number; complaintCode: string }) => [
+            a.idempotencyKey,
+            a.amountFen,
+            a.complaintCode,
+          ]),
+        ).to.deep.equal([[`http-${kind.kind}-1`, 700, leak.code]]);
         expect((await h.api('GET', '/api/offsets/reconcile', { as: cashier })).status).to.equal(403);
         const reconcile = await h.api('GET', '/api/offsets/reconcile', { as: supervisor });
         expect(reconcile.status).to.equal(200);
@@ -143,18 +174,28 @@ for (const kind of databaseKinds) {
         const check = await h.billing('POST', '/api/billing/check', { billId: '1001', offsets: [{ offsetId: o.id, amountFen: 1000 }] });
         expect(check.status, JSON.stringify(check.body)).to.equal(200);
         expect(check.body).to.include({ found: true, allAllowed: true });
-        const batch = await h.billing('POST', '/api/billing/check-batch', { bills: [{ billId: '1001' }, { billId: '1004', offsets: [{ offsetId: o.id, amountFen: 1 }] }, { billId: 'nope' }] });
+        const batch = await h.billing('POST', '/api/billing/check-batch', {
+          bills: [{ billId: '1001' }, { billId: '1004', offsets: [{ offsetId: o.id, amountFen: 1 }] }, { billId: 'nope' }],
+        });
         expect(batch.status).to.equal(200);
         expect(batch.body.bills.map((b: { billId: string; found: boolean; allAllowed: boolean }) => [b.billId, b.found, b.allAllowed])).to.deep.equal([
           ['1001', true, true],
           ['1004', true, false],
           ['nope', false, true],
         ]);
-        const payment = { offsetId: o.id, billId: '1001', amountFen: 1000, idempotencyKey: `PAY-${kind.kind}-0001`, operator: { id: 'erp-c01', name: '收银员赵静' } };
+        const payment = {
+          offsetId: o.id,
+          billId: '1001',
+          amountFen: 1000,
+          idempotencyKey: `PAY-${kind.kind}-0001`,
+          operator: { id: 'erp-c01', name: '收银员赵静' },
+        };
         const applied = await h.billing('POST', '/api/billing/apply', payment);
         expect(applied.status, JSON.stringify(applied.body)).to.equal(200);
         expect(applied.body).to.include({ offsetId: o.id, amountFen: 1000, remainingFen: 2000 });
-        expect(await h.billing('POST', '/api/billing/apply', payment)).to.have.property('body').that.deep.equals(applied.body);
+        expect(await h.billing('POST', '/api/billing/apply', payment))
+          .to.have.property('body')
+          .that.deep.equals(applied.body);
         const event = await h.db(h.ctx.tables.events).where({ entity_type: 'offset', entity_id: o.id, action: 'apply' }).first();
         expect(event).to.include({ actor_id: 'erp-c01', actor_name: '收银员赵静' });
         const mismatch = await h.billing('POST', '/api/billing/apply', { ...payment, amountFen: 999 }, { headers: { 'accept-language': 'en' } });
@@ -168,15 +209,30 @@ for (const kind of databaseKinds) {
         expect(reconcile.body.ok).to.equal(true);
       });
 
-      it('answer a refusal with its code and a message in the caller\'s language', async () => {
+      it("answer a refusal with its code and a message in the caller's language", async () => {
         const pending = await h.offsets.raise({ complaintId: leak.id, amount: '5', reason: '待审批' }, counter);
-        const zh = await h.billing('POST', '/api/billing/apply', { offsetId: pending.id, billId: '1001', amountFen: 100, idempotencyKey: `PAY-${kind.kind}-0002` });
+        const zh = await h.billing('POST', '/api/billing/apply', {
+          offsetId: pending.id,
+          billId: '1001',
+          amountFen: 100,
+          idempotencyKey: `PAY-${kind.kind}-0002`,
+        });
         expect(zh.status).to.equal(409);
         expect(zh.body.error).to.include({ code: 'not_approved', refusal: 'not_approved' });
         expect(zh.body.error.message).to.contain('尚未批准');
-        const en = await h.billing('POST', '/api/billing/apply', { offsetId: pending.id, billId: '1001', amountFen: 100, idempotencyKey: `PAY-${kind.kind}-0002` }, { headers: { 'accept-language': 'en' } });
+        const en = await h.billing(
+          'POST',
+          '/api/billing/apply',
+          { offsetId: pending.id, billId: '1001', amountFen: 100, idempotencyKey: `PAY-${kind.kind}-0002` },
+          { headers: { 'accept-language': 'en' } },
+        );
         expect(en.body.error.message).to.contain('has not been approved');
-        const noBill = await h.billing('POST', '/api/billing/apply', { offsetId: pending.id, billId: '424242', amountFen: 100, idempotencyKey: `PAY-${kind.kind}-0003` });
+        const noBill = await h.billing('POST', '/api/billing/apply', {
+          offsetId: pending.id,
+          billId: '424242',
+          amountFen: 100,
+          idempotencyKey: `PAY-${kind.kind}-0003`,
+        });
         expect(noBill.status).to.equal(404);
         expect(noBill.body.error.code).to.equal('bill_not_found');
         const bad = await h.billing('POST', '/api/billing/apply', { offsetId: pending.id, billId: '1001', amountFen: 0, idempotencyKey: ' padded ' });
@@ -193,11 +249,23 @@ for (const kind of databaseKinds) {
         };
         await expectRefused(await h.billing('POST', '/api/billing/apply', payment, { sign: false }), 'signature_missing');
         // A signed-in person's token does not open the billing routes.
-        await expectRefused(await h.billing('POST', '/api/billing/apply', payment, { sign: false, headers: { 'x-complaints-user': h.tokenFor(cashier) } }), 'signature_missing');
-        await expectRefused(await h.billing('POST', '/api/billing/apply', payment, { sign: false, headers: { [TIMESTAMP_HEADER]: String(Math.floor(Date.now() / 1000)), [SIGNATURE_HEADER]: 'not-hex' } }), 'signature_malformed');
+        await expectRefused(
+          await h.billing('POST', '/api/billing/apply', payment, { sign: false, headers: { 'x-complaints-user': h.tokenFor(cashier) } }),
+          'signature_missing',
+        );
+        await expectRefused(
+          await h.billing('POST', '/api/billing/apply', payment, {
+            sign: false,
+            headers: { [TIMESTAMP_HEADER]: String(Math.floor(Date.now() / 1000)), [SIGNATURE_HEADER]: 'not-hex' },
+          }),
+          'signature_malformed',
+        );
         await expectRefused(await h.billing('POST', '/api/billing/apply', payment, { nowMs: Date.now() - 6 * MINUTE }), 'signature_expired');
         await expectRefused(await h.billing('POST', '/api/billing/apply', payment, { nowMs: Date.now() + 6 * MINUTE }), 'signature_expired');
-        await expectRefused(await h.billing('POST', '/api/billing/apply', payment, { tamper: (b) => b.replace('"amountFen":100', '"amountFen":900') }), 'signature_invalid');
+        await expectRefused(
+          await h.billing('POST', '/api/billing/apply', payment, { tamper: (b) => b.replace('"amountFen":100', '"amountFen":900') }),
+          'signature_invalid',
+        );
         await expectRefused(await h.billing('POST', '/api/billing/apply', payment, { signedPath: '/api/billing/check' }), 'signature_invalid');
         await expectRefused(await h.billing('POST', '/api/billing/apply', payment, { secret: 'another-secret-of-some-length' }), 'signature_invalid');
         await expectRefused(await h.billing('GET', '/api/billing/reconcile', undefined, { sign: false }), 'signature_missing');

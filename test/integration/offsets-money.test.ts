@@ -12,7 +12,16 @@ import type { OffsetRefusedError } from '../../src/offsets/refusals.js';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { people } from '../support/pluginHarness.js';
-import { approvedOffset, assessedComplaint, countRows, offsetEvents, offsetRow, refused, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
+import {
+  approvedOffset,
+  assessedComplaint,
+  countRows,
+  offsetEvents,
+  offsetRow,
+  refused,
+  startOffsetHarness,
+  type OffsetHarness,
+} from '../support/offsetData.js';
 import type { Complaint } from '../../src/complaints/types.js';
 
 const { cashier } = people;
@@ -69,7 +78,9 @@ for (const kind of databaseKinds) {
     it('never exceeds the approval with 50 concurrent applications of different amounts', async () => {
       const o = await approvedOffset(h, c.id, '5.00');
       const amounts = Array.from({ length: 50 }, (_, i) => 1 + ((i * 37) % 50)); // 1..50 fen, shuffled; they add up to 1275
-      const results = await Promise.allSettled(amounts.map((amountFen, i) => h.offsets.apply({ offsetId: o.id, billId: '1004', amountFen, idempotencyKey: key(`mix-${i}`) }, cashier)));
+      const results = await Promise.allSettled(
+        amounts.map((amountFen, i) => h.offsets.apply({ offsetId: o.id, billId: '1004', amountFen, idempotencyKey: key(`mix-${i}`) }, cashier)),
+      );
       const appliedFen = results.reduce((s, r, i) => s + (r.status === 'fulfilled' ? amounts[i]! : 0), 0);
       expect(appliedFen).to.be.at.most(500).and.greaterThan(0);
       const row = await offsetRow(h.db, h, o.id);
@@ -87,7 +98,9 @@ for (const kind of databaseKinds) {
       // Bill 1001 is ¥120.50: forty applications of ¥3.00 fit, the other ten do not.
       const keys = many.map((_, i) => key(`bill-${i}`));
       const deadlocksBefore = await deadlocks();
-      const results = await Promise.allSettled(many.map((o, i) => h.offsets.apply({ offsetId: o.id, billId: '1001', amountFen: 300, idempotencyKey: keys[i]! }, cashier)));
+      const results = await Promise.allSettled(
+        many.map((o, i) => h.offsets.apply({ offsetId: o.id, billId: '1001', amountFen: 300, idempotencyKey: keys[i]! }, cashier)),
+      );
       const ms = Date.now() - started;
       const outcomes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : ((r.reason as OffsetRefusedError).refusal ?? String(r.reason))));
       expect(outcomes.filter((o) => o === 'ok')).to.have.length(40);
@@ -144,7 +157,9 @@ for (const kind of databaseKinds) {
     it('makes one application of 10 concurrent calls with the same key, all answering identically; the key with another amount is refused', async () => {
       const o = await approvedOffset(h, c.id, '3.00');
       const k = key('same');
-      const answers = await Promise.all(Array.from({ length: 10 }, () => h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 120, idempotencyKey: k }, cashier)));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 120, idempotencyKey: k }, cashier)),
+      );
       for (const a of answers) expect(a).to.deep.equal(answers[0]);
       expect(answers[0]).to.include({ offsetId: o.id, billId: '1005', amountFen: 120, remainingFen: 180, idempotencyKey: k, state: 'applied' });
       expect(await applicationsOf(o.id)).to.have.length(1);
@@ -155,8 +170,15 @@ for (const kind of databaseKinds) {
       expect(err.details.stored).to.deep.equal({ offsetId: o.id, billId: '1005', amountFen: 120, state: 'applied' });
       await refused(h.offsets.apply({ offsetId: o.id, billId: '1004', amountFen: 120, idempotencyKey: k }, cashier), 'idempotency_mismatch', 409);
       // Concurrent mismatches are refused too, and leave the one application alone.
-      const mixed = await Promise.allSettled([120, 121, 120, 122].map((amountFen) => h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen, idempotencyKey: k }, cashier)));
-      expect(mixed.map((r) => (r.status === 'fulfilled' ? 'same' : (r.reason as { code: string }).code))).to.deep.equal(['same', 'idempotency_mismatch', 'same', 'idempotency_mismatch']);
+      const mixed = await Promise.allSettled(
+        [120, 121, 120, 122].map((amountFen) => h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen, idempotencyKey: k }, cashier)),
+      );
+      expect(mixed.map((r) => (r.status === 'fulfilled' ? 'same' : (r.reason as { code: string }).code))).to.deep.equal([
+        'same',
+        'idempotency_mismatch',
+        'same',
+        'idempotency_mismatch',
+      ]);
       expect(await applicationsOf(o.id)).to.have.length(1);
       expect(Number((await offsetRow(h.db, h, o.id)).remaining_fen)).to.equal(180);
     });
@@ -183,7 +205,7 @@ for (const kind of databaseKinds) {
       expect(report.ok).to.equal(true);
     });
 
-    it('commits or rolls back with the host\'s own transaction', async () => {
+    it("commits or rolls back with the host's own transaction", async () => {
       const o = await approvedOffset(h, c.id, '4.00');
       const eventsBefore = await countRows(h.db, h.ctx.tables.events);
       const k = key('host-rollback');
@@ -206,7 +228,11 @@ for (const kind of databaseKinds) {
 
       // A refusal inside the host's transaction undoes only our part; the host's transaction goes on.
       await h.db.transaction(async (trx) => {
-        await refused(h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 401, idempotencyKey: key('host-refused') }, cashier, { trx }), 'exceeds_remaining', 409);
+        await refused(
+          h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 401, idempotencyKey: key('host-refused') }, cashier, { trx }),
+          'exceeds_remaining',
+          409,
+        );
         const committed = await h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 150, idempotencyKey: k }, cashier, { trx });
         expect(committed.remainingFen).to.equal(250);
       });
@@ -288,7 +314,7 @@ for (const kind of databaseKinds) {
           expect((await h.offsets.reconcile()).ok).to.equal(true);
         });
 
-        it('leaves nothing when the host\'s own connection is killed after the apply, before its commit; the retry converges', async () => {
+        it("leaves nothing when the host's own connection is killed after the apply, before its commit; the retry converges", async () => {
           const o = await approvedOffset(h, c.id, '6.00');
           const k = key('host-killed');
           const outcome = await h.db
@@ -307,7 +333,9 @@ for (const kind of databaseKinds) {
           expect(outcome).to.equal('failed');
           expect(Number((await offsetRow(h.db, h, o.id)).remaining_fen)).to.equal(600);
           expect(await countRows(h.db, h.ctx.tables.offsetApplications, { idempotency_key: k })).to.equal(0);
-          const retried = await h.db.transaction((trx) => h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 600, idempotencyKey: k }, cashier, { trx }));
+          const retried = await h.db.transaction((trx) =>
+            h.offsets.apply({ offsetId: o.id, billId: '1005', amountFen: 600, idempotencyKey: k }, cashier, { trx }),
+          );
           expect(retried.remainingFen).to.equal(0);
           expect(await countRows(h.db, h.ctx.tables.offsetApplications, { idempotency_key: k })).to.equal(1);
           expect((await offsetRow(h.db, h, o.id)).status).to.equal('exhausted');
@@ -322,7 +350,10 @@ for (const kind of databaseKinds) {
       const before = await offsetRow(h.db, h, o.id);
       const attempts = [
         h.db(table).where({ id: o.id }).update({ remaining_fen: -1 }),
-        h.db(table).where({ id: o.id }).update({ remaining_fen: h.db.raw('remaining_fen - 101') }),
+        h
+          .db(table)
+          .where({ id: o.id })
+          .update({ remaining_fen: h.db.raw('remaining_fen - 101') }),
         h.db.raw(`UPDATE ${table} SET remaining_fen = -50 WHERE id = ?`, [o.id]),
         h.db(table).where({ id: o.id }).update({ remaining_fen: 101 }),
         h.db(table).where({ id: o.id }).update({ approved_fen: 0, remaining_fen: 0 }),
@@ -338,9 +369,10 @@ for (const kind of databaseKinds) {
       expect(await offsetRow(h.db, h, o.id)).to.deep.equal(before);
       // The CHECK is declared in the schema itself, not only implied by UNSIGNED.
       if (kind.kind === 'mariadb') {
-        const [checks] = (await h.db.raw(`SELECT CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ?`, [table])) as [
-          Array<{ name: string; clause: string }>,
-        ];
+        const [checks] = (await h.db.raw(
+          `SELECT CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
+          [table],
+        )) as [Array<{ name: string; clause: string }>];
         expect(checks.find((r) => r.name === `${table}_remaining_chk`)?.clause).to.contain('remaining_fen');
       } else {
         const { sql } = (await h.db('sqlite_master').where({ type: 'table', name: table }).first()) as { sql: string };
@@ -348,20 +380,23 @@ for (const kind of databaseKinds) {
       }
       // The application amounts are guarded the same way.
       await refused(
-        h.db(h.ctx.tables.offsetApplications).insert({
-          offset_id: o.id,
-          bill_id: '1005',
-          amount_fen: 0,
-          idempotency_key: key('zero'),
-          params_hash: 'x',
-          state: 'applied',
-          remaining_after_fen: 100,
-          applied_at: '2026-11-28 01:00:00.000',
-          applied_by: 'x',
-          applied_by_name: 'x',
-        }).catch((e: { code?: string; errno?: number }) => {
-          throw Object.assign(new Error('refused'), { code: 'refused_by_db', driver: e.code ?? e.errno });
-        }),
+        h
+          .db(h.ctx.tables.offsetApplications)
+          .insert({
+            offset_id: o.id,
+            bill_id: '1005',
+            amount_fen: 0,
+            idempotency_key: key('zero'),
+            params_hash: 'x',
+            state: 'applied',
+            remaining_after_fen: 100,
+            applied_at: '2026-11-28 01:00:00.000',
+            applied_by: 'x',
+            applied_by_name: 'x',
+          })
+          .catch((e: { code?: string; errno?: number }) => {
+            throw Object.assign(new Error('refused'), { code: 'refused_by_db', driver: e.code ?? e.errno });
+          }),
         'refused_by_db',
       );
     });
@@ -377,7 +412,17 @@ for (const kind of databaseKinds) {
       const report = await h.offsets.reconcile();
       expect(report.ok).to.equal(false);
       expect(report.mismatches).to.deep.equal([
-        { offsetId: o.id, complaintId: c.id, status: 'approved', approvedFen: 1000, appliedFen: 300, reversedFen: 0, remainingFen: 750, revokedFen: 0, differenceFen: -50 },
+        {
+          offsetId: o.id,
+          complaintId: c.id,
+          status: 'approved',
+          approvedFen: 1000,
+          appliedFen: 300,
+          reversedFen: 0,
+          remainingFen: 750,
+          revokedFen: 0,
+          differenceFen: -50,
+        },
       ]);
       expect(report.offsetsChecked).to.equal(clean.offsetsChecked);
       await h.db(h.ctx.tables.offsets).where({ id: o.id }).update({ remaining_fen: 700 });
@@ -386,7 +431,13 @@ for (const kind of databaseKinds) {
 
     it('checks 3,000 bills in one batch in a constant number of queries, answering each in order', async () => {
       // 3,000 more bills on units 101 and 102 (the host's data in this test database).
-      const bills = Array.from({ length: 3000 }, (_, i) => ({ id: 500000 + i, unit_id: i % 2 ? 102 : 101, amount: `${(i % 500) + 1}.${String(i % 100).padStart(2, '0')}`, period: '2026-12', status: 'unpaid' }));
+      const bills = Array.from({ length: 3000 }, (_, i) => ({
+        id: 500000 + i,
+        unit_id: i % 2 ? 102 : 101,
+        amount: `${(i % 500) + 1}.${String(i % 100).padStart(2, '0')}`,
+        period: '2026-12',
+        status: 'unpaid',
+      }));
       for (let i = 0; i < bills.length; i += 500) await h.db('bills').insert(bills.slice(i, i + 500));
       const other = await assessedComplaint(h, '101', { threatenedWithholding: true });
       // One offset on each unit, and one limited to the first new bill.
@@ -420,14 +471,19 @@ for (const kind of databaseKinds) {
       expect(results.map((r) => r.billId)).to.deep.equal(batch.map((b) => b.billId));
       expect(results.every((r) => r.found && r.collectible)).to.equal(true);
       // Chunks of 1,000 ids: three host-bill queries, three applied-amount queries, a few more; never one per bill.
-      expect(all.queries).to.be.at.most(one.queries + 6).and.at.most(15);
+      expect(all.queries)
+        .to.be.at.most(one.queries + 6)
+        .and.at.most(15);
       for (const [i, r] of results.entries()) {
         const unit = bills[i]!.unit_id;
         const expected = batch[i]!.offsets.map((l) => {
           if (l.offsetId === limited.id) return unit !== 101 ? 'other_unit' : bills[i]!.id === 500000 ? 'allowed' : 'not_valid_for_bill';
           return (l.offsetId === on102.id) === (unit === 102) ? 'allowed' : 'other_unit';
         });
-        expect(r.offsets.map((v) => v.code), `bill ${r.billId}`).to.deep.equal(expected);
+        expect(
+          r.offsets.map((v) => v.code),
+          `bill ${r.billId}`,
+        ).to.deep.equal(expected);
         const warned = r.warnings.some((w) => w.code === 'withholding_threat');
         expect(warned, `bill ${r.billId}`).to.equal(bills[i]!.unit_id === 101);
       }

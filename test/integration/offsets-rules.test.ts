@@ -5,7 +5,16 @@ import { expect } from 'chai';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost, stringIdHost, HC } from '../fixtures/hosts.js';
 import { people, person } from '../support/pluginHarness.js';
-import { approvedOffset, assessedComplaint, countRows, offsetEvents, offsetRow, refused, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
+import {
+  approvedOffset,
+  assessedComplaint,
+  countRows,
+  offsetEvents,
+  offsetRow,
+  refused,
+  startOffsetHarness,
+  type OffsetHarness,
+} from '../support/offsetData.js';
 import { intakeBody } from '../support/complaintData.js';
 import { REFUSAL_CODES, type RefusalCode } from '../../src/offsets/refusals.js';
 import type { BillCheck } from '../../src/offsets/billingCheck.js';
@@ -46,7 +55,14 @@ for (const kind of databaseKinds) {
         }
         // 0.1 + 0.2 in floating point is 0.30000000000000004; in fen it is exactly the 0.30 offset.
         expect(0.1 + 0.2).to.not.equal(0.3);
-        const [a, b, c] = await Promise.all(['0.1', '0.2', '0.30'].map((amount) => h.db(h.ctx.tables.offsets).where({ reason: `金额 ${amount}` }).first()));
+        const [a, b, c] = await Promise.all(
+          ['0.1', '0.2', '0.30'].map((amount) =>
+            h
+              .db(h.ctx.tables.offsets)
+              .where({ reason: `金额 ${amount}` })
+              .first(),
+          ),
+        );
         expect(Number(a.requested_fen) + Number(b.requested_fen)).to.equal(Number(c.requested_fen));
       });
 
@@ -54,7 +70,10 @@ for (const kind of databaseKinds) {
         const before = await countRows(h.db, h.ctx.tables.offsets);
         for (const amount of ['0', '0.00', '-1', '-0.01', '12.345', '1e2', '', '  ', 'abc', '1,20.00', '0.1.2']) {
           const err = await refused(h.offsets.raise({ complaintId: leak.id, amount, reason: '补偿' }, counter), 'validation_failed', 400);
-          expect(err.fields.map((f: { field: string }) => f.field), amount).to.include('amount');
+          expect(
+            err.fields.map((f: { field: string }) => f.field),
+            amount,
+          ).to.include('amount');
         }
         expect(await countRows(h.db, h.ctx.tables.offsets)).to.equal(before);
       });
@@ -75,33 +94,59 @@ for (const kind of databaseKinds) {
       it('refuses a cancelled complaint and one not yet classified', async () => {
         const { complaint } = await h.complaints.create(intakeBody('101'), counter);
         await refused(h.offsets.raise({ complaintId: complaint.id, amount: '10', reason: '补偿' }, counter), 'dispute_unclassified', 409);
-        const cancelled = await h.complaints.transition(complaint.id, 'cancel', { version: complaint.version, cancelKind: 'duplicate', reason: '重复登记' }, supervisor);
+        const cancelled = await h.complaints.transition(
+          complaint.id,
+          'cancel',
+          { version: complaint.version, cancelKind: 'duplicate', reason: '重复登记' },
+          supervisor,
+        );
         expect(cancelled.state).to.equal('cancelled');
         await refused(h.offsets.raise({ complaintId: complaint.id, amount: '10', reason: '补偿' }, counter), 'complaint_cancelled', 409);
       });
 
       it('refuses bills of another unit, a past expiry date, an unknown complaint and people without offset.request', async () => {
-        const other = await refused(h.offsets.raise({ complaintId: leak.id, amount: '10', reason: '补偿', billIds: ['1004'] }, counter), 'validation_failed', 400);
+        const other = await refused(
+          h.offsets.raise({ complaintId: leak.id, amount: '10', reason: '补偿', billIds: ['1004'] }, counter),
+          'validation_failed',
+          400,
+        );
         expect(other.fields[0].field).to.equal('billIds.0');
         await refused(h.offsets.raise({ complaintId: leak.id, amount: '10', reason: '补偿', billIds: ['9999'] }, counter), 'validation_failed', 400);
         await refused(h.offsets.raise({ complaintId: leak.id, amount: '10', reason: '补偿', expiresOn: '2026-11-27' }, counter), 'validation_failed', 400);
         await refused(h.offsets.raise({ complaintId: 999999, amount: '10', reason: '补偿' }, counter), 'not_found', 404);
         await refused(h.offsets.raise({ complaintId: leak.id, amount: '10', reason: '补偿' }, cashier), 'forbidden', 403);
         // Outside the requester's communities the complaint does not exist for them.
-        await refused(h.offsets.raise({ complaintId: leak.id, amount: '10', reason: '补偿' }, person('counter_staff', 'c-x', '外区前台', ['2'])), 'not_found', 404);
+        await refused(
+          h.offsets.raise({ complaintId: leak.id, amount: '10', reason: '补偿' }, person('counter_staff', 'c-x', '外区前台', ['2'])),
+          'not_found',
+          404,
+        );
       });
 
       it('takes an idempotency key: same key and content give the same offset, other content is refused', async () => {
         const key = `offset-form-${kind.kind}-1`;
-        const first = await h.offsets.raiseOnce({ complaintId: leak.id, amount: '88.8', reason: '同一表单', billIds: ['1002', '1001'], idempotencyKey: key }, counter);
+        const first = await h.offsets.raiseOnce(
+          { complaintId: leak.id, amount: '88.8', reason: '同一表单', billIds: ['1002', '1001'], idempotencyKey: key },
+          counter,
+        );
         expect(first.created).to.equal(true);
-        const again = await h.offsets.raiseOnce({ complaintId: leak.id, amount: '88.80', reason: '同一表单', billIds: ['1001', '1002'], idempotencyKey: key }, counter);
+        const again = await h.offsets.raiseOnce(
+          { complaintId: leak.id, amount: '88.80', reason: '同一表单', billIds: ['1001', '1002'], idempotencyKey: key },
+          counter,
+        );
         expect(again.created).to.equal(false);
         expect(again.offset).to.deep.equal(first.offset);
-        const err = await refused(h.offsets.raise({ complaintId: leak.id, amount: '88.81', reason: '同一表单', idempotencyKey: key }, counter), 'idempotency_key_reused', 409);
+        const err = await refused(
+          h.offsets.raise({ complaintId: leak.id, amount: '88.81', reason: '同一表单', idempotencyKey: key }, counter),
+          'idempotency_key_reused',
+          409,
+        );
         expect(err.details.offsetId).to.equal(first.offset.id);
         // Keys belong to the person who sent them.
-        const other = await h.offsets.raiseOnce({ complaintId: leak.id, amount: '88.8', reason: '同一表单', billIds: ['1001', '1002'], idempotencyKey: key }, counter2);
+        const other = await h.offsets.raiseOnce(
+          { complaintId: leak.id, amount: '88.8', reason: '同一表单', billIds: ['1001', '1002'], idempotencyKey: key },
+          counter2,
+        );
         expect(other.created).to.equal(true);
         expect(other.offset.id).to.not.equal(first.offset.id);
         expect(await countRows(h.db, h.ctx.tables.offsets, { request_key: key })).to.equal(2);
@@ -111,7 +156,9 @@ for (const kind of databaseKinds) {
       it('makes one request of ten simultaneous submits with one key', async () => {
         const key = `offset-form-${kind.kind}-burst`;
         const before = await countRows(h.db, h.ctx.tables.offsets);
-        const results = await Promise.all(Array.from({ length: 10 }, () => h.offsets.raiseOnce({ complaintId: leak.id, amount: '66', reason: '连点十次', idempotencyKey: key }, counter)));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => h.offsets.raiseOnce({ complaintId: leak.id, amount: '66', reason: '连点十次', idempotencyKey: key }, counter)),
+        );
         expect(results.filter((r) => r.created)).to.have.length(1);
         expect(new Set(results.map((r) => r.offset.id)).size).to.equal(1);
         expect(await countRows(h.db, h.ctx.tables.offsets)).to.equal(before + 1);
@@ -131,7 +178,8 @@ for (const kind of databaseKinds) {
 
       it('keeps each role within its limit: supervisor ¥500, manager ¥5,000, director unlimited', async () => {
         // Each amount on a complaint of its own: the limits bound totals per complaint (next test).
-        const raise = async (amount: string) => h.offsets.raise({ complaintId: (await assessedComplaint(h, '101')).id, amount, reason: `额度 ${amount}` }, counter);
+        const raise = async (amount: string) =>
+          h.offsets.raise({ complaintId: (await assessedComplaint(h, '101')).id, amount, reason: `额度 ${amount}` }, counter);
         const atSupervisorLimit = await raise('500.00');
         const overSupervisor = await raise('500.01');
         const atManagerLimit = await raise('5000');
@@ -173,7 +221,9 @@ for (const kind of databaseKinds) {
         // A manager takes the rest, within the manager's own total.
         expect((await h.offsets.approve(four[2]!.id, {}, manager)).decidedRole).to.equal('manager');
         expect((await h.offsets.approve(four[3]!.id, {}, manager)).approvedFen).to.equal(40000);
-        const totals = (await h.db(h.ctx.tables.offsetApprovalTotals).where({ complaint_id: split.id }).orderBy(['scope', 'scope_id'])) as Array<Record<string, unknown>>;
+        const totals = (await h.db(h.ctx.tables.offsetApprovalTotals).where({ complaint_id: split.id }).orderBy(['scope', 'scope_id'])) as Array<
+          Record<string, unknown>
+        >;
         expect(totals.map((r) => [r.scope, r.scope_id, Number(r.approved_fen)])).to.deep.equal([
           ['approver', manager.id, 80000],
           ['approver', supervisor.id, 50000],
@@ -239,7 +289,10 @@ for (const kind of databaseKinds) {
         await h.offsets.apply({ offsetId: used.id, billId: '1001', amountFen: 100, idempotencyKey: `rv-${kind.kind}-2` }, cashier);
         const rest = await h.offsets.revoke(used.id, { note: '余额不再抵扣' }, supervisor);
         expect(rest).to.include({ status: 'revoked', approvedFen: 1500, remainingFen: 0, revokedFen: 1400 });
-        const revokeEvent = (await h.db(h.ctx.tables.events).where({ entity_type: 'offset', entity_id: used.id, action: 'revoke' }).first()) as Record<string, string>;
+        const revokeEvent = (await h.db(h.ctx.tables.events).where({ entity_type: 'offset', entity_id: used.id, action: 'revoke' }).first()) as Record<
+          string,
+          string
+        >;
         expect(JSON.parse(revokeEvent.changes!)).to.deep.equal({ remaining_fen: [1400, 0], revoked_fen: [0, 1400] });
         await refused(h.offsets.apply({ offsetId: used.id, billId: '1001', amountFen: 100, idempotencyKey: `rv-${kind.kind}-2b` }, cashier), 'revoked', 409);
         // A payment voided later: its amount goes back as withdrawn, never usable again.
@@ -275,7 +328,7 @@ for (const kind of databaseKinds) {
           ['reject', supervisor.id],
         ]);
         const rows = (await h.db(h.ctx.tables.events).where({ entity_type: 'offset', entity_id: a.id }).orderBy('id')) as Array<Record<string, unknown>>;
-        expect(rows.map((e) => e.complaint_id === null ? null : Number(e.complaint_id))).to.deep.equal(rows.map(() => leak.id));
+        expect(rows.map((e) => (e.complaint_id === null ? null : Number(e.complaint_id)))).to.deep.equal(rows.map(() => leak.id));
         const approve = rows.find((e) => e.action === 'approve')!;
         expect(JSON.parse(String(approve.changes))).to.deep.equal({ approved_fen: [null, 1200], remaining_fen: [0, 1200] });
         // The detail shows the same trail.
@@ -336,7 +389,11 @@ for (const kind of databaseKinds) {
         await h.db('units').where({ id: 101 }).update({ owner_id: 2 });
         try {
           await expectCode('1001', approved.id, 100, 'other_owner');
-          await refused(h.offsets.apply({ offsetId: approved.id, billId: '1001', amountFen: 100, idempotencyKey: `codes-${kind.kind}-owner` }, cashier), 'other_owner', 409);
+          await refused(
+            h.offsets.apply({ offsetId: approved.id, billId: '1001', amountFen: 100, idempotencyKey: `codes-${kind.kind}-owner` }, cashier),
+            'other_owner',
+            409,
+          );
         } finally {
           await h.db('units').where({ id: 101 }).update({ owner_id: 1 });
         }
@@ -345,7 +402,9 @@ for (const kind of databaseKinds) {
         expect([...seen.keys()].sort()).to.deep.equal([...REFUSAL_CODES].filter((c) => c !== 'bill_not_mapped').sort());
         for (const [code, v] of seen) {
           expect(v.message['zh-CN'], code).to.match(/[\u4e00-\u9fff]/);
-          expect(v.message.en, code).to.match(/[a-z]/i).and.not.match(/[\u4e00-\u9fff]/);
+          expect(v.message.en, code)
+            .to.match(/[a-z]/i)
+            .and.not.match(/[\u4e00-\u9fff]/);
         }
 
         // apply gives the same answer as the check for each of them.
@@ -375,10 +434,22 @@ for (const kind of databaseKinds) {
 
       it('shares one offset and one bill between the lines of a check, and counts earlier payments against the bill', async () => {
         const o = await approvedOffset(h, leak.id, '0.25');
-        const two = await h.offsets.check({ billId: '1002', offsets: [{ offsetId: o.id, amountFen: 20 }, { offsetId: o.id, amountFen: 10 }] });
+        const two = await h.offsets.check({
+          billId: '1002',
+          offsets: [
+            { offsetId: o.id, amountFen: 20 },
+            { offsetId: o.id, amountFen: 10 },
+          ],
+        });
         expect(two.offsets.map((v) => v.code)).to.deep.equal(['allowed', 'exceeds_remaining']);
         const other = await approvedOffset(h, leak.id, '1.00');
-        const bill = await h.offsets.check({ billId: '1002', offsets: [{ offsetId: o.id, amountFen: 20 }, { offsetId: other.id, amountFen: 10 }] });
+        const bill = await h.offsets.check({
+          billId: '1002',
+          offsets: [
+            { offsetId: o.id, amountFen: 20 },
+            { offsetId: other.id, amountFen: 10 },
+          ],
+        });
         expect(bill.offsets.map((v) => v.code)).to.deep.equal(['allowed', 'exceeds_bill']);
 
         // An earlier payment used 20 of the bill's 29 fen: 9 are left, whichever offset is used.
@@ -387,7 +458,11 @@ for (const kind of databaseKinds) {
         expect(after.appliedFen).to.equal(20);
         expect(after.offsets[0]!.code).to.equal('exceeds_bill');
         expect((await h.offsets.check({ billId: '1002', offsets: [{ offsetId: other.id, amountFen: 9 }] })).allAllowed).to.equal(true);
-        await refused(h.offsets.apply({ offsetId: other.id, billId: '1002', amountFen: 10, idempotencyKey: `bill-${kind.kind}-2` }, cashier), 'exceeds_bill', 409);
+        await refused(
+          h.offsets.apply({ offsetId: other.id, billId: '1002', amountFen: 10, idempotencyKey: `bill-${kind.kind}-2` }, cashier),
+          'exceeds_bill',
+          409,
+        );
         expect(Number((await offsetRow(h.db, h, other.id)).remaining_fen)).to.equal(100);
         await h.offsets.apply({ offsetId: other.id, billId: '1002', amountFen: 9, idempotencyKey: `bill-${kind.kind}-3` }, cashier);
         // A reversal gives the bill its room back.
@@ -422,7 +497,7 @@ for (const kind of databaseKinds) {
         expect((await h.offsets.check({ billId: '1004', offsets: [] })).warnings).to.deep.equal([]);
       });
 
-      it('lists the approved offsets a cashier may use on a bill, and none outside the cashier\'s communities', async () => {
+      it("lists the approved offsets a cashier may use on a bill, and none outside the cashier's communities", async () => {
         const o = await approvedOffset(h, leak.id, '3');
         const mine = await h.offsets.applicable('1001', cashier);
         expect(mine.map((x) => x.id)).to.include(o.id);
@@ -448,7 +523,7 @@ for (const kind of databaseKinds) {
     after(async () => h?.close());
     afterEach(() => expect(h.unexpectedErrors, 'no 500s').to.deep.equal([]));
 
-    it('allows the owner\'s offset on the unit\'s bill and refuses it once the owner no longer owns the unit', async () => {
+    it("allows the owner's offset on the unit's bill and refuses it once the owner no longer owns the unit", async () => {
       const c = await assessedComplaint(h, HC.room.twoOwners);
       expect(c.ownerId).to.be.oneOf([HC.owner.zhang, HC.owner.li]);
       const o = await approvedOffset(h, c.id, '120.50');

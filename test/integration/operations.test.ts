@@ -139,7 +139,9 @@ for (const kind of databaseKinds) {
       });
       expect(created.status).to.equal(201);
       // A caller that puts its token in the query string (refused, but the line is written).
-      const leaky = await fetch(s.url(`/api/complaints?access_token=${encodeURIComponent(token)}&phone=+86%20${PHONE}`), { headers: { 'x-complaints-user': token } });
+      const leaky = await fetch(s.url(`/api/complaints?access_token=${encodeURIComponent(token)}&phone=+86%20${PHONE}`), {
+        headers: { 'x-complaints-user': token },
+      });
       expect(leaky.status).to.equal(400);
       const all = s.lines.join('');
       expect(parsed(s.lines).length).to.equal(2);
@@ -217,13 +219,24 @@ for (const kind of databaseKinds) {
 
     it('moves the billing counters with signed billing calls: answers by code, fen applied and reversed (not again on a replay)', async () => {
       const { complaint } = await s.plugin.complaints.create(intakeBody('101'), people.counter);
-      const assessed = await s.plugin.complaints.transition(complaint.id, 'assess', { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
+      const assessed = await s.plugin.complaints.transition(
+        complaint.id,
+        'assess',
+        { version: complaint.version, disputeType: 'property', nature: 'valid', severity: 'important' },
+        people.supervisor,
+      );
       const raised = await s.plugin.offsets.raise({ complaintId: assessed.id, amount: '30.00', reason: '电梯停运补偿' }, people.counter);
       const offset = await s.plugin.offsets.approve(raised.id, { version: raised.version }, people.director);
       const before = await scrape();
       const count = (text: string, operation: string, code: string) => sample(text, 'complaints_billing_answers_total', { operation, code });
 
-      const check = await billing('/api/billing/check', { billId: '1001', offsets: [{ offsetId: offset.id, amountFen: 1000 }, { offsetId: offset.id, amountFen: 3001 }] });
+      const check = await billing('/api/billing/check', {
+        billId: '1001',
+        offsets: [
+          { offsetId: offset.id, amountFen: 1000 },
+          { offsetId: offset.id, amountFen: 3001 },
+        ],
+      });
       expect(check.status).to.equal(200);
       const apply = { offsetId: offset.id, billId: '1001', amountFen: 1200, idempotencyKey: 'OPS-PAY-1' };
       expect((await billing('/api/billing/apply', apply)).status).to.equal(200);
@@ -244,9 +257,17 @@ for (const kind of databaseKinds) {
       expect(fen(after, 'applied') - fen(before, 'applied')).to.equal(1200);
       expect(fen(after, 'reversed') - fen(before, 'reversed')).to.equal(1200);
       const route = { route: '/complaints/api/billing/apply', method: 'POST' };
-      expect(sample(after, 'complaints_http_requests_total', { ...route, status: '200' }) - sample(before, 'complaints_http_requests_total', { ...route, status: '200' })).to.equal(2);
-      expect(sample(after, 'complaints_http_requests_total', { ...route, status: '409' }) - sample(before, 'complaints_http_requests_total', { ...route, status: '409' })).to.equal(1);
-      expect(sample(after, 'complaints_http_request_duration_seconds_count', route) - sample(before, 'complaints_http_request_duration_seconds_count', route)).to.equal(3);
+      expect(
+        sample(after, 'complaints_http_requests_total', { ...route, status: '200' }) -
+          sample(before, 'complaints_http_requests_total', { ...route, status: '200' }),
+      ).to.equal(2);
+      expect(
+        sample(after, 'complaints_http_requests_total', { ...route, status: '409' }) -
+          sample(before, 'complaints_http_requests_total', { ...route, status: '409' }),
+      ).to.equal(1);
+      expect(
+        sample(after, 'complaints_http_request_duration_seconds_count', route) - sample(before, 'complaints_http_request_duration_seconds_count', route),
+      ).to.equal(3);
     });
 
     it('counts what the retry code reports for this database only: retries, retries run out, certification conflicts', async () => {
@@ -279,7 +300,8 @@ for (const kind of databaseKinds) {
       try {
         await s.plugin.context.settings.update({ webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }, SYSTEM_ACTOR);
         const before = await scrape();
-        const failed = (text: string) => sample(text, 'complaints_outbox_deliveries_total', { result: 'failed' }) - sample(before, 'complaints_outbox_deliveries_total', { result: 'failed' });
+        const failed = (text: string) =>
+          sample(text, 'complaints_outbox_deliveries_total', { result: 'failed' }) - sample(before, 'complaints_outbox_deliveries_total', { result: 'failed' });
         await s.plugin.start();
         await waitUntil(async () => failed(await scrape()) >= 1);
         await s.plugin.stop();
@@ -294,7 +316,10 @@ for (const kind of databaseKinds) {
         await waitUntil(async () => (await countUndelivered(t.db, tables)) === 0);
         await s.plugin.stop();
         const after = await scrape();
-        expect(sample(after, 'complaints_outbox_deliveries_total', { result: 'delivered' }) - sample(before, 'complaints_outbox_deliveries_total', { result: 'delivered' })).to.equal(waiting);
+        expect(
+          sample(after, 'complaints_outbox_deliveries_total', { result: 'delivered' }) -
+            sample(before, 'complaints_outbox_deliveries_total', { result: 'delivered' }),
+        ).to.equal(waiting);
         expect(sample(after, 'complaints_outbox_backlog')).to.equal(0);
       } finally {
         await s.plugin.stop();

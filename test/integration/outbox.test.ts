@@ -33,7 +33,11 @@ async function startWebhook(script: number[]): Promise<{ url: string; hits: Hit[
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, hits, server };
 }
 
-const delivered = (hits: Hit[]) => hits.filter((h) => h.status === 200).map((h) => h.id).sort((a, b) => a - b);
+const delivered = (hits: Hit[]) =>
+  hits
+    .filter((h) => h.status === 200)
+    .map((h) => h.id)
+    .sort((a, b) => a - b);
 
 for (const kind of databaseKinds) {
   describe(`outbox delivery (${kind.kind})`, function () {
@@ -58,7 +62,8 @@ for (const kind of databaseKinds) {
     });
 
     async function enqueueThree(): Promise<number[]> {
-      for (const n of [1, 2, 3]) await t.db.transaction((trx) => enqueue(trx, ctx.tables, 'assigned', { complaintId: n, code: `TS-20261008-000${n}` }, clock.now()));
+      for (const n of [1, 2, 3])
+        await t.db.transaction((trx) => enqueue(trx, ctx.tables, 'assigned', { complaintId: n, code: `TS-20261008-000${n}` }, clock.now()));
       return (await outboxRows(ctx)).map((r) => Number(r.id));
     }
 

@@ -42,15 +42,31 @@ for (const kind of databaseKinds) {
     async function register(unitId = '101', ownerId = '1'): Promise<number> {
       await counter.get(`/new?unit=${unitId}`);
       const res = await counter.post('/new', {
-        unitId, ownerId, complainantName: '张伟', complainantPhone: '13800138001', complainantRelation: 'owner',
-        channel: 'counter', category: 'security', description: '租用车位上的车被划了一道', idempotencyKey: crypto.randomUUID(),
+        unitId,
+        ownerId,
+        complainantName: '张伟',
+        complainantPhone: '13800138001',
+        complainantRelation: 'owner',
+        channel: 'counter',
+        category: 'security',
+        description: '租用车位上的车被划了一道',
+        idempotencyKey: crypto.randomUUID(),
       });
       expect(res.status, res.text.slice(0, 2000)).to.equal(303);
       return Number(/\/c\/(\d+)\//.exec(res.location!)![1]);
     }
 
     function form(client: PageClient, overrides: Record<string, string> = {}): Record<string, string> {
-      return { payer: 'insurer', amount: '850', paidOn: '2026-11-28', method: 'transfer', reference: 'BX-2026-0001', note: '公众责任险理赔，修车费用', formKey: client.field('formKey') ?? crypto.randomUUID(), ...overrides };
+      return {
+        payer: 'insurer',
+        amount: '850',
+        paidOn: '2026-11-28',
+        method: 'transfer',
+        reference: 'BX-2026-0001',
+        note: '公众责任险理赔，修车费用',
+        formKey: client.field('formKey') ?? crypto.randomUUID(),
+        ...overrides,
+      };
     }
 
     async function api(actor: Actor, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -72,7 +88,12 @@ for (const kind of databaseKinds) {
       await manager.signIn(staff.manager);
     });
     after(async () => h?.close());
-    afterEach(() => expect(h.errors.map((e) => String((e as Error)?.stack ?? e)), 'no 500s').to.deep.equal([]));
+    afterEach(() =>
+      expect(
+        h.errors.map((e) => String((e as Error)?.stack ?? e)),
+        'no 500s',
+      ).to.deep.equal([]),
+    );
 
     it('records through the form (303 back to the page), lists each record with the total in yuan and shows it on the timeline; bills and offsets untouched', async () => {
       const id = await register();
@@ -91,16 +112,25 @@ for (const kind of databaseKinds) {
       expect(shown.text).to.include('保险公司（公众责任险）').and.include('¥850.00').and.include('BX-2026-0001').and.include('公众责任险理赔，修车费用');
       expect(shown.text).to.match(/赔付合计<\/th><td class="num"><strong>¥850\.00<\/strong>/);
       // The timeline names the record, who made it, and what was paid.
-      expect(shown.text).to.include('<strong>记录赔付</strong> · 主管李敏').and.include('保险公司（公众责任险） · ¥850.00 · 2026-11-28 · 银行转账 · BX-2026-0001');
+      expect(shown.text)
+        .to.include('<strong>记录赔付</strong> · 主管李敏')
+        .and.include('保险公司（公众责任险） · ¥850.00 · 2026-11-28 · 银行转账 · BX-2026-0001');
 
       await manager.get(`/c/${id}`);
-      const second = await manager.post(`/c/${id}/compensations`, form(manager, { payer: 'company', amount: '¥120.5', method: 'cash', reference: '', note: '' }));
+      const second = await manager.post(
+        `/c/${id}/compensations`,
+        form(manager, { payer: 'company', amount: '¥120.5', method: 'cash', reference: '', note: '' }),
+      );
       expect(second.status, second.text.slice(0, 2000)).to.equal(303);
       shown = await manager.follow(second);
       expect(shown.text).to.include('物业公司').and.include('¥120.50').and.include('现金');
       expect(shown.text).to.match(/赔付合计<\/th><td class="num"><strong>¥970\.50<\/strong>/);
       const english = await manager.get(`/c/${id}?lang=en`);
-      expect(english.text).to.include('Total compensation').and.include('Compensation recorded').and.include('Insurer (public liability)').and.include('¥970.50');
+      expect(english.text)
+        .to.include('Total compensation')
+        .and.include('Compensation recorded')
+        .and.include('Insurer (public liability)')
+        .and.include('¥970.50');
 
       const rows = await h.db(T.compensations).where({ complaint_id: id }).orderBy('id');
       expect(rows.map((r) => [r.payer, Number(r.amount_fen), String(r.paid_on).slice(0, 10), r.method, r.reference, r.recorded_by])).to.deep.equal([
@@ -176,7 +206,10 @@ for (const kind of databaseKinds) {
         expect(res.status).to.equal(403);
         expect(res.text).to.include('没有权限');
       }
-      expect((await api(staff.counter, 'POST', `/api/complaints/${id}/compensations`, { payer: 'company', amount: '10', paidOn: '2026-11-28', method: 'cash' })).status).to.equal(403);
+      expect(
+        (await api(staff.counter, 'POST', `/api/complaints/${id}/compensations`, { payer: 'company', amount: '10', paidOn: '2026-11-28', method: 'cash' }))
+          .status,
+      ).to.equal(403);
       expect(await snapshot(h)).to.deep.equal(before);
     });
 
@@ -190,7 +223,10 @@ for (const kind of databaseKinds) {
       const res = await scoped.post(`/c/${id}/compensations`, form(scoped));
       expect(res.status).to.equal(404);
       expect(res.text).not.to.include('张伟');
-      expect((await api(staff.scoped2, 'POST', `/api/complaints/${id}/compensations`, { payer: 'company', amount: '10', paidOn: '2026-11-28', method: 'cash' })).status).to.equal(404);
+      expect(
+        (await api(staff.scoped2, 'POST', `/api/complaints/${id}/compensations`, { payer: 'company', amount: '10', paidOn: '2026-11-28', method: 'cash' }))
+          .status,
+      ).to.equal(404);
       expect((await api(staff.scoped2, 'GET', `/api/complaints/${id}/compensations`)).status).to.equal(404);
       expect(await snapshot(h)).to.deep.equal(before);
     });
@@ -199,7 +235,12 @@ for (const kind of databaseKinds) {
       const id = await register();
       await supervisor.get(`/c/${id}`);
       const before = await snapshot(h);
-      for (const options of [{ csrf: null }, { csrf: 'A'.repeat(43) }, { origin: 'https://evil.example' }, { headers: { 'sec-fetch-site': 'cross-site' } }] as const) {
+      for (const options of [
+        { csrf: null },
+        { csrf: 'A'.repeat(43) },
+        { origin: 'https://evil.example' },
+        { headers: { 'sec-fetch-site': 'cross-site' } },
+      ] as const) {
         const res = await supervisor.post(`/c/${id}/compensations`, form(supervisor), options as Parameters<PageClient['post']>[2]);
         expect(res.status, JSON.stringify(options)).to.equal(403);
       }
@@ -223,21 +264,30 @@ for (const kind of databaseKinds) {
       expect(edited.status).to.equal(409);
       expect(edited.text).to.include('此幂等键已用于内容不同的另一条赔付记录');
       const fresh = supervisor.field('formKey', edited.text);
-      expect(fresh).to.match(/^[0-9a-f-]{36}$/).and.not.equal(key);
+      expect(fresh)
+        .to.match(/^[0-9a-f-]{36}$/)
+        .and.not.equal(key);
       expect(await count(h, T.compensations, { complaint_id: id })).to.equal(1);
     });
 
     it('refuses compensation on a cancelled complaint (no form, 409, nothing written) and takes it on a closed one', async () => {
       const cancelled = await register();
       let page = await counter.get(`/c/${cancelled}`);
-      expect((await counter.post(`/c/${cancelled}/act/cancel`, { version: version(page.text), cancelKind: 'duplicate', reason: '重复登记' })).status).to.equal(303);
+      expect((await counter.post(`/c/${cancelled}/act/cancel`, { version: version(page.text), cancelKind: 'duplicate', reason: '重复登记' })).status).to.equal(
+        303,
+      );
       page = await supervisor.get(`/c/${cancelled}`);
       expect(page.text).not.to.include(`/c/${cancelled}/compensations"`);
       const before = await snapshot(h);
       const res = await supervisor.post(`/c/${cancelled}/compensations`, form(supervisor));
       expect(res.status).to.equal(409);
       expect(res.text).to.include('已撤销，不能记录赔付');
-      const viaApi = await api(staff.supervisor, 'POST', `/api/complaints/${cancelled}/compensations`, { payer: 'company', amount: '10', paidOn: '2026-11-28', method: 'cash' });
+      const viaApi = await api(staff.supervisor, 'POST', `/api/complaints/${cancelled}/compensations`, {
+        payer: 'company',
+        amount: '10',
+        paidOn: '2026-11-28',
+        method: 'cash',
+      });
       expect(viaApi.status).to.equal(409);
       expect(viaApi.body.error.code).to.equal('complaint_cancelled');
       expect(await snapshot(h)).to.deep.equal(before);
@@ -245,7 +295,9 @@ for (const kind of databaseKinds) {
       // Insurers often pay after the complaint was closed.
       const closed = await register();
       page = await counter.get(`/c/${closed}`);
-      expect((await counter.post(`/c/${closed}/act/resolve`, { version: version(page.text), nature: 'inquiry', reply: '已报公众责任险', basis: '保险条款' })).status).to.equal(303);
+      expect(
+        (await counter.post(`/c/${closed}/act/resolve`, { version: version(page.text), nature: 'inquiry', reply: '已报公众责任险', basis: '保险条款' })).status,
+      ).to.equal(303);
       page = await counter.get(`/c/${closed}`);
       expect((await counter.post(`/c/${closed}/act/follow-up`, { version: version(page.text), method: 'phone', satisfied: 'yes' })).status).to.equal(303);
       expect((await h.db(T.complaints).where({ id: closed }).first()).state).to.equal('closed');
@@ -259,7 +311,16 @@ for (const kind of databaseKinds) {
       const body = { payer: 'third_party', amount: '260.00', paidOn: '2026-11-28', method: 'mobile', reference: '邻居赔付', note: '楼上漏水泡坏被子' };
       const created = await api(staff.director, 'POST', `/api/complaints/${id}/compensations`, body, { 'Idempotency-Key': 'api-comp-1' });
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
-      expect(created.body.compensation).to.include({ complaintId: id, payer: 'third_party', amountFen: 26000, amountYuan: '260.00', paidOn: '2026-11-28', method: 'mobile', reference: '邻居赔付', recordedBy: staff.director.id });
+      expect(created.body.compensation).to.include({
+        complaintId: id,
+        payer: 'third_party',
+        amountFen: 26000,
+        amountYuan: '260.00',
+        paidOn: '2026-11-28',
+        method: 'mobile',
+        reference: '邻居赔付',
+        recordedBy: staff.director.id,
+      });
       const replay = await api(staff.director, 'POST', `/api/complaints/${id}/compensations`, { ...body, amount: '260' }, { 'Idempotency-Key': 'api-comp-1' });
       expect(replay.status).to.equal(200);
       expect(replay.headers.get('idempotent-replayed')).to.equal('true');
@@ -267,7 +328,13 @@ for (const kind of databaseKinds) {
       const other = await api(staff.director, 'POST', `/api/complaints/${id}/compensations`, { ...body, amount: '261' }, { 'Idempotency-Key': 'api-comp-1' });
       expect(other.status).to.equal(409);
       expect(other.body.error).to.include({ code: 'idempotency_key_reused', compensationId: created.body.compensation.id });
-      const disagree = await api(staff.director, 'POST', `/api/complaints/${id}/compensations`, { ...body, idempotencyKey: 'api-comp-2' }, { 'Idempotency-Key': 'api-comp-1' });
+      const disagree = await api(
+        staff.director,
+        'POST',
+        `/api/complaints/${id}/compensations`,
+        { ...body, idempotencyKey: 'api-comp-2' },
+        { 'Idempotency-Key': 'api-comp-1' },
+      );
       expect(disagree.status).to.equal(400);
       await api(staff.manager, 'POST', `/api/complaints/${id}/compensations`, { payer: 'company', amount: '40.5', paidOn: '2026-11-28', method: 'cash' });
 
@@ -279,12 +346,25 @@ for (const kind of databaseKinds) {
       expect(events.body.events.filter((e: { action: string }) => e.action === 'record')).to.have.length(2);
 
       const before = await snapshot(h);
-      const bad = await api(staff.manager, 'POST', `/api/complaints/${id}/compensations?lang=en`, { payer: 'neighbour', amount: 0, paidOn: '2026-11-31', method: 'cheque', extra: true });
+      const bad = await api(staff.manager, 'POST', `/api/complaints/${id}/compensations?lang=en`, {
+        payer: 'neighbour',
+        amount: 0,
+        paidOn: '2026-11-31',
+        method: 'cheque',
+        extra: true,
+      });
       expect(bad.status).to.equal(400);
       expect(bad.body.error.code).to.equal('validation_failed');
       expect(bad.body.error.fields.map((f: { field: string }) => f.field)).to.have.members(['payer', 'amount', 'paidOn', 'method', 'extra']);
-      expect(bad.body.error.fields.find((f: { field: string }) => f.field === 'payer').message).to.equal('Choose who paid: the company, an insurer or a third party');
-      const tooMuch = await api(staff.manager, 'POST', `/api/complaints/${id}/compensations`, { payer: 'insurer', amount: '1000000.01', paidOn: '2026-11-28', method: 'transfer' });
+      expect(bad.body.error.fields.find((f: { field: string }) => f.field === 'payer').message).to.equal(
+        'Choose who paid: the company, an insurer or a third party',
+      );
+      const tooMuch = await api(staff.manager, 'POST', `/api/complaints/${id}/compensations`, {
+        payer: 'insurer',
+        amount: '1000000.01',
+        paidOn: '2026-11-28',
+        method: 'transfer',
+      });
       expect(tooMuch.status).to.equal(400);
       expect(tooMuch.body.error.fields).to.deep.equal([{ field: 'amount', message: '单笔赔付不能超过 ¥1,000,000.00' }]);
       expect((await api(staff.manager, 'POST', '/api/complaints/abc/compensations', body)).status).to.equal(404);
@@ -297,7 +377,16 @@ for (const kind of databaseKinds) {
 
     it('lets the database itself refuse an amount of zero, above the ceiling, or a payer outside the glossary', async () => {
       const id = await register();
-      const row = { complaint_id: id, payer: 'company', amount_fen: 100, paid_on: '2026-11-28', method: 'cash', recorded_by: 'db-test', recorded_by_name: '直接写入', recorded_at: '2026-11-28 01:00:00.000' };
+      const row = {
+        complaint_id: id,
+        payer: 'company',
+        amount_fen: 100,
+        paid_on: '2026-11-28',
+        method: 'cash',
+        recorded_by: 'db-test',
+        recorded_by_name: '直接写入',
+        recorded_at: '2026-11-28 01:00:00.000',
+      };
       for (const bad of [{ amount_fen: 0 }, { amount_fen: 100_000_001 }, { payer: 'owner' }, { method: 'cheque' }]) {
         let refused = false;
         try {
@@ -309,7 +398,8 @@ for (const kind of databaseKinds) {
       }
       expect(await count(h, T.compensations, { recorded_by: 'db-test' })).to.equal(0);
       // Every payer and method of the glossary is one the table takes, up to the ceiling.
-      for (const payer of COMPENSATION_PAYERS) for (const method of COMPENSATION_METHODS) await h.db(T.compensations).insert({ ...row, payer, method, amount_fen: MAX_COMPENSATION_FEN });
+      for (const payer of COMPENSATION_PAYERS)
+        for (const method of COMPENSATION_METHODS) await h.db(T.compensations).insert({ ...row, payer, method, amount_fen: MAX_COMPENSATION_FEN });
       expect(await count(h, T.compensations, { recorded_by: 'db-test' })).to.equal(COMPENSATION_PAYERS.length * COMPENSATION_METHODS.length);
     });
   });

@@ -89,7 +89,10 @@ for (const kind of databaseKinds) {
       expect(await count(h)).to.equal(before + 1);
       const slip = await counter.follow(first);
       expect(slip.status).to.equal(200);
-      expect(slip.text).to.include('投诉已登记').and.include('业主投诉受理回执单').and.match(/TS-\d{8}-\d{4}/);
+      expect(slip.text)
+        .to.include('投诉已登记')
+        .and.include('业主投诉受理回执单')
+        .and.match(/TS-\d{8}-\d{4}/);
       // 09:00 Beijing + 48 h promise
       expect(slip.text).to.include('我们将在 2026-11-30 09:00 前答复您');
       expect(slip.text).to.include('data-print');
@@ -100,7 +103,10 @@ for (const kind of databaseKinds) {
         await counter.get('/new?unit=101');
         expect((await counter.post('/new', intakeForm({ idempotencyKey: counter.field('idempotencyKey')! }))).status).to.equal(303);
       }
-      const codes = (await h.db(T.complaints).where({ unit_id: '101', state: 'received' }).orderBy('id').select('code', 'id')) as Array<{ code: string; id: number }>;
+      const codes = (await h.db(T.complaints).where({ unit_id: '101', state: 'received' }).orderBy('id').select('code', 'id')) as Array<{
+        code: string;
+        id: number;
+      }>;
       expect(codes.length).to.be.greaterThan(1);
       const [closed] = codes;
       await h.db(T.complaints).where({ id: closed!.id }).update({ state: 'closed' });
@@ -120,7 +126,10 @@ for (const kind of databaseKinds) {
     it('answers bad input with 422, the values kept and a message at each field, registering nothing', async () => {
       await counter.get('/new?unit=101');
       const before = await count(h);
-      const res = await counter.post('/new', intakeForm({ complainantPhone: '12345', description: '   ', category: '', complainantName: '张<伟>', receivedAt: '2026-13-45T99:00' }));
+      const res = await counter.post(
+        '/new',
+        intakeForm({ complainantPhone: '12345', description: '   ', category: '', complainantName: '张<伟>', receivedAt: '2026-13-45T99:00' }),
+      );
       expect(res.status).to.equal(422);
       expect(res.text).to.include('有些内容需要修改');
       expect(res.text).to.include('id="err-complainantPhone"').and.include('请填写 11 位中国大陆手机号码');
@@ -130,7 +139,7 @@ for (const kind of databaseKinds) {
       expect(await count(h)).to.equal(before);
     });
 
-    it('refuses the intake to a role without complaint.create, and a unit outside a clerk\'s communities', async () => {
+    it("refuses the intake to a role without complaint.create, and a unit outside a clerk's communities", async () => {
       const cashier = h.client();
       await cashier.signIn(staff.cashier);
       expect((await cashier.get('/new')).status).to.equal(403);
@@ -149,7 +158,11 @@ for (const kind of databaseKinds) {
     });
 
     it('escapes everything a person typed, wherever it is shown', async () => {
-      const id = await register(counter, { complainantName: '"><img src=x onerror=alert(1)>', description: '<script>alert("x")</script> & 水管', expectation: "javascript:alert('y')" });
+      const id = await register(counter, {
+        complainantName: '"><img src=x onerror=alert(1)>',
+        description: '<script>alert("x")</script> & 水管',
+        expectation: "javascript:alert('y')",
+      });
       for (const path of [`/c/${id}`, `/c/${id}/slip`, '/list', '/']) {
         const page = await counter.get(path);
         expect(page.text, path).not.to.include('<script>alert');
@@ -160,7 +173,8 @@ for (const kind of databaseKinds) {
     });
 
     it('lists with filters, sort, count and keyset pages', async () => {
-      for (let i = 0; i < 3; i++) await register(counter, { unitId: '102', ownerId: '2', complainantName: '王芳', complainantPhone: '13900139002', category: 'cleaning_greening' });
+      for (let i = 0; i < 3; i++)
+        await register(counter, { unitId: '102', ownerId: '2', complainantName: '王芳', complainantPhone: '13900139002', category: 'cleaning_greening' });
       const all = await counter.get('/list?limit=20');
       expect(all.status).to.equal(200);
       const total = await count(h);
@@ -249,7 +263,13 @@ for (const kind of databaseKinds) {
     it('answers bad action input with 422 at the field, the form open and values kept', async () => {
       const id = await register(counter);
       await supervisor.get(`/c/${id}`);
-      const res = await supervisor.post(`/c/${id}/act/assess`, { version: version(supervisor.lastPage), disputeType: 'non_property', nature: 'valid', severity: 'important', findings: '楼上漏水' });
+      const res = await supervisor.post(`/c/${id}/act/assess`, {
+        version: version(supervisor.lastPage),
+        disputeType: 'non_property',
+        nature: 'valid',
+        severity: 'important',
+        findings: '楼上漏水',
+      });
       expect(res.status).to.equal(422);
       expect(res.text).to.include('id="err-assess.thirdParty"').and.include('id="err-assess.responsibilityExplained"');
       expect(res.text).to.include('楼上漏水');
@@ -260,12 +280,26 @@ for (const kind of databaseKinds) {
     it('walks the loop through the forms: assess, plan, resolve, unsatisfied follow-up, and the new linked complaint', async () => {
       const id = await register(counter);
       let page = await supervisor.get(`/c/${id}`);
-      let res = await supervisor.post(`/c/${id}/act/assess`, { version: version(page.text), disputeType: 'property', nature: 'valid', severity: 'important', category: 'facilities', findings: '电梯控制板老化' });
+      let res = await supervisor.post(`/c/${id}/act/assess`, {
+        version: version(page.text),
+        disputeType: 'property',
+        nature: 'valid',
+        severity: 'important',
+        category: 'facilities',
+        findings: '电梯控制板老化',
+      });
       expect(res.status).to.equal(303);
       expect(res.location).to.equal(`${h.base}/c/${id}?ok=assessed`);
       page = await supervisor.follow(res);
       expect(page.text).to.include('调查定性已保存').and.include('调查核实中');
-      res = await supervisor.post(`/c/${id}/act/plan`, { version: version(page.text), department: 'engineering', assigneeId: 'eng-1', assigneeName: '工程部老赵', measures: '更换控制板', deadline: '2026-12-05T18:00' });
+      res = await supervisor.post(`/c/${id}/act/plan`, {
+        version: version(page.text),
+        department: 'engineering',
+        assigneeId: 'eng-1',
+        assigneeName: '工程部老赵',
+        measures: '更换控制板',
+        deadline: '2026-12-05T18:00',
+      });
       expect(res.status, res.text.slice(0, 2000)).to.equal(303);
       page = await counter.get(`/c/${id}`);
       expect(page.text).to.include('处理中').and.include('2026-12-05 18:00');
@@ -274,7 +308,13 @@ for (const kind of databaseKinds) {
       h.clock.advance(2 * 3600_000);
       page = await counter.get(`/c/${id}`);
       expect(page.text).to.include('/act/follow-up');
-      res = await counter.post(`/c/${id}/act/follow-up`, { version: version(page.text), method: 'phone', satisfied: 'no', complainantWords: '还是经常停', visitedAt: '2026-11-28T10:00' });
+      res = await counter.post(`/c/${id}/act/follow-up`, {
+        version: version(page.text),
+        method: 'phone',
+        satisfied: 'no',
+        complainantWords: '还是经常停',
+        visitedAt: '2026-11-28T10:00',
+      });
       expect(res.status, res.text.slice(0, 3000)).to.equal(303);
       expect(res.location).to.include('ok=reopened');
       page = await counter.follow(res);
@@ -291,7 +331,12 @@ for (const kind of databaseKinds) {
     it('needs a choice of satisfied or not before recording a visit', async () => {
       const id = await register(counter, { category: 'pets' });
       let page = await counter.get(`/c/${id}`);
-      let res = await counter.post(`/c/${id}/act/resolve`, { version: version(page.text), nature: 'inquiry', reply: '已解释宠物管理规定', basis: '小区管理规约第12条' });
+      let res = await counter.post(`/c/${id}/act/resolve`, {
+        version: version(page.text),
+        nature: 'inquiry',
+        reply: '已解释宠物管理规定',
+        basis: '小区管理规约第12条',
+      });
       expect(res.status).to.equal(303);
       page = await counter.get(`/c/${id}`);
       res = await counter.post(`/c/${id}/act/follow-up`, { version: version(page.text), method: 'phone' });

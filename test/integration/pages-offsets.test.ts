@@ -29,8 +29,16 @@ for (const kind of databaseKinds) {
     async function assessedComplaint(disputeType = 'property'): Promise<number> {
       await counter.get('/new?unit=101');
       const res = await counter.post('/new', {
-        unitId: '101', ownerId: '1', complainantName: '张伟', complainantPhone: '13800138001', complainantRelation: 'owner',
-        channel: 'counter', category: 'facilities', description: '阳台漏水一个月无人处理', threatenedWithholding: '1', idempotencyKey: crypto.randomUUID(),
+        unitId: '101',
+        ownerId: '1',
+        complainantName: '张伟',
+        complainantPhone: '13800138001',
+        complainantRelation: 'owner',
+        channel: 'counter',
+        category: 'facilities',
+        description: '阳台漏水一个月无人处理',
+        threatenedWithholding: '1',
+        idempotencyKey: crypto.randomUUID(),
       });
       const id = Number(/\/c\/(\d+)\//.exec(res.location!)![1]);
       const page = await supervisor.get(`/c/${id}`);
@@ -67,7 +75,7 @@ for (const kind of databaseKinds) {
       const before = await count(h, T.offsets);
       const bad = await counter.post(`/c/${complaintId}/offsets`, { amount: '12.345', reason: '补偿' });
       expect(bad.status).to.equal(422);
-      expect(bad.text).to.include('id="err-offset.amount"').and.include('value="12.345"').and.include("最多两位小数");
+      expect(bad.text).to.include('id="err-offset.amount"').and.include('value="12.345"').and.include('最多两位小数');
       const noReason = await counter.post(`/c/${complaintId}/offsets`, { amount: '12', reason: ' ' });
       expect(noReason.status).to.equal(422);
       expect(noReason.text).to.include('id="err-offset.reason"');
@@ -104,7 +112,7 @@ for (const kind of databaseKinds) {
       expect(await count(h, T.offsets)).to.equal(before);
     });
 
-    it('shows approvers the queue with their limit; over the limit or one\'s own request cannot be decided', async () => {
+    it("shows approvers the queue with their limit; over the limit or one's own request cannot be decided", async () => {
       const big = await requestOffset(counter, complaintId, '800');
       const own = await requestOffset(supervisor, complaintId, '50', '主管自己提交');
       const page = await supervisor.get('/offsets');
@@ -207,7 +215,9 @@ for (const kind of databaseKinds) {
         const page = await counter.get(`/c/${id}`);
         const form = between(page.text, `action="/complaints/c/${id}/offsets"`, '</form>');
         expect(form).to.include('该房屋的未缴账单');
-        expect(form).to.match(/value="1001"[^]*2024-01[^]*未缴[^]*¥120\.50/).and.match(/value="1002"[^]*¥0\.29/);
+        expect(form)
+          .to.match(/value="1001"[^]*2024-01[^]*未缴[^]*¥120\.50/)
+          .and.match(/value="1002"[^]*¥0\.29/);
         expect(form).not.to.include('value="1003"');
         expect(form).to.include('data-money="open">¥120.79');
         expect(form).to.include('本投诉的抵扣：待审批 ¥0.00 · 已批准 ¥0.00 · 已使用 ¥0.00 · 可用余额 ¥0.00');
@@ -223,16 +233,22 @@ for (const kind of databaseKinds) {
         expect(res.location).to.include(`offset=${big}`);
         const shown = await counter.follow(res);
         expect(shown.text).to.include('抵扣申请已提交');
-        expect(shown.text).to.include('注意：申请金额 ¥1,200.00 超过该房屋未缴账单还可抵扣的合计 ¥120.79（2 笔未缴，未缴合计 ¥120.79），超出的 ¥1,079.21 目前没有账单可抵。');
+        expect(shown.text).to.include(
+          '注意：申请金额 ¥1,200.00 超过该房屋未缴账单还可抵扣的合计 ¥120.79（2 笔未缴，未缴合计 ¥120.79），超出的 ¥1,079.21 目前没有账单可抵。',
+        );
         expect(shown.text).to.include('本投诉已申请待批 ¥1,200.00、已批准 ¥0.00、已使用 ¥0.00');
         // In English too.
         const en = await counter.get(`${res.location!.replace('/complaints', '')}&lang=en`);
-        expect(en.text).to.include('Note: the amount requested, ¥1,200.00, is more than the ¥120.79 the unit&#x27;s outstanding bills can still take in offsets');
+        expect(en.text).to.include(
+          'Note: the amount requested, ¥1,200.00, is more than the ¥120.79 the unit&#x27;s outstanding bills can still take in offsets',
+        );
         await counter.get(`/c/${id}?lang=zh-CN`);
         // Within the outstanding total: no warning.
         const fits = await counter.post(`/c/${id}/offsets`, { amount: '20', reason: '清洁费补偿' });
         small = Number((await h.db(T.offsets).max({ id: 'id' }))[0]!.id);
-        expect((await counter.follow(fits)).text).to.include('抵扣申请已提交').and.not.include('超过该房屋未缴账单');
+        expect((await counter.follow(fits)).text)
+          .to.include('抵扣申请已提交')
+          .and.not.include('超过该房屋未缴账单');
         // A refused form (no reason) keeps what was typed and warns about the amount at the form.
         const refused = await counter.post(`/c/${id}/offsets`, { amount: '500', reason: ' ' });
         expect(refused.status).to.equal(422);
@@ -250,7 +266,10 @@ for (const kind of databaseKinds) {
         const code = String((await h.db(T.complaints).where({ id }).first()).code);
         const row = between(page.text, `<tr id="offset-${big}">`, '</tr>');
         expect(row).to.include(`>${code}</a>`).and.include('设施设备').and.include('1-101').and.include('张伟');
-        expect(row).to.include('该房屋任一未缴账单').and.include('1001 · 2024-01 · 未缴 · 待缴 ¥120.50 · 还可抵扣 ¥120.50').and.include('1002 · 2024-02 · 未缴 · 待缴 ¥0.29 · 还可抵扣 ¥0.29');
+        expect(row)
+          .to.include('该房屋任一未缴账单')
+          .and.include('1001 · 2024-01 · 未缴 · 待缴 ¥120.50 · 还可抵扣 ¥120.50')
+          .and.include('1002 · 2024-02 · 未缴 · 待缴 ¥0.29 · 还可抵扣 ¥0.29');
         expect(row).to.include('本投诉的其他抵扣').and.include(`#${small} 待审批 ¥20.00`).and.include(`#${limited} 待审批 ¥0.29`);
         expect(row).to.include('注意：批准金额 ¥1,200.00 超过该房屋未缴账单还可抵扣的合计 ¥120.79');
         expect(row).to.include('您在本投诉已批准 ¥0.00，额度 ¥5,000.00');
@@ -263,7 +282,7 @@ for (const kind of databaseKinds) {
         expect(between((await director.get('/offsets')).text, `<tr id="offset-${big}">`, '</tr>')).to.include('您在本投诉已批准 ¥0.00，不限额');
       });
 
-      it('warns, not refuses, an approval beyond what the unit owes; the approver\'s total grows', async () => {
+      it("warns, not refuses, an approval beyond what the unit owes; the approver's total grows", async () => {
         const v = String((await h.db(T.offsets).where({ id: big }).first()).version);
         const res = await manager.post(`/offsets/${big}/approve`, { version: v, amount: '1000' });
         expect(res.status).to.equal(303);
@@ -273,7 +292,9 @@ for (const kind of databaseKinds) {
         expect(between(shown.text, `<tr id="offset-${small}">`, '</tr>')).to.include('您在本投诉已批准 ¥1,000.00，额度 ¥5,000.00');
         // Within the outstanding total: approved without a warning.
         const ok = await manager.post(`/offsets/${limited}/approve`, { version: '1' });
-        expect((await manager.follow(ok)).text).to.include('抵扣已批准').and.not.include('<p class="warning" role="status">');
+        expect((await manager.follow(ok)).text)
+          .to.include('抵扣已批准')
+          .and.not.include('<p class="warning" role="status">');
         // Another community's approver learns nothing of this offset through the address.
         const scoped = h.client();
         await scoped.signIn(staff.scoped2);
@@ -319,7 +340,9 @@ for (const kind of databaseKinds) {
         expect(over.text).to.match(new RegExp(`id="amount-${big}" name="amount" value="0.29"`));
         expect(over.text).to.match(new RegExp(`id="ref-${big}" name="idempotencyKey" value="R-2026-0101"`));
         expect(await count(h, T.offsetApplications, { idempotency_key: 'R-2026-0101' })).to.equal(0);
-        expect((await cashier.post('/cashier/apply', { billId: '1002', offsetId: String(big), amount: '0.29', idempotencyKey: 'R-2026-0101' })).status).to.equal(303);
+        expect(
+          (await cashier.post('/cashier/apply', { billId: '1002', offsetId: String(big), amount: '0.29', idempotencyKey: 'R-2026-0101' })).status,
+        ).to.equal(303);
         const full = await cashier.get('/cashier?bill=1002');
         expect(full.text).to.include('本账单已没有可抵扣的余额：账单金额 ¥0.29，已抵扣 ¥0.29。');
         expect(full.text).not.to.include('action="/complaints/cashier/apply"');
@@ -350,7 +373,9 @@ for (const kind of databaseKinds) {
         expect(form).to.include('撤销后将收回以下抵扣');
         expect(form).to.include(`#${small} · 待审批 · 申请金额 ¥20.00`);
         expect(form).to.include(`#${big} · 已批准 · 申请金额 ¥1,200.00 · 批准金额 ¥1,000.00 · 剩余 ¥999.71`);
-        expect(form).to.include('以下抵扣已经使用，撤销后仍然有效').and.include(`#${big} · 账单 <a href="/complaints/cashier?bill=1002">1002</a> · ¥0.29 · 收款单号 <code>R-2026-0101</code>`);
+        expect(form)
+          .to.include('以下抵扣已经使用，撤销后仍然有效')
+          .and.include(`#${big} · 账单 <a href="/complaints/cashier?bill=1002">1002</a> · ¥0.29 · 收款单号 <code>R-2026-0101</code>`);
         // The counter may cancel but not see payment numbers.
         const counterForm = between((await counter.get(`/c/${id}`)).text, `action="/complaints/c/${id}/act/cancel"`, '</form>');
         expect(counterForm).to.include(`#${big} · 账单 1002 · ¥0.29`).and.not.include('R-2026-0101');
@@ -364,7 +389,9 @@ for (const kind of databaseKinds) {
         expect(timeline).to.include('限用账单号 1002');
         expect(timeline).not.to.match(/_fen|remaining_fen|\b100000\b|\b99971\b/);
         const en = await supervisor.get(`/c/${id}?lang=en`);
-        expect(between(en.text, '<ol class="timeline">', '</ol>')).to.include('Offset withdrawn (complaint cancelled)').and.include('Remaining ¥999.71 → ¥0.00');
+        expect(between(en.text, '<ol class="timeline">', '</ol>'))
+          .to.include('Offset withdrawn (complaint cancelled)')
+          .and.include('Remaining ¥999.71 → ¥0.00');
         await supervisor.get(`/c/${id}?lang=zh-CN`);
       });
     });
@@ -396,7 +423,15 @@ for (const kind of databaseKinds) {
         for (const m of page.text.matchAll(/<input type="checkbox" name="([^"]+)" value="1"[^>]* checked/g)) form[m[1]!] = '1';
         delete form._csrf;
         const rows = Number(/name="cat\.(\d+)\.code" value=""/.exec(page.text)![1]);
-        const res = await admin.post('/admin/settings', { ...form, followUpHours: '12', [`cat.${rows}.code`]: 'noise', [`cat.${rows}.zh`]: '噪音扰民', [`cat.${rows}.en`]: 'Noise', [`cat.${rows}.active`]: '1', 'limit.supervisor': '800' });
+        const res = await admin.post('/admin/settings', {
+          ...form,
+          followUpHours: '12',
+          [`cat.${rows}.code`]: 'noise',
+          [`cat.${rows}.zh`]: '噪音扰民',
+          [`cat.${rows}.en`]: 'Noise',
+          [`cat.${rows}.active`]: '1',
+          'limit.supervisor': '800',
+        });
         expect(res.status, res.text.slice(0, 3000)).to.equal(303);
         const settings = await h.plugin.context.settings.get();
         expect(settings.followUpHours).to.equal(12);
@@ -411,17 +446,46 @@ for (const kind of databaseKinds) {
         const page = await admin.get('/admin');
         const fingerprint = /name="fingerprint" value="([^"]+)"/.exec(page.text)![1]!;
         const before = await h.db(T.settings).select();
-        const res = await admin.post('/admin/settings', { fingerprint, followUpHours: '0', replyPromiseHours: '48', repeatWindowDays: '90', escalationDays: '30', deadlineWarningHours: '24', timezone: 'Mars/Base', 'limit.manager': 'abc', 'cat.0.code': 'Bad Code', 'cat.0.zh': '服务态度', 'cat.0.en': 'Attitude', 'dep.0.code': 'customer_service', 'dep.0.zh': '客服中心', 'dep.0.en': 'CS' });
+        const res = await admin.post('/admin/settings', {
+          fingerprint,
+          followUpHours: '0',
+          replyPromiseHours: '48',
+          repeatWindowDays: '90',
+          escalationDays: '30',
+          deadlineWarningHours: '24',
+          timezone: 'Mars/Base',
+          'limit.manager': 'abc',
+          'cat.0.code': 'Bad Code',
+          'cat.0.zh': '服务态度',
+          'cat.0.en': 'Attitude',
+          'dep.0.code': 'customer_service',
+          'dep.0.zh': '客服中心',
+          'dep.0.en': 'CS',
+        });
         expect(res.status).to.equal(422);
         expect(res.text).to.include('id="err-timezone"').and.include('id="err-limit.manager"');
-        const res2 = await admin.post('/admin/settings', { fingerprint, followUpHours: '0', replyPromiseHours: '48', repeatWindowDays: '90', escalationDays: '30', deadlineWarningHours: '24', timezone: 'Asia/Shanghai', 'cat.0.code': 'Bad Code', 'cat.0.zh': '服务态度', 'cat.0.en': 'Attitude', 'dep.0.code': 'customer_service', 'dep.0.zh': '客服中心', 'dep.0.en': 'CS' });
+        const res2 = await admin.post('/admin/settings', {
+          fingerprint,
+          followUpHours: '0',
+          replyPromiseHours: '48',
+          repeatWindowDays: '90',
+          escalationDays: '30',
+          deadlineWarningHours: '24',
+          timezone: 'Asia/Shanghai',
+          'cat.0.code': 'Bad Code',
+          'cat.0.zh': '服务态度',
+          'cat.0.en': 'Attitude',
+          'dep.0.code': 'customer_service',
+          'dep.0.zh': '客服中心',
+          'dep.0.en': 'CS',
+        });
         expect(res2.status).to.equal(422);
         expect(res2.text).to.include('id="err-followUpHours"').and.include('id="err-cat.0.code"');
         expect(res2.text).to.include('value="Bad Code"');
         expect(await h.db(T.settings).select()).to.deep.equal(before);
       });
 
-      it('refuses a save over someone else\'s newer save with 409 naming them', async () => {
+      it("refuses a save over someone else's newer save with 409 naming them", async () => {
         const mine = await admin.get('/admin');
         const other = await admin2.get('/admin');
         const grab = (text: string) => {

@@ -41,7 +41,10 @@ for (const kind of databaseKinds) {
       expect(res.status).to.equal(303);
       expect(res.location).to.equal(`${h.base}/list`);
       const cookie = res.headers.getSetCookie().find((l) => l.startsWith('cmp_sid='))!;
-      expect(cookie).to.match(/httponly/i).and.match(/samesite=lax/i).and.match(/path=\/complaints/i);
+      expect(cookie)
+        .to.match(/httponly/i)
+        .and.match(/samesite=lax/i)
+        .and.match(/path=\/complaints/i);
       expect(cookie).not.to.match(/secure/i);
       const signedIn = c.cookies.get('cmp_sid')!;
       expect(signedIn).not.to.equal(anonymous);
@@ -295,7 +298,16 @@ describe('pages: trusted origins (a host proxying the pages under its own origin
     const c = h.client();
     await c.signIn(staff.counter);
     await c.get('/new?unit=101');
-    const form = () => ({ unitId: '101', ownerId: '1', complainantName: '张伟', complainantPhone: '13800138001', channel: 'counter', category: 'facilities', description: '经由主系统提交', idempotencyKey: crypto.randomUUID() });
+    const form = () => ({
+      unitId: '101',
+      ownerId: '1',
+      complainantName: '张伟',
+      complainantPhone: '13800138001',
+      channel: 'counter',
+      category: 'facilities',
+      description: '经由主系统提交',
+      idempotencyKey: crypto.randomUUID(),
+    });
     const before = await count();
     expect((await c.post('/new', form(), { origin: 'https://erp.example.com' })).status).to.equal(303);
     expect((await c.post('/new', form(), { origin: null, headers: { referer: 'https://erp.example.com/complaints/new' } })).status).to.equal(303);

@@ -19,8 +19,16 @@ const T = tableNames('cmp_');
 async function register(c: PageClient, overrides: Record<string, string> = {}): Promise<number> {
   await c.get('/new?unit=101');
   const res = await c.post('/new', {
-    unitId: '101', ownerId: '1', complainantName: '张伟', complainantPhone: '13800138001', complainantRelation: 'owner',
-    channel: 'phone', category: 'cleaning_greening', description: '垃圾两天没清运', idempotencyKey: crypto.randomUUID(), ...overrides,
+    unitId: '101',
+    ownerId: '1',
+    complainantName: '张伟',
+    complainantPhone: '13800138001',
+    complainantRelation: 'owner',
+    channel: 'phone',
+    category: 'cleaning_greening',
+    description: '垃圾两天没清运',
+    idempotencyKey: crypto.randomUUID(),
+    ...overrides,
   });
   expect(res.status).to.equal(303);
   return Number(/\/c\/(\d+)\//.exec(res.location!)![1]);
@@ -46,7 +54,9 @@ for (const kind of databaseKinds) {
       await register(counter);
       // One answered at the counter: its follow-up visit falls due within 24 hours, i.e. today or tomorrow.
       let page = await counter.get(`/c/${a}`);
-      expect((await counter.post(`/c/${a}/act/resolve`, { version: version(page.text), nature: 'help', reply: '已安排清运', basis: '保洁排班表' })).status).to.equal(303);
+      expect(
+        (await counter.post(`/c/${a}/act/resolve`, { version: version(page.text), nature: 'help', reply: '已安排清运', basis: '保洁排班表' })).status,
+      ).to.equal(303);
       h.clock.advance(50 * 3600_000); // past the 48 h reply promise of the other one
       await counter.signIn(staff.counter); // sessions last 8 hours
       const wb = await counter.get('/');
@@ -86,7 +96,11 @@ describe('pages: failures', function () {
     const server = await listen(createServerApp(plugin), 0, '127.0.0.1');
     try {
       const token = signUserToken(staff.counter, PAGE_SECRET, 600);
-      for (const [method, path] of [['GET', '/'], ['GET', '/list'], ['POST', '/new']] as const) {
+      for (const [method, path] of [
+        ['GET', '/'],
+        ['GET', '/list'],
+        ['POST', '/new'],
+      ] as const) {
         const res = await fetch(`${server.url}/complaints${path}`, {
           method,
           // A session cookie, so that even the session lookup needs the database.
@@ -152,14 +166,30 @@ describe('pages: failures', function () {
       const url = MARIADB_ADMIN_URL.replace(/^mariadb:/, 'mysql:').replace(/@[^/]+\/[^/]*$/, `@127.0.0.1:${port}/${name}`);
       const db = createDb(url, { poolMax: 4 });
       await simpleHost.create(db);
-      const plugin = createComplaintsPlugin({ knex: db, mapping: validateMapping(simpleHost.mapping), auth: signedHeaderAuth(PAGE_SECRET), signIn: { users: [staff.counter] }, log: () => {} });
+      const plugin = createComplaintsPlugin({
+        knex: db,
+        mapping: validateMapping(simpleHost.mapping),
+        auth: signedHeaderAuth(PAGE_SECRET),
+        signIn: { users: [staff.counter] },
+        log: () => {},
+      });
       await plugin.install();
       const server = await listen(createServerApp(plugin), 0, '127.0.0.1');
       try {
         const c = new PageClient(server.url, '/complaints');
         await c.signIn(staff.counter);
         await c.get('/new?unit=101');
-        const form = (key: string, description: string) => ({ unitId: '101', ownerId: '1', complainantName: '张伟', complainantPhone: '13800138001', complainantRelation: 'owner', channel: 'counter', category: 'security', description, idempotencyKey: key });
+        const form = (key: string, description: string) => ({
+          unitId: '101',
+          ownerId: '1',
+          complainantName: '张伟',
+          complainantPhone: '13800138001',
+          complainantRelation: 'owner',
+          channel: 'counter',
+          category: 'security',
+          description,
+          idempotencyKey: key,
+        });
         const acknowledged = await c.post('/new', form(c.field('idempotencyKey')!, '陌生推销员进楼'));
         expect(acknowledged.status).to.equal(303);
         await c.get('/new?unit=101');

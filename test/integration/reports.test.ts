@@ -75,7 +75,12 @@ describe('reports: statistics helpers', () => {
     expect(csvField('-1层')).to.equal("'-1层");
     expect(csvField('-0.05')).to.equal('-0.05');
     expect(csvField(12)).to.equal('12');
-    expect(toCsv([['a', 'b'], ['1', null]])).to.equal('\uFEFFa,b\r\n1,\r\n');
+    expect(
+      toCsv([
+        ['a', 'b'],
+        ['1', null],
+      ]),
+    ).to.equal('\uFEFFa,b\r\n1,\r\n');
   });
 });
 
@@ -95,7 +100,9 @@ for (const kind of databaseKinds) {
     const report = (actor: Actor = staff.manager, extra: { communityId?: string } = {}) => buildReport(h.plugin.context, { ...NOVEMBER, ...extra, actor });
 
     it('built the story as told (repeat and continuation links)', async () => {
-      const rows = (await h.db('cmp_complaints').select('id', 'repeat_of_id', 'parent_id', 'state', 'severity').whereIn('id', Object.values(ids))) as Array<Record<string, unknown>>;
+      const rows = (await h.db('cmp_complaints').select('id', 'repeat_of_id', 'parent_id', 'state', 'severity').whereIn('id', Object.values(ids))) as Array<
+        Record<string, unknown>
+      >;
       const byId = new Map(rows.map((r) => [Number(r.id), r]));
       expect(Number(byId.get(ids.B!)!.repeat_of_id)).to.equal(ids.A);
       expect(Number(byId.get(ids.K!)!.parent_id)).to.equal(ids.B);
@@ -224,7 +231,14 @@ for (const kind of databaseKinds) {
       const all = await get('?from=2026-11-01&to=2026-11-30');
       expect(all.status).to.equal(200);
       const r = all.body.report;
-      expect(r.period).to.deep.equal({ from: '2026-11-01', to: '2026-11-30', timeZone: 'Asia/Shanghai', start: '2026-10-31T16:00:00.000Z', end: '2026-11-30T16:00:00.000Z', days: 30 });
+      expect(r.period).to.deep.equal({
+        from: '2026-11-01',
+        to: '2026-11-30',
+        timeZone: 'Asia/Shanghai',
+        start: '2026-10-31T16:00:00.000Z',
+        end: '2026-11-30T16:00:00.000Z',
+        days: 30,
+      });
       expect(r).to.deep.include({ communityId: null, generatedAt: sh('12-02 10:00').toISOString(), complaints: 7, cancelled: 1, resolved: 5 });
       expect(r.by.category[0]).to.deep.equal({ key: 'facilities', count: 3 });
       expect(r.by.severity).to.deep.equal([
@@ -242,7 +256,17 @@ for (const kind of databaseKinds) {
       expect(r.reopen).to.deep.equal({ count: 1, of: 5, rate: 1 / 5 });
       expect(r.topUnits[0]).to.deep.equal({ unitId: '101', label: '1-101', count: 4 });
       expect(r.topUnits[3]).to.deep.equal({ unitId: '108', label: WEIRD_LABEL, count: 1 });
-      expect(r.offsets).to.deep.equal({ requests: 3, requestedFen: 31050, approvals: 1, approvedFen: 15025, applications: 2, appliedFen: 15015, reversals: 1, reversedFen: 10010, netAppliedFen: 5005 });
+      expect(r.offsets).to.deep.equal({
+        requests: 3,
+        requestedFen: 31050,
+        approvals: 1,
+        approvedFen: 15025,
+        applications: 2,
+        appliedFen: 15015,
+        reversals: 1,
+        reversedFen: 10010,
+        netAppliedFen: 5005,
+      });
       // Exactly what buildReport gives, once through JSON.
       expect(r).to.deep.equal({ ...JSON.parse(JSON.stringify(await report())) });
 
@@ -264,7 +288,9 @@ for (const kind of databaseKinds) {
       expect((await get('?from=2026-11-01&to=2026-11-30', staff.counter)).status).to.equal(403);
       expect((await get('?from=2026-11-01&to=2026-11-30', null)).status).to.equal(401);
 
-      const openApi = h.plugin.openApi() as { paths: Record<string, Record<string, { operationId: string; parameters: Array<{ name: string; required: boolean }> }>> };
+      const openApi = h.plugin.openApi() as {
+        paths: Record<string, Record<string, { operationId: string; parameters: Array<{ name: string; required: boolean }> }>>;
+      };
       const op = openApi.paths['/api/reports']!.get!;
       expect(op.operationId).to.equal('getReport');
       expect(op.parameters.map((p) => [p.name, p.required])).to.deep.equal([
@@ -287,7 +313,14 @@ for (const kind of databaseKinds) {
       expect(html).to.include('<rect class="chart-bar" x="180" y="4" width="370" height="18">'); // facilities, the longest bar
       expect(html).not.to.match(/\sstyle=/); // CSP: no inline style attributes
       expect(html).not.to.match(/<script(?![^>]*\ssrc=)/);
-      for (const figure of ['<strong>7</strong>投诉总数', '<strong>66.7%</strong>按时回复率', '<strong>40.0%</strong>回访时限内完成率', '<strong>75.0%</strong>回访满意率', '<strong>14.3%</strong>二次投诉率', '<strong>20.0%</strong>不满意重开率']) {
+      for (const figure of [
+        '<strong>7</strong>投诉总数',
+        '<strong>66.7%</strong>按时回复率',
+        '<strong>40.0%</strong>回访时限内完成率',
+        '<strong>75.0%</strong>回访满意率',
+        '<strong>14.3%</strong>二次投诉率',
+        '<strong>20.0%</strong>不满意重开率',
+      ]) {
         expect(html).to.include(figure);
       }
       expect(html).to.include('按时 4 / 6；逾期回复 1，逾期未回复 1');
@@ -333,7 +366,9 @@ for (const kind of databaseKinds) {
     it('exports the CSV: BOM, CRLF, quoted fields, an attachment with a UTF-8 file name', async () => {
       const c = h.client();
       await c.signIn(staff.manager);
-      const res = await fetch(`${h.origin}/complaints/report.csv?from=2026-11-01&to=2026-11-30`, { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+      const res = await fetch(`${h.origin}/complaints/report.csv?from=2026-11-01&to=2026-11-30`, {
+        headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
       expect(res.headers.get('content-disposition')).to.equal(
@@ -401,7 +436,9 @@ for (const kind of databaseKinds) {
         '抵扣（元）,实际抵扣（使用 − 冲回）,50.05,',
       ]);
 
-      const en = await fetch(`${h.origin}/complaints/report.csv?from=2026-11-01&to=2026-11-30&communityId=1&lang=en`, { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+      const en = await fetch(`${h.origin}/complaints/report.csv?from=2026-11-01&to=2026-11-30&communityId=1&lang=en`, {
+        headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
       expect(en.headers.get('content-disposition')).to.equal('attachment; filename="complaints-report_2026-11-01_2026-11-30.csv"');
       const enLines = (await en.text()).split('\r\n');
       expect(enLines[0]).to.equal('Figure,Item,Value,Detail'); // fetch's text() drops the BOM
@@ -419,18 +456,20 @@ async function playTheStory(h: PageHarness, ids: Record<string, number>): Promis
   let n = 0;
   const create = async (name: string, local: string, unitId: string, category: string, channel: string) => {
     at(local);
-    const { complaint } = await complaints.create({
-      unitId,
-      complainantName: '张伟',
-      complainantPhone: '13800138001',
-      complainantRelation: 'owner',
-      channel,
-      category,
-      description: `报表测试 ${name}`,
-      threatenedWithholding: false,
-      idempotencyKey: `report-${name}-${++n}`,
-    },counter,
-);
+    const { complaint } = await complaints.create(
+      {
+        unitId,
+        complainantName: '张伟',
+        complainantPhone: '13800138001',
+        complainantRelation: 'owner',
+        channel,
+        category,
+        description: `报表测试 ${name}`,
+        threatenedWithholding: false,
+        idempotencyKey: `report-${name}-${++n}`,
+      },
+      counter,
+    );
     ids[name] = complaint.id;
   };
   const version = async (name: string) => (await complaints.get(ids[name]!, supervisor)).complaint.version;
@@ -512,4 +551,3 @@ async function playTheStory(h: PageHarness, ids: Record<string, number>): Promis
   await create('E', '11-30 23:30', '108', 'cleaning_greening', 'email');
   await create('Y', '12-01 00:10', '103', 'security', 'phone');
 }
-

@@ -35,7 +35,12 @@ function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: () => s
 }
 
 /** A raw HTTP request whose body is sent in two parts, so the test decides when it finishes. */
-function heldRequest(port: number, path: string, body: string, requestId: string): { socket: Socket; finish(): void; answer: Promise<{ text: string; closedAt: number }> } {
+function heldRequest(
+  port: number,
+  path: string,
+  body: string,
+  requestId: string,
+): { socket: Socket; finish(): void; answer: Promise<{ text: string; closedAt: number }> } {
   const socket = connect(port, '127.0.0.1');
   const headers = {
     host: `127.0.0.1:${port}`,
@@ -45,7 +50,11 @@ function heldRequest(port: number, path: string, body: string, requestId: string
     ...signServiceRequest(SECRET, { method: 'POST', path, body }),
   };
   const half = Math.floor(body.length / 2);
-  socket.write(`POST ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body.slice(0, half)}`);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n\r\n${body.slice(0, half)}`,
+  );
   let text = '';
   socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   const answer = new Promise<{ text: string; closedAt: number }>((resolve) => socket.on('close', () => resolve({ text, closedAt: Date.now() })));
@@ -73,15 +82,23 @@ describe('complaints serve: JSON logs and the drain on SIGTERM (SQLite file)', f
   });
 
   it('logs JSON lines with the caller’s request id; on SIGTERM refuses new connections, finishes the request in flight, cuts off the one past the grace period, stops jobs, closes the pool, exits 0', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--db', `sqlite:${join(dir, 'erp.sqlite')}`, '--mapping', join(dir, 'mapping.json'), '--port', '0', '--secret', SECRET], {
-      env: { ...process.env, COMPLAINTS_LOG_LEVEL: '' },
-    });
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'serve', '--db', `sqlite:${join(dir, 'erp.sqlite')}`, '--mapping', join(dir, 'mapping.json'), '--port', '0', '--secret', SECRET],
+      {
+        env: { ...process.env, COMPLAINTS_LOG_LEVEL: '' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => child!.on('exit', (code) => resolve({ code, at: Date.now() })));
-    const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(stdout)?.[1], 30_000, () => `no listening line: ${stdout}${stderr}`);
+    const url = await waitFor(
+      () => /listening on (http:\/\/\S+)/.exec(stdout)?.[1],
+      30_000,
+      () => `no listening line: ${stdout}${stderr}`,
+    );
     const { port, pathname: prefix } = new URL(url);
 
     const ping = await fetch(`${url}/healthz`, { headers: { 'x-request-id': 'drain-ping-1' } });
@@ -96,7 +113,11 @@ describe('complaints serve: JSON logs and the drain on SIGTERM (SQLite file)', f
 
     const sigtermAt = Date.now();
     child.kill('SIGTERM');
-    await waitFor(() => (stdout.includes('"msg":"stopping') ? true : undefined), 5000, () => `no stopping line: ${stdout}`);
+    await waitFor(
+      () => (stdout.includes('"msg":"stopping') ? true : undefined),
+      5000,
+      () => `no stopping line: ${stdout}`,
+    );
     const late = await fetch(`${url}/healthz`).then(
       () => 'answered',
       (err: Error) => String((err.cause as { code?: string } | undefined)?.code),
@@ -116,7 +137,10 @@ describe('complaints serve: JSON logs and the drain on SIGTERM (SQLite file)', f
     const exit = await exited;
     expect(exit.code, stdout + stderr).to.equal(0);
 
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     expect(lines.every((l) => typeof l.level === 'string' && typeof l.time === 'string' && l.name === 'complaints')).to.equal(true);
     expect(lines.find((l) => l.reqId === 'drain-ping-1')?.req.route).to.equal(`${prefix}/healthz`);
     const answered = lines.find((l) => l.reqId === 'drain-finishes');
@@ -124,7 +148,10 @@ describe('complaints serve: JSON logs and the drain on SIGTERM (SQLite file)', f
     const order = ['stopping', 'requests still running', 'scheduled jobs and outbox delivery stopped', 'database pool closed'].map((start) =>
       lines.findIndex((l) => String(l.msg).startsWith(start)),
     );
-    expect(order.every((i) => i >= 0), stdout).to.equal(true);
+    expect(
+      order.every((i) => i >= 0),
+      stdout,
+    ).to.equal(true);
     expect([...order].sort((a, b) => a - b)).to.deep.equal(order);
     expect(lines[order[0]!]).to.include({ signal: 'SIGTERM', graceSeconds: 2 });
     expect(lines[order[1]!]).to.include({ level: 'warn', forced: 1 });

@@ -49,7 +49,9 @@ describe('complaints serve (standalone service, SQLite file)', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses to start without a shared secret or before install, saying what to do', async () => {
-    const noSecret = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--db', dbUrl, '--mapping', mappingFile, '--port', '0'], { env: { ...process.env, COMPLAINTS_SECRET: '' } });
+    const noSecret = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--db', dbUrl, '--mapping', mappingFile, '--port', '0'], {
+      env: { ...process.env, COMPLAINTS_SECRET: '' },
+    });
     const exitCode = await new Promise<number | null>((r) => noSecret.on('exit', r));
     expect(exitCode).to.equal(2);
     const notInstalled = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--db', dbUrl, '--mapping', mappingFile, '--port', '0', '--secret', SECRET]);

@@ -22,7 +22,11 @@ describe('settings: redaction for the audit trail', () => {
     expect(redactForAudit('webhookUrl', 'https://bot:pa55@erp.example.com/hook?token=abc&tenant=7&sig=xyz')).to.equal(
       'https://bot:***@erp.example.com/hook?token=***&tenant=7&sig=***',
     );
-    expect(redactForAudit('relay', { url: 'https://x.example/?access_key=k1', password: 'p', retries: 3 })).to.deep.equal({ url: 'https://x.example/?access_key=***', password: REDACTED, retries: 3 });
+    expect(redactForAudit('relay', { url: 'https://x.example/?access_key=k1', password: 'p', retries: 3 })).to.deep.equal({
+      url: 'https://x.example/?access_key=***',
+      password: REDACTED,
+      retries: 3,
+    });
     expect(redactForAudit('followUpHours', 24)).to.equal(24);
   });
 });
@@ -94,14 +98,22 @@ for (const kind of databaseKinds) {
           () => [] as string[],
           (e: unknown) => (e as ValidationError).fields.map((f) => `${f.field}: ${f.message.en}`),
         );
-      expect(await attempt({ '2027': { holidays: ['2027-02-30'], workdays: [] } })).to.deep.equal(['serviceCalendar.years.2027.holidays.0: must match format "date"']);
+      expect(await attempt({ '2027': { holidays: ['2027-02-30'], workdays: [] } })).to.deep.equal([
+        'serviceCalendar.years.2027.holidays.0: must match format "date"',
+      ]);
       expect(await attempt({ '2027': { holidays: ['2027-01-01', '2026-10-01'], workdays: ['2027-01-01'] } })).to.deep.equal([
         'serviceCalendar.years.2027.holidays.1: The holiday 2026-10-01 is not in 2027',
         'serviceCalendar.years.2027.workdays.0: 2027-01-01 cannot be both a holiday and a make-up working day',
       ]);
       expect(await stored('serviceCalendar')).to.equal(null);
 
-      const next = { ...calendar, mode: 'working' as const, workdayStart: '08:30', workdayEnd: '17:30', years: { ...calendar.years, '2027': { holidays: ['2027-01-01'], workdays: [] } } };
+      const next = {
+        ...calendar,
+        mode: 'working' as const,
+        workdayStart: '08:30',
+        workdayEnd: '17:30',
+        years: { ...calendar.years, '2027': { holidays: ['2027-01-01'], workdays: [] } },
+      };
       await ctx.settings.update({ serviceCalendar: next }, admin);
       expect((await ctx.settings.get()).serviceCalendar).to.deep.equal(next);
       await ctx.settings.update({ serviceCalendar: calendar }, admin);

@@ -44,22 +44,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
         let oursHasRow1!: () => void;
         const row1Taken = new Promise<void>((r) => (oursHasRow1 = r));
         const other = db.transaction(async (trx) => {
-          await trx('t').whereBetween('id', [2, 12]).update({ v: trx.raw('v + 100') });
+          await trx('t')
+            .whereBetween('id', [2, 12])
+            .update({ v: trx.raw('v + 100') });
           otherHasRow2();
           await row1Taken;
-          await trx('t').where({ id: 1 }).update({ v: trx.raw('v + 100') });
+          await trx('t')
+            .where({ id: 1 })
+            .update({ v: trx.raw('v + 100') });
         });
         const ours = inTransaction(
           db,
           async (trx) => {
             ourAttempts++;
-            await trx('t').where({ id: 1 }).update({ v: trx.raw('v + 1') });
+            await trx('t')
+              .where({ id: 1 })
+              .update({ v: trx.raw('v + 1') });
             if (ourAttempts === 1) {
               await row2Taken;
               oursHasRow1();
               await sleep(100); // the other is now waiting for row 1
             }
-            await trx('t').where({ id: 2 }).update({ v: trx.raw('v + 1') });
+            await trx('t')
+              .where({ id: 2 })
+              .update({ v: trx.raw('v + 1') });
             return ourAttempts;
           },
           { onRetry: (e) => own.push(e) },
@@ -85,7 +93,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     it('gives up after the bounded attempts and lets the 1213 go up', async () => {
       const own: TransactionRetry[] = [];
       let attempts = 0;
-      const deadlock = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213, code: 'ER_LOCK_DEADLOCK' });
+      const deadlock = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), {
+        errno: 1213,
+        code: 'ER_LOCK_DEADLOCK',
+      });
       try {
         await inTransaction(
           db,

@@ -78,7 +78,10 @@ for (const kind of databaseKinds) {
         for (const query of ['q=1&limit=0', 'q=1&limit=51', 'q=1&limit=x']) {
           const bad = await h.api('GET', `/api/units?${query}`, { as: counter });
           expect(bad.status, query).to.equal(400);
-          expect(bad.body.error.fields.map((f: { field: string }) => f.field), query).to.deep.equal(['limit']);
+          expect(
+            bad.body.error.fields.map((f: { field: string }) => f.field),
+            query,
+          ).to.deep.equal(['limit']);
         }
         const unknown = await h.api('GET', '/api/units?q=1&owner=2', { as: counter });
         expect(unknown.status).to.equal(400);
@@ -153,16 +156,30 @@ for (const kind of databaseKinds) {
           [limited.id, 500, 500],
         ]);
         for (const bill of res.body.bills) {
-          const check = await h.billing('POST', '/api/billing/check', { billId: bill.billId, offsets: bill.offsets.map((o: any) => ({ offsetId: o.offsetId, amountFen: o.mayApplyFen })).slice(0, 1) });
+          const check = await h.billing('POST', '/api/billing/check', {
+            billId: bill.billId,
+            offsets: bill.offsets.map((o: any) => ({ offsetId: o.offsetId, amountFen: o.mayApplyFen })).slice(0, 1),
+          });
           expect(check.status).to.equal(200);
-          expect(check.body).to.include({ billId: bill.billId, paymentState: bill.paymentState, appliedFen: bill.appliedFen, openToOffsetsFen: bill.openToOffsetsFen, outstandingFen: bill.outstandingFen });
+          expect(check.body).to.include({
+            billId: bill.billId,
+            paymentState: bill.paymentState,
+            appliedFen: bill.appliedFen,
+            openToOffsetsFen: bill.openToOffsetsFen,
+            outstandingFen: bill.outstandingFen,
+          });
           expect(check.body.allAllowed, bill.billId).to.equal(true);
         }
       });
 
-      it('answers 404 for a unit that is missing, soft-deleted or outside the reader\'s communities; bounds the bills', async () => {
+      it("answers 404 for a unit that is missing, soft-deleted or outside the reader's communities; bounds the bills", async () => {
         const outsider = person('cashier', 'cash-2', '二区收银', ['2']);
-        for (const [unit, as] of [['101', outsider], ['999', cashier], ['105', cashier], ['x'.repeat(65), cashier]] as const) {
+        for (const [unit, as] of [
+          ['101', outsider],
+          ['999', cashier],
+          ['105', cashier],
+          ['x'.repeat(65), cashier],
+        ] as const) {
           const res = await h.api('GET', `/api/units/${unit}/bills`, { as, lang: 'en' });
           expect(res.status, unit).to.equal(404);
           expect(res.body.error.code).to.equal('not_found');

@@ -21,7 +21,12 @@ const ROLES = loadManifest().roles.map((r) => r.name);
 /** One person per role in plugin.json, seeing every community. */
 const everyone: Actor[] = ROLES.map((role) => ({ id: `acc-${role}`, name: `${role}·矩阵`, roles: [role], communityIds: null }));
 /** Roles no plugin.json grants anything (one named like Object's own members): refused everywhere. */
-const strangers: Actor[] = ['', 'constructor', '__proto__', 'toString', 'ADMINISTRATOR', 'system '].map((role, i) => ({ id: `acc-stranger-${i}`, name: `陌生角色${i}`, roles: [role], communityIds: null }));
+const strangers: Actor[] = ['', 'constructor', '__proto__', 'toString', 'ADMINISTRATOR', 'system '].map((role, i) => ({
+  id: `acc-stranger-${i}`,
+  name: `陌生角色${i}`,
+  roles: [role],
+  communityIds: null,
+}));
 /** The same roles limited to community 1 (for another community's ids). */
 const scopedTo1: Actor[] = ROLES.map((role) => ({ id: `acc1-${role}`, name: `${role}·一区`, roles: [role], communityIds: ['1'] }));
 
@@ -64,7 +69,15 @@ async function seed(stack: Stack): Promise<Ids> {
   const toApproveB = await offsets.raise({ complaintId: b.id, amount: '20.00', reason: '矩阵' }, counter);
   const approvedB = await offsets.approve(toApproveB.id, { version: toApproveB.version }, director);
   await billing.applyOffset({ offsetId: approvedB.id, billId: '2001', amountFen: 100, idempotencyKey: 'ACC-B-1' });
-  return { a: { id: a.id, code: a.code }, b: { id: b.id, code: b.code }, resolvedA: resolved.id, offerA: offerA.id, approvedA: approvedA.id, offerB: offerB.id, approvedB: approvedB.id };
+  return {
+    a: { id: a.id, code: a.code },
+    b: { id: b.id, code: b.code },
+    resolvedA: resolved.id,
+    offerA: offerA.id,
+    approvedA: approvedA.id,
+    offerB: offerB.id,
+    approvedB: approvedB.id,
+  };
 }
 
 /** The JSON API: every route with what it needs. Bodies pass the permission check and then fail or are stale, so nothing changes. */
@@ -76,8 +89,18 @@ function apiRoutes(ids: Ids): Array<{ method: string; path: string; body?: unkno
     { method: 'POST', path: '/api/complaints', body: {}, need: 'complaint.create' },
     { method: 'GET', path: `/api/complaints/${ids.a.id}`, need: 'complaint.view' },
     { method: 'GET', path: `/api/complaints/${ids.a.id}/events`, need: 'complaint.view' },
-    ...ACTIONS.filter((a) => a !== 'follow-up').map((action) => ({ method: 'POST', path: `/api/complaints/${ids.a.id}/transitions/${action}`, body: { version: 999 }, need: RULES[action].permission })),
-    { method: 'POST', path: `/api/complaints/${ids.resolvedA}/follow-ups`, body: { version: 999, method: 'phone', satisfied: true }, need: RULES['follow-up'].permission },
+    ...ACTIONS.filter((a) => a !== 'follow-up').map((action) => ({
+      method: 'POST',
+      path: `/api/complaints/${ids.a.id}/transitions/${action}`,
+      body: { version: 999 },
+      need: RULES[action].permission,
+    })),
+    {
+      method: 'POST',
+      path: `/api/complaints/${ids.resolvedA}/follow-ups`,
+      body: { version: 999, method: 'phone', satisfied: true },
+      need: RULES['follow-up'].permission,
+    },
     { method: 'POST', path: `/api/complaints/${ids.a.id}/compensations`, body: {}, need: 'compensation.record' },
     { method: 'GET', path: `/api/complaints/${ids.a.id}/compensations`, need: 'complaint.view' },
     { method: 'POST', path: '/api/offsets', body: {}, need: 'offset.request' },
@@ -114,8 +137,16 @@ const PAGE_GETS = (ids: Ids): Array<{ path: string; need: Need }> => [
 const PAGE_POSTS = (ids: Ids): Array<{ path: string; form: Record<string, string>; need: Need }> => [
   { path: '/new', form: { unitId: '101' }, need: 'complaint.create' },
   { path: `/c/${ids.a.id}/act/start-investigation`, form: { version: '999' }, need: RULES['start-investigation'].permission },
-  { path: `/c/${ids.a.id}/act/assess`, form: { version: '999', disputeType: 'property', nature: 'valid', severity: 'important' }, need: RULES.assess.permission },
-  { path: `/c/${ids.a.id}/act/plan`, form: { version: '999', department: 'engineering', assigneeId: 'e1', assigneeName: '刘', measures: '修', deadline: '2026-12-05 10:00' }, need: RULES.plan.permission },
+  {
+    path: `/c/${ids.a.id}/act/assess`,
+    form: { version: '999', disputeType: 'property', nature: 'valid', severity: 'important' },
+    need: RULES.assess.permission,
+  },
+  {
+    path: `/c/${ids.a.id}/act/plan`,
+    form: { version: '999', department: 'engineering', assigneeId: 'e1', assigneeName: '刘', measures: '修', deadline: '2026-12-05 10:00' },
+    need: RULES.plan.permission,
+  },
   { path: `/c/${ids.a.id}/act/resolve`, form: { version: '999', reply: '答复', basis: '依据' }, need: RULES.resolve.permission },
   { path: `/c/${ids.a.id}/act/cancel`, form: { version: '999', cancelKind: 'duplicate', reason: '重复' }, need: RULES.cancel.permission },
   { path: `/c/${ids.a.id}/act/escalate`, form: { version: '999', severity: 'major', reason: '升级' }, need: RULES.escalate.permission },
@@ -133,10 +164,28 @@ const PAGE_POSTS = (ids: Ids): Array<{ path: string; form: Record<string, string
 
 /** The same posts, valid and current: only CSRF and session checks stand between them and a change. */
 const LIVE_POSTS = (ids: Ids, version: number): Array<{ path: string; form: Record<string, string>; as: Actor }> => [
-  { path: '/new', as: staff.counter, form: { unitId: '101', ownerId: '1', complainantName: '张伟', complainantPhone: '13800138001', complainantRelation: 'owner', channel: 'counter', category: 'facilities', description: '跨站提交', idempotencyKey: crypto.randomUUID() } },
+  {
+    path: '/new',
+    as: staff.counter,
+    form: {
+      unitId: '101',
+      ownerId: '1',
+      complainantName: '张伟',
+      complainantPhone: '13800138001',
+      complainantRelation: 'owner',
+      channel: 'counter',
+      category: 'facilities',
+      description: '跨站提交',
+      idempotencyKey: crypto.randomUUID(),
+    },
+  },
   { path: `/c/${ids.a.id}/act/note`, as: staff.manager, form: { version: String(version), note: '跨站备注' } },
   { path: `/c/${ids.a.id}/offsets`, as: staff.counter, form: { amount: '5.00', reason: '跨站抵扣' } },
-  { path: `/c/${ids.a.id}/compensations`, as: staff.supervisor, form: { payer: 'company', amount: '5.00', paidOn: '2026-11-28', method: 'cash', reference: '跨站赔付' } },
+  {
+    path: `/c/${ids.a.id}/compensations`,
+    as: staff.supervisor,
+    form: { payer: 'company', amount: '5.00', paidOn: '2026-11-28', method: 'cash', reference: '跨站赔付' },
+  },
   { path: `/offsets/${ids.offerA}/reject`, as: staff.director, form: { version: '1', note: '跨站驳回' } },
   { path: '/cashier/apply', as: staff.cashier, form: { billId: '1001', offsetId: String(ids.approvedA), amount: '1.00', idempotencyKey: 'CSRF-PAY-1' } },
   { path: '/admin/settings', as: staff.admin, form: { followUpHours: '48' } },
@@ -160,7 +209,10 @@ describe('reliability: access — roles × routes, communities, CSRF, sessions, 
   });
   afterEach(async function () {
     expect(await checksumTables(database.db, tables), 'nothing changed').to.deep.equal(baseline);
-    expect(stack.errors.map((e) => String((e as Error)?.stack ?? e)), '500s logged').to.deep.equal([]);
+    expect(
+      stack.errors.map((e) => String((e as Error)?.stack ?? e)),
+      '500s logged',
+    ).to.deep.equal([]);
   });
   after(async () => {
     await stack?.close();
@@ -178,7 +230,8 @@ describe('reliability: access — roles × routes, communities, CSRF, sessions, 
         const signedIn = refusedToken ? null : actor;
         const may = allowed(signedIn, route.need);
         const ok = may ? ![401, 403].includes(res.status) && res.status < 500 : res.status === (signedIn ? 403 : 401);
-        if (!ok) wrong.push(`${who} ${route.method} ${route.path} → ${res.status} (expected ${may ? 'answered' : signedIn ? 403 : 401}) ${res.text.slice(0, 120)}`);
+        if (!ok)
+          wrong.push(`${who} ${route.method} ${route.path} → ${res.status} (expected ${may ? 'answered' : signedIn ? 403 : 401}) ${res.text.slice(0, 120)}`);
       }
     }
     expect(wrong, wrong.join('\n')).to.deep.equal([]);
@@ -206,7 +259,10 @@ describe('reliability: access — roles × routes, communities, CSRF, sessions, 
         const res = await c.post(post.path, post.form, { csrf: token });
         const may = allowed(actor, post.need);
         const ok = !actor ? [401, 403].includes(res.status) : may ? ![401, 403].includes(res.status) && res.status < 500 : res.status === 403;
-        if (!ok) wrong.push(`${who} POST ${post.path} → ${res.status} (expected ${!actor ? '401/403' : may ? 'answered' : 403}) ${res.text.replace(/\s+/g, ' ').slice(0, 160)}`);
+        if (!ok)
+          wrong.push(
+            `${who} POST ${post.path} → ${res.status} (expected ${!actor ? '401/403' : may ? 'answered' : 403}) ${res.text.replace(/\s+/g, ' ').slice(0, 160)}`,
+          );
       }
     }
     expect(wrong, wrong.join('\n')).to.deep.equal([]);
@@ -248,7 +304,10 @@ describe('reliability: access — roles × routes, communities, CSRF, sessions, 
       }
       if (hasPermission(actor, 'offset.apply')) {
         const check2 = await api('POST', '/api/offsets/check', { billId: '2001', offsets: [{ offsetId: ids.approvedB, amountFen: 1 }] });
-        check(`${who} checks community 2's bill: ${JSON.stringify(check2.body).slice(0, 120)}`, check2.status === 200 && check2.body.found === false && check2.body.offsets[0].allowed === false);
+        check(
+          `${who} checks community 2's bill: ${JSON.stringify(check2.body).slice(0, 120)}`,
+          check2.status === 200 && check2.body.found === false && check2.body.offsets[0].allowed === false,
+        );
         const applicable = await api('GET', '/api/offsets/applicable?billId=2001');
         check(`${who} sees offsets for community 2's bill`, applicable.status === 200 && applicable.body.offsets.length === 0);
       }
@@ -279,7 +338,10 @@ describe('reliability: access — roles × routes, communities, CSRF, sessions, 
       }
       if (hasPermission(actor, 'offset.apply')) {
         const cashier = await c.get('/cashier?bill=2001');
-        check(`${who} cashier page shows community 2's bill`, cashier.status === 200 && !cashier.text.includes('/cashier/apply"') && !cashier.text.includes('ACC-B-1'));
+        check(
+          `${who} cashier page shows community 2's bill`,
+          cashier.status === 200 && !cashier.text.includes('/cashier/apply"') && !cashier.text.includes('ACC-B-1'),
+        );
       }
       if (hasPermission(actor, 'complaint.create')) {
         const intake = await c.get('/new?unit=103');
@@ -295,7 +357,15 @@ describe('reliability: access — roles × routes, communities, CSRF, sessions, 
     for (const post of LIVE_POSTS(ids, version)) {
       const c = new PageClient(stack.origin, stack.base);
       await c.signIn(post.as);
-      await c.get(post.path.startsWith('/cashier') ? '/cashier?bill=1001' : post.path.startsWith('/offsets') ? '/offsets' : post.path.startsWith('/admin') ? '/admin' : '/');
+      await c.get(
+        post.path.startsWith('/cashier')
+          ? '/cashier?bill=1001'
+          : post.path.startsWith('/offsets')
+            ? '/offsets'
+            : post.path.startsWith('/admin')
+              ? '/admin'
+              : '/',
+      );
       const other = new PageClient(stack.origin, stack.base);
       await other.signIn(post.as);
       for (const [label, options] of [
@@ -406,7 +476,11 @@ describe('reliability: access — roles × routes, communities, CSRF, sessions, 
         if (res.status !== 401) wrong.push(`${method} ${path} with ${label} → ${res.status} ${res.text.slice(0, 100)}`);
         else if (!String(res.body?.error?.code ?? '').startsWith('signature_')) wrong.push(`${method} ${path} with ${label}: code ${res.body?.error?.code}`);
       }
-      const asUser = await fetch(`${stack.origin}${stack.base}${path}`, { method, headers: { [USER_HEADER]: stack.token(staff.cashier), 'content-type': 'application/json' }, body: method === 'GET' ? undefined : JSON.stringify(body) });
+      const asUser = await fetch(`${stack.origin}${stack.base}${path}`, {
+        method,
+        headers: { [USER_HEADER]: stack.token(staff.cashier), 'content-type': 'application/json' },
+        body: method === 'GET' ? undefined : JSON.stringify(body),
+      });
       if (asUser.status !== 401) wrong.push(`${method} ${path} with a cashier's user token → ${asUser.status}`);
     }
     expect(wrong, wrong.join('\n')).to.deep.equal([]);

@@ -117,7 +117,10 @@ describe('reliability: crash before commit (MariaDB)', function () {
       const { result, fired } = await crash(() => world.h.offsets.apply(data, cashier));
       expect(fired, 'the crash was injected').to.equal(true);
       expect(result.ok, `the caller was told it succeeded: ${JSON.stringify((result as { value?: unknown }).value)}`).to.equal(false);
-      expect(isConnectionError((result as { error: unknown }).error), `a clear connection error, got: ${String((result as { error: Error }).error?.message)}`).to.equal(true);
+      expect(
+        isConnectionError((result as { error: unknown }).error),
+        `a clear connection error, got: ${String((result as { error: Error }).error?.message)}`,
+      ).to.equal(true);
       expect(await readBooks(world.h.db), 'rolled back').to.deep.equal(before);
       const retried = await world.h.offsets.apply(data, cashier);
       expect(retried.amountFen).to.equal(data.amountFen);
@@ -134,7 +137,10 @@ describe('reliability: crash before commit (MariaDB)', function () {
       const { result, fired } = await crash(() => world.h.offsets.reverse(reversal, cashier));
       expect(fired, 'the crash was injected').to.equal(true);
       expect(result.ok, 'the caller was told it succeeded').to.equal(false);
-      expect(isConnectionError((result as { error: unknown }).error), `a clear connection error, got: ${String((result as { error: Error }).error?.message)}`).to.equal(true);
+      expect(
+        isConnectionError((result as { error: unknown }).error),
+        `a clear connection error, got: ${String((result as { error: Error }).error?.message)}`,
+      ).to.equal(true);
       expect(await readBooks(world.h.db), 'rolled back').to.deep.equal(before);
       const retried = await world.h.offsets.reverse(reversal, cashier);
       expect(await world.h.offsets.reverse(reversal, cashier)).to.deep.equal(retried);

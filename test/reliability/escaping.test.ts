@@ -37,8 +37,10 @@ const xssCounter: Actor = { id: 'xss-counter', name: P.link, roles: ['counter_st
 /** Everything that must never appear in a page built from our data. */
 function inertProblems(html: string, base: string): string[] {
   const problems: string[] = [];
-  for (const m of html.matchAll(/<script\b[^>]*>/gi)) if (!m[0].startsWith(`<script src="${base}/assets/`)) problems.push(`a <script> that is not ours: ${m[0]}`);
-  for (const tag of ['img', 'iframe', 'object', 'embed', 'a href="javascript', 'svg/onload']) if (html.toLowerCase().includes(`<${tag}`)) problems.push(`an element from data: <${tag}`);
+  for (const m of html.matchAll(/<script\b[^>]*>/gi))
+    if (!m[0].startsWith(`<script src="${base}/assets/`)) problems.push(`a <script> that is not ours: ${m[0]}`);
+  for (const tag of ['img', 'iframe', 'object', 'embed', 'a href="javascript', 'svg/onload'])
+    if (html.toLowerCase().includes(`<${tag}`)) problems.push(`an element from data: <${tag}`);
   const handler = /<[a-z][^>]*?\son[a-z]+\s*=/i.exec(html);
   if (handler) problems.push(`an inline event handler: ${handler[0].slice(0, 120)}`);
   const url = /\s(?:href|src|action|formaction|xlink:href)\s*=\s*["']?\s*(?:javascript|data|vbscript):/i.exec(html);
@@ -74,25 +76,93 @@ async function seed(stack: Stack, db: TestDatabase['db']): Promise<Ids> {
     return res.body;
   };
   // A complaint taken through the whole loop with markup in every text field, by people named in markup.
-  let c = (await api(xssApi, 'POST', '/api/complaints', intakeBody('101', { complainantName: P.img, description: mix(P.script, P.textarea, P.js), expectation: mix(P.link, P.js), category: 'xss', idempotencyKey: 'xss-1' }))).complaint;
-  c = (await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/start-investigation`, { version: c.version, department: 'xssdep', assigneeId: P.img, assigneeName: P.attr.slice(0, 50), note: P.braces })).complaint;
+  let c = (
+    await api(
+      xssApi,
+      'POST',
+      '/api/complaints',
+      intakeBody('101', {
+        complainantName: P.img,
+        description: mix(P.script, P.textarea, P.js),
+        expectation: mix(P.link, P.js),
+        category: 'xss',
+        idempotencyKey: 'xss-1',
+      }),
+    )
+  ).complaint;
+  c = (
+    await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/start-investigation`, {
+      version: c.version,
+      department: 'xssdep',
+      assigneeId: P.img,
+      assigneeName: P.attr.slice(0, 50),
+      note: P.braces,
+    })
+  ).complaint;
   c = (await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/note`, { version: c.version, note: mix(P.svg, P.braces, P.js) })).complaint;
-  c = (await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/assess`, { version: c.version, disputeType: 'property', nature: 'valid', severity: 'important', findings: mix(P.textarea, P.link) })).complaint;
-  c = (await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/plan`, { version: c.version, department: 'xssdep', assigneeId: 'eng-1', assigneeName: P.script, measures: mix(P.img, P.js, P.attr), deadline: '2026-12-05T10:00:00+08:00' })).complaint;
-  c = (await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/resolve`, { version: c.version, reply: mix(P.script, P.js), basis: mix(P.link, P.svg) })).complaint;
-  const followed = await api(xssApi, 'POST', `/api/complaints/${c.id}/follow-ups`, { version: c.version, method: 'phone', satisfied: false, visitorName: P.img, complainantWords: mix(P.textarea, P.js, P.braces) });
+  c = (
+    await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/assess`, {
+      version: c.version,
+      disputeType: 'property',
+      nature: 'valid',
+      severity: 'important',
+      findings: mix(P.textarea, P.link),
+    })
+  ).complaint;
+  c = (
+    await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/plan`, {
+      version: c.version,
+      department: 'xssdep',
+      assigneeId: 'eng-1',
+      assigneeName: P.script,
+      measures: mix(P.img, P.js, P.attr),
+      deadline: '2026-12-05T10:00:00+08:00',
+    })
+  ).complaint;
+  c = (await api(xssApi, 'POST', `/api/complaints/${c.id}/transitions/resolve`, { version: c.version, reply: mix(P.script, P.js), basis: mix(P.link, P.svg) }))
+    .complaint;
+  const followed = await api(xssApi, 'POST', `/api/complaints/${c.id}/follow-ups`, {
+    version: c.version,
+    method: 'phone',
+    satisfied: false,
+    visitorName: P.img,
+    complainantWords: mix(P.textarea, P.js, P.braces),
+  });
   const full = c.id as number;
   const continuation = followed.continuation.id as number;
   // Compensation on the closed complaint, with markup in its reference and note, recorded by a person named in markup.
-  await api(xssApi, 'POST', `/api/complaints/${full}/compensations`, { payer: 'third_party', amount: '66.00', paidOn: '2026-11-28', method: 'other', reference: `BX${P.img}`, note: mix(P.script, P.textarea, P.braces, P.js) });
+  await api(xssApi, 'POST', `/api/complaints/${full}/compensations`, {
+    payer: 'third_party',
+    amount: '66.00',
+    paidOn: '2026-11-28',
+    method: 'other',
+    reference: `BX${P.img}`,
+    note: mix(P.script, P.textarea, P.braces, P.js),
+  });
 
   let x = (await api(xssApi, 'POST', '/api/complaints', intakeBody('102', { description: P.svg, expectation: P.attr }))).complaint;
-  x = (await api(xssApi, 'POST', `/api/complaints/${x.id}/transitions/escalate`, { version: x.version, severity: 'major', reason: mix(P.script, P.js) })).complaint;
-  x = (await api(xssApi, 'POST', `/api/complaints/${x.id}/transitions/cancel`, { version: x.version, cancelKind: 'duplicate', reason: mix(P.img, P.link) })).complaint;
+  x = (await api(xssApi, 'POST', `/api/complaints/${x.id}/transitions/escalate`, { version: x.version, severity: 'major', reason: mix(P.script, P.js) }))
+    .complaint;
+  x = (await api(xssApi, 'POST', `/api/complaints/${x.id}/transitions/cancel`, { version: x.version, cancelKind: 'duplicate', reason: mix(P.img, P.link) }))
+    .complaint;
 
   // The host's unit with markup, and offsets with markup in every note, key and name.
-  let h = (await api(xssCounter, 'POST', '/api/complaints', intakeBody('108', { complainantName: '业主', complainantPhone: '13800138009', description: P.textarea, threatenedWithholding: true }))).complaint;
-  h = (await api(xssApi, 'POST', `/api/complaints/${h.id}/transitions/assess`, { version: h.version, disputeType: 'property', nature: 'valid', severity: 'important' })).complaint;
+  let h = (
+    await api(
+      xssCounter,
+      'POST',
+      '/api/complaints',
+      intakeBody('108', { complainantName: '业主', complainantPhone: '13800138009', description: P.textarea, threatenedWithholding: true }),
+    )
+  ).complaint;
+  h = (
+    await api(xssApi, 'POST', `/api/complaints/${h.id}/transitions/assess`, {
+      version: h.version,
+      disputeType: 'property',
+      nature: 'valid',
+      severity: 'important',
+    })
+  ).complaint;
   const raise = (reason: string, amount = '30.00') => api(xssCounter, 'POST', '/api/offsets', { complaintId: h.id, amount, reason, billIds: ['3001'] });
   const o1 = (await raise(mix(P.script, P.js))).offset;
   await api(xssDirector, 'POST', `/api/offsets/${o1.id}/approve`, { note: mix(P.img, P.js), version: o1.version });
@@ -111,7 +181,11 @@ async function seed(stack: Stack, db: TestDatabase['db']): Promise<Ids> {
     const res = await stack.billing('POST', '/api/billing/apply', { offsetId: o1.id, billId: '3001', amountFen: 100, idempotencyKey: key, operator });
     expect(res.status, res.text).to.equal(200);
   }
-  const rev = await stack.billing('POST', '/api/billing/reverse', { idempotencyKey: `PAY${P.img}`, reversalKey: `VOID${P.svg}`, operator: { id: 'op-3', name: P.textarea } });
+  const rev = await stack.billing('POST', '/api/billing/reverse', {
+    idempotencyKey: `PAY${P.img}`,
+    reversalKey: `VOID${P.svg}`,
+    operator: { id: 'op-3', name: P.textarea },
+  });
   expect(rev.status, rev.text).to.equal(200);
   return { full, continuation, cancelled: x.id, host: h.id };
 }
@@ -175,7 +249,14 @@ describe('reliability: escaping — markup and javascript: URLs render inert on 
     if (report.status !== 404) problems.push(...(await visit(c, '/report')));
     // The detail page really shows the data (escaped), so the checks above looked at it.
     const detail = await c.get(`/c/${ids.full}`);
-    for (const shown of ['&lt;script&gt;alert(&quot;x1&quot;)&lt;/script&gt;', '&lt;/textarea&gt;', 'javascript:alert(3)', '&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;', "{{constructor.constructor(&#x27;alert(7)&#x27;)()}}", 'BX&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;']) {
+    for (const shown of [
+      '&lt;script&gt;alert(&quot;x1&quot;)&lt;/script&gt;',
+      '&lt;/textarea&gt;',
+      'javascript:alert(3)',
+      '&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;',
+      '{{constructor.constructor(&#x27;alert(7)&#x27;)()}}',
+      'BX&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;',
+    ]) {
       expect(detail.text, `the detail page shows ${shown}`).to.include(shown);
     }
     expect(problems, problems.join('\n')).to.deep.equal([]);
@@ -185,7 +266,14 @@ describe('reliability: escaping — markup and javascript: URLs render inert on 
     const problems: string[] = [];
     const cashier = new PageClient(stack.origin, stack.base);
     await cashier.signIn(staff.cashier);
-    for (const path of ['/cashier?bill=3001', '/cashier?unit=108', `/cashier?q=${encodeURIComponent('<b>')}`, `/cashier?bill=${encodeURIComponent(P.img)}`, `/cashier?bill=${encodeURIComponent(P.js)}`, '/cashier?bill=3001&lang=en']) {
+    for (const path of [
+      '/cashier?bill=3001',
+      '/cashier?unit=108',
+      `/cashier?q=${encodeURIComponent('<b>')}`,
+      `/cashier?bill=${encodeURIComponent(P.img)}`,
+      `/cashier?bill=${encodeURIComponent(P.js)}`,
+      '/cashier?bill=3001&lang=en',
+    ]) {
       problems.push(...(await visit(cashier, path)));
     }
     const page = await cashier.get('/cashier?bill=3001');
@@ -201,7 +289,12 @@ describe('reliability: escaping — markup and javascript: URLs render inert on 
     await admin.signIn(staff.admin);
     problems.push(...(await visit(admin, '/admin')), ...(await visit(admin, '/admin?lang=en')));
     const anonymous = new PageClient(stack.origin, stack.base);
-    for (const path of ['/sign-in', `/sign-in?next=${encodeURIComponent(P.js)}`, `/sign-in?next=${encodeURIComponent('//evil.example/')}`, `/sign-in?next=${encodeURIComponent(`/complaints/${P.img}`)}`]) {
+    for (const path of [
+      '/sign-in',
+      `/sign-in?next=${encodeURIComponent(P.js)}`,
+      `/sign-in?next=${encodeURIComponent('//evil.example/')}`,
+      `/sign-in?next=${encodeURIComponent(`/complaints/${P.img}`)}`,
+    ]) {
       problems.push(...(await visit(anonymous, path)));
     }
     const signIn = await anonymous.get(`/sign-in?next=${encodeURIComponent(P.js)}`);
@@ -214,9 +307,23 @@ describe('reliability: escaping — markup and javascript: URLs render inert on 
     const problems: string[] = [];
     const c = new PageClient(stack.origin, stack.base);
     await c.signIn(xssManager);
-    problems.push(...(await visit(c, '/c/999999', [404])), ...(await visit(c, `/c/${encodeURIComponent(P.img)}`, [404])), ...(await visit(c, `/${encodeURIComponent(P.script)}`, [404])));
+    problems.push(
+      ...(await visit(c, '/c/999999', [404])),
+      ...(await visit(c, `/c/${encodeURIComponent(P.img)}`, [404])),
+      ...(await visit(c, `/${encodeURIComponent(P.script)}`, [404])),
+    );
     await c.get('/new?unit=101');
-    const intake = await c.post('/new', { unitId: '101', complainantName: P.img, complainantPhone: P.script, channel: 'counter', category: 'xss', description: P.textarea, expectation: P.js, receivedAt: P.link, idempotencyKey: crypto.randomUUID() });
+    const intake = await c.post('/new', {
+      unitId: '101',
+      complainantName: P.img,
+      complainantPhone: P.script,
+      channel: 'counter',
+      category: 'xss',
+      description: P.textarea,
+      expectation: P.js,
+      receivedAt: P.link,
+      idempotencyKey: crypto.randomUUID(),
+    });
     expect(intake.status).to.equal(422);
     problems.push(...inertProblems(intake.text, stack.base).map((p) => `POST /new: ${p}`));
     await c.get(`/c/${ids.continuation}`);
@@ -232,7 +339,14 @@ describe('reliability: escaping — markup and javascript: URLs render inert on 
     const offer = await c.post(`/c/${ids.host}/offsets`, { amount: P.img, reason: P.script, expiresOn: P.js, billIds: P.textarea });
     expect(offer.status).to.equal(422);
     problems.push(...inertProblems(offer.text, stack.base).map((p) => `POST offsets: ${p}`));
-    const compensation = await c.post(`/c/${ids.host}/compensations`, { payer: P.img, amount: P.script, paidOn: P.js, method: P.attr, reference: P.textarea, note: mix(P.link, P.braces) });
+    const compensation = await c.post(`/c/${ids.host}/compensations`, {
+      payer: P.img,
+      amount: P.script,
+      paidOn: P.js,
+      method: P.attr,
+      reference: P.textarea,
+      note: mix(P.link, P.braces),
+    });
     expect(compensation.status).to.equal(422);
     expect(compensation.text).to.include('&lt;/textarea&gt;&lt;script&gt;');
     problems.push(...inertProblems(compensation.text, stack.base).map((p) => `POST compensations: ${p}`));

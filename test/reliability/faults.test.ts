@@ -7,7 +7,21 @@ import type { TestDatabase } from '../support/databases.js';
 import { intakeBody } from '../support/complaintData.js';
 import { staff } from '../support/pageHarness.js';
 import { people } from '../support/pluginHarness.js';
-import { adminConnection, afterFaults, ConnectionKiller, note, databaseOf, poolState, quiet, requireMariadb, sleep, TcpRelay, viaPort, waitForPoolIdle, within } from '../support/faults.js';
+import {
+  adminConnection,
+  afterFaults,
+  ConnectionKiller,
+  note,
+  databaseOf,
+  poolState,
+  quiet,
+  requireMariadb,
+  sleep,
+  TcpRelay,
+  viaPort,
+  waitForPoolIdle,
+  within,
+} from '../support/faults.js';
 import {
   checkBooks,
   freshMariadb,
@@ -83,7 +97,9 @@ describe('reliability: connections killed during a money run (MariaDB)', functio
     await waitForPoolIdle(world.h.db, 10_000);
     expect(poolState(world.h.db).used).to.equal(0);
 
-    note(`${killer.kills} connections killed, ${lost} of ${calls} calls lost their connection (slowest failure ${slowest} ms), ${model.applied.size} applications acknowledged before retries`);
+    note(
+      `${killer.kills} connections killed, ${lost} of ${calls} calls lost their connection (slowest failure ${slowest} ms), ${model.applied.size} applications acknowledged before retries`,
+    );
     const retried = await retryLost(world, model);
     expect(retried, retried.join('\n')).to.deep.equal([]);
     const books = await afterFaults(() => checkBooks(world, model));
@@ -220,14 +236,20 @@ describe('reliability: MariaDB traffic cut and paused under load (TCP relay)', f
     expect(slowest, 'slowest request (ms)').to.be.below(PAUSE_MS + 6000);
 
     // Recovery by itself, soon after each restore.
-    for (const [label, at] of [['cut', marks.restored!], ['pause', marks.resumed!]] as const) {
+    for (const [label, at] of [
+      ['cut', marks.restored!],
+      ['pause', marks.resumed!],
+    ] as const) {
       const firstOk = samples.filter((s) => s.start >= at && s.status < 300).sort((a, b) => a.start - b.start)[0];
       expect(firstOk, `a success after the ${label}`).to.not.equal(undefined);
       expect(firstOk!.start + firstOk!.ms - at, `recovery after the ${label} (ms)`).to.be.below(2500);
     }
     const lastSecond = samples.filter((s) => s.start >= marks.resumed! + 1500);
     expect(lastSecond.length).to.be.greaterThan(0);
-    expect(lastSecond.filter((s) => s.status >= 300), 'failures once recovered').to.deep.equal([]);
+    expect(
+      lastSecond.filter((s) => s.status >= 300),
+      'failures once recovered',
+    ).to.deep.equal([]);
 
     await waitForPoolIdle(stack.db, 10_000);
     expect(poolState(stack.db).used).to.equal(0);
@@ -235,12 +257,18 @@ describe('reliability: MariaDB traffic cut and paused under load (TCP relay)', f
       const first = samples.filter((s) => s.start >= at && s.status < 300).sort((a, b) => a.start - b.start)[0];
       return first ? first.start + first.ms - at : -1;
     };
-    note(`${samples.length} requests: ${samples.filter((s) => s.status < 300).length} answered, ${samples.filter((s) => s.status === 503).length} × 503 (${cutFailures.length} while cut, slowest ${Math.max(...cutFailures.map((s) => s.ms))} ms); recovered ${recovery(marks.restored!)} ms after the cut, ${recovery(marks.resumed!)} ms after the pause; slowest request ${slowest} ms`);
+    note(
+      `${samples.length} requests: ${samples.filter((s) => s.status < 300).length} answered, ${samples.filter((s) => s.status === 503).length} × 503 (${cutFailures.length} while cut, slowest ${Math.max(...cutFailures.map((s) => s.ms))} ms); recovered ${recovery(marks.restored!)} ms after the cut, ${recovery(marks.resumed!)} ms after the pause; slowest request ${slowest} ms`,
+    );
 
     // Every acknowledged complaint is there, with what was acknowledged.
     const acknowledged = samples.filter((s) => s.kind === 'create' && s.status === 201);
     expect(acknowledged.length).to.be.greaterThan(20);
-    const rows = (await database.db(T.complaints).select('id', 'idempotency_key', 'description')) as Array<{ id: number; idempotency_key: string; description: string }>;
+    const rows = (await database.db(T.complaints).select('id', 'idempotency_key', 'description')) as Array<{
+      id: number;
+      idempotency_key: string;
+      description: string;
+    }>;
     const byKey = new Map(rows.map((r) => [r.idempotency_key, r]));
     for (const s of acknowledged) {
       const row = byKey.get(s.key!);
@@ -251,7 +279,11 @@ describe('reliability: MariaDB traffic cut and paused under load (TCP relay)', f
     // The refused ones, sent again with the same key, make exactly one complaint each.
     const refused = samples.filter((s) => s.kind === 'create' && s.status !== 201 && s.status !== 200);
     for (const s of refused) {
-      const res = await stack.api('POST', '/api/complaints', { as: people.counter, body: intakeBody('101', { description: s.description }), headers: { 'Idempotency-Key': s.key! } });
+      const res = await stack.api('POST', '/api/complaints', {
+        as: people.counter,
+        body: intakeBody('101', { description: s.description }),
+        headers: { 'Idempotency-Key': s.key! },
+      });
       expect(res.status, JSON.stringify(res.body)).to.be.oneOf([200, 201]);
     }
     const keys = (await database.db(T.complaints).select('idempotency_key')) as Array<{ idempotency_key: string }>;

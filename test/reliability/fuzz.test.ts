@@ -25,23 +25,104 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 
 /** Characters worth trying: CJK, non-BMP (𠀀, emoji), combining and invisible ones, markup, controls. */
 const uchar = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('a', 'Z', '0', '9', '_', '-', '.', ' ', '中', '文', '楼', 'é', 'ß', '\u3000', '\u00a0', '\u200b', '\u202e', '\ufeff', '<', '>', '"', "'", '&', '\\', '/', '%', '+', '=', '?', '#', '\n', '\t', '\u0000', '\u001f', '\u007f') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'a',
+      'Z',
+      '0',
+      '9',
+      '_',
+      '-',
+      '.',
+      ' ',
+      '中',
+      '文',
+      '楼',
+      'é',
+      'ß',
+      '\u3000',
+      '\u00a0',
+      '\u200b',
+      '\u202e',
+      '\ufeff',
+      '<',
+      '>',
+      '"',
+      "'",
+      '&',
+      '\\',
+      '/',
+      '%',
+      '+',
+      '=',
+      '?',
+      '#',
+      '\n',
+      '\t',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+    ),
+  },
   { weight: 2, arbitrary: fc.constantFrom('𠀀', '𠮷', '😀', '🀄', '👨‍👩‍👧', '🇨🇳', '\u{10FFFF}', '\u{1F600}') },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
 );
 const ustring = (min: number, max: number) => fc.string({ unit: uchar, minLength: min, maxLength: max });
 /** Non-blank unicode text within `max` code points (valid for a free-text field). */
-const validText = (max: number) => ustring(1, Math.min(max, 40)).map((s) => `说明${s}`.slice(0, max)).filter((s) => [...s].length <= max && /\S/u.test(s.trim()) && s.trim() === s);
+const validText = (max: number) =>
+  ustring(1, Math.min(max, 40))
+    .map((s) => `说明${s}`.slice(0, max))
+    .filter((s) => [...s].length <= max && /\S/u.test(s.trim()) && s.trim() === s);
 const tooLong = (max: number) => fc.integer({ min: 1, max: 30 }).chain((extra) => ustring(max + extra, max + extra).filter((s) => [...s].length > max));
 const blank = fc.constantFrom('', ' ', '\t', '\n ', '\u3000', '\u00a0', '  \u3000 ');
-const nonString = fc.oneof(fc.integer(), fc.double({ noInteger: true, noDefaultInfinity: true, noNaN: true }), fc.boolean(), fc.constant(null), fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 }));
-const nonInteger = fc.oneof(fc.double({ noInteger: true, noDefaultInfinity: true, noNaN: true }), fc.constantFrom('1', '２', '1e3', '0x10', ' 1', ''), fc.boolean(), fc.constant(null), fc.constant([1]), fc.constant({ n: 1 }));
+const nonString = fc.oneof(
+  fc.integer(),
+  fc.double({ noInteger: true, noDefaultInfinity: true, noNaN: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 }),
+);
+const nonInteger = fc.oneof(
+  fc.double({ noInteger: true, noDefaultInfinity: true, noNaN: true }),
+  fc.constantFrom('1', '２', '1e3', '0x10', ' 1', ''),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant([1]),
+  fc.constant({ n: 1 }),
+);
 const badDates = ['2026-02-30', '2026-19-01', '2026-00-10', '2026-12-32', '26-11-28', '2026/11/28', '2026-11-28T00:00', '２０２６-11-28', 'tomorrow', '𠀀'];
-const badDateTimes = ['2026-02-30T10:00:00+08:00', '2026-19-39T10:00:00Z', '2026-11-28T25:61:00Z', '2026-11-28 10:00', '2026-11-28', 'now', '2026-11-28T10:00:00+08:00𠀀'];
+const badDateTimes = [
+  '2026-02-30T10:00:00+08:00',
+  '2026-19-39T10:00:00Z',
+  '2026-11-28T25:61:00Z',
+  '2026-11-28 10:00',
+  '2026-11-28',
+  'now',
+  '2026-11-28T10:00:00+08:00𠀀',
+];
 const badYuan = ['abc', '-1', '0', '0.00', '1.234', '12.5.6', '１２', '1e2', 'NaN', '¥-5', '𠀀', '--1', '9999999999999999999999'];
 const badPhones = ['１３８００１３８０００', '1380013800', '+8613800138000', '138 0013 8000', '23800138000', '1380013800𠀀', '13800138000x'];
 
-type Kind = 'text' | 'optText' | 'code' | 'enum' | 'int' | 'bool' | 'date' | 'datetime' | 'hostId' | 'phone' | 'key' | 'asciiKey' | 'yuan' | 'ids' | 'lines' | 'operator' | 'bills';
+type Kind =
+  | 'text'
+  | 'optText'
+  | 'code'
+  | 'enum'
+  | 'int'
+  | 'bool'
+  | 'date'
+  | 'datetime'
+  | 'hostId'
+  | 'phone'
+  | 'key'
+  | 'asciiKey'
+  | 'yuan'
+  | 'ids'
+  | 'lines'
+  | 'operator'
+  | 'bills';
 
 interface Field {
   name: string;
@@ -62,7 +143,12 @@ function invalidJsonValue(f: Field): fc.Arbitrary<unknown> {
     case 'hostId':
       return fc.oneof(nonString, tooLong(f.max!), ...(f.kind === 'hostId' ? [fc.constant('')] : []));
     case 'code':
-      return fc.oneof(nonString, notIn(ustring(0, 12)).filter((s) => !/^[a-z][a-z0-9_]{0,39}$/.test(s)), fc.constant('A_upper'), tooLong(40));
+      return fc.oneof(
+        nonString,
+        notIn(ustring(0, 12)).filter((s) => !/^[a-z][a-z0-9_]{0,39}$/.test(s)),
+        fc.constant('A_upper'),
+        tooLong(40),
+      );
     case 'enum':
       return fc.oneof(nonString, notIn(ustring(0, 12)), fc.constant('RECEIVED'));
     case 'int':
@@ -70,7 +156,10 @@ function invalidJsonValue(f: Field): fc.Arbitrary<unknown> {
     case 'bool':
       return fc.oneof(fc.constantFrom('true', 'false', 1, 0, null, [], {}), fc.string({ maxLength: 3 }));
     case 'date':
-      return fc.oneof(nonString.filter((v) => v !== null), fc.constantFrom(...badDates));
+      return fc.oneof(
+        nonString.filter((v) => v !== null),
+        fc.constantFrom(...badDates),
+      );
     case 'datetime':
       return fc.oneof(nonString, fc.constantFrom(...badDateTimes));
     case 'phone':
@@ -82,13 +171,34 @@ function invalidJsonValue(f: Field): fc.Arbitrary<unknown> {
     case 'yuan':
       return fc.oneof(nonString, fc.constantFrom(...badYuan), tooLong(32));
     case 'ids':
-      return fc.oneof(fc.constantFrom('1001', 1001, null, {}, [1001], [''], ['1001', '1001'], [null], ['x'.repeat(65)]), fc.constant(Array.from({ length: 101 }, (_, i) => String(i))));
+      return fc.oneof(
+        fc.constantFrom('1001', 1001, null, {}, [1001], [''], ['1001', '1001'], [null], ['x'.repeat(65)]),
+        fc.constant(Array.from({ length: 101 }, (_, i) => String(i))),
+      );
     case 'lines':
-      return fc.oneof(fc.constantFrom('x', 1, null, {}, [1], [{}], [{ offsetId: '1', amountFen: 1 }], [{ offsetId: 1, amountFen: 1.5 }], [{ offsetId: 1, amountFen: 1, extra: 1 }], [{ offsetId: 0, amountFen: 1 }]), fc.constant(Array.from({ length: 21 }, () => ({ offsetId: 1, amountFen: 1 }))));
+      return fc.oneof(
+        fc.constantFrom(
+          'x',
+          1,
+          null,
+          {},
+          [1],
+          [{}],
+          [{ offsetId: '1', amountFen: 1 }],
+          [{ offsetId: 1, amountFen: 1.5 }],
+          [{ offsetId: 1, amountFen: 1, extra: 1 }],
+          [{ offsetId: 0, amountFen: 1 }],
+        ),
+        fc.constant(Array.from({ length: 21 }, () => ({ offsetId: 1, amountFen: 1 }))),
+      );
     case 'bills':
-      return fc.oneof(fc.constantFrom('x', 1, null, {}, [1], [{}], [{ billId: 1 }], [{ billId: '1001', offsets: 'x' }], [{ billId: '1001', extra: true }], [{ billId: '' }]));
+      return fc.oneof(
+        fc.constantFrom('x', 1, null, {}, [1], [{}], [{ billId: 1 }], [{ billId: '1001', offsets: 'x' }], [{ billId: '1001', extra: true }], [{ billId: '' }]),
+      );
     case 'operator':
-      return fc.oneof(fc.constantFrom('cashier', 1, null, [], {}, { id: '' }, { id: 1 }, { id: 'c', name: '' }, { id: 'c', role: 'x' }, { id: 'x'.repeat(65) }));
+      return fc.oneof(
+        fc.constantFrom('cashier', 1, null, [], {}, { id: '' }, { id: 1 }, { id: 'c', name: '' }, { id: 'c', role: 'x' }, { id: 'x'.repeat(65) }),
+      );
   }
 }
 
@@ -115,7 +225,10 @@ function invalidFormValue(f: Field): fc.Arbitrary<string> {
       // The intake form takes spaces and hyphens out of a typed number on purpose.
       return fc.constantFrom(...badPhones.filter((p) => !/^[\d\s-]+$/.test(p) || p.replace(/[\s-]/g, '').length !== 11));
     case 'yuan':
-      return fc.oneof(fc.constantFrom(...badYuan.filter((v) => !(f.values ?? []).includes(v))), tooLong(32).filter((s) => s.trim() !== ''));
+      return fc.oneof(
+        fc.constantFrom(...badYuan.filter((v) => !(f.values ?? []).includes(v))),
+        tooLong(32).filter((s) => s.trim() !== ''),
+      );
     case 'key':
       return fc.constantFrom('a\u0000b', 'tab\tkey', 'new\nline', 'x'.repeat(129));
     case 'asciiKey':
@@ -134,7 +247,10 @@ type Mutation =
   | { kind: 'raw'; text: string; contentType?: string }
   | { kind: 'contentType'; contentType: string };
 
-const EXTRA_NAMES = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'id', 'state', 'version ', 'isAdmin', '状态', '𠀀'), ustring(1, 10));
+const EXTRA_NAMES = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'id', 'state', 'version ', 'isAdmin', '状态', '𠀀'),
+  ustring(1, 10),
+);
 const anyJson = fc.jsonValue({ maxDepth: 2 });
 
 function jsonMutations(fields: Field[]): fc.Arbitrary<Mutation> {
@@ -142,9 +258,39 @@ function jsonMutations(fields: Field[]): fc.Arbitrary<Mutation> {
   for (const f of fields) arbs.push(invalidJsonValue(f).map((value) => ({ kind: 'value' as const, field: f.name, value })));
   for (const f of fields.filter((x) => x.required)) arbs.push(fc.constant({ kind: 'missing' as const, field: f.name }));
   const known = new Set(fields.map((f) => f.name));
-  arbs.push(fc.tuple(EXTRA_NAMES.filter((n) => !known.has(n)), anyJson).map(([name, value]) => ({ kind: 'extra' as const, name, value })));
-  arbs.push(fc.constantFrom('[]', '[{"a":1}]', '"text"', '42', 'true', 'null', '{', '{"a":', '{"a":1}}', "{'a':1}", '{"a":1,}', '\u{1F600}', '{"a":"\\ud800"', ...(fields.some((f) => f.required) ? [''] : [])).map((text) => ({ kind: 'raw' as const, text })));
-  arbs.push(fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/octet-stream').map((contentType) => ({ kind: 'contentType' as const, contentType })));
+  arbs.push(
+    fc
+      .tuple(
+        EXTRA_NAMES.filter((n) => !known.has(n)),
+        anyJson,
+      )
+      .map(([name, value]) => ({ kind: 'extra' as const, name, value })),
+  );
+  arbs.push(
+    fc
+      .constantFrom(
+        '[]',
+        '[{"a":1}]',
+        '"text"',
+        '42',
+        'true',
+        'null',
+        '{',
+        '{"a":',
+        '{"a":1}}',
+        "{'a':1}",
+        '{"a":1,}',
+        '\u{1F600}',
+        '{"a":"\\ud800"',
+        ...(fields.some((f) => f.required) ? [''] : []),
+      )
+      .map((text) => ({ kind: 'raw' as const, text })),
+  );
+  arbs.push(
+    fc
+      .constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/octet-stream')
+      .map((contentType) => ({ kind: 'contentType' as const, contentType })),
+  );
   return fc.oneof(...arbs);
 }
 
@@ -155,7 +301,9 @@ function noise(fields: Field[]): fc.Arbitrary<Record<string, string>> {
   return fc.dictionary(fc.constantFrom(...texts.map((f) => f.name)), fc.constant(''), { maxKeys: 2 }).chain((picked) => {
     const names = Object.keys(picked);
     if (!names.length) return fc.constant({});
-    return fc.tuple(...names.map((n) => validText(texts.find((f) => f.name === n)!.max!))).map((vals) => Object.fromEntries(names.map((n, i) => [n, vals[i]!])));
+    return fc
+      .tuple(...names.map((n) => validText(texts.find((f) => f.name === n)!.max!)))
+      .map((vals) => Object.fromEntries(names.map((n, i) => [n, vals[i]!])));
   });
 }
 
@@ -182,7 +330,9 @@ function jsonProblem(res: Res): string | null {
   if (!e || typeof e.code !== 'string' || typeof e.message !== 'string' || !e.message) return `no error code/message: ${res.text.slice(0, 300)}`;
   if (e.code === 'validation_failed') {
     if (!Array.isArray(e.fields) || !e.fields.length) return `validation_failed without a field message: ${res.text.slice(0, 300)}`;
-    for (const f of e.fields) if (typeof f.field !== 'string' || !f.field || typeof f.message !== 'string' || !f.message) return `a field error without field or message: ${JSON.stringify(f)}`;
+    for (const f of e.fields)
+      if (typeof f.field !== 'string' || !f.field || typeof f.message !== 'string' || !f.message)
+        return `a field error without field or message: ${JSON.stringify(f)}`;
   }
   return null;
 }
@@ -220,7 +370,21 @@ const COMPENSATION_FIELDS: Field[] = [
   text('reference', 100, false),
   text('note', 1000, false),
 ];
-const CATEGORIES = ['service_attitude', 'timeliness', 'service_quality', 'fees', 'community_culture', 'facilities', 'security', 'cleaning_greening', 'renovation', 'parking', 'neighbour', 'pets', 'other'];
+const CATEGORIES = [
+  'service_attitude',
+  'timeliness',
+  'service_quality',
+  'fees',
+  'community_culture',
+  'facilities',
+  'security',
+  'cleaning_greening',
+  'renovation',
+  'parking',
+  'neighbour',
+  'pets',
+  'other',
+];
 const DEPARTMENTS = ['customer_service', 'engineering', 'security', 'environment', 'finance'];
 
 interface JsonEndpoint {
@@ -250,27 +414,63 @@ const version: Field = { name: 'version', kind: 'int', required: true };
 const note: Field = text('note', 1000, false);
 
 const jsonEndpoints: JsonEndpoint[] = [
-  { name: 'POST /api/complaints', path: () => '/api/complaints', as: people.counter, valid: () => intakeBody('101', { idempotencyKey: 'fuzz-create' }), fields: createFields },
+  {
+    name: 'POST /api/complaints',
+    path: () => '/api/complaints',
+    as: people.counter,
+    valid: () => intakeBody('101', { idempotencyKey: 'fuzz-create' }),
+    fields: createFields,
+  },
   {
     name: 'POST transitions/start-investigation',
     path: (w) => `/api/complaints/${w.received.id}/transitions/start-investigation`,
     as: people.manager,
     valid: (w) => ({ version: w.received.version, department: 'engineering', assigneeId: 'eng-1', assigneeName: '刘师傅' }),
-    fields: [version, note, { name: 'department', kind: 'code', values: DEPARTMENTS }, { name: 'assigneeId', kind: 'hostId', max: 64 }, { name: 'assigneeName', kind: 'text', max: 50 }],
+    fields: [
+      version,
+      note,
+      { name: 'department', kind: 'code', values: DEPARTMENTS },
+      { name: 'assigneeId', kind: 'hostId', max: 64 },
+      { name: 'assigneeName', kind: 'text', max: 50 },
+    ],
   },
   {
     name: 'POST transitions/assess',
     path: (w) => `/api/complaints/${w.received.id}/transitions/assess`,
     as: people.manager,
     valid: (w) => ({ version: w.received.version, disputeType: 'property', nature: 'valid', severity: 'important', findings: '属实' }),
-    fields: [version, note, { name: 'disputeType', kind: 'enum', required: true, values: ['property', 'non_property'] }, { name: 'nature', kind: 'enum', required: true, values: ['valid', 'help', 'inquiry', 'venting'] }, { name: 'severity', kind: 'enum', required: true, values: ['general', 'important', 'major'] }, { name: 'category', kind: 'code', values: CATEGORIES }, text('findings', 2000, false), { name: 'responsibilityExplained', kind: 'bool' }],
+    fields: [
+      version,
+      note,
+      { name: 'disputeType', kind: 'enum', required: true, values: ['property', 'non_property'] },
+      { name: 'nature', kind: 'enum', required: true, values: ['valid', 'help', 'inquiry', 'venting'] },
+      { name: 'severity', kind: 'enum', required: true, values: ['general', 'important', 'major'] },
+      { name: 'category', kind: 'code', values: CATEGORIES },
+      text('findings', 2000, false),
+      { name: 'responsibilityExplained', kind: 'bool' },
+    ],
   },
   {
     name: 'POST transitions/plan',
     path: (w) => `/api/complaints/${w.investigating.id}/transitions/plan`,
     as: people.manager,
-    valid: (w) => ({ version: w.investigating.version, department: 'engineering', assigneeId: 'eng-1', assigneeName: '刘师傅', measures: '更换零件', deadline: '2026-12-05T10:00:00+08:00' }),
-    fields: [version, note, { name: 'department', kind: 'code', required: true, values: DEPARTMENTS }, { name: 'assigneeId', kind: 'hostId', max: 64, required: true }, text('assigneeName', 50), text('measures', 2000), { name: 'deadline', kind: 'datetime', required: true }],
+    valid: (w) => ({
+      version: w.investigating.version,
+      department: 'engineering',
+      assigneeId: 'eng-1',
+      assigneeName: '刘师傅',
+      measures: '更换零件',
+      deadline: '2026-12-05T10:00:00+08:00',
+    }),
+    fields: [
+      version,
+      note,
+      { name: 'department', kind: 'code', required: true, values: DEPARTMENTS },
+      { name: 'assigneeId', kind: 'hostId', max: 64, required: true },
+      text('assigneeName', 50),
+      text('measures', 2000),
+      { name: 'deadline', kind: 'datetime', required: true },
+    ],
   },
   {
     name: 'POST transitions/resolve',
@@ -293,56 +493,133 @@ const jsonEndpoints: JsonEndpoint[] = [
     valid: (w) => ({ version: w.received.version, severity: 'major', reason: '升级' }),
     fields: [version, note, { name: 'severity', kind: 'enum', required: true, values: ['important', 'major'] }, text('reason', 500)],
   },
-  { name: 'POST transitions/note', path: (w) => `/api/complaints/${w.received.id}/transitions/note`, as: people.manager, valid: (w) => ({ version: w.received.version, note: '备注' }), fields: [version, text('note', 1000)] },
+  {
+    name: 'POST transitions/note',
+    path: (w) => `/api/complaints/${w.received.id}/transitions/note`,
+    as: people.manager,
+    valid: (w) => ({ version: w.received.version, note: '备注' }),
+    fields: [version, text('note', 1000)],
+  },
   {
     name: 'POST follow-ups',
     path: (w) => `/api/complaints/${w.resolved.id}/follow-ups`,
     as: people.manager,
     valid: (w) => ({ version: w.resolved.version, method: 'phone', satisfied: true, visitorName: '回访员', complainantWords: '满意', ownerRating: 5 }),
-    fields: [version, note, { name: 'method', kind: 'enum', required: true, values: ['phone', 'visit', 'wechat', 'sms', 'other'] }, { name: 'visitorName', kind: 'text', max: 50 }, { name: 'visitedAt', kind: 'datetime' }, { name: 'satisfied', kind: 'bool', required: true }, text('complainantWords', 1000, false), { name: 'ownerRating', kind: 'int' }],
+    fields: [
+      version,
+      note,
+      { name: 'method', kind: 'enum', required: true, values: ['phone', 'visit', 'wechat', 'sms', 'other'] },
+      { name: 'visitorName', kind: 'text', max: 50 },
+      { name: 'visitedAt', kind: 'datetime' },
+      { name: 'satisfied', kind: 'bool', required: true },
+      text('complainantWords', 1000, false),
+      { name: 'ownerRating', kind: 'int' },
+    ],
   },
   {
     name: 'POST /api/complaints/:id/compensations',
     path: (w) => `/api/complaints/${w.resolved.id}/compensations`,
     as: people.manager,
-    valid: () => ({ payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer', reference: 'BX-2026-0001', note: '公众责任险理赔', idempotencyKey: 'fuzz-compensation' }),
-    fields: [
-      ...COMPENSATION_FIELDS,
-      { name: 'idempotencyKey', kind: 'asciiKey' },
-    ],
+    valid: () => ({
+      payer: 'insurer',
+      amount: '850.00',
+      paidOn: '2026-11-28',
+      method: 'transfer',
+      reference: 'BX-2026-0001',
+      note: '公众责任险理赔',
+      idempotencyKey: 'fuzz-compensation',
+    }),
+    fields: [...COMPENSATION_FIELDS, { name: 'idempotencyKey', kind: 'asciiKey' }],
   },
   {
     name: 'POST /api/offsets',
     path: () => '/api/offsets',
     as: people.counter,
     valid: (w) => ({ complaintId: w.assessed, amount: '12.50', reason: '漏水', billIds: ['1001'], expiresOn: '2027-03-31', idempotencyKey: 'fuzz-raise' }),
-    fields: [{ name: 'complaintId', kind: 'int', required: true }, { name: 'amount', kind: 'yuan', required: true }, text('reason', 1000), { name: 'billIds', kind: 'ids' }, { name: 'expiresOn', kind: 'date' }, { name: 'idempotencyKey', kind: 'asciiKey' }],
+    fields: [
+      { name: 'complaintId', kind: 'int', required: true },
+      { name: 'amount', kind: 'yuan', required: true },
+      text('reason', 1000),
+      { name: 'billIds', kind: 'ids' },
+      { name: 'expiresOn', kind: 'date' },
+      { name: 'idempotencyKey', kind: 'asciiKey' },
+    ],
   },
   {
     name: 'POST offsets/:id/approve',
     path: (w) => `/api/offsets/${w.requested.id}/approve`,
     as: people.director,
     valid: (w) => ({ amount: '10.00', note: '同意', version: w.requested.version }),
-    fields: [{ name: 'amount', kind: 'yuan' }, { name: 'note', kind: 'optText', max: 1000 }, { name: 'version', kind: 'int' }],
+    fields: [
+      { name: 'amount', kind: 'yuan' },
+      { name: 'note', kind: 'optText', max: 1000 },
+      { name: 'version', kind: 'int' },
+    ],
   },
-  { name: 'POST offsets/:id/reject', path: (w) => `/api/offsets/${w.requested.id}/reject`, as: people.director, valid: (w) => ({ note: '不同意', version: w.requested.version }), fields: [text('note', 1000), { name: 'version', kind: 'int' }] },
-  { name: 'POST offsets/:id/revoke', path: (w) => `/api/offsets/${w.approved.id}/revoke`, as: people.director, valid: (w) => ({ note: '撤回', version: w.approved.version }), fields: [text('note', 1000), { name: 'version', kind: 'int' }] },
-  { name: 'POST /api/offsets/check', path: () => '/api/offsets/check', as: people.cashier, valid: (w) => ({ billId: '1001', offsets: [{ offsetId: w.approved.id, amountFen: 100 }] }), fields: [{ name: 'billId', kind: 'hostId', max: 64, required: true }, { name: 'offsets', kind: 'lines' }] },
-  { name: 'POST /api/billing/check', path: () => '/api/billing/check', as: 'billing', valid: (w) => ({ billId: '1001', offsets: [{ offsetId: w.approved.id, amountFen: 100 }] }), fields: [{ name: 'billId', kind: 'hostId', max: 64, required: true }, { name: 'offsets', kind: 'lines' }] },
-  { name: 'POST /api/billing/check-batch', path: () => '/api/billing/check-batch', as: 'billing', valid: () => ({ bills: [{ billId: '1001', offsets: [] }] }), fields: [{ name: 'bills', kind: 'bills', required: true }] },
+  {
+    name: 'POST offsets/:id/reject',
+    path: (w) => `/api/offsets/${w.requested.id}/reject`,
+    as: people.director,
+    valid: (w) => ({ note: '不同意', version: w.requested.version }),
+    fields: [text('note', 1000), { name: 'version', kind: 'int' }],
+  },
+  {
+    name: 'POST offsets/:id/revoke',
+    path: (w) => `/api/offsets/${w.approved.id}/revoke`,
+    as: people.director,
+    valid: (w) => ({ note: '撤回', version: w.approved.version }),
+    fields: [text('note', 1000), { name: 'version', kind: 'int' }],
+  },
+  {
+    name: 'POST /api/offsets/check',
+    path: () => '/api/offsets/check',
+    as: people.cashier,
+    valid: (w) => ({ billId: '1001', offsets: [{ offsetId: w.approved.id, amountFen: 100 }] }),
+    fields: [
+      { name: 'billId', kind: 'hostId', max: 64, required: true },
+      { name: 'offsets', kind: 'lines' },
+    ],
+  },
+  {
+    name: 'POST /api/billing/check',
+    path: () => '/api/billing/check',
+    as: 'billing',
+    valid: (w) => ({ billId: '1001', offsets: [{ offsetId: w.approved.id, amountFen: 100 }] }),
+    fields: [
+      { name: 'billId', kind: 'hostId', max: 64, required: true },
+      { name: 'offsets', kind: 'lines' },
+    ],
+  },
+  {
+    name: 'POST /api/billing/check-batch',
+    path: () => '/api/billing/check-batch',
+    as: 'billing',
+    valid: () => ({ bills: [{ billId: '1001', offsets: [] }] }),
+    fields: [{ name: 'bills', kind: 'bills', required: true }],
+  },
   {
     name: 'POST /api/billing/apply',
     path: () => '/api/billing/apply',
     as: 'billing',
     valid: (w) => ({ offsetId: w.approved.id, billId: '1001', amountFen: 100, idempotencyKey: 'FUZZ-PAY-1', operator: { id: 'c01', name: '收银员' } }),
-    fields: [{ name: 'offsetId', kind: 'int', required: true }, { name: 'billId', kind: 'hostId', max: 64, required: true }, { name: 'amountFen', kind: 'int', required: true }, { name: 'idempotencyKey', kind: 'key', required: true }, { name: 'operator', kind: 'operator' }],
+    fields: [
+      { name: 'offsetId', kind: 'int', required: true },
+      { name: 'billId', kind: 'hostId', max: 64, required: true },
+      { name: 'amountFen', kind: 'int', required: true },
+      { name: 'idempotencyKey', kind: 'key', required: true },
+      { name: 'operator', kind: 'operator' },
+    ],
   },
   {
     name: 'POST /api/billing/reverse',
     path: () => '/api/billing/reverse',
     as: 'billing',
     valid: (w) => ({ idempotencyKey: w.appliedKey, reversalKey: 'FUZZ-VOID-1', operator: { id: 'c01' } }),
-    fields: [{ name: 'idempotencyKey', kind: 'key', required: true }, { name: 'reversalKey', kind: 'key', required: true }, { name: 'operator', kind: 'operator' }],
+    fields: [
+      { name: 'idempotencyKey', kind: 'key', required: true },
+      { name: 'reversalKey', kind: 'key', required: true },
+      { name: 'operator', kind: 'operator' },
+    ],
   },
 ];
 
@@ -403,9 +680,20 @@ function queryMutation(params: Field[]): fc.Arbitrary<Array<[string, string]>> {
       ).map((v) => [[p.name, v]] as Array<[string, string]>),
     ),
     // A scalar given twice.
-    fc.constantFrom(...params.filter((p) => p.kind !== 'enum').map((p) => p.name)).map((n) => [[n, '1'], [n, '2']] as Array<[string, string]>),
+    fc.constantFrom(...params.filter((p) => p.kind !== 'enum').map((p) => p.name)).map(
+      (n) =>
+        [
+          [n, '1'],
+          [n, '2'],
+        ] as Array<[string, string]>,
+    ),
     // A parameter that does not exist.
-    fc.tuple(EXTRA_NAMES.filter((n) => !params.some((p) => p.name === n) && n !== 'lang' && n.trim() !== ''), ustring(1, 8)).map(([n, v]) => [[n, v]] as Array<[string, string]>),
+    fc
+      .tuple(
+        EXTRA_NAMES.filter((n) => !params.some((p) => p.name === n) && n !== 'lang' && n.trim() !== ''),
+        ustring(1, 8),
+      )
+      .map(([n, v]) => [[n, v]] as Array<[string, string]>),
   );
   return one;
 }
@@ -423,13 +711,32 @@ interface FormEndpoint {
 }
 
 const formEndpoints: FormEndpoint[] = [
-  { name: 'POST /sign-in', as: null, page: () => '/sign-in', path: () => '/sign-in', valid: () => ({ userId: staff.counter.id, next: '/complaints/' }), fields: [{ name: 'userId', kind: 'enum', required: true, values: Object.values(staff).map((s) => s.id) }] },
+  {
+    name: 'POST /sign-in',
+    as: null,
+    page: () => '/sign-in',
+    path: () => '/sign-in',
+    valid: () => ({ userId: staff.counter.id, next: '/complaints/' }),
+    fields: [{ name: 'userId', kind: 'enum', required: true, values: Object.values(staff).map((s) => s.id) }],
+  },
   {
     name: 'POST /new',
     as: staff.counter,
     page: () => '/new?unit=101',
     path: () => '/new',
-    valid: (_w, c) => ({ unitId: '101', ownerId: '1', complainantName: '张伟', complainantPhone: '13800138001', complainantRelation: 'owner', channel: 'counter', category: 'facilities', description: '电梯故障', expectation: '尽快修', receivedAt: '2026-11-28 08:30', idempotencyKey: c.field('idempotencyKey') ?? crypto.randomUUID() }),
+    valid: (_w, c) => ({
+      unitId: '101',
+      ownerId: '1',
+      complainantName: '张伟',
+      complainantPhone: '13800138001',
+      complainantRelation: 'owner',
+      channel: 'counter',
+      category: 'facilities',
+      description: '电梯故障',
+      expectation: '尽快修',
+      receivedAt: '2026-11-28 08:30',
+      idempotencyKey: c.field('idempotencyKey') ?? crypto.randomUUID(),
+    }),
     fields: [
       { name: 'unitId', kind: 'hostId', max: 64, required: true },
       text('complainantName', 50),
@@ -445,55 +752,149 @@ const formEndpoints: FormEndpoint[] = [
   },
   ...(
     [
-      ['start-investigation', 'received', { department: 'engineering', assigneeId: 'eng-1', assigneeName: '刘师傅' }, [{ name: 'department', kind: 'code', values: DEPARTMENTS }, { name: 'assigneeId', kind: 'hostId', max: 64 }, text('assigneeName', 50, false)]],
-      ['assess', 'received', { disputeType: 'property', nature: 'valid', severity: 'important', category: 'facilities', findings: '属实' }, [{ name: 'disputeType', kind: 'enum', required: true, values: ['property', 'non_property'] }, { name: 'nature', kind: 'enum', required: true, values: ['valid', 'help', 'inquiry', 'venting'] }, { name: 'severity', kind: 'enum', required: true, values: ['general', 'important', 'major'] }, { name: 'category', kind: 'code', values: CATEGORIES }, text('findings', 2000, false)]],
-      ['plan', 'investigating', { department: 'engineering', assigneeId: 'eng-1', assigneeName: '刘师傅', measures: '更换', deadline: '2026-12-05 10:00' }, [{ name: 'department', kind: 'code', required: true, values: DEPARTMENTS }, { name: 'assigneeId', kind: 'hostId', max: 64, required: true }, text('assigneeName', 50), text('measures', 2000), { name: 'deadline', kind: 'datetime', required: true }]],
+      [
+        'start-investigation',
+        'received',
+        { department: 'engineering', assigneeId: 'eng-1', assigneeName: '刘师傅' },
+        [{ name: 'department', kind: 'code', values: DEPARTMENTS }, { name: 'assigneeId', kind: 'hostId', max: 64 }, text('assigneeName', 50, false)],
+      ],
+      [
+        'assess',
+        'received',
+        { disputeType: 'property', nature: 'valid', severity: 'important', category: 'facilities', findings: '属实' },
+        [
+          { name: 'disputeType', kind: 'enum', required: true, values: ['property', 'non_property'] },
+          { name: 'nature', kind: 'enum', required: true, values: ['valid', 'help', 'inquiry', 'venting'] },
+          { name: 'severity', kind: 'enum', required: true, values: ['general', 'important', 'major'] },
+          { name: 'category', kind: 'code', values: CATEGORIES },
+          text('findings', 2000, false),
+        ],
+      ],
+      [
+        'plan',
+        'investigating',
+        { department: 'engineering', assigneeId: 'eng-1', assigneeName: '刘师傅', measures: '更换', deadline: '2026-12-05 10:00' },
+        [
+          { name: 'department', kind: 'code', required: true, values: DEPARTMENTS },
+          { name: 'assigneeId', kind: 'hostId', max: 64, required: true },
+          text('assigneeName', 50),
+          text('measures', 2000),
+          { name: 'deadline', kind: 'datetime', required: true },
+        ],
+      ],
       ['resolve', 'received', { reply: '已处理', basis: '照片' }, [text('reply', 2000), text('basis', 1000)]],
-      ['cancel', 'received', { cancelKind: 'duplicate', reason: '重复' }, [{ name: 'cancelKind', kind: 'enum', required: true, values: ['duplicate', 'registered_in_error'] }, text('reason', 500)]],
-      ['escalate', 'received', { severity: 'major', reason: '升级' }, [{ name: 'severity', kind: 'enum', required: true, values: ['important', 'major'] }, text('reason', 500)]],
+      [
+        'cancel',
+        'received',
+        { cancelKind: 'duplicate', reason: '重复' },
+        [{ name: 'cancelKind', kind: 'enum', required: true, values: ['duplicate', 'registered_in_error'] }, text('reason', 500)],
+      ],
+      [
+        'escalate',
+        'received',
+        { severity: 'major', reason: '升级' },
+        [{ name: 'severity', kind: 'enum', required: true, values: ['important', 'major'] }, text('reason', 500)],
+      ],
       ['note', 'received', { note: '备注' }, [text('note', 1000)]],
-      ['follow-up', 'resolved', { method: 'phone', visitorName: '回访员', satisfied: 'yes', complainantWords: '满意', ownerRating: '5' }, [{ name: 'method', kind: 'enum', required: true, values: ['phone', 'visit', 'wechat', 'sms', 'other'] }, text('visitorName', 50, false), { name: 'visitedAt', kind: 'datetime' }, { name: 'satisfied', kind: 'enum', required: true, values: ['yes', 'no'] }, text('complainantWords', 1000, false), { name: 'ownerRating', kind: 'enum', values: ['1', '2', '3', '4', '5'] }]],
+      [
+        'follow-up',
+        'resolved',
+        { method: 'phone', visitorName: '回访员', satisfied: 'yes', complainantWords: '满意', ownerRating: '5' },
+        [
+          { name: 'method', kind: 'enum', required: true, values: ['phone', 'visit', 'wechat', 'sms', 'other'] },
+          text('visitorName', 50, false),
+          { name: 'visitedAt', kind: 'datetime' },
+          { name: 'satisfied', kind: 'enum', required: true, values: ['yes', 'no'] },
+          text('complainantWords', 1000, false),
+          { name: 'ownerRating', kind: 'enum', values: ['1', '2', '3', '4', '5'] },
+        ],
+      ],
     ] as Array<[string, 'received' | 'investigating' | 'resolved', Record<string, string>, Field[]]>
-  ).map(
-    ([action, state, valid, fields]): FormEndpoint => ({
-      name: `POST /c/:id/act/${action}`,
-      as: staff.manager,
-      page: (w) => `/c/${w[state].id}`,
-      path: (w) => `/c/${w[state].id}/act/${action}`,
-      valid: (w) => ({ version: String(w[state].version), ...valid }),
-      fields: [{ name: 'version', kind: 'int', required: true }, ...fields],
-    }),
-  ),
+  ).map(([action, state, valid, fields]): FormEndpoint => ({
+    name: `POST /c/:id/act/${action}`,
+    as: staff.manager,
+    page: (w) => `/c/${w[state].id}`,
+    path: (w) => `/c/${w[state].id}/act/${action}`,
+    valid: (w) => ({ version: String(w[state].version), ...valid }),
+    fields: [{ name: 'version', kind: 'int', required: true }, ...fields],
+  })),
   {
     name: 'POST /c/:id/offsets',
     as: staff.counter,
     page: (w) => `/c/${w.assessed}`,
     path: (w) => `/c/${w.assessed}/offsets`,
     valid: (_w, c) => ({ amount: '12.50', reason: '漏水', expiresOn: '2027-03-31', billIds: '1001', formKey: c.field('formKey') ?? crypto.randomUUID() }),
-    fields: [{ name: 'amount', kind: 'yuan', required: true }, text('reason', 1000), { name: 'expiresOn', kind: 'date' }, { name: 'billIds', kind: 'hostId', max: 64 }],
+    fields: [
+      { name: 'amount', kind: 'yuan', required: true },
+      text('reason', 1000),
+      { name: 'expiresOn', kind: 'date' },
+      { name: 'billIds', kind: 'hostId', max: 64 },
+    ],
   },
   {
     name: 'POST /c/:id/compensations',
     as: staff.manager,
     page: (w) => `/c/${w.resolved.id}`,
     path: (w) => `/c/${w.resolved.id}/compensations`,
-    valid: (_w, c) => ({ payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer', reference: 'BX-2026-0001', note: '理赔', formKey: c.field('formKey') ?? crypto.randomUUID() }),
+    valid: (_w, c) => ({
+      payer: 'insurer',
+      amount: '850.00',
+      paidOn: '2026-11-28',
+      method: 'transfer',
+      reference: 'BX-2026-0001',
+      note: '理赔',
+      formKey: c.field('formKey') ?? crypto.randomUUID(),
+    }),
+    fields: [...COMPENSATION_FIELDS],
+  },
+  {
+    name: 'POST /offsets/:id/approve',
+    as: staff.director,
+    page: () => '/offsets',
+    path: (w) => `/offsets/${w.requested.id}/approve`,
+    valid: (w) => ({ version: String(w.requested.version), amount: '10.00', note: '同意' }),
     fields: [
-      ...COMPENSATION_FIELDS,
+      { name: 'version', kind: 'int', required: true },
+      { name: 'amount', kind: 'yuan' },
+      { name: 'note', kind: 'optText', max: 1000 },
     ],
   },
-  { name: 'POST /offsets/:id/approve', as: staff.director, page: () => '/offsets', path: (w) => `/offsets/${w.requested.id}/approve`, valid: (w) => ({ version: String(w.requested.version), amount: '10.00', note: '同意' }), fields: [{ name: 'version', kind: 'int', required: true }, { name: 'amount', kind: 'yuan' }, { name: 'note', kind: 'optText', max: 1000 }] },
-  { name: 'POST /offsets/:id/reject', as: staff.director, page: () => '/offsets', path: (w) => `/offsets/${w.requested.id}/reject`, valid: (w) => ({ version: String(w.requested.version), note: '不同意' }), fields: [{ name: 'version', kind: 'int', required: true }, text('note', 1000)] },
-  { name: 'POST /offsets/:id/revoke', as: staff.director, page: () => '/offsets', path: (w) => `/offsets/${w.approved.id}/revoke`, valid: (w) => ({ version: String(w.approved.version), note: '撤回' }), fields: [{ name: 'version', kind: 'int', required: true }, text('note', 1000)] },
+  {
+    name: 'POST /offsets/:id/reject',
+    as: staff.director,
+    page: () => '/offsets',
+    path: (w) => `/offsets/${w.requested.id}/reject`,
+    valid: (w) => ({ version: String(w.requested.version), note: '不同意' }),
+    fields: [{ name: 'version', kind: 'int', required: true }, text('note', 1000)],
+  },
+  {
+    name: 'POST /offsets/:id/revoke',
+    as: staff.director,
+    page: () => '/offsets',
+    path: (w) => `/offsets/${w.approved.id}/revoke`,
+    valid: (w) => ({ version: String(w.approved.version), note: '撤回' }),
+    fields: [{ name: 'version', kind: 'int', required: true }, text('note', 1000)],
+  },
   {
     name: 'POST /cashier/apply',
     as: staff.cashier,
     page: () => '/cashier?bill=1001',
     path: () => '/cashier/apply',
     valid: (w) => ({ billId: '1001', offsetId: String(w.approved.id), amount: '1.00', idempotencyKey: 'PAGE-FUZZ-1' }),
-    fields: [{ name: 'offsetId', kind: 'int', required: true }, { name: 'amount', kind: 'yuan', required: true }, { name: 'idempotencyKey', kind: 'key', required: true }],
+    fields: [
+      { name: 'offsetId', kind: 'int', required: true },
+      { name: 'amount', kind: 'yuan', required: true },
+      { name: 'idempotencyKey', kind: 'key', required: true },
+    ],
   },
-  { name: 'POST /cashier/reverse', as: staff.cashier, page: () => '/cashier?bill=1001', path: () => '/cashier/reverse', valid: (w) => ({ billId: '1001', idempotencyKey: w.appliedKey, reversalKey: 'VOID-PAGE-FUZZ' }), fields: [{ name: 'reversalKey', kind: 'key', required: true }] },
+  {
+    name: 'POST /cashier/reverse',
+    as: staff.cashier,
+    page: () => '/cashier?bill=1001',
+    path: () => '/cashier/reverse',
+    valid: (w) => ({ billId: '1001', idempotencyKey: w.appliedKey, reversalKey: 'VOID-PAGE-FUZZ' }),
+    fields: [{ name: 'reversalKey', kind: 'key', required: true }],
+  },
   {
     name: 'POST /admin/settings',
     as: staff.admin,
@@ -504,7 +905,10 @@ const formEndpoints: FormEndpoint[] = [
       const out: Record<string, string> = {};
       for (const m of c.lastPage.matchAll(/<input[^>]*name="([^"]+)"[^>]*>/g)) {
         const tag = m[0];
-        const name = m[1]!.replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+        const name = m[1]!
+          .replace(/&#x27;/g, "'")
+          .replace(/&quot;/g, '"')
+          .replace(/&amp;/g, '&');
         if (name === '_csrf') continue;
         if (/type="checkbox"/.test(tag)) {
           if (/\schecked/.test(tag)) out[name] = /value="([^"]*)"/.exec(tag)?.[1] ?? '1';
@@ -536,14 +940,32 @@ function formMutations(fields: Field[]): fc.Arbitrary<FormMutation> {
   const arbs: Array<fc.Arbitrary<FormMutation>> = [];
   for (const f of fields) arbs.push(invalidFormValue(f).map((value) => ({ kind: 'value' as const, field: f.name, value })));
   for (const f of fields.filter((x) => x.required)) arbs.push(fc.constant({ kind: 'missing' as const, field: f.name }));
-  arbs.push(fc.constantFrom('application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/xml').map((contentType) => ({ kind: 'contentType' as const, contentType })));
+  arbs.push(
+    fc
+      .constantFrom('application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/xml')
+      .map((contentType) => ({ kind: 'contentType' as const, contentType })),
+  );
   return fc.oneof(...arbs);
 }
 
 /** Extra fields (unicode names and values) and unicode in free-text fields: never what makes a form invalid. */
 function formNoise(fields: Field[]): fc.Arbitrary<Record<string, string>> {
   const known = new Set(fields.map((f) => f.name));
-  return fc.tuple(noise(fields), fc.dictionary(EXTRA_NAMES.filter((n) => !known.has(n) && !['_csrf', 'version', 'billId', 'formKey', 'idempotencyKey', 'fingerprint', 'next', 'unitId', 'ownerId'].includes(n) && !/^(cat|dep|limit|none)\./.test(n)), ustring(0, 12), { maxKeys: 3 })).map(([a, b]) => ({ ...b, ...a }));
+  return fc
+    .tuple(
+      noise(fields),
+      fc.dictionary(
+        EXTRA_NAMES.filter(
+          (n) =>
+            !known.has(n) &&
+            !['_csrf', 'version', 'billId', 'formKey', 'idempotencyKey', 'fingerprint', 'next', 'unitId', 'ownerId'].includes(n) &&
+            !/^(cat|dep|limit|none)\./.test(n),
+        ),
+        ustring(0, 12),
+        { maxKeys: 3 },
+      ),
+    )
+    .map(([a, b]) => ({ ...b, ...a }));
 }
 
 // ----- the suite -----------------------------------------------------------------------------------
@@ -557,9 +979,19 @@ async function world(): Promise<World> {
   let investigating = await mk();
   investigating = await complaints.transition(investigating.id, 'start-investigation', { version: investigating.version }, people.manager);
   let resolved = await mk();
-  resolved = await complaints.transition(resolved.id, 'resolve', { version: resolved.version, reply: '已处理', basis: '照片', nature: 'inquiry' }, people.manager);
+  resolved = await complaints.transition(
+    resolved.id,
+    'resolve',
+    { version: resolved.version, reply: '已处理', basis: '照片', nature: 'inquiry' },
+    people.manager,
+  );
   let assessed = await mk();
-  assessed = await complaints.transition(assessed.id, 'assess', { version: assessed.version, disputeType: 'property', nature: 'valid', severity: 'important' }, people.manager);
+  assessed = await complaints.transition(
+    assessed.id,
+    'assess',
+    { version: assessed.version, disputeType: 'property', nature: 'valid', severity: 'important' },
+    people.manager,
+  );
   const requested = await offsets.raise({ complaintId: assessed.id, amount: '50.00', reason: '漏水' }, people.counter);
   const toApprove = await offsets.raise({ complaintId: assessed.id, amount: '80.00', reason: '漏水' }, people.counter);
   let approved = await offsets.approve(toApprove.id, { version: toApprove.version }, people.director);
@@ -600,7 +1032,10 @@ describe('reliability: bad input, property-based (fast-check, MariaDB)', functio
     const after = await checksumTables(w.database.db, ALL_TABLES);
     const changed = ALL_TABLES.filter((t) => before[t] !== after[t]);
     expect(changed, `${label}: tables changed`).to.deep.equal([]);
-    expect(w.stack.errors.map((e) => String((e as Error)?.stack ?? e)), `${label}: 500s logged`).to.deep.equal([]);
+    expect(
+      w.stack.errors.map((e) => String((e as Error)?.stack ?? e)),
+      `${label}: 500s logged`,
+    ).to.deep.equal([]);
   }
 
   async function send(ep: JsonEndpoint, body: { text: string; contentType: string }): Promise<Res> {
@@ -666,7 +1101,8 @@ describe('reliability: bad input, property-based (fast-check, MariaDB)', functio
             if (m.kind === 'missing') delete form[m.field];
             let res;
             if (m.kind === 'contentType') {
-              const raw = m.contentType === 'application/json' ? JSON.stringify({ ...form, _csrf: token }) : new URLSearchParams({ ...form, _csrf: token }).toString();
+              const raw =
+                m.contentType === 'application/json' ? JSON.stringify({ ...form, _csrf: token }) : new URLSearchParams({ ...form, _csrf: token }).toString();
               res = await c.request('POST', ep.path(w), { raw, headers: { 'content-type': m.contentType, origin: c.origin } });
             } else {
               res = await c.post(ep.path(w), form, { csrf: token });
@@ -704,7 +1140,12 @@ describe('reliability: bad input, property-based (fast-check, MariaDB)', functio
     await c.get('/');
     const token = c.csrf();
     // (A path segment of only dots is resolved away by the client itself, so it is not sent as an id.)
-    const badId = fc.oneof(ustring(1, 10), fc.constantFrom('0', '-1', '1e3', '1.5', '0x10', '99999999999', '2147483648', '01', ' 1', '../../etc/passwd', '%00', 'null', 'undefined', '__proto__')).filter((v) => !/^\.+$/.test(v));
+    const badId = fc
+      .oneof(
+        ustring(1, 10),
+        fc.constantFrom('0', '-1', '1e3', '1.5', '0x10', '99999999999', '2147483648', '01', ' 1', '../../etc/passwd', '%00', 'null', 'undefined', '__proto__'),
+      )
+      .filter((v) => !/^\.+$/.test(v));
     const action = fc.oneof(fc.constantFrom('note', 'assess'), ustring(1, 10), fc.constantFrom('__proto__', 'constructor', 'toString', 'NOTE'));
     await unchanged('path ids', async () => {
       await fc.assert(
@@ -765,7 +1206,8 @@ describe('reliability: bad input, property-based (fast-check, MariaDB)', functio
             await cashierClient.get(`/cashier?bill=${enc}`),
             await cashierClient.get(`/cashier?q=${enc}`),
           ];
-          for (const r of results) if (![200, 422].includes(r.status)) throw new Error(`${JSON.stringify(q)} → ${r.status}: ${r.text.replace(/\s+/g, ' ').slice(0, 300)}`);
+          for (const r of results)
+            if (![200, 422].includes(r.status)) throw new Error(`${JSON.stringify(q)} → ${r.status}: ${r.text.replace(/\s+/g, ' ').slice(0, 300)}`);
           for (const r of [
             await stack.api('GET', `/api/offsets/applicable?billId=${enc}`, { as: people.cashier }),
             await stack.api('GET', `/api/complaints?q=${enc}`, { as: people.counter }),

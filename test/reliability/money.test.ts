@@ -57,7 +57,9 @@ describe('reliability: money under concurrency (MariaDB)', function () {
     expect(world.h.unexpectedErrors).to.deep.equal([]);
     // The run must have exercised both sides: successes and refusals (the approvals ran out and came back).
     const books = await readBooks(world.h.db);
-    note(`seed ${seed}: ${ok} calls succeeded, ${refused} refused; ${books.applications} applications, ${books.reversed} reversed; ${books.applyEvents + books.reverseEvents} audit events`);
+    note(
+      `seed ${seed}: ${ok} calls succeeded, ${refused} refused; ${books.applications} applications, ${books.reversed} reversed; ${books.applyEvents + books.reverseEvents} audit events`,
+    );
     expect(ok, 'successful calls').to.be.greaterThan(ROUNDS * 10);
     expect(refused, 'refused calls').to.be.greaterThan(0);
     expect(books.reversed, 'reversals').to.be.greaterThan(ROUNDS);
@@ -94,7 +96,13 @@ describe('reliability: idempotency (MariaDB)', function () {
 
   it('injects the same application key ten times at once over the signed billing API: one application, ten identical 200 answers', async () => {
     const offset = world.offsets[1]!;
-    const body = { offsetId: offset.id, billId: world.bills.get(offset.unitId)![0]!, amountFen: 777, idempotencyKey: 'PAY-SAME-HTTP', operator: { id: 'c01', name: '收银员' } };
+    const body = {
+      offsetId: offset.id,
+      billId: world.bills.get(offset.unitId)![0]!,
+      amountFen: 777,
+      idempotencyKey: 'PAY-SAME-HTTP',
+      operator: { id: 'c01', name: '收银员' },
+    };
     const before = await events(offset.id, 'apply');
     const answers = await Promise.all(Array.from({ length: 10 }, () => world.h.billing('POST', '/api/billing/apply', body)));
     for (const a of answers) {
@@ -124,7 +132,9 @@ describe('reliability: idempotency (MariaDB)', function () {
     }
     // Ten mismatches at once over HTTP: all refused.
     const res = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => world.h.billing('POST', '/api/billing/apply', { offsetId: offset.id, billId: bills[0]!, amountFen: 2000 + i, idempotencyKey: 'PAY-SAME-HOOK' })),
+      Array.from({ length: 10 }, (_, i) =>
+        world.h.billing('POST', '/api/billing/apply', { offsetId: offset.id, billId: bills[0]!, amountFen: 2000 + i, idempotencyKey: 'PAY-SAME-HOOK' }),
+      ),
     );
     for (const r of res) {
       expect(r.status).to.equal(409);
@@ -136,7 +146,9 @@ describe('reliability: idempotency (MariaDB)', function () {
   it('injects the same reversal key ten times at once: restored once, identical answers; another reversal key is refused (409 already_reversed)', async () => {
     const offset = world.offsets[0]!;
     const before = (await world.h.db(T.offsets).where({ id: offset.id }).first()).remaining_fen as number;
-    const answers = await Promise.all(Array.from({ length: 10 }, () => world.h.offsets.reverse({ idempotencyKey: 'PAY-SAME-HOOK', reversalKey: 'VOID-SAME' }, cashier)));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => world.h.offsets.reverse({ idempotencyKey: 'PAY-SAME-HOOK', reversalKey: 'VOID-SAME' }, cashier)),
+    );
     for (const a of answers) expect(a).to.deep.equal(answers[0]);
     expect(Number((await world.h.db(T.offsets).where({ id: offset.id }).first()).remaining_fen)).to.equal(Number(before) + 1234);
     expect(await events(offset.id, 'reverse')).to.equal(1);
@@ -147,8 +159,13 @@ describe('reliability: idempotency (MariaDB)', function () {
     expect(other?.code).to.equal('already_reversed');
     expect(other?.status).to.equal(409);
     // Two different reversal keys racing on one application: exactly one restores it.
-    const raced = await world.h.offsets.apply({ offsetId: offset.id, billId: world.bills.get(offset.unitId)![1]!, amountFen: 50, idempotencyKey: 'PAY-RACE' }, cashier);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => world.h.offsets.reverse({ idempotencyKey: 'PAY-RACE', reversalKey: `VOID-RACE-${i}` }, cashier)));
+    const raced = await world.h.offsets.apply(
+      { offsetId: offset.id, billId: world.bills.get(offset.unitId)![1]!, amountFen: 50, idempotencyKey: 'PAY-RACE' },
+      cashier,
+    );
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => world.h.offsets.reverse({ idempotencyKey: 'PAY-RACE', reversalKey: `VOID-RACE-${i}` }, cashier)),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
     for (const r of results) if (r.status === 'rejected') expect((r.reason as { code?: string }).code).to.equal('already_reversed');
     expect(raced.amountFen).to.equal(50);
@@ -159,33 +176,60 @@ describe('reliability: idempotency (MariaDB)', function () {
     const stack = await startStack(world.h.db);
     try {
       const body = intakeBody('101', { description: '同一键并发十次' });
-      const res = await Promise.all(Array.from({ length: 10 }, () => stack.api('POST', '/api/complaints', { as: people.counter, body, headers: { 'Idempotency-Key': 'form-same-ten' } })));
+      const res = await Promise.all(
+        Array.from({ length: 10 }, () => stack.api('POST', '/api/complaints', { as: people.counter, body, headers: { 'Idempotency-Key': 'form-same-ten' } })),
+      );
       expect(res.map((r) => r.status).sort()).to.deep.equal([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
       const ids = new Set(res.map((r) => r.body.complaint.id));
       expect(ids.size).to.equal(1);
       expect(await countRows(world.h.db, T.complaints, { idempotency_key: 'form-same-ten' })).to.equal(1);
-      const other = await stack.api('POST', '/api/complaints', { as: people.counter, body: { ...body, description: '另一内容' }, headers: { 'Idempotency-Key': 'form-same-ten' } });
+      const other = await stack.api('POST', '/api/complaints', {
+        as: people.counter,
+        body: { ...body, description: '另一内容' },
+        headers: { 'Idempotency-Key': 'form-same-ten' },
+      });
       expect(other.status).to.equal(409);
       expect(other.body.error.code).to.equal('idempotency_key_reused');
 
       const complaintId = [...ids][0] as number;
-      await world.h.complaints.transition(complaintId, 'assess', { version: 1, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
+      await world.h.complaints.transition(
+        complaintId,
+        'assess',
+        { version: 1, disputeType: 'property', nature: 'valid', severity: 'important' },
+        people.supervisor,
+      );
       const raise = { complaintId, amount: '88.00', reason: '并发申请同一键' };
-      const raised = await Promise.all(Array.from({ length: 10 }, () => stack.api('POST', '/api/offsets', { as: people.counter, body: raise, headers: { 'Idempotency-Key': 'offset-same-ten' } })));
+      const raised = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          stack.api('POST', '/api/offsets', { as: people.counter, body: raise, headers: { 'Idempotency-Key': 'offset-same-ten' } }),
+        ),
+      );
       expect(raised.map((r) => r.status).sort()).to.deep.equal([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
       expect(new Set(raised.map((r) => r.body.offset.id)).size).to.equal(1);
       expect(await countRows(world.h.db, T.offsets, { complaint_id: complaintId })).to.equal(1);
-      const changed = await stack.api('POST', '/api/offsets', { as: people.counter, body: { ...raise, amount: '89.00' }, headers: { 'Idempotency-Key': 'offset-same-ten' } });
+      const changed = await stack.api('POST', '/api/offsets', {
+        as: people.counter,
+        body: { ...raise, amount: '89.00' },
+        headers: { 'Idempotency-Key': 'offset-same-ten' },
+      });
       expect(changed.status).to.equal(409);
 
       const paid = { payer: 'insurer', amount: '850.00', paidOn: '2026-11-28', method: 'transfer', reference: '并发同一键' };
       const path = `/api/complaints/${complaintId}/compensations`;
-      const recorded = await Promise.all(Array.from({ length: 10 }, () => stack.api('POST', path, { as: people.supervisor, body: paid, headers: { 'Idempotency-Key': 'compensation-same-ten' } })));
+      const recorded = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          stack.api('POST', path, { as: people.supervisor, body: paid, headers: { 'Idempotency-Key': 'compensation-same-ten' } }),
+        ),
+      );
       expect(recorded.map((r) => r.status).sort()).to.deep.equal([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
       expect(new Set(recorded.map((r) => r.body.compensation.id)).size).to.equal(1);
       expect(await countRows(world.h.db, T.compensations, { complaint_id: complaintId })).to.equal(1);
       expect(await countRows(world.h.db, T.events, { complaint_id: complaintId, entity_type: 'compensation' })).to.equal(1);
-      const edited = await stack.api('POST', path, { as: people.supervisor, body: { ...paid, amount: '851.00' }, headers: { 'Idempotency-Key': 'compensation-same-ten' } });
+      const edited = await stack.api('POST', path, {
+        as: people.supervisor,
+        body: { ...paid, amount: '851.00' },
+        headers: { 'Idempotency-Key': 'compensation-same-ten' },
+      });
       expect(edited.status).to.equal(409);
       expect(edited.body.error.code).to.equal('idempotency_key_reused');
       expect(stack.errors).to.deep.equal([]);

@@ -44,7 +44,14 @@ function call(base: string, method: string, path: string, headers: Record<string
     const url = new URL(`${base}${path}`);
     const failed = (err: NodeJS.ErrnoException) => resolve({ status: -1, body: '', error: err.message, code: err.code, connected, sentAt, doneAt: Date.now() });
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, agent: false, headers: { ...headers, connection: 'close', ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        agent: false,
+        headers: { ...headers, connection: 'close', ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -88,7 +95,12 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
     const plugin = createComplaintsPlugin({ knex: database.db, mapping: validateMapping(simpleHost.mapping), auth: signedHeaderAuth(SECRET) });
     await plugin.install();
     let c = (await plugin.complaints.create(intakeBody('101'), people.counter)).complaint;
-    c = await plugin.complaints.transition(c.id, 'assess', { version: c.version, disputeType: 'property', nature: 'valid', severity: 'important' }, people.supervisor);
+    c = await plugin.complaints.transition(
+      c.id,
+      'assess',
+      { version: c.version, disputeType: 'property', nature: 'valid', severity: 'important' },
+      people.supervisor,
+    );
     const raised = await plugin.offsets.raise({ complaintId: c.id, amount: '100.00', reason: '停机测试' }, people.counter);
     offsetId = (await plugin.offsets.approve(raised.id, { version: raised.version }, people.director)).id;
     dir = mkdtempSync(join(tmpdir(), 'cmp-shutdown-'));
@@ -103,17 +115,26 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
   });
 
   it('injects SIGTERM under 12 concurrent clients with 3 applications held on a row lock: the held requests and every request the server read get their full answer (no reset), new connections are refused, and the process exits 0 within seconds with no database connection left', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--db', database.url, '--mapping', join(dir, 'mapping.json'), '--port', '0', '--secret', SECRET, '--pool', '10'], {
-      env: { ...process.env, COMPLAINTS_LANG: 'en' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'serve', '--db', database.url, '--mapping', join(dir, 'mapping.json'), '--port', '0', '--secret', SECRET, '--pool', '10'],
+      {
+        env: { ...process.env, COMPLAINTS_LANG: 'en' },
+      },
+    );
     let output = '';
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    );
     const url = await waitForLine(child, /listening on (http:\/\/\S+)/, 30_000);
     const base = new URL(url).origin;
     const prefix = new URL(url).pathname.replace(/\/$/, '');
-    const signed = (path: string, body: string) => ({ 'content-type': 'application/json', ...signServiceRequest(SECRET, { method: 'POST', path: `${prefix}${path}`, body }) });
+    const signed = (path: string, body: string) => ({
+      'content-type': 'application/json',
+      ...signServiceRequest(SECRET, { method: 'POST', path: `${prefix}${path}`, body }),
+    });
     try {
       const token = signUserToken(people.counter, SECRET, 3600);
       const answers: Array<Answer & { kind: string }> = [];
@@ -131,7 +152,17 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
           } else {
             const key = `shutdown-${w}-${i}`;
             const body = JSON.stringify(intakeBody('101', { description: `停机负载 ${w}-${i}` }));
-            a = { kind: 'create', key, ...(await call(base, 'POST', `${prefix}/api/complaints`, { [USER_HEADER]: token, 'content-type': 'application/json', 'idempotency-key': key }, body)) };
+            a = {
+              kind: 'create',
+              key,
+              ...(await call(
+                base,
+                'POST',
+                `${prefix}/api/complaints`,
+                { [USER_HEADER]: token, 'content-type': 'application/json', 'idempotency-key': key },
+                body,
+              )),
+            };
           }
           answers.push(a);
           if (a.code === 'ECONNREFUSED') break; // the door is closed: a client goes elsewhere
@@ -182,7 +213,10 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
       }
 
       const ok = answers.filter((a) => a.status > 0);
-      expect(ok.filter((a) => ![200, 201].includes(a.status)).map((a) => `${a.kind} ${a.status} ${a.body.slice(0, 200)}`), 'answers other than 200/201').to.deep.equal([]);
+      expect(
+        ok.filter((a) => ![200, 201].includes(a.status)).map((a) => `${a.kind} ${a.status} ${a.body.slice(0, 200)}`),
+        'answers other than 200/201',
+      ).to.deep.equal([]);
       expect(ok.length, 'answered under load').to.be.greaterThan(30);
       expect(answers.filter((a) => a.code === 'ECONNREFUSED').length, 'clients that found the door closed').to.be.greaterThan(0);
       expect(ok.filter((a) => a.sentAt < sigtermAt && a.doneAt > sigtermAt).length + heldAnswers.length, 'requests in flight at SIGTERM').to.be.greaterThan(3);
@@ -191,11 +225,18 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
       // reset by the kernel while it waited in the listen queue as the listener closed (only possible
       // for connections made around the moment of SIGTERM), and it must have done nothing.
       const unanswered = answers.filter((a) => a.status <= 0 && a.code !== 'ECONNREFUSED');
-      const early = unanswered.filter((a) => a.sentAt < sigtermAt - 200).map((a) => `${a.kind} ${a.code} ${a.error} (sent ${sigtermAt - a.sentAt} ms before SIGTERM)`);
+      const early = unanswered
+        .filter((a) => a.sentAt < sigtermAt - 200)
+        .map((a) => `${a.kind} ${a.code} ${a.error} (sent ${sigtermAt - a.sentAt} ms before SIGTERM)`);
       expect(early, 'requests made well before SIGTERM that lost their answer').to.deep.equal([]);
       const lostKeys = unanswered.filter((a) => a.kind === 'create').map((a) => a.key!);
-      const executed = lostKeys.length ? ((await database.db(T.complaints).whereIn('idempotency_key', lostKeys).select('idempotency_key')) as Array<{ idempotency_key: string }>) : [];
-      expect(executed.map((r) => r.idempotency_key), 'complaints stored although their request was reset').to.deep.equal([]);
+      const executed = lostKeys.length
+        ? ((await database.db(T.complaints).whereIn('idempotency_key', lostKeys).select('idempotency_key')) as Array<{ idempotency_key: string }>)
+        : [];
+      expect(
+        executed.map((r) => r.idempotency_key),
+        'complaints stored although their request was reset',
+      ).to.deep.equal([]);
 
       // Every answered complaint is stored; no connection of the stopped process is left.
       const created = ok.filter((a) => a.kind === 'create' && a.status === 201).map((a) => JSON.parse(a.body).complaint.id as number);

@@ -16,7 +16,10 @@ async function schemaOf(db: Knex, table: string): Promise<unknown> {
     return { create: created[0]?.['Create Table'], triggers };
   }
   // Table, index and trigger definitions all live in sqlite_master under the table's name.
-  const objects = await db('sqlite_master').select('type', 'name', 'sql').where('tbl_name', table).orderBy([{ column: 'type' }, { column: 'name' }]);
+  const objects = await db('sqlite_master')
+    .select('type', 'name', 'sql')
+    .where('tbl_name', table)
+    .orderBy([{ column: 'type' }, { column: 'name' }]);
   const columns = await db.raw(`PRAGMA table_info("${table.replace(/"/g, '""')}")`);
   return { objects, columns };
 }
@@ -40,7 +43,9 @@ export async function checksumTables(db: Knex, tables: string[]): Promise<Record
     const columns = [...info.columns.keys()];
     const hash = createHash('sha256');
     hash.update(JSON.stringify(await schemaOf(db, table)));
-    const rows = (await db(table).select(columns).orderBy(columns.map((column) => ({ column })))) as Array<Record<string, unknown>>;
+    const rows = (await db(table)
+      .select(columns)
+      .orderBy(columns.map((column) => ({ column })))) as Array<Record<string, unknown>>;
     hash.update(`\n${rows.length}\n`);
     for (const row of rows) hash.update(`${JSON.stringify(columns.map((c) => stable(row[c])))}\n`);
     out[table] = hash.digest('hex');

@@ -60,7 +60,13 @@ export function act(h: PluginHarness, as: Actor, c: { id: number; version: numbe
 }
 
 /** Performs an action that must succeed and returns the complaint after it. */
-export async function step(h: PluginHarness, as: Actor, c: { id: number; version: number }, action: string, body: Record<string, unknown> = {}): Promise<Complaint> {
+export async function step(
+  h: PluginHarness,
+  as: Actor,
+  c: { id: number; version: number },
+  action: string,
+  body: Record<string, unknown> = {},
+): Promise<Complaint> {
   const res = await act(h, as, c, action, body);
   expect(res.status, `${action}: ${JSON.stringify(res.body)}`).to.equal(200);
   return res.body.complaint as Complaint;
@@ -71,5 +77,11 @@ export async function followUp(h: PluginHarness, as: Actor, c: { id: number; ver
 }
 
 export const assessProperty = { disputeType: 'property', nature: 'valid', severity: 'important', findings: '现场核实属实' };
-export const planBody = { department: 'engineering', assigneeId: 'eng-7', assigneeName: '工程部刘师傅', measures: '更换曳引机制动器并全面检修', deadline: DEADLINE };
+export const planBody = {
+  department: 'engineering',
+  assigneeId: 'eng-7',
+  assigneeName: '工程部刘师傅',
+  measures: '更换曳引机制动器并全面检修',
+  deadline: DEADLINE,
+};
 export const replyBody = { reply: '电梯已修复并通过检测', basis: '维保单位检测报告 WB-2026-118' };

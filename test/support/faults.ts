@@ -161,7 +161,11 @@ export class ConnectionKiller {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly admin: mysql.Connection, private readonly database: string, private readonly everyMs = 50) {}
+  constructor(
+    private readonly admin: mysql.Connection,
+    private readonly database: string,
+    private readonly everyMs = 50,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => {

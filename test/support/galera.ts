@@ -125,7 +125,8 @@ export class GaleraCluster {
   async start(): Promise<void> {
     for (const node of this.nodes) {
       for (const port of [node.port, node.gcommPort, node.gcommPort + 100, node.gcommPort + 200]) {
-        if (!(await portFree(port))) throw new Error(`Port ${port} is in use: is another Galera test cluster still running? (ports ${this.nodes[0]!.port}–${this.nodes[2]!.port})`);
+        if (!(await portFree(port)))
+          throw new Error(`Port ${port} is in use: is another Galera test cluster still running? (ports ${this.nodes[0]!.port}–${this.nodes[2]!.port})`);
       }
     }
     for (const node of this.nodes) this.prepare(node);
@@ -149,7 +150,14 @@ export class GaleraCluster {
     if (node.index === 1) {
       const init = spawnSync(
         'mariadb-install-db',
-        ['--no-defaults', '--user=mysql', `--datadir=${node.datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--innodb-buffer-pool-size=64M'],
+        [
+          '--no-defaults',
+          '--user=mysql',
+          `--datadir=${node.datadir}`,
+          '--auth-root-authentication-method=normal',
+          '--skip-test-db',
+          '--innodb-buffer-pool-size=64M',
+        ],
         { encoding: 'utf8' },
       );
       if (init.status !== 0) throw new Error(`mariadb-install-db failed for node ${node.index}: ${init.stderr || init.stdout}`);
@@ -236,7 +244,10 @@ export class GaleraCluster {
 
   /** wsrep_ready, cluster size and local state of one node (throws when it does not answer). */
   async status(index: number): Promise<NodeStatus> {
-    const rows = (await this.admin(index, "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_cluster_size', 'wsrep_local_state_comment')")) as Array<{
+    const rows = (await this.admin(
+      index,
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_cluster_size', 'wsrep_local_state_comment')",
+    )) as Array<{
       Variable_name: string;
       Value: string;
     }>;
@@ -269,7 +280,16 @@ export class GaleraCluster {
   async waitClusterSize(size: number, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const sizes = await Promise.all(this.nodes.filter((n) => n.process).map((n) => this.status(n.index).then((s) => (s.ready ? s.clusterSize : -1), () => -1)));
+      const sizes = await Promise.all(
+        this.nodes
+          .filter((n) => n.process)
+          .map((n) =>
+            this.status(n.index).then(
+              (s) => (s.ready ? s.clusterSize : -1),
+              () => -1,
+            ),
+          ),
+      );
       if (sizes.every((s) => s === size)) return;
       if (Date.now() > deadline) throw new Error(`cluster size never became ${size} (nodes report ${sizes.join(', ')})`);
       await sleep(250);

@@ -69,16 +69,23 @@ export async function assessedComplaint(
   unitId: string,
   options: { disputeType?: 'property' | 'non_property'; threatenedWithholding?: boolean; by?: Actor } = {},
 ): Promise<Complaint> {
-  const { complaint } = await h.complaints.create(intakeBody(unitId, { threatenedWithholding: options.threatenedWithholding ?? false }), options.by ?? people.counter);
+  const { complaint } = await h.complaints.create(
+    intakeBody(unitId, { threatenedWithholding: options.threatenedWithholding ?? false }),
+    options.by ?? people.counter,
+  );
   const disputeType = options.disputeType ?? 'property';
-  return h.complaints.transition(complaint.id,'assess',{
-    version: complaint.version,
-    disputeType,
-    nature: 'valid',
-    severity: 'important',
-    ...(disputeType === 'non_property' ? { thirdParty: 'neighbour', responsibilityExplained: true } : {}),
-  },people.supervisor,
-);
+  return h.complaints.transition(
+    complaint.id,
+    'assess',
+    {
+      version: complaint.version,
+      disputeType,
+      nature: 'valid',
+      severity: 'important',
+      ...(disputeType === 'non_property' ? { thirdParty: 'neighbour', responsibilityExplained: true } : {}),
+    },
+    people.supervisor,
+  );
 }
 
 /** An offset request raised by the counter and approved by the director (no limit). */
@@ -89,10 +96,20 @@ export async function approvedOffset(
   options: { billIds?: string[]; expiresOn?: string; approveAmount?: string; by?: Actor; approver?: Actor } = {},
 ): Promise<Offset> {
   const raised = await h.offsets.raise(
-    { complaintId, amount, reason: '漏水损失，同意以物业费抵扣', ...(options.billIds ? { billIds: options.billIds } : {}), ...(options.expiresOn ? { expiresOn: options.expiresOn } : {}) },
+    {
+      complaintId,
+      amount,
+      reason: '漏水损失，同意以物业费抵扣',
+      ...(options.billIds ? { billIds: options.billIds } : {}),
+      ...(options.expiresOn ? { expiresOn: options.expiresOn } : {}),
+    },
     options.by ?? people.counter,
   );
-  return h.offsets.approve(raised.id, { ...(options.approveAmount ? { amount: options.approveAmount } : {}), note: '同意', version: raised.version }, options.approver ?? people.director);
+  return h.offsets.approve(
+    raised.id,
+    { ...(options.approveAmount ? { amount: options.approveAmount } : {}), note: '同意', version: raised.version },
+    options.approver ?? people.director,
+  );
 }
 
 export async function offsetRow(db: Knex, h: PluginHarness, id: number): Promise<Record<string, any>> {

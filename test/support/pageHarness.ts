@@ -74,7 +74,10 @@ export class PageClient {
   /** Sent on every request (e.g. the signed user header of mode b). */
   headers: Record<string, string> = {};
 
-  constructor(readonly origin: string, readonly base: string) {}
+  constructor(
+    readonly origin: string,
+    readonly base: string,
+  ) {}
 
   private cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -91,7 +94,11 @@ export class PageClient {
     }
   }
 
-  async request(method: string, path: string, init: { form?: Record<string, string | string[]>; headers?: Record<string, string>; raw?: string } = {}): Promise<PageResponse> {
+  async request(
+    method: string,
+    path: string,
+    init: { form?: Record<string, string | string[]>; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<PageResponse> {
     const url = path.startsWith('http') ? path : `${this.origin}${path.startsWith(this.base) ? '' : this.base}${path}`;
     const headers: Record<string, string> = { ...this.headers, ...init.headers };
     if (this.cookies.size) headers.cookie = this.cookieHeader();
@@ -123,7 +130,11 @@ export class PageClient {
   }
 
   /** A form post as a browser makes it: same-origin Origin header and the page's CSRF token (unless given). */
-  post(path: string, form: Record<string, string | string[]>, options: { csrf?: string | null; origin?: string | null; headers?: Record<string, string> } = {}): Promise<PageResponse> {
+  post(
+    path: string,
+    form: Record<string, string | string[]>,
+    options: { csrf?: string | null; origin?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<PageResponse> {
     const fields: Record<string, string | string[]> = { ...form };
     const token = options.csrf === undefined ? this.csrf() : options.csrf;
     if (token !== null) fields._csrf = token;

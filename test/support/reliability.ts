@@ -42,7 +42,9 @@ export interface MoneyWorld {
 export const BIG_BILL_YUAN = '99999999.99';
 
 /** The offsets harness on MariaDB, with `offsetsPerUnit` approved offsets of `approved` yuan on units 101 and 102. */
-export async function startMoneyWorld(options: { offsetsPerUnit?: number; approved?: string; billsPerUnit?: number; poolMax?: number } = {}): Promise<MoneyWorld> {
+export async function startMoneyWorld(
+  options: { offsetsPerUnit?: number; approved?: string; billsPerUnit?: number; poolMax?: number } = {},
+): Promise<MoneyWorld> {
   const h = await startOffsetHarness(mariadbKind, simpleHost);
   try {
     const bills = new Map<string, string[]>();
@@ -154,12 +156,20 @@ function classify(err: unknown): Outcome {
 }
 
 /** Runs one call in-process (the billing hooks) or over the signed billing API. */
-export async function runOp(world: MoneyWorld, op: Op, via: 'hook' | 'http', plugin?: { apply: MoneyWorld['h']['offsets']['apply']; reverse: MoneyWorld['h']['offsets']['reverse'] }): Promise<Outcome> {
+export async function runOp(
+  world: MoneyWorld,
+  op: Op,
+  via: 'hook' | 'http',
+  plugin?: { apply: MoneyWorld['h']['offsets']['apply']; reverse: MoneyWorld['h']['offsets']['reverse'] },
+): Promise<Outcome> {
   const service = plugin ?? world.h.offsets;
   try {
     if (via === 'http') {
       const path = op.kind === 'reverse' ? '/api/billing/reverse' : '/api/billing/apply';
-      const body = op.kind === 'reverse' ? { idempotencyKey: op.key, reversalKey: op.reversalKey, operator: { id: cashier.id, name: cashier.name } } : { offsetId: op.offsetId, billId: op.billId, amountFen: op.amountFen, idempotencyKey: op.key, operator: { id: cashier.id, name: cashier.name } };
+      const body =
+        op.kind === 'reverse'
+          ? { idempotencyKey: op.key, reversalKey: op.reversalKey, operator: { id: cashier.id, name: cashier.name } }
+          : { offsetId: op.offsetId, billId: op.billId, amountFen: op.amountFen, idempotencyKey: op.key, operator: { id: cashier.id, name: cashier.name } };
       const res = await world.h.billing('POST', path, body);
       if (res.status === 200) return { status: 'ok', answer: res.body };
       if (res.status === 503 && res.body?.error?.code === 'database_unavailable') return { status: 'lost', error: 'HTTP 503 database_unavailable' };
@@ -167,7 +177,10 @@ export async function runOp(world: MoneyWorld, op: Op, via: 'hook' | 'http', plu
       return { status: 'unexpected', error: `HTTP ${res.status} ${JSON.stringify(res.body)}` };
     }
     if (op.kind === 'reverse') return { status: 'ok', answer: await service.reverse({ idempotencyKey: op.key, reversalKey: op.reversalKey }, cashier) };
-    return { status: 'ok', answer: await service.apply({ offsetId: op.offsetId, billId: op.billId, amountFen: op.amountFen, idempotencyKey: op.key }, cashier) };
+    return {
+      status: 'ok',
+      answer: await service.apply({ offsetId: op.offsetId, billId: op.billId, amountFen: op.amountFen, idempotencyKey: op.key }, cashier),
+    };
   } catch (err) {
     return classify(err);
   }
@@ -215,7 +228,9 @@ export function record(model: MoneyModel, op: Op, outcome: Outcome, options: { l
       return null;
     }
     case 'replay':
-      return JSON.stringify(answer) === JSON.stringify(op.expected) ? null : `replay ${op.key}: answer differs from the first (${JSON.stringify(answer)} vs ${JSON.stringify(op.expected)})`;
+      return JSON.stringify(answer) === JSON.stringify(op.expected)
+        ? null
+        : `replay ${op.key}: answer differs from the first (${JSON.stringify(answer)} vs ${JSON.stringify(op.expected)})`;
     case 'mismatch':
       return `mismatch ${op.key}: the same key with another amount was accepted`;
   }
@@ -239,7 +254,10 @@ async function one(db: Knex, sql: string): Promise<Record<string, unknown>> {
 }
 
 export async function readBooks(db: Knex): Promise<Books> {
-  const o = await one(db, `SELECT COALESCE(SUM(approved_fen),0) a, COALESCE(SUM(remaining_fen),0) r, COALESCE(MIN(remaining_fen),0) m FROM ${T.offsets} WHERE status IN ('approved','exhausted')`);
+  const o = await one(
+    db,
+    `SELECT COALESCE(SUM(approved_fen),0) a, COALESCE(SUM(remaining_fen),0) r, COALESCE(MIN(remaining_fen),0) m FROM ${T.offsets} WHERE status IN ('approved','exhausted')`,
+  );
   const a = await one(
     db,
     `SELECT COALESCE(SUM(amount_fen),0) applied, COALESCE(SUM(CASE WHEN state='reversed' THEN amount_fen ELSE 0 END),0) rev, COUNT(*) n, COALESCE(SUM(state='reversed'),0) nrev FROM ${T.offsetApplications}`,
@@ -274,11 +292,18 @@ export async function checkBooks(world: MoneyWorld, model: MoneyModel, options: 
   }
   model.replayedAfterReversal.clear();
   const b = await readBooks(h.db);
-  if (b.approvedFen !== b.appliedFen - b.reversedFen + b.remainingFen) problems.push(`sums: approved ${b.approvedFen} ≠ applied ${b.appliedFen} − reversed ${b.reversedFen} + remaining ${b.remainingFen}`);
+  if (b.approvedFen !== b.appliedFen - b.reversedFen + b.remainingFen)
+    problems.push(`sums: approved ${b.approvedFen} ≠ applied ${b.appliedFen} − reversed ${b.reversedFen} + remaining ${b.remainingFen}`);
   if (b.minRemainingFen < 0) problems.push(`remaining below zero: ${b.minRemainingFen}`);
   if (b.applyEvents !== b.applications) problems.push(`${b.applications} applications but ${b.applyEvents} apply events`);
   if (b.reverseEvents !== b.reversed) problems.push(`${b.reversed} reversals but ${b.reverseEvents} reverse events`);
-  const rows = (await h.db(T.offsets).whereIn('id', world.offsets.map((o) => o.id)).select('id', 'status', 'approved_fen', 'remaining_fen')) as Array<Record<string, unknown>>;
+  const rows = (await h
+    .db(T.offsets)
+    .whereIn(
+      'id',
+      world.offsets.map((o) => o.id),
+    )
+    .select('id', 'status', 'approved_fen', 'remaining_fen')) as Array<Record<string, unknown>>;
   for (const r of rows) {
     const remaining = Number(r.remaining_fen);
     const approved = Number(r.approved_fen);
@@ -328,9 +353,18 @@ export interface Stack {
   client(): PageClient;
   token(actor: Actor, ttlSeconds?: number): string;
   /** JSON API call; `as` signs the user header; `raw` sends that text as it is. */
-  api(method: string, path: string, options?: { as?: Actor | null; body?: unknown; raw?: string; contentType?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string; headers: Headers }>;
+  api(
+    method: string,
+    path: string,
+    options?: { as?: Actor | null; body?: unknown; raw?: string; contentType?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; text: string; headers: Headers }>;
   /** Signed billing call (path relative to the routes prefix). */
-  billing(method: 'GET' | 'POST', path: string, body?: unknown, options?: { raw?: string; contentType?: string; sign?: boolean; nowMs?: number; secret?: string; tamper?: (s: string) => string; signedPath?: string }): Promise<{ status: number; body: any; text: string }>;
+  billing(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    options?: { raw?: string; contentType?: string; sign?: boolean; nowMs?: number; secret?: string; tamper?: (s: string) => string; signedPath?: string },
+  ): Promise<{ status: number; body: any; text: string }>;
   close(): Promise<void>;
 }
 

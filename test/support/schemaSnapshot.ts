@@ -18,7 +18,10 @@ async function rows(db: Knex, sql: string, bindings: readonly Knex.Value[] = [])
 
 async function mysqlSnapshot(db: Knex): Promise<SchemaSnapshot> {
   const here = 'TABLE_SCHEMA = DATABASE()';
-  const tables = await rows(db, `SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION, CREATE_OPTIONS FROM information_schema.TABLES WHERE ${here} ORDER BY TABLE_NAME`);
+  const tables = await rows(
+    db,
+    `SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION, CREATE_OPTIONS FROM information_schema.TABLES WHERE ${here} ORDER BY TABLE_NAME`,
+  );
   const createTable: Record<string, string> = {};
   for (const t of tables) {
     const [row] = await rows(db, 'SHOW CREATE TABLE ??', [String(t.TABLE_NAME)]);
@@ -42,7 +45,10 @@ async function mysqlSnapshot(db: Knex): Promise<SchemaSnapshot> {
       `SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()
        ORDER BY TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE`,
     ),
-    checks: await rows(db, 'SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY CONSTRAINT_NAME, CHECK_CLAUSE'),
+    checks: await rows(
+      db,
+      'SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY CONSTRAINT_NAME, CHECK_CLAUSE',
+    ),
     foreignKeys: await rows(
       db,
       `SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.ORDINAL_POSITION, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE

@@ -47,7 +47,8 @@ describe('compensation command schema', () => {
     expect(f.paidOn!.en).to.equal('Enter the day it was paid, e.g. 2026-11-28');
     expect(f.reference!['zh-CN']).to.contain('100');
     for (const message of Object.values(f)) expect(message['zh-CN']).to.be.a('string').and.not.equal('');
-    for (const key of ['', ' key', '键', 'k'.repeat(101)]) expect(Object.keys(fieldErrorsOf(() => validateRecord({ ...good, idempotencyKey: key }))), key).to.deep.equal(['idempotencyKey']);
+    for (const key of ['', ' key', '键', 'k'.repeat(101)])
+      expect(Object.keys(fieldErrorsOf(() => validateRecord({ ...good, idempotencyKey: key }))), key).to.deep.equal(['idempotencyKey']);
   });
 
   it('allows any complaint but a cancelled one, and only for people with compensation.record', () => {
@@ -55,12 +56,25 @@ describe('compensation command schema', () => {
     expect(compensationRefusal({ code: 'TS-1', state: 'cancelled' })).to.include({ code: 'complaint_cancelled', status: 409 });
     const as = (role: string): Actor => ({ id: role, name: role, roles: [role], communityIds: null });
     const allowed = ['supervisor', 'manager', 'director', 'administrator'];
-    for (const role of ['counter_staff', 'cashier', ...allowed]) expect(mayRecordCompensation(as(role), { code: 'TS-1', state: 'closed' }), role).to.equal(allowed.includes(role));
+    for (const role of ['counter_staff', 'cashier', ...allowed])
+      expect(mayRecordCompensation(as(role), { code: 'TS-1', state: 'closed' }), role).to.equal(allowed.includes(role));
     expect(mayRecordCompensation(as('manager'), { code: 'TS-1', state: 'cancelled' })).to.equal(false);
   });
 
   it('reads rows from both clients alike and takes the local day in Beijing', () => {
-    const row = { id: 3, complaint_id: '7', payer: 'insurer', amount_fen: '85000', paid_on: '2026-11-28', method: 'transfer', reference: null, note: null, recorded_by: 'u', recorded_by_name: '主管', recorded_at: '2026-11-28 01:00:00.000' };
+    const row = {
+      id: 3,
+      complaint_id: '7',
+      payer: 'insurer',
+      amount_fen: '85000',
+      paid_on: '2026-11-28',
+      method: 'transfer',
+      reference: null,
+      note: null,
+      recorded_by: 'u',
+      recorded_by_name: '主管',
+      recorded_at: '2026-11-28 01:00:00.000',
+    };
     expect(compensationFromRow(row)).to.deep.include({ id: 3, complaintId: 7, amountFen: 85000, paidOn: '2026-11-28', reference: null });
     expect(compensationFromRow(row).recordedAt.toISOString()).to.equal('2026-11-28T01:00:00.000Z');
     expect(localDate(new Date('2026-11-28T16:30:00Z'), 'Asia/Shanghai')).to.equal('2026-11-29');
@@ -70,6 +84,9 @@ describe('compensation command schema', () => {
     const record = complaintsApiOperations.find((op) => op.operationId === 'recordCompensation')!;
     expect(record).to.include({ method: 'post', path: '/api/complaints/{id}/compensations' });
     expect(record.requestSchema).to.equal(recordCompensationSchema);
-    expect(complaintsApiOperations.find((op) => op.operationId === 'listCompensations')).to.include({ method: 'get', path: '/api/complaints/{id}/compensations' });
+    expect(complaintsApiOperations.find((op) => op.operationId === 'listCompensations')).to.include({
+      method: 'get',
+      path: '/api/complaints/{id}/compensations',
+    });
   });
 });

@@ -53,10 +53,19 @@ describe('complaint command schemas', () => {
   });
 
   it('requires a version on every change and the action-specific fields', () => {
-    expect(Object.keys(fieldErrorsOf(() => validateTransition.plan({})))).to.include.members(['version', 'department', 'assigneeId', 'assigneeName', 'measures', 'deadline']);
+    expect(Object.keys(fieldErrorsOf(() => validateTransition.plan({})))).to.include.members([
+      'version',
+      'department',
+      'assigneeId',
+      'assigneeName',
+      'measures',
+      'deadline',
+    ]);
     expect(Object.keys(fieldErrorsOf(() => validateTransition.cancel({ version: 1, cancelKind: 'bored', reason: 'x' })))).to.deep.equal(['cancelKind']);
     expect(Object.keys(fieldErrorsOf(() => validateTransition.resolve({ version: 1, reply: 'a', basis: 'b', nature: 'valid' })))).to.deep.equal(['nature']);
-    const dt = fieldErrorsOf(() => validateTransition.plan({ version: 1, department: 'engineering', assigneeId: 'a', assigneeName: 'b', measures: 'c', deadline: '明天' }));
+    const dt = fieldErrorsOf(() =>
+      validateTransition.plan({ version: 1, department: 'engineering', assigneeId: 'a', assigneeName: 'b', measures: 'c', deadline: '明天' }),
+    );
     expect(dt.deadline!['zh-CN']).to.contain('日期时间');
   });
 
@@ -70,15 +79,15 @@ describe('complaint command schemas', () => {
     const q = coerceQuery(listQuerySchema, { state: ['received', 'processing,resolved'], limit: '5', overdue: 'true', q: '张', severity: 'major' });
     expect(q).to.deep.equal({ state: ['received', 'processing', 'resolved'], limit: 5, overdue: true, q: '张', severity: ['major'] });
     expect(validateList(q)).to.include({ sort: '-receivedAt', limit: 5 });
-    expect(Object.keys(fieldErrorsOf(() => validateList(coerceQuery(listQuerySchema, { limit: 'lots', overdue: 'maybe', receivedFrom: '28/11/2026' }))))).to.have.members([
-      'limit',
-      'overdue',
-      'receivedFrom',
-    ]);
+    expect(
+      Object.keys(fieldErrorsOf(() => validateList(coerceQuery(listQuerySchema, { limit: 'lots', overdue: 'maybe', receivedFrom: '28/11/2026' })))),
+    ).to.have.members(['limit', 'overdue', 'receivedFrom']);
   });
 
   it('describes every route in a valid OpenAPI document built from the same schema objects', () => {
-    const doc = buildOpenApi(complaintsApiOperations, { title: 't', version: '1', description: 'd' }, '/complaints') as { paths: Record<string, Record<string, any>> };
+    const doc = buildOpenApi(complaintsApiOperations, { title: 't', version: '1', description: 'd' }, '/complaints') as {
+      paths: Record<string, Record<string, any>>;
+    };
     expect(Object.keys(doc.paths)).to.include.members([
       '/api/complaints',
       '/api/complaints/{id}',

@@ -47,7 +47,10 @@ describe('complaint state machine', () => {
   it('allows cancelling from every open state only, and nothing at all from the terminal states', () => {
     expect(RULES.cancel.from).to.have.members(['received', 'investigating', 'processing', 'resolved']);
     for (const state of ['closed', 'closed_unsatisfied', 'cancelled'] as const) {
-      expect(ACTIONS.filter((a) => RULES[a].from.includes(state)), state).to.deep.equal([]);
+      expect(
+        ACTIONS.filter((a) => RULES[a].from.includes(state)),
+        state,
+      ).to.deep.equal([]);
     }
   });
 
@@ -73,12 +76,19 @@ describe('complaint state machine', () => {
   it('requires the third party and the up-front explanation for non-property disputes', () => {
     const err = refusal(() => checkTransition(RULES.assess, facts('investigating'), { disputeType: 'non_property', nature: 'valid', severity: 'minor' }, NOW));
     expect(err.fields.map((f) => f.field)).to.deep.equal(['thirdParty', 'responsibilityExplained']);
-    const ok = checkTransition(RULES.assess, facts('investigating'), { disputeType: 'non_property', thirdParty: 'developer', responsibilityExplained: true, nature: 'valid', severity: 'minor' }, NOW);
+    const ok = checkTransition(
+      RULES.assess,
+      facts('investigating'),
+      { disputeType: 'non_property', thirdParty: 'developer', responsibilityExplained: true, nature: 'valid', severity: 'minor' },
+      NOW,
+    );
     expect(ok).to.equal('investigating');
   });
 
   it('only raises severity when escalating, and keeps an escalated complaint from being assessed down', () => {
-    expect(refusal(() => checkTransition(RULES.escalate, facts('processing', { severity: 'major' }), { severity: 'major' }, NOW)).fields[0]!.field).to.equal('severity');
+    expect(refusal(() => checkTransition(RULES.escalate, facts('processing', { severity: 'major' }), { severity: 'major' }, NOW)).fields[0]!.field).to.equal(
+      'severity',
+    );
     expect(checkTransition(RULES.escalate, facts('processing', { severity: 'minor' }), { severity: 'important' }, NOW)).to.equal('processing');
     const escalated = facts('investigating', { ...assessed, severity: 'major', escalatedAt: NOW });
     expect(refusal(() => checkTransition(RULES.assess, escalated, { ...assessed, severity: 'minor' }, NOW)).fields[0]!.field).to.equal('severity');

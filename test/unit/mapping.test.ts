@@ -83,17 +83,26 @@ describe('host mapping validation', () => {
   });
 
   describe('version 2', () => {
-    const v2 = () => ({
-      version: 2,
-      owner: { table: 'erp.owner_info', key: 'id', columns: { name: 'owner_name', phone: 'phone' }, where: { is_delete: [0, null] } },
-      unit: {
-        table: 'houses_info',
-        key: 'id',
-        columns: { label: '{building.name}{house_number}', community: 'estate.name', owner: 'owner_id' },
-        lookups: { building: { table: 'building_info', key: 'id', from: 'building_id' }, estate: { table: 'estate', key: 'id', from: 'building.estate_id', where: { del_flag: { not: '2' } } } },
-      },
-      bill: { table: 'payment_manage', key: 'id', columns: { unit: 'house_id', amount: 'money', period: { year: 'year', month: 'month' } }, paidBy: { table: 'payment_record', bill: 'manage_id' } },
-    }) as Record<string, any>;
+    const v2 = () =>
+      ({
+        version: 2,
+        owner: { table: 'erp.owner_info', key: 'id', columns: { name: 'owner_name', phone: 'phone' }, where: { is_delete: [0, null] } },
+        unit: {
+          table: 'houses_info',
+          key: 'id',
+          columns: { label: '{building.name}{house_number}', community: 'estate.name', owner: 'owner_id' },
+          lookups: {
+            building: { table: 'building_info', key: 'id', from: 'building_id' },
+            estate: { table: 'estate', key: 'id', from: 'building.estate_id', where: { del_flag: { not: '2' } } },
+          },
+        },
+        bill: {
+          table: 'payment_manage',
+          key: 'id',
+          columns: { unit: 'house_id', amount: 'money', period: { year: 'year', month: 'month' } },
+          paidBy: { table: 'payment_record', bill: 'manage_id' },
+        },
+      }) as Record<string, any>;
 
     it('accepts lookups of two hops, composed labels, periods, paidBy, in/not filters and another schema', () => {
       const m = validateMapping(v2());

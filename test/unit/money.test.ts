@@ -100,8 +100,12 @@ describe('money', () => {
 
     it('explains the problem in zh-CN and en', () => {
       const err = refused(() => parseYuan('12.345'));
-      expect(err.localized['zh-CN']).to.contain('12.345').and.to.match(/两位小数/);
-      expect(err.localized.en).to.contain('12.345').and.to.match(/2 decimals/);
+      expect(err.localized['zh-CN'])
+        .to.contain('12.345')
+        .and.to.match(/两位小数/);
+      expect(err.localized.en)
+        .to.contain('12.345')
+        .and.to.match(/2 decimals/);
       expect(err.message).to.equal(err.localized.en);
     });
 

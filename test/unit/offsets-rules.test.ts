@@ -26,13 +26,45 @@ const LIMITS = { supervisor: 50000, manager: 500000, director: null };
 function offset(fields: Partial<Offset> = {}): Offset {
   const at = new Date('2026-11-28T01:00:00Z');
   return {
-    id: 1, complaintId: 1, unitId: '101', ownerId: '1', requestedFen: 1000, approvedFen: 1000, remainingFen: 1000, revokedFen: 0, status: 'approved', reason: 'r',
-    expiresOn: null, requestedBy: 'c', requestedByName: 'c', decidedBy: 'm', decidedByName: 'm', decidedRole: 'manager', decidedAt: at, decisionNote: null, revokedBy: null,
-    revokedAt: null, revokeNote: null, version: 2, createdAt: at, updatedAt: at, ...fields,
+    id: 1,
+    complaintId: 1,
+    unitId: '101',
+    ownerId: '1',
+    requestedFen: 1000,
+    approvedFen: 1000,
+    remainingFen: 1000,
+    revokedFen: 0,
+    status: 'approved',
+    reason: 'r',
+    expiresOn: null,
+    requestedBy: 'c',
+    requestedByName: 'c',
+    decidedBy: 'm',
+    decidedByName: 'm',
+    decidedRole: 'manager',
+    decidedAt: at,
+    decisionNote: null,
+    revokedBy: null,
+    revokedAt: null,
+    revokeNote: null,
+    version: 2,
+    createdAt: at,
+    updatedAt: at,
+    ...fields,
   };
 }
 
-const bill: HostBill = { id: '1001', unitId: '101', ownerId: null, amountFen: 12050, period: '2026-11', status: 'unpaid', paymentState: 'unpaid', outstandingFen: 12050, unpaid: true };
+const bill: HostBill = {
+  id: '1001',
+  unitId: '101',
+  ownerId: null,
+  amountFen: 12050,
+  period: '2026-11',
+  status: 'unpaid',
+  paymentState: 'unpaid',
+  outstandingFen: 12050,
+  unpaid: true,
+};
 
 describe('offsets: rules without a database', () => {
   it('reads typed yuan into exact fen and refuses zero, negatives and a third decimal', () => {
@@ -55,7 +87,7 @@ describe('offsets: rules without a database', () => {
     expect(approvalLimitFen(who('toString', '__proto__'), LIMITS)).to.equal(undefined);
   });
 
-  it('counts an offset valid through its expiry day in the company\'s time zone', () => {
+  it("counts an offset valid through its expiry day in the company's time zone", () => {
     // 2026-11-28 16:00 UTC is already the 29th in Shanghai.
     expect(localDate(new Date('2026-11-28T15:59:59Z'), 'Asia/Shanghai')).to.equal('2026-11-28');
     expect(localDate(new Date('2026-11-28T16:00:00Z'), 'Asia/Shanghai')).to.equal('2026-11-29');
@@ -69,7 +101,10 @@ describe('offsets: rules without a database', () => {
   });
 
   it('refuses by whose offset it is first, then which bills, then its status', () => {
-    const entry = (o: Partial<Offset>, limits: string[] | null = null): OffsetWithLimits => ({ offset: offset(o), billLimits: limits ? new Set(limits) : null });
+    const entry = (o: Partial<Offset>, limits: string[] | null = null): OffsetWithLimits => ({
+      offset: offset(o),
+      billLimits: limits ? new Set(limits) : null,
+    });
     const owners = new Map([['101', ['1']]]);
     const today = '2026-11-28';
     expect(identityRefusal(undefined, bill, owners, today)).to.equal('not_found');
@@ -93,13 +128,17 @@ describe('offsets: rules without a database', () => {
     for (const code of REFUSAL_CODES) {
       const m = refusalMessage(code, { offsetId: 7, billId: '1001', amountFen: 12050, remainingFen: 100, billAmountFen: 29, expiresOn: '2026-11-29' });
       expect(m['zh-CN'], code).to.match(/[\u4e00-\u9fff]/);
-      expect(m.en, code).to.match(/[a-z]/i).and.not.match(/[\u3000-\u9fff]/);
+      expect(m.en, code)
+        .to.match(/[a-z]/i)
+        .and.not.match(/[\u3000-\u9fff]/);
       zh.add(m['zh-CN']);
       en.add(m.en);
     }
     expect(zh.size).to.equal(REFUSAL_CODES.length);
     expect(en.size).to.equal(REFUSAL_CODES.length);
-    expect(refusalMessage('exceeds_remaining', { amountFen: 12050, remainingFen: 100 }).en).to.contain('¥120.50').and.contain('¥1.00');
+    expect(refusalMessage('exceeds_remaining', { amountFen: 12050, remainingFen: 100 }).en)
+      .to.contain('¥120.50')
+      .and.contain('¥1.00');
     // People read grouped yuan in every message.
     const exceeds = refusalMessage('exceeds_bill', { billAmountFen: 9999999, appliedFen: 123450, openFen: 9876549 });
     expect(exceeds['zh-CN']).to.contain('¥99,999.99').and.contain('已抵扣 ¥1,234.50').and.contain('还可抵扣 ¥98,765.49');
@@ -146,15 +185,19 @@ describe('offsets: rules without a database', () => {
       expect(verify({ method: 'GET' })).to.deep.equal({ ok: false, reason: 'bad_signature' });
       // A moved timestamp breaks the signature before the clock is even looked at.
       expect(verify({ timestamp: String(Number(signed['X-Complaints-Timestamp']) + 1) })).to.deep.equal({ ok: false, reason: 'bad_signature' });
-      expect(verifyServiceSignature('another-secret', { ...request, timestamp: signed['X-Complaints-Timestamp'], signature: signed['X-Complaints-Signature'] }, now)).to.deep.equal({ ok: false, reason: 'bad_signature' });
+      expect(
+        verifyServiceSignature('another-secret', { ...request, timestamp: signed['X-Complaints-Timestamp'], signature: signed['X-Complaints-Signature'] }, now),
+      ).to.deep.equal({ ok: false, reason: 'bad_signature' });
     });
   });
 
-  it('reads the CLI\'s --offset ID:YUAN exactly and refuses anything else as a usage error', () => {
+  it("reads the CLI's --offset ID:YUAN exactly and refuses anything else as a usage error", () => {
     expect(parseOffsetSpec('7:120.50', true)).to.deep.equal({ offsetId: 7, amountFen: 12050 });
     expect(parseOffsetSpec(' 12 : 0.1 ', true)).to.deep.equal({ offsetId: 12, amountFen: 10 });
     for (const bad of ['7', '7:', ':5', '0:5', '7:0', '7:-1', '7:1.005', 'x:1', '99999999999:1']) {
-      expect(() => parseOffsetSpec(bad, true), bad).to.throw(CliError).with.property('exitCode', 2);
+      expect(() => parseOffsetSpec(bad, true), bad)
+        .to.throw(CliError)
+        .with.property('exitCode', 2);
     }
   });
 
@@ -173,7 +216,9 @@ describe('offsets: rules without a database', () => {
       expect(sq).to.match(/^CREATE TRIGGER "zz_offset_guard" BEFORE INSERT ON "payments" FOR EACH ROW\nWHEN /);
       expect(sq).to.contain('SELECT RAISE(ABORT').and.contain('FROM "zz_offset_applications" a');
       const fen = validateMapping({ ...stringIdHost.mapping, payment: { ...payment, table: 'pay_fee_detail' } });
-      expect(offsetGuardSql(mysql, fen, 'cmp_')).to.contain('a.amount_fen = NEW.`offset_amount`').and.not.contain('ROUND');
+      expect(offsetGuardSql(mysql, fen, 'cmp_'))
+        .to.contain('a.amount_fen = NEW.`offset_amount`')
+        .and.not.contain('ROUND');
       // The payment's own unit wins over the bill's.
       expect(offsetGuardSql(mysql, { ...fen, payment: { ...fen.payment!, amountUnit: 'yuan' } }, 'cmp_')).to.contain('ROUND');
       expect(() => offsetGuardSql(mysql, validateMapping(simpleHost.mapping), 'cmp_')).to.throw(/payment/);

@@ -16,7 +16,8 @@ const dir = VIEWS_DIR;
 function templates(): Array<{ file: string; text: string }> {
   const out: Array<{ file: string; text: string }> = [];
   for (const sub of ['layouts', 'partials', 'pages']) {
-    for (const file of readdirSync(join(dir, sub)).filter((f) => f.endsWith('.hbs'))) out.push({ file: `${sub}/${file}`, text: readFileSync(join(dir, sub, file), 'utf8') });
+    for (const file of readdirSync(join(dir, sub)).filter((f) => f.endsWith('.hbs')))
+      out.push({ file: `${sub}/${file}`, text: readFileSync(join(dir, sub, file), 'utf8') });
   }
   return out;
 }
@@ -42,14 +43,35 @@ describe('views: templates', () => {
 
   it('escape values and helper results', () => {
     const views = createViewEngine();
-    const html = views.render('error', { locale: 'zh-CN', title: '<b>x</b>', status: 404, message: '"><script>alert(1)</script>', details: ["<img src=x onerror='y'>"], homeUrl: '/complaints/', base: '/complaints', nav: [] });
+    const html = views.render('error', {
+      locale: 'zh-CN',
+      title: '<b>x</b>',
+      status: 404,
+      message: '"><script>alert(1)</script>',
+      details: ["<img src=x onerror='y'>"],
+      homeUrl: '/complaints/',
+      base: '/complaints',
+      nav: [],
+    });
     expect(html).not.to.include('<script>alert').and.not.to.include('<img src=x');
     expect(html).to.include('&lt;script&gt;').and.include('&lt;b&gt;x&lt;/b&gt;');
   });
 
   it('allow only http(s) and relative URLs in attributes', () => {
     for (const ok of ['https://erp.example/x', 'http://a.b', '/complaints/c/1', '?q=1', '#top', 'c/1', './x', '../y']) expect(safeUrl(ok), ok).to.equal(ok);
-    for (const bad of ['javascript:alert(1)', ' JavaScript:alert(1)', 'java\nscript:alert(1)', 'data:text/html,x', '//evil.example', '/\\evil.example', 'vbscript:x', 'https:evil', null, 42]) expect(safeUrl(bad), String(bad)).to.equal('#');
+    for (const bad of [
+      'javascript:alert(1)',
+      ' JavaScript:alert(1)',
+      'java\nscript:alert(1)',
+      'data:text/html,x',
+      '//evil.example',
+      '/\\evil.example',
+      'vbscript:x',
+      'https:evil',
+      null,
+      42,
+    ])
+      expect(safeUrl(bad), String(bad)).to.equal('#');
     expect(safeNext('https://evil.example/', '/complaints')).to.equal('/complaints/');
     expect(safeNext('//evil.example/complaints/', '/complaints')).to.equal('/complaints/');
     expect(safeNext('/complaints/list?x=1', '/complaints')).to.equal('/complaints/list?x=1');
@@ -79,8 +101,40 @@ describe('views: templates', () => {
 
   it('renders a full page quickly (compiled once, no file reads per render)', () => {
     const views = createViewEngine();
-    const rows = Array.from({ length: 20 }, (_, i) => ({ id: i, code: `TS-20261128-${String(i).padStart(4, '0')}`, unitLabel: '1-101', ownerName: '张伟', complainantName: '张伟', complainantPhone: '13800138001', categoryLabel: { 'zh-CN': '设施设备', en: 'Facilities' }, stateLabel: { 'zh-CN': '已受理', en: 'Received' }, stateClass: '', receivedAt: new Date(), dueAt: new Date(), overdue: i % 3 === 0 }));
-    const data = { locale: 'zh-CN' as const, title: '投诉列表', base: '/complaints', nav: [], f: { page: 1, sort: '-receivedAt' }, rows, total: 20, listPath: '/complaints/list', listQuery: [], states: [], severities: [], categories: [], natures: [], disputeTypes: [], communities: [], sorts: [], pageSizes: [], errors: {} };
+    const rows = Array.from({ length: 20 }, (_, i) => ({
+      id: i,
+      code: `TS-20261128-${String(i).padStart(4, '0')}`,
+      unitLabel: '1-101',
+      ownerName: '张伟',
+      complainantName: '张伟',
+      complainantPhone: '13800138001',
+      categoryLabel: { 'zh-CN': '设施设备', en: 'Facilities' },
+      stateLabel: { 'zh-CN': '已受理', en: 'Received' },
+      stateClass: '',
+      receivedAt: new Date(),
+      dueAt: new Date(),
+      overdue: i % 3 === 0,
+    }));
+    const data = {
+      locale: 'zh-CN' as const,
+      title: '投诉列表',
+      base: '/complaints',
+      nav: [],
+      f: { page: 1, sort: '-receivedAt' },
+      rows,
+      total: 20,
+      listPath: '/complaints/list',
+      listQuery: [],
+      states: [],
+      severities: [],
+      categories: [],
+      natures: [],
+      disputeTypes: [],
+      communities: [],
+      sorts: [],
+      pageSizes: [],
+      errors: {},
+    };
     views.render('list', data);
     const start = process.hrtime.bigint();
     const n = 300;

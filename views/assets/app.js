@@ -10,7 +10,9 @@
     return function () {
       var args = arguments;
       clearTimeout(t);
-      t = setTimeout(function () { fn.apply(null, args); }, ms);
+      t = setTimeout(function () {
+        fn.apply(null, args);
+      }, ms);
     };
   }
 
@@ -35,7 +37,11 @@
       units.forEach(function (u) {
         var li = document.createElement('li');
         var text = document.createElement('span');
-        var owners = (u.owners || []).map(function (o) { return o.name + (o.phone ? ' ' + o.phone : ''); }).join('、');
+        var owners = (u.owners || [])
+          .map(function (o) {
+            return o.name + (o.phone ? ' ' + o.phone : '');
+          })
+          .join('、');
         text.textContent = u.label + (u.communityName ? ' · ' + u.communityName : '') + (owners ? ' · ' + owners : '');
         var a = document.createElement('a');
         a.className = 'button secondary';
@@ -52,9 +58,15 @@
       if (q.length < 1) return;
       var mine = ++seq;
       fetch(endpoint + '?q=' + encodeURIComponent(q), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (data) { if (data && mine === seq) render(data.units || [], q); })
-        .catch(function () { /* the plain form still works */ });
+        .then(function (r) {
+          return r.ok ? r.json() : null;
+        })
+        .then(function (data) {
+          if (data && mine === seq) render(data.units || [], q);
+        })
+        .catch(function () {
+          /* the plain form still works */
+        });
     }, 250);
     input.addEventListener('input', search);
   }
@@ -83,24 +95,33 @@
     Array.prototype.forEach.call(document.querySelectorAll('[data-show-if]'), setupConditional);
     Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {
       b.hidden = false;
-      b.addEventListener('click', function () { window.print(); });
+      b.addEventListener('click', function () {
+        window.print();
+      });
     });
     // A double click sends one request; the idempotency key in the form covers re-sends anyway.
     document.addEventListener('submit', function (e) {
       var form = e.target;
       // getAttribute, not form.method: a field named "method" would shadow the property.
       if (!form || (form.getAttribute('method') || '').toLowerCase() !== 'post') return;
-      if (form.getAttribute('data-submitted')) { e.preventDefault(); return; }
+      if (form.getAttribute('data-submitted')) {
+        e.preventDefault();
+        return;
+      }
       form.setAttribute('data-submitted', '1');
       setTimeout(function () {
-        Array.prototype.forEach.call(form.querySelectorAll('button[type=submit],button:not([type])'), function (b) { b.disabled = true; });
+        Array.prototype.forEach.call(form.querySelectorAll('button[type=submit],button:not([type])'), function (b) {
+          b.disabled = true;
+        });
       }, 0);
     });
     // Coming back with the browser's back button must not leave forms locked.
     window.addEventListener('pageshow', function () {
       Array.prototype.forEach.call(document.querySelectorAll('form[data-submitted]'), function (f) {
         f.removeAttribute('data-submitted');
-        Array.prototype.forEach.call(f.querySelectorAll('button'), function (b) { b.disabled = false; });
+        Array.prototype.forEach.call(f.querySelectorAll('button'), function (b) {
+          b.disabled = false;
+        });
       });
     });
     var first = document.querySelector('[aria-invalid=true]');

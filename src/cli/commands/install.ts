@@ -22,7 +22,9 @@ export async function installCommand(options: CommonOptions & { enforceOffsets?:
     return 0;
   } catch (err) {
     if (err instanceof InstallError && err.report) {
-      throw new CliError(`${formatReport(err.report, localeOf(options))}\n\n${en ? 'Nothing was installed. Fix the mapping and run again.' : '未做任何安装。请修正映射后重试。'}`);
+      throw new CliError(
+        `${formatReport(err.report, localeOf(options))}\n\n${en ? 'Nothing was installed. Fix the mapping and run again.' : '未做任何安装。请修正映射后重试。'}`,
+      );
     }
     if (err instanceof InstallError) throw new CliError(err.message);
     throw err;

@@ -11,7 +11,12 @@ export async function jobsRunCommand(options: CommonOptions & { json?: boolean }
   const tables = tableNames(prefixOf(options));
   const result = await withDb(options, async (db) => {
     if (!(await db.schema.hasTable(tables.jobRuns))) {
-      throw new CliError(en ? 'The plugin is not installed (or not upgraded) in this database: run `complaints install` first.' : '数据库中尚未安装（或未升级）本插件：请先运行 `complaints install`。', 2);
+      throw new CliError(
+        en
+          ? 'The plugin is not installed (or not upgraded) in this database: run `complaints install` first.'
+          : '数据库中尚未安装（或未升级）本插件：请先运行 `complaints install`。',
+        2,
+      );
     }
     const ctx = { db, tables, settings: new SettingsStore(db, tables, systemClock), clock: systemClock };
     try {
@@ -26,7 +31,9 @@ export async function jobsRunCommand(options: CommonOptions & { json?: boolean }
   if (options.json) {
     console.log(JSON.stringify(result, null, 2));
   } else if (result.status === 'ok') {
-    const counts = Object.entries(result.counts).map(([k, v]) => `${k}=${v}`).join(' ');
+    const counts = Object.entries(result.counts)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     console.log(`✔ ${name} (${en ? 'run' : '运行记录'} #${result.runId}) ${counts}`);
   } else if (result.status === 'failed') {
     console.error(`✘ ${name} (${en ? 'run' : '运行记录'} #${result.runId}) ${en ? 'failed' : '失败'}:\n${result.error}`);

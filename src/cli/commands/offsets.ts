@@ -27,7 +27,10 @@ export function collectOffset(value: string, previous: string[] = []): string[] 
 export function parseOffsetSpec(spec: string, en: boolean): { offsetId: number; amountFen: number } {
   const m = /^\s*([1-9]\d{0,9})\s*:\s*(.+)$/.exec(spec);
   if (!m || Number(m[1]) > 2147483647) {
-    throw new CliError(en ? `--offset ${spec}: write OFFSET_ID:AMOUNT_IN_YUAN, e.g. 7:120.50` : `--offset ${spec}：格式应为 抵扣编号:金额（元），例如 7:120.50`, 2);
+    throw new CliError(
+      en ? `--offset ${spec}: write OFFSET_ID:AMOUNT_IN_YUAN, e.g. 7:120.50` : `--offset ${spec}：格式应为 抵扣编号:金额（元），例如 7:120.50`,
+      2,
+    );
   }
   let amountFen: number;
   try {
@@ -47,7 +50,10 @@ async function withOffsets<T>(options: CommonOptions, work: (service: OffsetServ
   const tables = tableNames(prefixOf(options));
   return withDb(options, async (db: Knex) => {
     if (!(await db.schema.hasTable(tables.offsetApplications))) {
-      throw new CliError(en ? 'The plugin is not installed in this database: run `complaints install` first.' : '数据库中尚未安装本插件：请先运行 `complaints install`。', 2);
+      throw new CliError(
+        en ? 'The plugin is not installed in this database: run `complaints install` first.' : '数据库中尚未安装本插件：请先运行 `complaints install`。',
+        2,
+      );
     }
     const ctx: PluginContext = {
       db,
@@ -84,8 +90,12 @@ export function formatCheck(check: BillCheck, locale: Locale): string {
   if (check.found) {
     lines.push(
       check.allAllowed
-        ? en ? 'Collect the fee as usual.' : '可照常收费。'
-        : en ? 'Collect the fee as usual, without the refused offsets.' : '可照常收费，但不得使用被拒绝的抵扣。',
+        ? en
+          ? 'Collect the fee as usual.'
+          : '可照常收费。'
+        : en
+          ? 'Collect the fee as usual, without the refused offsets.'
+          : '可照常收费，但不得使用被拒绝的抵扣。',
     );
   }
   return lines.join('\n');

@@ -12,7 +12,9 @@ import { CliError, openDb, prefixOf, readMapping, type CommonOptions } from '../
 /** Used when the settings cannot be read at shutdown (the database is gone). */
 const DEFAULT_GRACE_SECONDS = 25;
 
-export async function serveCommand(options: CommonOptions & { port?: string; host?: string; secret?: string; pool?: string; logLevel?: string }): Promise<number> {
+export async function serveCommand(
+  options: CommonOptions & { port?: string; host?: string; secret?: string; pool?: string; logLevel?: string },
+): Promise<number> {
   const secret = options.secret ?? process.env.COMPLAINTS_SECRET;
   if (!secret || secret.length < 16) {
     throw new CliError('serve needs a shared secret of at least 16 characters: --secret or COMPLAINTS_SECRET', 2);
@@ -43,7 +45,10 @@ export async function serveCommand(options: CommonOptions & { port?: string; hos
   logger.info({ url, pool: db.client.config?.pool?.max }, `complaints service listening on ${url} (pid ${process.pid})`);
   const signal = await waitForSignal();
   plugin.markDraining();
-  const graceSeconds = await plugin.context.settings.get().then((settings) => settings.shutdownGraceSeconds, () => DEFAULT_GRACE_SECONDS);
+  const graceSeconds = await plugin.context.settings.get().then(
+    (settings) => settings.shutdownGraceSeconds,
+    () => DEFAULT_GRACE_SECONDS,
+  );
   logger.info({ signal, graceSeconds }, 'stopping: no new connections; finishing requests in flight');
   const { forced } = await running.close({ timeoutMs: graceSeconds * 1000 });
   if (forced) logger.warn({ forced, graceSeconds }, 'requests still running after the grace period were cut off');

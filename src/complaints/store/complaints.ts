@@ -156,14 +156,25 @@ export async function findComplaint(db: Db, tables: TableNames, id: number, opti
   return row ? rowToComplaint(row) : null;
 }
 
-export async function insertComplaint(trx: Knex.Transaction, tables: TableNames, complaint: Omit<Complaint, 'id'>, idempotency: { key: string; hash: string } | null): Promise<number> {
+export async function insertComplaint(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  complaint: Omit<Complaint, 'id'>,
+  idempotency: { key: string; hash: string } | null,
+): Promise<number> {
   const row = { ...toRow(complaint as Partial<Complaint>), idempotency_key: idempotency?.key ?? null, idempotency_hash: idempotency?.hash ?? null };
   const [id] = (await trx(tables.complaints).insert(row)) as number[];
   return Number(id);
 }
 
 /** Applies the patch only if nobody changed the row since `expectedVersion`; returns whether it did. */
-export async function updateIfVersion(trx: Knex.Transaction, tables: TableNames, id: number, expectedVersion: number, patch: Partial<Complaint>): Promise<boolean> {
+export async function updateIfVersion(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  id: number,
+  expectedVersion: number,
+  patch: Partial<Complaint>,
+): Promise<boolean> {
   const updated = await trx(tables.complaints)
     .where({ id, version: expectedVersion })
     .update({ ...toRow(patch), version: expectedVersion + 1 });
@@ -198,12 +209,19 @@ export async function listFollowUps(db: Db, tables: TableNames, complaintId: num
 
 export async function insertFollowUp(trx: Knex.Transaction, tables: TableNames, row: Omit<FollowUpRow, 'id'>): Promise<FollowUp> {
   const [id] = (await trx<FollowUpRow>(tables.followUps).insert(row)) as number[];
-  const stored = await trx<FollowUpRow>(tables.followUps).where({ id: Number(id) }).first();
+  const stored = await trx<FollowUpRow>(tables.followUps)
+    .where({ id: Number(id) })
+    .first();
   return rowToFollowUp(stored!);
 }
 
 /** The complaint an actor already registered with this idempotency key, with the hash of what they sent. */
-export async function findByIdempotencyKey(db: Db, tables: TableNames, createdBy: string, key: string): Promise<{ complaint: Complaint; hash: string | null } | null> {
+export async function findByIdempotencyKey(
+  db: Db,
+  tables: TableNames,
+  createdBy: string,
+  key: string,
+): Promise<{ complaint: Complaint; hash: string | null } | null> {
   const row = (await db(tables.complaints).where({ created_by: createdBy, idempotency_key: key }).first()) as ComplaintRow | undefined;
   return row ? { complaint: rowToComplaint(row), hash: (row.idempotency_hash as string | null) ?? null } : null;
 }
@@ -268,7 +286,13 @@ export async function dueForEscalation(db: Db, tables: TableNames, cutoff: Date,
 }
 
 /** Applies the escalation patch if the complaint is still eligible and unchanged; returns whether it did. */
-export async function escalateIfStillDue(trx: Knex.Transaction, tables: TableNames, current: Complaint, cutoff: Date, patch: Partial<Complaint>): Promise<boolean> {
+export async function escalateIfStillDue(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  current: Complaint,
+  cutoff: Date,
+  patch: Partial<Complaint>,
+): Promise<boolean> {
   const updated = await eligibleForEscalation(trx(tables.complaints), cutoff)
     .where({ id: current.id, version: current.version })
     .update({ ...toRow(patch), version: current.version + 1 });

@@ -10,7 +10,9 @@ interface DayCounterRow {
 
 /** Takes the next number of the day; the row stays locked until the transaction ends. */
 export async function nextCode(trx: Knex.Transaction, tables: TableNames, day: string): Promise<string> {
-  const updated = await trx<DayCounterRow>(tables.complaintCodes).where({ day }).update({ last_seq: trx.raw('last_seq + 1') });
+  const updated = await trx<DayCounterRow>(tables.complaintCodes)
+    .where({ day })
+    .update({ last_seq: trx.raw('last_seq + 1') });
   if (!updated) throw new MissingDayCounter(day);
   const row = (await trx<DayCounterRow>(tables.complaintCodes).where({ day }).first('last_seq'))!;
   return formatCode(day, Number(row.last_seq));

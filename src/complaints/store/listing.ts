@@ -44,7 +44,13 @@ function decodeCursor(text: string, sort: SortKey): Cursor {
   } catch {
     // fall through to the field error
   }
-  throw new ValidationError([fieldError('cursor', '翻页标记无效或与排序方式不符，请从第一页重新开始', 'The page cursor is invalid or belongs to another sort order; start again from the first page')]);
+  throw new ValidationError([
+    fieldError(
+      'cursor',
+      '翻页标记无效或与排序方式不符，请从第一页重新开始',
+      'The page cursor is invalid or belongs to another sort order; start again from the first page',
+    ),
+  ]);
 }
 
 /** Rows strictly after the cursor in (column, id) order. NULLs sort first ascending on both databases. */
@@ -132,7 +138,15 @@ function stateBranchesPage(
   skip: number,
 ): Knex.QueryBuilder {
   const branches = states.map((state, i) =>
-    db.select('*').from(filtered.clone().select('id', 'received_at').where('state', state).orderBy(order).limit(skip + take).as(`b${i}`)),
+    db.select('*').from(
+      filtered
+        .clone()
+        .select('id', 'received_at')
+        .where('state', state)
+        .orderBy(order)
+        .limit(skip + take)
+        .as(`b${i}`),
+    ),
   );
   const [first, ...rest] = branches;
   const ids = first!.unionAll(rest).orderBy(order).limit(take).offset(skip);
@@ -170,7 +184,15 @@ export async function listComplaints(
   const counting =
     options.count === false
       ? Promise.resolve(null)
-      : (db.from(base.clone().select('id').limit(TOTAL_CAP + 1).as('capped')).count({ n: '*' }) as Promise<Array<{ n: number | string }>>);
+      : (db
+          .from(
+            base
+              .clone()
+              .select('id')
+              .limit(TOTAL_CAP + 1)
+              .as('capped'),
+          )
+          .count({ n: '*' }) as Promise<Array<{ n: number | string }>>);
 
   const sort = SORTS[filter.sort];
   const order = [
@@ -220,13 +242,18 @@ export async function unitComplaints(
     { column: 'id', order: 'desc' as const },
   ];
   const part = (name: 'open' | 'recent', limit: number) => {
-    const q = scopeToActor(db(tables.complaints), actor).select('*', db.raw(`'${name}' as part`)).where('unit_id', unitId);
+    const q = scopeToActor(db(tables.complaints), actor)
+      .select('*', db.raw(`'${name}' as part`))
+      .where('unit_id', unitId);
     if (name === 'open') q.whereIn('state', [...OPEN_STATES]);
     return db.select('*').from(q.orderBy(newestFirst).limit(limit).as(name));
   };
   const rows = (await part('open', limits.open).unionAll(part('recent', limits.recent))) as Array<Record<string, unknown>>;
   const newest = (a: Complaint, b: Complaint) => b.receivedAt.getTime() - a.receivedAt.getTime() || b.id - a.id;
-  const of = (name: string) => rows.filter((r) => r.part === name).map(rowToComplaint).sort(newest);
+  const of = (name: string) =>
+    rows
+      .filter((r) => r.part === name)
+      .map(rowToComplaint)
+      .sort(newest);
   return { open: of('open'), recent: of('recent') };
 }
-

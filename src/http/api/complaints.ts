@@ -150,18 +150,16 @@ export const complaintsApiOperations: ApiOperation[] = [
     responseSchema: eventsResponse,
     errors: { '404': 'No such complaint in your communities' },
   },
-  ...ACTIONS.filter((a) => a !== 'follow-up').map(
-    (action): ApiOperation => ({
-      method: 'post',
-      path: `${BASE}/{id}/transitions/${action}`,
-      operationId: `complaint_${action.replace(/-/g, '_')}`,
-      summary: `${RULES[action].label.en} (${RULES[action].label['zh-CN']}); allowed from: ${RULES[action].from.join(', ')}; needs ${RULES[action].permission}`,
-      tags,
-      requestSchema: transitionSchemas[action],
-      responseSchema: complaintEnvelope,
-      errors: { '404': 'No such complaint in your communities', '409': 'Not allowed in the current state, or changed by someone else since `version`' },
-    }),
-  ),
+  ...ACTIONS.filter((a) => a !== 'follow-up').map((action): ApiOperation => ({
+    method: 'post',
+    path: `${BASE}/{id}/transitions/${action}`,
+    operationId: `complaint_${action.replace(/-/g, '_')}`,
+    summary: `${RULES[action].label.en} (${RULES[action].label['zh-CN']}); allowed from: ${RULES[action].from.join(', ')}; needs ${RULES[action].permission}`,
+    tags,
+    requestSchema: transitionSchemas[action],
+    responseSchema: complaintEnvelope,
+    errors: { '404': 'No such complaint in your communities', '409': 'Not allowed in the current state, or changed by someone else since `version`' },
+  })),
   {
     method: 'post',
     path: `${BASE}/{id}/follow-ups`,

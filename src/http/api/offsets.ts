@@ -214,11 +214,17 @@ const billCheckResponse = {
     found: { type: 'boolean' },
     unitId: { type: ['string', 'null'] },
     amountFen: { type: ['integer', 'null'] },
-    paymentState: { enum: ['unpaid', 'partial', 'paid', null], description: 'Whether the host still shows the bill as outstanding; a paid bill takes no offset (bill_paid)' },
+    paymentState: {
+      enum: ['unpaid', 'partial', 'paid', null],
+      description: 'Whether the host still shows the bill as outstanding; a paid bill takes no offset (bill_paid)',
+    },
     paymentStateLabel: { anyOf: [localized, { type: 'null' }] },
     hostStatus: { type: ['string', 'null'], description: "The host's own status value, as stored" },
     outstandingFen: { type: ['integer', 'null'] },
-    appliedFen: { type: 'integer', description: 'Offsets already applied to this bill by earlier payments (not reversed); with the new ones they may not exceed the bill amount' },
+    appliedFen: {
+      type: 'integer',
+      description: 'Offsets already applied to this bill by earlier payments (not reversed); with the new ones they may not exceed the bill amount',
+    },
     openToOffsetsFen: { type: 'integer', description: 'What the bill can still take in offsets: its amount less applied offsets, at most what is outstanding' },
     collectible: { const: true, description: 'A complaint never stops collection' },
     allAllowed: { type: 'boolean' },
@@ -241,7 +247,13 @@ const billCheckResponse = {
       description: 'Never block collection',
       items: {
         type: 'object',
-        properties: { code: { enum: ['open_complaint', 'withholding_threat'] }, complaintId: { type: 'integer' }, complaintCode: { type: 'string' }, complaintState: { type: 'string' }, message: localized },
+        properties: {
+          code: { enum: ['open_complaint', 'withholding_threat'] },
+          complaintId: { type: 'integer' },
+          complaintCode: { type: 'string' },
+          complaintState: { type: 'string' },
+          message: localized,
+        },
       },
     },
   },
@@ -274,7 +286,11 @@ const reconcileResponse = {
     billsChecked: { type: 'integer' },
     totals: { type: 'object' },
     mismatches: { type: 'array', items: { type: 'object' }, description: 'Offsets where approved ≠ applied − reversed + remaining + revoked' },
-    billMismatches: { type: 'array', items: { type: 'object' }, description: "Bills whose ledger differs from their applications, or whose applications exceed the bill's amount" },
+    billMismatches: {
+      type: 'array',
+      items: { type: 'object' },
+      description: "Bills whose ledger differs from their applications, or whose applications exceed the bill's amount",
+    },
     billsNotFound: { type: 'array', items: { type: 'string' }, description: 'Bills with offsets that the host no longer shows' },
   },
 } as const;
@@ -292,7 +308,10 @@ export const offsetsApiOperations: ApiOperation[] = [
     tags: userTags,
     requestSchema: raiseOffsetSchema,
     responseSchema: offsetEnvelope,
-    errors: { '404': 'No such complaint in your communities', '409': 'The complaint is cancelled, unclassified or a non-property dispute; or the idempotency key was used for other content' },
+    errors: {
+      '404': 'No such complaint in your communities',
+      '409': 'The complaint is cancelled, unclassified or a non-property dispute; or the idempotency key was used for other content',
+    },
     example: `curl -X POST $BASE${OFFSETS} ${curlUser} -H "Content-Type: application/json" -H "Idempotency-Key: 5d1f0c9e-offset-12" \\\n  -d '{"complaintId":12,"amount":"120.50","reason":"阳台漏水一个月未修复","expiresOn":"2027-03-31"}'`,
   },
   {
@@ -302,7 +321,10 @@ export const offsetsApiOperations: ApiOperation[] = [
     summary: 'Offsets in your communities, newest first (status=requested is the approval queue)',
     tags: userTags,
     querySchema: listOffsetsSchema,
-    responseSchema: { type: 'object', properties: { items: { type: 'array', items: offsetSchema }, total: { type: 'integer' }, page: { type: 'integer' }, perPage: { type: 'integer' } } },
+    responseSchema: {
+      type: 'object',
+      properties: { items: { type: 'array', items: offsetSchema }, total: { type: 'integer' }, page: { type: 'integer' }, perPage: { type: 'integer' } },
+    },
     example: `curl "$BASE${OFFSETS}?status=requested" ${curlUser}`,
   },
   {
@@ -311,7 +333,10 @@ export const offsetsApiOperations: ApiOperation[] = [
     operationId: 'getOffset',
     summary: 'One offset with its bill limits, applications and audit trail',
     tags: userTags,
-    responseSchema: { type: 'object', properties: { offset: offsetSchema, billIds: { type: ['array', 'null'] }, applications: { type: 'array' }, events: { type: 'array' } } },
+    responseSchema: {
+      type: 'object',
+      properties: { offset: offsetSchema, billIds: { type: ['array', 'null'] }, applications: { type: 'array' }, events: { type: 'array' } },
+    },
     errors: { '404': 'No such offset in your communities' },
     example: `curl $BASE${OFFSETS}/7 ${curlUser}`,
   },
@@ -362,7 +387,7 @@ export const offsetsApiOperations: ApiOperation[] = [
     method: 'get',
     path: `${OFFSETS}/applicable`,
     operationId: 'applicableOffsets',
-    summary: "Approved offsets with something left that may be used on this bill; needs offset.apply",
+    summary: 'Approved offsets with something left that may be used on this bill; needs offset.apply',
     tags: userTags,
     querySchema: { type: 'object', required: ['billId'], properties: { billId: { type: 'string', maxLength: 64 } } },
     responseSchema: { type: 'object', properties: { billId: { type: 'string' }, offsets: { type: 'array', items: offsetSchema } } },
@@ -382,7 +407,8 @@ export const offsetsApiOperations: ApiOperation[] = [
     method: 'get',
     path: `${OFFSETS}/reconcile`,
     operationId: 'reconcileOffsetsAsUser',
-    summary: 'Proves approved = applied − reversed + remaining + revoked for every offset, and ledger = applications ≤ bill amount for every bill, in your communities; needs report.view',
+    summary:
+      'Proves approved = applied − reversed + remaining + revoked for every offset, and ledger = applications ≤ bill amount for every bill, in your communities; needs report.view',
     tags: userTags,
     responseSchema: reconcileResponse,
     example: `curl $BASE${OFFSETS}/reconcile ${curlUser}`,
@@ -417,7 +443,8 @@ export const billingApiOperations: ApiOperation[] = [
     method: 'post',
     path: `${BILLING}/check`,
     operationId: 'billingCheck',
-    summary: 'At fee collection: may these offsets reduce this bill? Each is `allowed` or refused with a code; open complaints and withholding threats are warnings only. Read-only',
+    summary:
+      'At fee collection: may these offsets reduce this bill? Each is `allowed` or refused with a code; open complaints and withholding threats are warnings only. Read-only',
     tags: serviceTags,
     security: 'service',
     requestSchema: billCheckSchema,
@@ -435,7 +462,11 @@ export const billingApiOperations: ApiOperation[] = [
     requestSchema: billBatchSchema,
     responseSchema: { type: 'object', properties: { bills: { type: 'array', items: billCheckResponse } } },
     errors: signedErrors,
-    example: signedCurl('POST', `${BILLING}/check-batch`, '{"bills":[{"billId":"1001","offsets":[]},{"billId":"1002","offsets":[{"offsetId":7,"amountFen":29}]}]}'),
+    example: signedCurl(
+      'POST',
+      `${BILLING}/check-batch`,
+      '{"bills":[{"billId":"1001","offsets":[]},{"billId":"1002","offsets":[{"offsetId":7,"amountFen":29}]}]}',
+    ),
   },
   {
     method: 'post',
@@ -450,27 +481,38 @@ export const billingApiOperations: ApiOperation[] = [
     errors: {
       ...signedErrors,
       '404': 'Offset or bill not found',
-      '409': 'Refused (code says why: bill_paid, not_approved, expired, exceeds_remaining, exceeds_bill, other_unit …), idempotency_mismatch, or already_reversed (the key was applied and then reversed: use a new payment id)',
+      '409':
+        'Refused (code says why: bill_paid, not_approved, expired, exceeds_remaining, exceeds_bill, other_unit …), idempotency_mismatch, or already_reversed (the key was applied and then reversed: use a new payment id)',
     },
-    example: signedCurl('POST', `${BILLING}/apply`, '{"offsetId":7,"billId":"1001","amountFen":5000,"idempotencyKey":"PAY-20261128-0042","operator":{"id":"c01","name":"收银员赵静"}}'),
+    example: signedCurl(
+      'POST',
+      `${BILLING}/apply`,
+      '{"offsetId":7,"billId":"1001","amountFen":5000,"idempotencyKey":"PAY-20261128-0042","operator":{"id":"c01","name":"收银员赵静"}}',
+    ),
   },
   {
     method: 'post',
     path: `${BILLING}/reverse`,
     operationId: 'billingReverse',
-    summary: 'The payment was voided: restore the application made with idempotencyKey, once per reversalKey. With billId, a key applied to another bill is 404',
+    summary:
+      'The payment was voided: restore the application made with idempotencyKey, once per reversalKey. With billId, a key applied to another bill is 404',
     tags: serviceTags,
     security: 'service',
     requestSchema: serviceReverseSchema,
     responseSchema: reversalAnswer,
-    errors: { ...signedErrors, '404': 'No application with that key', '409': 'Already reversed with another reversalKey, or the reversalKey was used elsewhere' },
+    errors: {
+      ...signedErrors,
+      '404': 'No application with that key',
+      '409': 'Already reversed with another reversalKey, or the reversalKey was used elsewhere',
+    },
     example: signedCurl('POST', `${BILLING}/reverse`, '{"idempotencyKey":"PAY-20261128-0042","reversalKey":"VOID-20261128-0007"}'),
   },
   {
     method: 'get',
     path: `${BILLING}/reconcile`,
     operationId: 'billingReconcile',
-    summary: 'Proves approved = applied − reversed + remaining + revoked for every offset and ledger = applications ≤ bill amount for every bill; lists any mismatch',
+    summary:
+      'Proves approved = applied − reversed + remaining + revoked for every offset and ledger = applications ≤ bill amount for every bill; lists any mismatch',
     tags: serviceTags,
     security: 'service',
     responseSchema: reconcileResponse,

@@ -55,7 +55,11 @@ export function reportsApiRouter(ctx: PluginContext): Router {
       k.body = { report: await buildReport(ctx, { from: query.from, to: query.to, communityId: query.community ?? null, actor: actorOf(k) }) };
     } catch (err) {
       // The report names the community field as the page's form does; here it is `community`.
-      if (err instanceof ValidationError) throw new ValidationError(err.fields.map((f) => (f.field === 'communityId' ? { ...f, field: 'community' } : f)), err.localized);
+      if (err instanceof ValidationError)
+        throw new ValidationError(
+          err.fields.map((f) => (f.field === 'communityId' ? { ...f, field: 'community' } : f)),
+          err.localized,
+        );
       throw err;
     }
   });
@@ -71,7 +75,10 @@ const durations = {
   properties: { count: { type: 'integer' }, medianMs: nullableNumber, p90Ms: nullableNumber },
   description: 'Median and 90th percentile (Excel PERCENTILE.INC) in milliseconds',
 } as const;
-const share = { type: 'object', properties: { count: { type: 'integer' }, of: { type: 'integer' }, rate: { ...nullableNumber, description: 'count / of; null when of is 0' } } } as const;
+const share = {
+  type: 'object',
+  properties: { count: { type: 'integer' }, of: { type: 'integer' }, rate: { ...nullableNumber, description: 'count / of; null when of is 0' } },
+} as const;
 const time = { type: 'string', format: 'date-time' } as const;
 
 const reportResponse = {
@@ -82,7 +89,14 @@ const reportResponse = {
       properties: {
         period: {
           type: 'object',
-          properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, timeZone: { type: 'string' }, start: time, end: time, days: { type: 'integer' } },
+          properties: {
+            from: { type: 'string', format: 'date' },
+            to: { type: 'string', format: 'date' },
+            timeZone: { type: 'string' },
+            start: time,
+            end: time,
+            days: { type: 'integer' },
+          },
         },
         communityId: { type: ['string', 'null'] },
         generatedAt: time,
@@ -92,17 +106,27 @@ const reportResponse = {
         by: { type: 'object', properties: Object.fromEntries(DIMENSIONS.map((d) => [d, { type: 'array', items: count }])) },
         acknowledge: { ...durations, description: 'Receipt → first start-investigation, assess or resolve' },
         resolve: { ...durations, description: 'Receipt → reply' },
-        onTime: { ...share, properties: { ...share.properties, late: { type: 'integer' }, overdueOpen: { type: 'integer' } }, description: 'Replied by the plan deadline or the reply promise' },
+        onTime: {
+          ...share,
+          properties: { ...share.properties, late: { type: 'integer' }, overdueOpen: { type: 'integer' } },
+          description: 'Replied by the plan deadline or the reply promise',
+        },
         followUpInWindow: { ...share, properties: { ...share.properties, late: { type: 'integer' }, overdue: { type: 'integer' } } },
         satisfaction: share,
         repeat: share,
         reopen: share,
-        topUnits: { type: 'array', items: { type: 'object', properties: { unitId: { type: 'string' }, label: { type: 'string' }, count: { type: 'integer' } } } },
+        topUnits: {
+          type: 'array',
+          items: { type: 'object', properties: { unitId: { type: 'string' }, label: { type: 'string' }, count: { type: 'integer' } } },
+        },
         offsets: {
           type: 'object',
           description: 'Money in fen (integer)',
           properties: Object.fromEntries(
-            ['requests', 'requestedFen', 'approvals', 'approvedFen', 'applications', 'appliedFen', 'reversals', 'reversedFen', 'netAppliedFen'].map((k) => [k, { type: 'integer' }]),
+            ['requests', 'requestedFen', 'approvals', 'approvedFen', 'applications', 'appliedFen', 'reversals', 'reversedFen', 'netAppliedFen'].map((k) => [
+              k,
+              { type: 'integer' },
+            ]),
           ),
         },
       },

@@ -62,7 +62,11 @@ const unitSchema = {
     communityName: { type: ['string', 'null'] },
     owners: {
       type: 'array',
-      items: { type: 'object', required: ['id', 'name', 'phone'], properties: { id: { type: 'string' }, name: { type: 'string' }, phone: { type: ['string', 'null'] } } },
+      items: {
+        type: 'object',
+        required: ['id', 'name', 'phone'],
+        properties: { id: { type: 'string' }, name: { type: 'string' }, phone: { type: ['string', 'null'] } },
+      },
     },
   },
 } as const;
@@ -87,7 +91,7 @@ const applicableOffsetSchema = {
     expiresOn: { type: ['string', 'null'], format: 'date' },
     remainingFen: { type: 'integer', description: 'What the approval has left' },
     remainingYuan: yuan,
-    mayApplyFen: { type: 'integer', description: 'What of it this bill can take now: the smaller of the remainder and the bill\'s open amount' },
+    mayApplyFen: { type: 'integer', description: "What of it this bill can take now: the smaller of the remainder and the bill's open amount" },
     mayApplyYuan: yuan,
   },
 } as const;
@@ -126,7 +130,13 @@ const unitBillsResponse = {
       description: 'Open complaints and fee-withholding threats on the unit: never a reason not to collect',
       items: {
         type: 'object',
-        properties: { code: { enum: ['open_complaint', 'withholding_threat'] }, complaintId: { type: 'integer' }, complaintCode: { type: 'string' }, complaintState: { type: 'string' }, message: localized },
+        properties: {
+          code: { enum: ['open_complaint', 'withholding_threat'] },
+          complaintId: { type: 'integer' },
+          complaintCode: { type: 'string' },
+          complaintState: { type: 'string' },
+          message: localized,
+        },
       },
     },
   },

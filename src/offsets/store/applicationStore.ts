@@ -12,7 +12,13 @@ type Db = Knex | Knex.Transaction;
  * Finds an application by one of its keys. `lock` makes it a locking read, which sees the latest
  * committed row even inside a REPEATABLE READ transaction whose snapshot is older.
  */
-export async function findApplication(db: Db, tables: TableNames, column: 'idempotency_key' | 'reversal_key', key: string, lock = false): Promise<OffsetApplication | null> {
+export async function findApplication(
+  db: Db,
+  tables: TableNames,
+  column: 'idempotency_key' | 'reversal_key',
+  key: string,
+  lock = false,
+): Promise<OffsetApplication | null> {
   const qb = db<ApplicationRow>(tables.offsetApplications).where(column, key).first();
   if (lock) qb.forShare();
   const row = (await qb) as ApplicationRow | undefined;
@@ -37,7 +43,12 @@ export async function insertApplication(trx: Knex.Transaction, tables: TableName
 }
 
 /** Marks an application reversed if it still is applied; false when another call got there first. */
-export async function markReversed(trx: Knex.Transaction, tables: TableNames, id: number, reversal: { key: string; at: Date; by: string; byName: string }): Promise<boolean> {
+export async function markReversed(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  id: number,
+  reversal: { key: string; at: Date; by: string; byName: string },
+): Promise<boolean> {
   const marked = await trx<ApplicationRow>(tables.offsetApplications)
     .where({ id, state: 'applied' })
     .update({ state: 'reversed', reversal_key: reversal.key, reversed_at: toDbTime(reversal.at), reversed_by: reversal.by, reversed_by_name: reversal.byName });

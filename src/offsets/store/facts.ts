@@ -13,14 +13,30 @@ type Row = Record<string, unknown>;
 
 /** `lock`: a shared locking read, which waits for a cancellation in progress and sees its result. */
 export async function readComplaintFacts(db: Db, tables: TableNames, id: number, options: { lock?: boolean } = {}): Promise<ComplaintFacts | null> {
-  const qb = db(tables.complaints).select([...COMPLAINT_FACT_COLUMNS]).where({ id }).first();
+  const qb = db(tables.complaints)
+    .select([...COMPLAINT_FACT_COLUMNS])
+    .where({ id })
+    .first();
   if (options.lock) qb.forShare();
   const row = (await qb) as ComplaintFactsRow | undefined;
   return row ? complaintFactsFromRow(row) : null;
 }
 
 // The one result shape of billFacts' UNION ALL; each branch fills its own columns and leaves NULL elsewhere.
-const FACT_COLUMNS = ['id', 'code', 'state', 'unit_id', 'owner_id', 'community_id', 'dispute_type', 'threatened_withholding', 'bill_id', 'fen', 'status', 'expires_on'] as const;
+const FACT_COLUMNS = [
+  'id',
+  'code',
+  'state',
+  'unit_id',
+  'owner_id',
+  'community_id',
+  'dispute_type',
+  'threatened_withholding',
+  'bill_id',
+  'fen',
+  'status',
+  'expires_on',
+] as const;
 type FactColumn = (typeof FACT_COLUMNS)[number];
 
 /** One branch's SELECT list, as SQL (backtick quoting: MySQL's, and accepted by SQLite). */
@@ -37,12 +53,7 @@ const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
  * Written as SQL text rather than with the query builder: this is the hottest query of fee collection,
  * and building it from forty fragments cost more than running it.
  */
-export async function billFacts(
-  db: Db,
-  tables: TableNames,
-  bills: Array<{ id: string; unitId: string }>,
-  offsetIds: number[],
-): Promise<BillFacts> {
+export async function billFacts(db: Db, tables: TableNames, bills: Array<{ id: string; unitId: string }>, offsetIds: number[]): Promise<BillFacts> {
   const t = tables;
   const complaints = new Map<number, ComplaintFacts>();
   const appliedFen = new Map<string, number>();
@@ -85,7 +96,14 @@ export async function billFacts(
         let entry = offsets.get(id);
         if (!entry) {
           entry = {
-            offset: { id, unitId: String(row.unit_id), ownerId: str(row.owner_id), remainingFen: Number(row.fen), status: String(row.status) as OffsetStatus, expiresOn: dateOnly(row.expires_on) },
+            offset: {
+              id,
+              unitId: String(row.unit_id),
+              ownerId: str(row.owner_id),
+              remainingFen: Number(row.fen),
+              status: String(row.status) as OffsetStatus,
+              expiresOn: dateOnly(row.expires_on),
+            },
             billLimits: null,
           };
           offsets.set(id, entry);
@@ -96,4 +114,3 @@ export async function billFacts(
   }
   return { openComplaints: [...complaints.values()].sort((x, y) => x.id - y.id), appliedFen, offsets };
 }
-

@@ -33,7 +33,13 @@ function joined(db: Db, tables: TableNames) {
 }
 
 /** Newest first, one page, with the total matching the filter. */
-export async function pageOfOffsets(db: Db, tables: TableNames, filter: OffsetFilter, page: number, perPage: number): Promise<{ items: OffsetInComplaint[]; total: number }> {
+export async function pageOfOffsets(
+  db: Db,
+  tables: TableNames,
+  filter: OffsetFilter,
+  page: number,
+  perPage: number,
+): Promise<{ items: OffsetInComplaint[]; total: number }> {
   const base = joined(db, tables);
   if (filter.status) base.where('o.status', filter.status);
   if (filter.complaintId) base.where('o.complaint_id', filter.complaintId);
@@ -56,7 +62,8 @@ export async function pageOfOffsets(db: Db, tables: TableNames, filter: OffsetFi
 }
 
 export async function offsetInComplaint(db: Db, tables: TableNames, id: number): Promise<OffsetInComplaint | null> {
-  const row = (await joined(db, tables).select('o.*', 'c.code as complaint_code', 'c.community_id as complaint_community_id').where('o.id', id).first()) as JoinedRow | undefined;
+  const row = (await joined(db, tables).select('o.*', 'c.code as complaint_code', 'c.community_id as complaint_community_id').where('o.id', id).first()) as
+    JoinedRow | undefined;
   return row ? inComplaint(row) : null;
 }
 
@@ -76,5 +83,10 @@ export async function applicationsOnBill(db: Db, tables: TableNames, billId: str
     .select('a.*', 'o.complaint_id as complaint_id', 'c.code as complaint_code', 'c.community_id as complaint_community_id')
     .where('a.bill_id', billId)
     .orderBy('a.id')) as Array<ApplicationRow & { complaint_id: number; complaint_code: string; complaint_community_id: string | number | null }>;
-  return rows.map((r) => ({ application: applicationFromRow(r), complaintId: Number(r.complaint_id), complaintCode: String(r.complaint_code), communityId: str(r.complaint_community_id) }));
+  return rows.map((r) => ({
+    application: applicationFromRow(r),
+    complaintId: Number(r.complaint_id),
+    complaintCode: String(r.complaint_code),
+    communityId: str(r.complaint_community_id),
+  }));
 }

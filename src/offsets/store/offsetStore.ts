@@ -19,12 +19,20 @@ export async function findOffset(db: Db, tables: TableNames, id: number, options
 }
 
 /** The offset a person already raised with this idempotency key, with the hash of what they sent. */
-export async function findOffsetByRequestKey(db: Db, tables: TableNames, requestedBy: string, key: string): Promise<{ offset: Offset; hash: string | null } | null> {
+export async function findOffsetByRequestKey(
+  db: Db,
+  tables: TableNames,
+  requestedBy: string,
+  key: string,
+): Promise<{ offset: Offset; hash: string | null } | null> {
   const row = (await db<OffsetRow>(tables.offsets).where({ requested_by: requestedBy, request_key: key }).first()) as OffsetRow | undefined;
   return row ? { offset: offsetFromRow(row), hash: row.request_hash } : null;
 }
 
-export type NewOffsetRow = Omit<OffsetRow, 'id' | 'revoked_fen' | 'decided_by' | 'decided_by_name' | 'decided_role' | 'decided_at' | 'decision_note' | 'revoked_by' | 'revoked_at' | 'revoke_note'>;
+export type NewOffsetRow = Omit<
+  OffsetRow,
+  'id' | 'revoked_fen' | 'decided_by' | 'decided_by_name' | 'decided_role' | 'decided_at' | 'decision_note' | 'revoked_by' | 'revoked_at' | 'revoke_note'
+>;
 
 /** Inserts a request and the bills it is limited to; returns it as stored. */
 export async function insertOffset(trx: Knex.Transaction, tables: TableNames, row: NewOffsetRow, billIds: string[]): Promise<Offset> {
@@ -35,7 +43,12 @@ export async function insertOffset(trx: Knex.Transaction, tables: TableNames, ro
 }
 
 /** Columns an approver's decision sets; `withdrawRemainder` moves what is left to revoked_fen. */
-export type OffsetDecision = Partial<Pick<OffsetRow, 'status' | 'approved_fen' | 'remaining_fen' | 'decided_by' | 'decided_by_name' | 'decided_role' | 'decision_note' | 'revoked_by' | 'revoke_note'>> & {
+export type OffsetDecision = Partial<
+  Pick<
+    OffsetRow,
+    'status' | 'approved_fen' | 'remaining_fen' | 'decided_by' | 'decided_by_name' | 'decided_role' | 'decision_note' | 'revoked_by' | 'revoke_note'
+  >
+> & {
   decided_at?: string;
   revoked_at?: string;
   updated_at: string;
@@ -53,7 +66,12 @@ function decisionColumns(trx: Knex.Transaction, decision: OffsetDecision): Recor
  * Writes a decision only if the row is still at the status and version the decider saw (bumping the
  * version); returns whether it did and the row as it is now.
  */
-export async function decideIfUnchanged(trx: Knex.Transaction, tables: TableNames, seen: Pick<Offset, 'id' | 'status' | 'version'>, decision: OffsetDecision): Promise<{ decided: boolean; offset: Offset }> {
+export async function decideIfUnchanged(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  seen: Pick<Offset, 'id' | 'status' | 'version'>,
+  decision: OffsetDecision,
+): Promise<{ decided: boolean; offset: Offset }> {
   const updated = await trx<OffsetRow>(tables.offsets)
     .where({ id: seen.id, status: seen.status, version: seen.version })
     .update({ ...decisionColumns(trx, decision), version: seen.version + 1 });
@@ -61,7 +79,12 @@ export async function decideIfUnchanged(trx: Knex.Transaction, tables: TableName
 }
 
 /** Ids of a complaint's offsets in these statuses, oldest first. */
-export async function offsetIdsOfComplaint(trx: Knex.Transaction, tables: TableNames, complaintId: number, statuses: readonly OffsetStatus[]): Promise<number[]> {
+export async function offsetIdsOfComplaint(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  complaintId: number,
+  statuses: readonly OffsetStatus[],
+): Promise<number[]> {
   const rows = await trx<OffsetRow>(tables.offsets).select('id').where({ complaint_id: complaintId }).whereIn('status', statuses).orderBy('id');
   return rows.map((r) => Number(r.id));
 }
@@ -70,7 +93,13 @@ export async function offsetIdsOfComplaint(trx: Knex.Transaction, tables: TableN
  * Withdraws an offset if it is still in one of `statuses` (whatever its version): an application racing
  * with us either came first or is refused. Returns whether it did.
  */
-export async function withdrawIfStill(trx: Knex.Transaction, tables: TableNames, id: number, statuses: readonly OffsetStatus[], decision: OffsetDecision): Promise<boolean> {
+export async function withdrawIfStill(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  id: number,
+  statuses: readonly OffsetStatus[],
+  decision: OffsetDecision,
+): Promise<boolean> {
   const updated = await trx<OffsetRow>(tables.offsets)
     .where({ id })
     .whereIn('status', statuses)
@@ -82,7 +111,14 @@ export async function withdrawIfStill(trx: Knex.Transaction, tables: TableNames,
  * Takes `amountFen` from an approved, unexpired offset if that much is left; false when the row did not
  * qualify (the caller reads why). Applications do not bump the version: they never make a decision stale.
  */
-export async function consumeRemaining(trx: Knex.Transaction, tables: TableNames, offsetId: number, amountFen: number, today: string, at: Date): Promise<boolean> {
+export async function consumeRemaining(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  offsetId: number,
+  amountFen: number,
+  today: string,
+  at: Date,
+): Promise<boolean> {
   const consumed = await trx<OffsetRow>(tables.offsets)
     .where({ id: offsetId, status: 'approved' })
     .andWhere('remaining_fen', '>=', amountFen)
@@ -149,9 +185,11 @@ export async function billLimitsOf(db: Db, tables: TableNames, offsetId: number)
 
 /** The community of the complaint an offset belongs to (undefined when the offset does not exist). */
 export async function communityOfOffset(db: Db, tables: TableNames, offsetId: number): Promise<string | null | undefined> {
-  const row = (await db(`${tables.offsets} as o`).join(`${tables.complaints} as c`, 'c.id', 'o.complaint_id').select('c.community_id').where('o.id', offsetId).first()) as
-    | { community_id: string | number | null }
-    | undefined;
+  const row = (await db(`${tables.offsets} as o`)
+    .join(`${tables.complaints} as c`, 'c.id', 'o.complaint_id')
+    .select('c.community_id')
+    .where('o.id', offsetId)
+    .first()) as { community_id: string | number | null } | undefined;
   if (!row) return undefined;
   return row.community_id === null ? null : String(row.community_id);
 }

@@ -42,7 +42,10 @@ export async function offsetSums(db: Db, tables: TableNames): Promise<OffsetSums
 }
 
 /** Fen still applied per bill and complaint community (a bill's offsets may come from several complaints). */
-export async function appliedByBillAndCommunity(db: Db, tables: TableNames): Promise<Array<{ billId: string; communityId: string | null; appliedFen: number }>> {
+export async function appliedByBillAndCommunity(
+  db: Db,
+  tables: TableNames,
+): Promise<Array<{ billId: string; communityId: string | null; appliedFen: number }>> {
   const rows = (await db(`${tables.offsetApplications} as a`)
     .join(`${tables.offsets} as o`, 'o.id', 'a.offset_id')
     .join(`${tables.complaints} as c`, 'c.id', 'o.complaint_id')

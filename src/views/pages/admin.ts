@@ -32,7 +32,10 @@ const NUMBERS = ['followUpHours', 'replyPromiseHours', 'repeatWindowDays', 'esca
 
 function settingsForm(settings: Settings) {
   return {
-    categories: [...settings.categories.map((c) => ({ code: c.code, zh: c['zh-CN'], en: c.en, active: c.active !== false })), { code: '', zh: '', en: '', active: true, blank: true }],
+    categories: [
+      ...settings.categories.map((c) => ({ code: c.code, zh: c['zh-CN'], en: c.en, active: c.active !== false })),
+      { code: '', zh: '', en: '', active: true, blank: true },
+    ],
     departments: [...settings.departments.map((d) => ({ code: d.code, zh: d['zh-CN'], en: d.en })), { code: '', zh: '', en: '', blank: true }],
     limits: APPROVER_ROLES.map((role) => {
       const has = Object.hasOwn(settings.roleApprovalLimitsFen, role);
@@ -46,7 +49,10 @@ function settingsForm(settings: Settings) {
 }
 
 /** The posted form as a settings patch, with the page's own field errors (amounts, time zone, duplicates). */
-export function readSettingsForm(form: FormData, current: Settings): { patch: Partial<Settings>; errors: FieldError[]; redisplay: ReturnType<typeof settingsForm> } {
+export function readSettingsForm(
+  form: FormData,
+  current: Settings,
+): { patch: Partial<Settings>; errors: FieldError[]; redisplay: ReturnType<typeof settingsForm> } {
   const errors: FieldError[] = [];
   const rows = (prefix: string, max: number) => {
     const out: Array<{ i: number; code: string; zh: string; en: string; active: boolean }> = [];
@@ -61,7 +67,10 @@ export function readSettingsForm(form: FormData, current: Settings): { patch: Pa
   };
   const cats = rows('cat', current.categories.length + 1);
   const deps = rows('dep', current.departments.length + 1);
-  for (const [list, prefix] of [[cats, 'cat'], [deps, 'dep']] as const) {
+  for (const [list, prefix] of [
+    [cats, 'cat'],
+    [deps, 'dep'],
+  ] as const) {
     const seen = new Set<string>();
     for (const r of list) {
       if (seen.has(r.code)) errors.push(fieldError(`${prefix}.${r.i}.code`, `代码“${r.code}”重复`, `The code "${r.code}" is used twice`));
@@ -136,7 +145,13 @@ function messages(fields: FieldError[], locale: Locale, rowIndex: { cat: number[
   return out;
 }
 
-async function renderAdmin(ctx: Context, kit: PageKit, sources: AdminSources, state: { form?: ReturnType<typeof settingsForm>; errors?: Record<string, string>; formError?: string | null; conflict?: string | null } = {}, status = 200): Promise<void> {
+async function renderAdmin(
+  ctx: Context,
+  kit: PageKit,
+  sources: AdminSources,
+  state: { form?: ReturnType<typeof settingsForm>; errors?: Record<string, string>; formError?: string | null; conflict?: string | null } = {},
+  status = 200,
+): Promise<void> {
   const [installStatus, report, settings, fingerprint, change] = await Promise.all([
     sources.status(),
     sources.checkHost(),
@@ -202,4 +217,3 @@ function keptRows(form: FormData, prefix: string, max: number): number[] {
   }
   return out;
 }
-

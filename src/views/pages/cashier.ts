@@ -38,7 +38,7 @@ async function visibleBill(kit: PageKit, actor: Actor, billId: string) {
 }
 
 async function renderCashier(ctx: Context, kit: PageKit, services: PageServices, actor: Actor, state: CashierState = {}, status = 200): Promise<void> {
-  const billId = typeof ctx.query.bill === 'string' ? ctx.query.bill.trim().slice(0, 64) : state.values?.billId ?? '';
+  const billId = typeof ctx.query.bill === 'string' ? ctx.query.bill.trim().slice(0, 64) : (state.values?.billId ?? '');
   const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 100) : '';
   const unitId = typeof ctx.query.unit === 'string' ? ctx.query.unit.slice(0, 64) : '';
   const data: Record<string, unknown> & { title: string; section: string } = {
@@ -51,14 +51,25 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
     message: state.message ?? null,
   };
   if (q) {
-    data.results = (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map((u) => ({ id: u.id, label: u.label, communityName: u.communityName, owners: u.owners.map((o) => o.name).join('、') }));
+    data.results = (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map((u) => ({
+      id: u.id,
+      label: u.label,
+      communityName: u.communityName,
+      owners: u.owners.map((o) => o.name).join('、'),
+    }));
     data.searched = true;
   }
   if (unitId && !billId) {
     const unit = await kit.context.host.getUnit(unitId);
     if (unit && canSeeCommunity(actor, unit.communityId)) {
       data.unit = { id: unit.id, label: unit.label };
-      data.unitBills = (await kit.context.host.listUnpaidBills(unit.id, 24)).map((b) => ({ id: b.id, period: b.period, amountFen: b.amountFen, outstandingFen: b.outstandingFen, statusLabel: BILL_PAYMENT_LABELS[b.paymentState] }));
+      data.unitBills = (await kit.context.host.listUnpaidBills(unit.id, 24)).map((b) => ({
+        id: b.id,
+        period: b.period,
+        amountFen: b.amountFen,
+        outstandingFen: b.outstandingFen,
+        statusLabel: BILL_PAYMENT_LABELS[b.paymentState],
+      }));
     }
   }
   if (billId) {
@@ -88,7 +99,13 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
         unitLabel: unit?.label ?? bill.unitId,
         owners: unit?.owners.map((o) => o.name).join('、') ?? '',
       };
-      data.warnings = check.warnings.map((w) => ({ code: w.code, complaintId: w.complaintId, complaintCode: w.complaintCode, message: w.message[locale], threat: w.code === 'withholding_threat' }));
+      data.warnings = check.warnings.map((w) => ({
+        code: w.code,
+        complaintId: w.complaintId,
+        complaintCode: w.complaintCode,
+        message: w.message[locale],
+        threat: w.code === 'withholding_threat',
+      }));
       // A paid bill takes no offset (applicable is empty then); each form offers at most what fits.
       data.applicable = applicable
         .map((o) => ({ o, fitFen: Math.max(0, Math.min(o.remainingFen, check.openToOffsetsFen)) }))
@@ -106,17 +123,18 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
             expiresOn: o.expiresOn,
             decidedByName: o.decidedByName,
             amount: open && !state.offerFit ? state.values!.amount : formatFen(fitFen),
-            paymentRef: open ? state.values!.idempotencyKey ?? '' : '',
+            paymentRef: open ? (state.values!.idempotencyKey ?? '') : '',
           };
         });
       data.applications = applications.map((a) => ({
         ...a,
         reversed: a.state === 'reversed',
-        reversalValue: state.reverseOf === a.idempotencyKey ? state.reversalKey ?? '' : '',
+        reversalValue: state.reverseOf === a.idempotencyKey ? (state.reversalKey ?? '') : '',
       }));
       // A refused reversal's field error is shown at that application's row.
       const refusedRow = applications.find((a) => a.idempotencyKey === state.reverseOf);
-      if (refusedRow && state.errors?.reversalKey) data.errors = { ...(data.errors as Record<string, string>), [`r${refusedRow.id}.reversalKey`]: state.errors.reversalKey };
+      if (refusedRow && state.errors?.reversalKey)
+        data.errors = { ...(data.errors as Record<string, string>), [`r${refusedRow.id}.reversalKey`]: state.errors.reversalKey };
     }
   }
   await kit.render(ctx, 'cashier', data, status);
@@ -137,7 +155,8 @@ export function registerCashier(router: Router, kit: PageKit, services: PageServ
     const locale = kit.locale(ctx);
     ctx.query = { bill: billId };
     try {
-      if (!billId || !(await visibleBill(kit, actor, billId))) throw new DomainError('bill_not_found', 404, { 'zh-CN': `找不到账单 ${billId}`, en: `There is no bill ${billId}` });
+      if (!billId || !(await visibleBill(kit, actor, billId)))
+        throw new DomainError('bill_not_found', 404, { 'zh-CN': `找不到账单 ${billId}`, en: `There is no bill ${billId}` });
       if (!offsetId) throw new ValidationError([fieldError('offsetId', '请选择抵扣', 'Choose an offset')]);
       const errors: FieldError[] = [];
       let amountFen = 0;
@@ -154,7 +173,9 @@ export function registerCashier(router: Router, kit: PageKit, services: PageServ
       kit.redirect(ctx, `/cashier?bill=${encodeURIComponent(billId)}`, 'offsetApplied');
     } catch (err) {
       if (isValidationError(err)) {
-        const errors = Object.fromEntries(Object.entries(fieldMessages(err.fields, locale)).map(([k, m]) => [`o${offsetId ?? 0}.${k === 'amountFen' ? 'amount' : k}`, m]));
+        const errors = Object.fromEntries(
+          Object.entries(fieldMessages(err.fields, locale)).map(([k, m]) => [`o${offsetId ?? 0}.${k === 'amountFen' ? 'amount' : k}`, m]),
+        );
         return renderCashier(ctx, kit, services, actor, { errors, values, openOffsetId: offsetId, message: err.localized[locale] }, 422);
       }
       if (err instanceof DomainError && (err instanceof ConflictError || err.status === 409 || err.status === 404)) {
@@ -176,14 +197,25 @@ export function registerCashier(router: Router, kit: PageKit, services: PageServ
     ctx.query = { bill: billId };
     const kept = { reverseOf: idempotencyKey, reversalKey: form.get('reversalKey') };
     try {
-      if (!billId || !(await visibleBill(kit, actor, billId))) throw new DomainError('bill_not_found', 404, { 'zh-CN': `找不到账单 ${billId}`, en: `There is no bill ${billId}` });
+      if (!billId || !(await visibleBill(kit, actor, billId)))
+        throw new DomainError('bill_not_found', 404, { 'zh-CN': `找不到账单 ${billId}`, en: `There is no bill ${billId}` });
       // The posted bill and the actor's communities bound what may be reversed: a key from another bill is not found.
-      if (!reversalKey) throw new ValidationError([fieldError('reversalKey', '请填写作废单号（收费系统中作废该收款的单号）', 'Enter the voiding number (from the voided payment in billing)')]);
+      if (!reversalKey)
+        throw new ValidationError([
+          fieldError('reversalKey', '请填写作废单号（收费系统中作废该收款的单号）', 'Enter the voiding number (from the voided payment in billing)'),
+        ]);
       await services.offsets.reverse({ idempotencyKey, reversalKey, billId }, actor);
       kit.redirect(ctx, `/cashier?bill=${encodeURIComponent(billId)}`, 'offsetReversed');
     } catch (err) {
       if (isValidationError(err)) {
-        return renderCashier(ctx, kit, services, actor, { ...kept, errors: fieldMessages(err.fields, locale), message: err.localized[locale] + '：' + err.fields.map((f) => f.message[locale]).join('；') }, 422);
+        return renderCashier(
+          ctx,
+          kit,
+          services,
+          actor,
+          { ...kept, errors: fieldMessages(err.fields, locale), message: err.localized[locale] + '：' + err.fields.map((f) => f.message[locale]).join('；') },
+          422,
+        );
       }
       if (err instanceof DomainError && err.status !== 403 && err.code !== 'bill_not_found' && err.status < 500) {
         return renderCashier(ctx, kit, services, actor, { ...kept, message: err.localized[locale] }, err.status);

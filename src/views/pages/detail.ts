@@ -92,7 +92,12 @@ function defaults(action: FormName, c: Complaint, actor: Actor, now: Date, tz: s
         responsibilityExplained: c.responsibilityExplained ? '1' : '',
       };
     case 'resolve':
-      return { nature: c.nature && COMMUNICATIVE.includes(c.nature) ? c.nature : '', disputeType: s(c.disputeType), thirdParty: s(c.thirdParty), responsibilityExplained: c.responsibilityExplained ? '1' : '' };
+      return {
+        nature: c.nature && COMMUNICATIVE.includes(c.nature) ? c.nature : '',
+        disputeType: s(c.disputeType),
+        thirdParty: s(c.thirdParty),
+        responsibilityExplained: c.responsibilityExplained ? '1' : '',
+      };
     case 'follow-up':
       // Left empty: the service takes "now", which is never before the reply (a prefilled minute could be).
       return { method: 'phone', visitorName: actor.name, visitedAt: '', satisfied: '' };
@@ -111,7 +116,10 @@ function bool(form: FormData, name: string): boolean {
 export function actionInput(action: Action, form: FormData, c: Complaint, tz: string): { input: Record<string, unknown>; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const versionText = form.get('version');
-  const base: Record<string, unknown> = { version: /^\d{1,10}$/.test(versionText) ? Number(versionText) : versionText, ...(form.optional('note') ? { note: form.get('note').trim() } : {}) };
+  const base: Record<string, unknown> = {
+    version: /^\d{1,10}$/.test(versionText) ? Number(versionText) : versionText,
+    ...(form.optional('note') ? { note: form.get('note').trim() } : {}),
+  };
   const opt = (name: string) => form.optional(name);
   const req = (name: string) => form.get(name).trim();
   const localTime = (name: string, required: boolean, zh: string, en: string): string | undefined => {
@@ -136,7 +144,15 @@ export function actionInput(action: Action, form: FormData, c: Complaint, tz: st
       break;
     case 'assess': {
       const disputeType = req('disputeType');
-      input = { ...base, disputeType, nature: req('nature'), severity: req('severity'), category: opt('category'), findings: opt('findings'), ...nonProperty(disputeType) };
+      input = {
+        ...base,
+        disputeType,
+        nature: req('nature'),
+        severity: req('severity'),
+        category: opt('category'),
+        findings: opt('findings'),
+        ...nonProperty(disputeType),
+      };
       break;
     }
     case 'plan': {
@@ -155,7 +171,12 @@ export function actionInput(action: Action, form: FormData, c: Complaint, tz: st
     case 'resolve': {
       const atCounter = c.state !== 'processing';
       const disputeType = atCounter ? opt('disputeType') : undefined;
-      input = { ...base, reply: req('reply'), basis: req('basis'), ...(atCounter ? { nature: opt('nature'), disputeType, ...nonProperty(disputeType ?? c.disputeType ?? undefined) } : {}) };
+      input = {
+        ...base,
+        reply: req('reply'),
+        basis: req('basis'),
+        ...(atCounter ? { nature: opt('nature'), disputeType, ...nonProperty(disputeType ?? c.disputeType ?? undefined) } : {}),
+      };
       break;
     }
     case 'follow-up': {
@@ -270,7 +291,15 @@ function eventView(e: AuditEvent, locale: Locale) {
   };
 }
 
-async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, actor: Actor, id: number, state: DetailState = {}, status = 200): Promise<void> {
+async function renderDetail(
+  ctx: Context,
+  kit: PageKit,
+  services: PageServices,
+  actor: Actor,
+  id: number,
+  state: DetailState = {},
+  status = 200,
+): Promise<void> {
   const detail: ComplaintDetail = await services.complaints.get(id, actor);
   const [events, offsets, compensations, settings] = await Promise.all([
     services.complaints.events(id, actor),
@@ -284,9 +313,22 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
   const tz = settings.timezone;
   const allowed = new Set<string>(detail.allowedActions);
   const offsetRefusal = hasPermission(actor, 'offset.request')
-    ? complaintRefusal({ id: c.id, code: c.code, state: c.state, unitId: c.unitId, ownerId: c.ownerId, communityId: c.communityId, disputeType: c.disputeType, threatenedWithholding: c.threatenedWithholding }, settings)
+    ? complaintRefusal(
+        {
+          id: c.id,
+          code: c.code,
+          state: c.state,
+          unitId: c.unitId,
+          ownerId: c.ownerId,
+          communityId: c.communityId,
+          disputeType: c.disputeType,
+          threatenedWithholding: c.threatenedWithholding,
+        },
+        settings,
+      )
     : null;
-  const canRequestOffset = hasPermission(actor, 'offset.request') && !offsetRefusal && ['received', 'investigating', 'processing', 'resolved'].includes(c.state);
+  const canRequestOffset =
+    hasPermission(actor, 'offset.request') && !offsetRefusal && ['received', 'investigating', 'processing', 'resolved'].includes(c.state);
   // After a request (?offset=N on the redirect) or a refused one, an amount beyond what the unit owes is
   // warned with the figures; it was not refused.
   const justRequested = positiveInt(typeof ctx.query.offset === 'string' ? ctx.query.offset : '');
@@ -337,7 +379,11 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
       chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
       repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,
       repeatedBy: detail.repeatedBy.map((l) => linkRow(l)),
-      followUps: detail.followUps.map((f) => ({ ...f, methodLabel: labelOf(VOCAB.method, f.method), continuation: f.continuationId ? detail.chain.find((l) => l.id === f.continuationId) ?? { id: f.continuationId, code: `#${f.continuationId}` } : null })),
+      followUps: detail.followUps.map((f) => ({
+        ...f,
+        methodLabel: labelOf(VOCAB.method, f.method),
+        continuation: f.continuationId ? (detail.chain.find((l) => l.id === f.continuationId) ?? { id: f.continuationId, code: `#${f.continuationId}` }) : null,
+      })),
       events: events.map((e) => eventView(e, locale)),
       offsets: offsets.items.map(offsetRow),
       compensations: compensations.items.map((m) => ({
@@ -358,7 +404,10 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
           }
         : null,
       requestWarning: requestWarning?.[locale] ?? null,
-      cancelEffects: cancel && (cancel.withdrawn.length || cancel.applied.length) ? { withdrawn: cancel.withdrawn.map((o) => ({ ...o, statusLabel: labelOf(VOCAB.offsetStatus, o.status) })), applied: cancel.applied } : null,
+      cancelEffects:
+        cancel && (cancel.withdrawn.length || cancel.applied.length)
+          ? { withdrawn: cancel.withdrawn.map((o) => ({ ...o, statusLabel: labelOf(VOCAB.offsetStatus, o.status) })), applied: cancel.applied }
+          : null,
       offsetRefusal: hasPermission(actor, 'offset.request') && offsetRefusal ? offsetRefusal.localized[locale] : null,
       canApprove: hasPermission(actor, 'offset.approve'),
       forms,
@@ -389,7 +438,7 @@ async function renderDetail(ctx: Context, kit: PageKit, services: PageServices, 
         bills: (money && canRequestOffset ? money.outstanding.bills : []).map((b) => ({
           ...b,
           statusLabel: BILL_PAYMENT_LABELS[b.paymentState],
-          checked: (state.open === 'offset' ? state.billIds ?? [] : []).includes(b.id),
+          checked: (state.open === 'offset' ? (state.billIds ?? []) : []).includes(b.id),
         })),
         payer: choices(VOCAB.compensationPayer, v('compensation', 'payer')),
         compensationMethod: choices(VOCAB.compensationMethod, v('compensation', 'method')),
@@ -406,7 +455,16 @@ function prefixed(form: FormName, fields: FieldError[], locale: Locale): Record<
 }
 
 /** Renders the page again after a refused form: 422 for bad input, 409 for a stale or impossible change. */
-async function refuse(ctx: Context, kit: PageKit, services: PageServices, actor: Actor, id: number, open: FormName, err: unknown, billIds?: string[]): Promise<void> {
+async function refuse(
+  ctx: Context,
+  kit: PageKit,
+  services: PageServices,
+  actor: Actor,
+  id: number,
+  open: FormName,
+  err: unknown,
+  billIds?: string[],
+): Promise<void> {
   const locale = kit.locale(ctx);
   const values = formOf(ctx).values();
   delete values.version;
@@ -419,7 +477,15 @@ async function refuse(ctx: Context, kit: PageKit, services: PageServices, actor:
   }
   if (err instanceof ConflictError) {
     const stale = err.code === 'stale_version';
-    await renderDetail(ctx, kit, services, actor, id, { open, values, billIds, formError: stale ? null : err.localized[locale], conflict: stale ? err.localized[locale] : null }, 409);
+    await renderDetail(
+      ctx,
+      kit,
+      services,
+      actor,
+      id,
+      { open, values, billIds, formError: stale ? null : err.localized[locale], conflict: stale ? err.localized[locale] : null },
+      409,
+    );
     return;
   }
   throw err;
@@ -474,7 +540,14 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
     const key = formKey(form.get('formKey'));
     try {
       const offset = await services.offsets.raise(
-        { complaintId: id, amount: form.get('amount').trim(), reason: form.get('reason').trim(), ...(billIds.length ? { billIds } : {}), ...(expiresOn ? { expiresOn } : {}), ...(key ? { idempotencyKey: key } : {}) },
+        {
+          complaintId: id,
+          amount: form.get('amount').trim(),
+          reason: form.get('reason').trim(),
+          ...(billIds.length ? { billIds } : {}),
+          ...(expiresOn ? { expiresOn } : {}),
+          ...(key ? { idempotencyKey: key } : {}),
+        },
         actor,
       );
       kit.redirect(ctx, `/c/${id}?offset=${offset.id}`, 'offsetRequested');
@@ -513,4 +586,3 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
     }
   });
 }
-

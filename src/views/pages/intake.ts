@@ -42,7 +42,9 @@ async function unitPanel(kit: PageKit, actor: Actor, unitId: string, known?: Hos
   const settings = await kit.context.settings.get();
   const now = kit.context.clock.now();
   const [{ open, recent }, bills] = await Promise.all([
-    hasPermission(actor, 'complaint.view') ? unitComplaints(kit.context.db, kit.context.tables, actor, unit.id, { open: 20, recent: 10 }) : { open: [], recent: [] },
+    hasPermission(actor, 'complaint.view')
+      ? unitComplaints(kit.context.db, kit.context.tables, actor, unit.id, { open: 20, recent: 10 })
+      : { open: [], recent: [] },
     kit.context.host.listUnpaidBills(unit.id, 12),
   ]);
   const windowStart = now.getTime() - settings.repeatWindowDays * 24 * 3600_000;
@@ -121,7 +123,10 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const q = typeof ctx.query.q === 'string' ? ctx.query.q : '';
     const unitId = typeof ctx.query.unit === 'string' && ctx.query.unit.length <= 64 ? ctx.query.unit : null;
     const unit = unitId ? await kit.context.host.getUnit(unitId) : null;
-    const values = { unitId: unitId ?? '', ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone) };
+    const values = {
+      unitId: unitId ?? '',
+      ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone),
+    };
     await renderIntake(ctx, kit, actor, { q, unitId, unit, values });
   });
 

@@ -67,7 +67,8 @@ export function readListQuery(ctx: Context, actorId: string) {
   };
   // The query string of the current filters (without the page position), for sort and page links.
   const pairs: Array<[string, string]> = [];
-  for (const [k, v] of Object.entries({ q: f.q, disputeType: f.disputeType, communityId: f.communityId, from: f.from, to: f.to, sort: f.sort, limit: f.limit })) if (v) pairs.push([k, v]);
+  for (const [k, v] of Object.entries({ q: f.q, disputeType: f.disputeType, communityId: f.communityId, from: f.from, to: f.to, sort: f.sort, limit: f.limit }))
+    if (v) pairs.push([k, v]);
   for (const k of ['state', 'severity', 'category', 'nature'] as const) for (const v of f[k]) pairs.push([k, v]);
   if (f.overdue) pairs.push(['overdue', '1']);
   if (f.repeat) pairs.push(['repeat', '1']);
@@ -90,9 +91,10 @@ export function registerList(router: Router, kit: PageKit, services: PageService
       if (!isValidationError(err)) throw err;
       errors = fieldMessages(err.fields, kit.locale(ctx));
     }
-    const communities = (kit.context.mapping.community || hasCommunities(kit.context.mapping))
-      ? (await kit.context.host.listCommunities()).filter((c) => actor.communityIds === null || actor.communityIds.includes(c.id))
-      : [];
+    const communities =
+      kit.context.mapping.community || hasCommunities(kit.context.mapping)
+        ? (await kit.context.host.listCommunities()).filter((c) => actor.communityIds === null || actor.communityIds.includes(c.id))
+        : [];
     await kit.render(
       ctx,
       'list',

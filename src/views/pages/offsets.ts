@@ -73,7 +73,13 @@ async function renderQueue(ctx: Context, kit: PageKit, services: PageServices, a
   const approvedRows = approved.items.map((o) => {
     const row = offsetRow(o);
     const open = state.openId === o.id && state.openKind === 'revoke';
-    return { ...row, revocable: row.unused && row.status === 'approved', open, noteValue: open && state.values ? state.values.note : '', message: open ? state.message : null };
+    return {
+      ...row,
+      revocable: row.unused && row.status === 'approved',
+      open,
+      noteValue: open && state.values ? state.values.note : '',
+      message: open ? state.message : null,
+    };
   });
   // A refused decision on an offset no longer listed (decided meanwhile) is shown above the lists.
   const shown = rows.some((r) => r.id === state.openId) || approvedRows.some((r) => r.open);
@@ -141,7 +147,11 @@ export function registerOffsets(router: Router, kit: PageKit, services: PageServ
           if (err.code === 'stale_version') {
             // Name who changed the offset first (the service says only that it changed).
             const last = (await services.offsets.get(id, actor)).events.at(-1);
-            if (last) message += kit.t(ctx, 'offsets.lastChange').replace('{name}', last.actorName).replace('{at}', formatDateTime(last.at, (await kit.context.settings.get()).timezone));
+            if (last)
+              message += kit
+                .t(ctx, 'offsets.lastChange')
+                .replace('{name}', last.actorName)
+                .replace('{at}', formatDateTime(last.at, (await kit.context.settings.get()).timezone));
           }
           return renderQueue(ctx, kit, services, actor, { openId: id, openKind: kind, values, message, conflict: true }, err.status);
         }

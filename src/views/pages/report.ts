@@ -56,7 +56,15 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
   const dimensions = DIMENSIONS.map((d) => {
     const rows = report.by[d].map((c) => ({ label: labels(d, c.key)[locale], count: c.count, share: of(c.count) }));
     const title = DIMENSION_LABELS[d][locale];
-    return { id: d, title, rows, chart: barChart(title, rows.map((r) => ({ label: r.label, value: r.count }))) };
+    return {
+      id: d,
+      title,
+      rows,
+      chart: barChart(
+        title,
+        rows.map((r) => ({ label: r.label, value: r.count })),
+      ),
+    };
   });
   const unitsTitle = translate(locale, 'report.topUnits');
   const m = report.offsets;
@@ -73,7 +81,10 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
     reopen: shareView(report.reopen),
     dimensions,
     topUnits: report.topUnits,
-    topUnitsChart: barChart(unitsTitle, report.topUnits.map((u) => ({ label: u.label, value: u.count }))),
+    topUnitsChart: barChart(
+      unitsTitle,
+      report.topUnits.map((u) => ({ label: u.label, value: u.count })),
+    ),
     offsets: [
       { key: 'report.offsetRequested', count: m.requests, amount: formatFen(m.requestedFen) },
       { key: 'report.offsetApproved', count: m.approvals, amount: formatFen(m.approvedFen) },
