@@ -32,8 +32,7 @@ import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
 import type { PluginContext } from '../common/context.js';
 import type { Actor } from '../auth/actor.js';
-import { DomainError } from '../common/errors.js';
-import { msg } from '../common/localized.js';
+import { UnauthenticatedError } from '../common/errors.js';
 import { configureCausalReads, type CausalReadsMode } from '../db/causalReads.js';
 import { countUndelivered } from '../notifications/outbox.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -110,7 +109,7 @@ export interface ComplaintsPlugin {
 
 /** 401 when nobody is signed in (as every other API route answers), 403 without the permission. */
 function requireApiPermission(actor: Actor | null | undefined, permission: Parameters<typeof requirePermission>[1]): void {
-  if (!actor) throw new DomainError('unauthenticated', 401, msg('请先登录', 'Please sign in'));
+  if (!actor) throw new UnauthenticatedError();
   requirePermission(actor, permission);
 }
 

@@ -2,8 +2,8 @@
 // query and the path, and hands them to ComplaintService, which validates and decides. Errors are
 // DomainErrors turned into JSON by apiErrorMiddleware upstream.
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import type { Actor } from '../../auth/actor.js';
+import type { Context } from 'koa';
+import { actorOf, requireActor } from '../signedIn.js';
 import { ACTIONS, RULES } from '../../complaints/states.js';
 import { complaintNotFound } from '../../complaints/scope.js';
 import { createComplaintSchema, followUpSchema, listQuerySchema, transitionSchemas } from '../../complaints/schemas.js';
@@ -11,7 +11,6 @@ import { createComplaintService, type ComplaintService } from '../../complaints/
 import { recordCompensationSchema, type RecordCompensationInput } from '../../compensations/schemas.js';
 import { createCompensationService, type CompensationService } from '../../compensations/service.js';
 import { ValidationError, fieldError } from '../../common/errors.js';
-import type { Locale } from '../../common/localized.js';
 import type { PluginContext } from '../../common/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
@@ -19,21 +18,6 @@ import { complaintEnvelope, detailResponse, eventsResponse, followUpResultRespon
 import { compensationEnvelope, compensationJson, compensationListJson, compensationListResponse } from './compensationResponses.js';
 
 const BASE = '/api/complaints';
-
-/** Every route needs a signed-in person; the auth middleware upstream sets ctx.state.actor. */
-const requireActor: Middleware = async (ctx, next) => {
-  if (!ctx.state.actor) {
-    const en = (ctx.state.locale as Locale | undefined) === 'en';
-    ctx.status = 401;
-    ctx.body = { error: { code: 'unauthenticated', message: en ? 'Please sign in' : '请先登录', fields: [] } };
-    return;
-  }
-  await next();
-};
-
-function actorOf(ctx: Context): Actor {
-  return ctx.state.actor as Actor;
-}
 
 function bodyOf(ctx: Context): unknown {
   return (ctx.request as { body?: unknown }).body ?? {};
