@@ -4,13 +4,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { actorOf, requireActor } from '../signedIn.js';
+import { idempotencyKeysDisagree } from '../../common/messages.js';
 import { ACTIONS, RULES } from '../../complaints/states.js';
 import { complaintNotFound } from '../../complaints/scope.js';
 import { createComplaintSchema, followUpSchema, listQuerySchema, transitionSchemas } from '../../complaints/schemas.js';
 import { createComplaintService, type ComplaintService } from '../../complaints/service.js';
 import { recordCompensationSchema, type RecordCompensationInput } from '../../compensations/schemas.js';
 import { createCompensationService, type CompensationService } from '../../compensations/service.js';
-import { ValidationError, fieldError } from '../../common/errors.js';
+import { ValidationError } from '../../common/errors.js';
 import type { PluginContext } from '../../common/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
@@ -76,7 +77,7 @@ export function complaintsApiRouter(
     const body = bodyOf(k) as RecordCompensationInput;
     const header = k.get('Idempotency-Key') || undefined;
     if (header !== undefined && body.idempotencyKey !== undefined && header !== body.idempotencyKey) {
-      throw new ValidationError([fieldError('idempotencyKey', '请求头与请求体中的幂等键不一致', 'The Idempotency-Key header and the body disagree')]);
+      throw new ValidationError([idempotencyKeysDisagree()]);
     }
     const { compensation, created } = await compensations.record(idOf(k), header === undefined ? body : { ...body, idempotencyKey: header }, actorOf(k));
     k.status = created ? 201 : 200;

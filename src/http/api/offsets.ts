@@ -8,8 +8,9 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { actorOf, requireActor } from '../signedIn.js';
+import { idempotencyKeysDisagree } from '../../common/messages.js';
 import { requirePermission } from '../../auth/permissions.js';
-import { NotFoundError, ValidationError, fieldError } from '../../common/errors.js';
+import { NotFoundError, ValidationError } from '../../common/errors.js';
 import { msg } from '../../common/localized.js';
 import { formatFen } from '../../common/money.js';
 import { billingActor } from '../../offsets/hooks.js';
@@ -77,7 +78,7 @@ export function offsetsApiRouter(ctx: PluginContext, service: OffsetService = cr
     const body = bodyOf<RaiseOffsetInput>(k);
     const header = k.get('Idempotency-Key') || undefined;
     if (header !== undefined && body.idempotencyKey !== undefined && header !== body.idempotencyKey) {
-      throw new ValidationError([fieldError('idempotencyKey', '请求头与请求体中的幂等键不一致', 'The Idempotency-Key header and the body disagree')]);
+      throw new ValidationError([idempotencyKeysDisagree()]);
     }
     const { offset, created } = await service.raiseOnce(header === undefined ? body : { ...body, idempotencyKey: header }, actorOf(k));
     k.status = created ? 201 : 200;
