@@ -146,6 +146,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     host: new HostGateway(options.knex, mapping),
     settings: new SettingsStore(options.knex, tables, clock),
     clock,
+    routesPrefix,
   };
   const logger = options.logger ?? createLogger({ level: process.env.COMPLAINTS_LOG_LEVEL || 'warn' });
   const unexpected = (err: unknown) => (options.log ? options.log(err) : logger.error({ err }, 'unexpected error'));
