@@ -40,6 +40,7 @@ import {
   revokeLink,
   saveLink,
   setNoticesOptOut,
+  unseenLowRatings,
   type OwnerLink,
   type OwnerRating,
 } from './store.js';
@@ -96,6 +97,8 @@ export interface OwnerService {
   setNotices(complaintId: number, optOut: boolean, actor: Actor): Promise<void>;
   markRatingSeen(complaintId: number, actor: Actor): Promise<void>;
   ratingOf(complaintId: number, actor: Actor): Promise<OwnerRating | null>;
+  /** The supervisor's workbench: 1–2 star ratings nobody has marked seen, in their communities. */
+  lowRatings(actor: Actor): Promise<Awaited<ReturnType<typeof unseenLowRatings>>>;
   status(access: OwnerAccess): Promise<OwnerStatusView>;
   addInformation(access: OwnerAccess, text: unknown, ip: string): Promise<void>;
   rate(access: OwnerAccess, input: unknown): Promise<{ rating: OwnerRating; continuation: Complaint | null }>;
@@ -209,6 +212,8 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
   }
 
   async function staffChange(complaintId: number, actor: Actor, action: string, note: string, work: (trx: Knex.Transaction, c: Complaint) => Promise<boolean>) {
+    // Staff who answer the owner manage the owner's link and notices (counter staff and up).
+    requirePermission(actor, 'complaint.resolve');
     const c = await staffComplaint(complaintId, actor);
     await inTransaction(ctx.db, async (trx) => {
       if (!(await findLink(trx, ctx.tables, c.id))) await saveLink(trx, ctx.tables, c.id, newNonce(), actor.id, ctx.clock.now());
@@ -287,6 +292,11 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
       await staffChange(complaintId, actor, 'owner-rating-seen', '主管已阅业主差评 / Low owner rating seen by the supervisor', (trx, c) =>
         markRatingSeen(trx, ctx.tables, c.id, ctx.clock.now()),
       );
+    },
+
+    async lowRatings(actor) {
+      requirePermission(actor, 'complaint.assess');
+      return unseenLowRatings(ctx.db, ctx.tables, actor.communityIds);
     },
 
     async ratingOf(complaintId, actor) {

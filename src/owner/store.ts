@@ -172,32 +172,3 @@ export async function unseenLowRatings(
     state: String(r.state),
   }));
 }
-
-/** Owner ratings in a period (by rating time): how many, their average and how many were 1–2 stars. */
-export async function ratingSummary(
-  db: Db,
-  tables: TableNames,
-  from: Date,
-  to: Date,
-  communityIds: string[] | null,
-): Promise<{ count: number; average: number | null; low: number; rehandled: number }> {
-  const q = db(`${tables.ownerRatings} as r`)
-    .join(`${tables.complaints} as c`, 'c.id', 'r.complaint_id')
-    .where('r.rated_at', '>=', toDbTime(from))
-    .where('r.rated_at', '<', toDbTime(to))
-    .select(
-      db.raw('COUNT(*) as n'),
-      db.raw('SUM(r.stars) as total'),
-      db.raw('SUM(CASE WHEN r.stars <= 2 THEN 1 ELSE 0 END) as low'),
-      db.raw('SUM(r.rehandle) as rehandled'),
-    );
-  if (communityIds !== null) q.whereIn('c.community_id', communityIds);
-  const [row] = (await q) as Array<Record<string, unknown>>;
-  const count = Number(row?.n ?? 0);
-  return {
-    count,
-    average: count ? Math.round((Number(row!.total) / count) * 10) / 10 : null,
-    low: Number(row?.low ?? 0),
-    rehandled: Number(row?.rehandled ?? 0),
-  };
-}

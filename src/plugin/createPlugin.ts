@@ -23,11 +23,13 @@ import type { DemoSignInOptions } from '../auth/demoSignIn.js';
 import { createComplaintService, type ComplaintService } from '../complaints/service.js';
 import { createOffsetService, type OffsetService } from '../offsets/service.js';
 import { createCompensationService, type CompensationService } from '../compensations/service.js';
+import { createOwnerService, type OwnerService } from '../owner/service.js';
 import type { CsrfOptions } from '../http/csrf.js';
 import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
 import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
 import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
+import { ownerApiOperations, ownerApiRouter } from '../http/api/owner.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
 import type { PluginContext } from '../common/context.js';
@@ -78,6 +80,11 @@ export interface ComplaintsPluginOptions {
    * cluster on a Galera node (wsrep_sync_wait). 'auto' (default): when the server reports wsrep_on=ON.
    */
   causalReads?: CausalReadsMode;
+  /**
+   * The shared secret the ERP's owner app signs owner tokens (X-Complaints-Owner) with; without it the owner
+   * API (/api/owner) answers 401. `complaints serve` passes its --secret.
+   */
+  ownerTokenSecret?: string;
 }
 
 export interface ComplaintsPlugin {
@@ -88,6 +95,8 @@ export interface ComplaintsPlugin {
   offsets: OffsetService;
   /** Compensation (赔付) paid to owners apart from fees, for hosts that record it in-process. */
   compensations: CompensationService;
+  /** The owner's side: status links, the owner's rating and additions, for hosts that drive them in-process. */
+  owner: OwnerService;
   /** The billing hooks (plugin.json `hooks`): check, apply and reverse offsets at fee collection. */
   billing: BillingHooks;
   manifest: ReturnType<typeof loadManifest>;
@@ -172,6 +181,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   // Billing answers and the fen they move are counted around the service, never inside src/offsets.
   const offsets = observedOffsetService(createOffsetService(context), metrics, clock);
   const compensations = createCompensationService(context);
+  const owner = createOwnerService(context);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
   // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
   // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser
@@ -203,6 +213,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     offsetsApiRouter(context, offsets),
     reportsApiRouter(context),
     unitsApiRouter(context, offsets),
+    ownerApiRouter(context, complaints, owner, { secret: options.ownerTokenSecret }),
   ])
     domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
@@ -212,13 +223,14 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     ...billingApiOperations,
     ...reportsApiOperations,
     ...unitsApiOperations,
+    ...ownerApiOperations,
     ...operationsApiOperations,
   );
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
   const pages = createPageRouter(
     context,
-    { complaints, offsets, compensations },
+    { complaints, offsets, compensations, owner },
     {
       base: routesPrefix,
       signIn: options.signIn,
@@ -239,6 +251,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     complaints,
     offsets,
     compensations,
+    owner,
     billing: observedBillingHooks(createBillingHooks(context), metrics, clock),
     install: async (opts: { enforceOffsets?: boolean } = {}) => install(options.knex, mapping, { prefix, clock, ...opts }),
     status: () => status(options.knex, mapping, { prefix }),

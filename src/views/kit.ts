@@ -59,6 +59,9 @@ export const FLASH_KEYS = [
   'compensationRecorded',
   'settingsSaved',
   'signedOut',
+  'ownerAdded',
+  'ownerRated',
+  'ownerLinkChanged',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 
@@ -250,7 +253,8 @@ function securityHeaders(): Middleware {
     ctx.set('Content-Security-Policy', PAGE_CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'SAMEORIGIN');
-    ctx.set('Referrer-Policy', 'same-origin');
+    // The owner's status page carries its key in the URL: it asks for no referrer at all (ctx.state.referrerPolicy).
+    ctx.set('Referrer-Policy', (ctx.state.referrerPolicy as string | undefined) ?? 'same-origin');
     ctx.set('Cache-Control', 'no-store');
   };
 }
