@@ -253,8 +253,7 @@ function securityHeaders(): Middleware {
     ctx.set('Content-Security-Policy', PAGE_CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'SAMEORIGIN');
-    // The owner's status page carries its key in the URL: it asks for no referrer at all (ctx.state.referrerPolicy).
-    ctx.set('Referrer-Policy', (ctx.state.referrerPolicy as string | undefined) ?? 'same-origin');
+    ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('Cache-Control', 'no-store');
   };
 }

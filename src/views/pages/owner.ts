@@ -35,11 +35,11 @@ function starsText(stars: number): string {
 
 /** The link as the owner sees it: the public address when set, otherwise this server's. */
 export function absoluteUrl(ctx: Context, url: string): string {
-  return url.startsWith('/') ? `${ctx.origin}${url}` : url;
+  // Koa 3's ctx.origin is the Origin header; this server's own address is protocol + host.
+  return url.startsWith('/') ? `${ctx.protocol}://${ctx.host}${url}` : url;
 }
 
 async function renderStatus(ctx: Context, kit: PageKit, services: PageServices, token: string, state: OwnerFormState = {}, status = 200): Promise<void> {
-  ctx.state.referrerPolicy = 'no-referrer';
   let s: OwnerStatusView;
   try {
     s = await services.owner.status({ kind: 'link', token });
