@@ -81,6 +81,8 @@ export interface OwnerStatusView {
   rating: { stars: number; comment: string | null; rehandle: boolean; continuationCode: string | null } | null;
   /** The new complaint that continues this one (re-handling), if any. */
   continuationCode: string | null;
+  /** The status page's address (for the owner app to open it), null when the link was withdrawn. */
+  statusUrl: string | null;
 }
 
 export interface RatingInput {
@@ -306,7 +308,7 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
 
     async status(access) {
       const settings = await ctx.settings.get();
-      const { complaint: c } = await reach(access, settings);
+      const { complaint: c, link } = await reach(access, settings);
       const tz = settings.timezone;
       const [events, rating, continuation] = await Promise.all([
         eventsOfComplaint(ctx.db, ctx.tables, c.id),
@@ -344,6 +346,7 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
             }
           : null,
         continuationCode: continuation?.code ?? null,
+        statusUrl: link && !link.revokedAt ? urlOf(linkToken(await secret(), c.id, link.nonce), settings) : null,
       };
     },
 

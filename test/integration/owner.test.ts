@@ -233,6 +233,9 @@ for (const kind of databaseKinds) {
       const c = (await h.plugin.complaints.get(id, staff.supervisor)).complaint;
       expect(c).to.include({ channel: 'app', ownerId: '1', complainantName: '张伟', complainantPhone: '13800138001', receivedBy: 'owner:1' });
       expect(made.body.status.stateText).to.match(/^已受理，预计\d+月\d+日前答复$/);
+      // The app can open the same status page in a web view.
+      expect(made.body.status.statusUrl).to.match(/^\/complaints\/s\/[A-Za-z0-9_-]{32}$/);
+      expect((await h.client().get(made.body.status.statusUrl)).status).to.equal(200);
       expect(await events(id)).to.deep.equal(['create']);
 
       const mine = await call('GET', '/api/owner/complaints');
