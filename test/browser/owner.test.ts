@@ -3,15 +3,17 @@
 // 80 mm receipt), the owner opens the short link on the phone without signing in, reads the state in
 // plain words, adds information, and after the reply rates it 2 stars asking for re-handling; the staff
 // side then shows the rating, the linked new complaint and the supervisor's workbench entry.
+// Then the owner app's H5 page files a complaint with an ERP-signed owner token and opens its status page.
 // Photos are not part of this walk until attachments land (issue 17 item 1). Screenshots: test-output/owner-*.png.
 import { expect } from 'chai';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Complaint } from '../../src/complaints/types.js';
+import { signOwnerToken } from '../../src/auth/ownerToken.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { assessProperty, intakeBody, planBody as basePlan, replyBody } from '../support/complaintData.js';
 import { sqliteKind } from '../support/databases.js';
-import { staff, startPageHarness, type PageHarness } from '../support/pageHarness.js';
+import { PAGE_SECRET, staff, startPageHarness, type PageHarness } from '../support/pageHarness.js';
 
 const OUT = 'test-output';
 const CHROMIUM = '/usr/bin/chromium';
@@ -162,5 +164,25 @@ const planBody = { ...basePlan, deadline: '2026-12-20T10:00:00+08:00' };
     expect(await staffPage.locator('h1').textContent()).to.include(next!);
     expect(await staffPage.locator('body').innerText()).to.include('业主评价不满意（2星），申请重新处理：修了两次还在滴水');
     await staffPage.screenshot({ path: `${OUT}/owner-06-linked-complaint.png`, fullPage: true });
+  });
+  it('the owner app (an H5 page with the ERP-signed owner token) files a complaint for its unit and opens the status page', async () => {
+    const token = signOwnerToken({ ownerId: '1', unitIds: ['101'] }, PAGE_SECRET, 600, h.clock.now().getTime());
+    await ownerPage.goto(shortLink);
+    const made = await ownerPage.evaluate(
+      async ({ api, token }) => {
+        const res = await fetch(api, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-complaints-owner': token },
+          body: JSON.stringify({ unitId: '101', description: '地下车库B2层灯坏了三盏' }),
+        });
+        return { status: res.status, body: (await res.json()) as { complaint: { code: string }; status: { statusUrl: string } } };
+      },
+      { api: `${h.base}/api/owner/complaints`, token },
+    );
+    expect(made.status).to.equal(201);
+    await ownerPage.goto(`${h.origin}${made.body.status.statusUrl}`);
+    expect(await ownerPage.locator('h1').textContent()).to.equal(made.body.complaint.code);
+    expect(await ownerPage.locator('.owner-steps li span').allTextContents()).to.deep.equal(['您提交了投诉']);
+    await ownerPage.screenshot({ path: `${OUT}/owner-07-app-complaint.png`, fullPage: true });
   });
 });
