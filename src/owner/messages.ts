@@ -26,6 +26,7 @@ export const tooManyAdditions = msg(
 );
 export const additionText = fieldError('text', '请填写补充内容（1–500 字）', 'Enter what you want to add (1–500 characters)');
 export const starsInvalid = fieldError('stars', '请选择 1–5 星评价', 'Choose 1 to 5 stars');
+export const commentNotText = fieldError('comment', '评价内容须为文字', 'The comment must be text');
 export const commentTooLong = fieldError('comment', '评价内容不能超过 500 字', 'The comment may be at most 500 characters');
 export const rehandleNeedsLowRating = fieldError(
   'rehandle',

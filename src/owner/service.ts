@@ -190,7 +190,7 @@ function validateRating(raw: unknown): RatingInput {
   const stars = typeof o.stars === 'string' && /^[1-5]$/.test(o.stars) ? Number(o.stars) : o.stars;
   if (typeof stars !== 'number' || !Number.isInteger(stars) || stars < 1 || stars > 5) errors.push(m.starsInvalid);
   const comment = typeof o.comment === 'string' ? o.comment.trim() : undefined;
-  if (o.comment !== undefined && typeof o.comment !== 'string') errors.push(m.commentTooLong);
+  if (o.comment !== undefined && o.comment !== null && typeof o.comment !== 'string') errors.push(m.commentNotText);
   if (comment && [...comment].length > 500) errors.push(m.commentTooLong);
   const rehandle = o.rehandle === true || o.rehandle === '1' || o.rehandle === 'on';
   if (rehandle && typeof stars === 'number' && stars > 2) errors.push(m.rehandleNeedsLowRating);
@@ -408,15 +408,15 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
               day,
               note: `业主评价不满意，申请重新处理，延续 ${current.code} / The owner rated ${current.code} unsatisfied and asked for re-handling`,
             });
-            const closed = await applyChange(
+            await applyChange(
               trx,
               ctx.tables,
               current,
               { state: 'closed_unsatisfied', closedAt: now, dueAt: null },
               { action: 'owner-rehandle', actor, now, timeZone: settings.timezone, note: `业主申请重新处理；已转新投诉 ${continuation.code}` },
             );
+            // The owner asked for it on the page: they are told of the new complaint (its code and promise), not of this one's closing.
             await enqueueOwnerNotice(trx, ctx.tables, continuation, 'received', notices!);
-            await enqueueOwnerNotice(trx, ctx.tables, closed, 'closed', notices!);
           }
           const rating: OwnerRating = {
             complaintId: current.id,
