@@ -23,11 +23,13 @@ import type { DemoSignInOptions } from '../auth/demoSignIn.js';
 import { createComplaintService, type ComplaintService } from '../complaints/service.js';
 import { createOffsetService, type OffsetService } from '../offsets/service.js';
 import { createCompensationService, type CompensationService } from '../compensations/service.js';
+import { createOwnerService, type OwnerService } from '../owner/service.js';
 import type { CsrfOptions } from '../http/csrf.js';
 import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
 import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
 import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
+import { ownerApiOperations, ownerApiRouter } from '../http/api/owner.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
 import type { PluginContext } from '../common/context.js';
@@ -82,6 +84,11 @@ export interface ComplaintsPluginOptions {
    * expressions, a sixth leading field for seconds). For a host that wants, say, escalation every 5 minutes.
    */
   schedule?: Manifest['cron'];
+  /**
+   * The shared secret the ERP's owner app signs owner tokens (X-Complaints-Owner) with; without it the owner
+   * API (/api/owner) answers 401. `complaints serve` passes its --secret.
+   */
+  ownerTokenSecret?: string;
 }
 
 export interface ComplaintsPlugin {
@@ -92,6 +99,8 @@ export interface ComplaintsPlugin {
   offsets: OffsetService;
   /** Compensation (赔付) paid to owners apart from fees, for hosts that record it in-process. */
   compensations: CompensationService;
+  /** The owner's side: status links, the owner's rating and additions, for hosts that drive them in-process. */
+  owner: OwnerService;
   /** The billing hooks (plugin.json `hooks`): check, apply and reverse offsets at fee collection. */
   billing: BillingHooks;
   manifest: ReturnType<typeof loadManifest>;
@@ -150,6 +159,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     host: new HostGateway(options.knex, mapping),
     settings: new SettingsStore(options.knex, tables, clock),
     clock,
+    routesPrefix,
   };
   const logger = options.logger ?? createLogger({ level: process.env.COMPLAINTS_LOG_LEVEL || 'warn' });
   const unexpected = (err: unknown) => (options.log ? options.log(err) : logger.error({ err }, 'unexpected error'));
@@ -175,6 +185,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   // Billing answers and the fen they move are counted around the service, never inside src/offsets.
   const offsets = observedOffsetService(createOffsetService(context), metrics, clock);
   const compensations = createCompensationService(context);
+  const owner = createOwnerService(context);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
   // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
   // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser
@@ -206,6 +217,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     offsetsApiRouter(context, offsets),
     reportsApiRouter(context),
     unitsApiRouter(context, offsets),
+    ownerApiRouter(context, complaints, owner, { secret: options.ownerTokenSecret }),
   ])
     domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
@@ -215,13 +227,14 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     ...billingApiOperations,
     ...reportsApiOperations,
     ...unitsApiOperations,
+    ...ownerApiOperations,
     ...operationsApiOperations,
   );
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
   const pages = createPageRouter(
     context,
-    { complaints, offsets, compensations },
+    { complaints, offsets, compensations, owner },
     {
       base: routesPrefix,
       signIn: options.signIn,
@@ -242,6 +255,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     complaints,
     offsets,
     compensations,
+    owner,
     billing: observedBillingHooks(createBillingHooks(context), metrics, clock),
     install: async (opts: { enforceOffsets?: boolean } = {}) => install(options.knex, mapping, { prefix, clock, ...opts }),
     status: () => status(options.knex, mapping, { prefix }),

@@ -52,6 +52,9 @@ export const FLASH_KEYS = [
   'compensationRecorded',
   'settingsSaved',
   'signedOut',
+  'ownerAdded',
+  'ownerRated',
+  'ownerLinkChanged',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

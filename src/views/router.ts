@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import type { ComplaintService } from '../complaints/service.js';
 import type { OffsetService } from '../offsets/service.js';
 import type { CompensationService } from '../compensations/service.js';
+import type { OwnerService } from '../owner/service.js';
 import type { HostCheckReport } from '../host/check.js';
 import type { InstallStatus } from '../install/installer.js';
 import type { PluginContext } from '../common/context.js';
@@ -23,12 +24,14 @@ import { registerOffsets } from './pages/offsets.js';
 import { registerCashier } from './pages/cashier.js';
 import { registerAdmin } from './pages/admin.js';
 import { registerReport } from './pages/report.js';
+import { registerOwnerPages } from './pages/owner.js';
 import { DomainError } from '../common/errors.js';
 
 export interface PageServices {
   complaints: ComplaintService;
   offsets: OffsetService;
   compensations: CompensationService;
+  owner: OwnerService;
 }
 
 export interface PageRouterOptions {
@@ -70,6 +73,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerCashier(router, kit, services);
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });
   registerReport(router, kit);
+  registerOwnerPages(router, kit, services);
 
   // Any other GET under the prefix (except the JSON API, which answers for itself) is the 404 page.
   // A RegExp path is not prefixed by the parent router, so the prefix is part of it.
