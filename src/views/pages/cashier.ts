@@ -14,7 +14,7 @@ import { BILL_PAYMENT_LABELS } from '../../offsets/model.js';
 import { OffsetRefusedError } from '../../offsets/refusals.js';
 import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.js';
 import type { PageKit } from '../kit.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
 
 interface CashierState {
   errors?: Record<string, string>;

@@ -24,7 +24,7 @@ import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positive
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { FlashKey, PageKit } from '../kit.js';
 import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
 import { linkRow, offsetRow } from './viewModels.js';
 import { localDate } from '../../calendar/zoned.js';
 

@@ -20,7 +20,7 @@ import { fieldMessages, formKey, formOf, isValidationError, newFormKey } from '.
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { PageKit } from '../kit.js';
 import { categoryLabels, choices, labelOf, VOCAB } from '../labels.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
 import { complaintRow } from './viewModels.js';
 import { idParam } from './detail.js';
 
