@@ -2,9 +2,13 @@
 // demo ERP: sign in, find a unit by the owner's name, register, print the slip, assess, plan, resolve,
 // record an unsatisfied follow-up and find the new linked complaint; request an offset, approve it as a
 // manager, apply it at the cashier page; the administration page; the English switch; the keyboard.
-// Screenshots of the main pages go to test-output/ (look at them).
+// Screenshots of the main pages go to test-output/ (look at them). Each walked page is also checked at a
+// phone's width (390 px) and a desk's (1366 px): no sideways scrolling, and axe-core (Deque's rules, via
+// @axe-core/playwright) finds no serious or critical accessibility violation; the phone views are saved as
+// test-output/phone-*.png.
 import { expect } from 'chai';
-import { existsSync, mkdirSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDemoErp } from '../../src/demo/demoErp.js';
 import { loadMappingFile } from '../../src/host/mapping.js';
@@ -46,6 +50,50 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     const path = `${OUT}/${name}.png`;
     await page.screenshot({ path, fullPage: true });
     shots.push(path);
+  }
+
+  const checked: string[] = [];
+  const phoneShots: string[] = [];
+
+  /**
+   * The page as it stands, at 390 px and at 1366 px: nothing wider than the window (no sideways scroll),
+   * and no serious or critical axe-core violation. The phone view is saved as a screenshot.
+   */
+  async function checkPage(name: string): Promise<void> {
+    const before = page.viewportSize()!;
+    try {
+      for (const width of [390, 1366]) {
+        await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+        const { scroll, client, wide } = await page.evaluate(() => {
+          const vw = document.documentElement.clientWidth;
+          const wide = [...document.querySelectorAll('body *')]
+            .filter((el) => el.getBoundingClientRect().right > vw + 1 && getComputedStyle(el).position !== 'absolute')
+            .slice(0, 5)
+            .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ${Math.round(el.getBoundingClientRect().right)}`);
+          return { scroll: document.documentElement.scrollWidth, client: vw, wide };
+        });
+        expect(scroll, `${name} at ${width} px scrolls sideways (${wide.join(', ')})`).to.be.at.most(client);
+        const results = await new AxeBuilder({ page }).analyze();
+        const serious = results.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map(
+            (v) =>
+              `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+                .map((n) => n.target.join(' '))
+                .slice(0, 3)
+                .join(' | ')}`,
+          );
+        expect(serious, `axe-core on ${name} at ${width} px`).to.deep.equal([]);
+        if (width === 390) {
+          const path = `${OUT}/phone-${name}.png`;
+          await page.screenshot({ path, fullPage: true });
+          phoneShots.push(path);
+        }
+      }
+      checked.push(name);
+    } finally {
+      await page.setViewportSize(before);
+    }
   }
 
   async function signInAs(name: string): Promise<void> {
@@ -112,10 +160,12 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.goto(`${h.origin}${h.base}/`);
     await expect(page.url()).to.include('/sign-in');
     await shot('01-sign-in');
+    await checkPage('sign-in');
     await page.getByRole('button', { name: staff.counter.name }).click();
     await page.waitForURL(`${h.origin}${h.base}/`);
     expect(await page.locator('h1').textContent()).to.equal('工作台');
     await shot('02-workbench');
+    await checkPage('workbench');
   });
 
   let complaintCode = '';
@@ -135,12 +185,14 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.getByLabel('期望解决方式 （选填）').fill('尽快修好，赔偿被泡坏的地板');
     await page.getByLabel('业主表示要拒交物业费').check();
     await shot('03-intake');
+    await checkPage('intake');
     await page.getByRole('button', { name: '登记并打印回执' }).click();
     await page.waitForURL(/\/slip\?ok=created/);
     complaintCode = (await page.locator('.slip .code').textContent())!.replace(/^.*：/, '');
     expect(complaintCode).to.match(/^TS-20261128-\d{4}$/);
     expect(await page.getByRole('button', { name: '打印' }).isVisible()).to.equal(true);
     await shot('04-slip');
+    await checkPage('slip');
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('header.top').isVisible()).to.equal(false);
     await shot('05-slip-print');
@@ -188,6 +240,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     const chain = page.locator('ol.chain li');
     expect(await chain.count()).to.equal(2);
     await shot('06-detail-chain');
+    await checkPage('detail');
     await chain.nth(1).getByRole('link').click();
     await page.waitForURL(/\/c\/\d+$/);
     expect(await page.locator('h1').textContent()).to.include('已受理');
@@ -216,6 +269,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
       .and.include(ownerName)
       .and.include('该房屋任一未缴账单');
     await shot('07-offsets');
+    await checkPage('offsets');
     await page.getByRole('button', { name: '批准' }).first().click();
     await page.waitForURL(/ok=offsetApproved/);
 
@@ -262,6 +316,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
       .and.include('SK-20261128-0042');
     expect(await page.locator('input[name="reversalKey"]').first().inputValue()).to.equal('');
     await shot('08-cashier');
+    await checkPage('cashier');
     const applied = await h.db(T.offsetApplications).count({ n: '*' });
     expect(Number((applied as Array<{ n: number }>)[0]!.n)).to.equal(1);
     expect((await h.db(T.offsetApplications).first()).idempotency_key).to.equal('SK-20261128-0042');
@@ -274,14 +329,19 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.getByRole('link', { name: '系统管理' }).click();
     expect(await page.locator('body').textContent()).to.include('映射与数据库相符');
     await shot('09-admin');
+    await checkPage('admin');
+    await page.goto(`${h.origin}${h.base}/report`);
+    await checkPage('report');
     await page.getByRole('link', { name: '投诉列表' }).click();
     expect(await page.locator('h2#results').textContent()).to.include('共 2 条');
     await shot('10-list');
+    await checkPage('list');
     await page.getByRole('link', { name: 'English' }).click();
     expect(await page.locator('h1').textContent()).to.equal('Complaints');
     await page.getByRole('link', { name: 'Workbench' }).click();
     expect(await page.locator('h1').textContent()).to.equal('Workbench');
     await shot('11-workbench-en');
+    await checkPage('workbench-en');
     await page.getByRole('link', { name: '中文' }).click();
   });
 
@@ -298,7 +358,10 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     expect(await page.locator('h2#results').textContent()).to.include('共 1 条');
   });
 
-  it('saved its screenshots', () => {
+  it('saved its screenshots, the phone views among them', () => {
     expect(shots.length).to.be.greaterThan(8);
+    expect(checked).to.include.members(['intake', 'slip', 'detail', 'offsets', 'cashier', 'list', 'admin', 'report']);
+    expect(phoneShots.length).to.equal(checked.length);
+    for (const path of [...shots, ...phoneShots]) expect(statSync(path).size, path).to.be.greaterThan(1000);
   });
 });

@@ -90,7 +90,52 @@
     update();
   }
 
+  // On a phone a table is a stack of cards: each cell is headed by its column's name (app.css).
+  function labelCells(table) {
+    var head = table.querySelector('thead tr');
+    if (!head) return;
+    var labels = [];
+    Array.prototype.forEach.call(head.children, function (th) {
+      for (var i = 0; i < (th.colSpan || 1); i++) labels.push(th.textContent.trim());
+    });
+    Array.prototype.forEach.call(table.querySelectorAll('tbody tr'), function (tr) {
+      var col = 0;
+      Array.prototype.forEach.call(tr.children, function (cell) {
+        if (labels[col] && !cell.hasAttribute('data-label')) cell.setAttribute('data-label', labels[col]);
+        col += cell.colSpan || 1;
+      });
+    });
+  }
+
+  // A character counter under long text fields: the limit is shown while typing, nothing is cut off
+  // (the field has no maxlength; the server answers an over-long text with a field error, the text kept).
+  function setupCounter(field) {
+    var max = Number(field.getAttribute('data-maxlength'));
+    if (!max) return;
+    var en = (document.documentElement.lang || '').indexOf('en') === 0;
+    var out = document.createElement('p');
+    out.className = 'counter';
+    out.id = (field.id || field.name) + '-counter';
+    out.setAttribute('aria-live', 'polite');
+    var described = field.getAttribute('aria-describedby');
+    field.setAttribute('aria-describedby', (described ? described + ' ' : '') + out.id);
+    field.parentNode.insertBefore(out, field.nextSibling);
+    function count() {
+      var n = Array.from(field.value).length;
+      var limit = max.toLocaleString('en-US');
+      out.textContent = en
+        ? n.toLocaleString('en-US') + ' of at most ' + limit + ' characters'
+        : '已输入 ' + n.toLocaleString('en-US') + ' 字，最多 ' + limit + ' 字';
+      if (n > max) out.textContent += en ? ' (' + (n - max).toLocaleString('en-US') + ' too many)' : '（超出 ' + (n - max).toLocaleString('en-US') + ' 字）';
+      out.className = n > max ? 'counter over' : 'counter';
+    }
+    field.addEventListener('input', count);
+    count();
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('main table'), labelCells);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-maxlength]'), setupCounter);
     Array.prototype.forEach.call(document.querySelectorAll('[data-unit-search]'), setupUnitSearch);
     Array.prototype.forEach.call(document.querySelectorAll('[data-show-if]'), setupConditional);
     Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {
