@@ -201,6 +201,11 @@ export const en: Record<MessageKey, string> = {
   'detail.satisfiedYes': 'Satisfied',
   'detail.satisfiedNo': 'Not satisfied',
   'detail.continuation': 'Continued as',
+  'detail.conflictKept': 'What you typed is still in the form below (now at the latest version); check it and send it again:',
+  'detail.conflictGone': 'That action is no longer available; what you typed is kept here:',
+  'detail.conflictField': 'Field',
+  'detail.conflictYours': 'You typed',
+  'detail.conflictNow': 'Now',
   'detail.visitedAtHint': 'Leave empty for now.',
 
   'action.start-investigation': 'Start investigating',

@@ -201,6 +201,11 @@ export const zhCN = {
   'detail.satisfiedYes': '满意',
   'detail.satisfiedNo': '不满意',
   'detail.continuation': '已转新投诉',
+  'detail.conflictKept': '您填写的内容仍在下面的表单里（已更新到最新版本），核对后可直接再次提交：',
+  'detail.conflictGone': '该操作现在已不可用，您填写的内容保留在这里：',
+  'detail.conflictField': '项目',
+  'detail.conflictYours': '您填写的',
+  'detail.conflictNow': '现在的',
   'detail.visitedAtHint': '留空表示现在。',
 
   'action.start-investigation': '开始调查',

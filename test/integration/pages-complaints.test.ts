@@ -251,8 +251,19 @@ for (const kind of databaseKinds) {
       await counter.get(`/c/${id}`);
       expect((await counter.post(`/c/${id}/act/note`, { version: version(counter.lastPage), note: '已电话联系业主' })).status).to.equal(303);
       const before = await h.db(T.complaints).where({ id }).first();
-      const res = await supervisor.post(`/c/${id}/act/assess`, { version: stale, disputeType: 'property', nature: 'valid', severity: 'important' });
+      const res = await supervisor.post(`/c/${id}/act/assess`, {
+        version: stale,
+        disputeType: 'property',
+        nature: 'valid',
+        severity: 'important',
+        findings: '楼上防水层破损，需重做',
+      });
       expect(res.status).to.equal(409);
+      // What this person typed, beside what the complaint holds now, in words; and still in the open form.
+      const table = res.text.slice(res.text.indexOf('class="conflict-table"'), res.text.indexOf('</table>', res.text.indexOf('class="conflict-table"')));
+      expect(table).to.include('您填写的').and.include('现在的').and.include('调查情况').and.include('楼上防水层破损，需重做');
+      expect(table).to.include('物业纠纷').and.include('有效投诉').and.not.include('>property<').and.not.include('>valid<');
+      expect(res.text).to.match(/<textarea id="as-findings"[^>]*>楼上防水层破损，需重做<\/textarea>/);
       expect(res.text).to.include('前台王芳').and.include('修改');
       expect(res.text).to.include('这条记录在您打开页面后已被修改');
       // The form is shown again with what was chosen and the current version.

@@ -10,7 +10,8 @@ import type { Actor } from '../../auth/actor.js';
 import { hasPermission } from '../../auth/permissions.js';
 import { ConflictError, DomainError, ValidationError, fieldError, type FieldError } from '../../common/errors.js';
 import type { AuditEvent } from '../../common/events.js';
-import type { Locale } from '../../common/localized.js';
+import type { Locale, Localized } from '../../common/localized.js';
+import { fieldSpec } from '../../common/fieldMessages.js';
 import { ACTIONS, type Action } from '../../complaints/states.js';
 import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
@@ -49,6 +50,48 @@ const FLASH: Record<Action, FlashKey> = {
   cancel: 'cancelled',
   note: 'noted',
 };
+
+/**
+ * After a version conflict: each field this person filled in, what they typed beside what the complaint
+ * now holds (in words: choices by their labels, times local). Their typing stays in the form, which carries
+ * the new version, so they can compare, adjust and send it again; when the form is no longer offered (the
+ * other change moved the complaint on) the table is where their text is kept.
+ */
+function conflictRows(
+  values: Record<string, string>,
+  c: Complaint,
+  locale: Locale,
+  tz: string,
+  categories: Record<string, Localized>,
+  departments: Record<string, Localized>,
+): Array<{ label: string; typed: string; current: string }> {
+  const word = (labels: Record<string, Localized>, v: string | null | undefined) => labelOf(labels, v || null)?.[locale] ?? '';
+  const current: Record<string, { now: string; typed: (v: string) => string }> = {
+    disputeType: { now: word(VOCAB.disputeType, c.disputeType), typed: (v) => word(VOCAB.disputeType, v) },
+    thirdParty: { now: word(VOCAB.thirdParty, c.thirdParty), typed: (v) => word(VOCAB.thirdParty, v) },
+    nature: { now: word(VOCAB.nature, c.nature), typed: (v) => word(VOCAB.nature, v) },
+    severity: { now: word(VOCAB.severity, c.severity), typed: (v) => word(VOCAB.severity, v) },
+    category: { now: word(categories, c.category), typed: (v) => word(categories, v) },
+    department: { now: word(departments, c.department), typed: (v) => word(departments, v) },
+    findings: { now: c.findings ?? '', typed: (v) => v },
+    assigneeName: { now: c.assigneeName ?? '', typed: (v) => v },
+    assigneeId: { now: c.assigneeId ?? '', typed: (v) => v },
+    measures: { now: c.planMeasures ?? '', typed: (v) => v },
+    deadline: { now: c.planDeadline ? toLocalInput(c.planDeadline, tz).replace('T', ' ') : '', typed: (v) => v.replace('T', ' ') },
+    reply: { now: c.resolutionReply ?? '', typed: (v) => v },
+    basis: { now: c.resolutionBasis ?? '', typed: (v) => v },
+    reason: { now: c.cancelReason ?? '', typed: (v) => v },
+    cancelKind: { now: word(VOCAB.cancelKind, c.cancelKind), typed: (v) => word(VOCAB.cancelKind, v) },
+  };
+  const rows: Array<{ label: string; typed: string; current: string }> = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (name === 'formKey' || name === 'version' || value.trim() === '') continue;
+    const spec = fieldSpec(name);
+    const known = Object.hasOwn(current, name) ? current[name]! : null;
+    rows.push({ label: locale === 'en' ? spec.en : spec.zh, typed: known ? known.typed(value) : value, current: known ? known.now : '' });
+  }
+  return rows;
+}
 
 /** What was typed as an amount, in fen, or null when it is not one (the field's own error says so). */
 function fenOrNull(text: string | undefined): number | null {
@@ -417,6 +460,8 @@ async function renderDetail(
       errors: state.errors ?? {},
       formError: state.formError ?? null,
       conflict: state.conflict ?? null,
+      conflictRows: state.conflict && state.values ? conflictRows(state.values, c, locale, tz, categories, departments) : [],
+      conflictFormGone: !!state.conflict && !!state.open && !forms[state.open],
       atCounter: c.state !== 'processing',
       nonProperty: c.disputeType === 'non_property',
       options: {
