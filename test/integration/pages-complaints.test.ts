@@ -244,6 +244,30 @@ for (const kind of databaseKinds) {
       expect(anonymous.location).to.include('/sign-in');
     });
 
+    it('writes the timeline in the page language only, with each changed field from → to in words', async () => {
+      const id = await register(counter);
+      await supervisor.get(`/c/${id}`);
+      const assess = await supervisor.post(`/c/${id}/act/assess`, {
+        version: version(supervisor.lastPage),
+        disputeType: 'property',
+        nature: 'valid',
+        severity: 'minor',
+        category: 'fees',
+      });
+      expect(assess.status).to.equal(303);
+      await supervisor.get(`/c/${id}`);
+      const up = await supervisor.post(`/c/${id}/act/escalate`, { version: version(supervisor.lastPage), severity: 'important', reason: '业主多次来电' });
+      expect(up.status, up.text.slice(0, 2000)).to.equal(303);
+      const zh = await supervisor.get(`/c/${id}`);
+      const timeline = (text: string) => text.slice(text.indexOf('<ol class="timeline">'), text.indexOf('</ol>', text.indexOf('<ol class="timeline">')));
+      expect(timeline(zh.text)).to.include('严重程度：轻微 → 重要').and.include('投诉类别：设施设备 → 管理费用').and.include('投诉性质：有效投诉');
+      expect(timeline(zh.text)).not.to.match(/\b(minor|important|fees|facilities|valid|property)\b/);
+      const en = await supervisor.get(`/c/${id}?lang=en`);
+      expect(timeline(en.text))
+        .to.include('Minor → Important')
+        .and.not.match(/[\u4e00-\u9fff]→/);
+    });
+
     it('refuses a stale form with 409 naming who changed the complaint first, changing nothing', async () => {
       const id = await register(counter);
       await supervisor.get(`/c/${id}`);

@@ -315,22 +315,80 @@ function offsetSummary(e: AuditEvent, locale: Locale): string {
   return parts.join(' · ');
 }
 
-function eventView(e: AuditEvent, locale: Locale) {
+/** What the timeline needs to put values in words: the administrator's lists and the time zone. */
+interface EventWords {
+  categories: Record<string, Localized>;
+  departments: Record<string, Localized>;
+  tz: string;
+}
+
+/** Long texts are quoted short in the timeline; the facts above show them whole. */
+const clip = (text: string) => (Array.from(text).length > 40 ? `${Array.from(text).slice(0, 40).join('')}…` : text);
+
+/** One changed field's value in words: choices by label, times local, yes/no, texts clipped. */
+function valueInWords(field: string, value: unknown, locale: Locale, words: EventWords): string {
+  if (value === null || value === undefined || value === '') return '—';
+  const lists: Record<string, Record<string, Localized>> = {
+    disputeType: VOCAB.disputeType,
+    thirdParty: VOCAB.thirdParty,
+    nature: VOCAB.nature,
+    severity: VOCAB.severity,
+    category: words.categories,
+    department: words.departments,
+  };
+  if (Object.hasOwn(lists, field)) return labelOf(lists[field]!, String(value))?.[locale] ?? String(value);
+  if (typeof value === 'boolean') return translate(locale, value ? 'common.yes' : 'common.no');
+  if (field === 'planDeadline' && typeof value === 'string') {
+    const at = new Date(value);
+    return Number.isNaN(at.getTime()) ? value : toLocalInput(at, words.tz).replace('T', ' ');
+  }
+  return clip(String(value));
+}
+
+/** "严重程度：一般 → 重要" for each named field an event changed (a first value reads "：重要"). */
+function changeLines(e: AuditEvent, locale: Locale, words: EventWords): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const [field, pair] of Object.entries(e.changes ?? {})) {
+    const key = CHANGE_LABELS[field];
+    if (!key || !Array.isArray(pair)) continue;
+    const label = translate(locale, key);
+    if (field === 'repeatOfId') {
+      if (!seen.has(label)) lines.push(label);
+      seen.add(label);
+      continue;
+    }
+    const [before, after] = pair as [unknown, unknown];
+    const to = valueInWords(field, after, locale, words);
+    const from = before === null || before === undefined || before === '' ? null : valueInWords(field, before, locale, words);
+    lines.push(`${label}：${from !== null ? `${from} → ` : ''}${to}`);
+  }
+  return lines;
+}
+
+/**
+ * A note the service wrote in both languages (older continuation events: "回访不满意，延续 TS-… / Continues
+ * TS-… after an unsatisfied follow-up") is shown in the page's language only.
+ */
+function noteInLocale(note: string | null, locale: Locale): string | null {
+  if (!note) return note;
+  const m = /^回访不满意，延续 (\S+) \/ Continues \S+ after an unsatisfied follow-up$/.exec(note);
+  if (m) return translate(locale, 'event.continues').replace('{code}', m[1]!);
+  return note;
+}
+
+function eventView(e: AuditEvent, locale: Locale, words: EventWords) {
   const key = e.entityType === 'offset' || e.entityType === 'compensation' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
   const changed =
-    e.entityType === 'compensation'
-      ? [compensationSummary(e, locale)]
-      : e.entityType === 'offset'
-        ? [offsetSummary(e, locale)]
-        : [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
+    e.entityType === 'compensation' ? [compensationSummary(e, locale)] : e.entityType === 'offset' ? [offsetSummary(e, locale)] : changeLines(e, locale, words);
   return {
     at: e.at,
     actorName: e.actorName,
     label: isMessageKey(key) ? translate(locale, key) : e.action,
     from: e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.fromState) : null,
     to: e.toState && e.toState !== e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.toState) : null,
-    note: e.note,
-    changed: changed.join('、'),
+    note: noteInLocale(e.note, locale),
+    changed: changed.filter((line) => line !== ''),
   };
 }
 
@@ -427,7 +485,7 @@ async function renderDetail(
         methodLabel: labelOf(VOCAB.method, f.method),
         continuation: f.continuationId ? (detail.chain.find((l) => l.id === f.continuationId) ?? { id: f.continuationId, code: `#${f.continuationId}` }) : null,
       })),
-      events: events.map((e) => eventView(e, locale)),
+      events: events.map((e) => eventView(e, locale, { categories, departments, tz })),
       offsets: offsets.items.map(offsetRow),
       compensations: compensations.items.map((m) => ({
         ...m,
