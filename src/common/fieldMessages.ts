@@ -22,6 +22,7 @@ const fill = (zh: string, en: string, extra: Partial<FieldSpec> = {}): FieldSpec
 
 const DATE_TIME = msg('（年-月-日 时:分），如 2026-11-28 09:30', ' (year-month-day hour:minute), e.g. 2026-11-28 09:30');
 const DATE = msg('，如 2026-11-28', ', e.g. 2026-11-28');
+const REAL_DATES = msg('请按“年-月-日”填写真实存在的日期，如 2026-11-28', 'use real dates as year-month-day, e.g. 2026-11-28');
 const KEY_SHAPE = msg('只能用英文字母、数字和符号，不含空格', 'use letters, digits and symbols only, without spaces');
 const YUAN = msg('，如 120.50', ', e.g. 120.50');
 const CODE_SHAPE = msg(
@@ -129,8 +130,8 @@ export const FIELD_CATALOG: Record<string, FieldSpec> = {
   workdayEnd: fill('下班时间', 'the end of the working day', { shape: msg('请按“时:分”填写，如 18:00', 'use hour:minute, e.g. 18:00') }),
   weekendDays: choose('周末', 'the weekend days'),
   years: fill('年份', 'the years', { shape: msg('年份须为 4 位数字，如 2026', 'a year is 4 digits, e.g. 2026') }),
-  holidays: fill('节假日', 'the holidays', { example: DATE }),
-  workdays: fill('调休上班日', 'the make-up working days', { example: DATE }),
+  holidays: fill('节假日', 'the holidays', { shape: REAL_DATES }),
+  workdays: fill('调休上班日', 'the make-up working days', { shape: REAL_DATES }),
   webhookUrl: fill('通知地址', 'the webhook address', { shape: msg('请以 http:// 或 https:// 开头', 'start it with http:// or https://') }),
   webhookSecret: fill('通知签名密钥', 'the webhook secret'),
   outboxRetentionDays: fill('通知保留天数', 'days delivered notices are kept'),
@@ -142,7 +143,9 @@ export const FIELD_CATALOG: Record<string, FieldSpec> = {
   shutdownGraceSeconds: fill('停机等待秒数', 'the shutdown grace (seconds)'),
   companyName: fill('公司名称', 'the company name'),
   serviceCentreName: fill('服务中心名称', 'the service centre name'),
-  serviceCentrePhone: fill('服务中心电话', 'the service centre phone', { example: msg('，如 021-12345678', ', e.g. 021-12345678') }),
+  serviceCentrePhone: fill('服务中心电话', 'the service centre phone', {
+    shape: msg('只能填数字、空格、+、- 和括号，如 021-12345678', 'use digits, spaces, +, - and parentheses only, e.g. 021-12345678'),
+  }),
 };
 
 /** Words for a field in one setting where the shared name means something narrower (the payment method). */

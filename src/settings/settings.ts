@@ -52,6 +52,10 @@ export interface Settings {
   metricsToken: string | null;
   /** How long a stopping `complaints serve` waits for requests in flight. */
   shutdownGraceSeconds: number;
+  /** Printed on the acknowledgement slip (empty: left out). */
+  companyName: string;
+  serviceCentreName: string;
+  serviceCentrePhone: string;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);

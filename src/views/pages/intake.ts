@@ -14,7 +14,8 @@ import { replyPromiseDue } from '../../complaints/transitions.js';
 import type { Complaint } from '../../complaints/types.js';
 import type { HostUnit } from '../../host/reader.js';
 import { ForbiddenError } from '../../common/errors.js';
-import { msg } from '../../common/localized.js';
+import { msg, type Locale } from '../../common/localized.js';
+import type { Settings } from '../../settings/settings.js';
 import { translate } from '../../i18n/index.js';
 import { fieldMessages, formKey, formOf, isValidationError, newFormKey } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
@@ -116,6 +117,13 @@ function defaults(panel: { owners: Array<{ id: string; name: string; phone: stri
   };
 }
 
+/** The slip's header from settings: the company, then the service centre and its phone (each left out when empty). */
+export function slipHeader(settings: Settings, locale: Locale) {
+  const phone = settings.serviceCentrePhone ? `${translate(locale, 'slip.phone')} ${settings.serviceCentrePhone}` : '';
+  const centre = [settings.serviceCentreName, phone].filter((p) => p !== '').join(' · ');
+  return { any: !!(settings.companyName || centre), companyName: settings.companyName, centre };
+}
+
 export function registerIntake(router: Router, kit: PageKit, services: PageServices): void {
   router.get('/new', ...kit.stack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.create');
@@ -197,6 +205,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const promise = c.replyDueAt ?? replyPromiseDue(c.receivedAt, settings);
     await kit.render(ctx, 'slip', {
       title: `${kit.t(ctx, 'slip.heading')} ${c.code}`,
+      slipHeader: slipHeader(settings, kit.locale(ctx)),
       section: 'intake',
       c: {
         id: c.id,
