@@ -26,8 +26,16 @@
     var chooseLabel = results.getAttribute('data-choose-label') || '选择';
     var noneLabel = results.getAttribute('data-none-label') || '';
     var status = document.querySelector('[data-unit-status]');
+    if (!status) {
+      status = document.createElement('p');
+      status.className = 'muted';
+      status.setAttribute('data-unit-status', '');
+      results.parentNode.insertBefore(status, results.nextSibling);
+    }
+    var foundLabel = results.getAttribute('data-found-label') || '{n}';
+    var narrowLabel = results.getAttribute('data-narrow-label') || '';
     var seq = 0;
-    function render(units, query) {
+    function render(units, query, total, more) {
       while (results.firstChild) results.removeChild(results.firstChild);
       if (!units.length) {
         var li = document.createElement('li');
@@ -51,7 +59,10 @@
         li.appendChild(a);
         results.appendChild(li);
       });
-      if (status) status.textContent = String(units.length);
+      // How many match, and (when this is not all of them) that typing more narrows it.
+      status.textContent = foundLabel.replace('{n}', String(total)) + (more ? ' ' + narrowLabel : '');
+      var pager = status.nextElementSibling;
+      if (pager && pager.classList.contains('pager')) pager.hidden = true;
     }
     var search = debounce(function () {
       var q = input.value.trim();
@@ -62,7 +73,7 @@
           return r.ok ? r.json() : null;
         })
         .then(function (data) {
-          if (data && mine === seq) render(data.units || [], q);
+          if (data && mine === seq) render(data.units || [], q, typeof data.total === 'number' ? data.total : (data.units || []).length, !!data.more);
         })
         .catch(function () {
           /* the plain form still works */

@@ -15,6 +15,8 @@ import { OffsetRefusedError } from '../../offsets/refusals.js';
 import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.js';
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../services.js';
+import { searchUnitPage } from '../../units/search.js';
+import { unitPager } from './viewModels.js';
 import { translate } from '../../i18n/index.js';
 
 interface CashierState {
@@ -52,7 +54,10 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
     message: state.message ?? null,
   };
   if (q) {
-    data.results = (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map((u) => ({
+    const page = positiveInt(typeof ctx.query.page === 'string' ? ctx.query.page : '') ?? 1;
+    const found = await searchUnitPage(kit.context.host, q, actor.communityIds, page);
+    data.search = unitPager(found, (p) => kit.url(`/cashier?q=${encodeURIComponent(q)}&page=${p}`));
+    data.results = found.units.map((u) => ({
       id: u.id,
       label: u.label,
       communityName: u.communityName,

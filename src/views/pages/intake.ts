@@ -17,12 +17,13 @@ import { ForbiddenError } from '../../common/errors.js';
 import { msg, type Locale } from '../../common/localized.js';
 import type { Settings } from '../../settings/settings.js';
 import { translate } from '../../i18n/index.js';
-import { fieldMessages, formKey, formOf, isValidationError, newFormKey } from '../forms.js';
+import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { PageKit } from '../kit.js';
 import { categoryLabels, choices, labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../services.js';
-import { complaintRow } from './viewModels.js';
+import { complaintRow, unitPager } from './viewModels.js';
+import { searchUnitPage } from '../../units/search.js';
 import { idParam } from './detail.js';
 
 const MOBILE = new RegExp(MOBILE_PATTERN);
@@ -65,12 +66,21 @@ async function renderIntake(
   ctx: Context,
   kit: PageKit,
   actor: Actor,
-  state: { q: string; unitId: string | null; unit?: HostUnit | null; values: Record<string, string>; errors?: Record<string, string>; formError?: string },
+  state: {
+    q: string;
+    page?: number;
+    unitId: string | null;
+    unit?: HostUnit | null;
+    values: Record<string, string>;
+    errors?: Record<string, string>;
+    formError?: string;
+  },
   status = 200,
 ): Promise<void> {
   const settings = await kit.context.settings.get();
   const q = state.q.trim().slice(0, 100);
-  const results = q && !state.unitId ? (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map(unitView) : [];
+  const found = q && !state.unitId ? await searchUnitPage(kit.context.host, q, actor.communityIds, state.page ?? 1) : null;
+  const results = found ? found.units.map(unitView) : [];
   const panel = state.unitId ? await unitPanel(kit, actor, state.unitId, state.unit) : null;
   const v = state.values;
   const owners = panel?.unit.owners ?? [];
@@ -84,6 +94,7 @@ async function renderIntake(
       q,
       searched: !!q && !state.unitId,
       results,
+      search: found ? unitPager(found, (page) => kit.url(`/new?q=${encodeURIComponent(q)}&page=${page}`)) : null,
       unitMissing: !!state.unitId && !panel,
       panel,
       values: v,
@@ -135,7 +146,8 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       unitId: unitId ?? '',
       ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone),
     };
-    await renderIntake(ctx, kit, actor, { q, unitId, unit, values });
+    const page = positiveInt(typeof ctx.query.page === 'string' ? ctx.query.page : '') ?? 1;
+    await renderIntake(ctx, kit, actor, { q, page, unitId, unit, values });
   });
 
   /** For the page's script: the same search as the form, as JSON (GET, changes nothing). */
@@ -145,9 +157,9 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       throw new ForbiddenError(msg('没有权限查找房屋', 'You may not search units'));
     }
     const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 100) : '';
-    const units = q ? await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 }) : [];
+    const found = await searchUnitPage(kit.context.host, q, actor.communityIds, 1);
     ctx.type = 'json';
-    ctx.body = { units: units.map(unitView) };
+    ctx.body = { units: found.units.map(unitView), total: found.total, more: found.capped || found.pages > 1 };
   });
 
   router.post('/new', ...kit.stack, async (ctx) => {
