@@ -31,6 +31,10 @@ const demoFixture: HostFixture = {
   },
 };
 
+/** Codes of the glossary and the demo's settings that a page must show in words. */
+const RAW_CODES =
+  /\b(unpaid|partially_paid|received|investigating|processing|resolved|closed_unsatisfied|cancelled|walk_in|counter|facilities|service_attitude|engineering|customer_service|non_property|property|valid|invalid|minor|important|major|requested|approved|applied|withholding_threat|open_complaint)\b/g;
+
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
@@ -84,6 +88,12 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
                 .join(' | ')}`,
           );
         expect(serious, `axe-core on ${name} at ${width} px`).to.deep.equal([]);
+        // Words, not codes: no state, bill state, channel, category or department code in the page's text
+        // (the administration and report pages show configured codes on purpose).
+        if (!['admin', 'report', 'workbench-en'].includes(name)) {
+          const text = await page.locator('main').innerText();
+          expect(text.match(RAW_CODES) ?? [], `raw codes on ${name}`).to.deep.equal([]);
+        }
         if (width === 390) {
           const path = `${OUT}/phone-${name}.png`;
           await page.screenshot({ path, fullPage: true });
@@ -94,6 +104,15 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     } finally {
       await page.setViewportSize(before);
     }
+  }
+
+  /** Presses Tab until the element matching `selector` has the focus (the keyboard alone, no clicks). */
+  async function tabTo(selector: string, max = 80): Promise<void> {
+    for (let i = 0; i < max; i++) {
+      if (await page.evaluate((sel) => !!document.activeElement?.matches(sel), selector)) return;
+      await page.keyboard.press('Tab');
+    }
+    throw new Error(`Tab never reached ${selector}`);
   }
 
   async function signInAs(name: string): Promise<void> {
@@ -202,6 +221,40 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     complaintUrl = page.url();
   });
 
+  it('completes the intake with the keyboard alone; a long paste is counted, kept and answered at its field', async () => {
+    await page.goto(`${h.origin}${h.base}/new`);
+    await tabTo('#q');
+    await page.keyboard.type(ownerName);
+    await page.locator('[data-unit-results] li', { hasText: unitLabel }).waitFor();
+    expect(await page.locator('[data-unit-status]').textContent()).to.match(/^找到 \d+ 套房屋/);
+    await tabTo('[data-unit-results] a');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/unit=/);
+    await tabTo('#category');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.locator('#category').inputValue()).to.not.equal('');
+    await tabTo('#description');
+    // A paste of 10,000 characters: nothing is cut, the counter says how far over the limit it is.
+    const pasted = '漏'.repeat(10_000);
+    await page.keyboard.insertText(pasted);
+    expect(await page.locator('#description').inputValue()).to.have.length(10_000);
+    expect(await page.locator('#description-counter').textContent()).to.equal('已输入 10,000 字，最多 2,000 字（超出 8,000 字）');
+    await tabTo('form[action$="/new"] button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForLoadState();
+    await page.locator('.field-error', { hasText: '投诉内容' }).waitFor();
+    expect(await page.locator('.field-error').allTextContents()).to.deep.equal(['投诉内容最多 2,000 字，现在是 10,000 字，请删减']);
+    expect(await page.locator('#description').inputValue()).to.equal(pasted);
+    // The script focuses the field in error; the clerk shortens it and sends the form again, keyboard only.
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('description');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('电梯停运三天，老人上下楼困难。');
+    expect(await page.locator('#description-counter').textContent()).to.equal('已输入 15 字，最多 2,000 字');
+    await tabTo('form[action$="/new"] button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/slip\?ok=created/);
+  });
+
   it('assesses and plans as a supervisor', async () => {
     await signOut();
     await signInAs(staff.supervisor.name);
@@ -245,6 +298,9 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.waitForURL(/\/c\/\d+$/);
     expect(await page.locator('h1').textContent()).to.include('已受理');
     expect(await page.locator('dl.facts').first().textContent()).to.include('下雨还是渗水');
+    // The Chinese timeline is in Chinese only: no "Continues …" beside "延续 …".
+    const timeline = await page.locator('ol.timeline').textContent();
+    expect(timeline).to.include('回访不满意，延续 ').and.not.include('Continues');
   });
 
   it('requests an offset, a manager approves it, the cashier applies it', async () => {
@@ -333,7 +389,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.goto(`${h.origin}${h.base}/report`);
     await checkPage('report');
     await page.getByRole('link', { name: '投诉列表' }).click();
-    expect(await page.locator('h2#results').textContent()).to.include('共 2 条');
+    expect(await page.locator('h2#results').textContent()).to.include('共 3 条');
     await shot('10-list');
     await checkPage('list');
     await page.getByRole('link', { name: 'English' }).click();
