@@ -188,7 +188,7 @@ for (const kind of databaseKinds) {
       // Two per page through the API-sized page sizes is not offered; use the cursor with the smallest size.
       const bad = await counter.get('/list?from=2026%2F02%2F01');
       expect(bad.status).to.equal(422);
-      expect(bad.text).to.include('请填写日期');
+      expect(bad.text).to.include('请填写开始日期，如 2026-11-28');
       const states = await counter.get('/list?state=received&state=investigating&repeat=1');
       expect(states.status).to.equal(200);
       expect(states.text).to.include('checked> 已受理');
@@ -266,6 +266,8 @@ for (const kind of databaseKinds) {
       expect(timeline(en.text))
         .to.include('Minor → Important')
         .and.not.match(/[\u4e00-\u9fff]→/);
+      // Back to Chinese for the tests after this one (the choice is remembered in a cookie).
+      await supervisor.get(`/c/${id}?lang=zh-CN`);
     });
 
     it('refuses a stale form with 409 naming who changed the complaint first, changing nothing', async () => {
