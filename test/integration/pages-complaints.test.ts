@@ -297,6 +297,26 @@ for (const kind of databaseKinds) {
       expect(await h.db(T.complaints).where({ id }).first()).to.deep.equal(before);
     });
 
+    it('keeps what was typed in the conflict table when the other change took the form away', async () => {
+      const id = await register(counter);
+      await supervisor.get(`/c/${id}`);
+      const stale = version(supervisor.lastPage);
+      await counter.get(`/c/${id}`);
+      const cancel = await counter.post(`/c/${id}/act/cancel`, { version: version(counter.lastPage), cancelKind: 'duplicate', reason: '重复登记' });
+      expect(cancel.status).to.equal(303);
+      const res = await supervisor.post(`/c/${id}/act/assess`, {
+        version: stale,
+        disputeType: 'property',
+        nature: 'valid',
+        severity: 'important',
+        findings: '现场查看：外墙渗水点三处',
+      });
+      expect(res.status).to.equal(409);
+      expect(res.text).not.to.include(`action="/complaints/c/${id}/act/assess"`);
+      const table = res.text.slice(res.text.indexOf('class="conflict-table"'), res.text.indexOf('</table>', res.text.indexOf('class="conflict-table"')));
+      expect(table).to.include('该操作现在已不可用，您填写的内容保留在这里').and.include('现场查看：外墙渗水点三处').and.include('重要');
+    });
+
     it('answers bad action input with 422 at the field, the form open and values kept', async () => {
       const id = await register(counter);
       await supervisor.get(`/c/${id}`);
