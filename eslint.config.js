@@ -44,6 +44,20 @@ export default tseslint.config(
               message: 'The domain never imports HTTP, pages, jobs, the CLI or the plugin factory: pass what it needs in (see src/common/context.ts).',
             })),
             {
+              // Authentication (actors, permissions, tokens, the session store) sits below the pages and HTTP
+              // that use it; the demo sign-in page lives with the pages (src/views/pages/signIn.ts).
+              target: 'src/auth',
+              from: ['src/http', 'src/views', 'src/plugin', 'src/cli', 'src/jobs'],
+              message: 'src/auth sits below HTTP and the pages: page code that signs people in lives in src/views/pages.',
+            },
+            {
+              // The router imports the page modules; a page module never imports the router (the services
+              // type they share lives in src/views/services.ts).
+              target: 'src/views/pages',
+              from: 'src/views/router.ts',
+              message: 'Page modules never import the router: take PageServices from src/views/services.ts.',
+            },
+            {
               target: ['src/http', 'src/views'],
               from: ['src/db/connection.ts', 'src/db/migrations.ts'],
               message: 'HTTP and pages call services, never the database.',

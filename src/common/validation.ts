@@ -1,16 +1,14 @@
-// One ajv instance for every schema in the plugin, with field-level messages in zh-CN and en
-// (ajv-i18n translates ajv's own messages, so we do not hand-write them).
+// One ajv instance for every schema in the plugin, with field-level messages in zh-CN and en from one
+// catalog (fieldMessages.ts). Verbose, so a message can tell an empty field ("请填写…") from a wrong one.
 import { Ajv, type ErrorObject, type JSONSchemaType, type Schema, type ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
-import type { Localize } from 'ajv-i18n/localize/types.js';
 import { ValidationError, type FieldError } from './errors.js';
+import { describeError, type FieldContext } from './fieldMessages.js';
 
 const require = createRequire(import.meta.url);
 const addFormats: (ajv: Ajv, options?: { mode?: 'fast' | 'full'; formats?: string[] }) => Ajv = require('ajv-formats');
-const localizeZh: Localize = require('ajv-i18n/localize/zh');
-const localizeEn: Localize = require('ajv-i18n/localize/en');
 
-export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes: false, allowUnionTypes: true });
+export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes: false, verbose: true, allowUnionTypes: true });
 addFormats(ajv, { mode: 'fast', formats: ['date', 'date-time', 'uri', 'email'] });
 // Fast mode checks dates by shape only ("2026-19-39" passes), which let impossible dates reach the
 // database (a 500 on MariaDB) or roll over silently ("2026-02-30" → 2 March). Dates are cheap to check
@@ -26,32 +24,29 @@ function fieldPath(error: ErrorObject): string {
   return base || '(root)';
 }
 
-export function toFieldErrors(errors: ErrorObject[]): FieldError[] {
-  const zh = structuredClone(errors);
-  const en = structuredClone(errors);
-  localizeZh(zh);
-  localizeEn(en);
+/**
+ * ajv's errors as field errors in people's words (src/common/fieldMessages.ts words every one): one
+ * message per field, the first ajv reports (the inner reason of an anyOf comes before the anyOf itself).
+ */
+export function toFieldErrors(errors: ErrorObject[], context?: FieldContext): FieldError[] {
   const seen = new Set<string>();
   const out: FieldError[] = [];
-  errors.forEach((error, i) => {
-    // oneOf/anyOf repeat themselves; keep one message per field and keyword.
+  for (const error of errors) {
     const field = fieldPath(error);
-    const key = `${field}|${error.keyword}`;
-    if (seen.has(key) || error.keyword === 'if') return;
-    seen.add(key);
-    const suffix = error.keyword === 'additionalProperties' ? { zh: '（不允许的字段）', en: ' (field not allowed)' } : { zh: '', en: '' };
-    out.push({ field, message: { 'zh-CN': `${zh[i]!.message ?? ''}${suffix.zh}`, en: `${en[i]!.message ?? ''}${suffix.en}` } });
-  });
+    if (seen.has(field) || error.keyword === 'if') continue;
+    seen.add(field);
+    out.push({ field, message: describeError(error, field, context) });
+  }
   return out;
 }
 
 export type Validator<T> = (data: unknown) => T;
 
 /** Compiles a schema once; the returned function returns the typed value or throws ValidationError. */
-export function compileValidator<T>(schema: Schema | JSONSchemaType<T>): Validator<T> {
+export function compileValidator<T>(schema: Schema | JSONSchemaType<T>, context?: FieldContext): Validator<T> {
   const validate: ValidateFunction = ajv.compile(schema as Schema);
   return (data: unknown): T => {
     if (validate(data)) return data as T;
-    throw new ValidationError(toFieldErrors(validate.errors ?? []));
+    throw new ValidationError(toFieldErrors(validate.errors ?? [], context));
   };
 }

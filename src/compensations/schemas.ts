@@ -1,8 +1,7 @@
 // JSON Schema of the compensation command. The service validates with it and the OpenAPI document shows
 // the same object. The amount is yuan as people type it ("120.50"), parsed exactly into fen by the
 // service (as an offset request's amount is); the payer and the method come from the glossary.
-import { ValidationError, type FieldError } from '../common/errors.js';
-import { msg, type Localized } from '../common/localized.js';
+import { COMPENSATION_FIELDS } from '../common/fieldMessages.js';
 import { compileCommand } from '../complaints/schemas.js';
 import { COMPENSATION_METHODS, COMPENSATION_PAYERS, type CompensationMethod, type CompensationPayer } from './model.js';
 
@@ -42,30 +41,5 @@ export const recordCompensationSchema = {
   },
 } as const;
 
-/** Plainer words than ajv's for the fields people choose or type on the form. */
-const FRIENDLY: Record<string, Localized> = {
-  payer: msg('请选择赔付方：物业公司、保险公司或第三方', 'Choose who paid: the company, an insurer or a third party'),
-  amount: msg('请填写赔付金额（元），如 120.50', 'Enter the amount in yuan, e.g. 120.50'),
-  paidOn: msg('请填写支付日期，如 2026-11-28', 'Enter the day it was paid, e.g. 2026-11-28'),
-  method: msg('请选择支付方式', 'Choose how it was paid'),
-};
-
-const validate = compileCommand<RecordCompensationInput>(recordCompensationSchema);
-
-/** The typed input, or ValidationError with one message per field in both languages. */
-export function validateRecord(data: unknown): RecordCompensationInput {
-  try {
-    return validate(data);
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    const fields: FieldError[] = [];
-    const seen = new Set<string>();
-    for (const f of err.fields) {
-      const friendly = Object.hasOwn(FRIENDLY, f.field) ? FRIENDLY[f.field]! : null;
-      if (friendly && seen.has(f.field)) continue;
-      seen.add(f.field);
-      fields.push(friendly ? { field: f.field, message: friendly } : f);
-    }
-    throw new ValidationError(fields);
-  }
-}
+/** The typed input, or ValidationError with one message per field in both languages (src/common/fieldMessages.ts). */
+export const validateRecord = compileCommand<RecordCompensationInput>(recordCompensationSchema, COMPENSATION_FIELDS);

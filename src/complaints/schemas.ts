@@ -1,9 +1,8 @@
 // JSON Schemas of every complaint command. The service validates with them and the OpenAPI document
 // shows the same objects. Every string has a maxLength; enums come from the glossary (vocabulary.ts).
-import type { ErrorObject } from 'ajv';
 import { ajv, toFieldErrors } from '../common/validation.js';
-import { ValidationError, type FieldError } from '../common/errors.js';
-import { msg, type Localized } from '../common/localized.js';
+import { ValidationError } from '../common/errors.js';
+import { FOLLOW_UP_FIELDS, type FieldContext } from '../common/fieldMessages.js';
 import { ACTIONS, STATES, type Action } from './states.js';
 import { CANCEL_KIND, CHANNEL, DISPUTE_TYPE, FOLLOW_UP_METHOD, NATURE, RELATION, SEVERITY, THIRD_PARTY, COMMUNICATIVE_NATURES } from './vocabulary.js';
 import type {
@@ -135,46 +134,22 @@ export const listQuerySchema = {
   },
 } as const;
 
-/** Clearer words than ajv's for the few mistakes counter staff actually make. */
-function friendlyMessage(error: ErrorObject): Localized | null {
-  const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (error.keyword === 'pattern' && (error.params as { pattern?: string }).pattern === NOT_BLANK) return msg('不能为空白', 'must not be blank');
-  if (error.keyword === 'pattern' && path === 'complainantPhone') {
-    return msg('请填写 11 位中国大陆手机号码，如 13812345678', 'Enter an 11-digit mainland China mobile number, e.g. 13812345678');
-  }
-  if (error.keyword === 'format' && (error.params as { format?: string }).format === 'date-time') {
-    return msg('请填写带时区的日期时间，如 2026-11-28T09:30:00+08:00', 'Enter a date and time with a time zone, e.g. 2026-11-28T09:30:00+08:00');
-  }
-  if (error.keyword === 'format' && (error.params as { format?: string }).format === 'date') {
-    return msg('请填写日期，如 2026-11-28', 'Enter a date, e.g. 2026-11-28');
-  }
-  return null;
-}
-
 export type Validator<T> = (data: unknown) => T;
 
 /** Validates a copy (ajv fills defaults in place) and throws ValidationError with per-field messages. */
-export function compileCommand<T>(schema: Record<string, unknown>): Validator<T> {
+export function compileCommand<T>(schema: Record<string, unknown>, context?: FieldContext): Validator<T> {
   const validate = ajv.compile(schema);
   return (data: unknown): T => {
     const copy = structuredClone(data ?? {});
     if (validate(copy)) return copy as T;
-    // One message per field and keyword, in ajv-i18n's words unless friendlier ones exist.
-    const seen = new Set<string>();
-    const fields: FieldError[] = [];
-    for (const error of validate.errors ?? []) {
-      const [base] = toFieldErrors([error]);
-      if (!base || seen.has(`${base.field}|${error.keyword}`)) continue;
-      seen.add(`${base.field}|${error.keyword}`);
-      fields.push({ field: base.field, message: friendlyMessage(error) ?? base.message });
-    }
-    throw new ValidationError(fields);
+    // One message per field, worded by the field catalog (src/common/fieldMessages.ts).
+    throw new ValidationError(toFieldErrors(validate.errors ?? [], context));
   };
 }
 
 export const validateCreate = compileCommand<CreateComplaintInput>(createComplaintSchema);
 export const validateList = compileCommand<ListQuery>(listQuerySchema);
-export const validateFollowUp = compileCommand<FollowUpInput>(followUpSchema);
+export const validateFollowUp = compileCommand<FollowUpInput>(followUpSchema, FOLLOW_UP_FIELDS);
 
 export interface TransitionInputs {
   'start-investigation': StartInvestigationInput;
@@ -187,6 +162,8 @@ export interface TransitionInputs {
   'follow-up': FollowUpInput;
 }
 
-export const validateTransition = Object.fromEntries(ACTIONS.map((a) => [a, compileCommand(transitionSchemas[a])])) as {
+export const validateTransition = Object.fromEntries(
+  ACTIONS.map((a) => [a, compileCommand(transitionSchemas[a], a === 'follow-up' ? FOLLOW_UP_FIELDS : undefined)]),
+) as {
   [A in Action]: Validator<TransitionInputs[A]>;
 };

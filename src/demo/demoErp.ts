@@ -106,8 +106,12 @@ async function insertChunked(trx: Knex.Transaction, table: string, rows: object[
   for (let i = 0; i < rows.length; i += 200) await trx(table).insert(rows.slice(i, i + 200));
 }
 
-/** Creates and fills the demo ERP's tables; returns how many rooms it made. */
-export async function createDemoErp(db: Knex, today: Date, size: DemoSize = DEFAULT_DEMO_SIZE): Promise<{ rooms: number; owners: number; bills: number }> {
+/** Creates and fills the demo ERP's tables; returns how many rooms, owners (former ones among them) and bills it made. */
+export async function createDemoErp(
+  db: Knex,
+  today: Date,
+  size: DemoSize = DEFAULT_DEMO_SIZE,
+): Promise<{ rooms: number; owners: number; formerOwners: number; bills: number }> {
   const rand = prng(20261128);
   await createDemoErpSchema(db);
   const communities: object[] = [];
@@ -177,5 +181,7 @@ export async function createDemoErp(db: Knex, today: Date, size: DemoSize = DEFA
     await insertChunked(trx, 'erp_room_owner', rels);
     await insertChunked(trx, 'erp_fee_bill', bills);
   });
-  return { rooms: rooms.length, owners: owners.length, bills: bills.length };
+  // owners counts every owner row, former owners included (they sold their flats; the ERP keeps them marked
+  // deleted): the mapping check counts live rows only, so it reports owners − formerOwners.
+  return { rooms: rooms.length, owners: owners.length, formerOwners: owners.filter((o) => o.is_deleted === 1).length, bills: bills.length };
 }

@@ -598,7 +598,8 @@ export class HostGateway implements HostReader {
    */
   async searchUnits(query: string, opts: { communityIds?: string[] | null; limit?: number } = {}): Promise<HostUnit[]> {
     const text = query.trim();
-    const limit = Math.min(Math.max(Math.floor(opts.limit ?? 20), 1), 200);
+    // Bounded: the staff pages read up to 201 matches once and page them (src/units/search.ts).
+    const limit = Math.min(Math.max(Math.floor(opts.limit ?? 20), 1), 500);
     const communities = opts.communityIds ?? null;
     const communityColumn = hasCommunities(this.mapping) ? this.mapping.unit.columns.community : undefined;
     if (!text || (communities && (communities.length === 0 || !communityColumn))) return [];

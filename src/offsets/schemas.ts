@@ -2,6 +2,7 @@
 // document shows the same objects. Amounts people type are yuan text (parsed exactly by parseYuan);
 // amounts machines send are integer fen.
 import { compileValidator } from '../common/validation.js';
+import { OFFSET_FIELDS } from '../common/fieldMessages.js';
 import { OFFSET_STATUSES } from './model.js';
 
 const NOT_BLANK = '\\S';
@@ -164,13 +165,13 @@ export const reverseOffsetSchema = {
 export const serviceApplySchema = { ...applyOffsetSchema, properties: { ...applyOffsetSchema.properties, operator } } as const;
 export const serviceReverseSchema = { ...reverseOffsetSchema, properties: { ...reverseOffsetSchema.properties, operator } } as const;
 
-export const validateRaise = compileValidator<RaiseOffsetInput>(raiseOffsetSchema);
+export const validateRaise = compileValidator<RaiseOffsetInput>(raiseOffsetSchema, OFFSET_FIELDS);
 export const validateApprove = compileValidator<ApproveOffsetInput>(approveOffsetSchema);
 export const validateDecisionNote = compileValidator<DecisionNoteInput>(decisionNoteSchema);
 export const validateListOffsets = compileValidator<ListOffsetsQuery>(listOffsetsSchema);
 export const validateBillCheck = compileValidator<BillCheckInput>(billCheckSchema);
 export const validateBillBatch = compileValidator<{ bills: BillCheckInput[] }>(billBatchSchema);
-export const validateApply = compileValidator<ApplyOffsetInput>(applyOffsetSchema);
+export const validateApply = compileValidator<ApplyOffsetInput>(applyOffsetSchema, OFFSET_FIELDS);
 export const validateReverse = compileValidator<ReverseOffsetInput>(reverseOffsetSchema);
 export const validateServiceApply = compileValidator<ApplyOffsetInput & { operator?: { id: string; name?: string } }>(serviceApplySchema);
 export const validateServiceReverse = compileValidator<ReverseOffsetInput & { operator?: { id: string; name?: string } }>(serviceReverseSchema);

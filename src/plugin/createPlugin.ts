@@ -19,7 +19,7 @@ import { localeMiddleware } from '../http/locale.js';
 import { buildOpenApi, type ApiOperation } from '../http/openapi.js';
 import { complaintsApiOperations, complaintsApiRouter } from '../http/api/complaints.js';
 import { createPageRouter } from '../views/router.js';
-import type { DemoSignInOptions } from '../auth/demoSignIn.js';
+import type { DemoSignInOptions } from '../views/pages/signIn.js';
 import { createComplaintService, type ComplaintService } from '../complaints/service.js';
 import { createOffsetService, type OffsetService } from '../offsets/service.js';
 import { createCompensationService, type CompensationService } from '../compensations/service.js';

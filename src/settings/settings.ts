@@ -52,6 +52,10 @@ export interface Settings {
   metricsToken: string | null;
   /** How long a stopping `complaints serve` waits for requests in flight. */
   shutdownGraceSeconds: number;
+  /** Printed on the acknowledgement slip (empty: left out). */
+  companyName: string;
+  serviceCentreName: string;
+  serviceCentrePhone: string;
   /** The owner's status link stops working this many days after closure (or cancellation). */
   ownerLinkDaysAfterClose: number;
   /** Where owners reach our pages (routes prefix included), for the QR code and owner notices; null: the printing request's address. */

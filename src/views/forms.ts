@@ -6,7 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, type ValidationError, type FieldError } from '../common/errors.js';
 import type { Locale } from '../common/localized.js';
 
-export const FORM_LIMIT_BYTES = 64 * 1024;
+/**
+ * High enough that any text a person pastes reaches the form's own checks and comes back with a field
+ * error and the text kept (10,000 Chinese characters are ~90 KB URL-encoded); only what no form field
+ * could hold is refused outright (413).
+ */
+export const FORM_LIMIT_BYTES = 1024 * 1024;
 
 export class FormData {
   constructor(private readonly params: URLSearchParams) {}

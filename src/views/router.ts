@@ -2,14 +2,10 @@
 // inside its own router (routes prefix /complaints). Page middleware is attached per route (kit.stack)
 // rather than with router.use, so none of it (sessions, CSRF, form parsing) touches the JSON API.
 import Router from '@koa/router';
-import type { ComplaintService } from '../complaints/service.js';
-import type { OffsetService } from '../offsets/service.js';
-import type { CompensationService } from '../compensations/service.js';
-import type { OwnerService } from '../owner/service.js';
 import type { HostCheckReport } from '../host/check.js';
 import type { InstallStatus } from '../install/installer.js';
 import type { PluginContext } from '../common/context.js';
-import { registerSignInRoutes, registerSignOutRoute, type DemoSignInOptions } from '../auth/demoSignIn.js';
+import { registerSignInRoutes, registerSignOutRoute, type DemoSignInOptions } from './pages/signIn.js';
 import type { CsrfOptions } from '../http/csrf.js';
 import { NOT_FOUND_PAGE } from '../http/pageErrors.js';
 import { SessionStore, type SessionOptions } from '../auth/sessionStore.js';
@@ -26,13 +22,9 @@ import { registerAdmin } from './pages/admin.js';
 import { registerReport } from './pages/report.js';
 import { registerOwnerPages } from './pages/owner.js';
 import { DomainError } from '../common/errors.js';
+import type { PageServices } from './services.js';
 
-export interface PageServices {
-  complaints: ComplaintService;
-  offsets: OffsetService;
-  compensations: CompensationService;
-  owner: OwnerService;
-}
+export type { PageServices } from './services.js';
 
 export interface PageRouterOptions {
   /** The routes prefix the router is mounted under ('/complaints'); used in links and the cookie path. */

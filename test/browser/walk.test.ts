@@ -2,9 +2,13 @@
 // demo ERP: sign in, find a unit by the owner's name, register, print the slip, assess, plan, resolve,
 // record an unsatisfied follow-up and find the new linked complaint; request an offset, approve it as a
 // manager, apply it at the cashier page; the administration page; the English switch; the keyboard.
-// Screenshots of the main pages go to test-output/ (look at them).
+// Screenshots of the main pages go to test-output/ (look at them). Each walked page is also checked at a
+// phone's width (390 px) and a desk's (1366 px): no sideways scrolling, and axe-core (Deque's rules, via
+// @axe-core/playwright) finds no serious or critical accessibility violation; the phone views are saved as
+// test-output/phone-*.png.
 import { expect } from 'chai';
-import { existsSync, mkdirSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDemoErp } from '../../src/demo/demoErp.js';
 import { loadMappingFile } from '../../src/host/mapping.js';
@@ -27,6 +31,10 @@ const demoFixture: HostFixture = {
   },
 };
 
+/** Codes of the glossary and the demo's settings that a page must show in words. */
+const RAW_CODES =
+  /\b(unpaid|partially_paid|received|investigating|processing|resolved|closed_unsatisfied|cancelled|walk_in|counter|facilities|service_attitude|engineering|customer_service|non_property|property|valid|invalid|minor|important|major|requested|approved|applied|withholding_threat|open_complaint)\b/g;
+
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
@@ -46,6 +54,65 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     const path = `${OUT}/${name}.png`;
     await page.screenshot({ path, fullPage: true });
     shots.push(path);
+  }
+
+  const checked: string[] = [];
+  const phoneShots: string[] = [];
+
+  /**
+   * The page as it stands, at 390 px and at 1366 px: nothing wider than the window (no sideways scroll),
+   * and no serious or critical axe-core violation. The phone view is saved as a screenshot.
+   */
+  async function checkPage(name: string): Promise<void> {
+    const before = page.viewportSize()!;
+    try {
+      for (const width of [390, 1366]) {
+        await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+        const { scroll, client, wide } = await page.evaluate(() => {
+          const vw = document.documentElement.clientWidth;
+          const wide = [...document.querySelectorAll('body *')]
+            .filter((el) => el.getBoundingClientRect().right > vw + 1 && getComputedStyle(el).position !== 'absolute')
+            .slice(0, 5)
+            .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ${Math.round(el.getBoundingClientRect().right)}`);
+          return { scroll: document.documentElement.scrollWidth, client: vw, wide };
+        });
+        expect(scroll, `${name} at ${width} px scrolls sideways (${wide.join(', ')})`).to.be.at.most(client);
+        const results = await new AxeBuilder({ page }).analyze();
+        const serious = results.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map(
+            (v) =>
+              `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+                .map((n) => n.target.join(' '))
+                .slice(0, 3)
+                .join(' | ')}`,
+          );
+        expect(serious, `axe-core on ${name} at ${width} px`).to.deep.equal([]);
+        // Words, not codes: no state, bill state, channel, category or department code in the page's text
+        // (the administration and report pages show configured codes on purpose).
+        if (!['admin', 'report', 'workbench-en'].includes(name)) {
+          const text = await page.locator('main').innerText();
+          expect(text.match(RAW_CODES) ?? [], `raw codes on ${name}`).to.deep.equal([]);
+        }
+        if (width === 390) {
+          const path = `${OUT}/phone-${name}.png`;
+          await page.screenshot({ path, fullPage: true });
+          phoneShots.push(path);
+        }
+      }
+      checked.push(name);
+    } finally {
+      await page.setViewportSize(before);
+    }
+  }
+
+  /** Presses Tab until the element matching `selector` has the focus (the keyboard alone, no clicks). */
+  async function tabTo(selector: string, max = 80): Promise<void> {
+    for (let i = 0; i < max; i++) {
+      if (await page.evaluate((sel) => !!document.activeElement?.matches(sel), selector)) return;
+      await page.keyboard.press('Tab');
+    }
+    throw new Error(`Tab never reached ${selector}`);
   }
 
   async function signInAs(name: string): Promise<void> {
@@ -112,10 +179,12 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.goto(`${h.origin}${h.base}/`);
     await expect(page.url()).to.include('/sign-in');
     await shot('01-sign-in');
+    await checkPage('sign-in');
     await page.getByRole('button', { name: staff.counter.name }).click();
     await page.waitForURL(`${h.origin}${h.base}/`);
     expect(await page.locator('h1').textContent()).to.equal('工作台');
     await shot('02-workbench');
+    await checkPage('workbench');
   });
 
   let complaintCode = '';
@@ -135,12 +204,14 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.getByLabel('期望解决方式 （选填）').fill('尽快修好，赔偿被泡坏的地板');
     await page.getByLabel('业主表示要拒交物业费').check();
     await shot('03-intake');
+    await checkPage('intake');
     await page.getByRole('button', { name: '登记并打印回执' }).click();
     await page.waitForURL(/\/slip\?ok=created/);
     complaintCode = (await page.locator('.slip .code').textContent())!.replace(/^.*：/, '');
     expect(complaintCode).to.match(/^TS-20261128-\d{4}$/);
     expect(await page.getByRole('button', { name: '打印' }).isVisible()).to.equal(true);
     await shot('04-slip');
+    await checkPage('slip');
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('header.top').isVisible()).to.equal(false);
     await shot('05-slip-print');
@@ -148,6 +219,40 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.getByRole('link', { name: '打开投诉详情' }).click();
     await page.waitForURL(/\/c\/\d+$/);
     complaintUrl = page.url();
+  });
+
+  it('completes the intake with the keyboard alone; a long paste is counted, kept and answered at its field', async () => {
+    await page.goto(`${h.origin}${h.base}/new`);
+    await tabTo('#q');
+    await page.keyboard.type(ownerName);
+    await page.locator('[data-unit-results] li', { hasText: unitLabel }).waitFor();
+    expect(await page.locator('[data-unit-status]').textContent()).to.match(/^找到 \d+ 套房屋/);
+    await tabTo('[data-unit-results] a');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/unit=/);
+    await tabTo('#category');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.locator('#category').inputValue()).to.not.equal('');
+    await tabTo('#description');
+    // A paste of 10,000 characters: nothing is cut, the counter says how far over the limit it is.
+    const pasted = '漏'.repeat(10_000);
+    await page.keyboard.insertText(pasted);
+    expect(await page.locator('#description').inputValue()).to.have.length(10_000);
+    expect(await page.locator('#description-counter').textContent()).to.equal('已输入 10,000 字，最多 2,000 字（超出 8,000 字）');
+    await tabTo('form[action$="/new"] button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForLoadState();
+    await page.locator('.field-error', { hasText: '投诉内容' }).waitFor();
+    expect(await page.locator('.field-error').allTextContents()).to.deep.equal(['投诉内容最多 2,000 字，现在是 10,000 字，请删减']);
+    expect(await page.locator('#description').inputValue()).to.equal(pasted);
+    // The script focuses the field in error; the clerk shortens it and sends the form again, keyboard only.
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('description');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('电梯停运三天，老人上下楼困难。');
+    expect(await page.locator('#description-counter').textContent()).to.equal('已输入 15 字，最多 2,000 字');
+    await tabTo('form[action$="/new"] button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/slip\?ok=created/);
   });
 
   it('assesses and plans as a supervisor', async () => {
@@ -188,10 +293,14 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     const chain = page.locator('ol.chain li');
     expect(await chain.count()).to.equal(2);
     await shot('06-detail-chain');
+    await checkPage('detail');
     await chain.nth(1).getByRole('link').click();
     await page.waitForURL(/\/c\/\d+$/);
     expect(await page.locator('h1').textContent()).to.include('已受理');
     expect(await page.locator('dl.facts').first().textContent()).to.include('下雨还是渗水');
+    // The Chinese timeline is in Chinese only: no "Continues …" beside "延续 …".
+    const timeline = await page.locator('ol.timeline').textContent();
+    expect(timeline).to.include('回访不满意，延续 ').and.not.include('Continues');
   });
 
   it('requests an offset, a manager approves it, the cashier applies it', async () => {
@@ -216,6 +325,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
       .and.include(ownerName)
       .and.include('该房屋任一未缴账单');
     await shot('07-offsets');
+    await checkPage('offsets');
     await page.getByRole('button', { name: '批准' }).first().click();
     await page.waitForURL(/ok=offsetApproved/);
 
@@ -262,6 +372,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
       .and.include('SK-20261128-0042');
     expect(await page.locator('input[name="reversalKey"]').first().inputValue()).to.equal('');
     await shot('08-cashier');
+    await checkPage('cashier');
     const applied = await h.db(T.offsetApplications).count({ n: '*' });
     expect(Number((applied as Array<{ n: number }>)[0]!.n)).to.equal(1);
     expect((await h.db(T.offsetApplications).first()).idempotency_key).to.equal('SK-20261128-0042');
@@ -274,14 +385,19 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     await page.getByRole('link', { name: '系统管理' }).click();
     expect(await page.locator('body').textContent()).to.include('映射与数据库相符');
     await shot('09-admin');
+    await checkPage('admin');
+    await page.goto(`${h.origin}${h.base}/report`);
+    await checkPage('report');
     await page.getByRole('link', { name: '投诉列表' }).click();
-    expect(await page.locator('h2#results').textContent()).to.include('共 2 条');
+    expect(await page.locator('h2#results').textContent()).to.include('共 3 条');
     await shot('10-list');
+    await checkPage('list');
     await page.getByRole('link', { name: 'English' }).click();
     expect(await page.locator('h1').textContent()).to.equal('Complaints');
     await page.getByRole('link', { name: 'Workbench' }).click();
     expect(await page.locator('h1').textContent()).to.equal('Workbench');
     await shot('11-workbench-en');
+    await checkPage('workbench-en');
     await page.getByRole('link', { name: '中文' }).click();
   });
 
@@ -298,7 +414,10 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     expect(await page.locator('h2#results').textContent()).to.include('共 1 条');
   });
 
-  it('saved its screenshots', () => {
+  it('saved its screenshots, the phone views among them', () => {
     expect(shots.length).to.be.greaterThan(8);
+    expect(checked).to.include.members(['intake', 'slip', 'detail', 'offsets', 'cashier', 'list', 'admin', 'report']);
+    expect(phoneShots.length).to.equal(checked.length);
+    for (const path of [...shots, ...phoneShots]) expect(statSync(path).size, path).to.be.greaterThan(1000);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createDb } from '../../src/db/connection.js';
 import { createDemoErp, demoErpExists, DEMO_HOST_TABLES } from '../../src/demo/demoErp.js';
 import { seedDemoComplaints } from '../../src/demo/demoComplaints.js';
-import { DEMO_MAPPING_FILE } from '../../src/cli/commands/demo.js';
+import { DEMO_MAPPING_FILE, demoCreatedLines } from '../../src/cli/commands/demo.js';
 import { loadMappingFile } from '../../src/host/mapping.js';
 import { createComplaintsPlugin } from '../../src/plugin/createPlugin.js';
 import { checksumTables } from '../support/checksum.js';
@@ -27,6 +27,19 @@ describe('embedded demo (SQLite)', function () {
     const twoOwners = await db('erp_room_owner').where({ status: 'active' }).groupBy('room_id').havingRaw('count(*) = 2').select('room_id');
     expect(twoOwners.length).to.be.greaterThan(10);
     expect(await demoErpExists(db)).to.equal(true);
+    // The start-up lines explain why the mapping check counts fewer owners than were made: former owners
+    // are kept by the ERP marked deleted, and the check counts live rows only.
+    const deleted = Number(((await db('erp_owner').where({ is_deleted: 1 }).count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
+    expect(made.formerOwners).to.equal(deleted).and.be.greaterThan(0);
+    const plugin = createComplaintsPlugin({ knex: db, mapping: loadMappingFile(DEMO_MAPPING_FILE), auth: () => null });
+    const ownerRows = (await plugin.checkHost()).entities.find((e) => e.entity === 'owner')!.rows;
+    expect(ownerRows).to.equal(made.owners - made.formerOwners);
+    const lines = demoCreatedLines(made).join('\n');
+    expect(lines)
+      .to.include(`${made.owners} 位业主`)
+      .and.include(`其中 ${made.formerOwners} 位是已卖房的前业主`)
+      .and.include(`业主显示为 ${ownerRows} 位现业主`)
+      .and.include(`so it shows ${ownerRows} current owners`);
   });
 
   it('installs the plugin through the demo mapping file with a clean check, seeds the worked cases once, and leaves the ERP unchanged', async () => {

@@ -357,7 +357,7 @@ for (const kind of databaseKinds) {
       expect(bad.body.error.code).to.equal('validation_failed');
       expect(bad.body.error.fields.map((f: { field: string }) => f.field)).to.have.members(['payer', 'amount', 'paidOn', 'method', 'extra']);
       expect(bad.body.error.fields.find((f: { field: string }) => f.field === 'payer').message).to.equal(
-        'Choose who paid: the company, an insurer or a third party',
+        'Choose who paid (the company, an insurer or a third party)',
       );
       const tooMuch = await api(staff.manager, 'POST', `/api/complaints/${id}/compensations`, {
         payer: 'insurer',

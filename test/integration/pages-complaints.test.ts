@@ -188,7 +188,7 @@ for (const kind of databaseKinds) {
       // Two per page through the API-sized page sizes is not offered; use the cursor with the smallest size.
       const bad = await counter.get('/list?from=2026%2F02%2F01');
       expect(bad.status).to.equal(422);
-      expect(bad.text).to.include('请填写日期');
+      expect(bad.text).to.include('请填写开始日期，如 2026-11-28');
       const states = await counter.get('/list?state=received&state=investigating&repeat=1');
       expect(states.status).to.equal(200);
       expect(states.text).to.include('checked> 已受理');
@@ -244,6 +244,32 @@ for (const kind of databaseKinds) {
       expect(anonymous.location).to.include('/sign-in');
     });
 
+    it('writes the timeline in the page language only, with each changed field from → to in words', async () => {
+      const id = await register(counter);
+      await supervisor.get(`/c/${id}`);
+      const assess = await supervisor.post(`/c/${id}/act/assess`, {
+        version: version(supervisor.lastPage),
+        disputeType: 'property',
+        nature: 'valid',
+        severity: 'minor',
+        category: 'fees',
+      });
+      expect(assess.status).to.equal(303);
+      await supervisor.get(`/c/${id}`);
+      const up = await supervisor.post(`/c/${id}/act/escalate`, { version: version(supervisor.lastPage), severity: 'important', reason: '业主多次来电' });
+      expect(up.status, up.text.slice(0, 2000)).to.equal(303);
+      const zh = await supervisor.get(`/c/${id}`);
+      const timeline = (text: string) => text.slice(text.indexOf('<ol class="timeline">'), text.indexOf('</ol>', text.indexOf('<ol class="timeline">')));
+      expect(timeline(zh.text)).to.include('严重程度：轻微 → 重要').and.include('投诉类别：设施设备 → 管理费用').and.include('投诉性质：有效投诉');
+      expect(timeline(zh.text)).not.to.match(/\b(minor|important|fees|facilities|valid|property)\b/);
+      const en = await supervisor.get(`/c/${id}?lang=en`);
+      expect(timeline(en.text))
+        .to.include('Minor → Important')
+        .and.not.match(/[\u4e00-\u9fff]→/);
+      // Back to Chinese for the tests after this one (the choice is remembered in a cookie).
+      await supervisor.get(`/c/${id}?lang=zh-CN`);
+    });
+
     it('refuses a stale form with 409 naming who changed the complaint first, changing nothing', async () => {
       const id = await register(counter);
       await supervisor.get(`/c/${id}`);
@@ -251,13 +277,44 @@ for (const kind of databaseKinds) {
       await counter.get(`/c/${id}`);
       expect((await counter.post(`/c/${id}/act/note`, { version: version(counter.lastPage), note: '已电话联系业主' })).status).to.equal(303);
       const before = await h.db(T.complaints).where({ id }).first();
-      const res = await supervisor.post(`/c/${id}/act/assess`, { version: stale, disputeType: 'property', nature: 'valid', severity: 'important' });
+      const res = await supervisor.post(`/c/${id}/act/assess`, {
+        version: stale,
+        disputeType: 'property',
+        nature: 'valid',
+        severity: 'important',
+        findings: '楼上防水层破损，需重做',
+      });
       expect(res.status).to.equal(409);
+      // What this person typed, beside what the complaint holds now, in words; and still in the open form.
+      const table = res.text.slice(res.text.indexOf('class="conflict-table"'), res.text.indexOf('</table>', res.text.indexOf('class="conflict-table"')));
+      expect(table).to.include('您填写的').and.include('现在的').and.include('调查情况').and.include('楼上防水层破损，需重做');
+      expect(table).to.include('物业纠纷').and.include('有效投诉').and.not.include('>property<').and.not.include('>valid<');
+      expect(res.text).to.match(/<textarea id="as-findings"[^>]*>楼上防水层破损，需重做<\/textarea>/);
       expect(res.text).to.include('前台王芳').and.include('修改');
       expect(res.text).to.include('这条记录在您打开页面后已被修改');
       // The form is shown again with what was chosen and the current version.
       expect(res.text).to.include(`name="version" value="${Number(stale) + 1}"`);
       expect(await h.db(T.complaints).where({ id }).first()).to.deep.equal(before);
+    });
+
+    it('keeps what was typed in the conflict table when the other change took the form away', async () => {
+      const id = await register(counter);
+      await supervisor.get(`/c/${id}`);
+      const stale = version(supervisor.lastPage);
+      await counter.get(`/c/${id}`);
+      const cancel = await counter.post(`/c/${id}/act/cancel`, { version: version(counter.lastPage), cancelKind: 'duplicate', reason: '重复登记' });
+      expect(cancel.status).to.equal(303);
+      const res = await supervisor.post(`/c/${id}/act/assess`, {
+        version: stale,
+        disputeType: 'property',
+        nature: 'valid',
+        severity: 'important',
+        findings: '现场查看：外墙渗水点三处',
+      });
+      expect(res.status).to.equal(409);
+      expect(res.text).not.to.include(`action="/complaints/c/${id}/act/assess"`);
+      const table = res.text.slice(res.text.indexOf('class="conflict-table"'), res.text.indexOf('</table>', res.text.indexOf('class="conflict-table"')));
+      expect(table).to.include('该操作现在已不可用，您填写的内容保留在这里').and.include('现场查看：外墙渗水点三处').and.include('重要');
     });
 
     it('answers bad action input with 422 at the field, the form open and values kept', async () => {

@@ -157,7 +157,10 @@ for (const kind of databaseKinds) {
     it('shows the cashier the warnings and the approved offsets, applies once per payment number, and reverses', async () => {
       const page = await cashier.get('/cashier?bill=1001');
       expect(page.status).to.equal(200);
-      expect(page.text).to.include('可以照常收费').and.include('该房屋有未结投诉').and.include('拒交物业费');
+      expect(page.text).to.include('可以照常收费').and.include('该房屋的未结投诉').and.include('拒交物业费');
+      // Each warning names its complaint once, in the link; the approved offset's link carries the code too.
+      for (const m of page.text.matchAll(/<p class="warning"><a [^>]*>(TS-[\d-]+)<\/a>：([^<]*)<\/p>/g)) expect(m[2]).not.to.include(m[1]!);
+      expect(page.text).to.match(/>投诉 TS-\d{8}-\d{4}<\/a>/);
       expect(page.text).to.include('¥600.00').and.include('/cashier/apply');
       const offsetId = Number((await h.db(T.offsets).where({ status: 'approved' }).first()).id);
       const form = { billId: '1001', offsetId: String(offsetId), amount: '100.50', idempotencyKey: 'P-2026-0001' };

@@ -99,7 +99,7 @@ for (const kind of databaseKinds) {
           (e: unknown) => (e as ValidationError).fields.map((f) => `${f.field}: ${f.message.en}`),
         );
       expect(await attempt({ '2027': { holidays: ['2027-02-30'], workdays: [] } })).to.deep.equal([
-        'serviceCalendar.years.2027.holidays.0: must match format "date"',
+        'serviceCalendar.years.2027.holidays.0: The holidays: use real dates as year-month-day, e.g. 2026-11-28',
       ]);
       expect(await attempt({ '2027': { holidays: ['2027-01-01', '2026-10-01'], workdays: ['2027-01-01'] } })).to.deep.equal([
         'serviceCalendar.years.2027.holidays.1: The holiday 2026-10-01 is not in 2027',

@@ -36,7 +36,7 @@ describe('compensation command schema', () => {
     expect(COMPENSATION_PAYERS).to.deep.equal(['company', 'insurer', 'third_party']);
     for (const payer of COMPENSATION_PAYERS) for (const method of COMPENSATION_METHODS) expect(() => validateRecord({ ...good, payer, method })).not.to.throw();
     const f = fieldErrorsOf(() => validateRecord({ ...good, payer: 'owner', method: 'cheque' }));
-    expect(f.payer).to.deep.equal({ 'zh-CN': '请选择赔付方：物业公司、保险公司或第三方', en: 'Choose who paid: the company, an insurer or a third party' });
+    expect(f.payer).to.deep.equal({ 'zh-CN': '请选择赔付方（物业公司、保险公司或第三方）', en: 'Choose who paid (the company, an insurer or a third party)' });
     expect(f.method).to.deep.equal({ 'zh-CN': '请选择支付方式', en: 'Choose how it was paid' });
   });
 

@@ -47,7 +47,9 @@ describe('complaint command schemas', () => {
   it('refuses unknown fields, glossary values outside the enums, blank text and overlong text', () => {
     const f = fieldErrorsOf(() => validateCreate({ ...good, channel: 'fax', description: '   ', expectation: '长'.repeat(501), hacker: true }));
     expect(Object.keys(f)).to.have.members(['channel', 'description', 'expectation', 'hacker']);
-    expect(f.description!.en).to.equal('must not be blank');
+    expect(f.description!.en).to.equal('Enter the complaint (at most 2,000 characters)');
+    expect(f.description!['zh-CN']).to.equal('请填写投诉内容（最多 2,000 字）');
+    expect(f.channel!['zh-CN']).to.equal('请选择受理渠道');
     expect(f.hacker!['zh-CN']).to.contain('不允许的字段');
     expect(f.expectation!['zh-CN']).to.match(/500/);
   });
@@ -66,7 +68,7 @@ describe('complaint command schemas', () => {
     const dt = fieldErrorsOf(() =>
       validateTransition.plan({ version: 1, department: 'engineering', assigneeId: 'a', assigneeName: 'b', measures: 'c', deadline: '明天' }),
     );
-    expect(dt.deadline!['zh-CN']).to.contain('日期时间');
+    expect(dt.deadline!['zh-CN']).to.equal('请填写处理期限（年-月-日 时:分），如 2026-11-28 09:30');
   });
 
   it('does not change the caller’s object when filling defaults', () => {

@@ -38,6 +38,16 @@ describe('layering lint', function () {
     expect(fired).to.include('import-x/no-restricted-paths');
   });
 
+  it('keeps src/auth below HTTP and the pages, and page modules off the router', async () => {
+    for (const from of ['../http/session.js', '../views/kit.js', '../plugin/createPlugin.js']) {
+      const fired = await rulesFired('src/auth/layering-probe.ts', `export * from '${from}';\n`);
+      expect(fired, from).to.include('import-x/no-restricted-paths');
+    }
+    const fired = await rulesFired('src/views/pages/layering-probe.ts', `export type { PageRouter } from '../router.js';\n`);
+    expect(fired).to.include('import-x/no-restricted-paths');
+    expect(await rulesFired('src/views/pages/layering-probe.ts', `export type { PageServices } from '../services.js';\n`)).to.deep.equal([]);
+  });
+
   it('lets the arrows point down: HTTP importing the domain is fine', async () => {
     const fired = await rulesFired('src/http/layering-probe.ts', `export * from '../offsets/messages.js';\n`);
     expect(fired).to.deep.equal([]);

@@ -26,8 +26,16 @@
     var chooseLabel = results.getAttribute('data-choose-label') || '选择';
     var noneLabel = results.getAttribute('data-none-label') || '';
     var status = document.querySelector('[data-unit-status]');
+    if (!status) {
+      status = document.createElement('p');
+      status.className = 'muted';
+      status.setAttribute('data-unit-status', '');
+      results.parentNode.insertBefore(status, results.nextSibling);
+    }
+    var foundLabel = results.getAttribute('data-found-label') || '{n}';
+    var narrowLabel = results.getAttribute('data-narrow-label') || '';
     var seq = 0;
-    function render(units, query) {
+    function render(units, query, total, more) {
       while (results.firstChild) results.removeChild(results.firstChild);
       if (!units.length) {
         var li = document.createElement('li');
@@ -51,7 +59,10 @@
         li.appendChild(a);
         results.appendChild(li);
       });
-      if (status) status.textContent = String(units.length);
+      // How many match, and (when this is not all of them) that typing more narrows it.
+      status.textContent = foundLabel.replace('{n}', String(total)) + (more ? ' ' + narrowLabel : '');
+      var pager = status.nextElementSibling;
+      if (pager && pager.classList.contains('pager')) pager.hidden = true;
     }
     var search = debounce(function () {
       var q = input.value.trim();
@@ -62,7 +73,7 @@
           return r.ok ? r.json() : null;
         })
         .then(function (data) {
-          if (data && mine === seq) render(data.units || [], q);
+          if (data && mine === seq) render(data.units || [], q, typeof data.total === 'number' ? data.total : (data.units || []).length, !!data.more);
         })
         .catch(function () {
           /* the plain form still works */
@@ -90,7 +101,52 @@
     update();
   }
 
+  // On a phone a table is a stack of cards: each cell is headed by its column's name (app.css).
+  function labelCells(table) {
+    var head = table.querySelector('thead tr');
+    if (!head) return;
+    var labels = [];
+    Array.prototype.forEach.call(head.children, function (th) {
+      for (var i = 0; i < (th.colSpan || 1); i++) labels.push(th.textContent.trim());
+    });
+    Array.prototype.forEach.call(table.querySelectorAll('tbody tr'), function (tr) {
+      var col = 0;
+      Array.prototype.forEach.call(tr.children, function (cell) {
+        if (labels[col] && !cell.hasAttribute('data-label')) cell.setAttribute('data-label', labels[col]);
+        col += cell.colSpan || 1;
+      });
+    });
+  }
+
+  // A character counter under long text fields: the limit is shown while typing, nothing is cut off
+  // (the field has no maxlength; the server answers an over-long text with a field error, the text kept).
+  function setupCounter(field) {
+    var max = Number(field.getAttribute('data-maxlength'));
+    if (!max) return;
+    var en = (document.documentElement.lang || '').indexOf('en') === 0;
+    var out = document.createElement('p');
+    out.className = 'counter';
+    out.id = (field.id || field.name) + '-counter';
+    out.setAttribute('aria-live', 'polite');
+    var described = field.getAttribute('aria-describedby');
+    field.setAttribute('aria-describedby', (described ? described + ' ' : '') + out.id);
+    field.parentNode.insertBefore(out, field.nextSibling);
+    function count() {
+      var n = Array.from(field.value).length;
+      var limit = max.toLocaleString('en-US');
+      out.textContent = en
+        ? n.toLocaleString('en-US') + ' of at most ' + limit + ' characters'
+        : '已输入 ' + n.toLocaleString('en-US') + ' 字，最多 ' + limit + ' 字';
+      if (n > max) out.textContent += en ? ' (' + (n - max).toLocaleString('en-US') + ' too many)' : '（超出 ' + (n - max).toLocaleString('en-US') + ' 字）';
+      out.className = n > max ? 'counter over' : 'counter';
+    }
+    field.addEventListener('input', count);
+    count();
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('main table'), labelCells);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-maxlength]'), setupCounter);
     Array.prototype.forEach.call(document.querySelectorAll('[data-unit-search]'), setupUnitSearch);
     Array.prototype.forEach.call(document.querySelectorAll('[data-show-if]'), setupConditional);
     Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {

@@ -24,13 +24,27 @@ function demoSecret(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * What the demo ERP holds, in words that match the mapping check printed next: that check counts live rows
+ * only, so its owner count leaves out the former owners the ERP keeps marked as deleted.
+ */
+export function demoCreatedLines(made: { rooms: number; owners: number; formerOwners: number; bills: number }): string[] {
+  const current = made.owners - made.formerOwners;
+  return [
+    `演示物业系统已创建：${made.rooms} 套房屋，${made.owners} 位业主，${made.bills} 张账单。`,
+    `  其中 ${made.formerOwners} 位是已卖房的前业主，ERP 仍保留记录但标记为已删除；下面的映射检查只数未删除的行，所以业主显示为 ${current} 位现业主。`,
+    `Demo ERP created: ${made.rooms} rooms, ${made.owners} owners, ${made.bills} bills.`,
+    `  ${made.formerOwners} of the owners are former owners who sold their flats: the ERP keeps them, marked deleted. The mapping check below counts only rows that are not deleted, so it shows ${current} current owners.`,
+  ];
+}
+
 export async function demoCommand(options: { port?: string; data?: string; host?: string }): Promise<number> {
   const dataDir = resolve(options.data ?? process.env.COMPLAINTS_DEMO_DIR ?? 'data');
   mkdirSync(dataDir, { recursive: true });
   const db = createDb(`sqlite:${join(dataDir, 'demo-erp.sqlite')}`);
   if (!(await demoErpExists(db))) {
     const made = await createDemoErp(db, new Date());
-    console.log(`演示物业系统已创建 / demo ERP created: ${made.rooms} rooms, ${made.owners} owners, ${made.bills} bills`);
+    console.log(demoCreatedLines(made).join('\n'));
   }
   const secret = demoSecret(dataDir);
   const mapping = loadMappingFile(DEMO_MAPPING_FILE);

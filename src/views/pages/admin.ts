@@ -1,6 +1,6 @@
 // 系统管理: the host-mapping report, the plugin's status, and the settings form (cause categories,
 // departments, per-role approval limits, follow-up hours, reply promise, repeat window, escalation days,
-// deadline warnings, offsets for non-property disputes, time zone). The form carries a fingerprint of
+// deadline warnings, offsets for non-property disputes, time zone, what the slip prints in its header). The form carries a fingerprint of
 // the settings it was read from; if someone saved in between, the save is refused (409) naming them.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -29,6 +29,8 @@ const APPROVER_ROLES = Object.entries(ROLE_PERMISSIONS)
   .map(([role]) => role);
 
 const NUMBERS = ['followUpHours', 'replyPromiseHours', 'repeatWindowDays', 'escalationDays', 'deadlineWarningHours'] as const;
+/** What the acknowledgement slip prints in its header (views/partials/slipHeader.hbs). */
+const SLIP = ['companyName', 'serviceCentreName', 'serviceCentrePhone'] as const;
 
 function settingsForm(settings: Settings) {
   return {
@@ -45,6 +47,7 @@ function settingsForm(settings: Settings) {
     numbers: Object.fromEntries(NUMBERS.map((k) => [k, String(settings[k])])),
     allowOffsetForNonProperty: settings.allowOffsetForNonProperty,
     timezone: settings.timezone,
+    slip: Object.fromEntries(SLIP.map((k) => [k, settings[k]])),
   };
 }
 
@@ -112,6 +115,7 @@ export function readSettingsForm(
     ...numbers,
     allowOffsetForNonProperty: form.checked('allowOffsetForNonProperty'),
     timezone,
+    ...Object.fromEntries(SLIP.map((k) => [k, form.get(k).trim()])),
   } as Partial<Settings>;
   const redisplay = {
     categories: [...cats.map((r) => ({ code: r.code, zh: r.zh, en: r.en, active: r.active })), { code: '', zh: '', en: '', active: true, blank: true }],
@@ -120,6 +124,7 @@ export function readSettingsForm(
     numbers: Object.fromEntries(NUMBERS.map((k) => [k, form.get(k)])),
     allowOffsetForNonProperty: form.checked('allowOffsetForNonProperty'),
     timezone,
+    slip: Object.fromEntries(SLIP.map((k) => [k, form.get(k)])),
   };
   return { patch, errors, redisplay };
 }

@@ -14,7 +14,10 @@ import { BILL_PAYMENT_LABELS } from '../../offsets/model.js';
 import { OffsetRefusedError } from '../../offsets/refusals.js';
 import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.js';
 import type { PageKit } from '../kit.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
+import { searchUnitPage } from '../../units/search.js';
+import { unitPager } from './viewModels.js';
+import { translate } from '../../i18n/index.js';
 
 interface CashierState {
   errors?: Record<string, string>;
@@ -51,7 +54,10 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
     message: state.message ?? null,
   };
   if (q) {
-    data.results = (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map((u) => ({
+    const page = positiveInt(typeof ctx.query.page === 'string' ? ctx.query.page : '') ?? 1;
+    const found = await searchUnitPage(kit.context.host, q, actor.communityIds, page);
+    data.search = unitPager(found, (p) => kit.url(`/cashier?q=${encodeURIComponent(q)}&page=${p}`));
+    data.results = found.units.map((u) => ({
       id: u.id,
       label: u.label,
       communityName: u.communityName,
@@ -84,6 +90,13 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
         services.offsets.applicationsForBill(bill.id, actor),
       ]);
       const locale = kit.locale(ctx);
+      // Links name the complaint by its code: from the warnings and applications, else read once per complaint.
+      const codes = new Map<number, string>();
+      for (const w of check.warnings) codes.set(w.complaintId, w.complaintCode);
+      for (const a of applications) codes.set(a.complaintId, a.complaintCode);
+      for (const o of applicable) {
+        if (!codes.has(o.complaintId)) codes.set(o.complaintId, (await services.complaints.get(o.complaintId, actor)).complaint.code);
+      }
       const paymentState = check.paymentState ?? bill.paymentState;
       data.bill = {
         id: bill.id,
@@ -103,7 +116,8 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
         code: w.code,
         complaintId: w.complaintId,
         complaintCode: w.complaintCode,
-        message: w.message[locale],
+        // The link beside it carries the code: the page's words do not repeat it.
+        message: translate(locale, w.code === 'withholding_threat' ? 'cashier.warnThreat' : 'cashier.warnOpen'),
         threat: w.code === 'withholding_threat',
       }));
       // A paid bill takes no offset (applicable is empty then); each form offers at most what fits.
@@ -115,6 +129,7 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
           return {
             id: o.id,
             complaintId: o.complaintId,
+            complaintCode: codes.get(o.complaintId) ?? `#${o.complaintId}`,
             reason: o.reason,
             approvedFen: o.approvedFen,
             remainingFen: o.remainingFen,

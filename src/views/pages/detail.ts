@@ -10,7 +10,8 @@ import type { Actor } from '../../auth/actor.js';
 import { hasPermission } from '../../auth/permissions.js';
 import { ConflictError, DomainError, ValidationError, fieldError, type FieldError } from '../../common/errors.js';
 import type { AuditEvent } from '../../common/events.js';
-import type { Locale } from '../../common/localized.js';
+import type { Locale, Localized } from '../../common/localized.js';
+import { fieldSpec } from '../../common/fieldMessages.js';
 import { ACTIONS, type Action } from '../../complaints/states.js';
 import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
@@ -24,7 +25,7 @@ import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positive
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { FlashKey, PageKit } from '../kit.js';
 import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
 import { absoluteUrl } from './owner.js';
 import { linkRow, offsetRow } from './viewModels.js';
 import { localDate } from '../../calendar/zoned.js';
@@ -50,6 +51,48 @@ const FLASH: Record<Action, FlashKey> = {
   cancel: 'cancelled',
   note: 'noted',
 };
+
+/**
+ * After a version conflict: each field this person filled in, what they typed beside what the complaint
+ * now holds (in words: choices by their labels, times local). Their typing stays in the form, which carries
+ * the new version, so they can compare, adjust and send it again; when the form is no longer offered (the
+ * other change moved the complaint on) the table is where their text is kept.
+ */
+function conflictRows(
+  values: Record<string, string>,
+  c: Complaint,
+  locale: Locale,
+  tz: string,
+  categories: Record<string, Localized>,
+  departments: Record<string, Localized>,
+): Array<{ label: string; typed: string; current: string }> {
+  const word = (labels: Record<string, Localized>, v: string | null | undefined) => labelOf(labels, v || null)?.[locale] ?? '';
+  const current: Record<string, { now: string; typed: (v: string) => string }> = {
+    disputeType: { now: word(VOCAB.disputeType, c.disputeType), typed: (v) => word(VOCAB.disputeType, v) },
+    thirdParty: { now: word(VOCAB.thirdParty, c.thirdParty), typed: (v) => word(VOCAB.thirdParty, v) },
+    nature: { now: word(VOCAB.nature, c.nature), typed: (v) => word(VOCAB.nature, v) },
+    severity: { now: word(VOCAB.severity, c.severity), typed: (v) => word(VOCAB.severity, v) },
+    category: { now: word(categories, c.category), typed: (v) => word(categories, v) },
+    department: { now: word(departments, c.department), typed: (v) => word(departments, v) },
+    findings: { now: c.findings ?? '', typed: (v) => v },
+    assigneeName: { now: c.assigneeName ?? '', typed: (v) => v },
+    assigneeId: { now: c.assigneeId ?? '', typed: (v) => v },
+    measures: { now: c.planMeasures ?? '', typed: (v) => v },
+    deadline: { now: c.planDeadline ? toLocalInput(c.planDeadline, tz).replace('T', ' ') : '', typed: (v) => v.replace('T', ' ') },
+    reply: { now: c.resolutionReply ?? '', typed: (v) => v },
+    basis: { now: c.resolutionBasis ?? '', typed: (v) => v },
+    reason: { now: c.cancelReason ?? '', typed: (v) => v },
+    cancelKind: { now: word(VOCAB.cancelKind, c.cancelKind), typed: (v) => word(VOCAB.cancelKind, v) },
+  };
+  const rows: Array<{ label: string; typed: string; current: string }> = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (name === 'formKey' || name === 'version' || value.trim() === '') continue;
+    const spec = fieldSpec(name);
+    const known = Object.hasOwn(current, name) ? current[name]! : null;
+    rows.push({ label: locale === 'en' ? spec.en : spec.zh, typed: known ? known.typed(value) : value, current: known ? known.now : '' });
+  }
+  return rows;
+}
 
 /** What was typed as an amount, in fen, or null when it is not one (the field's own error says so). */
 function fenOrNull(text: string | undefined): number | null {
@@ -273,22 +316,80 @@ function offsetSummary(e: AuditEvent, locale: Locale): string {
   return parts.join(' · ');
 }
 
-function eventView(e: AuditEvent, locale: Locale) {
+/** What the timeline needs to put values in words: the administrator's lists and the time zone. */
+interface EventWords {
+  categories: Record<string, Localized>;
+  departments: Record<string, Localized>;
+  tz: string;
+}
+
+/** Long texts are quoted short in the timeline; the facts above show them whole. */
+const clip = (text: string) => (Array.from(text).length > 40 ? `${Array.from(text).slice(0, 40).join('')}…` : text);
+
+/** One changed field's value in words: choices by label, times local, yes/no, texts clipped. */
+function valueInWords(field: string, value: unknown, locale: Locale, words: EventWords): string {
+  if (value === null || value === undefined || value === '') return '—';
+  const lists: Record<string, Record<string, Localized>> = {
+    disputeType: VOCAB.disputeType,
+    thirdParty: VOCAB.thirdParty,
+    nature: VOCAB.nature,
+    severity: VOCAB.severity,
+    category: words.categories,
+    department: words.departments,
+  };
+  if (Object.hasOwn(lists, field)) return labelOf(lists[field]!, String(value))?.[locale] ?? String(value);
+  if (typeof value === 'boolean') return translate(locale, value ? 'common.yes' : 'common.no');
+  if (field === 'planDeadline' && typeof value === 'string') {
+    const at = new Date(value);
+    return Number.isNaN(at.getTime()) ? value : toLocalInput(at, words.tz).replace('T', ' ');
+  }
+  return clip(String(value));
+}
+
+/** "严重程度：一般 → 重要" for each named field an event changed (a first value reads "：重要"). */
+function changeLines(e: AuditEvent, locale: Locale, words: EventWords): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const [field, pair] of Object.entries(e.changes ?? {})) {
+    const key = CHANGE_LABELS[field];
+    if (!key || !Array.isArray(pair)) continue;
+    const label = translate(locale, key);
+    if (field === 'repeatOfId') {
+      if (!seen.has(label)) lines.push(label);
+      seen.add(label);
+      continue;
+    }
+    const [before, after] = pair as [unknown, unknown];
+    const to = valueInWords(field, after, locale, words);
+    const from = before === null || before === undefined || before === '' ? null : valueInWords(field, before, locale, words);
+    lines.push(`${label}：${from !== null ? `${from} → ` : ''}${to}`);
+  }
+  return lines;
+}
+
+/**
+ * A note the service wrote in both languages (older continuation events: "回访不满意，延续 TS-… / Continues
+ * TS-… after an unsatisfied follow-up") is shown in the page's language only.
+ */
+function noteInLocale(note: string | null, locale: Locale): string | null {
+  if (!note) return note;
+  const m = /^回访不满意，延续 (\S+) \/ Continues \S+ after an unsatisfied follow-up$/.exec(note);
+  if (m) return translate(locale, 'event.continues').replace('{code}', m[1]!);
+  return note;
+}
+
+function eventView(e: AuditEvent, locale: Locale, words: EventWords) {
   const key = e.entityType === 'offset' || e.entityType === 'compensation' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
   const changed =
-    e.entityType === 'compensation'
-      ? [compensationSummary(e, locale)]
-      : e.entityType === 'offset'
-        ? [offsetSummary(e, locale)]
-        : [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
+    e.entityType === 'compensation' ? [compensationSummary(e, locale)] : e.entityType === 'offset' ? [offsetSummary(e, locale)] : changeLines(e, locale, words);
   return {
     at: e.at,
     actorName: e.actorName,
     label: isMessageKey(key) ? translate(locale, key) : e.action,
     from: e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.fromState) : null,
     to: e.toState && e.toState !== e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.toState) : null,
-    note: e.note,
-    changed: changed.join('、'),
+    note: noteInLocale(e.note, locale),
+    changed: changed.filter((line) => line !== ''),
   };
 }
 
@@ -387,7 +488,7 @@ async function renderDetail(
         methodLabel: labelOf(VOCAB.method, f.method),
         continuation: f.continuationId ? (detail.chain.find((l) => l.id === f.continuationId) ?? { id: f.continuationId, code: `#${f.continuationId}` }) : null,
       })),
-      events: events.map((e) => eventView(e, locale)),
+      events: events.map((e) => eventView(e, locale, { categories, departments, tz })),
       offsets: offsets.items.map(offsetRow),
       compensations: compensations.items.map((m) => ({
         ...m,
@@ -427,6 +528,8 @@ async function renderDetail(
       errors: state.errors ?? {},
       formError: state.formError ?? null,
       conflict: state.conflict ?? null,
+      conflictRows: state.conflict && state.values ? conflictRows(state.values, c, locale, tz, categories, departments) : [],
+      conflictFormGone: !!state.conflict && !!state.open && !forms[state.open],
       atCounter: c.state !== 'processing',
       nonProperty: c.disputeType === 'non_property',
       options: {

@@ -14,14 +14,16 @@ import { replyPromiseDue } from '../../complaints/transitions.js';
 import type { Complaint } from '../../complaints/types.js';
 import type { HostUnit } from '../../host/reader.js';
 import { ForbiddenError } from '../../common/errors.js';
-import { msg } from '../../common/localized.js';
+import { msg, type Locale } from '../../common/localized.js';
+import type { Settings } from '../../settings/settings.js';
 import { translate } from '../../i18n/index.js';
-import { fieldMessages, formKey, formOf, isValidationError, newFormKey } from '../forms.js';
+import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt } from '../forms.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { PageKit } from '../kit.js';
 import { categoryLabels, choices, labelOf, VOCAB } from '../labels.js';
-import type { PageServices } from '../router.js';
-import { complaintRow } from './viewModels.js';
+import type { PageServices } from '../services.js';
+import { complaintRow, unitPager } from './viewModels.js';
+import { searchUnitPage } from '../../units/search.js';
 import { idParam } from './detail.js';
 import { absoluteUrl } from './owner.js';
 
@@ -65,12 +67,21 @@ async function renderIntake(
   ctx: Context,
   kit: PageKit,
   actor: Actor,
-  state: { q: string; unitId: string | null; unit?: HostUnit | null; values: Record<string, string>; errors?: Record<string, string>; formError?: string },
+  state: {
+    q: string;
+    page?: number;
+    unitId: string | null;
+    unit?: HostUnit | null;
+    values: Record<string, string>;
+    errors?: Record<string, string>;
+    formError?: string;
+  },
   status = 200,
 ): Promise<void> {
   const settings = await kit.context.settings.get();
   const q = state.q.trim().slice(0, 100);
-  const results = q && !state.unitId ? (await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 })).map(unitView) : [];
+  const found = q && !state.unitId ? await searchUnitPage(kit.context.host, q, actor.communityIds, state.page ?? 1) : null;
+  const results = found ? found.units.map(unitView) : [];
   const panel = state.unitId ? await unitPanel(kit, actor, state.unitId, state.unit) : null;
   const v = state.values;
   const owners = panel?.unit.owners ?? [];
@@ -84,6 +95,7 @@ async function renderIntake(
       q,
       searched: !!q && !state.unitId,
       results,
+      search: found ? unitPager(found, (page) => kit.url(`/new?q=${encodeURIComponent(q)}&page=${page}`)) : null,
       unitMissing: !!state.unitId && !panel,
       panel,
       values: v,
@@ -117,6 +129,13 @@ function defaults(panel: { owners: Array<{ id: string; name: string; phone: stri
   };
 }
 
+/** The slip's header from settings: the company, then the service centre and its phone (each left out when empty). */
+export function slipHeader(settings: Settings, locale: Locale) {
+  const phone = settings.serviceCentrePhone ? `${translate(locale, 'slip.phone')} ${settings.serviceCentrePhone}` : '';
+  const centre = [settings.serviceCentreName, phone].filter((p) => p !== '').join(' · ');
+  return { any: !!(settings.companyName || centre), companyName: settings.companyName, centre };
+}
+
 export function registerIntake(router: Router, kit: PageKit, services: PageServices): void {
   router.get('/new', ...kit.stack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.create');
@@ -128,7 +147,8 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       unitId: unitId ?? '',
       ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone),
     };
-    await renderIntake(ctx, kit, actor, { q, unitId, unit, values });
+    const page = positiveInt(typeof ctx.query.page === 'string' ? ctx.query.page : '') ?? 1;
+    await renderIntake(ctx, kit, actor, { q, page, unitId, unit, values });
   });
 
   /** For the page's script: the same search as the form, as JSON (GET, changes nothing). */
@@ -138,9 +158,9 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       throw new ForbiddenError(msg('没有权限查找房屋', 'You may not search units'));
     }
     const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 100) : '';
-    const units = q ? await kit.context.host.searchUnits(q, { communityIds: actor.communityIds, limit: 20 }) : [];
+    const found = await searchUnitPage(kit.context.host, q, actor.communityIds, 1);
     ctx.type = 'json';
-    ctx.body = { units: units.map(unitView) };
+    ctx.body = { units: found.units.map(unitView), total: found.total, more: found.capped || found.pages > 1 };
   });
 
   router.post('/new', ...kit.stack, async (ctx) => {
@@ -198,6 +218,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const promise = c.replyDueAt ?? replyPromiseDue(c.receivedAt, settings);
     await kit.render(ctx, 'slip', {
       title: `${kit.t(ctx, 'slip.heading')} ${c.code}`,
+      slipHeader: slipHeader(settings, kit.locale(ctx)),
       section: 'intake',
       c: {
         id: c.id,

@@ -10,7 +10,7 @@ import type { ListResult } from '../../complaints/types.js';
 import { fieldMessages, isValidationError } from '../forms.js';
 import type { PageKit } from '../kit.js';
 import { categoryLabels, choices, VOCAB, ALL_STATES } from '../labels.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
 import { complaintRow } from './viewModels.js';
 import { hasCommunities } from '../../host/mapping.js';
 

@@ -8,7 +8,7 @@ import { hasPermission } from '../../auth/permissions.js';
 import { ConflictError, DomainError } from '../../common/errors.js';
 import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.js';
 import type { PageKit } from '../kit.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
 import { offsetRow } from './viewModels.js';
 import { formatFen, formatYuan } from '../../common/money.js';
 import { formatDateTime } from '../format.js';

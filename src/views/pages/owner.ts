@@ -10,7 +10,7 @@ import { DomainError, type FieldError } from '../../common/errors.js';
 import type { OwnerStatusView } from '../../owner/service.js';
 import { fieldMessages, formOf, isValidationError } from '../forms.js';
 import type { PageKit } from '../kit.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
 import { idParam } from './detail.js';
 import type { MessageKey } from '../../i18n/index.js';
 

@@ -1,5 +1,6 @@
 // Complaint and offset objects shaped for the templates: labels resolved, flags precomputed. Reads the
 // domain's objects only; decides nothing.
+import type { UnitSearchPage } from '../../units/search.js';
 import type { Complaint, ComplaintLink } from '../../complaints/types.js';
 import { OPEN_STATES } from '../../complaints/states.js';
 import type { OffsetListItem } from '../../offsets/queries.js';
@@ -71,3 +72,23 @@ export function offsetRow(o: OffsetListItem) {
 }
 
 export type OffsetRow = ReturnType<typeof offsetRow>;
+
+/**
+ * A unit search's count and pager for the templates: "找到 128 套房屋（第 2/7 页）", links to the
+ * pages around this one, and a hint to type more when a page is not all there is.
+ */
+export function unitPager(found: UnitSearchPage, href: (page: number) => string) {
+  const pages = [];
+  for (let p = Math.max(1, found.page - 3); p <= Math.min(found.pages, found.page + 3); p++) pages.push({ n: p, href: href(p), current: p === found.page });
+  return {
+    total: found.total,
+    capped: found.capped,
+    page: found.page,
+    pages: found.pages,
+    paged: found.pages > 1,
+    narrow: found.capped || found.pages > 1,
+    prev: found.page > 1 ? href(found.page - 1) : null,
+    next: found.page < found.pages ? href(found.page + 1) : null,
+    links: found.pages > 1 ? pages : [],
+  };
+}

@@ -5,7 +5,7 @@ import { hasPermission } from '../../auth/permissions.js';
 import { OPEN_STATES, UNRESOLVED_STATES } from '../../complaints/states.js';
 import { nextDay, startOfZonedDay, localDate } from '../../calendar/zoned.js';
 import type { PageKit } from '../kit.js';
-import type { PageServices } from '../router.js';
+import type { PageServices } from '../services.js';
 import { complaintRow, offsetRow } from './viewModels.js';
 
 export function registerWorkbench(router: Router, kit: PageKit, services: PageServices): void {

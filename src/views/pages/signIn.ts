@@ -2,13 +2,13 @@
 // opens a new session (new id) in our sessions table that says who acts; signing out deletes it.
 // Only the listed users can be chosen, and the form is CSRF-protected like every other (no login CSRF).
 import type Router from '@koa/router';
-import type { Actor } from './actor.js';
-import { ROLE_LABELS } from './permissions.js';
-import type { SessionHandle } from '../http/session.js';
-import type { PageKit } from '../views/kit.js';
-import { formOf, safeNext } from '../views/forms.js';
-import { ValidationError, fieldError } from '../common/errors.js';
-import { hasCommunities } from '../host/mapping.js';
+import type { Actor } from '../../auth/actor.js';
+import { ROLE_LABELS } from '../../auth/permissions.js';
+import type { SessionHandle } from '../../http/session.js';
+import type { PageKit } from '../kit.js';
+import { formOf, safeNext } from '../forms.js';
+import { ValidationError, fieldError } from '../../common/errors.js';
+import { hasCommunities } from '../../host/mapping.js';
 
 export interface DemoSignInOptions {
   /** The users offered on the sign-in page (e.g. DEMO_USERS). */
