@@ -145,7 +145,21 @@ export const FIELD_CATALOG: Record<string, FieldSpec> = {
   serviceCentreName: fill('服务中心名称', 'the service centre name'),
   serviceCentrePhone: fill('服务中心电话', 'the service centre phone', {
     shape: msg('只能填数字、空格、+、- 和括号，如 021-12345678', 'use digits, spaces, +, - and parentheses only, e.g. 021-12345678'),
+  }), // The owner's side
+  ownerLinkDaysAfterClose: fill('办结后查询链接保留天数', 'days the owner link works after closure'),
+  ownerPublicBaseUrl: fill('业主访问地址', 'the address owners reach the pages at', {
+    shape: msg(
+      '请填写以 http:// 或 https:// 开头的网址，如 https://wy.example.com/complaints',
+      'Enter an address starting with http:// or https://, e.g. https://wy.example.com/complaints',
+    ),
   }),
+  ownerAdditionsPerHour: fill('每个链接每小时可补充次数', 'additions per link per hour'),
+  ownerAdditionsPerIpPerHour: fill('每个 IP 每小时可补充次数', 'additions per IP address per hour'),
+  ownerNoticeTemplates: fill('业主通知模板', 'the owner notice texts'),
+  received: fill('受理通知模板', 'the text sent at receipt'),
+  replied: fill('答复通知模板', 'the text sent at the reply'),
+  followUp: fill('回访前通知模板', 'the text sent before the follow-up visit'),
+  closed: fill('办结通知模板', 'the text sent at closure'),
 };
 
 /** Words for a field in one setting where the shared name means something narrower (the payment method). */
