@@ -314,6 +314,7 @@ class Decisions {
 }
 
 const because = (zh: string, en: string) => msg(zh, en);
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const whyText = (why: string[]) => why.join(', ');
 
 function columnCandidates(t: ScannedTable, clues: Clue[], accept: (c: ScannedColumn) => boolean, what: Localized): Candidate[] {
@@ -618,7 +619,7 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
       const col = rel.columns.find((c) => c.name === typeCol.value)!;
       const owners = values.flatMap((v) =>
         v.value !== null &&
-        (/业主|户主|产权|owner/i.test(v.value) || new RegExp(`${v.value}\\s*(?:代表|表示|=|:|：|-)?\\s*(业主|户主|产权人)`).test(col.comment))
+        (/业主|户主|产权|owner/i.test(v.value) || new RegExp(`${escapeRe(v.value)}\\s*(?:代表|表示|=|:|：|-)?\\s*(业主|户主|产权人)`).test(col.comment))
           ? [v.value]
           : [],
       );
@@ -887,6 +888,48 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
 
   // Which bills: live rows, and the fee type of property fees when bills of several fees share the table.
   const billWhere: WhereFilter = { ...((await decideLive(d, db, 'bill.where', bill)) ?? {}) };
+  // A status column that does not tell payment may still void bills (RuoYi's bill_status '9' = 作废).
+  for (const s of statusCols) {
+    if (s.value === paid?.status) continue;
+    const col = bill.columns.find((c) => c.name === s.value)!;
+    const values = ((await distinctValues(db, bill, col.name, billWhere)) ?? []).flatMap((v) => (v.value === null ? [] : [v]));
+    if (values.length < 2) continue;
+    const typed = (v: string): WhereValue => (kindOf(col) === 'integer' ? Number(v) : v);
+    const voidWord = /作废|无效|取消|撤销|void|cancel|invalid|deleted/i;
+    const voided = values.filter(
+      (v) =>
+        voidWord.test(v.value!) || new RegExp(`(^|[^0-9A-Za-z])${escapeRe(v.value!)}\\s*(?:代表|表示|=|:|：|-)?\\s*(作废|无效|取消|撤销)`).test(col.comment),
+    );
+    const seen = values.map((v) => `${v.value} (${v.rows})`).join(', ');
+    const chosen = d.decide<WhereFilter[string] | null>(
+      'bill.where.void',
+      msg(
+        `${bill.name}.${col.name} 的哪些取值表示账单已作废（不再收取）？现有取值：${seen}`,
+        `Which values of ${bill.name}.${col.name} mean the bill is void (no longer charged)? Values: ${seen}`,
+      ),
+      [
+        ...(voided.length
+          ? [
+              {
+                value: { not: voided.map((v) => typed(v.value!)) },
+                label: `not ${voided.map((v) => v.value).join(', ')}`,
+                score: 4,
+                reason: because('取值或注释表示作废', 'the values or the comment say void'),
+              },
+            ]
+          : []),
+        { value: null, label: '(none / 无)', score: 1, reason: because(`不按 ${col.name} 过滤`, `no filter on ${col.name}`) },
+        ...values.map((v) => ({
+          value: { not: [typed(v.value!)] },
+          label: `not ${v.value}`,
+          score: 0,
+          reason: because(`${v.value} 表示作废`, `${v.value} means void`),
+        })),
+      ],
+      { sure: voided.length > 0 },
+    );
+    if (chosen !== null) billWhere[col.name] = chosen;
+  }
   const feeCol = columnCandidates(bill, FEE_TYPE, (c) => isText(c) || kindOf(c) === 'integer', msg('费用类型', 'fee type')).sort(
     (a, b) => b.score - a.score,
   )[0];
@@ -907,7 +950,8 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
             values.flatMap((v) => (v.value === null ? [] : [v.value])),
           )
         : new Map<string, string>();
-    const described = (v: string) => names.get(v) ?? new RegExp(`${v}\\s*(?:代表|表示|=|:|：|-)?\\s*([\\u4e00-\\u9fff]+费)`).exec(col.comment)?.[1] ?? v;
+    const described = (v: string) =>
+      names.get(v) ?? new RegExp(`${escapeRe(v)}\\s*(?:代表|表示|=|:|：|-)?\\s*([\\u4e00-\\u9fff]+费)`).exec(col.comment)?.[1] ?? v;
     const typed = (v: string): WhereValue => (kindOf(col) === 'integer' ? Number(v) : v);
     const shown = (v: string) => (described(v) === v ? v : `${v}=${described(v)}`);
     const property = values.filter((v) => v.value !== null && /物业|property|management|wuye|wyf/i.test(described(v.value)));
@@ -947,7 +991,7 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
               : [
                   {
                     value: [typed(v.value)],
-                    label: `${v.value}=${described(v.value)}`,
+                    label: shown(v.value),
                     score: 0,
                     reason: because(`只取 ${described(v.value)}`, `only ${described(v.value)}`),
                   },
