@@ -236,10 +236,10 @@ export function whereValues(condition: WhereCondition): { values: WhereValue[]; 
 
 /**
  * Columns that by their name mark a row as deleted (soft delete): del_flag, is_delete, is_deleted, deleted,
- * delete_flag, is_del, deleted_at, delete_time, dr. A `where` condition on such a column is the mapping's
+ * delete_flag, is_del, deleted_at, delete_time, dr, status_cd (java110/HC: '0' valid). A `where` condition on such a column is the mapping's
  * live-row filter; the rest of the filter says which live rows are in scope (a fee type, a status).
  */
-export const SOFT_DELETE_COLUMN = /^(is_?)?(del|delete|deleted)(_?(flag|mark|status|state|ind))?$|^(del|delete|deleted)_?(at|time|date|on)$|^dr$/i;
+export const SOFT_DELETE_COLUMN = /^(is_?)?(del|delete|deleted)(_?(flag|mark|status|state|ind))?$|^(del|delete|deleted)_?(at|time|date|on)$|^dr$|^status_cd$/i;
 
 export function isSoftDeleteColumn(column: string): boolean {
   return SOFT_DELETE_COLUMN.test(column);

@@ -8,7 +8,7 @@
 import type { Knex } from 'knex';
 import { msg, type Localized } from '../common/localized.js';
 import { isSoftDeleteColumn, type HostMapping, type LookupMapping, type PaidByMapping, type WhereFilter, type WhereValue } from './mapping.js';
-import { distinctValues, namesOf, type HostSchema, type ScannedColumn, type ScannedTable } from './schemaScan.js';
+import { distinctValues, namesOf, valuesFoundIn, type HostSchema, type ScannedColumn, type ScannedTable } from './schemaScan.js';
 
 export interface Alternative {
   value: unknown;
@@ -126,7 +126,7 @@ const PHONE: Clue[] = [
     weight: 4,
     why: 'named as a mobile number',
   },
-  { name: /^(phone|tel|telephone|lxdh|dh|contact_?phone|link_?phone|lianxi_?dianhua)$/i, weight: 3, why: 'named as a phone number' },
+  { name: /^(phone|tel|telephone|lxdh|dh|contact_?phone|link_?phone|lianxi_?dianhua|link)$/i, weight: 3, why: 'named as a phone number' },
   { name: /phone|mobile|tel/i, weight: 1, why: 'a phone-like column' },
 ];
 const ROOM: Clue[] = [
@@ -247,8 +247,9 @@ function refsOf(schema: HostSchema, t: ScannedTable): Ref[] {
     const target = schema.tables.find((x) => x.name === fk.table);
     if (target) out.push({ column: fk.column, table: target, key: fk.refColumn || (keyOf(target)?.key ?? 'id'), declared: true, score: 100 });
   }
+  const own = keyOf(t)?.key;
   for (const col of t.columns) {
-    if (out.some((r) => r.column === col.name)) continue;
+    if (out.some((r) => r.column === col.name) || col.name === own) continue;
     const m = /^(.+?)_?id$/i.exec(col.name);
     if (!m || /^id$/i.test(col.name)) continue;
     const stem = singular(tokens(m[1]!).join('_'));
@@ -518,10 +519,12 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
   const unitWhere = await decideLive(d, db, 'unit.where', unit);
 
   // A building the unit points at (for its name in the label and maybe the community).
-  const buildingRefs = refsOf(schema, unit).filter(
-    (r) =>
-      tableScore(r.table, TABLE_BUILDING) > 0 || scoreOf({ name: r.column, comment: '' }, [{ name: /build|loudong|ld|dong/i, weight: 1, why: '' }]).score > 0,
-  );
+  const buildingRefs = refsOf(schema, unit)
+    .filter((r) => columnCandidates(r.table, BUILDING_NAME, isText, msg('', '')).some((c) => c.score >= 4))
+    .filter(
+      (r) =>
+        tableScore(r.table, TABLE_BUILDING) > 0 || scoreOf({ name: r.column, comment: '' }, [{ name: /build|loudong|ld|dong/i, weight: 1, why: '' }]).score > 0,
+    );
   const buildingRef = d.decide<{ column: string; table: string; key: string } | null>(
     'unit.lookups.building',
     msg('房屋所在的楼栋表（用于房号前加楼栋名）', "The unit's building table (its name goes before the room number)"),
@@ -716,7 +719,26 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
     communityMapping = { table: ct.name, key: community.key!, columns: { name: community.name! }, ...(cw ? { where: cw } : {}) };
   }
 
-  // Bills: a table that points at the unit and has an amount.
+  // Bills: a table that points at the unit and has an amount. A reference its name does not tell is
+  // found by its values (HC's pay_fee.payer_obj_id holds room ids).
+  const unitRefs = new Map<ScannedTable, Ref & { byValues?: boolean }>();
+  const unitKeyCol = unit.columns.find((c) => c.name === unitKey.key)!;
+  for (const t of tables) {
+    if (t === unit || t === owner || hasScore(t, AMOUNT, isNumber) === 0) continue;
+    const named = refTo(schema, t, unit);
+    if (named) {
+      unitRefs.set(t, named);
+      continue;
+    }
+    for (const c of t.columns) {
+      if (!/id$/i.test(c.name) || t.primaryKey?.includes(c.name) || kindOf(c) !== kindOf(unitKeyCol)) continue;
+      const { sampled, found } = await valuesFoundIn(db, t.name, c.name, unit.name, unitKey.key);
+      if (sampled > 0 && found / sampled >= 0.9) {
+        unitRefs.set(t, { column: c.name, table: unit, key: unitKey.key, declared: false, score: 10, byValues: true });
+        break;
+      }
+    }
+  }
   const bill = byName(
     d.decide<string>(
       'bill.table',
@@ -725,7 +747,7 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
         tables.filter((t) => t !== unit && t !== owner),
         TABLE_BILL,
         (t) => {
-          const r = refTo(schema, t, unit);
+          const r = unitRefs.get(t);
           const amount = hasScore(t, AMOUNT, isNumber);
           if (!r || amount === 0) return null;
           const paidRows = tables.some((x) => x !== t && refTo(schema, x, t) && tableScore(x, TABLE_PAYMENT) > 0);
@@ -740,17 +762,18 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
   const billUnit = d.decide<string>(
     'bill.columns.unit',
     msg('账单的房屋是哪一列？', "Which column is the bill's unit?"),
-    refsOf(schema, bill)
-      .filter((r) => r.table === unit)
-      .map((r) => ({
-        value: r.column,
-        label: `${bill.name}.${r.column}`,
-        score: r.score,
-        reason: because(
-          `${r.declared ? '外键' : '列名'}指向房屋表 ${unit.name}`,
-          `${r.declared ? 'a foreign key' : 'its name'} points at the unit table ${unit.name}`,
-        ),
-      })),
+    [...refsOf(schema, bill).filter((r) => r.table === unit), ...(unitRefs.get(bill)?.byValues ? [unitRefs.get(bill)!] : [])].map((r) => ({
+      value: r.column,
+      label: `${bill.name}.${r.column}`,
+      score: r.score,
+      reason:
+        'byValues' in r
+          ? because(`${r.column} 的取值都是房屋表 ${unit.name} 的主键`, `the values of ${r.column} are keys of the unit table ${unit.name}`)
+          : because(
+              `${r.declared ? '外键' : '列名'}指向房屋表 ${unit.name}`,
+              `${r.declared ? 'a foreign key' : 'its name'} points at the unit table ${unit.name}`,
+            ),
+    })),
   );
   const amounts = columnCandidates(bill, AMOUNT, isNumber, msg('应收金额', 'amount due')).map((c) => ({
     ...c,
@@ -830,8 +853,24 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
   const statusReads: Array<{ column: string; read: NonNullable<ReturnType<typeof readStatusValues>> }> = [];
   for (const s of statusCols) {
     const col = bill.columns.find((c) => c.name === s.value)!;
-    const read = readStatusValues(col, (await distinctValues(db, bill, col.name)) ?? []);
-    if (!read) continue;
+    const values = (await distinctValues(db, bill, col.name)) ?? [];
+    const read = readStatusValues(col, values);
+    if (!read) {
+      // Codes nothing explains (java110's 2008001 = 收费中): each value offered, none proposed.
+      const typed = (v: string): WhereValue => (kindOf(col) === 'integer' ? Number(v) : v);
+      const codes = values.flatMap((v) => (v.value === null ? [] : [v.value]));
+      for (const v of codes)
+        paidWays.push({
+          value: { status: col.name, unpaid: [typed(v)] },
+          label: `${bill.name}.${col.name} = ${v} → unpaid / 未缴`,
+          score: -1,
+          reason: because(
+            `${col.name} 取 ${v} 表示未缴（注释与取值都没有说明，请确认）`,
+            `${col.name} = ${v} means unpaid (neither a comment nor the values say so; please confirm)`,
+          ),
+        });
+      continue;
+    }
     statusReads.push({ column: col.name, read });
     paidWays.push({
       value: { status: col.name, unpaid: read.unpaid },
@@ -850,7 +889,7 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
     'bill.paid',
     msg('怎样知道一张账单已缴？', 'How is a bill known to be paid?'),
     paidWays,
-    { sure: statusReads.every((s) => s.read.sure) && paidWays.length > 1 && paidWays[0]!.value !== null, margin: 1 },
+    { sure: [...paidWays].sort((a, b) => b.score - a.score)[0]!.value !== null && statusReads.every((s) => s.read.sure), margin: 1 },
   );
   let paidBy: PaidByMapping | undefined;
   if (paid?.paidBy) {

@@ -173,3 +173,21 @@ export async function namesOf(db: Knex, table: string, key: string, name: string
   const rows = (await db(table).select({ key, name }).whereIn(key, values.slice(0, 50))) as Row[];
   return new Map(rows.map((r) => [s(r.key), s(r.name)]));
 }
+
+/**
+ * How many of a sample of the distinct values of `from.column` are keys of `to` (a reference that its
+ * name does not tell: `pay_fee.payer_obj_id` holding room ids). Two bounded queries.
+ */
+export async function valuesFoundIn(
+  db: Knex,
+  from: string,
+  column: string,
+  to: string,
+  key: string,
+  sample = 200,
+): Promise<{ sampled: number; found: number }> {
+  const values = ((await db(from).distinct({ v: column }).whereNotNull(column).limit(sample)) as Row[]).map((r) => r.v as string | number);
+  if (values.length === 0) return { sampled: 0, found: 0 };
+  const found = (await db(to).countDistinct({ n: key }).whereIn(key, values)) as Row[];
+  return { sampled: values.length, found: Number(found[0]?.n ?? 0) };
+}

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { databaseKinds } from '../support/databases.js';
 import { erpHosts, jeecgHost, ruoyiHost } from '../fixtures/erpHosts.js';
 import { createAmbiguousHost, createCommentedHost, createPinyinHost } from '../fixtures/wizardHosts.js';
+import { simpleHost, stringIdHost } from '../fixtures/hosts.js';
 import { scanHostSchema, sqliteComments } from '../../src/host/schemaScan.js';
 import { proposeMapping, ProposalError, type Proposal } from '../../src/host/propose.js';
 import { checkHost, formatReport } from '../../src/host/check.js';
@@ -52,6 +53,12 @@ const answers: Record<string, { pins: Record<string, unknown>; unsure: string[] 
   ruoyiHost: { pins: { 'bill.where.feeType': ['1'], 'bill.where.void': { not: ['9'] } }, unsure: ['bill.where.void', 'bill.where.feeType'] },
   jeecgHost: { pins: { 'ownership.where.relation': ['1'] }, unsure: ['ownership.where.relation', 'bill.paidBy.where.status'] },
   springHost: { pins: {}, unsure: ['bill.paidBy.where.status'] },
+  simpleHost: { pins: {}, unsure: [] },
+  // java110-shaped: the bill's room is found by its values (payer_obj_id), its state codes explain nothing.
+  stringIdHost: {
+    pins: { 'bill.paid': { status: 'state', unpaid: ['2008001'] } },
+    unsure: ['bill.amountUnit', 'bill.paid', 'bill.where.void'],
+  },
 };
 
 for (const kind of databaseKinds) {
@@ -91,6 +98,25 @@ for (const kind of databaseKinds) {
           expect([...(await ours.billsOutsideMapping([w.unmappedBill]))]).to.deep.equal([w.unmappedBill]);
           expect((await ours.listUnpaidBills(w.unit)).map((b) => b.period)).to.deep.equal(w.unpaidPeriods);
         });
+      });
+    }
+
+    for (const host of [simpleHost, stringIdHost]) {
+      it(`on the older fixture host ${host.name}: --yes passes check-host, and answered it matches the hand-written mapping`, async () => {
+        const t = await kind.create();
+        try {
+          await host.create(t.db);
+          const schema = await scanHostSchema(t.db);
+          const proposal = await proposeMapping(t.db, schema);
+          expect(proposal.choices.filter((c) => !c.sure).map((c) => c.field)).to.deep.equal(answers[host.name]!.unsure);
+          const report = await checkHost(t.db, validateMapping(proposal.mapping));
+          expect(report.ok, formatReport(report, 'en')).to.equal(true);
+          const answered = validateMapping((await proposeMapping(t.db, schema, answers[host.name]!.pins)).mapping);
+          expect(essentials(answered)).to.deep.equal(essentials(validateMapping(host.mapping)));
+          expect((await checkHost(t.db, answered)).problems).to.deep.equal([]);
+        } finally {
+          await t.drop();
+        }
       });
     }
 
