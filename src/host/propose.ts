@@ -152,7 +152,7 @@ const BUILDING_NAME: Clue[] = [
 const AMOUNT: Clue[] = [
   { comment: /应收|应缴|应付|账单金额|费用金额|合计金额|^金额/, weight: 5, why: 'amount due' },
   {
-    name: /^(amount_?due|receivable|receivable_?amount|ysje|yjje|yingshou(_?je)?|bill_?amount|fee_?amount|total_?amount|should_?pay|amount|money|total|je|fee|price_?total|charge_?amount)$/i,
+    name: /^(amount_?due|receivable|receivable_?amount|ysje|yjje|yingshou(_?je)?|bill_?amount|fee_?amount|total_?amount|should_?pay|amount|money|total|je|fee|price_?total|charge_?amount|amount_?(fen|yuan)|amount_?due_?(fen|yuan))$/i,
     weight: 4,
     why: 'named as the amount due',
   },
@@ -161,7 +161,7 @@ const AMOUNT: Clue[] = [
 const PAID_AMOUNT: Clue[] = [
   { comment: /实收|已收|已缴金额|已付|实缴|收款金额/, weight: 5, why: 'amount paid' },
   {
-    name: /^(received|received_?amount|paid_?amount|amount_?paid|ssje|sjje|shishou(_?je)?|paid|pay_?amount|real_?amount|actual_?amount|paid_?money)$/i,
+    name: /^(received|received_?amount|paid_?amount|amount_?paid|ssje|sjje|shishou(_?je)?|paid|pay_?amount|real_?amount|actual_?amount|paid_?money|paid_?(fen|yuan)|received_?(fen|yuan))$/i,
     weight: 4,
     why: 'named as the amount paid',
   },

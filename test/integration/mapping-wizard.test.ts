@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { databaseKinds } from '../support/databases.js';
 import { erpHosts, jeecgHost, ruoyiHost } from '../fixtures/erpHosts.js';
-import { createAmbiguousHost, createCommentedHost, createPinyinHost } from '../fixtures/wizardHosts.js';
+import { createAmbiguousHost, createCommentedHost, createForeignKeyHost, createPinyinHost } from '../fixtures/wizardHosts.js';
 import { simpleHost, stringIdHost } from '../fixtures/hosts.js';
 import { scanHostSchema, sqliteComments } from '../../src/host/schemaScan.js';
 import { proposeMapping, ProposalError, type Proposal } from '../../src/host/propose.js';
@@ -232,6 +232,23 @@ for (const kind of databaseKinds) {
           await bare.drop();
         }
       });
+    });
+
+    it('follows declared foreign keys whose column names say nothing, and reads fen from the name', async () => {
+      const t = await kind.create();
+      try {
+        await createForeignKeyHost(t.db);
+        const p = await proposeMapping(t.db, await scanHostSchema(t.db));
+        expect(p.mapping.unit.columns.owner).to.equal('holder');
+        expect(p.mapping.bill.columns).to.deep.equal({ unit: 'r', amount: 'amount_fen', paidAmount: 'paid_fen' });
+        expect(p.mapping.bill.amountUnit).to.equal('fen');
+        expect(choice(p, 'bill.columns.unit')!.reason.en).to.contain('foreign key');
+        expect(choice(p, 'unit.owner')!.sure).to.equal(true);
+        const bill = (await new HostGateway(t.db, validateMapping(p.mapping)).getBill('1'))!;
+        expect(bill).to.include({ amountFen: 15000, outstandingFen: 10000, paymentState: 'partial' });
+      } finally {
+        await t.drop();
+      }
     });
 
     it('understands pinyin names (yezhu, yzxm, sjh, fangjian, fjh, xiaoqu, zhangdan, ysje, jfzt)', async () => {
