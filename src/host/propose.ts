@@ -334,6 +334,7 @@ function columnCandidates(t: ScannedTable, clues: Clue[], accept: (c: ScannedCol
 /** A clue's English words in Chinese for the reasons (comments are quoted as they are). */
 function zhWhy(why: string): string {
   if (why.startsWith('comment ')) return `注释${why.slice(8)}`;
+  if (why.endsWith(' points at the unit')) return `${why.slice(0, -' points at the unit'.length)} 指向房屋表`;
   return (
     {
       'owner name': '业主姓名',
@@ -357,6 +358,10 @@ function zhWhy(why: string): string {
       'named as a month': '列名表示月份',
       'named as a period': '列名表示账期',
       'named as a relation type': '列名表示关系类型',
+      'a name and a phone column': '有姓名列和电话列',
+      'a room number column': '有房号列',
+      'bills point at it': '账单表指向它',
+      'an amount column': '有金额列',
     }[why] ?? why
   );
 }
