@@ -240,8 +240,21 @@ function keyOf(t: ScannedTable): { key: string; why: Localized; sure: boolean } 
   return null;
 }
 
+const refCache = new WeakMap<ScannedTable, Ref[]>();
+/** Value probes of a schema (the wizard proposes again after each answer). */
+const valueCache = new WeakMap<HostSchema, Map<string, { sampled: number; found: number }>>();
+
 /** The columns of `t` that point at a key of another table: declared foreign keys, then names (house_id → wy_house). */
 function refsOf(schema: HostSchema, t: ScannedTable): Ref[] {
+  let refs = refCache.get(t);
+  if (!refs) {
+    refs = findRefs(schema, t);
+    refCache.set(t, refs);
+  }
+  return refs;
+}
+
+function findRefs(schema: HostSchema, t: ScannedTable): Ref[] {
   const out: Ref[] = [];
   for (const fk of t.foreignKeys) {
     const target = schema.tables.find((x) => x.name === fk.table);
@@ -737,7 +750,11 @@ export async function proposeMapping(db: Knex, schema: HostSchema, pins: Record<
     }
     for (const c of t.columns) {
       if (!/id$/i.test(c.name) || t.primaryKey?.includes(c.name) || kindOf(c) !== kindOf(unitKeyCol)) continue;
-      const { sampled, found } = await valuesFoundIn(db, t.name, c.name, unit.name, unitKey.key);
+      const probe = `${t.name}.${c.name}>${unit.name}.${unitKey.key}`;
+      const cache = valueCache.get(schema) ?? new Map<string, { sampled: number; found: number }>();
+      valueCache.set(schema, cache);
+      if (!cache.has(probe)) cache.set(probe, await valuesFoundIn(db, t.name, c.name, unit.name, unitKey.key));
+      const { sampled, found } = cache.get(probe)!;
       if (sampled > 0 && found / sampled >= 0.9) {
         unitRefs.set(t, { column: c.name, table: unit, key: unitKey.key, declared: false, score: 10, byValues: true });
         break;
