@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.js';
 import { collectOffset, offsetsCheckCommand, offsetsReconcileCommand } from './commands/offsets.js';
 import { loadManifest } from '../manifest/manifest.js';
 import { jobsRunCommand } from './commands/jobs.js';
+import { mapCommand } from './commands/map.js';
 import { settingsSetCommand, settingsShowCommand } from './commands/settings.js';
 
 // commander passes each command's own arguments; every action checks them itself.
@@ -46,6 +47,15 @@ const program = new Command('complaints').description('投诉管理插件 / comp
 withCommon(program.command('check-host').description('check the host mapping against the live database').option('--json', 'print the report as JSON')).action(
   run((opts) => checkHostCommand(opts)),
 );
+program
+  .command('map')
+  .description('mapping wizard: read the host database, propose a mapping with reasons, ask when unsure, check it and write the file')
+  .option('--db <url>', 'database URL: mysql://user:pass@host:3306/db or sqlite:path (env COMPLAINTS_DB_URL)')
+  .option('--out <file>', 'the mapping file to write (default mapping.json)')
+  .option('--yes', 'take every proposal without asking (and overwrite --out)')
+  .option('--prefix <prefix>', 'our table prefix, left out of the proposal (default cmp_)')
+  .option('--lang <lang>', 'zh-CN (default) or en')
+  .action(run((opts) => mapCommand(opts)));
 withCommon(
   program
     .command('install')

@@ -12,6 +12,7 @@ import {
   fieldParts,
   fieldRefs,
   hasCommunities,
+  splitWhere,
   whereValues,
   type FieldSource,
   type HostMapping,
@@ -41,7 +42,6 @@ export class HostDataError extends Error {
 export const ID_CHUNK = 1000;
 /** How long a community's name is remembered (see communityNames). */
 export const COMMUNITY_NAME_TTL_MS = 60_000;
-const OWNER_MATCH_LIMIT = 200;
 const ESCAPE = '!';
 
 type Row = Record<string, unknown>;
@@ -363,6 +363,12 @@ export function periodOf(year: unknown, month: unknown): string | null {
   return `${y}-${m.padStart(2, '0')}`;
 }
 
+/** `column IN (subquery)`: the subquery reads host tables only, so no value leaves the database. */
+function inSubquery(column: string, sub: Knex.QueryBuilder): Cond {
+  const { sql, bindings } = sub.toSQL();
+  return { sql: `?? IN (${sql})`, bindings: [column, ...(bindings as Knex.Value[])] };
+}
+
 function add(qb: Knex.QueryBuilder, cond: Cond): Knex.QueryBuilder {
   return qb.whereRaw(cond.sql, cond.bindings);
 }
@@ -636,33 +642,36 @@ export class HostGateway implements HostReader {
     return ids.slice(0, limit).flatMap((id) => found.get(id) ?? []);
   }
 
+  /**
+   * Units whose live owner's name or phone contains `text` (the last four digits of a mobile, say): one
+   * query, the owners a subquery of the units' query, so the community restriction and the limit apply
+   * in SQL however many owners match elsewhere.
+   */
   private async unitIdsByOwnerMatch(text: string, run: (cond: Cond) => Promise<Array<Record<string, string | null>>>): Promise<string[]> {
     const o = this.mapping.owner;
     const owners = await this.source('owner');
     const name = owners.like(o.columns.name, text, 'contains');
     const phone = owners.like(o.columns.phone, text, 'contains');
+    const conds = [name, phone].filter((c) => c !== NEVER);
+    if (conds.length === 0) return [];
     const key = owners.ref(null, o.key);
-    const matches = owners
+    const matching = owners
       .from(this.db)
-      .select({ id: key.id })
-      .where((b) => b.whereRaw(name.sql, name.bindings).orWhereRaw(phone.sql, phone.bindings));
-    const ownerIds = ((await matches.limit(OWNER_MATCH_LIMIT)) as Row[]).map((r) => String(r.id));
-    if (ownerIds.length === 0) return [];
+      .select(key.id)
+      .where((b) => {
+        for (const c of conds) b.orWhereRaw(c.sql, c.bindings);
+      });
 
     const u = this.mapping.unit;
     const units = await this.source('unit');
-    let candidateCond: Cond;
     if (u.columns.owner) {
       const r = units.refOf(u.columns.owner);
-      candidateCond = r.col.in(r.id, ownerIds);
-    } else {
-      const own = this.mapping.ownership!;
-      const rel = await this.selectIn(await this.source('ownership'), own.owner, ownerIds, { unit: own.unit });
-      const unitIds = [...new Set(rel.flatMap((r) => (r.unit === null ? [] : [String(r.unit)])))].slice(0, ID_CHUNK);
-      const r = units.ref(null, u.key);
-      candidateCond = r.col.in(r.id, unitIds);
+      return (await run(inSubquery(r.id, matching))).map((r) => String(r.id));
     }
-    return (await run(candidateCond)).map((r) => String(r.id));
+    const own = this.mapping.ownership!;
+    const relations = await this.source('ownership');
+    const rel = add(relations.from(this.db).select(relations.ref(null, own.unit).id), inSubquery(relations.ref(null, own.owner).id, matching));
+    return (await run(inSubquery(units.ref(null, u.key).id, rel))).map((r) => String(r.id));
   }
 
   private billFields(): Record<string, FieldSource | undefined> {
@@ -754,19 +763,22 @@ export class HostGateway implements HostReader {
   }
 
   /**
-   * Of the ids asked for, those that are bills in the host's table but left out by the mapping's `where`
-   * (a water bill when only property fees are mapped): so a refusal can say the bill is not mapped
-   * rather than missing. One query, and none when the bill mapping has no filter.
+   * Of the ids asked for, those that are live bills in the host's table but left out by the scope part of
+   * the mapping's `where` (a water bill when only property fees are mapped): so a refusal can say the bill
+   * is not mapped rather than missing. A bill outside the live-row filter (soft-deleted: `del_flag = '2'`)
+   * is not told apart from a bill that does not exist. One query, none when the filter has no scope part.
    */
   async billsOutsideMapping(ids: string[]): Promise<Set<string>> {
     const b = this.mapping.bill;
-    if (!b.where || Object.keys(b.where).length === 0 || ids.length === 0) return new Set();
+    const { live, scope } = splitWhere(b.where);
+    if (Object.keys(scope).length === 0 || ids.length === 0) return new Set();
     const table = await this.table(b.table);
     const key = table.col(b.key);
     const asked = ids.map(String).slice(0, ID_CHUNK);
     const cond = key.in(b.key, asked);
     if (cond === NEVER) return new Set();
-    const rows = (await add(this.db(b.table).select({ id: b.key }), cond)) as Row[];
+    const rows = (await table.applyWhere(add(this.db(b.table).select({ id: b.key }), cond), live)) as Row[];
+    if (rows.length === 0) return new Set();
     const mapped = await this.getBills(asked);
     const found = byAskedId(asked, new Map(rows.map((r) => [String(r.id), true])), key.sameKey());
     return new Set([...found.keys()].filter((id) => !mapped.has(id)));

@@ -234,6 +234,25 @@ export function whereValues(condition: WhereCondition): { values: WhereValue[]; 
   return { values: [condition], not: false, list: false };
 }
 
+/**
+ * Columns that by their name mark a row as deleted (soft delete): del_flag, is_delete, is_deleted, deleted,
+ * delete_flag, is_del, deleted_at, delete_time, dr, status_cd (java110/HC: '0' valid). A `where` condition on such a column is the mapping's
+ * live-row filter; the rest of the filter says which live rows are in scope (a fee type, a status).
+ */
+export const SOFT_DELETE_COLUMN = /^(is_?)?(del|delete|deleted)(_?(flag|mark|status|state|ind))?$|^(del|delete|deleted)_?(at|time|date|on)$|^dr$|^status_cd$/i;
+
+export function isSoftDeleteColumn(column: string): boolean {
+  return SOFT_DELETE_COLUMN.test(column);
+}
+
+/** The live-row part of a filter (conditions on soft-delete columns) and the scope part (the rest). */
+export function splitWhere(where: WhereFilter | undefined): { live: WhereFilter; scope: WhereFilter } {
+  const live: WhereFilter = {};
+  const scope: WhereFilter = {};
+  for (const [column, condition] of Object.entries(where ?? {})) (isSoftDeleteColumn(column) ? live : scope)[column] = condition;
+  return { live, scope };
+}
+
 type Entities = Pick<HostMapping, 'owner' | 'unit' | 'bill' | 'community'>;
 const LOOKUP_ENTITIES = ['owner', 'unit', 'bill', 'community'] as const;
 

@@ -531,8 +531,8 @@ for (const kind of databaseKinds) {
       const check = await h.offsets.check({ billId: HC.fee.unpaid1, offsets: [{ offsetId: o.id, amountFen: 12050 }] });
       expect(check).to.include({ found: true, amountFen: 12050, allAllowed: true });
       expect((await h.offsets.check({ billId: HC.fee.zhao, offsets: [{ offsetId: o.id, amountFen: 1 }] })).offsets[0]!.code).to.equal('other_unit');
-      // A soft-deleted bill still exists in the host's table, outside the mapping's live-row filter.
-      expect((await h.offsets.check({ billId: HC.fee.deleted, offsets: [{ offsetId: o.id, amountFen: 1 }] })).offsets[0]!.code).to.equal('bill_not_mapped');
+      // A soft-deleted bill (status_cd '1', outside the mapping's live-row filter) answers as a missing one.
+      expect((await h.offsets.check({ billId: HC.fee.deleted, offsets: [{ offsetId: o.id, amountFen: 1 }] })).offsets[0]!.code).to.equal('bill_not_found');
       await h.db('building_owner_room_rel').where({ owner_id: c.ownerId, room_id: HC.room.twoOwners }).update({ status_cd: '1' });
       try {
         expect((await h.offsets.check({ billId: HC.fee.unpaid1, offsets: [{ offsetId: o.id, amountFen: 1 }] })).offsets[0]!.code).to.equal('other_owner');
