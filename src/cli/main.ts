@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.js';
 import { collectOffset, offsetsCheckCommand, offsetsReconcileCommand } from './commands/offsets.js';
 import { loadManifest } from '../manifest/manifest.js';
 import { jobsRunCommand } from './commands/jobs.js';
+import { privacyRetentionCommand } from './commands/privacy.js';
 
 // commander passes each command's own arguments; every action checks them itself.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -100,8 +101,17 @@ const jobs = program.command('jobs').description('scheduled jobs');
 withCommon(
   jobs
     .command('run <name>')
-    .description('run one job by hand now (escalate, deadlines, follow-ups, expire-offsets, daily-digest)')
+    .description('run one job by hand now (escalate, deadlines, follow-ups, expire-offsets, daily-digest, privacy-retention, purge)')
     .option('--json', 'print JSON'),
 ).action(run((name: string, opts) => jobsRunCommand(opts, name)));
+
+const privacy = program.command('privacy').description("owners' personal information (PIPL)");
+withCommon(
+  privacy
+    .command('retention')
+    .description('anonymise complaints past their retention period (settings privacy.personalDataYears / accountingYears); audited')
+    .option('--dry-run', 'list what would change and change nothing')
+    .option('--json', 'print JSON'),
+).action(run((opts) => privacyRetentionCommand(opts)));
 
 await program.parseAsync(process.argv);

@@ -229,6 +229,8 @@ export const en: Record<MessageKey, string> = {
   'event.auto-escalate': 'Escalated automatically',
   'event.cancel': 'Cancelled',
   'event.note': 'Progress',
+  'event.contact_revealed': 'Full mobile number viewed',
+  'event.anonymise': 'Personal data anonymised',
   'event.offset.request': 'Offset requested',
   'event.offset.approve': 'Offset approved',
   'event.offset.reject': 'Offset rejected',
@@ -399,4 +401,21 @@ export const en: Record<MessageKey, string> = {
   'error.unavailable': 'The system is briefly unavailable; please try again. Nothing already submitted is lost.',
   'error.reference': 'Reference:',
   'error.backHome': 'Back to the workbench',
+
+  'privacy.revealContact': 'Show the full number',
+  'privacy.revealHint': 'The full number is for calling the owner; who looked, when and at which complaint is recorded.',
+  'privacy.revealed': 'Full number shown (recorded)',
+  'privacy.anonymised': "This complaint's personal data was anonymised (retention period or the owner's request).",
+  'privacy.exportCsv': 'Export CSV',
+  'privacy.title': 'Personal information',
+  'privacy.ownerId': 'Owner id (host ERP)',
+  'privacy.export': 'Export everything held about this owner',
+  'privacy.anonymise': "Anonymise this owner's personal data",
+  'privacy.anonymiseHint':
+    'Cannot be undone. Codes, categories, dates and amounts stay; names, mobile numbers and free text are replaced; money records keep amounts and references.',
+  'privacy.confirm': "I have verified the owner's request",
+  'privacy.done': '{n} complaints anonymised.',
+  'privacy.ownerNotice':
+    'We collect your name, mobile number, room and what you tell us only to handle your complaint and follow it up; personal data is anonymised after the retention period once the complaint has ended.',
+  'privacy.noticeLink': 'Privacy notice',
 };

@@ -52,6 +52,17 @@ export interface Settings {
   metricsToken: string | null;
   /** How long a stopping `complaints serve` waits for requests in flight. */
   shutdownGraceSeconds: number;
+  /** Personal information (PIPL): retention in years after a complaint ended, and the privacy notice's URL. */
+  privacy: PrivacySettings;
+}
+
+export interface PrivacySettings {
+  /** Years a closed or cancelled complaint keeps names, contact numbers and free text (default 3). */
+  personalDataYears: number;
+  /** Years compensation and offset records keep their free text (accounting retention, default 10); amounts stay. */
+  accountingYears: number;
+  /** The company's privacy notice, linked from the owner's page; null: not linked. */
+  noticeUrl: string | null;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);

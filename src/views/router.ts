@@ -23,6 +23,7 @@ import { registerOffsets } from './pages/offsets.js';
 import { registerCashier } from './pages/cashier.js';
 import { registerAdmin } from './pages/admin.js';
 import { registerReport } from './pages/report.js';
+import { registerPrivacy } from './pages/privacy.js';
 import { DomainError } from '../common/errors.js';
 
 export interface PageServices {
@@ -70,6 +71,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerCashier(router, kit, services);
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });
   registerReport(router, kit);
+  registerPrivacy(router, kit);
 
   // Any other GET under the prefix (except the JSON API, which answers for itself) is the 404 page.
   // A RegExp path is not prefixed by the parent router, so the prefix is part of it.

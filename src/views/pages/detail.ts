@@ -27,6 +27,9 @@ import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCA
 import type { PageServices } from '../router.js';
 import { linkRow, offsetRow } from './viewModels.js';
 import { localDate } from '../../calendar/zoned.js';
+import { maskMobile } from '../../privacy/mask.js';
+import { ANONYMISED } from '../../privacy/store/erasers.js';
+import { createPrivacyService } from '../../privacy/service.js';
 
 type FormName = Action | 'offset' | 'compensation';
 
@@ -37,6 +40,8 @@ interface DetailState {
   errors?: Record<string, string>;
   formError?: string | null;
   conflict?: string | null;
+  /** The full number, after an audited click on "show the full number". */
+  revealedPhone?: string;
 }
 
 const FLASH: Record<Action, FlashKey> = {
@@ -375,6 +380,13 @@ async function renderDetail(
         departmentLabel: labelOf(departments, c.department),
         cancelKindLabel: labelOf(VOCAB.cancelKind, c.cancelKind),
         overdue: !!c.dueAt && c.dueAt.getTime() < now.getTime(),
+        // Masked unless this very answer follows an audited reveal (PIPL: shown to those who call owners).
+        complainantPhone: state.revealedPhone ?? maskMobile(c.complainantPhone),
+      },
+      contact: {
+        revealed: state.revealedPhone !== undefined,
+        canReveal: state.revealedPhone === undefined && c.complainantPhone !== '' && hasPermission(actor, 'complaint.contact'),
+        anonymised: c.complainantName === ANONYMISED,
       },
       chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
       repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,
@@ -495,6 +507,16 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
   router.get('/c/:id', ...kit.stack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.view');
     await renderDetail(ctx, kit, services, actor, idParam(ctx));
+  });
+
+  // 查看完整号码: the one place the full number is shown, to those who call owners; the click is audited
+  // (who, when, which complaint) and the answer is this page with the number, never cached.
+  router.post('/c/:id/contact', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.contact');
+    const id = idParam(ctx);
+    const { phone } = await createPrivacyService(kit.context).revealContact(id, actor);
+    ctx.set('Cache-Control', 'no-store');
+    await renderDetail(ctx, kit, services, actor, id, { revealedPhone: phone });
   });
 
   router.post('/c/:id/act/:action', ...kit.stack, async (ctx) => {
