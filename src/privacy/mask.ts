@@ -42,3 +42,14 @@ export function maskMobilesDeep(value: unknown, depth = 0): unknown {
 
 /** Payload keys that hold a phone number whatever its shape. */
 const CONTACT_KEY = /phone|mobile/i;
+
+/**
+ * A complaint-shaped object for display or an API answer: the complainant's number masked and every
+ * mobile number typed into its free text masked too (a description saying "业主来电 13812345678").
+ */
+export function maskedRecord<T extends { complainantPhone: string }>(record: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) out[key] = typeof value === 'string' ? maskMobilesInText(value) : value;
+  out.complainantPhone = maskMobile(record.complainantPhone);
+  return out as T;
+}

@@ -17,7 +17,7 @@ import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
 import { complaintEnvelope, contactResponse, detailResponse, eventsResponse, followUpResultResponse, listResponse } from './complaintResponses.js';
 import { createPrivacyService, type PrivacyService } from '../../privacy/service.js';
-import { maskMobile } from '../../privacy/mask.js';
+import { maskedRecord } from '../../privacy/mask.js';
 import type { Complaint } from '../../complaints/types.js';
 import { compensationEnvelope, compensationJson, compensationListJson, compensationListResponse } from './compensationResponses.js';
 
@@ -25,7 +25,7 @@ const BASE = '/api/complaints';
 
 /** Answers carry the complainant's number masked (138****8000); POST …/{id}/contact reveals it, audited. */
 function masked<T extends Complaint>(c: T): T {
-  return { ...c, complainantPhone: maskMobile(c.complainantPhone) };
+  return maskedRecord(c);
 }
 
 /** Every route needs a signed-in person; the auth middleware upstream sets ctx.state.actor. */

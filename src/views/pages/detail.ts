@@ -27,7 +27,7 @@ import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCA
 import type { PageServices } from '../router.js';
 import { linkRow, offsetRow } from './viewModels.js';
 import { localDate } from '../../calendar/zoned.js';
-import { maskMobile } from '../../privacy/mask.js';
+import { maskedRecord, maskMobile, maskMobilesInText } from '../../privacy/mask.js';
 import { ANONYMISED } from '../../privacy/store/erasers.js';
 import { createPrivacyService } from '../../privacy/service.js';
 
@@ -291,7 +291,7 @@ function eventView(e: AuditEvent, locale: Locale) {
     label: isMessageKey(key) ? translate(locale, key) : e.action,
     from: e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.fromState) : null,
     to: e.toState && e.toState !== e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.toState) : null,
-    note: e.note,
+    note: e.note === null ? null : maskMobilesInText(e.note),
     changed: changed.join('、'),
   };
 }
@@ -368,7 +368,8 @@ async function renderDetail(
       selfPath: kit.url(`/c/${id}`),
       section: 'list',
       c: {
-        ...c,
+        // Mobile numbers typed into free text are masked too, until the audited reveal.
+        ...(state.revealedPhone === undefined ? maskedRecord(c) : c),
         stateLabel: labelOf(VOCAB.state, c.state),
         relationLabel: labelOf(VOCAB.relation, c.complainantRelation),
         channelLabel: labelOf(VOCAB.channel, c.channel),
@@ -393,6 +394,8 @@ async function renderDetail(
       repeatedBy: detail.repeatedBy.map((l) => linkRow(l)),
       followUps: detail.followUps.map((f) => ({
         ...f,
+        complainantWords: f.complainantWords && state.revealedPhone === undefined ? maskMobilesInText(f.complainantWords) : f.complainantWords,
+        note: f.note && state.revealedPhone === undefined ? maskMobilesInText(f.note) : f.note,
         methodLabel: labelOf(VOCAB.method, f.method),
         continuation: f.continuationId ? (detail.chain.find((l) => l.id === f.continuationId) ?? { id: f.continuationId, code: `#${f.continuationId}` }) : null,
       })),
