@@ -413,6 +413,7 @@ export const zhCN = {
   'privacy.confirm': '我已核实业主的申请',
   'privacy.done': '已匿名化 {n} 件投诉。',
   'privacy.ownerNotice': '我们收集您的姓名、手机号、房号和投诉内容，仅用于处理您的投诉和回访；投诉结束后按保存期限匿名化。',
+  'privacy.retention': '个人信息在投诉结束 {p} 年后匿名化，赔付和抵扣记录的文字在 {a} 年后匿名化（金额和凭证号永久保留）。',
   'privacy.noticeLink': '隐私政策',
 } as const;
 
