@@ -8,7 +8,7 @@
 // that stopped half-way the trail refuses ordinary UPDATEs; running it again finishes the job.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { addColumnIfMissing, dropColumnIfPresent, hasTrigger, quoteId } from '../src/db/schema.js';
+import { addColumnIfMissing, dropColumnIfPresent, hasTrigger, makeAppendOnly, quoteId } from '../src/db/schema.js';
 
 const KEPT = ['id', 'entity_type', 'entity_id', 'complaint_id', 'action', 'from_state', 'to_state', 'actor_id', 'actor_name', 'at'];
 
@@ -46,18 +46,8 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
 
 export async function down(knex: Knex, ctx: MigrationContext): Promise<void> {
   const { complaints, events } = ctx.tables;
-  const old = oldTrigger(ctx);
-  if (!(await hasTrigger(knex, old))) {
-    if (ctx.client === 'mysql2') {
-      await knex.raw(
-        `CREATE TRIGGER ${quoteId(knex, old)} BEFORE UPDATE ON ${quoteId(knex, events)} FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${events} is append-only'`,
-      );
-    } else {
-      await knex.raw(
-        `CREATE TRIGGER ${quoteId(knex, old)} BEFORE UPDATE ON ${quoteId(knex, events)} BEGIN SELECT RAISE(ABORT, '${events} is append-only'); END`,
-      );
-    }
-  }
+  // The old UPDATE trigger exactly as the core tables' migration made it (its DELETE twin is still there).
+  await makeAppendOnly(knex, ctx, events);
   await knex.raw(`DROP TRIGGER IF EXISTS ${quoteId(knex, newTrigger(ctx))}`);
   await dropColumnIfPresent(knex, events, 'redacted_at');
   await dropColumnIfPresent(knex, complaints, 'anonymised_at');
