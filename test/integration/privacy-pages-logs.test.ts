@@ -125,6 +125,27 @@ for (const kind of databaseKinds) {
       expect(refused.text).to.not.contain(FULL);
       expect(await count()).to.equal(before);
     });
+
+    it("lets an administrator download one owner's data and refuses an erasure without confirmation, keeping the typed id", async () => {
+      const admin = h.client();
+      await admin.signIn(staff.admin);
+      expect((await admin.get('/admin/privacy')).status).to.equal(200);
+      const file = await admin.get('/admin/privacy/export?ownerId=1');
+      expect(file.status).to.equal(200);
+      expect(file.headers.get('content-disposition')).to.contain('attachment').and.contain('owner-1-');
+      const data = JSON.parse(file.text) as { ownerId: string; complaints: Array<{ complainantPhone: string }> };
+      expect(data.ownerId).to.equal('1');
+      expect(data.complaints.map((c) => c.complainantPhone)).to.deep.equal([FULL]);
+      const bad = await admin.get(`/admin/privacy/export?ownerId=${encodeURIComponent('1 OR 1=1')}`);
+      expect(bad.status).to.equal(422);
+      expect(bad.text).to.contain('id="err-ownerId"').and.contain('业主编号').and.contain('value="1 OR 1&#x3D;1"');
+      await admin.get('/admin/privacy');
+      const unconfirmed = await admin.post('/admin/privacy/anonymise', { ownerId: '1' });
+      expect(unconfirmed.status).to.equal(422);
+      expect(unconfirmed.text).to.contain('id="err-confirm"').and.contain('value="1"');
+      expect((await h.db('cmp_complaints').where({ id }).first()).complainant_phone).to.equal(FULL);
+      expect((await counter.get('/admin/privacy')).status).to.equal(403);
+    });
   });
 
   describe(`privacy: no full mobile number or token in any log line, staff notice or webhook (${kind.kind})`, function () {

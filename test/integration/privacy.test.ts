@@ -7,6 +7,7 @@ import { SYSTEM_ACTOR, type Actor } from '../../src/auth/actor.js';
 import { createCompensationService } from '../../src/compensations/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { privacyRetentionJob } from '../../src/jobs/privacyRetention.js';
+import { privacyRetentionCommand } from '../../src/cli/commands/privacy.js';
 import { runRetention } from '../../src/privacy/retention.js';
 import { createPrivacyService } from '../../src/privacy/service.js';
 import { ANONYMISED } from '../../src/privacy/store/erasers.js';
@@ -78,6 +79,28 @@ for (const kind of databaseKinds) {
       h.clock.set('2026-11-28T01:00:00.000Z');
     });
     after(async () => h?.close());
+
+    it('`complaints privacy retention --dry-run` lists what would change, changes nothing and is audited with the operator', async () => {
+      const rowBefore = await row(h, h.ctx.tables.complaints, { id: old.id });
+      const original = console.log;
+      let out = '';
+      console.log = (...args: unknown[]) => void (out += `${args.join(' ')}\n`);
+      try {
+        // The command runs on the real clock (December 2026 or later): June 2022 is past three years, November 2026 is not.
+        expect(await privacyRetentionCommand({ db: h.database.url, lang: 'en', dryRun: true })).to.equal(0);
+      } finally {
+        console.log = original;
+      }
+      expect(out).to.contain('Dry run: nothing was changed.').and.contain(old.code);
+      expect(out).to.not.contain(recent.code);
+      expect(out).to.match(/rows that would change: follow_ups=1 events=\d+ outbox=\d+ complaints=1/);
+      expect(await row(h, h.ctx.tables.complaints, { id: old.id })).to.deep.equal(rowBefore);
+      const audit = (await h.db(h.ctx.tables.events).where({ entity_type: 'privacy', action: 'retention_dry_run' }).orderBy('id', 'desc').first()) as Record<
+        string,
+        any
+      >;
+      expect(audit.actor_id).to.match(/^cli:/);
+    });
 
     it('dry run lists the four-year-old complaint only and changes nothing; the run anonymises it and keeps the report and reconciliation identical', async () => {
       const report = () => buildReport(h.ctx, { from: '2022-06-01', to: '2022-06-30', actor: people.manager });
