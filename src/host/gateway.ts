@@ -42,6 +42,13 @@ export const ID_CHUNK = 1000;
 /** How long a community's name is remembered (see communityNames). */
 export const COMMUNITY_NAME_TTL_MS = 60_000;
 const OWNER_MATCH_LIMIT = 200;
+/**
+ * Pages of matching owners read at most by one unit search. Owners are paged in key order until enough
+ * units in the searcher's communities are found, so a last-four-digits search in one community is not
+ * lost behind the first 200 matches elsewhere; the bound keeps a very common suffix from scanning the
+ * whole owner table (5,000 owners).
+ */
+const OWNER_MATCH_PAGES = 25;
 const ESCAPE = '!';
 
 type Row = Record<string, unknown>;
@@ -158,6 +165,11 @@ class ColumnSql {
     if (!this.astralOk && ASTRAL.test(text)) return NEVER;
     const placeholder = this.string ? this.placeholder : '?';
     return { sql: `?? LIKE ${placeholder} ESCAPE '${ESCAPE}'`, bindings: [column, `%${escapeLike(text)}%`] };
+  }
+
+  /** Greater than a key already read (keyset paging through a host table). */
+  after(column: string, value: string): Cond {
+    return { sql: `?? > ${this.string ? this.placeholder : '?'}`, bindings: [column, value] };
   }
 
   prefix(column: string, text: string): Cond {
@@ -629,39 +641,48 @@ export class HostGateway implements HostReader {
     byLabel.sort((a, b) => rank(a) - rank(b)).forEach((r) => push(String(r.id)));
 
     if (ids.length < limit) {
-      for (const id of await this.unitIdsByOwnerMatch(text, run)) push(id);
+      for (const id of await this.unitIdsByOwnerMatch(text, limit, run)) push(id);
     }
     const found = await this.getUnits(ids.slice(0, limit));
     return ids.slice(0, limit).flatMap((id) => found.get(id) ?? []);
   }
 
-  private async unitIdsByOwnerMatch(text: string, run: (cond: Cond) => Promise<Array<Record<string, string | null>>>): Promise<string[]> {
+  private async unitIdsByOwnerMatch(text: string, limit: number, run: (cond: Cond) => Promise<Array<Record<string, string | null>>>): Promise<string[]> {
     const o = this.mapping.owner;
     const owners = await this.source('owner');
     const name = owners.like(o.columns.name, text, 'contains');
     const phone = owners.like(o.columns.phone, text, 'contains');
     const key = owners.ref(null, o.key);
-    const matches = owners
-      .from(this.db)
-      .select({ id: key.id })
-      .where((b) => b.whereRaw(name.sql, name.bindings).orWhereRaw(phone.sql, phone.bindings));
-    const ownerIds = ((await matches.limit(OWNER_MATCH_LIMIT)) as Row[]).map((r) => String(r.id));
-    if (ownerIds.length === 0) return [];
-
     const u = this.mapping.unit;
     const units = await this.source('unit');
-    let candidateCond: Cond;
-    if (u.columns.owner) {
-      const r = units.refOf(u.columns.owner);
-      candidateCond = r.col.in(r.id, ownerIds);
-    } else {
-      const own = this.mapping.ownership!;
-      const rel = await this.selectIn(await this.source('ownership'), own.owner, ownerIds, { unit: own.unit });
-      const unitIds = [...new Set(rel.flatMap((r) => (r.unit === null ? [] : [String(r.unit)])))].slice(0, ID_CHUNK);
-      const r = units.ref(null, u.key);
-      candidateCond = r.col.in(r.id, unitIds);
+    const found: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < OWNER_MATCH_PAGES && found.length < limit; page++) {
+      const matches = owners
+        .from(this.db)
+        .select({ id: key.id })
+        .where((b) => b.whereRaw(name.sql, name.bindings).orWhereRaw(phone.sql, phone.bindings));
+      if (after !== null) add(matches, key.col.after(key.id, after));
+      const ownerIds = ((await matches.orderBy(key.id).limit(OWNER_MATCH_LIMIT)) as Row[]).map((r) => String(r.id));
+      if (ownerIds.length === 0) break;
+      after = ownerIds[ownerIds.length - 1]!;
+
+      let candidateCond: Cond;
+      if (u.columns.owner) {
+        const r = units.refOf(u.columns.owner);
+        candidateCond = r.col.in(r.id, ownerIds);
+      } else {
+        const own = this.mapping.ownership!;
+        const rel = await this.selectIn(await this.source('ownership'), own.owner, ownerIds, { unit: own.unit });
+        const unitIds = [...new Set(rel.flatMap((r) => (r.unit === null ? [] : [String(r.unit)])))].slice(0, ID_CHUNK);
+        const r = units.ref(null, u.key);
+        candidateCond = r.col.in(r.id, unitIds);
+      }
+      // run() keeps to the searcher's communities (in SQL) and to the page size.
+      for (const r of await run(candidateCond)) if (!found.includes(String(r.id))) found.push(String(r.id));
+      if (ownerIds.length < OWNER_MATCH_LIMIT) break;
     }
-    return (await run(candidateCond)).map((r) => String(r.id));
+    return found;
   }
 
   private billFields(): Record<string, FieldSource | undefined> {
