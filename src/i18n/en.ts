@@ -417,6 +417,7 @@ export const en: Record<MessageKey, string> = {
   'privacy.done': '{n} complaints anonymised.',
   'privacy.ownerNotice':
     'We collect your name, mobile number, room and what you tell us only to handle your complaint and follow it up; personal data is anonymised after the retention period once the complaint has ended.',
-  'privacy.retention': 'Personal data is anonymised {p} years after a complaint ended; the free text of compensation and offset records after {a} years (amounts and references stay).',
+  'privacy.retention':
+    'Personal data is anonymised {p} years after a complaint ended; the free text of compensation and offset records after {a} years (amounts and references stay).',
   'privacy.noticeLink': 'Privacy notice',
 };

@@ -31,7 +31,7 @@ export function holdsFullMobile(text: string): boolean {
 /** A deep copy with every string masked (for notices and webhooks to staff); keys whose values are contact data are masked whole. */
 export function maskMobilesDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskMobilesInText(value);
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (value === null || typeof value !== 'object' || depth > 8 || value instanceof Date) return value;
   if (Array.isArray(value)) return value.map((v) => maskMobilesDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {

@@ -235,6 +235,14 @@ for (const kind of databaseKinds) {
         },
         people.supervisor,
       );
+      // The audit trail through the API: the plan's measures quoted the number; the answer masks it.
+      const trail = await fetch(url(`/api/complaints/${complaint.id}/events`), { headers: json(supervisorToken) });
+      const trailText = await trail.text();
+      expect(trail.status).to.equal(200);
+      expect(trailText)
+        .to.contain(MASKED)
+        .and.match(/"at":"20\d\d-/);
+      expect(trailText).to.not.match(ANY_FULL_MOBILE);
       const bodies: string[] = [];
       let calls = 0;
       const hook = createServer((req: IncomingMessage, res) => {

@@ -17,7 +17,7 @@ import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
 import { complaintEnvelope, contactResponse, detailResponse, eventsResponse, followUpResultResponse, listResponse } from './complaintResponses.js';
 import { createPrivacyService, type PrivacyService } from '../../privacy/service.js';
-import { maskedRecord } from '../../privacy/mask.js';
+import { maskedRecord, maskMobilesDeep } from '../../privacy/mask.js';
 import type { Complaint } from '../../complaints/types.js';
 import { compensationEnvelope, compensationJson, compensationListJson, compensationListResponse } from './compensationResponses.js';
 
@@ -90,7 +90,8 @@ export function complaintsApiRouter(
   });
 
   router.get('/:id/events', async (k) => {
-    k.body = { events: await service.events(idOf(k), actorOf(k)) };
+    // Notes and changed values may quote a number typed into free text: masked like the rest.
+    k.body = { events: (await service.events(idOf(k), actorOf(k))).map((e) => maskMobilesDeep(e) as typeof e) };
   });
 
   router.post('/:id/transitions/:action', async (k) => {
