@@ -28,17 +28,24 @@ export function holdsFullMobile(text: string): boolean {
   return new RegExp(MOBILE_IN_TEXT.source).test(text);
 }
 
-/** A deep copy with every string masked (for notices and webhooks to staff); keys whose values are contact data are masked whole. */
+/**
+ * A deep copy with every string masked (for notices and webhooks to staff); keys whose values are contact
+ * data are masked whole. Identifiers are never touched (a receipt number or a host key of 11 digits that
+ * looks like a mobile must reach the host's ledger as it is): keys ending in id, key, code or ref.
+ */
 export function maskMobilesDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskMobilesInText(value);
   if (value === null || typeof value !== 'object' || depth > 8 || value instanceof Date) return value;
   if (Array.isArray(value)) return value.map((v) => maskMobilesDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = CONTACT_KEY.test(key) && typeof v === 'string' ? maskMobile(v) : maskMobilesDeep(v, depth + 1);
+    out[key] = IDENTIFIER_KEY.test(key) ? v : CONTACT_KEY.test(key) && typeof v === 'string' ? maskMobile(v) : maskMobilesDeep(v, depth + 1);
   }
   return out;
 }
+
+/** Payload keys that hold identifiers (offsetId, billId, paymentKey, complaintCode, reference): kept as they are. */
+const IDENTIFIER_KEY = /(?:id|ids|key|code|ref|reference)$/i;
 
 /** Payload keys that hold a phone number whatever its shape. */
 const CONTACT_KEY = /phone|mobile/i;
@@ -49,7 +56,7 @@ const CONTACT_KEY = /phone|mobile/i;
  */
 export function maskedRecord<T extends { complainantPhone: string }>(record: T): T {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(record)) out[key] = typeof value === 'string' ? maskMobilesInText(value) : value;
+  for (const [key, value] of Object.entries(record)) out[key] = typeof value === 'string' && !IDENTIFIER_KEY.test(key) ? maskMobilesInText(value) : value;
   out.complainantPhone = maskMobile(record.complainantPhone);
   return out as T;
 }
