@@ -11,6 +11,7 @@ import { collectOffset, offsetsCheckCommand, offsetsReconcileCommand } from './c
 import { loadManifest } from '../manifest/manifest.js';
 import { jobsRunCommand } from './commands/jobs.js';
 import { privacyRetentionCommand } from './commands/privacy.js';
+import { settingsSetCommand, settingsShowCommand } from './commands/settings.js';
 
 // commander passes each command's own arguments; every action checks them itself.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -113,5 +114,15 @@ withCommon(
     .option('--dry-run', 'list what would change and change nothing')
     .option('--json', 'print JSON'),
 ).action(run((opts) => privacyRetentionCommand(opts)));
+
+const settings = program.command('settings').description('the plugin settings (what the settings page edits, and the operations ones)');
+withCommon(settings.command('show').description('print every setting (secrets as ***)').option('--json', 'print JSON')).action(
+  run((opts) => settingsShowCommand(opts)),
+);
+withCommon(
+  settings
+    .command('set <assignments...>')
+    .description('change settings: KEY=VALUE (JSON values, e.g. metricsEnabled=true escalationDays=20 webhookUrl=https://…); validated and audited'),
+).action(run((assignments: string[], opts) => settingsSetCommand(opts, assignments)));
 
 await program.parseAsync(process.argv);

@@ -20,7 +20,8 @@ import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './in
 import { listComplaints, type ListOptions } from './store/listing.js';
 import { announceChange } from './notices.js';
 import { eventsOfComplaint, findByIdempotencyKey, findComplaint, findContinuation, findRepeatsOf, listFollowUps, toLink } from './store/complaints.js';
-import { differentSubmission, idempotencyKeyInvalid, idempotencyKeysDisagree, noSuchUnit, notUnitOwner, receivedInFuture } from './messages.js';
+import { differentSubmission, noSuchUnit, notUnitOwner, receivedInFuture } from './messages.js';
+import { idempotencyKeyInvalid, idempotencyKeysDisagree } from '../common/messages.js';
 import { validateCreate, validateList, validateTransition } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { allowedActions, checkTransition, ruleFor, type Action, type RuleInput } from './states.js';

@@ -4,7 +4,7 @@
 import type { Context, Middleware } from 'koa';
 import type { Actor } from '../auth/actor.js';
 import { hasPermission, ROLE_LABELS, type Permission } from '../auth/permissions.js';
-import { ForbiddenError, DomainError } from '../common/errors.js';
+import { ForbiddenError, UnauthenticatedError } from '../common/errors.js';
 import { msg, type Locale } from '../common/localized.js';
 import { csrfProtection, type CsrfOptions } from '../http/csrf.js';
 import { pageErrorMiddleware, type ErrorPage } from '../http/pageErrors.js';
@@ -19,13 +19,6 @@ export interface NavItem {
   href: string;
   label: MessageKey;
   current: boolean;
-}
-
-/** Raised when nobody is signed in: the sign-in page (demo) or a 401 page. */
-export class NotSignedInError extends DomainError {
-  constructor() {
-    super('not_signed_in', 401, msg('请先登录。', 'Please sign in first.'));
-  }
 }
 
 const NAV: Array<{ path: string; label: MessageKey; permission: Permission | null; section: string }> = [
@@ -117,7 +110,7 @@ export class PageKit {
       try {
         await next();
       } catch (err) {
-        if (err instanceof NotSignedInError && this.signInEnabled && ctx.method === 'GET') {
+        if (err instanceof UnauthenticatedError && this.signInEnabled && ctx.method === 'GET') {
           ctx.redirect(`${this.url('/sign-in')}?next=${encodeURIComponent(ctx.originalUrl)}`);
           return;
         }
@@ -143,10 +136,10 @@ export class PageKit {
     return translate(this.locale(ctx), key);
   }
 
-  /** The signed-in actor, or NotSignedInError. */
+  /** The signed-in actor, or UnauthenticatedError. */
   actor(ctx: Context): Actor {
     const actor = ctx.state.actor as Actor | null | undefined;
-    if (!actor) throw new NotSignedInError();
+    if (!actor) throw new UnauthenticatedError();
     return actor;
   }
 
