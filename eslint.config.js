@@ -18,6 +18,7 @@ const DOMAIN = [
   'src/notifications',
   'src/reports',
   'src/settings',
+  'src/privacy',
   'src/auth/actor.ts',
   'src/auth/permissions.ts',
 ];

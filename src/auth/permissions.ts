@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   'offset.apply',
   'compensation.record',
   'report.view',
+  'complaint.contact',
   'admin.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

@@ -11,6 +11,7 @@ import { collectOffset, offsetsCheckCommand, offsetsReconcileCommand } from './c
 import { loadManifest } from '../manifest/manifest.js';
 import { jobsRunCommand } from './commands/jobs.js';
 import { mapCommand } from './commands/map.js';
+import { privacyRetentionCommand } from './commands/privacy.js';
 import { settingsSetCommand, settingsShowCommand } from './commands/settings.js';
 
 // commander passes each command's own arguments; every action checks them itself.
@@ -111,9 +112,18 @@ const jobs = program.command('jobs').description('scheduled jobs');
 withCommon(
   jobs
     .command('run <name>')
-    .description('run one job by hand now (escalate, deadlines, follow-ups, expire-offsets, daily-digest)')
+    .description('run one job by hand now (escalate, deadlines, follow-ups, expire-offsets, daily-digest, privacy-retention, purge)')
     .option('--json', 'print JSON'),
 ).action(run((name: string, opts) => jobsRunCommand(opts, name)));
+
+const privacy = program.command('privacy').description("owners' personal information (PIPL)");
+withCommon(
+  privacy
+    .command('retention')
+    .description('anonymise complaints past their retention period (settings privacy.personalDataYears / accountingYears); audited')
+    .option('--dry-run', 'list what would change and change nothing')
+    .option('--json', 'print JSON'),
+).action(run((opts) => privacyRetentionCommand(opts)));
 
 const settings = program.command('settings').description('the plugin settings (what the settings page edits, and the operations ones)');
 withCommon(settings.command('show').description('print every setting (secrets as ***)').option('--json', 'print JSON')).action(

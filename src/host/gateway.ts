@@ -160,6 +160,11 @@ class ColumnSql {
     return { sql: `?? LIKE ${placeholder} ESCAPE '${ESCAPE}'`, bindings: [column, `%${escapeLike(text)}%`] };
   }
 
+  /** Greater than a key already read (keyset paging through a host table). */
+  after(column: string, value: string): Cond {
+    return { sql: `?? > ${this.string ? this.placeholder : '?'}`, bindings: [column, value] };
+  }
+
   prefix(column: string, text: string): Cond {
     if (!this.astralOk && ASTRAL.test(text)) return NEVER;
     const placeholder = this.string ? this.placeholder : '?';

@@ -242,6 +242,8 @@ export const en: Record<MessageKey, string> = {
   'event.auto-escalate': 'Escalated automatically',
   'event.cancel': 'Cancelled',
   'event.note': 'Progress',
+  'event.contact_revealed': 'Full mobile number viewed',
+  'event.anonymise': 'Personal data anonymised',
   'event.offset.request': 'Offset requested',
   'event.offset.approve': 'Offset approved',
   'event.offset.reject': 'Offset rejected',
@@ -480,4 +482,23 @@ export const en: Record<MessageKey, string> = {
   'report.ownerRatingAverage': 'Average stars',
   'report.ownerRatingLow': 'Low (1–2 stars)',
   'report.ownerRehandled': 'Asked for re-handling',
+
+  'privacy.revealContact': 'Show the full number',
+  'privacy.revealHint': 'The full number is for calling the owner; who looked, when and at which complaint is recorded.',
+  'privacy.revealed': 'Full number shown (recorded)',
+  'privacy.anonymised': "This complaint's personal data was anonymised (retention period or the owner's request).",
+  'privacy.exportCsv': 'Export CSV',
+  'privacy.title': 'Personal information',
+  'privacy.ownerId': 'Owner id (host ERP)',
+  'privacy.export': 'Export everything held about this owner',
+  'privacy.anonymise': "Anonymise this owner's personal data",
+  'privacy.anonymiseHint':
+    'Cannot be undone. Codes, categories, dates and amounts stay; names, mobile numbers and free text are replaced; money records keep amounts and references.',
+  'privacy.confirm': "I have verified the owner's request",
+  'privacy.done': '{n} complaints anonymised.',
+  'privacy.ownerNotice':
+    'We collect your name, mobile number, room and what you tell us only to handle your complaint and follow it up; personal data is anonymised after the retention period once the complaint has ended.',
+  'privacy.retention':
+    'Personal data is anonymised {p} years after a complaint ended; the free text of compensation and offset records after {a} years (amounts and references stay).',
+  'privacy.noticeLink': 'Privacy notice',
 };

@@ -241,6 +241,8 @@ export const zhCN = {
   'event.auto-escalate': '超期自动升级',
   'event.cancel': '撤销',
   'event.note': '记录进展',
+  'event.contact_revealed': '查看完整手机号',
+  'event.anonymise': '个人信息匿名化',
   'event.offset.request': '申请抵扣',
   'event.offset.approve': '批准抵扣',
   'event.offset.reject': '驳回抵扣',
@@ -478,6 +480,22 @@ export const zhCN = {
   'report.ownerRatingAverage': '平均星级',
   'report.ownerRatingLow': '差评（1–2 星）',
   'report.ownerRehandled': '申请重新处理',
+
+  'privacy.revealContact': '查看完整号码',
+  'privacy.revealHint': '完整号码仅供联系业主使用；查看会记录查看人、时间和投诉编号。',
+  'privacy.revealed': '已显示完整号码（已记录）',
+  'privacy.anonymised': '该投诉的个人信息已按保存期限或业主申请匿名化。',
+  'privacy.exportCsv': '导出 CSV',
+  'privacy.title': '个人信息',
+  'privacy.ownerId': '业主编号（主系统）',
+  'privacy.export': '导出该业主的全部数据',
+  'privacy.anonymise': '匿名化该业主的个人信息',
+  'privacy.anonymiseHint': '不可撤销。投诉编号、分类、日期和金额保留，姓名、手机号和文字描述被替换；资金记录保留金额和凭证号。',
+  'privacy.confirm': '我已核实业主的申请',
+  'privacy.done': '已匿名化 {n} 件投诉。',
+  'privacy.ownerNotice': '我们收集您的姓名、手机号、房号和投诉内容，仅用于处理您的投诉和回访；投诉结束后按保存期限匿名化。',
+  'privacy.retention': '个人信息在投诉结束 {p} 年后匿名化，赔付和抵扣记录的文字在 {a} 年后匿名化（金额和凭证号永久保留）。',
+  'privacy.noticeLink': '隐私政策',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -6,6 +6,7 @@ import { escalateJob } from './escalate.js';
 import { expireOffsetsJob } from './expireOffsets.js';
 import { followUpsJob } from './followUps.js';
 import { purgeJob } from './purge.js';
+import { privacyRetentionJob } from './privacyRetention.js';
 import type { Job } from './types.js';
 
-export const JOBS: readonly Job[] = [escalateJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob, purgeJob];
+export const JOBS: readonly Job[] = [escalateJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob, privacyRetentionJob, purgeJob];

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { TableNames } from '../db/tables.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { fromDbTime, requireDbTime, toDbTime } from '../db/time.js';
+import { maskMobilesDeep } from '../privacy/mask.js';
 
 export const TOPICS = [
   'assigned',
@@ -26,6 +27,18 @@ export const TOPICS = [
   'owner_rating_low',
 ] as const;
 export type Topic = (typeof TOPICS)[number];
+
+/**
+ * Topics that are notices to the owner (SMS / WeChat template), the only payloads that may carry the
+ * owner's mobile number, because the host needs it to reach them. Every other payload (staff notices, money events for the host's webhook) is
+ * masked on the way in: a mobile number anywhere in it, even typed into free text, becomes 138****8000.
+ */
+export const OWNER_NOTICE_TOPICS: readonly Topic[] = ['owner.notice'];
+
+/** The payload as stored and sent: the minimum for its topic (PIPL). */
+export function minimisedPayload(topic: string, payload: Record<string, unknown>): Record<string, unknown> {
+  return OWNER_NOTICE_TOPICS.includes(topic) ? payload : (maskMobilesDeep(payload) as Record<string, unknown>);
+}
 
 export interface EnqueueOptions {
   /**
@@ -62,7 +75,7 @@ export async function enqueue(
   const complaintId = payload.complaintId;
   const row = {
     topic,
-    payload: JSON.stringify(payload),
+    payload: JSON.stringify(minimisedPayload(topic, payload)),
     dedupe_key: options.dedupeKey ?? null,
     // Lets the purge keep a keyed notice while its complaint is open (see src/jobs/purge.ts).
     complaint_id: typeof complaintId === 'number' && Number.isSafeInteger(complaintId) && complaintId > 0 ? complaintId : null,

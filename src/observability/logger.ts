@@ -5,6 +5,7 @@
 // numbers in full; pino's redact removes the known places, a masking pass catches the rest anywhere.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { maskMobile } from '../privacy/mask.js';
 
 export type { Logger } from 'pino';
 
@@ -24,6 +25,9 @@ export const REDACTED = '[redacted]';
 
 /** Keys whose values are secret wherever they appear in a log line. */
 const SECRET_KEY = /secret|password|passwd|token|api_?key|credential|private_?key|signature|cookie|authorization|x-complaints-user/i;
+
+/** Keys whose values are contact numbers in whatever shape (a landline, spaces): masked whole. */
+const CONTACT_KEY = /phone|mobile/i;
 
 /** A mainland mobile number (optionally +86), not part of a longer run of digits. */
 const MOBILE = /(?<!\d)(?:(?:\+|00)?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)/g;
@@ -45,7 +49,12 @@ export function maskValue(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => maskValue(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && v !== null && v !== undefined && v !== '' ? REDACTED : maskValue(v, depth + 1);
+    out[key] =
+      SECRET_KEY.test(key) && v !== null && v !== undefined && v !== ''
+        ? REDACTED
+        : CONTACT_KEY.test(key) && typeof v === 'string'
+          ? maskMobile(v)
+          : maskValue(v, depth + 1);
   }
   return out;
 }

@@ -65,6 +65,8 @@ export interface Settings {
   ownerAdditionsPerIpPerHour: number;
   /** zh-CN texts of the owner notices, with {code}, {link}, {due}, {state}. */
   ownerNoticeTemplates: OwnerNoticeTemplates;
+  /** Personal information (PIPL): retention in years after a complaint ended, and the privacy notice's URL. */
+  privacy: PrivacySettings;
 }
 
 export interface OwnerNoticeTemplates {
@@ -72,6 +74,15 @@ export interface OwnerNoticeTemplates {
   replied: string;
   followUp: string;
   closed: string;
+}
+
+export interface PrivacySettings {
+  /** Years a closed or cancelled complaint keeps names, contact numbers and free text (default 3). */
+  personalDataYears: number;
+  /** Years compensation and offset records keep their free text (accounting retention, default 10); amounts stay. */
+  accountingYears: number;
+  /** The company's privacy notice, linked from the owner's page; null: not linked. */
+  noticeUrl: string | null;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);

@@ -21,6 +21,7 @@ import { registerCashier } from './pages/cashier.js';
 import { registerAdmin } from './pages/admin.js';
 import { registerReport } from './pages/report.js';
 import { registerOwnerPages } from './pages/owner.js';
+import { registerPrivacy } from './pages/privacy.js';
 import { DomainError } from '../common/errors.js';
 import type { PageServices } from './services.js';
 
@@ -66,6 +67,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });
   registerReport(router, kit);
   registerOwnerPages(router, kit, services);
+  registerPrivacy(router, kit);
 
   // Any other GET under the prefix (except the JSON API, which answers for itself) is the 404 page.
   // A RegExp path is not prefixed by the parent router, so the prefix is part of it.

@@ -20,7 +20,7 @@ export const complaintResponse = {
     ownerName: nullable(str),
     communityId: nullable(str),
     complainantName: str,
-    complainantPhone: str,
+    complainantPhone: { type: 'string', description: 'Masked (138****8000); POST /api/complaints/{id}/contact reveals it, audited', examples: ['138****8001'] },
     complainantRelation: enumOf(RELATION.values),
     channel: enumOf(CHANNEL.values),
     category: str,
@@ -138,4 +138,10 @@ export const eventsResponse = {
       },
     },
   },
+};
+
+export const contactResponse = {
+  type: 'object',
+  required: ['complaintId', 'code', 'phone'],
+  properties: { complaintId: { type: 'integer' }, code: str, phone: { type: 'string', description: 'The full number, as registered' } },
 };

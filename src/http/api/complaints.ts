@@ -15,10 +15,18 @@ import { ValidationError } from '../../common/errors.js';
 import type { PluginContext } from '../../common/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
-import { complaintEnvelope, detailResponse, eventsResponse, followUpResultResponse, listResponse } from './complaintResponses.js';
+import { complaintEnvelope, contactResponse, detailResponse, eventsResponse, followUpResultResponse, listResponse } from './complaintResponses.js';
+import { createPrivacyService, type PrivacyService } from '../../privacy/service.js';
+import { maskedRecord, maskMobilesDeep } from '../../privacy/mask.js';
+import type { Complaint } from '../../complaints/types.js';
 import { compensationEnvelope, compensationJson, compensationListJson, compensationListResponse } from './compensationResponses.js';
 
 const BASE = '/api/complaints';
+
+/** Answers carry the complainant's number masked (138****8000); POST …/{id}/contact reveals it, audited. */
+function masked<T extends Complaint>(c: T): T {
+  return maskedRecord(c);
+}
 
 function bodyOf(ctx: Context): unknown {
   return (ctx.request as { body?: unknown }).body ?? {};
@@ -35,6 +43,7 @@ export function complaintsApiRouter(
   ctx: PluginContext,
   service: ComplaintService = createComplaintService(ctx),
   compensations: CompensationService = createCompensationService(ctx),
+  privacy: PrivacyService = createPrivacyService(ctx),
 ): Router {
   const router = new Router({ prefix: BASE });
   router.use(requireActor);
@@ -45,26 +54,34 @@ export function complaintsApiRouter(
     k.status = created ? 201 : 200;
     if (!created) k.set('Idempotent-Replayed', 'true');
     k.set('Location', `${k.path.replace(/\/$/, '')}/${complaint.id}`);
-    k.body = { complaint };
+    k.body = { complaint: masked(complaint) };
   });
 
   router.get('/', async (k) => {
     // ?lang= belongs to the locale middleware, not to the list filters.
     const { lang: _lang, ...query } = k.query;
-    k.body = await service.list(coerceQuery(listQuerySchema, query), actorOf(k));
+    const result = await service.list(coerceQuery(listQuerySchema, query), actorOf(k));
+    k.body = { ...result, items: result.items.map(masked) };
   });
 
   router.get('/:id', async (k) => {
-    k.body = await service.get(idOf(k), actorOf(k));
+    const detail = await service.get(idOf(k), actorOf(k));
+    k.body = { ...detail, complaint: masked(detail.complaint) };
+  });
+
+  // The full number, for someone who calls owners (complaint.contact); who, when and which complaint is audited.
+  router.post('/:id/contact', async (k) => {
+    k.body = await privacy.revealContact(idOf(k), actorOf(k));
   });
 
   router.get('/:id/events', async (k) => {
-    k.body = { events: await service.events(idOf(k), actorOf(k)) };
+    // Notes and changed values may quote a number typed into free text: masked like the rest.
+    k.body = { events: (await service.events(idOf(k), actorOf(k))).map((e) => maskMobilesDeep(e) as typeof e) };
   });
 
   router.post('/:id/transitions/:action', async (k) => {
     const complaint = await service.transition(idOf(k), String(k.params.action), bodyOf(k), actorOf(k));
-    k.body = { complaint };
+    k.body = { complaint: masked(complaint) };
   });
 
   router.post('/:id/follow-ups', async (k) => {
@@ -125,6 +142,17 @@ export const complaintsApiOperations: ApiOperation[] = [
     tags,
     responseSchema: detailResponse,
     errors: { '404': 'No such complaint in your communities' },
+  },
+  {
+    method: 'post',
+    path: `${BASE}/{id}/contact`,
+    operationId: 'revealComplaintContact',
+    summary:
+      "The complainant's full mobile number (other answers show it masked, 138****8000); needs complaint.contact; records who asked, when and for which complaint",
+    tags,
+    responseSchema: contactResponse,
+    errors: { '403': 'You may not see full contact numbers', '404': 'No such complaint in your communities' },
+    example: `curl -X POST $BASE${BASE}/7/contact ${curlUser}`,
   },
   {
     method: 'get',

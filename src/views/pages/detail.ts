@@ -29,6 +29,9 @@ import type { PageServices } from '../services.js';
 import { absoluteUrl } from './owner.js';
 import { linkRow, offsetRow } from './viewModels.js';
 import { localDate } from '../../calendar/zoned.js';
+import { maskedRecord, maskMobile, maskMobilesInText } from '../../privacy/mask.js';
+import { ANONYMISED } from '../../privacy/store/erasers.js';
+import { createPrivacyService } from '../../privacy/service.js';
 
 type FormName = Action | 'offset' | 'compensation';
 
@@ -39,6 +42,8 @@ interface DetailState {
   errors?: Record<string, string>;
   formError?: string | null;
   conflict?: string | null;
+  /** The full number, after an audited click on "show the full number". */
+  revealedPhone?: string;
 }
 
 const FLASH: Record<Action, FlashKey> = {
@@ -388,8 +393,8 @@ function eventView(e: AuditEvent, locale: Locale, words: EventWords) {
     label: isMessageKey(key) ? translate(locale, key) : e.action,
     from: e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.fromState) : null,
     to: e.toState && e.toState !== e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.toState) : null,
-    note: noteInLocale(e.note, locale),
-    changed: changed.filter((line) => line !== ''),
+    note: noteInLocale(e.note === null ? null : maskMobilesInText(e.note), locale),
+    changed: changed.filter((line) => line !== '').map(maskMobilesInText),
   };
 }
 
@@ -467,7 +472,8 @@ async function renderDetail(
       selfPath: kit.url(`/c/${id}`),
       section: 'list',
       c: {
-        ...c,
+        // Mobile numbers typed into free text are masked too, until the audited reveal.
+        ...(state.revealedPhone === undefined ? maskedRecord(c) : c),
         stateLabel: labelOf(VOCAB.state, c.state),
         relationLabel: labelOf(VOCAB.relation, c.complainantRelation),
         channelLabel: labelOf(VOCAB.channel, c.channel),
@@ -479,12 +485,21 @@ async function renderDetail(
         departmentLabel: labelOf(departments, c.department),
         cancelKindLabel: labelOf(VOCAB.cancelKind, c.cancelKind),
         overdue: !!c.dueAt && c.dueAt.getTime() < now.getTime(),
+        // Masked unless this very answer follows an audited reveal (PIPL: shown to those who call owners).
+        complainantPhone: state.revealedPhone ?? maskMobile(c.complainantPhone),
+      },
+      contact: {
+        revealed: state.revealedPhone !== undefined,
+        canReveal: state.revealedPhone === undefined && c.complainantPhone !== '' && hasPermission(actor, 'complaint.contact'),
+        anonymised: c.complainantName === ANONYMISED,
       },
       chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
       repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,
       repeatedBy: detail.repeatedBy.map((l) => linkRow(l)),
       followUps: detail.followUps.map((f) => ({
         ...f,
+        complainantWords: f.complainantWords && state.revealedPhone === undefined ? maskMobilesInText(f.complainantWords) : f.complainantWords,
+        note: f.note && state.revealedPhone === undefined ? maskMobilesInText(f.note) : f.note,
         methodLabel: labelOf(VOCAB.method, f.method),
         continuation: f.continuationId ? (detail.chain.find((l) => l.id === f.continuationId) ?? { id: f.continuationId, code: `#${f.continuationId}` }) : null,
       })),
@@ -608,6 +623,16 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
   router.get('/c/:id', ...kit.stack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.view');
     await renderDetail(ctx, kit, services, actor, idParam(ctx));
+  });
+
+  // 查看完整号码: the one place the full number is shown, to those who call owners; the click is audited
+  // (who, when, which complaint) and the answer is this page with the number, never cached.
+  router.post('/c/:id/contact', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.contact');
+    const id = idParam(ctx);
+    const { phone } = await createPrivacyService(kit.context).revealContact(id, actor);
+    ctx.set('Cache-Control', 'no-store');
+    await renderDetail(ctx, kit, services, actor, id, { revealedPhone: phone });
   });
 
   router.post('/c/:id/act/:action', ...kit.stack, async (ctx) => {

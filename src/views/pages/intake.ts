@@ -26,6 +26,7 @@ import { complaintRow, unitPager } from './viewModels.js';
 import { searchUnitPage } from '../../units/search.js';
 import { idParam } from './detail.js';
 import { absoluteUrl } from './owner.js';
+import { maskMobile } from '../../privacy/mask.js';
 
 const MOBILE = new RegExp(MOBILE_PATTERN);
 
@@ -34,7 +35,9 @@ function unitView(unit: HostUnit) {
     id: unit.id,
     label: unit.label,
     communityName: unit.communityName,
-    owners: unit.owners.map((o) => ({ id: o.id, name: o.name, phone: o.phone })),
+    // Search results and the unit panel show owners' numbers masked; the search still matches the full
+    // number and its last four digits (host side). The form is prefilled from the host row (defaults).
+    owners: unit.owners.map((o) => ({ id: o.id, name: o.name, phone: o.phone ? maskMobile(o.phone) : null })),
   };
 }
 
@@ -226,7 +229,8 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
         receivedAt: c.receivedAt,
         receivedByName: c.receivedByName,
         complainantName: c.complainantName,
-        complainantPhone: c.complainantPhone,
+        // The slip is paper handed over the counter: the number masked like everywhere else.
+        complainantPhone: maskMobile(c.complainantPhone),
         relationLabel: labelOf(VOCAB.relation, c.complainantRelation),
         unitLabel: c.unitLabel,
         ownerName: c.ownerName,

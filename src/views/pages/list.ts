@@ -13,6 +13,14 @@ import { categoryLabels, choices, VOCAB, ALL_STATES } from '../labels.js';
 import type { PageServices } from '../services.js';
 import { complaintRow } from './viewModels.js';
 import { hasCommunities } from '../../host/mapping.js';
+import { toCsv } from '../../reports/csv.js';
+import { formatZoned } from '../../calendar/zoned.js';
+import { labelOf } from '../labels.js';
+import { translate } from '../../i18n/index.js';
+import { maskMobile } from '../../privacy/mask.js';
+
+/** Rows in one CSV export at most: the list's filters narrow it; the ledger of a whole year is another export. */
+export const LIST_CSV_MAX_ROWS = 10_000;
 
 const PAGE_SIZES = ['20', '50', '100'];
 
@@ -112,6 +120,7 @@ export function registerList(router: Router, kit: PageKit, services: PageService
         nextPage: f.page + 1,
         notFirst: !!f.cursor,
         listPath: kit.url('/list'),
+        csvUrl: `${kit.url('/list.csv')}${pairs.length ? `?${new URLSearchParams(pairs).toString()}` : ''}`,
         listQuery: pairs,
         states: choices(VOCAB.state, f.state, ALL_STATES),
         openStates: OPEN_STATES,
@@ -127,5 +136,53 @@ export function registerList(router: Router, kit: PageKit, services: PageService
       },
       Object.keys(errors).length ? 422 : 200,
     );
+  });
+
+  // The list as CSV (same filters, every page up to LIST_CSV_MAX_ROWS): the complainant's number masked,
+  // like the list itself (PIPL); the full number is only on the complaint's page, audited.
+  router.get('/list.csv', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.view');
+    const settings = await kit.context.settings.get();
+    const locale = kit.locale(ctx);
+    const tz = settings.timezone;
+    const { raw } = readListQuery(ctx, actor.id);
+    const categories = categoryLabels(settings, true);
+    const t = (key: Parameters<typeof translate>[1]) => translate(locale, key);
+    const rows: Array<Array<string | number | null>> = [
+      [
+        t('field.code'),
+        t('field.state'),
+        t('field.receivedAt'),
+        t('field.unit'),
+        t('field.complainantName'),
+        t('field.complainantPhone'),
+        t('field.category'),
+        t('field.severity'),
+        t('field.dueAt'),
+      ],
+    ];
+    let cursor: string | undefined;
+    do {
+      const page: ListResult = await services.complaints.list({ ...raw, limit: 100, ...(cursor ? { cursor } : { cursor: undefined }) }, actor);
+      for (const c of page.items) {
+        if (rows.length > LIST_CSV_MAX_ROWS) break;
+        rows.push([
+          c.code,
+          labelOf(VOCAB.state, c.state)?.[locale] ?? c.state,
+          formatZoned(c.receivedAt, tz),
+          c.unitLabel,
+          c.complainantName,
+          maskMobile(c.complainantPhone),
+          labelOf(categories, c.category)?.[locale] ?? c.category,
+          c.severity ? (labelOf(VOCAB.severity, c.severity)?.[locale] ?? c.severity) : '',
+          c.dueAt ? formatZoned(c.dueAt, tz) : '',
+        ]);
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && rows.length <= LIST_CSV_MAX_ROWS);
+    ctx.attachment(locale === 'en' ? 'complaints.csv' : '投诉列表.csv', { fallback: 'complaints.csv' });
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = toCsv(rows);
   });
 }

@@ -6,6 +6,7 @@ import { OPEN_STATES } from '../../complaints/states.js';
 import type { OffsetListItem } from '../../offsets/queries.js';
 import type { Settings } from '../../settings/settings.js';
 import { categoryLabels, departmentLabels, labelOf, VOCAB } from '../labels.js';
+import { maskMobile } from '../../privacy/mask.js';
 
 export function complaintRow(c: Complaint, settings: Settings, now: Date) {
   const categories = categoryLabels(settings, true);
@@ -19,7 +20,8 @@ export function complaintRow(c: Complaint, settings: Settings, now: Date) {
     unitLabel: c.unitLabel,
     ownerName: c.ownerName,
     complainantName: c.complainantName,
-    complainantPhone: c.complainantPhone,
+    // Lists and workbenches never show the full number (PIPL): the complaint's page reveals it, audited.
+    complainantPhone: maskMobile(c.complainantPhone),
     categoryLabel: labelOf(categories, c.category),
     severity: c.severity,
     severityLabel: labelOf(VOCAB.severity, c.severity),

@@ -1,0 +1,62 @@
+// Masking of owners' contact data for everything that is not the one place a person with a reason reads
+// it in full (the complaint's page, after a click that is audited): lists, workbenches, exports, staff
+// notices, webhooks and logs show 138****8000. The shape follows what Chinese banks and apps print.
+
+/** A mainland mobile number (optionally +86), not part of a longer run of digits. */
+export const MOBILE_IN_TEXT = /(?<!\d)(?:(?:\+|00)?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)/g;
+
+/**
+ * 13800138000 → 138****8000. Anything else with at least 7 digits keeps its first 3 and last 4 digits
+ * (a landline 02112345678 → 021****5678); shorter text is hidden entirely; empty stays empty.
+ */
+export function maskMobile(mobile: string | null | undefined): string {
+  if (mobile === null || mobile === undefined) return '';
+  const digits = mobile.replace(/[\s-]/g, '').replace(/^(?:\+|00)86/, '');
+  if (digits === '') return '';
+  if (!/^\d+$/.test(digits)) return '****';
+  if (digits.length < 7) return '****';
+  return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
+}
+
+/** Free text with every mobile number in it masked ("业主来电 13812345678" → "业主来电 138****5678"). */
+export function maskMobilesInText(text: string): string {
+  return text.replace(MOBILE_IN_TEXT, (_m, head: string, _mid: string, tail: string) => `${head}****${tail}`);
+}
+
+/** Whether the text still holds a full mobile number. */
+export function holdsFullMobile(text: string): boolean {
+  return new RegExp(MOBILE_IN_TEXT.source).test(text);
+}
+
+/**
+ * A deep copy with every string masked (for notices and webhooks to staff); keys whose values are contact
+ * data are masked whole. Identifiers are never touched (a receipt number or a host key of 11 digits that
+ * looks like a mobile must reach the host's ledger as it is): keys ending in id, key, code or ref.
+ */
+export function maskMobilesDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskMobilesInText(value);
+  if (value === null || typeof value !== 'object' || depth > 8 || value instanceof Date) return value;
+  if (Array.isArray(value)) return value.map((v) => maskMobilesDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = IDENTIFIER_KEY.test(key) ? v : CONTACT_KEY.test(key) && typeof v === 'string' ? maskMobile(v) : maskMobilesDeep(v, depth + 1);
+  }
+  return out;
+}
+
+/** Payload keys that hold identifiers (offsetId, billId, paymentKey, complaintCode, reference): kept as they are. */
+const IDENTIFIER_KEY = /(?:id|ids|key|code|ref|reference)$/i;
+
+/** Payload keys that hold a phone number whatever its shape. */
+const CONTACT_KEY = /phone|mobile/i;
+
+/**
+ * A complaint-shaped object for display or an API answer: the complainant's number masked and every
+ * mobile number typed into its free text masked too (a description saying "业主来电 13812345678").
+ */
+export function maskedRecord<T extends { complainantPhone: string }>(record: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) out[key] = typeof value === 'string' && !IDENTIFIER_KEY.test(key) ? maskMobilesInText(value) : value;
+  out.complainantPhone = maskMobile(record.complainantPhone);
+  return out as T;
+}

@@ -1,0 +1,55 @@
+// Masking of mobile numbers: the shape shown everywhere but the audited reveal, free text, and the deep
+// copy used for staff notices and webhooks (identifiers are never altered).
+import { expect } from 'chai';
+import { holdsFullMobile, maskedRecord, maskMobile, maskMobilesDeep, maskMobilesInText } from '../../src/privacy/mask.js';
+
+describe('privacy: masking', () => {
+  it('masks a mobile as 138****8000, tolerating +86 and separators', () => {
+    expect(maskMobile('13800138000')).to.equal('138****8000');
+    expect(maskMobile('+86 138-0013-8000')).to.equal('138****8000');
+    expect(maskMobile('02112345678')).to.equal('021****5678');
+    expect(maskMobile('12345')).to.equal('****');
+    expect(maskMobile('')).to.equal('');
+    expect(maskMobile(null)).to.equal('');
+    expect(maskMobile(undefined)).to.equal('');
+  });
+
+  it('masks every mobile inside free text and nothing else', () => {
+    expect(maskMobilesInText('业主来电 13812345678，邻居 +86 139-0013-9002')).to.equal('业主来电 138****5678，邻居 139****9002');
+    expect(maskMobilesInText('账单 2024-01 金额 120.50，单号 123456789012')).to.equal('账单 2024-01 金额 120.50，单号 123456789012');
+    expect(holdsFullMobile('call 13812345678')).to.equal(true);
+    expect(holdsFullMobile('call 138****5678')).to.equal(false);
+  });
+
+  it('masks a payload deeply but never an identifier, a key or a code', () => {
+    const payload = {
+      offsetId: 7,
+      billId: '13800138000',
+      paymentKey: '15912345678',
+      complaintCode: 'TS-20261128-0001',
+      measures: '联系业主 13800138001',
+      contactPhone: '021-12345678',
+      nested: [{ note: '13900139002' }],
+      at: new Date('2026-11-28T01:00:00Z'),
+    };
+    expect(maskMobilesDeep(payload)).to.deep.equal({
+      offsetId: 7,
+      billId: '13800138000',
+      paymentKey: '15912345678',
+      complaintCode: 'TS-20261128-0001',
+      measures: '联系业主 138****8001',
+      contactPhone: '021****5678',
+      nested: [{ note: '139****9002' }],
+      at: new Date('2026-11-28T01:00:00Z'),
+    });
+  });
+
+  it('masks a complaint-shaped record for display: the number and free text', () => {
+    expect(maskedRecord({ complainantPhone: '13800138001', description: '回电 13800138001', unitId: '13912345678', version: 3 })).to.deep.equal({
+      complainantPhone: '138****8001',
+      description: '回电 138****8001',
+      unitId: '13912345678',
+      version: 3,
+    });
+  });
+});
