@@ -33,7 +33,7 @@ export type Topic = (typeof TOPICS)[number];
  * owner's mobile number, because the host needs it to reach them. Every other payload (staff notices, money events for the host's webhook) is
  * masked on the way in: a mobile number anywhere in it, even typed into free text, becomes 138****8000.
  */
-export const OWNER_NOTICE_TOPICS: readonly Topic[] = ['owner.notice'];
+export const OWNER_NOTICE_TOPICS: readonly string[] = ['owner.notice'] satisfies Topic[];
 
 /** The payload as stored and sent: the minimum for its topic (PIPL). */
 export function minimisedPayload(topic: string, payload: Record<string, unknown>): Record<string, unknown> {
