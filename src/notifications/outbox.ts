@@ -7,6 +7,10 @@ import { fromDbTime, requireDbTime, toDbTime } from '../db/time.js';
 
 export const TOPICS = [
   'assigned',
+  // Reassignment (改派): one notice to the new handler, one to the previous (payload.recipient says which).
+  'reassigned',
+  // A pause (挂起) longer than pauseAlertHours, for the supervisor (the long-pauses job).
+  'pause_overdue',
   'deadline_near',
   'overdue',
   'escalated',

@@ -19,6 +19,10 @@ const validBodies: Record<Action, Record<string, unknown>> = {
   cancel: { cancelKind: 'duplicate', reason: '重复登记' },
   escalate: { severity: 'major', reason: '业主多次投诉' },
   note: { note: '已联系业主' },
+  accept: {},
+  reassign: { assigneeId: 'eng-9', assigneeName: '工程部钱师傅', reason: '原处理人休假' },
+  pause: { reason: '等待自来水公司抢修', party: 'utility' },
+  resume: {},
   'follow-up': { method: 'phone', satisfied: false, complainantWords: '不满意' },
 };
 
