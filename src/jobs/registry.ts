@@ -5,7 +5,8 @@ import { deadlinesJob } from './deadlines.js';
 import { escalateJob } from './escalate.js';
 import { expireOffsetsJob } from './expireOffsets.js';
 import { followUpsJob } from './followUps.js';
+import { longPausesJob } from './longPauses.js';
 import { purgeJob } from './purge.js';
 import type { Job } from './types.js';
 
-export const JOBS: readonly Job[] = [escalateJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob, purgeJob];
+export const JOBS: readonly Job[] = [escalateJob, longPausesJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob, purgeJob];
