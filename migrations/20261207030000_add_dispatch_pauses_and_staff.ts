@@ -10,7 +10,15 @@
 // Every step is guarded; the UPDATE that fills escalation_from writes the same values each run.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { addColumnIfMissing, createIndexIfMissing, createTableIfMissing, dropColumnIfPresent, dropIndexIfPresent, tableDefaults, timestamp } from '../src/db/schema.js';
+import {
+  addColumnIfMissing,
+  createIndexIfMissing,
+  createTableIfMissing,
+  dropColumnIfPresent,
+  dropIndexIfPresent,
+  tableDefaults,
+  timestamp,
+} from '../src/db/schema.js';
 
 const TIME_COLUMNS = ['paused_at', 'escalation_from', 'reply_due_effective_at', 'plan_due_effective_at', 'accepted_at'];
 const escalationIndex = (ctx: MigrationContext) => `${ctx.tables.complaints}_escalation_from_idx`;
@@ -24,7 +32,9 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   // The clock its deadlines were counted on ('working' or 'calendar', from its deadline policy); NULL: the service calendar's mode.
   await addColumnIfMissing(knex, complaints, 'deadline_clock', (t) => t.string('deadline_clock', 10).nullable());
   await addColumnIfMissing(knex, complaints, 'paused_ms', (t) => t.bigInteger('paused_ms').unsigned().notNullable().defaultTo(0));
-  await knex(complaints).whereNull('escalation_from').update({ escalation_from: knex.ref('original_received_at') });
+  await knex(complaints)
+    .whereNull('escalation_from')
+    .update({ escalation_from: knex.ref('original_received_at') });
   await createIndexIfMissing(knex, complaints, escalationIndex(ctx), ['state', 'severity', 'escalation_from']);
 
   await createTableIfMissing(knex, complaintPauses, (t) => {

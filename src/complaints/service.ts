@@ -285,8 +285,10 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
   // on their own connection), limited to people who may see the complaint's community.
   let assigneeName: string | undefined;
   if (input.assigneeId && (act === 'plan' || act === 'reassign' || act === 'start-investigation')) {
-    const before = visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
-    const resolved = await resolveAssignee(ctx, input.assigneeId, input.assigneeName, before.communityId);
+    // Inside a host's transaction, read through it (on SQLite it holds the only connection).
+    const reader = options.trx ? { ...ctx, db: options.trx as unknown as Knex, host: ctx.host.within(options.trx) } : ctx;
+    const before = visibleOrNotFound(actor, await findComplaint(reader.db, ctx.tables, id));
+    const resolved = await resolveAssignee(reader, input.assigneeId, input.assigneeName, before.communityId);
     if ('error' in resolved) throw new ValidationError([resolved.error]);
     assigneeName = resolved.name;
   } else if (act === 'start-investigation' && input.assigneeName && !input.assigneeId) {

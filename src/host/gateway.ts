@@ -579,12 +579,26 @@ export class HostGateway implements HostReader {
     const m = this.mapping.staff;
     if (!m) return [];
     const source = await this.source('staff');
-    const { select, read } = source.fields({ id: m.key, name: m.columns.name, mobile: m.columns.mobile, department: m.columns.department, communities: m.columns.communities });
+    const { select, read } = source.fields({
+      id: m.key,
+      name: m.columns.name,
+      mobile: m.columns.mobile,
+      department: m.columns.department,
+      communities: m.columns.communities,
+    });
     const rows = ((await source.from(this.db).select(select).orderBy(`${BASE}.${m.key}`).limit(limit)) as Row[]).map(read);
     return rows.flatMap((r) => {
       if (r.id === null || r.id === '') return [];
       const listed = m.columns.communities ? (r.communities ?? '').split(/[,，、;；\s]+/).filter(Boolean) : [];
-      return [{ id: String(r.id), name: r.name || String(r.id), mobile: r.mobile ?? null, department: r.department ?? null, communityIds: listed.length ? listed : null }];
+      return [
+        {
+          id: String(r.id),
+          name: r.name || String(r.id),
+          mobile: r.mobile ?? null,
+          department: r.department ?? null,
+          communityIds: listed.length ? listed : null,
+        },
+      ];
     });
   }
 

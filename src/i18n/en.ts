@@ -416,7 +416,8 @@ export const en: Record<MessageKey, string> = {
   'action.pause': 'Pause the clock',
   'action.resume': 'Resume the clock',
   'action.reassignHint': 'Current handler: {name}. Give the reason; both the previous and the new handler are notified.',
-  'action.pauseHint': 'Pause while waiting on a third party (neighbour, developer, utility, government): paused time counts neither towards escalation nor deadline warnings nor on-time rates.',
+  'action.pauseHint':
+    'Pause while waiting on a third party (neighbour, developer, utility, government): paused time counts neither towards escalation nor deadline warnings nor on-time rates.',
   'event.accept': 'Accepted',
   'event.reassign': 'Reassigned',
   'event.pause': 'Paused',
@@ -443,8 +444,10 @@ export const en: Record<MessageKey, string> = {
   'detail.pauseService': 'clock stopped for {length}',
   'report.replyOnTime': 'Replied by the promise to the owner',
   'report.handlingOnTime': "Handled by the plan's deadline (internal)",
-  'report.replyOnTimeHint': 'Replied by the promise: measured against the promise made to the owner at receipt (printed on the slip, from the deadline policy); a plan does not change it; paused time is excluded.',
-  'report.handlingOnTimeHint': "Handled by the plan's deadline: only complaints with a plan, measured against the plan's deadline; paused time after the plan is excluded.",
+  'report.replyOnTimeHint':
+    'Replied by the promise: measured against the promise made to the owner at receipt (printed on the slip, from the deadline policy); a plan does not change it; paused time is excluded.',
+  'report.handlingOnTimeHint':
+    "Handled by the plan's deadline: only complaints with a plan, measured against the plan's deadline; paused time after the plan is excluded.",
   'mine.title': 'My jobs',
   'mine.intro': 'Open complaints assigned to me, most urgent first.',
   'mine.replied': 'Replied, follow-up pending',

@@ -52,8 +52,8 @@ export async function findSeen(db: Db, tables: TableNames, id: string): Promise<
 
 /** Everyone seen, most recently seen first (at most `limit`). */
 export async function listSeen(db: Db, tables: TableNames, limit: number): Promise<SeenPerson[]> {
-  const rows = (await db(tables.staffSeen).orderBy([{ column: 'last_seen_at', order: 'desc' }, { column: 'actor_id' }]).limit(limit)) as Array<
-    Record<string, unknown>
-  >;
+  const rows = (await db(tables.staffSeen)
+    .orderBy([{ column: 'last_seen_at', order: 'desc' }, { column: 'actor_id' }])
+    .limit(limit)) as Array<Record<string, unknown>>;
   return rows.map(rowToSeen);
 }

@@ -281,16 +281,18 @@ export async function findRepeatOf(
 /** Valid, unresolved, not yet major, first received on or before `cutoff`: what escalation takes up. */
 function eligibleForEscalation(q: Knex.QueryBuilder, cutoff: Date): Knex.QueryBuilder {
   // Served by the (state, severity, escalation_from) index.
-  return q
-    .whereIn('state', UNRESOLVED_STATES)
-    .where('nature', 'valid')
-    .where((s) => s.whereNull('severity').orWhereIn('severity', ['minor', 'important']))
-    .whereNull('paused_at')
-    // Paused time is not the company's delay: age counts from escalation_from (receipt plus closed pauses);
-    // rows written without it (before its migration filled it, or by hand) count from the first receipt.
-    .where((w) =>
-      w.where('escalation_from', '<=', toDbTime(cutoff)).orWhere((o) => o.whereNull('escalation_from').where('original_received_at', '<=', toDbTime(cutoff))),
-    );
+  return (
+    q
+      .whereIn('state', UNRESOLVED_STATES)
+      .where('nature', 'valid')
+      .where((s) => s.whereNull('severity').orWhereIn('severity', ['minor', 'important']))
+      .whereNull('paused_at')
+      // Paused time is not the company's delay: age counts from escalation_from (receipt plus closed pauses);
+      // rows written without it (before its migration filled it, or by hand) count from the first receipt.
+      .where((w) =>
+        w.where('escalation_from', '<=', toDbTime(cutoff)).orWhere((o) => o.whereNull('escalation_from').where('original_received_at', '<=', toDbTime(cutoff))),
+      )
+  );
 }
 
 /** The next batch of complaints due for escalation, by id after `afterId`. */

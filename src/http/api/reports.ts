@@ -114,7 +114,7 @@ const reportResponse = {
         replyOnTime: {
           ...share,
           properties: { ...share.properties, late: { type: 'integer' }, overdueOpen: { type: 'integer' } },
-          description: "Replied by the promise made to the owner at receipt (printed on the slip), whatever a plan later set; paused time excluded",
+          description: 'Replied by the promise made to the owner at receipt (printed on the slip), whatever a plan later set; paused time excluded',
         },
         handlingOnTime: {
           ...share,

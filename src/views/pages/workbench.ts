@@ -28,8 +28,7 @@ interface Queue {
  * approver approves.
  */
 function leadOrder(actor: Parameters<typeof hasPermission>[0]): string[] {
-  if (hasPermission(actor, 'complaint.plan'))
-    return ['toAccept', 'waitingAcceptance', 'dueToday', 'paused', 'followUpsToday', 'followUpsTomorrow', 'offsets'];
+  if (hasPermission(actor, 'complaint.plan')) return ['toAccept', 'waitingAcceptance', 'dueToday', 'paused', 'followUpsToday', 'followUpsTomorrow', 'offsets'];
   if (hasPermission(actor, 'complaint.handle')) return ['toAccept', 'dueToday', 'paused', 'followUpsToday', 'followUpsTomorrow'];
   if (hasPermission(actor, 'complaint.follow_up')) return ['followUpsToday', 'followUpsTomorrow', 'dueToday', 'paused'];
   return ['offsets', 'paused', 'dueToday'];
@@ -83,7 +82,12 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
     }
     const row = (c: Parameters<typeof complaintRow>[0]) => complaintRow(c, settings, now);
     const queues: Record<string, Queue | null> = {
-      toAccept: toAccept && { id: 'toAccept', title: 'workbench.toAccept', entries: toAccept.items.map((c) => entry(c, 'accept')), more: !!toAccept.nextCursor },
+      toAccept: toAccept && {
+        id: 'toAccept',
+        title: 'workbench.toAccept',
+        entries: toAccept.items.map((c) => entry(c, 'accept')),
+        more: !!toAccept.nextCursor,
+      },
       waitingAcceptance: waiting && {
         id: 'waitingAcceptance',
         title: 'workbench.waitingAcceptance',
@@ -101,7 +105,12 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
         listUrl: kit.url('/list?paused=1&sort=dueAt'),
       },
       followUpsToday: canFollowUp
-        ? { id: 'followUpsToday', title: 'workbench.followUpsDue', entries: followUpsDue.slice(0, QUEUE).map((c) => entry(c, 'follow-up')), more: followUpsDue.length > QUEUE }
+        ? {
+            id: 'followUpsToday',
+            title: 'workbench.followUpsDue',
+            entries: followUpsDue.slice(0, QUEUE).map((c) => entry(c, 'follow-up')),
+            more: followUpsDue.length > QUEUE,
+          }
         : null,
       followUpsTomorrow: canFollowUp
         ? {
