@@ -63,7 +63,8 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
   switch (action) {
     case 'start-investigation': {
       const i = input as TransitionInputs['start-investigation'];
-      patch = { department: i.department, assigneeId: i.assigneeId, assigneeName: i.assigneeName };
+      patch = { department: i.department, assigneeId: i.assigneeId, assigneeName: ctx.assigneeName ?? i.assigneeName };
+      if (i.assigneeId && i.assigneeId !== current.assigneeId) patch.acceptedAt = null;
       break;
     }
     case 'assess': {

@@ -594,8 +594,8 @@ export class HostGateway implements HostReader {
         {
           id: String(r.id),
           name: r.name || String(r.id),
-          mobile: r.mobile ?? null,
-          department: r.department ?? null,
+          mobile: r.mobile || null,
+          department: r.department || null,
           communityIds: listed.length ? listed : null,
         },
       ];

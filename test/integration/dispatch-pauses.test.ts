@@ -20,6 +20,8 @@ import { buildReport } from '../../src/reports/report.js';
 import type { ServiceCalendar } from '../../src/calendar/calendar.js';
 import { recordSignedIn, searchStaff } from '../../src/staff/directory.js';
 import { simpleHost } from '../fixtures/hosts.js';
+import { ruoyiHost } from '../fixtures/erpHosts.js';
+import { resolveAssignee } from '../../src/staff/directory.js';
 import { assessProperty, intakeBody, unitsOf } from '../support/complaintData.js';
 import { databaseKinds } from '../support/databases.js';
 import { people, person, startPluginHarness, type PluginHarness } from '../support/pluginHarness.js';
@@ -259,6 +261,37 @@ for (const kind of databaseKinds) {
         const [notice] = (await h.db(h.ctx.tables.outbox).where({ topic: 'pause_overdue', complaint_id: c.id })) as Array<{ payload: string }>;
         expect(JSON.parse(notice!.payload)).to.deep.include({ recipientRole: 'supervisor', party: 'neighbour', pausedHours: 24, alertAfterHours: 24 });
       });
+    });
+  });
+}
+
+for (const kind of databaseKinds) {
+  describe(`the staff directory from the host's user table (RuoYi sys_user, ${kind.kind})`, function () {
+    let h: PluginHarness;
+    before(async () => {
+      h = await startPluginHarness(kind, ruoyiHost);
+    });
+    after(async () => h?.close());
+
+    it('lists live users with their department and mobile, limited by the communities column', async () => {
+      const inOne = await searchStaff(h.ctx, { communityId: '1' });
+      expect(inOne.map((s) => [s.id, s.name, s.department, s.mobile, s.communityIds])).to.deep.equal([
+        ['1', '系统管理员', '客服中心', null, null],
+        ['201', '张师傅', '工程部', '13600001111', ['1']],
+      ]);
+      expect((await searchStaff(h.ctx, { communityId: '2' })).map((s) => s.id)).to.deep.equal(['1', '202']);
+      expect((await searchStaff(h.ctx, { q: '1360000' })).map((s) => s.id)).to.deep.equal(['201', '202']);
+    });
+
+    it('is the authority: nobody outside it is assigned, nor anyone who may not see the community', async () => {
+      expect(await resolveAssignee(h.ctx, '201', undefined, '1')).to.deep.equal({ name: '张师傅' });
+      const outside = await resolveAssignee(h.ctx, '202', undefined, '1');
+      expect('error' in outside && outside.error.message['zh-CN']).to.include('李师傅').and.include('无权查看');
+      const disabled = await resolveAssignee(h.ctx, '203', '王师傅', '1');
+      expect('error' in disabled && disabled.error.field).to.equal('assigneeId');
+      const c = await createComplaintService(h.ctx).create(intakeBody(ruoyiHost.walk.unit), counter);
+      const planned = await createComplaintService(h.ctx).transition(c.complaint.id, 'start-investigation', { version: 1, assigneeId: '201' }, supervisor);
+      expect(planned).to.include({ assigneeId: '201', assigneeName: '张师傅' });
     });
   });
 }
