@@ -286,7 +286,9 @@ for (const kind of databaseKinds) {
     it('is the authority: nobody outside it is assigned, nor anyone who may not see the community', async () => {
       expect(await resolveAssignee(h.ctx, '201', undefined, '1')).to.deep.equal({ name: '张师傅' });
       const outside = await resolveAssignee(h.ctx, '202', undefined, '1');
-      expect('error' in outside && outside.error.message['zh-CN']).to.include('李师傅').and.include('无权查看');
+      expect('error' in outside && outside.error.message['zh-CN'])
+        .to.include('李师傅')
+        .and.include('无权查看');
       const disabled = await resolveAssignee(h.ctx, '203', '王师傅', '1');
       expect('error' in disabled && disabled.error.field).to.equal('assigneeId');
       const c = await createComplaintService(h.ctx).create(intakeBody(ruoyiHost.walk.unit), counter);

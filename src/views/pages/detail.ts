@@ -174,7 +174,8 @@ export function actionInput(action: Action, form: FormData, c: Complaint, tz: st
         ...base,
         department: req('department'),
         assigneeId: req('assigneeId'),
-        assigneeName: req('assigneeName'),
+        // The picker sends only the id (the name comes from the directory); a form with a name may send it.
+        assigneeName: opt('assigneeName'),
         measures: req('measures'),
         ...(deadline ? { deadline } : {}),
         ...nonProperty(c.disputeType ?? undefined),
