@@ -452,4 +452,16 @@ export const en: Record<MessageKey, string> = {
   'mine.intro': 'Open complaints assigned to me, most urgent first.',
   'mine.replied': 'Replied, follow-up pending',
   'mine.empty': 'Nothing is assigned to you right now.',
+  'admin.policies': 'Deadline policies (category × severity)',
+  'admin.policiesHint':
+    'The reply time is the promise made to the owner at receipt, printed on the slip; the handling time pre-fills the plan. The most specific row wins; without one, the reply promise above. Rows with both times are saved.',
+  'admin.replyHours': 'Reply within (hours)',
+  'admin.handlingHours': 'Handle within (hours)',
+  'admin.clock': 'Counted in',
+  'admin.routing': 'Routing rules (category × community)',
+  'admin.routingHint':
+    'Pre-fill the department and the handler of a plan; * as community means any; the handler is a staff directory id. Rows with a department are saved.',
+  'admin.communityId': 'Community id',
+  'admin.handlerId': 'Default handler id',
+  'admin.pauseAlertHours': 'Tell the supervisor of pauses longer than (hours)',
 };

@@ -447,6 +447,17 @@ export const zhCN = {
   'mine.intro': '派给我的未结投诉，最急的在前。',
   'mine.replied': '已回复、待回访',
   'mine.empty': '目前没有派给您的未结投诉。',
+  'admin.policies': '时限标准（按类别 × 严重程度）',
+  'admin.policiesHint':
+    '答复时限是受理时对业主的承诺，打印在回执单上；处理时限预填到处理方案。最具体的一条生效；没有匹配时按“承诺答复时限”。填写两个时限的行才保存。',
+  'admin.replyHours': '答复时限（小时）',
+  'admin.handlingHours': '处理时限（小时）',
+  'admin.clock': '计时方式',
+  'admin.routing': '派单规则（按类别 × 小区）',
+  'admin.routingHint': '制定方案时预填责任部门和处理人；小区填 * 表示全部；处理人填员工名录中的编号。选了部门的行才保存。',
+  'admin.communityId': '小区编号',
+  'admin.handlerId': '默认处理人编号',
+  'admin.pauseAlertHours': '挂起超过多少小时提醒主管',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
