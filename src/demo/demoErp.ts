@@ -45,6 +45,9 @@ export const DEMO_STAFF = [
   { staff_id: 'demo-handler-c1', staff_name: '阳光花园工程 刘师傅', mobile: '13600000004', dept_name: '工程部', community_ids: '1', is_deleted: 0 },
   { staff_id: 'E2001', staff_name: '秩序部 赵队长', mobile: '13600000005', dept_name: '秩序部', community_ids: '2,3', is_deleted: 0 },
   { staff_id: 'E2002', staff_name: '环境部 孙阿姨', mobile: '13600000006', dept_name: '环境部', community_ids: '1,2,3', is_deleted: 0 },
+  { staff_id: 'eng-01', staff_name: '工程部 刘师傅', mobile: '13600000011', dept_name: '工程部', community_ids: null, is_deleted: 0 },
+  { staff_id: 'eng-02', staff_name: '工程部 王师傅', mobile: '13600000012', dept_name: '工程部', community_ids: null, is_deleted: 0 },
+  { staff_id: 'sec-01', staff_name: '秩序部 陈队长', mobile: '13600000013', dept_name: '秩序部', community_ids: null, is_deleted: 0 },
   { staff_id: 'E9999', staff_name: '已离职 钱师傅', mobile: '13600000009', dept_name: '工程部', community_ids: null, is_deleted: 1 },
 ];
 

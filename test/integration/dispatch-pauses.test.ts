@@ -16,6 +16,7 @@ import { ConflictError, ValidationError } from '../../src/common/errors.js';
 import { createComplaintService, type ComplaintService } from '../../src/complaints/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { longPausesJob } from '../../src/jobs/longPauses.js';
+import { deadlinesJob } from '../../src/jobs/deadlines.js';
 import { buildReport } from '../../src/reports/report.js';
 import type { ServiceCalendar } from '../../src/calendar/calendar.js';
 import { recordSignedIn, searchStaff } from '../../src/staff/directory.js';
@@ -201,6 +202,9 @@ for (const kind of databaseKinds) {
         at('09-22 09:00');
         expect((await complaints.list({ overdue: true, limit: 100 }, supervisor)).items.map((x) => x.id)).not.to.include(c.id);
         expect((await complaints.list({ paused: true, limit: 100 }, supervisor)).items.map((x) => x.id)).to.include.members([c.id, p.id]);
+        await deadlinesJob.run(h.ctx, sh('09-22 09:00'));
+        const warned = (await h.db(h.ctx.tables.outbox).whereIn('topic', ['overdue', 'deadline_near']).pluck('complaint_id')) as number[];
+        expect(warned.map(Number), 'no deadline notice for a paused clock').not.to.include.members([c.id]);
 
         // Resumed Mon Sep 28 10:00. Stopped: Sep 18 10–18 (8 h), the make-up Sunday Sep 20 (9 h), Sep 21–24 (36 h),
         // the holiday Sep 25–27 (0), Sep 28 09–10 (1 h) = 54 working hours; 10 days of plain time.
@@ -246,8 +250,17 @@ for (const kind of databaseKinds) {
         at('09-28 10:00');
         await act(paused, 'resume', {});
         // Without the pause it would escalate on Oct 1 10:00; the pause adds exactly 10 days.
+        expect((await complaints.escalateOverdue(sh('10-01 10:00'))).escalated.map((x) => x.id)).not.to.include(c.id);
         expect((await complaints.escalateOverdue(sh('10-11 09:59'))).escalated.map((x) => x.id)).not.to.include(c.id);
         expect((await complaints.escalateOverdue(sh('10-11 10:00'))).escalated.map((x) => x.id)).to.include(c.id);
+      });
+
+      it('never escalates a complaint while its clock is paused', async () => {
+        const c = await assessed(await register('08-01 10:00', units.b, { category: 'pets' }));
+        at('08-20 10:00');
+        await act(c, 'pause', { party: 'neighbour', reason: '等待邻居回国' });
+        expect((await complaints.escalateOverdue(sh('09-15 10:00'))).escalated.map((x) => x.id)).not.to.include(c.id);
+        expect((await complaints.list({ overdue: true, limit: 100 }, supervisor)).items.map((x) => x.id)).not.to.include(c.id);
       });
 
       it('tells the supervisor once of a pause longer than the setting', async () => {
