@@ -72,7 +72,7 @@ export const transitionSchemas: Record<Action, Record<string, unknown>> = {
     category: code,
     findings: optionalText(2000),
   }),
-  plan: command(['department', 'assigneeId', 'measures', 'deadline'], {
+  plan: command(['department', 'measures', 'deadline'], {
     ...assignee,
     measures: text(2000),
     deadline: dateTime,
@@ -127,6 +127,7 @@ export const listQuerySchema = {
     overdue: { type: 'boolean' },
     paused: { type: 'boolean' },
     awaitingAcceptance: { type: 'boolean' },
+    unassigned: { type: 'boolean' },
     repeat: { type: 'boolean' },
     threatenedWithholding: { type: 'boolean' },
     receivedFrom: { type: 'string', format: 'date', maxLength: 10 },

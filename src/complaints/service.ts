@@ -284,6 +284,12 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
   // The handler comes from the staff directory (read before our transaction: the host's tables are read
   // on their own connection), limited to people who may see the complaint's community.
   let assigneeName: string | undefined;
+  if (act === 'plan' && !input.assigneeId) {
+    // No one picked: the routing rule's default handler, if there is one (else the department alone).
+    const before = visibleOrNotFound(actor, await findComplaint(options.trx ?? ctx.db, ctx.tables, id));
+    const handlerId = routeFor(settings, before.category, before.communityId)?.handlerId;
+    if (handlerId) input.assigneeId = handlerId;
+  }
   if (input.assigneeId && (act === 'plan' || act === 'reassign' || act === 'start-investigation')) {
     // Inside a host's transaction, read through it (on SQLite it holds the only connection).
     const reader = options.trx ? { ...ctx, db: options.trx as unknown as Knex, host: ctx.host.within(options.trx) } : ctx;

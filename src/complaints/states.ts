@@ -155,11 +155,10 @@ export const RULES: Record<Action, TransitionRule> = {
   },
   reassign: {
     action: 'reassign',
-    label: msg('改派', 'Reassign'),
+    label: msg('改派 / 指派', 'Reassign / assign'),
     permission: 'complaint.plan',
     from: ['investigating', 'processing'],
     to: same,
-    refuse: (facts) => (!facts.assigneeId ? msg('该投诉尚未派给处理人，请先制定方案派单', 'Nobody is assigned yet: dispatch it with a plan first') : null),
   },
   pause: {
     action: 'pause',

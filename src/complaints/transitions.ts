@@ -86,10 +86,11 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
       const i = input as TransitionInputs['plan'];
       patch = {
         department: i.department,
-        assigneeId: i.assigneeId,
-        assigneeName: ctx.assigneeName ?? i.assigneeName,
+        // Nobody picked (and no routing rule): whoever was named at the investigation keeps it.
+        assigneeId: i.assigneeId ?? current.assigneeId,
+        assigneeName: i.assigneeId ? (ctx.assigneeName ?? i.assigneeName ?? null) : current.assigneeName,
         // A new handler accepts anew; the same handler keeps their acceptance.
-        acceptedAt: i.assigneeId === current.assigneeId ? current.acceptedAt : null,
+        acceptedAt: (i.assigneeId ?? current.assigneeId) === current.assigneeId ? current.acceptedAt : null,
         // A new plan deadline: no pause has moved it yet.
         planDueEffectiveAt: null,
         planMeasures: i.measures,

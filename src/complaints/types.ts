@@ -157,7 +157,8 @@ export interface AssessInput extends Versioned {
 
 export interface PlanInput extends Versioned {
   department: string;
-  assigneeId: string;
+  /** The handler; without one, the routing rule's default handler, else the department alone (指派 later). */
+  assigneeId?: string;
   /** Taken from the staff directory when it knows the person. */
   assigneeName?: string;
   measures: string;
@@ -229,6 +230,8 @@ export interface ListQuery {
   paused?: boolean;
   /** Assigned but not yet accepted by the assignee. */
   awaitingAcceptance?: boolean;
+  /** Nobody assigned (a plan that went to the department alone). */
+  unassigned?: boolean;
   repeat?: boolean;
   threatenedWithholding?: boolean;
   receivedFrom?: string;

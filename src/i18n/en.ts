@@ -412,7 +412,7 @@ export const en: Record<MessageKey, string> = {
   'workbench.more': 'More…',
   'workbench.dueAt': 'due {at}',
   'action.accept': 'Accept the job',
-  'action.reassign': 'Reassign',
+  'action.reassign': 'Reassign / assign',
   'action.pause': 'Pause the clock',
   'action.resume': 'Resume the clock',
   'action.reassignHint': 'Current handler: {name}. Give the reason; both the previous and the new handler are notified.',
@@ -464,4 +464,7 @@ export const en: Record<MessageKey, string> = {
   'admin.communityId': 'Community id',
   'admin.handlerId': 'Default handler id',
   'admin.pauseAlertHours': 'Tell the supervisor of pauses longer than (hours)',
+  'action.planHandlerHint':
+    "Without a handler picked, the routing rule's default handler gets it; without a rule it goes to the department, to be assigned from the workbench (no handler yet).",
+  'workbench.unassigned': 'No handler yet',
 };

@@ -410,7 +410,7 @@ export const zhCN = {
   'workbench.more': '还有更多…',
   'workbench.dueAt': '期限 {at}',
   'action.accept': '接单',
-  'action.reassign': '改派',
+  'action.reassign': '改派 / 指派',
   'action.pause': '挂起（停止计时）',
   'action.resume': '恢复计时',
   'action.reassignHint': '当前处理人：{name}。改派须说明原因，原处理人和新处理人都会收到通知。',
@@ -458,6 +458,8 @@ export const zhCN = {
   'admin.communityId': '小区编号',
   'admin.handlerId': '默认处理人编号',
   'admin.pauseAlertHours': '挂起超过多少小时提醒主管',
+  'action.planHandlerHint': '不选处理人时，按派单规则的默认处理人派单；没有规则则先派给部门，稍后在工作台“待指定处理人”中指派。',
+  'workbench.unassigned': '待指定处理人',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -145,6 +145,9 @@ for (const kind of databaseKinds) {
           clock: 'calendar',
         });
         expect((await complaints.dispatchDefaults(c.id, supervisor)).handlingDueAt.toISOString()).to.equal(iso('11-07 09:00'));
+        // A plan without a handler picked goes to the rule's default handler.
+        const routed = await act(c, 'plan', { department: 'engineering', measures: '检修水泵', deadline: iso('11-06 18:00') });
+        expect(routed).to.include({ assigneeId: zhang.id, assigneeName: '工程部张师傅', acceptedAt: null });
         const elsewhere = await register('11-04 09:00', units.other, { category: 'parking' });
         expect(await complaints.dispatchDefaults(elsewhere.id, supervisor)).to.deep.include({ department: 'customer_service', handlerId: null });
       });
@@ -261,6 +264,8 @@ for (const kind of databaseKinds) {
         await act(c, 'pause', { party: 'neighbour', reason: '等待邻居回国' });
         expect((await complaints.escalateOverdue(sh('09-15 10:00'))).escalated.map((x) => x.id)).not.to.include(c.id);
         expect((await complaints.list({ overdue: true, limit: 100 }, supervisor)).items.map((x) => x.id)).not.to.include(c.id);
+        at('09-15 10:00');
+        await act((await complaints.get(c.id, supervisor)).complaint, 'resume', {});
       });
 
       it('tells the supervisor once of a pause longer than the setting', async () => {

@@ -115,6 +115,7 @@ function applyFilters(query: Knex.QueryBuilder, filter: ListQuery, now: Date, ti
   if (filter.paused === true) query.whereNotNull('paused_at');
   if (filter.paused === false) query.whereNull('paused_at');
   if (filter.awaitingAcceptance === true) query.whereNotNull('assignee_id').whereNull('accepted_at');
+  if (filter.unassigned === true) query.whereNull('assignee_id');
   if (filter.repeat !== undefined) query[filter.repeat ? 'whereNotNull' : 'whereNull']('repeat_of_id');
   if (filter.threatenedWithholding !== undefined) query.where('threatened_withholding', filter.threatenedWithholding ? 1 : 0);
   if (filter.receivedFrom) query.where('received_at', '>=', toDbTime(startOfZonedDay(filter.receivedFrom, timeZone)));

@@ -173,7 +173,7 @@ export function actionInput(action: Action, form: FormData, c: Complaint, tz: st
       input = {
         ...base,
         department: req('department'),
-        assigneeId: req('assigneeId'),
+        assigneeId: opt('assigneeId'),
         // The picker sends only the id (the name comes from the directory); a form with a name may send it.
         assigneeName: opt('assigneeName'),
         measures: req('measures'),

@@ -56,7 +56,7 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
     // A handler (no planning right) sees their own jobs in the deadline and pause queues; others all they may see.
     const own = hasPermission(actor, 'complaint.plan') ? {} : { assigneeId: actor.id };
     const QUEUE = 20;
-    const [toAccept, waiting, unresolved, paused] = await Promise.all([
+    const [toAccept, waiting, unresolved, paused, unassigned] = await Promise.all([
       hasPermission(actor, 'complaint.handle')
         ? complaints.list({ state: ['investigating', 'processing'], assigneeId: actor.id, awaitingAcceptance: true, sort: 'dueAt', limit: QUEUE }, actor)
         : null,
@@ -65,6 +65,7 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
         : null,
       complaints.list({ state: [...UNRESOLVED_STATES], paused: false, ...own, sort: 'dueAt', limit: 100 }, actor),
       complaints.list({ state: [...UNRESOLVED_STATES], paused: true, ...own, sort: 'dueAt', limit: QUEUE }, actor),
+      hasPermission(actor, 'complaint.plan') ? complaints.list({ state: ['processing'], unassigned: true, sort: 'dueAt', limit: QUEUE }, actor) : null,
     ]);
     const dueToday = unresolved.items.filter((c) => c.dueAt && c.dueAt.getTime() >= now.getTime() && c.dueAt.getTime() < endOfToday.getTime());
     const followUpsTomorrow = resolved.items.filter((c) => c.dueAt && c.dueAt.getTime() >= endOfToday.getTime() && c.dueAt.getTime() < endOfTomorrow.getTime());
@@ -95,6 +96,12 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
         // Someone else's job waiting: the supervisor's one click is to reassign it.
         entries: waiting.items.filter((c) => c.assigneeId !== actor.id).map((c) => entry(c, 'reassign')),
         more: !!waiting.nextCursor,
+      },
+      unassigned: unassigned && {
+        id: 'unassigned',
+        title: 'workbench.unassigned',
+        entries: unassigned.items.map((c) => entry(c, 'reassign')),
+        more: !!unassigned.nextCursor,
       },
       dueToday: { id: 'dueToday', title: 'workbench.dueToday', entries: dueToday.slice(0, QUEUE).map((c) => entry(c)), more: dueToday.length > QUEUE },
       paused: {
