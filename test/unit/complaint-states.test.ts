@@ -99,7 +99,15 @@ describe('complaint state machine', () => {
     expect(RULES['follow-up'].permission).to.equal('complaint.follow_up');
     expect(allowedActions(facts('received'), people.counter)).to.deep.equal(['resolve', 'cancel', 'note']);
     // A supervisor handles too: pausing the clock (挂起) while a third party is waited on.
-    expect(allowedActions(facts('investigating', assessed), people.supervisor)).to.deep.equal(['assess', 'plan', 'reassign', 'pause', 'cancel', 'escalate', 'note']);
+    expect(allowedActions(facts('investigating', assessed), people.supervisor)).to.deep.equal([
+      'assess',
+      'plan',
+      'reassign',
+      'pause',
+      'cancel',
+      'escalate',
+      'note',
+    ]);
     // Only the assignee accepts; a paused clock offers resume, not pause.
     const handler = { id: 'eng-1', name: '工程部', roles: ['handler'], communityIds: null };
     const dispatched = facts('processing', { ...assessed, assigneeId: 'eng-1', acceptedAt: null });
