@@ -467,4 +467,5 @@ export const en: Record<MessageKey, string> = {
   'action.planHandlerHint':
     "Without a handler picked, the routing rule's default handler gets it; without a rule it goes to the department, to be assigned from the workbench (no handler yet).",
   'workbench.unassigned': 'No handler yet',
+  'workbench.decide': 'Decide',
 };

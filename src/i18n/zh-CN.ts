@@ -460,6 +460,7 @@ export const zhCN = {
   'admin.pauseAlertHours': '挂起超过多少小时提醒主管',
   'action.planHandlerHint': '不选处理人时，按派单规则的默认处理人派单；没有规则则先派给部门，稍后在工作台“待指定处理人”中指派。',
   'workbench.unassigned': '待指定处理人',
+  'workbench.decide': '去审批',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

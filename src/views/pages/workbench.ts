@@ -135,7 +135,6 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
       canCreate: hasPermission(actor, 'complaint.create'),
       lead,
       returnTo: '/',
-      offsetsFirst: leadOrder(actor)[0] === 'offsets',
       approver,
       limitFen: limit ?? null,
       unlimited: limit === null,
