@@ -26,7 +26,7 @@ import { visibleOrNotFound } from './scope.js';
 import { allowedActions, checkTransition, mayAccept, ruleFor, type Action, type RuleInput } from './states.js';
 import { buildChange, pauseSpan } from './transitions.js';
 import { deadlinesFor, routeFor } from './policies.js';
-import { closePause, openPause, pausesOf, type Pause } from './store/pauses.js';
+import { closePause, lastPlannedAt, openPause, pausesOf, type Pause } from './store/pauses.js';
 import { resolveAssignee, searchStaff, type StaffMember } from '../staff/directory.js';
 import { fieldError } from '../common/errors.js';
 import { announceReassignment } from './notices.js';
@@ -313,7 +313,9 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
       if (act === 'reassign' && input.assigneeId === current.assigneeId) {
         throw new ValidationError([fieldError('assigneeId', '改派须选择另一位处理人', 'Reassigning needs another handler')]);
       }
-      const { patch, note } = buildChange(act, current, input as never, to, { now, settings, actor, assigneeName });
+      // A plan made during the pause was made knowing of it: only the rest of the pause moves its deadline.
+      const plannedAt = act === 'resume' && current.planDeadline ? await lastPlannedAt(trx, ctx.tables, id) : null;
+      const { patch, note } = buildChange(act, current, input as never, to, { now, settings, actor, assigneeName, plannedAt });
       const changed = await applyChange(trx, ctx.tables, current, patch, { action: act, actor, now, note, timeZone: settings.timezone });
       if (act === 'pause') {
         const i = input as unknown as { reason: string; party: string };

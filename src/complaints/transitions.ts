@@ -56,7 +56,7 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
   current: Complaint,
   input: TransitionInputs[A],
   to: ComplaintState,
-  ctx: { now: Date; settings: Settings; actor: Actor; assigneeName?: string },
+  ctx: { now: Date; settings: Settings; actor: Actor; assigneeName?: string; plannedAt?: Date | null },
 ): BuiltChange {
   const { now, settings, actor } = ctx;
   let patch: Partial<Complaint> = {};
@@ -114,7 +114,7 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
       break;
     }
     case 'resume':
-      patch = resumePatch(current, now, settings);
+      patch = resumePatch(current, now, settings, ctx.plannedAt ?? null);
       break;
     case 'resolve': {
       const i = input as TransitionInputs['resolve'];
@@ -170,7 +170,7 @@ export function pauseSpan(c: Pick<Complaint, 'deadlineClock'>, pausedAt: Date, r
  * escalation age by the plain time, so none of the pause counts against the company. The printed promise
  * (replyDueAt) and the plan's own deadline stay as they were: the moved ones are kept beside them.
  */
-function resumePatch(current: Complaint, now: Date, settings: Settings): Partial<Complaint> {
+function resumePatch(current: Complaint, now: Date, settings: Settings, plannedAt: Date | null): Partial<Complaint> {
   const pausedAt = current.pausedAt!;
   const calendar = calendarOn(settings, current.deadlineClock);
   const tz = settings.timezone;
@@ -185,7 +185,8 @@ function resumePatch(current: Complaint, now: Date, settings: Settings): Partial
     pausedMs: (current.pausedMs ?? 0) + plainMs,
     escalationFrom: new Date(ageFrom.getTime() + plainMs),
     replyDueEffectiveAt: deadlineAfterPause(promise, pausedAt, now, calendar, tz),
-    planDueEffectiveAt: plan ? deadlineAfterPause(plan, pausedAt, now, calendar, tz) : null,
+    // A plan made during the pause counts the pause only from when it was made.
+    planDueEffectiveAt: plan ? deadlineAfterPause(plan, plannedAt && plannedAt > pausedAt ? plannedAt : pausedAt, now, calendar, tz) : null,
   };
 }
 

@@ -258,6 +258,19 @@ for (const kind of databaseKinds) {
         expect((await complaints.escalateOverdue(sh('10-11 10:00'))).escalated.map((x) => x.id)).to.include(c.id);
       });
 
+      it('moves a plan made during a pause only by the part of the pause after it', async () => {
+        // Calendar hours (no policy): paused Nov 16 09:00, planned Nov 18 09:00 due Nov 20 09:00, resumed Nov 19 09:00.
+        const c = await assessed(await register('11-16 08:00', units.b, { category: 'cleaning_greening' }));
+        at('11-16 09:00');
+        const paused = await act(c, 'pause', { party: 'contractor', reason: '等待绿化外包单位' });
+        at('11-18 09:00');
+        const planned = await plan(paused, '11-20 09:00');
+        at('11-19 09:00');
+        const resumed = await act(planned, 'resume', {});
+        expect(resumed.planDueEffectiveAt!.toISOString(), 'one day of the pause came after the plan').to.equal(iso('11-21 09:00'));
+        expect(resumed.escalationFrom!.toISOString(), 'the whole pause for escalation').to.equal(iso('11-19 08:00'));
+      });
+
       it('never escalates a complaint while its clock is paused', async () => {
         const c = await assessed(await register('08-01 10:00', units.b, { category: 'pets' }));
         at('08-20 10:00');

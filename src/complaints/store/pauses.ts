@@ -78,3 +78,10 @@ export async function pausesOf(db: Db, tables: TableNames, complaintId: number):
   const rows = (await db(tables.complaintPauses).where({ complaint_id: complaintId }).orderBy('started_at').orderBy('id')) as Array<Record<string, unknown>>;
   return rows.map(rowToPause);
 }
+
+/** When the complaint's current plan was made (its latest plan event), or null. */
+export async function lastPlannedAt(db: Db, tables: TableNames, complaintId: number): Promise<Date | null> {
+  const row = (await db(tables.events).where({ complaint_id: complaintId, entity_type: 'complaint', action: 'plan' }).max({ at: 'at' }).first()) as
+    { at: string | Date | null } | undefined;
+  return fromDbTime(row?.at ?? null);
+}
