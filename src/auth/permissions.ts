@@ -14,6 +14,7 @@ export const PERMISSIONS = [
   'complaint.follow_up',
   'complaint.escalate',
   'complaint.cancel',
+  'complaint.handle',
   'offset.request',
   'offset.approve',
   'offset.revoke',

@@ -75,7 +75,13 @@ const MAX_DAYS = 3660;
  */
 export function addServiceTime(start: Date, hours: number, calendar: ServiceCalendar, tz: string): Date {
   if (!Number.isFinite(hours) || hours < 0) throw new RangeError(`Service hours must be a non-negative number, got ${hours}`);
-  let remaining = Math.round(hours * 3_600_000);
+  return addServiceMs(start, Math.round(hours * 3_600_000), calendar, tz);
+}
+
+/** As addServiceTime, in whole milliseconds (exact: a pause's remaining time is carried over to the ms). */
+export function addServiceMs(start: Date, ms: number, calendar: ServiceCalendar, tz: string): Date {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`Service time must be a non-negative whole number of ms, got ${ms}`);
+  let remaining = ms;
   if (calendar.mode !== 'working' || remaining === 0) return new Date(start.getTime() + remaining);
   const c = compile(calendar);
   let cursor = start.getTime();
@@ -91,6 +97,40 @@ export function addServiceTime(start: Date, hours: number, calendar: ServiceCale
     cursor = close;
   }
   throw new RangeError(`Service calendar has no working time within ${MAX_DAYS} days of ${start.toISOString()}`);
+}
+
+/**
+ * The service time between two instants, in ms: plain time in calendar mode; in working mode only the
+ * working hours of working days (holidays skipped, make-up working days counted). 0 when `to` ≤ `from`.
+ */
+export function serviceMsBetween(from: Date, to: Date, calendar: ServiceCalendar, tz: string): number {
+  const start = from.getTime();
+  const end = to.getTime();
+  if (end <= start) return 0;
+  if (calendar.mode !== 'working') return end - start;
+  const c = compile(calendar);
+  let total = 0;
+  let date = toLocal(from, tz).date;
+  for (let i = 0; i < MAX_DAYS * 10; i++, date = nextDay(date)) {
+    const dayStart = fromLocal(date, 0, tz).getTime();
+    if (dayStart >= end) break;
+    if (!isWorkingDay(date, calendar, tz)) continue;
+    const open = Math.max(fromLocal(date, c.open, tz).getTime(), start);
+    const close = Math.min(fromLocal(date, c.close, tz).getTime(), end);
+    if (close > open) total += close - open;
+  }
+  return total;
+}
+
+/**
+ * A deadline after the clock stood still from `pausedAt` to `resumedAt`: the service time that was left
+ * when the pause began is counted again from the resumption, so the pause costs the company nothing. A
+ * deadline already passed when the pause began stays where it was (the lateness happened before).
+ */
+export function deadlineAfterPause(deadline: Date, pausedAt: Date, resumedAt: Date, calendar: ServiceCalendar, tz: string): Date {
+  if (deadline.getTime() <= pausedAt.getTime()) return deadline;
+  const left = serviceMsBetween(pausedAt, deadline, calendar, tz);
+  return addServiceMs(resumedAt, left, calendar, tz);
 }
 
 const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;

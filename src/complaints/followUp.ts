@@ -16,7 +16,7 @@ import { findComplaint, insertFollowUp } from './store/complaints.js';
 import { validateFollowUp } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { RULES, checkTransition } from './states.js';
-import { replyPromiseDue } from './transitions.js';
+import { deadlinesFor } from './policies.js';
 import type { Complaint, FollowUp, FollowUpInput } from './types.js';
 import { atLeast } from './vocabulary.js';
 import { dayKey } from '../calendar/zoned.js';
@@ -32,7 +32,9 @@ export interface FollowUpResult {
 /** The unsatisfied complaint handled again as a new one: everything known carries over, the loop restarts. */
 export function continuationDraft(parent: Complaint, input: FollowUpInput, visitedAt: Date, actor: Actor, now: Date, settings: Settings): Draft {
   const receivedAt = visitedAt;
-  const replyDueAt = replyPromiseDue(receivedAt, settings);
+  const severity = atLeast(parent.severity, 'important');
+  const deadlines = deadlinesFor(settings, parent.category, severity, receivedAt);
+  const replyDueAt = deadlines.replyDueAt;
   return {
     ...UNSET,
     version: 1,
@@ -57,10 +59,13 @@ export function continuationDraft(parent: Complaint, input: FollowUpInput, visit
     thirdParty: parent.thirdParty,
     responsibilityExplained: parent.responsibilityExplained,
     nature: parent.nature,
-    severity: atLeast(parent.severity, 'important'),
+    severity,
     parentId: parent.id,
     originalReceivedAt: parent.originalReceivedAt,
+    // The chain's age, less the time its earlier complaints were paused.
+    escalationFrom: parent.escalationFrom ?? parent.originalReceivedAt,
     replyDueAt,
+    deadlineClock: deadlines.fromPolicy ? deadlines.clock : null,
     dueAt: replyDueAt,
     createdAt: now,
     createdBy: actor.id,

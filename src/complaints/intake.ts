@@ -39,6 +39,11 @@ export const UNSET = {
   parentId: null,
   escalatedAt: null,
   escalationReason: null,
+  acceptedAt: null,
+  pausedAt: null,
+  pauseReason: null,
+  pauseParty: null,
+  pausedMs: 0,
 } satisfies Partial<Draft>;
 
 /** Host text copied into our columns is cut to the column width (in characters, not UTF-16 units). */

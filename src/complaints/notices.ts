@@ -98,3 +98,32 @@ export function enqueueEscalated(trx: Knex.Transaction, tables: TableNames, c: C
     { dedupeKey: noticeKeys.escalated(c.id, at) },
   );
 }
+
+/**
+ * 改派: the new handler is told they have the job, the previous one that it was taken from them, with
+ * the reason; two notices in the change's transaction, each once (keyed by version and recipient).
+ */
+export async function announceReassignment(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  before: Complaint,
+  after: Complaint,
+  reason: string,
+  ctx: NoticeContext,
+): Promise<void> {
+  const common = {
+    ...noticeOf(after),
+    reason,
+    previousAssigneeId: before.assigneeId,
+    previousAssigneeName: before.assigneeName,
+    reassignedBy: ctx.actor.id,
+    reassignedByName: ctx.actor.name,
+  };
+  for (const recipient of ['new', 'previous'] as const) {
+    const recipientId = recipient === 'new' ? after.assigneeId : before.assigneeId;
+    if (!recipientId) continue;
+    await enqueue(trx, tables, 'reassigned', { ...common, recipient, recipientId }, ctx.now, {
+      dedupeKey: noticeKeys.reassigned(after.id, after.version, recipient),
+    });
+  }
+}

@@ -13,7 +13,9 @@ import type {
   FollowUpInput,
   ListQuery,
   NoteInput,
+  PauseInput,
   PlanInput,
+  ReassignInput,
   ResolveInput,
   StartInvestigationInput,
 } from './types.js';
@@ -69,7 +71,7 @@ export const transitionSchemas: Record<Action, Record<string, unknown>> = {
     category: code,
     findings: optionalText(2000),
   }),
-  plan: command(['department', 'assigneeId', 'assigneeName', 'measures', 'deadline'], {
+  plan: command(['department', 'measures', 'deadline'], {
     ...assignee,
     measures: text(2000),
     deadline: dateTime,
@@ -84,6 +86,10 @@ export const transitionSchemas: Record<Action, Record<string, unknown>> = {
     thirdParty: enumOf(THIRD_PARTY.values),
     responsibilityExplained: { type: 'boolean' },
   }),
+  accept: command([], {}),
+  reassign: command(['assigneeId', 'reason'], { assigneeId: hostId, assigneeName: text(50), department: code, reason: text(500) }),
+  pause: command(['reason', 'party'], { reason: text(500), party: enumOf(THIRD_PARTY.values) }),
+  resume: command([], {}),
   cancel: command(['cancelKind', 'reason'], { cancelKind: enumOf(CANCEL_KIND.values), reason: text(500) }),
   escalate: command(['severity', 'reason'], { severity: enumOf(['important', 'major']), reason: text(500) }),
   note: command(['note'], { note: text(1000) }),
@@ -118,6 +124,9 @@ export const listQuerySchema = {
     ownerId: hostId,
     assigneeId: hostId,
     overdue: { type: 'boolean' },
+    paused: { type: 'boolean' },
+    awaitingAcceptance: { type: 'boolean' },
+    unassigned: { type: 'boolean' },
     repeat: { type: 'boolean' },
     threatenedWithholding: { type: 'boolean' },
     receivedFrom: { type: 'string', format: 'date', maxLength: 10 },
@@ -155,6 +164,10 @@ export interface TransitionInputs {
   'start-investigation': StartInvestigationInput;
   assess: AssessInput;
   plan: PlanInput;
+  accept: { version: number; note?: string };
+  reassign: ReassignInput;
+  pause: PauseInput;
+  resume: { version: number; note?: string };
   resolve: ResolveInput;
   cancel: CancelInput;
   escalate: EscalateInput;

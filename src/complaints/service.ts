@@ -24,8 +24,13 @@ import { differentSubmission, noSuchUnit, notUnitOwner, receivedInFuture } from 
 import { idempotencyKeyInvalid, idempotencyKeysDisagree } from '../common/messages.js';
 import { validateCreate, validateList, validateTransition } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
-import { allowedActions, checkTransition, ruleFor, type Action, type RuleInput } from './states.js';
-import { buildChange, replyPromiseDue } from './transitions.js';
+import { allowedActions, checkTransition, mayAccept, ruleFor, type Action, type RuleInput } from './states.js';
+import { buildChange, pauseSpan } from './transitions.js';
+import { deadlinesFor, routeFor } from './policies.js';
+import { closePause, lastPlannedAt, openPause, pausesOf, type Pause } from './store/pauses.js';
+import { resolveAssignee, searchStaff, type StaffMember } from '../staff/directory.js';
+import { fieldError } from '../common/errors.js';
+import { announceReassignment } from './notices.js';
 import type { Complaint, ComplaintDetail, ComplaintLink, CreateComplaintInput, ListResult } from './types.js';
 import { dayKey } from '../calendar/zoned.js';
 import { withdrawOffsetsOfCancelledComplaint } from '../offsets/withdrawals.js';
@@ -72,6 +77,20 @@ export interface ComplaintService {
   events(id: number, actor: Actor): Promise<AuditEvent[]>;
   /** Applies the escalation rule now (the scheduled job calls this). */
   escalateOverdue(now?: Date): Promise<EscalationRun>;
+  /** The pauses of a complaint's clock, oldest first. */
+  pauses(id: number, actor: Actor): Promise<Pause[]>;
+  /** Who may be dispatched this complaint: the staff directory limited to its community (permission complaint.plan). */
+  staffFor(id: number, actor: Actor, query?: { q?: string; limit?: number }): Promise<StaffMember[]>;
+  /** What a plan made now is pre-filled with: the routing rule's department and handler, the policy's handling deadline. */
+  dispatchDefaults(id: number, actor: Actor): Promise<DispatchDefaults>;
+}
+
+export interface DispatchDefaults {
+  department: string | null;
+  handlerId: string | null;
+  handlingDueAt: Date;
+  handlingHours: number | null;
+  clock: 'working' | 'calendar';
 }
 
 export interface TrxOption {
@@ -96,6 +115,30 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
       return eventsOfComplaint(ctx.db, ctx.tables, id);
     },
     escalateOverdue: (now = ctx.clock.now()) => escalateOverdue(ctx, now),
+    pauses: async (id, actor) => {
+      requirePermission(actor, 'complaint.view');
+      visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
+      return pausesOf(ctx.db, ctx.tables, id);
+    },
+    staffFor: async (id, actor, query = {}) => {
+      requirePermission(actor, 'complaint.plan');
+      const c = visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
+      return searchStaff(ctx, { ...query, communityId: c.communityId });
+    },
+    dispatchDefaults: async (id, actor) => {
+      requirePermission(actor, 'complaint.view');
+      const c = visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
+      const settings = await ctx.settings.get();
+      const route = routeFor(settings, c.category, c.communityId);
+      const d = deadlinesFor(settings, c.category, c.severity, ctx.clock.now());
+      return {
+        department: route?.department ?? null,
+        handlerId: route?.handlerId ?? null,
+        handlingDueAt: d.handlingDueAt,
+        handlingHours: d.handlingHours,
+        clock: d.clock,
+      };
+    },
   };
 }
 
@@ -120,8 +163,10 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
   if (unit && input.ownerId && !owner) errors.push(notUnitOwner());
   if (errors.length || !unit) throw new ValidationError(errors);
 
-  // The reply promised to the owner, in service time; kept so a later change of settings never moves it.
-  const replyDueAt = replyPromiseDue(receivedAt, settings);
+  // The reply promised to the owner (the deadline policy of its category and severity, in working or
+  // calendar hours on the service calendar); kept so a later change of settings or a plan never moves it.
+  const deadlines = deadlinesFor(settings, input.category, input.severity ?? null, receivedAt);
+  const replyDueAt = deadlines.replyDueAt;
   const draft: Draft = {
     ...UNSET,
     version: 1,
@@ -144,7 +189,9 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
     receivedByName: actor.name,
     severity: input.severity ?? null,
     originalReceivedAt: receivedAt,
+    escalationFrom: receivedAt,
     replyDueAt,
+    deadlineClock: deadlines.fromPolicy ? deadlines.clock : null,
     dueAt: replyDueAt,
     createdAt: now,
     createdBy: actor.id,
@@ -242,11 +289,30 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
   const act = rule.action as Exclude<Action, 'follow-up'>;
   requirePermission(actor, 'complaint.view');
   requirePermission(actor, rule.permission);
-  const input = validateTransition[act](raw) as { version: number; category?: string; department?: string };
+  const input = validateTransition[act](raw) as { version: number; category?: string; department?: string; assigneeId?: string; assigneeName?: string };
   const settings = await ctx.settings.get();
   const errors = [...categoryErrors(settings, input.category), ...departmentErrors(settings, input.department)];
   if (errors.length) throw new ValidationError(errors);
   const notices = act === 'resolve' ? await ownerNoticeContext(ctx, settings, options.trx) : null;
+  // The handler comes from the staff directory (read before our transaction: the host's tables are read
+  // on their own connection), limited to people who may see the complaint's community.
+  let assigneeName: string | undefined;
+  if (act === 'plan' && !input.assigneeId) {
+    // No one picked: the routing rule's default handler, if there is one (else the department alone).
+    const before = visibleOrNotFound(actor, await findComplaint(options.trx ?? ctx.db, ctx.tables, id));
+    const handlerId = routeFor(settings, before.category, before.communityId)?.handlerId;
+    if (handlerId) input.assigneeId = handlerId;
+  }
+  if (input.assigneeId && (act === 'plan' || act === 'reassign' || act === 'start-investigation')) {
+    // Inside a host's transaction, read through it (on SQLite it holds the only connection).
+    const reader = options.trx ? { ...ctx, db: options.trx as unknown as Knex, host: ctx.host.within(options.trx) } : ctx;
+    const before = visibleOrNotFound(actor, await findComplaint(reader.db, ctx.tables, id));
+    const resolved = await resolveAssignee(reader, input.assigneeId, input.assigneeName, before.communityId);
+    if ('error' in resolved) throw new ValidationError([resolved.error]);
+    assigneeName = resolved.name;
+  } else if (act === 'start-investigation' && input.assigneeName && !input.assigneeId) {
+    throw new ValidationError([fieldError('assigneeId', '请从员工名录中选择处理人', 'Pick the handler from the staff directory')]);
+  }
   return inTransaction(
     ctx.db,
     async (trx) => {
@@ -254,12 +320,28 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
       const current = visibleOrNotFound(actor, await findComplaint(trx, ctx.tables, id, { lock: true }));
       assertVersion(current, input.version, settings.timezone);
       const to = checkTransition(rule, current, input as RuleInput, now);
-      const { patch, note } = buildChange(act, current, input as never, to, { now, settings, actor });
+      if (act === 'accept' && !mayAccept(current, actor)) {
+        throw new ConflictError('not_assignee', { 'zh-CN': '只有被派单的处理人本人可以接单', en: 'Only the assigned handler can accept the job' });
+      }
+      if (act === 'reassign' && input.assigneeId === current.assigneeId) {
+        throw new ValidationError([fieldError('assigneeId', '改派须选择另一位处理人', 'Reassigning needs another handler')]);
+      }
+      // A plan made during the pause was made knowing of it: only the rest of the pause moves its deadline.
+      const plannedAt = act === 'resume' && current.planDeadline ? await lastPlannedAt(trx, ctx.tables, id) : null;
+      const { patch, note } = buildChange(act, current, input as never, to, { now, settings, actor, assigneeName, plannedAt });
       const changed = await applyChange(trx, ctx.tables, current, patch, { action: act, actor, now, note, timeZone: settings.timezone });
+      if (act === 'pause') {
+        const i = input as unknown as { reason: string; party: string };
+        await openPause(trx, ctx.tables, id, { at: now, reason: i.reason, party: i.party, actor });
+      }
+      if (act === 'resume' && current.pausedAt) {
+        await closePause(trx, ctx.tables, id, current.pausedAt, { at: now, actor, ...pauseSpan(current, current.pausedAt, now, settings) });
+      }
       // Assigned, escalated and follow-up-due notices commit (or roll back) with the change.
       await announceChange(trx, ctx.tables, act, current, changed, { now, actor, timeZone: settings.timezone });
       // The reply goes to the owner too (with the status link, where they read it and rate it).
       if (notices) await enqueueOwnerNotice(trx, ctx.tables, changed, 'replied', notices);
+      if (act === 'reassign') await announceReassignment(trx, ctx.tables, current, changed, note ?? '', { now, actor, timeZone: settings.timezone });
       // A cancelled complaint backs no offset: what is not yet used is withdrawn with the cancellation.
       if (act === 'cancel')
         await withdrawOffsetsOfCancelledComplaint(trx, ctx.tables, { id: changed.id, code: changed.code, reason: changed.cancelReason ?? '' }, actor, now);

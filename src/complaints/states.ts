@@ -23,7 +23,20 @@ export const UNRESOLVED_STATES: readonly ComplaintState[] = ['received', 'invest
 /** Not closed: anything may still happen to these. */
 export const OPEN_STATES: readonly ComplaintState[] = [...UNRESOLVED_STATES, 'resolved'];
 
-export const ACTIONS = ['start-investigation', 'assess', 'plan', 'resolve', 'cancel', 'escalate', 'note', 'follow-up'] as const;
+export const ACTIONS = [
+  'start-investigation',
+  'assess',
+  'plan',
+  'accept',
+  'reassign',
+  'pause',
+  'resume',
+  'resolve',
+  'cancel',
+  'escalate',
+  'note',
+  'follow-up',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** What the rules look at: the complaint's current classification and state. */
@@ -35,6 +48,10 @@ export interface Facts {
   thirdParty: ThirdParty | null;
   responsibilityExplained: boolean | null;
   escalatedAt: Date | null;
+  /** When the clock was paused (挂起); null or absent while it runs. */
+  pausedAt?: Date | null;
+  assigneeId?: string | null;
+  acceptedAt?: Date | null;
 }
 
 /** The parts of any command's input the rules read. */
@@ -123,6 +140,42 @@ export const RULES: Record<Action, TransitionRule> = {
       return [...errors, ...nonPropertyFields(facts, input)];
     },
   },
+  accept: {
+    action: 'accept',
+    label: msg('接单', 'Accept the job'),
+    permission: 'complaint.handle',
+    from: ['investigating', 'processing'],
+    to: same,
+    refuse: (facts) =>
+      !facts.assigneeId
+        ? msg('该投诉尚未派给处理人', 'This complaint has not been assigned to anyone')
+        : facts.acceptedAt
+          ? msg('处理人已接单', 'The handler has already accepted the job')
+          : null,
+  },
+  reassign: {
+    action: 'reassign',
+    label: msg('改派 / 指派', 'Reassign / assign'),
+    permission: 'complaint.plan',
+    from: ['investigating', 'processing'],
+    to: same,
+  },
+  pause: {
+    action: 'pause',
+    label: msg('挂起', 'Pause the clock'),
+    permission: 'complaint.handle',
+    from: UNRESOLVED_STATES,
+    to: same,
+    refuse: (facts) => (facts.pausedAt ? msg('该投诉已挂起', 'The clock of this complaint is already paused') : null),
+  },
+  resume: {
+    action: 'resume',
+    label: msg('恢复计时', 'Resume the clock'),
+    permission: 'complaint.handle',
+    from: UNRESOLVED_STATES,
+    to: same,
+    refuse: (facts) => (!facts.pausedAt ? msg('该投诉没有挂起', 'The clock of this complaint is not paused') : null),
+  },
   resolve: {
     action: 'resolve',
     label: msg('回复处理结果', 'Reply with the result'),
@@ -210,10 +263,16 @@ export function checkTransition(rule: TransitionRule, facts: Facts, input: RuleI
   return rule.to(facts, input);
 }
 
+/** Only the assignee accepts a job. */
+export function mayAccept(facts: Facts, actor: Actor): boolean {
+  return !!facts.assigneeId && facts.assigneeId === actor.id;
+}
+
 /** The actions an actor could take now (for the UI: buttons to show). */
 export function allowedActions(facts: Facts, actor: Actor): Action[] {
   return ACTIONS.filter((action) => {
     const rule = RULES[action];
+    if (action === 'accept' && !mayAccept(facts, actor)) return false;
     return rule.from.includes(facts.state) && hasPermission(actor, rule.permission) && !rule.refuse?.(facts, {});
   });
 }

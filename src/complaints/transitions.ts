@@ -3,7 +3,8 @@
 // The reply promise and the follow-up window are counted in service time (src/calendar): plain hours in
 // 'calendar' mode, working hours on working days in 'working' mode.
 import type { Actor } from '../auth/actor.js';
-import { addServiceTime } from '../calendar/calendar.js';
+import { addServiceTime, deadlineAfterPause, serviceMsBetween } from '../calendar/calendar.js';
+import { calendarOn } from './policies.js';
 import type { Settings } from '../settings/settings.js';
 import type { Action, ComplaintState } from './states.js';
 import type { TransitionInputs } from './schemas.js';
@@ -24,15 +25,20 @@ export function followUpDue(resolvedAt: Date, settings: Settings): Date {
  * closed. The reply promise stored at receipt wins, so a later change of settings does not move it.
  */
 export function stageDueAt(
-  c: Pick<Complaint, 'state' | 'receivedAt' | 'planDeadline' | 'followUpDueAt'> & { replyDueAt?: Date | null },
+  c: Pick<Complaint, 'state' | 'receivedAt' | 'planDeadline' | 'followUpDueAt'> & {
+    replyDueAt?: Date | null;
+    replyDueEffectiveAt?: Date | null;
+    planDueEffectiveAt?: Date | null;
+  },
   settings: Settings,
 ): Date | null {
   switch (c.state) {
     case 'received':
     case 'investigating':
-      return c.replyDueAt ?? replyPromiseDue(c.receivedAt, settings);
+      // Moved by pauses, if any; the promise itself (replyDueAt) stays as printed.
+      return c.replyDueEffectiveAt ?? c.replyDueAt ?? replyPromiseDue(c.receivedAt, settings);
     case 'processing':
-      return c.planDeadline;
+      return c.planDueEffectiveAt ?? c.planDeadline;
     case 'resolved':
       return c.followUpDueAt;
     default:
@@ -50,14 +56,15 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
   current: Complaint,
   input: TransitionInputs[A],
   to: ComplaintState,
-  ctx: { now: Date; settings: Settings; actor: Actor },
+  ctx: { now: Date; settings: Settings; actor: Actor; assigneeName?: string; plannedAt?: Date | null },
 ): BuiltChange {
   const { now, settings, actor } = ctx;
   let patch: Partial<Complaint> = {};
   switch (action) {
     case 'start-investigation': {
       const i = input as TransitionInputs['start-investigation'];
-      patch = { department: i.department, assigneeId: i.assigneeId, assigneeName: i.assigneeName };
+      patch = { department: i.department, assigneeId: i.assigneeId, assigneeName: ctx.assigneeName ?? i.assigneeName };
+      if (i.assigneeId && i.assigneeId !== current.assigneeId) patch.acceptedAt = null;
       break;
     }
     case 'assess': {
@@ -79,8 +86,13 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
       const i = input as TransitionInputs['plan'];
       patch = {
         department: i.department,
-        assigneeId: i.assigneeId,
-        assigneeName: i.assigneeName,
+        // Nobody picked (and no routing rule): whoever was named at the investigation keeps it.
+        assigneeId: i.assigneeId ?? current.assigneeId,
+        assigneeName: i.assigneeId ? (ctx.assigneeName ?? i.assigneeName ?? null) : current.assigneeName,
+        // A new handler accepts anew; the same handler keeps their acceptance.
+        acceptedAt: (i.assigneeId ?? current.assigneeId) === current.assigneeId ? current.acceptedAt : null,
+        // A new plan deadline: no pause has moved it yet.
+        planDueEffectiveAt: null,
         planMeasures: i.measures,
         planDeadline: new Date(i.deadline),
         thirdParty: i.thirdParty,
@@ -88,6 +100,22 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
       };
       break;
     }
+    case 'accept':
+      patch = { acceptedAt: now };
+      break;
+    case 'reassign': {
+      const i = input as TransitionInputs['reassign'];
+      patch = { assigneeId: i.assigneeId, assigneeName: ctx.assigneeName, department: i.department, acceptedAt: null };
+      break;
+    }
+    case 'pause': {
+      const i = input as TransitionInputs['pause'];
+      patch = { pausedAt: now, pauseReason: i.reason, pauseParty: i.party };
+      break;
+    }
+    case 'resume':
+      patch = resumePatch(current, now, settings, ctx.plannedAt ?? null);
+      break;
     case 'resolve': {
       const i = input as TransitionInputs['resolve'];
       patch = {
@@ -119,9 +147,46 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
       break;
   }
   const merged = { ...current, ...definedOnly(patch), state: to };
+  const reason = action === 'reassign' || action === 'pause' ? (input as { reason: string }).reason : null;
+  const typed = (input as { note?: string }).note ?? null;
   return {
     patch: { ...definedOnly(patch), state: to, dueAt: stageDueAt(merged, settings) },
-    note: (input as { note?: string }).note ?? null,
+    note: reason && typed ? `${reason}；${typed}` : (reason ?? typed),
+  };
+}
+
+/** What one pause stopped: service time on the complaint's clock and plain time, in ms. */
+export function pauseSpan(c: Pick<Complaint, 'deadlineClock'>, pausedAt: Date, resumedAt: Date, settings: Settings): { serviceMs: number; calendarMs: number } {
+  const calendar = calendarOn(settings, c.deadlineClock);
+  return {
+    serviceMs: serviceMsBetween(pausedAt, resumedAt, calendar, settings.timezone),
+    calendarMs: Math.max(0, resumedAt.getTime() - pausedAt.getTime()),
+  };
+}
+
+/**
+ * Resuming the clock: the promise and the plan deadline move by the service time the pause stopped
+ * (counted on the complaint's own clock: working hours skip holidays and count make-up working days), and
+ * escalation age by the plain time, so none of the pause counts against the company. The printed promise
+ * (replyDueAt) and the plan's own deadline stay as they were: the moved ones are kept beside them.
+ */
+function resumePatch(current: Complaint, now: Date, settings: Settings, plannedAt: Date | null): Partial<Complaint> {
+  const pausedAt = current.pausedAt!;
+  const calendar = calendarOn(settings, current.deadlineClock);
+  const tz = settings.timezone;
+  const promise = current.replyDueEffectiveAt ?? current.replyDueAt ?? replyPromiseDue(current.receivedAt, settings);
+  const plan = current.planDueEffectiveAt ?? current.planDeadline;
+  const plainMs = Math.max(0, now.getTime() - pausedAt.getTime());
+  const ageFrom = current.escalationFrom ?? current.originalReceivedAt;
+  return {
+    pausedAt: null,
+    pauseReason: null,
+    pauseParty: null,
+    pausedMs: (current.pausedMs ?? 0) + plainMs,
+    escalationFrom: new Date(ageFrom.getTime() + plainMs),
+    replyDueEffectiveAt: deadlineAfterPause(promise, pausedAt, now, calendar, tz),
+    // A plan made during the pause counts the pause only from when it was made.
+    planDueEffectiveAt: plan ? deadlineAfterPause(plan, plannedAt && plannedAt > pausedAt ? plannedAt : pausedAt, now, calendar, tz) : null,
   };
 }
 

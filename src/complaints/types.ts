@@ -57,6 +57,22 @@ export interface Complaint {
    * before it was stored. Optional only so that complaints built by hand (fixtures) may leave it out.
    */
   replyDueAt?: Date | null;
+  /** The promise as moved by pauses (the paused service time added); null: not moved. */
+  replyDueEffectiveAt?: Date | null;
+  /** The plan's deadline as moved by pauses made after the plan; null: not moved. */
+  planDueEffectiveAt?: Date | null;
+  /** The clock the deadlines count on (the deadline policy's); null: the service calendar's mode. */
+  deadlineClock?: 'working' | 'calendar' | null;
+  /** When the current pause began (挂起); null while the clock runs. */
+  pausedAt?: Date | null;
+  pauseReason?: string | null;
+  pauseParty?: ThirdParty | null;
+  /** Plain time of the closed pauses, in ms. */
+  pausedMs?: number;
+  /** Escalation age counts from here: the first receipt plus every closed pause. */
+  escalationFrom?: Date | null;
+  /** When the assignee accepted the job (接单); null while it waits. */
+  acceptedAt?: Date | null;
   /** Deadline of the current stage (reply promise, plan deadline, follow-up due); null once closed. */
   dueAt: Date | null;
   createdAt: Date;
@@ -141,8 +157,10 @@ export interface AssessInput extends Versioned {
 
 export interface PlanInput extends Versioned {
   department: string;
-  assigneeId: string;
-  assigneeName: string;
+  /** The handler; without one, the routing rule's default handler, else the department alone (指派 later). */
+  assigneeId?: string;
+  /** Taken from the staff directory when it knows the person. */
+  assigneeName?: string;
   measures: string;
   deadline: string;
   thirdParty?: ThirdParty;
@@ -166,6 +184,19 @@ export interface CancelInput extends Versioned {
 
 export interface EscalateInput extends Versioned {
   severity: Severity;
+  reason: string;
+}
+
+export interface PauseInput extends Versioned {
+  reason: string;
+  party: ThirdParty;
+}
+
+export interface ReassignInput extends Versioned {
+  assigneeId: string;
+  /** Only for someone the directory does not know yet (no host staff table). */
+  assigneeName?: string;
+  department?: string;
   reason: string;
 }
 
@@ -195,6 +226,12 @@ export interface ListQuery {
   ownerId?: string;
   assigneeId?: string;
   overdue?: boolean;
+  /** Paused (true) or running (false) clocks only. */
+  paused?: boolean;
+  /** Assigned but not yet accepted by the assignee. */
+  awaitingAcceptance?: boolean;
+  /** Nobody assigned (a plan that went to the department alone). */
+  unassigned?: boolean;
   repeat?: boolean;
   threatenedWithholding?: boolean;
   receivedFrom?: string;

@@ -18,6 +18,10 @@ export function tableNames(prefix: string) {
     offsetBillLedger: `${prefix}offset_bill_ledger`,
     offsetApprovalTotals: `${prefix}offset_approval_totals`,
     compensations: `${prefix}compensations`,
+    /** Pauses of a complaint's clock while waiting on a third party (挂起). */
+    complaintPauses: `${prefix}complaint_pauses`,
+    /** People the auth adapter has seen sign in: the staff directory when the host maps no staff table. */
+    staffSeen: `${prefix}staff_seen`,
     sessions: `${prefix}sessions`,
     jobRuns: `${prefix}job_runs`,
     jobClaims: `${prefix}job_claims`,

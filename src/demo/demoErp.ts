@@ -22,7 +22,7 @@ const SURNAMES =
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍建华红梅鑫波斌宇浩凯俊帆晨阳欣怡子涵梓萱思远雨桐佳琪'.split('');
 const COMMUNITIES = ['阳光花园', '翠湖苑', '金色家园'];
 
-export const DEMO_HOST_TABLES = ['erp_community', 'erp_building', 'erp_owner', 'erp_room', 'erp_room_owner', 'erp_fee_bill'];
+export const DEMO_HOST_TABLES = ['erp_community', 'erp_building', 'erp_owner', 'erp_room', 'erp_room_owner', 'erp_fee_bill', 'erp_staff'];
 
 export interface DemoSize {
   buildingsPerCommunity: number;
@@ -36,6 +36,20 @@ export const DEFAULT_DEMO_SIZE: DemoSize = { buildingsPerCommunity: 4, floors: 8
 export async function demoErpExists(db: Knex): Promise<boolean> {
   return db.schema.hasTable('erp_fee_bill');
 }
+
+/** The demo ERP's staff; the ids of the demo's sign-in users are among them (src/demo/demoUsers.ts). */
+export const DEMO_STAFF = [
+  { staff_id: 'demo-supervisor', staff_name: '客服主管 李敏', mobile: '13600000001', dept_name: '客服中心', community_ids: null, is_deleted: 0 },
+  { staff_id: 'demo-manager', staff_name: '项目经理 张强', mobile: '13600000002', dept_name: '项目部', community_ids: null, is_deleted: 0 },
+  { staff_id: 'demo-handler', staff_name: '工程部 张师傅', mobile: '13600000003', dept_name: '工程部', community_ids: null, is_deleted: 0 },
+  { staff_id: 'demo-handler-c1', staff_name: '阳光花园工程 刘师傅', mobile: '13600000004', dept_name: '工程部', community_ids: '1', is_deleted: 0 },
+  { staff_id: 'E2001', staff_name: '秩序部 赵队长', mobile: '13600000005', dept_name: '秩序部', community_ids: '2,3', is_deleted: 0 },
+  { staff_id: 'E2002', staff_name: '环境部 孙阿姨', mobile: '13600000006', dept_name: '环境部', community_ids: '1,2,3', is_deleted: 0 },
+  { staff_id: 'eng-01', staff_name: '工程部 刘师傅', mobile: '13600000011', dept_name: '工程部', community_ids: null, is_deleted: 0 },
+  { staff_id: 'eng-02', staff_name: '工程部 王师傅', mobile: '13600000012', dept_name: '工程部', community_ids: null, is_deleted: 0 },
+  { staff_id: 'sec-01', staff_name: '秩序部 陈队长', mobile: '13600000013', dept_name: '秩序部', community_ids: null, is_deleted: 0 },
+  { staff_id: 'E9999', staff_name: '已离职 钱师傅', mobile: '13600000009', dept_name: '工程部', community_ids: null, is_deleted: 1 },
+];
 
 /** The demo ERP's own tables (the bench scales up the same schema). */
 export async function createDemoErpSchema(db: Knex): Promise<void> {
@@ -68,6 +82,16 @@ export async function createDemoErpSchema(db: Knex): Promise<void> {
     t.string('room_id', 20).notNullable().index();
     t.string('owner_id', 20).notNullable().index();
     t.string('status', 10).notNullable();
+  });
+  // The ERP's staff (its user table): the directory complaints are dispatched from. community_ids lists
+  // the communities a person works in (comma-separated; empty: all of them).
+  await db.schema.createTable('erp_staff', (t) => {
+    t.string('staff_id', 32).primary();
+    t.string('staff_name', 40).notNullable();
+    t.string('mobile', 20);
+    t.string('dept_name', 40);
+    t.string('community_ids', 200);
+    t.integer('is_deleted').notNullable().defaultTo(0);
   });
   await db.schema.createTable('erp_fee_bill', (t) => {
     t.string('bill_id', 24).primary();
@@ -180,6 +204,7 @@ export async function createDemoErp(
     await insertChunked(trx, 'erp_room', rooms);
     await insertChunked(trx, 'erp_room_owner', rels);
     await insertChunked(trx, 'erp_fee_bill', bills);
+    await insertChunked(trx, 'erp_staff', DEMO_STAFF);
   });
   // owners counts every owner row, former owners included (they sold their flats; the ERP keeps them marked
   // deleted): the mapping check counts live rows only, so it reports owners − formerOwners.

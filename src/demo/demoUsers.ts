@@ -8,5 +8,6 @@ export const DEMO_USERS: Actor[] = [
   { id: 'demo-director', name: '总经理 陈刚', roles: ['director'], communityIds: null },
   { id: 'demo-cashier', name: '收银员 赵丽', roles: ['cashier'], communityIds: null },
   { id: 'demo-admin', name: '管理员 孙伟', roles: ['administrator'], communityIds: null },
+  { id: 'demo-handler', name: '工程部 张师傅', roles: ['handler'], communityIds: null },
   { id: 'demo-counter-c1', name: '阳光花园前台 周杰', roles: ['counter_staff'], communityIds: ['1'] },
 ];

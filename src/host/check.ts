@@ -99,6 +99,7 @@ export function plans(mapping: HostMapping): EntityPlan[] {
     });
   }
   if (mapping.payment) withColumns('payment', mapping.payment);
+  if (mapping.staff) withColumns('staff', mapping.staff);
   return out;
 }
 

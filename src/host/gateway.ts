@@ -22,9 +22,9 @@ import {
   type WhereValue,
 } from './mapping.js';
 
-import type { HostBill, HostOwner, HostReader, HostUnit } from './reader.js';
+import type { HostBill, HostOwner, HostReader, HostStaff, HostUnit } from './reader.js';
 
-export type { HostBill, HostOwner, HostUnit } from './reader.js';
+export type { HostBill, HostOwner, HostStaff, HostUnit } from './reader.js';
 
 export interface HostCommunity {
   id: string;
@@ -437,7 +437,7 @@ export class HostGateway implements HostReader {
     return t;
   }
 
-  private source(name: 'owner' | 'unit' | 'bill' | 'community' | 'ownership'): Promise<Source> {
+  private source(name: 'owner' | 'unit' | 'bill' | 'community' | 'ownership' | 'staff'): Promise<Source> {
     let s = this.sources.get(name);
     if (!s) {
       const spec = this.mapping[name] as SourceSpec;
@@ -584,6 +584,33 @@ export class HostGateway implements HostReader {
     });
     const owners = await this.ownersFor(rows);
     return new Map([...owners].map(([unit, list]) => [unit, list.map((o) => o.id)]));
+  }
+
+  async listStaff(limit = 5000): Promise<HostStaff[]> {
+    const m = this.mapping.staff;
+    if (!m) return [];
+    const source = await this.source('staff');
+    const { select, read } = source.fields({
+      id: m.key,
+      name: m.columns.name,
+      mobile: m.columns.mobile,
+      department: m.columns.department,
+      communities: m.columns.communities,
+    });
+    const rows = ((await source.from(this.db).select(select).orderBy(`${BASE}.${m.key}`).limit(limit)) as Row[]).map(read);
+    return rows.flatMap((r) => {
+      if (r.id === null || r.id === '') return [];
+      const listed = m.columns.communities ? (r.communities ?? '').split(/[,，、;；\s]+/).filter(Boolean) : [];
+      return [
+        {
+          id: String(r.id),
+          name: r.name || String(r.id),
+          mobile: r.mobile || null,
+          department: r.department || null,
+          communityIds: listed.length ? listed : null,
+        },
+      ];
+    });
   }
 
   async listCommunities(): Promise<HostCommunity[]> {

@@ -69,6 +69,14 @@ export interface OwnershipMapping {
   unit: string;
   where?: WhereFilter;
 }
+/**
+ * Optional (version 2): the ERP's user table, the staff directory complaints are dispatched from. `communities`
+ * is a column listing the community ids the person works in, separated by commas (or 、，; or spaces);
+ * empty or null means every community. Without the column, everyone sees every community.
+ */
+export interface StaffMapping extends EntityMapping<'name' | 'mobile' | 'department' | 'communities'> {
+  columns: { name: string; mobile?: string; department?: string; communities?: string };
+}
 /** Optional: the host's payment table, only for the `--enforce-offsets` database guard. */
 export interface PaymentMapping {
   table: string;
@@ -87,9 +95,10 @@ export interface HostMapping {
   community?: CommunityMapping;
   ownership?: OwnershipMapping;
   payment?: PaymentMapping;
+  staff?: StaffMapping;
 }
 
-export type EntityName = 'owner' | 'unit' | 'bill' | 'community' | 'ownership' | 'payment';
+export type EntityName = 'owner' | 'unit' | 'bill' | 'community' | 'ownership' | 'payment' | 'staff';
 
 const NAME = '[A-Za-z_][A-Za-z0-9_]*';
 const identifier = { type: 'string', pattern: `^${NAME}$`, maxLength: 64 } as const;
@@ -171,6 +180,7 @@ export const mappingSchema = {
       { period },
     ),
     community: entity(['name'], [], {}, { name: composed }),
+    staff: entity(['name'], ['mobile', 'department', 'communities'], {}, { name: composed }),
     ownership: {
       type: 'object',
       required: ['table', 'owner', 'unit'],
@@ -253,8 +263,8 @@ export function splitWhere(where: WhereFilter | undefined): { live: WhereFilter;
   return { live, scope };
 }
 
-type Entities = Pick<HostMapping, 'owner' | 'unit' | 'bill' | 'community'>;
-const LOOKUP_ENTITIES = ['owner', 'unit', 'bill', 'community'] as const;
+type Entities = Pick<HostMapping, 'owner' | 'unit' | 'bill' | 'community' | 'staff'>;
+const LOOKUP_ENTITIES = ['owner', 'unit', 'bill', 'community', 'staff'] as const;
 
 function lookupProblems(name: keyof Entities, m: EntityMapping<string>, fields: Array<{ field: string; message: { 'zh-CN': string; en: string } }>): void {
   const lookups = m.lookups ?? {};
@@ -317,6 +327,7 @@ function version2Fields(mapping: HostMapping): string[] {
   if (mapping.bill.paidBy) out.push('bill.paidBy');
   if (mapping.ownership && (mapping.ownership.table.includes('.') || whereIsV2(mapping.ownership.where))) out.push('ownership');
   if (mapping.unit.columns.community && !mapping.community) out.push('unit.columns.community');
+  if (mapping.staff) out.push('staff');
   return out;
 }
 
@@ -372,7 +383,7 @@ export function validateMapping(input: unknown): HostMapping {
       },
     });
   }
-  for (const name of ['owner', 'unit', 'community'] as const) {
+  for (const name of ['owner', 'unit', 'community', 'staff'] as const) {
     const m = mapping[name];
     for (const [column, source] of Object.entries(m?.columns ?? {})) {
       if (column !== 'label' && column !== 'name' && source && isComposed(source)) {

@@ -37,7 +37,19 @@ export interface HostBill {
   unpaid: boolean;
 }
 
+/** A person of the ERP's user table (the optional `staff` entity). */
+export interface HostStaff {
+  id: string;
+  name: string;
+  mobile: string | null;
+  department: string | null;
+  /** Community ids the person works in; null: every community. */
+  communityIds: string[] | null;
+}
+
 export interface HostReader {
+  /** The live rows of the mapped staff table (at most `limit`); absent or [] when no staff table is mapped. */
+  listStaff?(limit?: number): Promise<HostStaff[]>;
   getUnit(unitId: string): Promise<HostUnit | null>;
   getUnits(unitIds: string[]): Promise<Map<string, HostUnit>>;
   searchUnits(query: string, opts?: { communityIds?: string[] | null; limit?: number }): Promise<HostUnit[]>;

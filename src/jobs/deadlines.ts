@@ -21,6 +21,8 @@ export const deadlinesJob: Job = {
       .select([...COMPLAINT_NOTICE_COLUMNS, 'due_at'])
       .whereIn('state', [...UNRESOLVED_STATES])
       .whereNotNull('due_at')
+      // A paused clock warns of nothing: its deadline moves when it resumes.
+      .whereNull('paused_at')
       .where('due_at', '<=', toDbTime(warnUntil))
       .orderBy([{ column: 'due_at' }, { column: 'id' }])) as Array<Record<string, unknown>>;
     let near = 0;

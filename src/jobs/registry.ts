@@ -5,8 +5,9 @@ import { deadlinesJob } from './deadlines.js';
 import { escalateJob } from './escalate.js';
 import { expireOffsetsJob } from './expireOffsets.js';
 import { followUpsJob } from './followUps.js';
+import { longPausesJob } from './longPauses.js';
 import { purgeJob } from './purge.js';
 import { privacyRetentionJob } from './privacyRetention.js';
 import type { Job } from './types.js';
 
-export const JOBS: readonly Job[] = [escalateJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob, privacyRetentionJob, purgeJob];
+export const JOBS: readonly Job[] = [escalateJob, longPausesJob, deadlinesJob, followUpsJob, expireOffsetsJob, dailyDigestJob, privacyRetentionJob, purgeJob];

@@ -28,6 +28,9 @@ export type DeadlineStage = 'handling' | 'follow_up';
 export const noticeKeys = {
   /** Each assignment is a new version of the complaint. */
   assigned: (complaintId: number, version: number) => `assigned:${complaintId}:v${version}`,
+  reassigned: (complaintId: number, version: number, recipient: 'new' | 'previous') => `reassigned:${complaintId}:v${version}:${recipient}`,
+  /** Per pause: a pause is announced once, however long it lasts. */
+  pauseOverdue: (complaintId: number, pausedAt: Date) => `pause_overdue:${complaintId}:${pausedAt.toISOString()}`,
   escalated: (complaintId: number, escalatedAt: Date) => `escalated:${complaintId}:${escalatedAt.toISOString()}`,
   /** Per deadline: a new deadline warns again. */
   deadline: (topic: DeadlineTopic, stage: DeadlineStage, complaintId: number, dueAt: Date) => `${topic}:${stage}:${complaintId}:${dueAt.toISOString()}`,

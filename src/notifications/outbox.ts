@@ -8,6 +8,10 @@ import { maskMobilesDeep } from '../privacy/mask.js';
 
 export const TOPICS = [
   'assigned',
+  // Reassignment (改派): one notice to the new handler, one to the previous (payload.recipient says which).
+  'reassigned',
+  // A pause (挂起) longer than pauseAlertHours, for the supervisor (the long-pauses job).
+  'pause_overdue',
   'deadline_near',
   'overdue',
   'escalated',

@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Knex } from 'knex';
 import type { Middleware } from 'koa';
+import { recordSignedIn } from '../staff/directory.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, checkedActor, type AuthAdapter } from '../auth/adapter.js';
 import { systemClock, type Clock } from '../clock.js';
 import { tableNames, DEFAULT_PREFIX } from '../db/tables.js';
@@ -131,7 +132,7 @@ function requireApiPermission(actor: Actor | null | undefined, permission: Param
  * Sets ctx.state.actor from the auth adapter; API routes answer 401 without one. The adapter gets the
  * token lifetime cap from settings; whatever it returns must have an actor's shape (checkedActor).
  */
-function actorMiddleware(auth: AuthAdapter, settings: SettingsStore): Middleware {
+function actorMiddleware(auth: AuthAdapter, settings: SettingsStore, context: PluginContext): Middleware {
   return async (ctx, next) => {
     // A database that does not answer is the route's to report (a 503 page), not this middleware's.
     const maxTokenLifetimeSeconds = await settings.get().then(
@@ -139,6 +140,8 @@ function actorMiddleware(auth: AuthAdapter, settings: SettingsStore): Middleware
       () => DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
     );
     ctx.state.actor = checkedActor(await auth(ctx, { maxTokenLifetimeSeconds }));
+    // Best effort (see src/staff/directory.ts): the directory of people seen, never a reason to fail.
+    if (ctx.state.actor) await recordSignedIn(context, ctx.state.actor as Actor).catch(() => undefined);
     await next();
   };
 }
@@ -179,7 +182,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   // Health, readiness and metrics answer before anyone is identified: they need no user (and healthz no database).
   const ops = operationsRouter({ readiness, metrics, settings: () => context.settings.get() });
   router.use(ops.routes(), ops.allowedMethods());
-  router.use(actorMiddleware(options.auth, context.settings));
+  router.use(actorMiddleware(options.auth, context.settings, context));
 
   const complaints = createComplaintService(context);
   // Billing answers and the fen they move are counted around the service, never inside src/offsets.

@@ -58,6 +58,8 @@ const L = {
   p90: msg('90百分位', '90th percentile'),
   measured: msg('计入 {n} 件', '{n} measured'),
   onTime: msg('按时回复率', 'Replied on time'),
+  replyOnTime: msg('按承诺答复率（对业主的承诺）', 'Replied by the promise to the owner'),
+  handlingOnTime: msg('按方案期限处理率（内部方案）', "Handled by the plan's deadline (internal)"),
   onTimeDetail: msg('按时 {count} / {of}；逾期回复 {late}；逾期未回复 {open}', '{count} of {of} on time; {late} replied late; {open} overdue, not replied'),
   followUp: msg('回访时限内完成率', 'Follow-ups within the window'),
   followUpDetail: msg('时限内 {count} / {of}；超时回访 {late}；逾期未回访 {overdue}', '{count} of {of} in time; {late} late; {overdue} overdue, not visited'),
@@ -115,6 +117,11 @@ export function reportRows(report: ComplaintReport, ctx: CsvContext): string[][]
   durationRows(L.resolve, report.resolve);
   const o = report.onTime;
   shareRow(L.onTime, o, fill(L.onTimeDetail, locale, { count: o.count, of: o.of, late: o.late, open: o.overdueOpen }));
+  for (const [label, x] of [
+    [L.replyOnTime, report.replyOnTime],
+    [L.handlingOnTime, report.handlingOnTime],
+  ] as const)
+    shareRow(label, x, fill(L.onTimeDetail, locale, { count: x.count, of: x.of, late: x.late, open: x.overdueOpen }));
   const f = report.followUpInWindow;
   shareRow(L.followUp, f, fill(L.followUpDetail, locale, { count: f.count, of: f.of, late: f.late, overdue: f.overdue }));
   shareRow(L.satisfaction, report.satisfaction);

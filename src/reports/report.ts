@@ -105,6 +105,17 @@ export interface ComplaintReport {
    */
   onTime: Share & { late: number; overdueOpen: number };
   /**
+   * 按承诺答复率: replied by the promise made to the owner at receipt (printed on the slip; its deadline
+   * policy, or replyPromiseHours), whatever a plan later set, moved only by paused time. Out of the
+   * complaints replied plus those unreplied past their promise (a paused one is not yet past it).
+   */
+  replyOnTime: Share & { late: number; overdueOpen: number };
+  /**
+   * 按方案期限处理率: of the complaints with a plan, replied by the plan's deadline (moved only by paused
+   * time after the plan), out of those replied plus those unreplied past it.
+   */
+  handlingOnTime: Share & { late: number; overdueOpen: number };
+  /**
    * Follow-up visits made by follow_up_due_at (the reply + followUpHours, set when replying), out of the
    * visits made plus replied complaints still waiting whose window has passed.
    */
@@ -239,6 +250,16 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     acknowledge: durations(acknowledgeMs),
     resolve: durations(resolveMs),
     onTime: { ...share(groups.onTime, groups.onTime + groups.late + groups.overdueOpen), late: groups.late, overdueOpen: groups.overdueOpen },
+    replyOnTime: {
+      ...share(groups.replyOnTime, groups.replyOnTime + groups.replyLate + groups.replyOverdueOpen),
+      late: groups.replyLate,
+      overdueOpen: groups.replyOverdueOpen,
+    },
+    handlingOnTime: {
+      ...share(groups.handlingOnTime, groups.handlingOnTime + groups.handlingLate + groups.handlingOverdueOpen),
+      late: groups.handlingLate,
+      overdueOpen: groups.handlingOverdueOpen,
+    },
     followUpInWindow: {
       ...share(visits.inWindow, visits.visits + groups.followUpOverdue),
       late: visits.visits - visits.inWindow,
@@ -308,9 +329,25 @@ interface Grouped {
   onTime: number;
   late: number;
   overdueOpen: number;
+  replyOnTime: number;
+  replyLate: number;
+  replyOverdueOpen: number;
+  handlingOnTime: number;
+  handlingLate: number;
+  handlingOverdueOpen: number;
   followUpOverdue: number;
   by: Record<Dimension, Map<string | null, number>>;
 }
+
+/** The per-group flags besides the plain counts, by the column alias each is summed under. */
+const FLAGS = [
+  ['replyOnTime', 'reply_on_time'],
+  ['replyLate', 'reply_late'],
+  ['replyOverdueOpen', 'reply_overdue_open'],
+  ['handlingOnTime', 'handling_on_time'],
+  ['handlingLate', 'handling_late'],
+  ['handlingOverdueOpen', 'handling_overdue_open'],
+] as const;
 
 /**
  * One scan of the cohort grouped by all six dimensions at once (plus cancelled or not), with the
@@ -321,6 +358,9 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
   const at = toDbTime(now);
   // The deadline the complaint is (or was, when replied) held to: see ComplaintReport.onTime.
   const deadline = `COALESCE(c.plan_deadline, c.reply_due_at, ${plusHoursSql(dialect, 'c.received_at', settings.replyPromiseHours)})`;
+  // The promise to the owner (moved only by pauses) and the plan's deadline (likewise), apart.
+  const promise = `COALESCE(c.reply_due_effective_at, c.reply_due_at, ${plusHoursSql(dialect, 'c.received_at', settings.replyPromiseHours)})`;
+  const plan = 'COALESCE(c.plan_due_effective_at, c.plan_deadline)';
   const cancelled = "CASE WHEN c.state = 'cancelled' THEN 1 ELSE 0 END";
   const dims = DIMENSIONS.map((d) => `c.${COLUMN[d]}`);
   const rows = (await q
@@ -333,6 +373,12 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
       db.raw(`${countIf(`c.resolved_at <= ${deadline}`)} AS on_time`),
       db.raw(`${countIf(`c.resolved_at > ${deadline}`)} AS late`),
       db.raw(`${countIf(`c.resolved_at IS NULL AND ${deadline} < ?`)} AS overdue_open`, [at]),
+      db.raw(`${countIf(`c.resolved_at <= ${promise}`)} AS reply_on_time`),
+      db.raw(`${countIf(`c.resolved_at > ${promise}`)} AS reply_late`),
+      db.raw(`${countIf(`c.resolved_at IS NULL AND c.paused_at IS NULL AND ${promise} < ?`)} AS reply_overdue_open`, [at]),
+      db.raw(`${countIf(`c.plan_deadline IS NOT NULL AND c.resolved_at <= ${plan}`)} AS handling_on_time`),
+      db.raw(`${countIf(`c.plan_deadline IS NOT NULL AND c.resolved_at > ${plan}`)} AS handling_late`),
+      db.raw(`${countIf(`c.plan_deadline IS NOT NULL AND c.resolved_at IS NULL AND c.paused_at IS NULL AND ${plan} < ?`)} AS handling_overdue_open`, [at]),
       db.raw(`${countIf("c.state = 'resolved' AND c.follow_up_due_at < ?")} AS follow_up_overdue`, [at]),
     )
     .groupBy(...dims, db.raw(cancelled))) as Row[];
@@ -345,6 +391,12 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     onTime: 0,
     late: 0,
     overdueOpen: 0,
+    replyOnTime: 0,
+    replyLate: 0,
+    replyOverdueOpen: 0,
+    handlingOnTime: 0,
+    handlingLate: 0,
+    handlingOverdueOpen: 0,
     followUpOverdue: 0,
     by: Object.fromEntries(DIMENSIONS.map((d) => [d, new Map<string | null, number>()])) as Grouped['by'],
   };
@@ -360,6 +412,7 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     out.onTime += num(row.on_time);
     out.late += num(row.late);
     out.overdueOpen += num(row.overdue_open);
+    for (const [field, column] of FLAGS) out[field] += num(row[column]);
     out.followUpOverdue += num(row.follow_up_overdue);
     for (const d of DIMENSIONS) {
       const value = row[COLUMN[d]];

@@ -34,6 +34,12 @@ export interface Settings {
   timezone: string;
   /** How deadlines and the follow-up window count time (see src/calendar). */
   serviceCalendar: ServiceCalendar;
+  /** 时限标准: reply-due and handling-due per category × severity ('*' for any); see src/complaints/policies.ts. */
+  deadlinePolicies: DeadlinePolicy[];
+  /** 派单规则: category × community ('*' for any) → department and default handler. */
+  routingRules: RoutingRule[];
+  /** A pause longer than this many hours notifies the supervisor. */
+  pauseAlertHours: number;
   /** Where the outbox delivers notifications; null: they wait in the outbox. */
   webhookUrl: string | null;
   /** Signs each delivery (HMAC-SHA256) when set. */
@@ -83,6 +89,21 @@ export interface PrivacySettings {
   accountingYears: number;
   /** The company's privacy notice, linked from the owner's page; null: not linked. */
   noticeUrl: string | null;
+}
+
+export interface DeadlinePolicy {
+  category: string;
+  severity: '*' | 'minor' | 'important' | 'major';
+  replyHours: number;
+  handlingHours: number;
+  clock: 'working' | 'calendar';
+}
+
+export interface RoutingRule {
+  category: string;
+  communityId: string;
+  department: string;
+  handlerId?: string | null;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);

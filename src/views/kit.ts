@@ -3,6 +3,7 @@
 // permission checks that answer with the 403 page.
 import type { Context, Middleware } from 'koa';
 import type { Actor } from '../auth/actor.js';
+import { recordSignedIn } from '../staff/directory.js';
 import { hasPermission, ROLE_LABELS, type Permission } from '../auth/permissions.js';
 import { ForbiddenError, UnauthenticatedError } from '../common/errors.js';
 import { msg, type Locale } from '../common/localized.js';
@@ -23,6 +24,7 @@ export interface NavItem {
 
 const NAV: Array<{ path: string; label: MessageKey; permission: Permission | null; section: string }> = [
   { path: '/', label: 'nav.workbench', permission: 'complaint.view', section: 'workbench' },
+  { path: '/mine', label: 'nav.mine', permission: 'complaint.handle', section: 'mine' },
   { path: '/new', label: 'nav.intake', permission: 'complaint.create', section: 'intake' },
   { path: '/list', label: 'nav.list', permission: 'complaint.view', section: 'list' },
   { path: '/offsets', label: 'nav.offsets', permission: 'offset.approve', section: 'offsets' },
@@ -43,6 +45,10 @@ export const FLASH_KEYS = [
   'cancelled',
   'noted',
   'investigating',
+  'accepted',
+  'reassigned',
+  'paused',
+  'resumed',
   'offsetRequested',
   'offsetApproved',
   'offsetRejected',
@@ -126,6 +132,10 @@ export class PageKit {
     return async (ctx, next) => {
       const session = (ctx.state.session as SessionHandle).current;
       if (!ctx.state.actor && this.signInEnabled && session?.kind === 'signed_in' && session.actor) ctx.state.actor = session.actor;
+      const actor = ctx.state.actor as Actor | null | undefined;
+      // The staff directory without a host staff table is the people seen signing in. Remembering them
+      // is best effort: a page must not fail because of it.
+      if (actor) await recordSignedIn(this.context, actor).catch(() => undefined);
       await next();
     };
   }

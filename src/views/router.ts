@@ -13,6 +13,7 @@ import { createViewEngine, type ViewEngine } from './engine.js';
 import { PageKit } from './kit.js';
 import { registerAssets } from './pages/assets.js';
 import { registerWorkbench } from './pages/workbench.js';
+import { registerMine } from './pages/mine.js';
 import { registerIntake } from './pages/intake.js';
 import { registerList } from './pages/list.js';
 import { registerDetail } from './pages/detail.js';
@@ -58,6 +59,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   if (options.signIn) registerSignInRoutes(router, kit, options.signIn, options.signInExtras);
   registerSignOutRoute(router, kit);
   registerWorkbench(router, kit, services);
+  registerMine(router, kit, services);
   // In front of the slip route (registered with the intake): a malformed id is the detail page's 404.
   registerIntake(router, kit, services);
   registerList(router, kit, services);

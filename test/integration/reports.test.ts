@@ -173,6 +173,11 @@ for (const kind of databaseKinds) {
       const r = await report();
       // On time: A C G K; late: B; overdue without reply: D. E is not due yet.
       expect(r.onTime).to.deep.equal({ count: 4, of: 6, rate: 4 / 6, late: 1, overdueOpen: 1 });
+      // Against the promise made at receipt (received + 48 h), whatever the plans said: A (11-04 09:00, at
+      // the promise) C G K on time; B (promise 11-05 10:00, replied 11-06) late; D unreplied past 11-12.
+      expect(r.replyOnTime).to.deep.equal({ count: 4, of: 6, rate: 4 / 6, late: 1, overdueOpen: 1 });
+      // Against the plans, only the four planned: A G K by their plan deadline, B after its 11-04 12:00.
+      expect(r.handlingOnTime).to.deep.equal({ count: 3, of: 4, rate: 3 / 4, late: 1, overdueOpen: 0 });
       // Visits in the window: A G; late: B K; C is waiting past its window.
       expect(r.followUpInWindow).to.deep.equal({ count: 2, of: 5, rate: 2 / 5, late: 2, overdue: 1 });
       expect(r.satisfaction).to.deep.equal({ count: 3, of: 4, rate: 3 / 4 }); // A G K of A B G K
@@ -421,6 +426,9 @@ for (const kind of databaseKinds) {
         '处理回复时长（小时）,中位数,24.00,计入 5 件',
         '处理回复时长（小时）,90百分位,62.40,',
         '按时回复率,,66.7%,按时 4 / 6；逾期回复 1；逾期未回复 1',
+        // Against the promise (received + 48 h): A C G K on time, B late, D overdue; against the plan: A G K on time, B late.
+        '按承诺答复率（对业主的承诺）,,66.7%,按时 4 / 6；逾期回复 1；逾期未回复 1',
+        '按方案期限处理率（内部方案）,,75.0%,按时 3 / 4；逾期回复 1；逾期未回复 0',
         '回访时限内完成率,,40.0%,时限内 2 / 5；超时回访 2；逾期未回访 1',
         '回访满意率,,75.0%,3 / 4',
         '业主评价（平均星级）,,,评价 0 件；差评（1–2 星）0；申请重新处理 0',

@@ -32,6 +32,8 @@ export interface PageHarnessOptions {
   /** Auth for the plugin (default: signed header, plus the sign-in page with `staff`). */
   auth?: AuthAdapter;
   signIn?: boolean;
+  /** More people on the sign-in page besides `staff` (a handler of the host's staff table, say). */
+  users?: Actor[];
   /** The plugin's `csrf` option (e.g. trusted origins of a reverse proxy). */
   csrf?: CsrfOptions;
   log?: (err: unknown) => void;
@@ -181,7 +183,7 @@ export async function startPageHarness(kind: DatabaseKind, fixture: HostFixture,
       clock,
       // The owner app's tokens (X-Complaints-Owner) are signed with the same shared secret as the user's.
       ownerTokenSecret: PAGE_SECRET,
-      ...(options.signIn === false ? {} : { signIn: { users: Object.values(staff) } }),
+      ...(options.signIn === false ? {} : { signIn: { users: [...Object.values(staff), ...(options.users ?? [])] } }),
       ...(options.csrf ? { csrf: options.csrf } : {}),
       log: (err) => {
         errors.push(err);

@@ -98,7 +98,22 @@ describe('complaint state machine', () => {
     expect(RULES.plan.permission).to.equal('complaint.plan');
     expect(RULES['follow-up'].permission).to.equal('complaint.follow_up');
     expect(allowedActions(facts('received'), people.counter)).to.deep.equal(['resolve', 'cancel', 'note']);
-    expect(allowedActions(facts('investigating', assessed), people.supervisor)).to.deep.equal(['assess', 'plan', 'cancel', 'escalate', 'note']);
+    // A supervisor handles too: pausing the clock (挂起) while a third party is waited on.
+    expect(allowedActions(facts('investigating', assessed), people.supervisor)).to.deep.equal([
+      'assess',
+      'plan',
+      'reassign',
+      'pause',
+      'cancel',
+      'escalate',
+      'note',
+    ]);
+    // Only the assignee accepts; a paused clock offers resume, not pause.
+    const handler = { id: 'eng-1', name: '工程部', roles: ['handler'], communityIds: null };
+    const dispatched = facts('processing', { ...assessed, assigneeId: 'eng-1', acceptedAt: null });
+    expect(allowedActions(dispatched, handler)).to.deep.equal(['accept', 'pause', 'resolve', 'note']);
+    expect(allowedActions(dispatched, people.supervisor)).to.include('reassign').and.not.include('accept');
+    expect(allowedActions({ ...dispatched, pausedAt: NOW }, handler)).to.deep.equal(['accept', 'resume', 'resolve', 'note']);
     expect(allowedActions(facts('resolved', assessed), people.counter)).to.deep.equal(['cancel', 'note', 'follow-up']);
     expect(allowedActions(facts('processing', assessed), people.cashier)).to.deep.equal([]);
     expect(() => ruleFor('reopen')).to.throw(NotFoundError);

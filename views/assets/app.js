@@ -144,7 +144,20 @@
     count();
   }
 
+  // The handler picker: typing narrows the select's options (name, department, mobile); the chosen one stays.
+  function setupStaffFilter(input) {
+    var select = document.getElementById(input.getAttribute('data-filter-select'));
+    if (!select) return;
+    input.addEventListener('input', function () {
+      var q = input.value.trim().toLowerCase();
+      Array.prototype.forEach.call(select.options, function (o) {
+        o.hidden = !!q && o.value !== '' && !o.selected && o.text.toLowerCase().indexOf(q) < 0;
+      });
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-filter-select]'), setupStaffFilter);
     Array.prototype.forEach.call(document.querySelectorAll('main table'), labelCells);
     Array.prototype.forEach.call(document.querySelectorAll('[data-maxlength]'), setupCounter);
     Array.prototype.forEach.call(document.querySelectorAll('[data-unit-search]'), setupUnitSearch);

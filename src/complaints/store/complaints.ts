@@ -59,6 +59,15 @@ const FIELDS: { [K in keyof Complaint]-?: [column: string, kind: Kind] } = {
   escalationReason: ['escalation_reason', 'string'],
   originalReceivedAt: ['original_received_at', 'date'],
   replyDueAt: ['reply_due_at', 'date'],
+  replyDueEffectiveAt: ['reply_due_effective_at', 'date'],
+  planDueEffectiveAt: ['plan_due_effective_at', 'date'],
+  deadlineClock: ['deadline_clock', 'string'],
+  pausedAt: ['paused_at', 'date'],
+  pauseReason: ['pause_reason', 'string'],
+  pauseParty: ['pause_party', 'string'],
+  pausedMs: ['paused_ms', 'int'],
+  escalationFrom: ['escalation_from', 'date'],
+  acceptedAt: ['accepted_at', 'date'],
   dueAt: ['due_at', 'date'],
   createdAt: ['created_at', 'date'],
   createdBy: ['created_by', 'string'],
@@ -271,12 +280,19 @@ export async function findRepeatOf(
 
 /** Valid, unresolved, not yet major, first received on or before `cutoff`: what escalation takes up. */
 function eligibleForEscalation(q: Knex.QueryBuilder, cutoff: Date): Knex.QueryBuilder {
-  // Served by the (state, severity, original_received_at) index.
-  return q
-    .whereIn('state', UNRESOLVED_STATES)
-    .where('nature', 'valid')
-    .where((s) => s.whereNull('severity').orWhereIn('severity', ['minor', 'important']))
-    .where('original_received_at', '<=', toDbTime(cutoff));
+  // Served by the (state, severity, escalation_from) index.
+  return (
+    q
+      .whereIn('state', UNRESOLVED_STATES)
+      .where('nature', 'valid')
+      .where((s) => s.whereNull('severity').orWhereIn('severity', ['minor', 'important']))
+      .whereNull('paused_at')
+      // Paused time is not the company's delay: age counts from escalation_from (receipt plus closed pauses);
+      // rows written without it (before its migration filled it, or by hand) count from the first receipt.
+      .where((w) =>
+        w.where('escalation_from', '<=', toDbTime(cutoff)).orWhere((o) => o.whereNull('escalation_from').where('original_received_at', '<=', toDbTime(cutoff))),
+      )
+  );
 }
 
 /** The next batch of complaints due for escalation, by id after `afterId`. */

@@ -109,8 +109,13 @@ function applyFilters(query: Knex.QueryBuilder, filter: ListQuery, now: Date, ti
     if (value !== undefined) query.where((q) => (isMatchableHostId(value) ? q.where(column, value) : q.whereRaw('1 = 0')));
   }
   if (filter.assigneeId) query.where('assignee_id', filter.assigneeId);
-  if (filter.overdue === true) query.where('due_at', '<', toDbTime(now));
-  if (filter.overdue === false) query.where((q) => q.whereNull('due_at').orWhere('due_at', '>=', toDbTime(now)));
+  // A paused clock is not overdue: its deadline moves when it resumes.
+  if (filter.overdue === true) query.where('due_at', '<', toDbTime(now)).whereNull('paused_at');
+  if (filter.overdue === false) query.where((q) => q.whereNull('due_at').orWhere('due_at', '>=', toDbTime(now)).orWhereNotNull('paused_at'));
+  if (filter.paused === true) query.whereNotNull('paused_at');
+  if (filter.paused === false) query.whereNull('paused_at');
+  if (filter.awaitingAcceptance === true) query.whereNotNull('assignee_id').whereNull('accepted_at');
+  if (filter.unassigned === true) query.whereNull('assignee_id');
   if (filter.repeat !== undefined) query[filter.repeat ? 'whereNotNull' : 'whereNull']('repeat_of_id');
   if (filter.threatenedWithholding !== undefined) query.where('threatened_withholding', filter.threatenedWithholding ? 1 : 0);
   if (filter.receivedFrom) query.where('received_at', '>=', toDbTime(startOfZonedDay(filter.receivedFrom, timeZone)));

@@ -98,7 +98,17 @@ const reportResponse = {
         onTime: {
           ...share,
           properties: { ...share.properties, late: { type: 'integer' }, overdueOpen: { type: 'integer' } },
-          description: 'Replied by the plan deadline or the reply promise',
+          description: 'Replied by the deadline of the stage it was replied in: the plan deadline when a plan was made, the reply promise otherwise',
+        },
+        replyOnTime: {
+          ...share,
+          properties: { ...share.properties, late: { type: 'integer' }, overdueOpen: { type: 'integer' } },
+          description: 'Replied by the promise made to the owner at receipt (printed on the slip), whatever a plan later set; paused time excluded',
+        },
+        handlingOnTime: {
+          ...share,
+          properties: { ...share.properties, late: { type: 'integer' }, overdueOpen: { type: 'integer' } },
+          description: "Of complaints with a plan, replied by the plan's deadline; paused time excluded",
         },
         followUpInWindow: { ...share, properties: { ...share.properties, late: { type: 'integer' }, overdue: { type: 'integer' } } },
         satisfaction: share,

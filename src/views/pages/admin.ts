@@ -7,7 +7,8 @@ import type { Context } from 'koa';
 import type { Actor } from '../../auth/actor.js';
 import { ROLE_PERMISSIONS, ROLE_LABELS } from '../../auth/permissions.js';
 import { fieldError, type FieldError } from '../../common/errors.js';
-import type { Locale } from '../../common/localized.js';
+import { msg, type Locale } from '../../common/localized.js';
+import { SEVERITY } from '../../complaints/vocabulary.js';
 import { MoneyFormatError, formatFen, parseYuan } from '../../common/money.js';
 import type { HostCheckReport } from '../../host/check.js';
 import type { InstallStatus } from '../../install/installer.js';
@@ -28,9 +29,56 @@ const APPROVER_ROLES = Object.entries(ROLE_PERMISSIONS)
   .filter(([role, perms]) => role !== 'system' && perms.includes('offset.approve'))
   .map(([role]) => role);
 
-const NUMBERS = ['followUpHours', 'replyPromiseHours', 'repeatWindowDays', 'escalationDays', 'deadlineWarningHours'] as const;
+const NUMBERS = ['followUpHours', 'replyPromiseHours', 'repeatWindowDays', 'escalationDays', 'deadlineWarningHours', 'pauseAlertHours'] as const;
 /** What the acknowledgement slip prints in its header (views/partials/slipHeader.hbs). */
 const SLIP = ['companyName', 'serviceCentreName', 'serviceCentrePhone'] as const;
+
+type PolicyRow = { category: string; severity: string; replyHours: string; handlingHours: string; clock: string; blank?: boolean };
+type RouteRow = { category: string; communityId: string; department: string; handlerId: string; blank?: boolean };
+const BLANK_POLICY: PolicyRow = { category: '*', severity: '*', replyHours: '', handlingHours: '', clock: 'working', blank: true };
+const BLANK_ROUTE: RouteRow = { category: '*', communityId: '*', department: '', handlerId: '', blank: true };
+
+/** 时限标准 and 派单规则 rows as typed: hours stay text until the settings schema judges them. */
+function readRules(form: FormData, current: Settings) {
+  const policies: Array<PolicyRow & { i: number }> = [];
+  for (let i = 0; i <= current.deadlinePolicies.length + 1; i++) {
+    const row = {
+      i,
+      category: form.get(`pol.${i}.category`).trim() || '*',
+      severity: form.get(`pol.${i}.severity`).trim() || '*',
+      replyHours: form.get(`pol.${i}.replyHours`).trim(),
+      handlingHours: form.get(`pol.${i}.handlingHours`).trim(),
+      clock: form.get(`pol.${i}.clock`).trim() || 'working',
+    };
+    if (row.replyHours || row.handlingHours) policies.push(row);
+  }
+  const routes: Array<RouteRow & { i: number }> = [];
+  for (let i = 0; i <= current.routingRules.length + 1; i++) {
+    const row = {
+      i,
+      category: form.get(`route.${i}.category`).trim() || '*',
+      communityId: form.get(`route.${i}.communityId`).trim() || '*',
+      department: form.get(`route.${i}.department`).trim(),
+      handlerId: form.get(`route.${i}.handlerId`).trim(),
+    };
+    if (row.department || row.handlerId) routes.push(row);
+  }
+  const hours = (text: string) => (/^\d{1,6}$/.test(text) ? Number(text) : text);
+  return {
+    policies,
+    routes,
+    patch: {
+      deadlinePolicies: policies.map((r) => ({
+        category: r.category,
+        severity: r.severity,
+        replyHours: hours(r.replyHours),
+        handlingHours: hours(r.handlingHours),
+        clock: r.clock,
+      })),
+      routingRules: routes.map((r) => ({ category: r.category, communityId: r.communityId, department: r.department, handlerId: r.handlerId || null })),
+    } as unknown as Partial<Settings>,
+  };
+}
 
 function settingsForm(settings: Settings) {
   return {
@@ -48,6 +96,11 @@ function settingsForm(settings: Settings) {
     allowOffsetForNonProperty: settings.allowOffsetForNonProperty,
     timezone: settings.timezone,
     slip: Object.fromEntries(SLIP.map((k) => [k, settings[k]])),
+    policies: [
+      ...settings.deadlinePolicies.map((p) => ({ ...p, replyHours: String(p.replyHours), handlingHours: String(p.handlingHours) })),
+      BLANK_POLICY,
+    ] as PolicyRow[],
+    routes: [...settings.routingRules.map((r) => ({ ...r, handlerId: r.handlerId ?? '' })), BLANK_ROUTE] as RouteRow[],
   };
 }
 
@@ -100,6 +153,11 @@ export function readSettingsForm(
   const numbers: Record<string, unknown> = {};
   for (const key of NUMBERS) {
     const text = form.get(key).trim();
+    // A form from before the field existed keeps the setting as it is.
+    if (key === 'pauseAlertHours' && !text) {
+      numbers[key] = current.pauseAlertHours;
+      continue;
+    }
     numbers[key] = /^\d{1,6}$/.test(text) ? Number(text) : text;
   }
   const timezone = form.get('timezone').trim();
@@ -108,7 +166,9 @@ export function readSettingsForm(
   } catch {
     errors.push(fieldError('timezone', `无法识别的时区“${timezone}”，例如 Asia/Shanghai`, `Unknown time zone "${timezone}", e.g. Asia/Shanghai`));
   }
+  const rules = readRules(form, current);
   const patch = {
+    ...rules.patch,
     categories: cats.map((r) => ({ code: r.code, 'zh-CN': r.zh, en: r.en, active: r.active })),
     departments: deps.map((r) => ({ code: r.code, 'zh-CN': r.zh, en: r.en })),
     roleApprovalLimitsFen: limits,
@@ -125,6 +185,8 @@ export function readSettingsForm(
     allowOffsetForNonProperty: form.checked('allowOffsetForNonProperty'),
     timezone,
     slip: Object.fromEntries(SLIP.map((k) => [k, form.get(k)])),
+    policies: [...rules.policies, BLANK_POLICY],
+    routes: [...rules.routes, BLANK_ROUTE],
   };
   return { patch, errors, redisplay };
 }
@@ -136,15 +198,17 @@ function formField(path: string): string {
     .replace(/^categories\.(\d+)\./, 'cat.$1.')
     .replace(/^departments\.(\d+)\.zh-CN$/, 'dep.$1.zh')
     .replace(/^departments\.(\d+)\./, 'dep.$1.')
-    .replace(/^roleApprovalLimitsFen\./, 'limit.');
+    .replace(/^roleApprovalLimitsFen\./, 'limit.')
+    .replace(/^deadlinePolicies\./, 'pol.')
+    .replace(/^routingRules\./, 'route.');
 }
 
-function messages(fields: FieldError[], locale: Locale, rowIndex: { cat: number[]; dep: number[] }): Record<string, string> {
+function messages(fields: FieldError[], locale: Locale, rowIndex: { cat: number[]; dep: number[]; pol: number[]; route: number[] }): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of fields) {
     let key = formField(f.field);
     // Schema paths count the rows kept; the form numbers every row shown.
-    key = key.replace(/^(cat|dep)\.(\d+)\./, (_all, p: 'cat' | 'dep', n: string) => `${p}.${rowIndex[p][Number(n)] ?? n}.`);
+    key = key.replace(/^(cat|dep|pol|route)\.(\d+)\./, (_all, p: 'cat' | 'dep' | 'pol' | 'route', n: string) => `${p}.${rowIndex[p][Number(n)] ?? n}.`);
     if (!(key in out)) out[key] = f.message[locale];
   }
   return out;
@@ -174,6 +238,15 @@ async function renderAdmin(
       status: installStatus,
       report,
       form: state.form ?? settingsForm(settings),
+      ruleOptions: {
+        categories: [{ value: '*', label: msg('全部', 'Any') }, ...settings.categories.map((c) => ({ value: c.code, label: msg(c['zh-CN'], c.en) }))],
+        severities: [{ value: '*', label: msg('全部', 'Any') }, ...SEVERITY.values.map((v) => ({ value: v, label: SEVERITY.labels[v] }))],
+        departments: settings.departments.map((d) => ({ value: d.code, label: msg(d['zh-CN'], d.en) })),
+        clocks: [
+          { value: 'working', label: msg('工作时间（按服务日历）', 'Working hours (service calendar)') },
+          { value: 'calendar', label: msg('自然小时', 'Calendar hours') },
+        ],
+      },
       fingerprint,
       lastChange: change ? { name: change.actorName, at: formatDateTime(change.at, settings.timezone) } : null,
       errors: state.errors ?? {},
@@ -196,7 +269,13 @@ export function registerAdmin(router: Router, kit: PageKit, sources: AdminSource
     const form = formOf(ctx);
     const current = await kit.context.settings.get();
     const { patch, errors, redisplay } = readSettingsForm(form, current);
-    const rowIndex = { cat: keptRows(form, 'cat', current.categories.length + 1), dep: keptRows(form, 'dep', current.departments.length + 1) };
+    const { policies, routes } = readRules(form, current);
+    const rowIndex = {
+      cat: keptRows(form, 'cat', current.categories.length + 1),
+      dep: keptRows(form, 'dep', current.departments.length + 1),
+      pol: policies.map((r) => r.i),
+      route: routes.map((r) => r.i),
+    };
     const invalid = (fields: FieldError[]) =>
       renderAdmin(ctx, kit, sources, { form: redisplay, errors: messages(fields, locale, rowIndex), formError: translate(locale, 'common.formInvalid') }, 422);
     if (errors.length) return invalid(errors);

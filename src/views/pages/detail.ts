@@ -15,6 +15,8 @@ import { fieldSpec } from '../../common/fieldMessages.js';
 import { ACTIONS, type Action } from '../../complaints/states.js';
 import { validateTransition } from '../../complaints/schemas.js';
 import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
+import type { DispatchDefaults } from '../../complaints/service.js';
+import type { StaffMember } from '../../staff/directory.js';
 import { complaintRefusal } from '../../offsets/requests.js';
 import { mayRecordCompensation, type RecordCompensationInput } from '../../compensations/service.js';
 import { formatYuan, parseYuan } from '../../common/money.js';
@@ -55,6 +57,10 @@ const FLASH: Record<Action, FlashKey> = {
   escalate: 'escalated',
   cancel: 'cancelled',
   note: 'noted',
+  accept: 'accepted',
+  reassign: 'reassigned',
+  pause: 'paused',
+  resume: 'resumed',
 };
 
 /**
@@ -114,12 +120,15 @@ export function idParam(ctx: Context): number {
   return id;
 }
 
-/** The values each action form starts with. */
-function defaults(action: FormName, c: Complaint, actor: Actor, now: Date, tz: string): Record<string, string> {
+/**
+ * The values each action form starts with. The handler is never pre-filled with the person filling the
+ * form: it is the complaint's own handler, else the routing rule's, else nobody (pick from the directory).
+ */
+function defaults(action: FormName, c: Complaint, actor: Actor, now: Date, tz: string, dispatch: DispatchDefaults | null): Record<string, string> {
   const s = (v: string | null | undefined) => v ?? '';
   switch (action) {
     case 'start-investigation':
-      return { department: s(c.department), assigneeId: c.assigneeId ?? actor.id, assigneeName: c.assigneeName ?? actor.name };
+      return { department: s(c.department ?? dispatch?.department), assigneeId: s(c.assigneeId ?? dispatch?.handlerId) };
     case 'assess':
       return {
         disputeType: s(c.disputeType),
@@ -132,11 +141,11 @@ function defaults(action: FormName, c: Complaint, actor: Actor, now: Date, tz: s
       };
     case 'plan':
       return {
-        department: s(c.department),
-        assigneeId: c.assigneeId ?? actor.id,
-        assigneeName: c.assigneeName ?? actor.name,
+        department: s(c.department ?? dispatch?.department),
+        assigneeId: s(c.assigneeId ?? dispatch?.handlerId),
         measures: s(c.planMeasures),
-        deadline: c.planDeadline ? toLocalInput(c.planDeadline, tz) : '',
+        // The deadline policy's handling time from now (working or calendar hours), until a plan sets one.
+        deadline: c.planDeadline ? toLocalInput(c.planDeadline, tz) : dispatch ? toLocalInput(dispatch.handlingDueAt, tz) : '',
         thirdParty: s(c.thirdParty),
         responsibilityExplained: c.responsibilityExplained ? '1' : '',
       };
@@ -152,6 +161,10 @@ function defaults(action: FormName, c: Complaint, actor: Actor, now: Date, tz: s
       return { method: 'phone', visitorName: actor.name, visitedAt: '', satisfied: '' };
     case 'escalate':
       return { severity: c.severity === 'important' ? 'major' : c.severity === 'major' ? '' : 'important' };
+    case 'reassign':
+      return { assigneeId: '', department: s(c.department), reason: '' };
+    case 'pause':
+      return { party: s(c.thirdParty), reason: '' };
     default:
       return {};
   }
@@ -209,8 +222,9 @@ export function actionInput(action: Action, form: FormData, c: Complaint, tz: st
       input = {
         ...base,
         department: req('department'),
-        assigneeId: req('assigneeId'),
-        assigneeName: req('assigneeName'),
+        assigneeId: opt('assigneeId'),
+        // The picker sends only the id (the name comes from the directory); a form with a name may send it.
+        assigneeName: opt('assigneeName'),
         measures: req('measures'),
         ...(deadline ? { deadline } : {}),
         ...nonProperty(c.disputeType ?? undefined),
@@ -252,6 +266,16 @@ export function actionInput(action: Action, form: FormData, c: Complaint, tz: st
       break;
     case 'note':
       input = { version: base.version, note: req('note') };
+      break;
+    case 'accept':
+    case 'resume':
+      input = base;
+      break;
+    case 'reassign':
+      input = { ...base, assigneeId: req('assigneeId'), department: opt('department'), reason: req('reason') };
+      break;
+    case 'pause':
+      input = { ...base, party: req('party'), reason: req('reason') };
       break;
   }
   // Absent optional fields stay out of the command rather than arriving as undefined.
@@ -421,6 +445,12 @@ async function renderDetail(
   const now = kit.context.clock.now();
   const tz = settings.timezone;
   const allowed = new Set<string>(detail.allowedActions);
+  const dispatching = allowed.has('plan') || allowed.has('reassign') || allowed.has('start-investigation');
+  const [pauses, dispatch, staff] = await Promise.all([
+    services.complaints.pauses(id, actor),
+    dispatching ? services.complaints.dispatchDefaults(id, actor) : Promise.resolve(null),
+    dispatching && hasPermission(actor, 'complaint.plan') ? services.complaints.staffFor(id, actor) : Promise.resolve([]),
+  ]);
   const offsetRefusal = hasPermission(actor, 'offset.request')
     ? complaintRefusal(
         {
@@ -458,7 +488,7 @@ async function renderDetail(
           ? { formKey: newFormKey() }
           : name === 'compensation'
             ? { formKey: newFormKey(), paidOn: localDate(now, tz) }
-            : defaults(name, c, actor, now, tz);
+            : defaults(name, c, actor, now, tz, dispatch);
   }
   const categories = categoryLabels(settings, true);
   const activeCategories = categoryLabels(settings);
@@ -484,7 +514,12 @@ async function renderDetail(
         severityLabel: labelOf(VOCAB.severity, c.severity),
         departmentLabel: labelOf(departments, c.department),
         cancelKindLabel: labelOf(VOCAB.cancelKind, c.cancelKind),
-        overdue: !!c.dueAt && c.dueAt.getTime() < now.getTime(),
+        overdue: !c.pausedAt && !!c.dueAt && c.dueAt.getTime() < now.getTime(),
+        pauseParty: labelOf(VOCAB.thirdParty, c.pauseParty ?? null),
+        pausedFor: c.pausedAt ? durationText(now.getTime() - c.pausedAt.getTime(), locale) : null,
+        promiseMoved: !!c.replyDueEffectiveAt && !!c.replyDueAt && c.replyDueEffectiveAt.getTime() !== c.replyDueAt.getTime(),
+        planMoved: !!c.planDueEffectiveAt && !!c.planDeadline && c.planDueEffectiveAt.getTime() !== c.planDeadline.getTime(),
+        waitingAcceptance: !!c.assigneeId && !c.acceptedAt && ['investigating', 'processing'].includes(c.state),
         // Masked unless this very answer follows an audited reveal (PIPL: shown to those who call owners).
         complainantPhone: state.revealedPhone ?? maskMobile(c.complainantPhone),
       },
@@ -493,6 +528,12 @@ async function renderDetail(
         canReveal: state.revealedPhone === undefined && c.complainantPhone !== '' && hasPermission(actor, 'complaint.contact'),
         anonymised: c.complainantName === ANONYMISED,
       },
+      pauses: pauses.map((p) => ({
+        ...p,
+        partyLabel: labelOf(VOCAB.thirdParty, p.party),
+        length: durationText((p.endedAt ?? now).getTime() - p.startedAt.getTime(), locale),
+        serviceLength: p.serviceMs === null ? null : durationText(p.serviceMs, locale),
+      })),
       chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
       repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,
       repeatedBy: detail.repeatedBy.map((l) => linkRow(l)),
@@ -555,6 +596,15 @@ async function renderDetail(
         categoryAssess: choices(activeCategories, v('assess', 'category')),
         departmentStart: choices(departments, v('start-investigation', 'department')),
         departmentPlan: choices(departments, v('plan', 'department')),
+        departmentReassign: choices(departments, v('reassign', 'department')),
+        staffStart: staffChoices(staff, c, v('start-investigation', 'assigneeId')),
+        staffPlan: staffChoices(staff, c, v('plan', 'assigneeId')),
+        staffReassign: staffChoices(
+          staff.filter((p) => p.id !== c.assigneeId),
+          null,
+          v('reassign', 'assigneeId'),
+        ),
+        partyPause: choices(VOCAB.thirdParty, v('pause', 'party')),
         thirdPartyPlan: choices(VOCAB.thirdParty, v('plan', 'thirdParty')),
         natureResolve: choices(VOCAB.nature, v('resolve', 'nature'), COMMUNICATIVE),
         disputeTypeResolve: choices(VOCAB.disputeType, v('resolve', 'disputeType')),
@@ -574,6 +624,32 @@ async function renderDetail(
     },
     status,
   );
+}
+
+/** A length of time in words: 3 天 4 小时 / 3 d 4 h (minutes under an hour). */
+export function durationText(ms: number, locale: Locale): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const mins = minutes % 60;
+  const zh = locale === 'zh-CN';
+  const parts: string[] = [];
+  if (days) parts.push(zh ? `${days} 天` : `${days} d`);
+  if (hours) parts.push(zh ? `${hours} 小时` : `${hours} h`);
+  if (!days && (mins || !hours)) parts.push(zh ? `${mins} 分钟` : `${mins} min`);
+  return parts.join(' ');
+}
+
+/**
+ * The directory as options of a handler select: name · department · mobile, the chosen one selected. The
+ * complaint's current handler stays offered even when the directory no longer lists them.
+ */
+function staffChoices(staff: StaffMember[], c: Complaint | null, selected: string | undefined) {
+  const list = staff.map((p) => ({ value: p.id, label: [p.name, p.department, p.mobile].filter(Boolean).join(' · '), selected: p.id === selected }));
+  if (c?.assigneeId && !staff.some((p) => p.id === c.assigneeId)) {
+    list.unshift({ value: c.assigneeId, label: c.assigneeName ?? c.assigneeId, selected: c.assigneeId === selected });
+  }
+  return list;
 }
 
 /** Field messages keyed "form.field", so two forms on the page never show each other's errors. */
@@ -622,7 +698,9 @@ async function refuse(
 export function registerDetail(router: Router, kit: PageKit, services: PageServices): void {
   router.get('/c/:id', ...kit.stack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.view');
-    await renderDetail(ctx, kit, services, actor, idParam(ctx));
+    // ?open=<action> (from the workbench's queues) opens that action's form, if this person may take it.
+    const open = typeof ctx.query.open === 'string' && (ACTIONS as readonly string[]).includes(ctx.query.open) ? (ctx.query.open as Action) : undefined;
+    await renderDetail(ctx, kit, services, actor, idParam(ctx), open ? { open } : {});
   });
 
   // 查看完整号码: the one place the full number is shown, to those who call owners; the click is audited
@@ -662,7 +740,9 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
         return;
       }
       await services.complaints.transition(id, action, input, actor);
-      kit.redirect(ctx, `/c/${id}`, FLASH[action]);
+      // One-click actions on the workbench and the handler's page return there.
+      const next = form.get('next');
+      kit.redirect(ctx, next === '/' || next === '/mine' ? next : `/c/${id}`, FLASH[action]);
     } catch (err) {
       await refuse(ctx, kit, services, actor, id, action, err);
     }

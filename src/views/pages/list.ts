@@ -45,6 +45,7 @@ export function readListQuery(ctx: Context, actorId: string) {
     disputeType: one(q.disputeType),
     communityId: one(q.communityId),
     overdue: one(q.overdue) === '1',
+    paused: one(q.paused) === '1',
     repeat: one(q.repeat) === '1',
     threat: one(q.threat) === '1',
     mine: one(q.mine) === '1',
@@ -66,6 +67,7 @@ export function readListQuery(ctx: Context, actorId: string) {
     ...(f.disputeType ? { disputeType: f.disputeType } : {}),
     ...(f.communityId ? { communityId: f.communityId } : {}),
     ...(f.overdue ? { overdue: true } : {}),
+    ...(f.paused ? { paused: true } : {}),
     ...(f.repeat ? { repeat: true } : {}),
     ...(f.threat ? { threatenedWithholding: true } : {}),
     ...(f.mine ? { assigneeId: actorId } : {}),
@@ -79,6 +81,7 @@ export function readListQuery(ctx: Context, actorId: string) {
     if (v) pairs.push([k, v]);
   for (const k of ['state', 'severity', 'category', 'nature'] as const) for (const v of f[k]) pairs.push([k, v]);
   if (f.overdue) pairs.push(['overdue', '1']);
+  if (f.paused) pairs.push(['paused', '1']);
   if (f.repeat) pairs.push(['repeat', '1']);
   if (f.threat) pairs.push(['threat', '1']);
   if (f.mine) pairs.push(['mine', '1']);

@@ -75,6 +75,8 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
     acknowledge: durationView(report.acknowledge, locale),
     resolve: durationView(report.resolve, locale),
     onTime: { ...shareView(report.onTime), late: report.onTime.late, overdueOpen: report.onTime.overdueOpen },
+    replyOnTime: { ...shareView(report.replyOnTime), late: report.replyOnTime.late, overdueOpen: report.replyOnTime.overdueOpen },
+    handlingOnTime: { ...shareView(report.handlingOnTime), late: report.handlingOnTime.late, overdueOpen: report.handlingOnTime.overdueOpen },
     followUp: { ...shareView(report.followUpInWindow), late: report.followUpInWindow.late, overdue: report.followUpInWindow.overdue },
     satisfaction: shareView(report.satisfaction),
     ownerRatings: report.ownerRatings,

@@ -7,6 +7,32 @@ import { nextDay, startOfZonedDay, localDate } from '../../calendar/zoned.js';
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../services.js';
 import { complaintRow, offsetRow } from './viewModels.js';
+import { jobEntry, type JobEntry } from './jobs.js';
+import type { Complaint } from '../../complaints/types.js';
+import type { Action } from '../../complaints/states.js';
+import type { MessageKey } from '../../i18n/index.js';
+
+/** One queue of the workbench's lead: what needs this person next, each entry one click from its action. */
+interface Queue {
+  id: string;
+  title: MessageKey;
+  hint?: MessageKey;
+  entries: JobEntry[];
+  more: boolean;
+  listUrl?: string;
+}
+
+/**
+ * The order the queues lead in, by what the role does first: a handler accepts and works their jobs, the
+ * counter visits owners back, a supervisor watches dispatches nobody accepted and stopped clocks, an
+ * approver approves.
+ */
+function leadOrder(actor: Parameters<typeof hasPermission>[0]): string[] {
+  if (hasPermission(actor, 'complaint.plan')) return ['toAccept', 'waitingAcceptance', 'dueToday', 'paused', 'followUpsToday', 'followUpsTomorrow', 'offsets'];
+  if (hasPermission(actor, 'complaint.handle')) return ['toAccept', 'dueToday', 'paused', 'followUpsToday', 'followUpsTomorrow'];
+  if (hasPermission(actor, 'complaint.follow_up')) return ['followUpsToday', 'followUpsTomorrow', 'dueToday', 'paused'];
+  return ['offsets', 'paused', 'dueToday'];
+}
 
 export function registerWorkbench(router: Router, kit: PageKit, services: PageServices): void {
   router.get('/', ...kit.stack, async (ctx) => {
@@ -23,6 +49,27 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
       complaints.list({ sort: '-receivedAt', limit: 10 }, actor),
     ]);
     const followUpsDue = resolved.items.filter((c) => c.dueAt && c.dueAt.getTime() < endOfToday.getTime());
+    const endOfTomorrow = startOfZonedDay(nextDay(nextDay(localDate(now, settings.timezone))), settings.timezone);
+    const locale = kit.locale(ctx);
+    const url = (path: string) => kit.url(path);
+    const entry = (c: Complaint, prefer?: Action) => jobEntry(c, actor, settings, now, locale, url, prefer);
+    // A handler (no planning right) sees their own jobs in the deadline and pause queues; others all they may see.
+    const own = hasPermission(actor, 'complaint.plan') ? {} : { assigneeId: actor.id };
+    const QUEUE = 20;
+    const [toAccept, waiting, unresolved, paused, unassigned] = await Promise.all([
+      hasPermission(actor, 'complaint.handle')
+        ? complaints.list({ state: ['investigating', 'processing'], assigneeId: actor.id, awaitingAcceptance: true, sort: 'dueAt', limit: QUEUE }, actor)
+        : null,
+      hasPermission(actor, 'complaint.plan')
+        ? complaints.list({ state: ['investigating', 'processing'], awaitingAcceptance: true, sort: 'dueAt', limit: QUEUE }, actor)
+        : null,
+      complaints.list({ state: [...UNRESOLVED_STATES], paused: false, ...own, sort: 'dueAt', limit: 100 }, actor),
+      complaints.list({ state: [...UNRESOLVED_STATES], paused: true, ...own, sort: 'dueAt', limit: QUEUE }, actor),
+      hasPermission(actor, 'complaint.plan') ? complaints.list({ state: ['processing'], unassigned: true, sort: 'dueAt', limit: QUEUE }, actor) : null,
+    ]);
+    const dueToday = unresolved.items.filter((c) => c.dueAt && c.dueAt.getTime() >= now.getTime() && c.dueAt.getTime() < endOfToday.getTime());
+    const followUpsTomorrow = resolved.items.filter((c) => c.dueAt && c.dueAt.getTime() >= endOfToday.getTime() && c.dueAt.getTime() < endOfTomorrow.getTime());
+    const canFollowUp = hasPermission(actor, 'complaint.follow_up');
 
     let awaiting: ReturnType<typeof offsetRow>[] = [];
     let limit: number | null | undefined;
@@ -37,10 +84,59 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
     const row = (c: Parameters<typeof complaintRow>[0]) => complaintRow(c, settings, now);
     // 1–2 star owner ratings wait on the supervisor's workbench until marked seen (views/partials/ownerLowRatings.hbs).
     const lowRatings = hasPermission(actor, 'complaint.assess') ? await services.owner.lowRatings(actor) : [];
+    const queues: Record<string, Queue | null> = {
+      toAccept: toAccept && {
+        id: 'toAccept',
+        title: 'workbench.toAccept',
+        entries: toAccept.items.map((c) => entry(c, 'accept')),
+        more: !!toAccept.nextCursor,
+      },
+      waitingAcceptance: waiting && {
+        id: 'waitingAcceptance',
+        title: 'workbench.waitingAcceptance',
+        hint: 'workbench.waitingAcceptanceHint',
+        // Someone else's job waiting: the supervisor's one click is to reassign it.
+        entries: waiting.items.filter((c) => c.assigneeId !== actor.id).map((c) => entry(c, 'reassign')),
+        more: !!waiting.nextCursor,
+      },
+      unassigned: unassigned && {
+        id: 'unassigned',
+        title: 'workbench.unassigned',
+        entries: unassigned.items.map((c) => entry(c, 'reassign')),
+        more: !!unassigned.nextCursor,
+      },
+      dueToday: { id: 'dueToday', title: 'workbench.dueToday', entries: dueToday.slice(0, QUEUE).map((c) => entry(c)), more: dueToday.length > QUEUE },
+      paused: {
+        id: 'paused',
+        title: 'workbench.paused',
+        entries: paused.items.map((c) => entry(c, 'resume')),
+        more: !!paused.nextCursor,
+        listUrl: kit.url('/list?paused=1&sort=dueAt'),
+      },
+      followUpsToday: canFollowUp
+        ? {
+            id: 'followUpsToday',
+            title: 'workbench.followUpsDue',
+            entries: followUpsDue.slice(0, QUEUE).map((c) => entry(c, 'follow-up')),
+            more: followUpsDue.length > QUEUE,
+          }
+        : null,
+      followUpsTomorrow: canFollowUp
+        ? {
+            id: 'followUpsTomorrow',
+            title: 'workbench.followUpsTomorrow',
+            entries: followUpsTomorrow.slice(0, QUEUE).map((c) => entry(c, 'follow-up')),
+            more: followUpsTomorrow.length > QUEUE,
+          }
+        : null,
+    };
+    const lead = leadOrder(actor).flatMap((id) => (id === 'offsets' ? [] : queues[id] ? [queues[id]] : []));
     await kit.render(ctx, 'workbench', {
       title: kit.t(ctx, 'workbench.title'),
       section: 'workbench',
       canCreate: hasPermission(actor, 'complaint.create'),
+      lead,
+      returnTo: '/',
       approver,
       limitFen: limit ?? null,
       unlimited: limit === null,
