@@ -241,8 +241,8 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
       const current = visibleOrNotFound(actor, await findComplaint(trx, ctx.tables, id, { lock: true }));
       assertVersion(current, input.version, settings.timezone);
       const to = checkTransition(rule, current, input as RuleInput, now);
-      const { patch, note } = buildChange(act, current, input as never, to, { now, settings, actor });
-      const changed = await applyChange(trx, ctx.tables, current, patch, { action: act, actor, now, note, timeZone: settings.timezone });
+      const { patch, note, noteVisibility } = buildChange(act, current, input as never, to, { now, settings, actor });
+      const changed = await applyChange(trx, ctx.tables, current, patch, { action: act, actor, now, note, noteVisibility, timeZone: settings.timezone });
       // Assigned, escalated and follow-up-due notices commit (or roll back) with the change.
       await announceChange(trx, ctx.tables, act, current, changed, { now, actor, timeZone: settings.timezone });
       // A cancelled complaint backs no offset: what is not yet used is withdrawn with the cancellation.

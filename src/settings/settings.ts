@@ -52,6 +52,12 @@ export interface Settings {
   metricsToken: string | null;
   /** How long a stopping `complaints serve` waits for requests in flight. */
   shutdownGraceSeconds: number;
+  /** The largest attachment accepted, in bytes. */
+  attachmentMaxBytes: number;
+  /** How many files one step may carry. */
+  attachmentMaxFiles: number;
+  /** The kinds of file accepted, judged from their content. */
+  attachmentTypes: Array<'jpeg' | 'png' | 'webp' | 'heic' | 'pdf'>;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);
