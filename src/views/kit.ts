@@ -13,7 +13,7 @@ import type { SessionStore } from '../auth/sessionStore.js';
 import { translate, type MessageKey } from '../i18n/index.js';
 import type { PluginContext } from '../common/context.js';
 import type { ViewEngine } from './engine.js';
-import { formBody } from './forms.js';
+import { formBody, formBodyWithFiles } from './forms.js';
 
 export interface NavItem {
   href: string;
@@ -57,6 +57,7 @@ export const FLASH_KEYS = [
   'offsetApplied',
   'offsetReversed',
   'compensationRecorded',
+  'attachmentRemoved',
   'settingsSaved',
   'signedOut',
 ] as const;
@@ -93,6 +94,8 @@ export class PageKit {
   readonly signInEnabled: boolean;
   /** Middleware of every page request (GET and POST alike), in order. */
   readonly stack: Middleware[];
+  /** The same for the forms that carry files: multipart/form-data accepted, within the attachment limits. */
+  readonly uploadStack: Middleware[];
 
   constructor(options: PageKitOptions) {
     this.context = options.context;
@@ -109,6 +112,11 @@ export class PageKit {
       formBody(),
       csrfProtection(options.csrf),
     ];
+    const limits = async () => {
+      const s = await this.context.settings.get();
+      return { maxBytes: s.attachmentMaxBytes, maxFiles: s.attachmentMaxFiles };
+    };
+    this.uploadStack = this.stack.map((m) => (m === this.stack[this.stack.length - 2] ? formBodyWithFiles(limits) : m));
   }
 
   /** Nobody signed in: a GET goes to the demo sign-in page (and comes back); otherwise the 401 page. */
@@ -247,6 +255,8 @@ function securityHeaders(): Middleware {
   return async (ctx, next) => {
     await next();
     if (ctx.path.includes('/assets/')) return;
+    // An attachment's bytes carry their own stricter headers (src/http/attachmentResponse.ts).
+    if (ctx.state.attachmentResponse) return;
     ctx.set('Content-Security-Policy', PAGE_CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'SAMEORIGIN');

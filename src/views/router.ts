@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import type { ComplaintService } from '../complaints/service.js';
 import type { OffsetService } from '../offsets/service.js';
 import type { CompensationService } from '../compensations/service.js';
+import type { AttachmentService } from '../attachments/service.js';
 import type { HostCheckReport } from '../host/check.js';
 import type { InstallStatus } from '../install/installer.js';
 import type { PluginContext } from '../common/context.js';
@@ -29,6 +30,7 @@ export interface PageServices {
   complaints: ComplaintService;
   offsets: OffsetService;
   compensations: CompensationService;
+  attachments: AttachmentService;
 }
 
 export interface PageRouterOptions {
