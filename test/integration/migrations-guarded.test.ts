@@ -81,18 +81,23 @@ for (const kind of databaseKinds) {
       });
     });
 
-    it('the fixtures hold the same migrations by name', () => {
-      expect(migrationNames(BEFORE_DIR)).to.deep.equal(names);
-      expect(names.length).to.be.greaterThan(10);
+    // The fixtures are the set as it stood at the rewrite; migrations written since exist only in migrations/.
+    const beforeNames = migrationNames(BEFORE_DIR);
+    const later = names.slice(beforeNames.length);
+
+    it('the fixtures hold the same migrations by name (those written since the rewrite come after them)', () => {
+      expect(names.slice(0, beforeNames.length)).to.deep.equal(beforeNames);
+      expect(beforeNames.length).to.be.greaterThan(10);
     });
 
-    it('a database made by the old migrations has exactly the schema the new ones make, and upgrading it runs nothing', async () => {
+    it('a database made by the old migrations has exactly the schema the new ones make, and upgrading it runs only the later ones', async () => {
       await withDatabase(kind, async (t) => {
         await migrateUntil(t.db, BEFORE_DIR, null);
-        const old = await schemaSnapshot(t.db);
-        expect(old).to.deep.equal(fresh);
+        expect(await migrateLatest(t.db, PREFIX, integerHostKeys(t.db))).to.deep.equal(later);
+        const upgraded = await schemaSnapshot(t.db);
+        expect(upgraded).to.deep.equal(fresh);
         expect(await migrateLatest(t.db, PREFIX, integerHostKeys(t.db))).to.deep.equal([]);
-        expect(await schemaSnapshot(t.db)).to.deep.equal(old);
+        expect(await schemaSnapshot(t.db)).to.deep.equal(upgraded);
       });
     });
 
