@@ -92,7 +92,7 @@ for (const kind of databaseKinds) {
       return { status: res.status, headers: res.headers, body: isJson ? (JSON.parse(buf.toString('utf8')) as any) : null, bytes: buf };
     }
 
-    function files(step: string, list: Upload[], visibility?: string): FormData {
+    function files(step: string, list: Array<Omit<Upload, 'field'>>, visibility?: string): FormData {
       const form = new FormData();
       form.append('step', step);
       if (visibility) form.append('visibility', visibility);
