@@ -22,8 +22,8 @@ import { BILL_PAYMENT_LABELS } from '../../offsets/model.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
 import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, uploadsOf, type FormData } from '../forms.js';
 import { limitsFrom } from '../../attachments/content.js';
-import { STEP_DEFAULT_VISIBILITY, type AttachmentStep, type PreparedFile } from '../../attachments/types.js';
-import { NOTE_DEFAULT_VISIBILITY, REPLY_DEFAULT_VISIBILITY, VISIBILITY } from '../../complaints/visibility.js';
+import { STEP_DEFAULT_VISIBILITY, STEP_LABELS, isStep, type AttachmentStep, type PreparedFile } from '../../attachments/types.js';
+import { NOTE_DEFAULT_VISIBILITY, REPLY_DEFAULT_VISIBILITY, VISIBILITY, isVisibility } from '../../complaints/visibility.js';
 import { sendAttachment } from '../../http/attachmentResponse.js';
 import { attachmentRow, uploadView, visibilityChoices, visibilityOr } from './attachmentViews.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
@@ -254,6 +254,22 @@ const CHANGE_LABELS: Record<string, MessageKey> = {
   repeatOfId: 'field.repeat',
 };
 
+/** An attachment event's line: the file, its step and who may see it, or why it was removed. */
+function attachmentSummary(e: AuditEvent, locale: Locale): string {
+  const [before, after] = e.changes?.file_name ?? [];
+  const step = e.changes?.step?.[1];
+  const visibility = e.changes?.visibility?.[1];
+  const reason = e.changes?.removed_reason?.[1];
+  return [
+    typeof after === 'string' ? after : typeof before === 'string' ? before : null,
+    isStep(step) ? STEP_LABELS[step][locale] : null,
+    isVisibility(visibility) ? VISIBILITY.labels[visibility][locale] : null,
+    typeof reason === 'string' ? reason : null,
+  ]
+    .filter((part): part is string => !!part)
+    .join(' · ');
+}
+
 /** A compensation event's line: who paid, how much, when, how, and the reference. */
 function compensationSummary(e: AuditEvent, locale: Locale): string {
   const after = (k: string) => e.changes?.[k]?.[1];
@@ -297,13 +313,16 @@ function offsetSummary(e: AuditEvent, locale: Locale): string {
 }
 
 function eventView(e: AuditEvent, locale: Locale) {
-  const key = e.entityType === 'offset' || e.entityType === 'compensation' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
+  const key =
+    e.entityType === 'offset' || e.entityType === 'compensation' || e.entityType === 'attachment' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
   const changed =
     e.entityType === 'compensation'
       ? [compensationSummary(e, locale)]
-      : e.entityType === 'offset'
-        ? [offsetSummary(e, locale)]
-        : [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
+      : e.entityType === 'attachment'
+        ? [attachmentSummary(e, locale)]
+        : e.entityType === 'offset'
+          ? [offsetSummary(e, locale)]
+          : [...new Set(Object.keys(e.changes ?? {}).flatMap((k) => (CHANGE_LABELS[k] ? [translate(locale, CHANGE_LABELS[k])] : [])))];
   return {
     at: e.at,
     actorName: e.actorName,
