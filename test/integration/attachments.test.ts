@@ -432,6 +432,37 @@ for (const kind of databaseKinds) {
       expect(again.status).to.equal(404);
     });
 
+    it('the owner side adds owner-visible files while the complaint is open, audited under the owner; a closed complaint refuses', async () => {
+      const id = await register();
+      const added = await h.plugin.attachments.forOwnerAttach(id, [{ field: 'files', fileName: '补充.jpg', data: await gpsJpeg() }], {
+        id: 'owner:1',
+        name: '业主',
+      });
+      expect(added.map((a) => [a.step, a.visibility, a.uploadedBy, a.uploadedByName])).to.deep.equal([['owner', 'owner_visible', 'owner:1', '业主']]);
+      const event = await h.db(T.events).where({ entity_type: 'attachment', entity_id: added[0]!.id }).first();
+      expect([event.action, event.actor_id]).to.deep.equal(['upload', 'owner:1']);
+      // The same checks as staff uploads: a disguised file is refused naming it.
+      const refused = await h.plugin.attachments
+        .forOwnerAttach(id, [{ field: 'photos', fileName: 'x.jpg', data: SVG }], { id: 'owner:1', name: '业主' })
+        .catch((e) => e);
+      expect((refused as DomainError).fields).to.deep.equal([
+        {
+          field: 'photos',
+          message: {
+            'zh-CN': '文件“x.jpg”的内容不是允许的类型（只收 JPEG、PNG、WebP、HEIC、PDF），未上传',
+            en: 'File "x.jpg" is not of an accepted type by its content (only JPEG、PNG、WebP、HEIC、PDF); it was not uploaded',
+          },
+        },
+      ]);
+      await h.db(T.complaints).where({ id }).update({ state: 'closed' });
+      const closed = await h.plugin.attachments
+        .forOwnerAttach(id, [{ field: 'files', fileName: 'late.jpg', data: await gpsJpeg() }], { id: 'owner:1', name: '业主' })
+        .catch((e) => e);
+      expect((closed as DomainError).code).to.equal('complaint_closed');
+      expect((closed as DomainError).localized['zh-CN']).to.equal('投诉已结束，不能再补充资料');
+      expect(await count(T.attachments, { complaint_id: id })).to.equal(1);
+    });
+
     it('the directory store: bytes on disk, read back, removed from disk; the record says where they are', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'cmp-attachments-'));
       try {
