@@ -6,7 +6,7 @@ import type { Actor } from '../auth/actor.js';
 import { hasPermission, ROLE_LABELS, type Permission } from '../auth/permissions.js';
 import { ForbiddenError, DomainError } from '../common/errors.js';
 import { msg, type Locale } from '../common/localized.js';
-import { csrfProtection, type CsrfOptions } from '../http/csrf.js';
+import { checkRequestSource, csrfProtection, type CsrfOptions } from '../http/csrf.js';
 import { pageErrorMiddleware, type ErrorPage } from '../http/pageErrors.js';
 import { sessionMiddleware, type SessionHandle } from '../http/session.js';
 import type { SessionStore } from '../auth/sessionStore.js';
@@ -116,7 +116,17 @@ export class PageKit {
       const s = await this.context.settings.get();
       return { maxBytes: s.attachmentMaxBytes, maxFiles: s.attachmentMaxFiles };
     };
-    this.uploadStack = this.stack.map((m) => (m === this.stack[this.stack.length - 2] ? formBodyWithFiles(limits) : m));
+    // Before reading an upload at all: someone must be signed in and the post must come from our own pages
+    // (the CSRF token itself is in the body, checked after it is read, as for every form).
+    const beforeUpload: Middleware = async (ctx, next) => {
+      if (ctx.method === 'POST') {
+        if (!ctx.state.actor) throw new NotSignedInError();
+        checkRequestSource(ctx, options.csrf);
+      }
+      await next();
+    };
+    const bodyIndex = this.stack.length - 2;
+    this.uploadStack = [...this.stack.slice(0, bodyIndex), beforeUpload, formBodyWithFiles(limits), ...this.stack.slice(bodyIndex + 1)];
   }
 
   /** Nobody signed in: a GET goes to the demo sign-in page (and comes back); otherwise the 401 page. */

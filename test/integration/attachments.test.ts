@@ -432,6 +432,30 @@ for (const kind of databaseKinds) {
       expect(again.status).to.equal(404);
     });
 
+    it('an upload from nobody signed in (401) or from another site (403) is refused before it is read; nothing is written', async () => {
+      const before = [await count(T.complaints), await count(T.attachments)];
+      const body = () => {
+        const form = new FormData();
+        for (const [k, v] of Object.entries(intakeFields())) form.append(k, v);
+        form.append('files', new Blob([new Uint8Array(Buffer.alloc(1024, 1))], { type: 'image/jpeg' }), 'a.jpg');
+        return form;
+      };
+      const anonymous = await fetch(`${h.origin}${h.base}/new`, { method: 'POST', body: body(), headers: { origin: h.origin }, redirect: 'manual' });
+      expect(anonymous.status).to.equal(401);
+      await counter.get('/new?unit=101');
+      const cookie = [...counter.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const form = body();
+      form.append('_csrf', counter.csrf());
+      const foreign = await fetch(`${h.origin}${h.base}/new`, {
+        method: 'POST',
+        body: form,
+        headers: { cookie, origin: 'https://evil.example' },
+        redirect: 'manual',
+      });
+      expect(foreign.status).to.equal(403);
+      expect([await count(T.complaints), await count(T.attachments)]).to.deep.equal(before);
+    });
+
     it('the owner side adds owner-visible files while the complaint is open, audited under the owner; a closed complaint refuses', async () => {
       const id = await register();
       const added = await h.plugin.attachments.forOwnerAttach(id, [{ field: 'files', fileName: '补充.jpg', data: await gpsJpeg() }], {
