@@ -99,6 +99,9 @@ function notFound(): NotFoundError {
 
 export function createAttachmentService(ctx: PluginContext, store: AttachmentStore): AttachmentService {
   const limits = async () => limitsFrom(await ctx.settings.get());
+  // Inside a caller's transaction everything is read through it: on SQLite (one connection) a read on the
+  // pool would wait for the transaction that waits for it.
+  const limitsIn = async (trx?: Knex.Transaction) => (trx ? limitsFrom(await ctx.settings.readWithin(trx)) : limits());
 
   async function prepare(files: IncomingFile[]) {
     const { prepared, errors } = await prepareFiles(files, await limits());
@@ -106,8 +109,8 @@ export function createAttachmentService(ctx: PluginContext, store: AttachmentSto
   }
 
   /** Prepared files (checking raw ones first; any error refuses the lot). */
-  async function ready(files: IncomingFile[] | PreparedFile[]): Promise<PreparedFile[]> {
-    const lim = await limits();
+  async function ready(files: IncomingFile[] | PreparedFile[], trx?: Knex.Transaction): Promise<PreparedFile[]> {
+    const lim = await limitsIn(trx);
     if (files.length > lim.maxFiles || !files.every(isPrepared)) {
       const { prepared, errors } = await prepareFiles(files as IncomingFile[], lim);
       if (errors.length) throw new ValidationError(errors);
@@ -208,8 +211,8 @@ export function createAttachmentService(ctx: PluginContext, store: AttachmentSto
     return visibleOrNotFound(actor, await findComplaint(db, ctx.tables, complaintId));
   }
 
-  async function attachmentOf(complaintId: number, attachmentId: number): Promise<Attachment> {
-    const a = await findAttachment(ctx.db, ctx.tables, attachmentId);
+  async function attachmentOf(complaintId: number, attachmentId: number, db: Knex | Knex.Transaction = ctx.db): Promise<Attachment> {
+    const a = await findAttachment(db, ctx.tables, attachmentId);
     if (!a || a.complaintId !== complaintId) throw notFound();
     return a;
   }
@@ -232,7 +235,7 @@ export function createAttachmentService(ctx: PluginContext, store: AttachmentSto
           en: 'The complaint is cancelled; no attachments can be added',
         });
       }
-      const prepared = await ready(files);
+      const prepared = await ready(files, options.trx);
       return store_(complaint, prepared, target.step, target.visibility ?? STEP_DEFAULT_VISIBILITY[target.step], actor, options);
     },
 
@@ -250,7 +253,7 @@ export function createAttachmentService(ctx: PluginContext, store: AttachmentSto
       const why = reason.trim();
       if (!why || why.length > 500) throw new ValidationError([removeReasonMissing]);
       await staffComplaint(complaintId, actor, options.trx);
-      const a = await attachmentOf(complaintId, attachmentId);
+      const a = await attachmentOf(complaintId, attachmentId, options.trx);
       if (a.uploadedBy !== actor.id && !hasPermission(actor, 'complaint.assess')) throw new DomainError('forbidden', 403, mayNotRemove);
       const removed = await inTransaction(
         ctx.db,
@@ -286,7 +289,7 @@ export function createAttachmentService(ctx: PluginContext, store: AttachmentSto
       const complaint = await findComplaint(options.trx ?? ctx.db, ctx.tables, complaintId);
       if (!complaint) throw complaintNotFound();
       if (CLOSED_FOR_OWNER.has(complaint.state)) throw new ConflictError('complaint_closed', complaintClosedForOwner);
-      const prepared = await ready(files);
+      const prepared = await ready(files, options.trx);
       const who: Actor = { id: owner.id, name: owner.name, roles: [], communityIds: [] };
       return store_(complaint, prepared, 'owner', 'owner_visible', who, options);
     },

@@ -456,6 +456,34 @@ for (const kind of databaseKinds) {
       expect([await count(T.complaints), await count(T.attachments)]).to.deep.equal(before);
     });
 
+    it('attach joins a caller’s transaction: the note and its photo commit together, or roll back together', async () => {
+      const id = await register();
+      const photo = [{ field: 'files', fileName: 'trx.jpg', data: await gpsJpeg() }];
+      await h.plugin.context.settings.get(); // the complaint service reads settings before it joins the transaction
+      const failed = await h.db
+        .transaction(async (trx) => {
+          await h.plugin.complaints.transition(id, 'note', { version: 1, note: '回滚的进展' }, staff.supervisor, { trx });
+          await h.plugin.attachments.attach(id, photo, { step: 'progress' }, staff.supervisor, { trx });
+          throw new Error('the host gives up');
+        })
+        .catch((err: Error) => err.message);
+      expect(failed).to.equal('the host gives up');
+      expect(await count(T.attachments, { complaint_id: id })).to.equal(0);
+      expect(await count(T.events, { complaint_id: id, action: 'note' })).to.equal(0);
+      // No bytes were left behind: every stored part belongs to a recorded attachment.
+      const keys = new Set(
+        (await h.db(T.attachments).select('storage_key')).flatMap((r: { storage_key: string }) => [r.storage_key, `${r.storage_key}.thumb`]),
+      );
+      const blobKeys = (await h.db(T.attachmentBlobs).distinct('blob_key')).map((r: { blob_key: string }) => r.blob_key);
+      expect(blobKeys.filter((k: string) => !keys.has(k))).to.deep.equal([]);
+      await h.db.transaction(async (trx) => {
+        await h.plugin.complaints.transition(id, 'note', { version: 1, note: '提交的进展' }, staff.supervisor, { trx });
+        await h.plugin.attachments.attach(id, photo, { step: 'progress' }, staff.supervisor, { trx });
+      });
+      expect(await count(T.attachments, { complaint_id: id })).to.equal(1);
+      expect(await count(T.events, { complaint_id: id, action: 'note' })).to.equal(1);
+    });
+
     it('the owner side adds owner-visible files while the complaint is open, audited under the owner; a closed complaint refuses', async () => {
       const id = await register();
       const added = await h.plugin.attachments.forOwnerAttach(id, [{ field: 'files', fileName: '补充.jpg', data: await gpsJpeg() }], {
