@@ -1,6 +1,7 @@
 // Public API for Node/Koa hosts.
 export { createComplaintsPlugin, type ComplaintsPlugin, type ComplaintsPluginOptions } from './plugin/createPlugin.js';
 export { inProcessAuth, signedHeaderAuth, signUserToken, firstOf, type AuthAdapter } from './auth/adapter.js';
+export { signOwnerToken, verifyOwnerToken, OWNER_HEADER } from './auth/ownerToken.js';
 export type { Actor } from './auth/actor.js';
 export { validateMapping, loadMappingFile, type HostMapping } from './host/mapping.js';
 export { checkHost, formatReport, type HostCheckReport } from './host/check.js';

@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.js';
 import { collectOffset, offsetsCheckCommand, offsetsReconcileCommand } from './commands/offsets.js';
 import { loadManifest } from '../manifest/manifest.js';
 import { jobsRunCommand } from './commands/jobs.js';
+import { settingsSetCommand, settingsShowCommand } from './commands/settings.js';
 
 // commander passes each command's own arguments; every action checks them itself.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -104,5 +105,15 @@ withCommon(
     .description('run one job by hand now (escalate, deadlines, follow-ups, expire-offsets, daily-digest)')
     .option('--json', 'print JSON'),
 ).action(run((name: string, opts) => jobsRunCommand(opts, name)));
+
+const settings = program.command('settings').description('the plugin settings (what the settings page edits, and the operations ones)');
+withCommon(settings.command('show').description('print every setting (secrets as ***)').option('--json', 'print JSON')).action(
+  run((opts) => settingsShowCommand(opts)),
+);
+withCommon(
+  settings
+    .command('set <assignments...>')
+    .description('change settings: KEY=VALUE (JSON values, e.g. metricsEnabled=true escalationDays=20 webhookUrl=https://…); validated and audited'),
+).action(run((assignments: string[], opts) => settingsSetCommand(opts, assignments)));
 
 await program.parseAsync(process.argv);

@@ -15,4 +15,6 @@ export interface PluginContext {
   host: HostReader;
   settings: SettingsStore;
   clock: Clock;
+  /** Where the pages are mounted ('/complaints'), for links the domain writes (the owner's status link). */
+  routesPrefix?: string;
 }

@@ -28,6 +28,14 @@ export class ValidationError extends DomainError {
   }
 }
 
+/** Nobody is signed in: the one 401 every API route and page answers. */
+export class UnauthenticatedError extends DomainError {
+  constructor() {
+    super('unauthenticated', 401, msg('请先登录', 'Please sign in'));
+    this.name = 'UnauthenticatedError';
+  }
+}
+
 export class NotFoundError extends DomainError {
   constructor(what: Localized) {
     super('not_found', 404, what);

@@ -54,18 +54,21 @@ export function yuanToFen(value: string | number | bigint): number {
   return checkedFen(fen, String(value));
 }
 
+const notWholeFen = (value: string | number): MoneyFormatError =>
+  new MoneyFormatError(msg(`以分为单位的金额 ${value} 不是整数`, `Amount in fen ${value} is not a whole number`));
+
 /** A host amount already in fen (INT column; BIGINT may come back as text) to a safe integer. */
 export function fenFromInteger(value: string | number | bigint): number {
   if (typeof value === 'bigint') return checkedFen(Number(value), String(value));
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) {
-      throw new MoneyFormatError(msg(`以分为单位的金额 ${value} 不是整数`, `Amount in fen ${value} is not a whole number`));
+      throw notWholeFen(value);
     }
     return checkedFen(value, String(value));
   }
   const m = DECIMAL_TEXT.exec(value.trim());
   if (!m || /[1-9]/.test(m[3] ?? '')) {
-    throw new MoneyFormatError(msg(`以分为单位的金额 ${value} 不是整数`, `Amount in fen ${value} is not a whole number`));
+    throw notWholeFen(value);
   }
   return checkedFen(Number(`${m[1]}${m[2]}`), value);
 }

@@ -13,10 +13,9 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { hasPermission, requirePermission } from '../auth/permissions.js';
-import { ConflictError, ValidationError, fieldError, type FieldError } from '../common/errors.js';
+import { ConflictError, ValidationError, type FieldError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
-import { msg } from '../common/localized.js';
-import { MoneyFormatError, formatYuan, parseYuan } from '../common/money.js';
+import { MoneyFormatError, parseYuan } from '../common/money.js';
 import { findComplaint } from '../complaints/store/complaints.js';
 import { visibleOrNotFound } from '../complaints/scope.js';
 import { isDuplicateKeyError } from '../db/errors.js';
@@ -24,6 +23,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../common/context.js';
 import { MAX_COMPENSATION_FEN, type Compensation } from './model.js';
 import { findByRequestKey, insertCompensation, listForComplaint } from './store.js';
+import { amountNotPositive, amountOverMaximum, complaintCancelled, paidAfterToday, paidBeforeReceived, requestKeyReused } from './messages.js';
 import { validateRecord, type RecordCompensationInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
 
@@ -55,10 +55,7 @@ export interface CompensationService {
 /** Why this complaint may not carry compensation now (checked before the write and again under the row lock). */
 export function compensationRefusal(complaint: { code: string; state: string }): ConflictError | null {
   if (complaint.state === 'cancelled') {
-    return new ConflictError(
-      'complaint_cancelled',
-      msg(`投诉 ${complaint.code} 已撤销，不能记录赔付`, `Complaint ${complaint.code} was cancelled; no compensation can be recorded on it`),
-    );
+    return new ConflictError('complaint_cancelled', complaintCancelled(complaint.code));
   }
   return null;
 }
@@ -78,11 +75,9 @@ function amountOf(text: string, errors: FieldError[]): number | null {
     errors.push({ field: 'amount', message: err.localized });
     return null;
   }
-  if (fen <= 0) errors.push(fieldError('amount', '赔付金额必须大于 0', 'The amount must be greater than zero'));
-  else if (fen > MAX_COMPENSATION_FEN) {
-    const max = formatYuan(MAX_COMPENSATION_FEN);
-    errors.push(fieldError('amount', `单笔赔付不能超过 ${max}`, `A single record cannot exceed ${max}`));
-  } else return fen;
+  if (fen <= 0) errors.push(amountNotPositive());
+  else if (fen > MAX_COMPENSATION_FEN) errors.push(amountOverMaximum(MAX_COMPENSATION_FEN));
+  else return fen;
   return null;
 }
 
@@ -96,14 +91,7 @@ async function replay(db: Knex | Knex.Transaction, ctx: PluginContext, actor: Ac
   const earlier = await findByRequestKey(db, ctx.tables, actor.id, key);
   if (!earlier) return null;
   if (earlier.hash !== hash) {
-    throw new ConflictError(
-      'idempotency_key_reused',
-      msg(
-        `此幂等键已用于内容不同的另一条赔付记录（#${earlier.compensation.id}）`,
-        `This idempotency key was already used for a different compensation record (#${earlier.compensation.id})`,
-      ),
-      { compensationId: earlier.compensation.id },
-    );
+    throw new ConflictError('idempotency_key_reused', requestKeyReused(earlier.compensation.id), { compensationId: earlier.compensation.id });
   }
   return earlier.compensation;
 }
@@ -131,7 +119,7 @@ export async function recordCompensation(
   const wrong = new Set(errors.map((f) => f.field));
   const amountFen = typeof typed.amount === 'string' && !wrong.has('amount') ? amountOf(typed.amount, errors) : null;
   if (typeof typed.paidOn === 'string' && !wrong.has('paidOn') && typed.paidOn > today) {
-    errors.push(fieldError('paidOn', `支付日期不能晚于今天（${today}）`, `The day paid cannot be after today (${today})`));
+    errors.push(paidAfterToday(today));
   }
   if (errors.length || !input || amountFen === null) throw new ValidationError(errors);
   const reference = textOrNull(input.reference);
@@ -152,9 +140,7 @@ export async function recordCompensation(
   if (refusal) throw refusal;
   const firstDay = localDate(complaint.originalReceivedAt, settings.timezone);
   if (input.paidOn < firstDay) {
-    throw new ValidationError([
-      fieldError('paidOn', `支付日期不能早于投诉受理日期（${firstDay}）`, `The day paid cannot be before the complaint was received (${firstDay})`),
-    ]);
+    throw new ValidationError([paidBeforeReceived(firstDay)]);
   }
 
   try {

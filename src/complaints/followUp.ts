@@ -20,6 +20,7 @@ import { replyPromiseDue } from './transitions.js';
 import type { Complaint, FollowUp, FollowUpInput } from './types.js';
 import { atLeast } from './vocabulary.js';
 import { dayKey } from '../calendar/zoned.js';
+import { enqueueOwnerNotice, ownerNoticeContext } from '../owner/notices.js';
 
 export interface FollowUpResult {
   complaint: Complaint;
@@ -69,6 +70,26 @@ export function continuationDraft(parent: Complaint, input: FollowUpInput, visit
   };
 }
 
+/**
+ * The new complaint an unsatisfied result opens (at a follow-up visit, or when the owner rates the reply
+ * unsatisfied and asks for re-handling): linked to the first, in the caller's transaction.
+ */
+export function openContinuation(
+  trx: Knex.Transaction,
+  tables: PluginContext['tables'],
+  parent: Complaint,
+  how: { words?: string | undefined; at: Date; actor: Actor; now: Date; settings: Settings; day: string; input?: FollowUpInput; note?: string },
+): Promise<Complaint> {
+  const input = how.input ?? ({ version: parent.version, method: 'phone', satisfied: false, complainantWords: how.words } as FollowUpInput);
+  return registerComplaint(trx, tables, continuationDraft(parent, input, how.at, how.actor, how.now, how.settings), {
+    day: how.day,
+    actor: how.actor,
+    now: how.now,
+    repeatWindowDays: null,
+    note: how.note ?? `回访不满意，延续 ${parent.code} / Continues ${parent.code} after an unsatisfied follow-up`,
+  });
+}
+
 export async function recordFollowUp(
   ctx: PluginContext,
   id: number,
@@ -82,6 +103,7 @@ export async function recordFollowUp(
   const settings = await ctx.settings.get();
   const { tables } = ctx;
   const day = dayKey(ctx.clock.now(), settings.timezone);
+  const notices = await ownerNoticeContext(ctx, settings, options.trx);
 
   const run = () =>
     inTransaction(
@@ -98,13 +120,7 @@ export async function recordFollowUp(
 
         const continuation = input.satisfied
           ? null
-          : await registerComplaint(trx, tables, continuationDraft(current, input, visitedAt, actor, now, settings), {
-              day,
-              actor,
-              now,
-              repeatWindowDays: null,
-              note: `回访不满意，延续 ${current.code} / Continues ${current.code} after an unsatisfied follow-up`,
-            });
+          : await openContinuation(trx, tables, current, { words: input.complainantWords, at: visitedAt, actor, now, settings, day, input });
 
         const followUp = await insertFollowUp(trx, tables, {
           complaint_id: current.id,
@@ -134,6 +150,9 @@ export async function recordFollowUp(
             note: [input.satisfied ? `回访满意${words}` : `回访不满意${words}；已转新投诉 ${continuation!.code}`, input.note].filter(Boolean).join('；'),
           },
         );
+        // The owner hears the complaint is closed, and of the new one when it continues.
+        await enqueueOwnerNotice(trx, tables, complaint, 'closed', notices);
+        if (continuation) await enqueueOwnerNotice(trx, tables, continuation, 'received', notices);
         return { complaint, followUp, continuation };
       },
       { trx: options.trx },

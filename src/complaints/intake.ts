@@ -9,6 +9,8 @@ import { ensureDayCounter, nextCode } from './store/dayCounters.js';
 import { findRepeatOf } from './store/complaints.js';
 import { insertComplaint } from './store/complaints.js';
 import type { Complaint } from './types.js';
+import { newNonce } from '../owner/links.js';
+import { saveLink } from '../owner/store.js';
 
 export type Draft = Omit<Complaint, 'id' | 'code' | 'repeatOfId'>;
 
@@ -73,6 +75,8 @@ export async function registerComplaint(trx: Knex.Transaction, tables: TableName
     changes: repeat ? { repeatOfId: [null, repeat.id] } : null,
     note: notes.length ? notes.join('；') : null,
   });
+  // The owner's status link (QR code on the slip, owner notices) exists from the first moment.
+  await saveLink(trx, tables, id, newNonce(), options.actor.id, options.now);
   return { ...complaint, id };
 }
 

@@ -6,10 +6,6 @@ import { msg } from '../common/localized.js';
 export const receivedInFuture = (): FieldError => fieldError('receivedAt', '受理时间不能晚于当前时间', 'The time received cannot be in the future');
 export const noSuchUnit = (): FieldError => fieldError('unitId', '房屋不存在或不在您负责的小区', 'No such unit, or it is outside your communities');
 export const notUnitOwner = (): FieldError => fieldError('ownerId', '该业主不是此房屋的业主', 'This owner does not own the unit');
-export const idempotencyKeyInvalid = (): FieldError =>
-  fieldError('Idempotency-Key', '幂等键须为 1–100 个可见 ASCII 字符', 'The idempotency key must be 1–100 visible ASCII characters');
-export const idempotencyKeysDisagree = (): FieldError =>
-  fieldError('idempotencyKey', '请求头与请求体中的幂等键不一致', 'The Idempotency-Key header and the body disagree');
 export const visitOutOfOrder = (): FieldError =>
   fieldError('visitedAt', '回访时间须在回复之后且不晚于当前时间', 'The visit must be after the reply and not in the future');
 export const differentSubmission = msg('此幂等键已用于内容不同的另一次登记', 'This idempotency key was already used for a different submission');

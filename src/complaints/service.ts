@@ -20,7 +20,8 @@ import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './in
 import { listComplaints, type ListOptions } from './store/listing.js';
 import { announceChange } from './notices.js';
 import { eventsOfComplaint, findByIdempotencyKey, findComplaint, findContinuation, findRepeatsOf, listFollowUps, toLink } from './store/complaints.js';
-import { differentSubmission, idempotencyKeyInvalid, idempotencyKeysDisagree, noSuchUnit, notUnitOwner, receivedInFuture } from './messages.js';
+import { differentSubmission, noSuchUnit, notUnitOwner, receivedInFuture } from './messages.js';
+import { idempotencyKeyInvalid, idempotencyKeysDisagree } from '../common/messages.js';
 import { validateCreate, validateList, validateTransition } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { allowedActions, checkTransition, ruleFor, type Action, type RuleInput } from './states.js';
@@ -28,12 +29,18 @@ import { buildChange, replyPromiseDue } from './transitions.js';
 import type { Complaint, ComplaintDetail, ComplaintLink, CreateComplaintInput, ListResult } from './types.js';
 import { dayKey } from '../calendar/zoned.js';
 import { withdrawOffsetsOfCancelledComplaint } from '../offsets/withdrawals.js';
+import { enqueueOwnerNotice, ownerNoticeContext } from '../owner/notices.js';
 
 export interface CreateOptions {
   /** From the Idempotency-Key header; the body may carry `idempotencyKey` instead. */
   idempotencyKey?: string;
   /** Join the host's transaction instead of opening one. */
   trx?: Knex.Transaction;
+  /**
+   * Filed by the owner from the ERP's owner app (src/owner): no staff permission, but the unit must be one
+   * of the owner's (as the signed owner token says).
+   */
+  asOwner?: { ownerId: string; unitIds: string[] };
 }
 
 export interface CreateResult {
@@ -93,7 +100,7 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
 }
 
 async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, options: CreateOptions = {}): Promise<CreateResult> {
-  requirePermission(actor, 'complaint.create');
+  if (!options.asOwner) requirePermission(actor, 'complaint.create');
   const input = validateCreate(raw);
   const key = idempotencyKeyOf(input, options.idempotencyKey);
   const hash = fingerprint(input);
@@ -108,7 +115,7 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
   const errors: FieldError[] = categoryErrors(settings, input.category);
   if (receivedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) errors.push(receivedInFuture());
   const unit = await ctx.host.getUnit(input.unitId);
-  if (!unit || !canSeeCommunity(actor, unit.communityId)) errors.push(noSuchUnit());
+  if (!unit || (options.asOwner ? !options.asOwner.unitIds.includes(unit.id) : !canSeeCommunity(actor, unit.communityId))) errors.push(noSuchUnit());
   const owner = input.ownerId ? unit?.owners.find((o) => o.id === input.ownerId) : unit?.owners[0];
   if (unit && input.ownerId && !owner) errors.push(notUnitOwner());
   if (errors.length || !unit) throw new ValidationError(errors);
@@ -146,6 +153,7 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
     updatedByName: actor.name,
   };
   const day = dayKey(now, settings.timezone);
+  const notices = await ownerNoticeContext(ctx, settings, options.trx);
   try {
     const complaint = await withDayCounter(
       ctx.db,
@@ -153,14 +161,18 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
       () =>
         inTransaction(
           ctx.db,
-          (trx) =>
-            registerComplaint(trx, ctx.tables, draft, {
+          async (trx) => {
+            const made = await registerComplaint(trx, ctx.tables, draft, {
               day,
               actor,
               now,
               repeatWindowDays: settings.repeatWindowDays,
               idempotency: key ? { key, hash } : null,
-            }),
+            });
+            // The owner hears of the receipt (code, promise, status link) with the registration, or not at all.
+            await enqueueOwnerNotice(trx, ctx.tables, made, 'received', notices);
+            return made;
+          },
           { trx: options.trx },
         ),
       options.trx,
@@ -234,6 +246,7 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
   const settings = await ctx.settings.get();
   const errors = [...categoryErrors(settings, input.category), ...departmentErrors(settings, input.department)];
   if (errors.length) throw new ValidationError(errors);
+  const notices = act === 'resolve' ? await ownerNoticeContext(ctx, settings, options.trx) : null;
   return inTransaction(
     ctx.db,
     async (trx) => {
@@ -245,6 +258,8 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
       const changed = await applyChange(trx, ctx.tables, current, patch, { action: act, actor, now, note, noteVisibility, timeZone: settings.timezone });
       // Assigned, escalated and follow-up-due notices commit (or roll back) with the change.
       await announceChange(trx, ctx.tables, act, current, changed, { now, actor, timeZone: settings.timezone });
+      // The reply goes to the owner too (with the status link, where they read it and rate it).
+      if (notices) await enqueueOwnerNotice(trx, ctx.tables, changed, 'replied', notices);
       // A cancelled complaint backs no offset: what is not yet used is withdrawn with the cancellation.
       if (act === 'cancel')
         await withdrawOffsetsOfCancelledComplaint(trx, ctx.tables, { id: changed.id, code: changed.code, reason: changed.cancelReason ?? '' }, actor, now);

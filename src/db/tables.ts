@@ -24,6 +24,10 @@ export function tableNames(prefix: string) {
     jobRuns: `${prefix}job_runs`,
     jobClaims: `${prefix}job_claims`,
     outbox: `${prefix}outbox`,
+    /** The owner's status link per complaint (token nonce, revocation, notice opt-out). */
+    ownerLinks: `${prefix}owner_links`,
+    /** The owner's own rating (业主评价), once per complaint, apart from the staff follow-up. */
+    ownerRatings: `${prefix}owner_ratings`,
   };
 }
 

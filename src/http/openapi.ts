@@ -15,7 +15,7 @@ export interface ApiOperation {
   /** Extra documented responses, status → description. */
   errors?: Record<string, string>;
   /** none: open (health checks); metrics: the metrics bearer token. */
-  security?: 'user' | 'service' | 'none' | 'metrics';
+  security?: 'user' | 'service' | 'none' | 'metrics' | 'owner';
   /** Content type of the 200 answer (default application/json). */
   responseContentType?: string;
   /** curl example shown in the description. */
@@ -64,7 +64,9 @@ export function buildOpenApi(
             ? [{ metricsToken: [] }]
             : op.security === 'service'
               ? [{ serviceSignature: [] }]
-              : [{ userToken: [] }],
+              : op.security === 'owner'
+                ? [{ ownerToken: [] }]
+                : [{ userToken: [] }],
     };
   }
   return {
@@ -85,6 +87,12 @@ export function buildOpenApi(
           in: 'header',
           name: 'X-Complaints-Signature',
           description: 'HMAC-SHA256 request signature with the service secret (see README)',
+        },
+        ownerToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Complaints-Owner',
+          description: "An owner token signed by the ERP's owner app with the shared secret: owner id, their units, expiry (see README)",
         },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'The metricsToken setting (only for /metrics)' },
       },

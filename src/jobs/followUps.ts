@@ -7,6 +7,7 @@ import { requireDbTime } from '../db/time.js';
 import { COMPLAINT_NOTICE_COLUMNS, complaintPayload, noticeKeys } from '../notifications/complaintNotices.js';
 import { notifyOnce, type Notice } from './notices.js';
 import type { Job, JobContext } from './types.js';
+import { ownerFollowUpNotices } from '../owner/notices.js';
 
 export interface FollowUpDue {
   complaintId: number;
@@ -33,7 +34,8 @@ export async function listFollowUpsDue(ctx: JobContext, now: Date): Promise<Foll
 export const followUpsJob: Job = {
   name: 'follow-ups',
   async run(ctx, now) {
-    const tz = (await ctx.settings.get()).timezone;
+    const settings = await ctx.settings.get();
+    const tz = settings.timezone;
     const due = await listFollowUpsDue(ctx, now);
     const notices: Notice[] = due.map((f) => {
       const topic = f.overdue ? 'overdue' : 'follow_up_due';
@@ -44,6 +46,14 @@ export const followUpsJob: Job = {
       };
     });
     const overdue = due.filter((f) => f.overdue).length;
-    return { due: due.length - overdue, overdue, notified: await notifyOnce(ctx, notices, now) };
+    const notified = await notifyOnce(ctx, notices, now);
+    // The owner is told the visit is coming (owner.notice), once per follow-up deadline, while it is not yet overdue.
+    const ownerNotified = await ownerFollowUpNotices(
+      ctx,
+      settings,
+      due.filter((f) => !f.overdue),
+      now,
+    );
+    return { due: due.length - overdue, overdue, notified, ownerNotified };
   },
 };

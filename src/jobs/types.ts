@@ -2,7 +2,7 @@
 import type { PluginContext } from '../common/context.js';
 
 /** Jobs read and write our tables only; they never need the host or the HTTP layer. */
-export type JobContext = Pick<PluginContext, 'db' | 'tables' | 'settings' | 'clock'>;
+export type JobContext = Pick<PluginContext, 'db' | 'tables' | 'settings' | 'clock' | 'routesPrefix'>;
 
 export type JobCounts = Record<string, number>;
 

@@ -20,6 +20,10 @@ export const TOPICS = [
   'offset_revoked',
   'offset_expired',
   'offset_withdrawn',
+  // The owner's side (src/owner): a message for the host to send the owner by SMS or WeChat, and a low
+  // owner rating for the supervisor.
+  'owner.notice',
+  'owner_rating_low',
 ] as const;
 export type Topic = (typeof TOPICS)[number];
 

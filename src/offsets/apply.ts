@@ -17,7 +17,6 @@ import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
 import { ConflictError, DomainError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
-import { msg } from '../common/localized.js';
 import { formatYuan } from '../common/money.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
@@ -36,6 +35,7 @@ import {
 import { communityOfOffset, consumeRemaining, findOffset, giveBackToOffset, offsetsWithLimits } from './store/offsetStore.js';
 import { effectiveStatus, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { announceOffsetEvent } from './events.js';
+import { alreadyReversedBy, applyKeyReused, noApplicationWithKey, reversalKeyReused } from './messages.js';
 import { OffsetRefusedError, type RefusalCode } from './refusals.js';
 import { validateApply, validateReverse, type ApplyOffsetInput, type ReverseOffsetInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
@@ -119,14 +119,10 @@ function reversalAnswerOf(a: OffsetApplication): ReversalAnswer {
  */
 function replayOrThrow(stored: OffsetApplication, input: ApplyOffsetInput): ApplyAnswer {
   if (stored.paramsHash !== paramsHash(input)) {
-    throw new ConflictError(
-      'idempotency_mismatch',
-      msg(
-        `收款号 ${input.idempotencyKey} 已用于另一笔抵扣（抵扣 #${stored.offsetId}，账单 ${stored.billId}，${formatYuan(stored.amountFen)}），参数不同，拒绝执行`,
-        `Key ${input.idempotencyKey} was already used for a different application (offset #${stored.offsetId}, bill ${stored.billId}, ${formatYuan(stored.amountFen)}); refused`,
-      ),
-      { idempotencyKey: input.idempotencyKey, stored: { offsetId: stored.offsetId, billId: stored.billId, amountFen: stored.amountFen, state: stored.state } },
-    );
+    throw new ConflictError('idempotency_mismatch', applyKeyReused(input.idempotencyKey, stored), {
+      idempotencyKey: input.idempotencyKey,
+      stored: { offsetId: stored.offsetId, billId: stored.billId, amountFen: stored.amountFen, state: stored.state },
+    });
   }
   if (stored.state === 'reversed') {
     throw new OffsetRefusedError('already_reversed', {
@@ -302,14 +298,11 @@ class AnsweredByEarlier extends Error {
 }
 
 function alreadyReversed(stored: OffsetApplication, reversalKey: string): ConflictError {
-  return new ConflictError(
-    'already_reversed',
-    msg(
-      `该抵扣已由作废单 ${stored.reversalKey ?? ''} 冲回，不能再次冲回`,
-      `This application was already reversed by ${stored.reversalKey ?? ''}; it is restored only once`,
-    ),
-    { idempotencyKey: stored.idempotencyKey, reversalKey: stored.reversalKey, requestedReversalKey: reversalKey },
-  );
+  return new ConflictError('already_reversed', alreadyReversedBy(stored.reversalKey ?? ''), {
+    idempotencyKey: stored.idempotencyKey,
+    reversalKey: stored.reversalKey,
+    requestedReversalKey: reversalKey,
+  });
 }
 
 function replayReversal(stored: OffsetApplication, reversalKey: string): ReversalAnswer {
@@ -318,16 +311,7 @@ function replayReversal(stored: OffsetApplication, reversalKey: string): Reversa
 }
 
 function applicationNotFound(data: ReverseOffsetInput): DomainError {
-  return new DomainError(
-    'application_not_found',
-    404,
-    data.billId === undefined
-      ? msg(`没有收款号为 ${data.idempotencyKey} 的抵扣记录`, `No offset was applied with key ${data.idempotencyKey}`)
-      : msg(
-          `账单 ${data.billId} 上没有收款号为 ${data.idempotencyKey} 的抵扣记录`,
-          `No offset was applied to bill ${data.billId} with key ${data.idempotencyKey}`,
-        ),
-  );
+  return new DomainError('application_not_found', 404, noApplicationWithKey(data.idempotencyKey, data.billId));
 }
 
 /**
@@ -412,11 +396,7 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
     if (isDuplicateKeyError(err)) {
       const other = await findApplicationBy(db, ctx.tables, 'reversal_key', data.reversalKey, true);
       if (other && other.id === found.id) return reversalAnswerOf(other);
-      throw new ConflictError(
-        'idempotency_mismatch',
-        msg(`作废单号 ${data.reversalKey} 已用于另一笔抵扣的冲回`, `Reversal key ${data.reversalKey} was already used for another application`),
-        { reversalKey: data.reversalKey },
-      );
+      throw new ConflictError('idempotency_mismatch', reversalKeyReused(data.reversalKey), { reversalKey: data.reversalKey });
     }
     throw err;
   }

@@ -7,11 +7,10 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { requirePermission } from '../auth/permissions.js';
-import { ConflictError, DomainError, NotFoundError, ValidationError, fieldError } from '../common/errors.js';
+import { ConflictError, DomainError, NotFoundError, ValidationError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { enqueue } from '../notifications/outbox.js';
-import { msg } from '../common/localized.js';
-import { formatYuan } from '../common/money.js';
+import { msg, type Localized } from '../common/localized.js';
 import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import type { PluginContext } from '../common/context.js';
@@ -22,6 +21,19 @@ import { OFFSET_STATUS_LABELS, isPastExpiry, type Offset } from './model.js';
 import { readComplaintFacts } from './store/facts.js';
 import { decideIfUnchanged, findOffset, type OffsetDecision } from './store/offsetStore.js';
 import { announceOffsetEvent } from './events.js';
+import {
+  approvedOverRequested,
+  approverChoice,
+  noApprovalLimit,
+  nothingLeftToRevoke,
+  offsetInStatus,
+  offsetNotFound,
+  onlyPendingApproved,
+  overApprovalLimit,
+  ownRequest as ownRequestMessage,
+  requestExpired,
+  staleOffset,
+} from './messages.js';
 import { amountField, complaintRefusal, visibleComplaint } from './requests.js';
 import { validateApprove, validateDecisionNote, type ApproveOffsetInput, type DecisionNoteInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
@@ -63,40 +75,31 @@ interface LimitBreach {
 }
 
 /** Roles whose limit (and whose total so far on this complaint) leave room for this amount. */
-function whoMayApprove(amountFen: number, totals: ApprovalTotals, limits: Settings['roleApprovalLimitsFen'], except: string[]): string[] {
+function whoMayApprove(amountFen: number, totals: ApprovalTotals, limits: Settings['roleApprovalLimitsFen'], except: string[]): Localized[] {
   return approvingRoles(Object.keys(limits), limits)
     .filter(({ role, limitFen }) => !except.includes(role) && (limitFen === null || (totals.byRole.get(role) ?? 0) + amountFen <= limitFen))
-    .map(({ role, limitFen }) => {
-      const label = ROLE_LABELS[role] ?? msg(role, role);
-      return limitFen === null
-        ? `${label['zh-CN']}（不限额）|${label.en} (no limit)`
-        : `${label['zh-CN']}（额度 ${formatYuan(limitFen)}）|${label.en} (limit ${formatYuan(limitFen)})`;
-    });
+    .map(({ role, limitFen }) => approverChoice({ label: roleLabel(role), limitFen }));
 }
 
-function overLimit(breach: LimitBreach, complaintCode: string, others: string[]): DomainError {
-  const total = breach.approvedFen + breach.amountFen;
-  const roleLabel = breach.role ? (ROLE_LABELS[breach.role] ?? msg(breach.role, breach.role)) : null;
-  const zhWho = breach.scope === 'approver' ? '您' : `${roleLabel?.['zh-CN'] ?? ''}角色`;
-  const enWho = breach.scope === 'approver' ? 'You have' : `The ${roleLabel?.en ?? ''} role has`;
-  const zhOthers = others.length ? `可由${others.map((o) => o.split('|')[0]).join('或')}审批` : '没有其他角色的额度足以批准，请调整金额';
-  const enOthers = others.length ? `it can be approved by ${others.map((o) => o.split('|')[1]).join(' or ')}` : 'no role has room for it; change the amount';
+function roleLabel(role: string): Localized {
+  return ROLE_LABELS[role] ?? msg(role, role);
+}
+
+function overLimit(breach: LimitBreach, complaintCode: string, others: Localized[]): DomainError {
+  const who = breach.scope === 'approver' ? ({ approver: true } as const) : { approver: false as const, role: breach.role ? roleLabel(breach.role) : null };
   return new DomainError(
     'over_approval_limit',
     403,
-    msg(
-      `${zhWho}在投诉 ${complaintCode} 上已批准 ${formatYuan(breach.approvedFen)}，加上本次 ${formatYuan(breach.amountFen)} 共 ${formatYuan(total)}，超过额度 ${formatYuan(breach.limitFen)}；${zhOthers}`,
-      `${enWho} approved ${formatYuan(breach.approvedFen)} on complaint ${complaintCode}; with this ${formatYuan(breach.amountFen)} that is ${formatYuan(total)}, over the limit of ${formatYuan(breach.limitFen)}; ${enOthers}`,
-    ),
+    overApprovalLimit(who, complaintCode, { approved: breach.approvedFen, amount: breach.amountFen, limit: breach.limitFen }, others),
     [],
     {
       limitFen: breach.limitFen,
       amountFen: breach.amountFen,
       approvedFen: breach.approvedFen,
-      totalFen: total,
+      totalFen: breach.approvedFen + breach.amountFen,
       scope: breach.scope,
       role: breach.role,
-      mayApprove: others.map((o) => o.split('|')[1]),
+      mayApprove: others.map((o) => o.en),
     },
   );
 }
@@ -125,7 +128,7 @@ function chooseApprovalRole(
 }
 
 function notFound(id: number): NotFoundError {
-  return new NotFoundError(msg(`抵扣 #${id} 不存在`, `Offset #${id} does not exist`));
+  return new NotFoundError(offsetNotFound(id));
 }
 
 /** The offset and its complaint, when the actor may see them. */
@@ -140,21 +143,14 @@ async function visibleOffset(ctx: PluginContext, id: number, actor: Actor) {
 
 function wrongStatus(offset: Offset, code: string, zh: string, en: string): ConflictError {
   const label = OFFSET_STATUS_LABELS[offset.status];
-  return new ConflictError(code, msg(`抵扣当前为“${label['zh-CN']}”，${zh}`, `The offset is ${label.en.toLowerCase()}; ${en}`), {
+  return new ConflictError(code, offsetInStatus(label, zh, en), {
     status: offset.status,
     version: offset.version,
   });
 }
 
 function staleVersion(offset: Offset): ConflictError {
-  return new ConflictError(
-    'stale_version',
-    msg(
-      `抵扣已被他人修改（当前版本 ${offset.version}），请刷新后重试`,
-      `The offset was changed by someone else (now version ${offset.version}); reload and try again`,
-    ),
-    { version: offset.version, status: offset.status },
-  );
+  return new ConflictError('stale_version', staleOffset(offset.version), { version: offset.version, status: offset.status });
 }
 
 function checkVersion(offset: Offset, expected: number | undefined): void {
@@ -177,7 +173,7 @@ function decisionNotice(o: Offset): Record<string, unknown> {
 }
 
 function ownRequest(): DomainError {
-  return new DomainError('own_request', 403, msg('不能审批自己提交的抵扣申请', 'You cannot decide on an offset you requested yourself'));
+  return new DomainError('own_request', 403, ownRequestMessage());
 }
 
 /**
@@ -199,30 +195,18 @@ export async function approveOffset(ctx: PluginContext, id: number, input: Appro
   const settings = await ctx.settings.get();
   // A cancelled complaint's requests were withdrawn with it: say why, rather than only that it is not pending.
   if (complaint.state === 'cancelled') throw complaintRefusal(complaint, settings)!;
-  if (offset.status !== 'requested')
-    throw wrongStatus(offset, 'offset_not_pending', '只能审批待审批的申请', 'only a request awaiting approval can be approved');
+  if (offset.status !== 'requested') throw wrongStatus(offset, 'offset_not_pending', onlyPendingApproved.zh, onlyPendingApproved.en);
   const today = localDate(ctx.clock.now(), settings.timezone);
-  if (isPastExpiry(offset.expiresOn, today)) {
-    throw new ConflictError(
-      'offset_expired',
-      msg(`该申请已于 ${offset.expiresOn} 过期，不能批准`, `This request expired on ${offset.expiresOn} and cannot be approved`),
-    );
-  }
+  if (offset.expiresOn !== null && isPastExpiry(offset.expiresOn, today)) throw new ConflictError('offset_expired', requestExpired(offset.expiresOn));
   const refusal = complaintRefusal(complaint, settings);
   if (refusal) throw refusal;
   const approvedFen = data.amount === undefined ? offset.requestedFen : amountField('amount', data.amount);
   if (approvedFen > offset.requestedFen) {
-    throw new ValidationError([
-      fieldError(
-        'amount',
-        `批准金额不能超过申请金额 ${formatYuan(offset.requestedFen)}`,
-        `The approved amount cannot exceed the requested ${formatYuan(offset.requestedFen)}`,
-      ),
-    ]);
+    throw new ValidationError([approvedOverRequested(offset.requestedFen)]);
   }
   const limits = settings.roleApprovalLimitsFen;
   if (approvalLimitFen(actor, limits) === undefined) {
-    throw new DomainError('no_approval_limit', 403, msg('您的角色没有抵扣审批额度', 'None of your roles may approve offsets'));
+    throw new DomainError('no_approval_limit', 403, noApprovalLimit());
   }
   const refuseOver = async (db: Knex | Knex.Transaction, breach?: LimitBreach): Promise<never> => {
     // Told from the totals as they are now (another approval may have just taken the room).
@@ -316,14 +300,7 @@ export async function rejectOffset(ctx: PluginContext, id: number, input: Decisi
 }
 
 function nothingLeft(offset: Offset): ConflictError {
-  return new ConflictError(
-    'offset_used',
-    msg(
-      `该抵扣已全部使用（${formatYuan(offset.approvedFen ?? 0)}），没有可撤回的余额；如需退回，请由收费系统作废相应收款`,
-      `All ${formatYuan(offset.approvedFen ?? 0)} of this offset was used, so nothing is left to revoke; void those payments in billing to restore it`,
-    ),
-    { remainingFen: offset.remainingFen, approvedFen: offset.approvedFen },
-  );
+  return new ConflictError('offset_used', nothingLeftToRevoke(offset.approvedFen ?? 0), { remainingFen: offset.remainingFen, approvedFen: offset.approvedFen });
 }
 
 /**

@@ -6,11 +6,12 @@
 // and the units' owners only when an offset's owner must be compared with them. One bill: two statements.
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
-import { msg, type Localized } from '../common/localized.js';
+import { type Localized } from '../common/localized.js';
 import { unmappedBills, type BillPaymentState, type HostBill, type HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
 import { BILL_PAYMENT_LABELS, openToOffsets, effectiveStatus, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
 import { billFacts } from './store/facts.js';
+import { allowed, openComplaintOnUnit, withholdingThreat } from './messages.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
 import { localDate } from '../calendar/zoned.js';
@@ -122,7 +123,7 @@ function warningsFor(complaints: ComplaintFacts[]): BillWarning[] {
       complaintId: c.id,
       complaintCode: c.code,
       complaintState: c.state,
-      message: msg(`该房屋有未结投诉 ${c.code}，可照常收费`, `The unit has an open complaint ${c.code}; collect the fee as usual`),
+      message: openComplaintOnUnit(c.code),
     });
     if (c.threatenedWithholding) {
       out.push({
@@ -130,10 +131,7 @@ function warningsFor(complaints: ComplaintFacts[]): BillWarning[] {
         complaintId: c.id,
         complaintCode: c.code,
         complaintState: c.state,
-        message: msg(
-          `业主在投诉 ${c.code} 中表示拒交物业费：收费照常进行，仅已批准的抵扣可以使用`,
-          `The owner threatened to withhold fees in complaint ${c.code}: collect as usual; only approved offsets may be used`,
-        ),
+        message: withholdingThreat(c.code),
       });
     }
   }
@@ -146,7 +144,7 @@ function verdict(offsetId: number, amountFen: number, code: RefusalCode | null, 
     amountFen,
     allowed: code === null,
     code: code ?? 'allowed',
-    message: code ? refusalMessage(code, { offsetId, amountFen, remainingFen: remainingFen ?? 0, ...facts }) : msg('可以抵扣', 'Allowed'),
+    message: code ? refusalMessage(code, { offsetId, amountFen, remainingFen: remainingFen ?? 0, ...facts }) : allowed(),
     remainingFen,
   };
 }

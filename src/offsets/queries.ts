@@ -4,7 +4,7 @@ import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, hasPermission, requirePermission } from '../auth/permissions.js';
 import { NotFoundError } from '../common/errors.js';
 import { listEvents, type AuditEvent } from '../common/events.js';
-import { msg } from '../common/localized.js';
+import { offsetNotFound } from './messages.js';
 import type { PluginContext } from '../common/context.js';
 import { billVisibleTo, identityRefusal, needsUnitOwners, ownersLookup } from './billingCheck.js';
 import { effectiveStatus, type Offset, type OffsetApplication, type OffsetStatus } from './model.js';
@@ -56,7 +56,7 @@ export async function listOffsets(
 export async function getOffsetDetail(ctx: PluginContext, id: number, actor: Actor): Promise<OffsetDetail> {
   requirePermission(actor, 'complaint.view');
   const found = await offsetInComplaint(ctx.db, ctx.tables, id);
-  if (!found || !canSeeCommunity(actor, found.communityId)) throw new NotFoundError(msg(`抵扣 #${id} 不存在`, `Offset #${id} does not exist`));
+  if (!found || !canSeeCommunity(actor, found.communityId)) throw new NotFoundError(offsetNotFound(id));
   const [limits, applications, events] = await Promise.all([
     billLimitsOf(ctx.db, ctx.tables, id),
     applicationsOfOffset(ctx.db, ctx.tables, id),

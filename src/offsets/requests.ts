@@ -5,10 +5,9 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
-import { ConflictError, NotFoundError, ValidationError, fieldError, type FieldError } from '../common/errors.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { enqueue } from '../notifications/outbox.js';
-import { msg } from '../common/localized.js';
 import { MoneyFormatError, parseYuan } from '../common/money.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { toDbTime } from '../db/time.js';
@@ -19,6 +18,17 @@ import type { ComplaintFacts, Offset } from './model.js';
 import { readComplaintFacts } from './store/facts.js';
 import { findOffsetByRequestKey, insertOffset } from './store/offsetStore.js';
 import { validateRaise, type RaiseOffsetInput } from './schemas.js';
+import {
+  amountNotPositive,
+  billMissing,
+  billOfOtherUnit,
+  complaintCancelled,
+  complaintNotFound,
+  disputeUnclassified,
+  expiryBeforeToday,
+  nonPropertyDispute,
+  requestKeyReused,
+} from './messages.js';
 import { localDate } from '../calendar/zoned.js';
 
 export type { RaiseOffsetInput } from './schemas.js';
@@ -26,25 +36,13 @@ export type { RaiseOffsetInput } from './schemas.js';
 /** Why this complaint may not carry an offset now (checked at request and again at approval). */
 export function complaintRefusal(complaint: ComplaintFacts, settings: Pick<Settings, 'allowOffsetForNonProperty'>): ConflictError | null {
   if (complaint.state === 'cancelled') {
-    return new ConflictError(
-      'complaint_cancelled',
-      msg(`投诉 ${complaint.code} 已撤销，不能抵扣物业费`, `Complaint ${complaint.code} was cancelled; no offset can be based on it`),
-    );
+    return new ConflictError('complaint_cancelled', complaintCancelled(complaint.code));
   }
   if (complaint.disputeType === null) {
-    return new ConflictError(
-      'dispute_unclassified',
-      msg(
-        `投诉 ${complaint.code} 尚未定性为物业或非物业纠纷，请先调查定性`,
-        `Complaint ${complaint.code} has not been classified as a property or non-property dispute yet; assess it first`,
-      ),
-    );
+    return new ConflictError('dispute_unclassified', disputeUnclassified(complaint.code));
   }
   if (complaint.disputeType === 'non_property' && !settings.allowOffsetForNonProperty) {
-    return new ConflictError(
-      'non_property_dispute',
-      msg('非物业纠纷不属于物业公司责任，不能申请抵扣物业费', 'A non-property dispute is not the company’s liability; no fee offset can be requested for it'),
-    );
+    return new ConflictError('non_property_dispute', nonPropertyDispute());
   }
   return null;
 }
@@ -58,15 +56,14 @@ export function amountField(field: string, text: string): number {
     if (err instanceof MoneyFormatError) throw new ValidationError([{ field, message: err.localized }]);
     throw err;
   }
-  if (fen <= 0) throw new ValidationError([fieldError(field, '抵扣金额必须大于 0', 'The offset amount must be greater than zero')]);
+  if (fen <= 0) throw new ValidationError([amountNotPositive(field)]);
   return fen;
 }
 
 /** The complaint, if it exists and the actor may see its community (otherwise not found, so nothing leaks). */
 export async function visibleComplaint(ctx: PluginContext, complaintId: number, actor: Actor): Promise<ComplaintFacts> {
   const complaint = await readComplaintFacts(ctx.db, ctx.tables, complaintId);
-  if (!complaint || !canSeeCommunity(actor, complaint.communityId))
-    throw new NotFoundError(msg(`投诉 #${complaintId} 不存在`, `Complaint #${complaintId} does not exist`));
+  if (!complaint || !canSeeCommunity(actor, complaint.communityId)) throw new NotFoundError(complaintNotFound(complaintId));
   return complaint;
 }
 
@@ -90,11 +87,7 @@ async function replayRequest(db: Knex, ctx: PluginContext, actor: Actor, key: st
   if (!earlier) return null;
   if (earlier.hash !== hash) {
     const id = earlier.offset.id;
-    throw new ConflictError(
-      'idempotency_key_reused',
-      msg(`此幂等键已用于内容不同的另一次抵扣申请（抵扣 #${id}）`, `This idempotency key was already used for a different offset request (offset #${id})`),
-      { offsetId: id },
-    );
+    throw new ConflictError('idempotency_key_reused', requestKeyReused(id), { offsetId: id });
   }
   return earlier.offset;
 }
@@ -121,7 +114,7 @@ export async function raiseOffsetOnce(ctx: PluginContext, input: RaiseOffsetInpu
   const settings = await ctx.settings.get();
   const today = localDate(ctx.clock.now(), settings.timezone);
   if (data.expiresOn && data.expiresOn < today) {
-    throw new ValidationError([fieldError('expiresOn', `有效期不能早于今天（${today}）`, `The expiry date cannot be before today (${today})`)]);
+    throw new ValidationError([expiryBeforeToday(today)]);
   }
   const complaint = await visibleComplaint(ctx, data.complaintId, actor);
   const refusal = complaintRefusal(complaint, settings);
@@ -135,9 +128,8 @@ export async function raiseOffsetOnce(ctx: PluginContext, input: RaiseOffsetInpu
     const fields: FieldError[] = [];
     data.billIds.forEach((billId, i) => {
       const bill = bills.get(billId);
-      if (!bill) fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不存在`, `Bill ${billId} does not exist`));
-      else if (bill.unitId !== complaint.unitId)
-        fields.push(fieldError(`billIds.${i}`, `账单 ${billId} 不属于该投诉的房屋`, `Bill ${billId} is not a bill of the complaint's unit`));
+      if (!bill) fields.push(billMissing(`billIds.${i}`, billId));
+      else if (bill.unitId !== complaint.unitId) fields.push(billOfOtherUnit(`billIds.${i}`, billId));
     });
     if (fields.length) throw new ValidationError(fields);
     billIds = [...new Set(data.billIds.map((billId) => bills.get(billId)!.id))];

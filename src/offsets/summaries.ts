@@ -9,10 +9,18 @@ import { formatYuan } from '../common/money.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { localDate } from '../calendar/zoned.js';
 import type { BillPaymentState, HostBill } from '../host/reader.js';
-import { requireDbTime } from '../db/time.js';
 import type { PluginContext } from '../common/context.js';
 import { appliedOnBills } from './store/billLedger.js';
-import { offsetFromRow, type OffsetRow } from './store/rows.js';
+import { offsetInComplaint } from './store/listing.js';
+import {
+  appliedByComplaint,
+  approvedByApprover,
+  billLimitsOfOffsets,
+  offsetFiguresOfComplaints,
+  offsetsOfComplaints as readOffsetsOfComplaints,
+  queueComplaints,
+  standingApplicationsOfComplaint,
+} from './store/summaryReads.js';
 import { effectiveStatus, openToOffsets, type Offset, type OffsetStatus } from './model.js';
 import { approvalLimitFen } from './approvals.js';
 
@@ -76,8 +84,6 @@ export interface StandingApplication {
   paymentRef: string | null;
   appliedAt: Date;
 }
-
-type Row = Record<string, unknown>;
 
 async function today(ctx: PluginContext): Promise<string> {
   return localDate(ctx.clock.now(), (await ctx.settings.get()).timezone);
@@ -145,33 +151,20 @@ export async function complaintOffsetTotals(ctx: PluginContext, complaintIds: nu
     ids.map((id) => [id, { requestedFen: 0, approvedFen: 0, appliedFen: 0, remainingFen: 0, withdrawnFen: 0 }]),
   );
   if (!ids.length) return totals;
-  const { offsets, offsetApplications } = ctx.tables;
-  const [offsetRows, appliedRows, day] = await Promise.all([
-    ctx
-      .db(offsets)
-      .select('complaint_id', 'status', 'expires_on', 'requested_fen', 'approved_fen', 'remaining_fen', 'revoked_fen')
-      .whereIn('complaint_id', ids) as Promise<Row[]>,
-    ctx
-      .db(`${offsetApplications} as a`)
-      .join(`${offsets} as o`, 'o.id', 'a.offset_id')
-      .whereIn('o.complaint_id', ids)
-      .andWhere('a.state', 'applied')
-      .groupBy('o.complaint_id')
-      .select('o.complaint_id as complaint_id', ctx.db.raw('SUM(a.amount_fen) AS applied_fen')) as Promise<Row[]>,
+  const [figures, applied, day] = await Promise.all([
+    offsetFiguresOfComplaints(ctx.db, ctx.tables, ids),
+    appliedByComplaint(ctx.db, ctx.tables, ids),
     today(ctx),
   ]);
-  for (const r of offsetRows) {
-    const t = totals.get(Number(r.complaint_id))!;
-    const status = effectiveStatus(
-      { status: String(r.status) as OffsetStatus, expiresOn: r.expires_on === null ? null : String(r.expires_on).slice(0, 10) },
-      day,
-    );
-    if (status === 'requested') t.requestedFen += Number(r.requested_fen);
-    if (r.approved_fen !== null && r.approved_fen !== undefined) t.approvedFen += Number(r.approved_fen);
-    if (status === 'approved') t.remainingFen += Number(r.remaining_fen);
-    t.withdrawnFen += Number(r.revoked_fen ?? 0);
+  for (const f of figures) {
+    const t = totals.get(f.complaintId)!;
+    const status = effectiveStatus(f, day);
+    if (status === 'requested') t.requestedFen += f.requestedFen;
+    if (f.approvedFen !== null) t.approvedFen += f.approvedFen;
+    if (status === 'approved') t.remainingFen += f.remainingFen;
+    t.withdrawnFen += f.revokedFen;
   }
-  for (const r of appliedRows) totals.get(Number(r.complaint_id))!.appliedFen = Number(r.applied_fen ?? 0);
+  for (const [complaintId, fen] of applied) totals.get(complaintId)!.appliedFen = fen;
   return totals;
 }
 
@@ -180,8 +173,8 @@ export async function offsetsOfComplaints(ctx: PluginContext, complaintIds: numb
   const ids = [...new Set(complaintIds)];
   const out = new Map<number, OffsetBrief[]>(ids.map((id) => [id, []]));
   if (!ids.length) return out;
-  const [rows, day] = await Promise.all([ctx.db(ctx.tables.offsets).whereIn('complaint_id', ids).orderBy('id') as Promise<OffsetRow[]>, today(ctx)]);
-  for (const o of rows.map(offsetFromRow)) out.get(o.complaintId)!.push(brief(o, day));
+  const [offsets, day] = await Promise.all([readOffsetsOfComplaints(ctx.db, ctx.tables, ids), today(ctx)]);
+  for (const o of offsets) out.get(o.complaintId)!.push(brief(o, day));
   return out;
 }
 
@@ -263,15 +256,10 @@ export async function approvalQueueFacts(ctx: PluginContext, offsets: Offset[], 
   if (!offsets.length) return new Map();
   const complaintIds = [...new Set(offsets.map((o) => o.complaintId))];
   const offsetIds = offsets.map((o) => o.id);
-  const t = ctx.tables;
-  const [complaintRows, limitRows, mineRows, others, totals, units, hostUnits, settings] = await Promise.all([
-    ctx.db(t.complaints).select('id', 'code', 'category', 'unit_label', 'owner_name').whereIn('id', complaintIds) as Promise<Row[]>,
-    ctx.db(t.offsetBills).select('offset_id', 'bill_id').whereIn('offset_id', offsetIds).orderBy('bill_id') as Promise<Row[]>,
-    ctx
-      .db(t.offsetApprovalTotals)
-      .select('complaint_id', 'approved_fen')
-      .whereIn('complaint_id', complaintIds)
-      .andWhere({ scope: 'approver', scope_id: actor.id }) as Promise<Row[]>,
+  const [complaints, limits, mine, others, totals, units, hostUnits, settings] = await Promise.all([
+    queueComplaints(ctx.db, ctx.tables, complaintIds),
+    billLimitsOfOffsets(ctx.db, ctx.tables, offsetIds),
+    approvedByApprover(ctx.db, ctx.tables, complaintIds, actor.id),
     offsetsOfComplaints(ctx, complaintIds),
     complaintOffsetTotals(ctx, complaintIds),
     unitsOutstanding(
@@ -281,10 +269,6 @@ export async function approvalQueueFacts(ctx: PluginContext, offsets: Offset[], 
     ctx.host.getUnits([...new Set(offsets.map((o) => o.unitId))]),
     ctx.settings.get(),
   ]);
-  const complaints = new Map(complaintRows.map((r) => [Number(r.id), r]));
-  const mine = new Map(mineRows.map((r) => [Number(r.complaint_id), Number(r.approved_fen)]));
-  const limits = new Map<number, string[]>();
-  for (const r of limitRows) limits.set(Number(r.offset_id), [...(limits.get(Number(r.offset_id)) ?? []), String(r.bill_id)]);
   const limitedBills = await billsOutstanding(ctx, [...limits.values()].flat());
   const limitFen = approvalLimitFen(actor, settings.roleApprovalLimitsFen);
   const out = new Map<number, QueueFacts>();
@@ -295,10 +279,10 @@ export async function approvalQueueFacts(ctx: PluginContext, offsets: Offset[], 
     const named = limits.get(o.id);
     out.set(o.id, {
       offsetId: o.id,
-      complaintCode: String(c?.code ?? ''),
-      category: String(c?.category ?? ''),
-      unitLabel: unit?.label ?? String(c?.unit_label ?? o.unitId),
-      ownerNames: unit ? unit.owners.map((w) => w.name) : c?.owner_name ? [String(c.owner_name)] : [],
+      complaintCode: c?.code ?? '',
+      category: c?.category ?? '',
+      unitLabel: unit?.label ?? c?.unitLabel ?? o.unitId,
+      ownerNames: unit ? unit.owners.map((w) => w.name) : c?.ownerName ? [c.ownerName] : [],
       bills: named ? named.flatMap((id) => (limitedBills.has(id) ? [limitedBills.get(id)!] : [])) : outstanding.bills,
       limited: !!named,
       outstanding,
@@ -314,19 +298,10 @@ export async function approvalQueueFacts(ctx: PluginContext, offsets: Offset[], 
 /** After an approval: the warning when what was approved goes beyond the unit's outstanding bills (null otherwise). */
 export async function approvedBeyondOutstanding(ctx: PluginContext, offsetId: number, actor: Actor): Promise<Localized | null> {
   requirePermission(actor, 'complaint.view');
-  const row = (await ctx
-    .db(`${ctx.tables.offsets} as o`)
-    .join(`${ctx.tables.complaints} as c`, 'c.id', 'o.complaint_id')
-    .select('o.*', 'c.community_id as complaint_community_id')
-    .where('o.id', offsetId)
-    .first()) as (OffsetRow & { complaint_community_id: string | number | null }) | undefined;
+  const found = await offsetInComplaint(ctx.db, ctx.tables, offsetId);
   // Another community's offset is answered like a missing one.
-  if (
-    !row ||
-    !canSeeCommunity(actor, row.complaint_community_id === null || row.complaint_community_id === undefined ? null : String(row.complaint_community_id))
-  )
-    return null;
-  const o = offsetFromRow(row);
+  if (!found || !canSeeCommunity(actor, found.communityId)) return null;
+  const o = found.offset;
   if (o.approvedFen === null) return null;
   const { outstanding, totals } = await requestContext(ctx, { id: o.complaintId, unitId: o.unitId }, actor);
   return beyondOutstanding('approve', o.approvedFen, outstanding, totals);
@@ -345,28 +320,16 @@ const WITHDRAWN_ON_CANCEL: OffsetStatus[] = ['requested', 'approved'];
 export async function cancelEffects(ctx: PluginContext, complaintId: number, actor: Actor): Promise<CancelEffects> {
   requirePermission(actor, 'complaint.view');
   const seesPayments = hasPermission(actor, 'offset.apply') || hasPermission(actor, 'report.view');
-  const [offsetRows, rows, day] = await Promise.all([
-    ctx.db(ctx.tables.offsets).where({ complaint_id: complaintId }).orderBy('id') as Promise<OffsetRow[]>,
-    ctx
-      .db(`${ctx.tables.offsetApplications} as a`)
-      .join(`${ctx.tables.offsets} as o`, 'o.id', 'a.offset_id')
-      .where('o.complaint_id', complaintId)
-      .andWhere('a.state', 'applied')
-      .orderBy('a.id')
-      .select('a.offset_id', 'a.bill_id', 'a.amount_fen', 'a.idempotency_key', 'a.applied_at') as Promise<Row[]>,
+  const [all, standing, day] = await Promise.all([
+    readOffsetsOfComplaints(ctx.db, ctx.tables, [complaintId]),
+    standingApplicationsOfComplaint(ctx.db, ctx.tables, complaintId),
     today(ctx),
   ]);
   // Withdrawal goes by the stored status, as the cancellation does (an offset past its date that the job
   // has not marked yet is withdrawn too).
-  const offsets = offsetRows.map(offsetFromRow).filter((o) => WITHDRAWN_ON_CANCEL.includes(o.status));
+  const offsets = all.filter((o) => WITHDRAWN_ON_CANCEL.includes(o.status));
   return {
     withdrawn: offsets.map((o) => brief(o, day)),
-    applied: rows.map((r) => ({
-      offsetId: Number(r.offset_id),
-      billId: String(r.bill_id),
-      amountFen: Number(r.amount_fen),
-      paymentRef: seesPayments ? String(r.idempotency_key) : null,
-      appliedAt: requireDbTime(r.applied_at as string),
-    })),
+    applied: standing.map((a) => ({ ...a, paymentRef: seesPayments ? a.paymentRef : null })),
   };
 }

@@ -11,7 +11,7 @@ import { HostGateway } from '../host/gateway.js';
 import { checkHost, type HostCheckReport } from '../host/check.js';
 import { validateMapping, type HostMapping } from '../host/mapping.js';
 import { install, status, uninstall, type InstallStatus, type UninstallOptions } from '../install/installer.js';
-import { loadManifest } from '../manifest/manifest.js';
+import { loadManifest, type Manifest } from '../manifest/manifest.js';
 import { SettingsStore } from '../settings/settings.js';
 import { apiErrorMiddleware } from '../http/apiErrors.js';
 import { requireJsonContent, requireJsonObject } from '../http/jsonBody.js';
@@ -23,17 +23,18 @@ import type { DemoSignInOptions } from '../auth/demoSignIn.js';
 import { createComplaintService, type ComplaintService } from '../complaints/service.js';
 import { createOffsetService, type OffsetService } from '../offsets/service.js';
 import { createCompensationService, type CompensationService } from '../compensations/service.js';
+import { createOwnerService, type OwnerService } from '../owner/service.js';
 import type { CsrfOptions } from '../http/csrf.js';
 import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
 import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
 import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
+import { ownerApiOperations, ownerApiRouter } from '../http/api/owner.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
 import type { PluginContext } from '../common/context.js';
 import type { Actor } from '../auth/actor.js';
-import { DomainError } from '../common/errors.js';
-import { msg } from '../common/localized.js';
+import { UnauthenticatedError } from '../common/errors.js';
 import { configureCausalReads, type CausalReadsMode } from '../db/causalReads.js';
 import { countUndelivered } from '../notifications/outbox.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -86,6 +87,16 @@ export interface ComplaintsPluginOptions {
    * up with the ERP), `{ directory }` (a local or shared directory), or any AttachmentStore of the host's.
    */
   attachmentStore?: AttachmentStore | { directory: string };
+  /**
+   * When the scheduled jobs run, overriding plugin.json's cron list (same job names; node-cron
+   * expressions, a sixth leading field for seconds). For a host that wants, say, escalation every 5 minutes.
+   */
+  schedule?: Manifest['cron'];
+  /**
+   * The shared secret the ERP's owner app signs owner tokens (X-Complaints-Owner) with; without it the owner
+   * API (/api/owner) answers 401. `complaints serve` passes its --secret.
+   */
+  ownerTokenSecret?: string;
 }
 
 export interface ComplaintsPlugin {
@@ -98,6 +109,8 @@ export interface ComplaintsPlugin {
   compensations: CompensationService;
   /** Attachments of complaints (staff calls, and the owner-side calls for the owner's pages). */
   attachments: AttachmentService;
+  /** The owner's side: status links, the owner's rating and additions, for hosts that drive them in-process. */
+  owner: OwnerService;
   /** The billing hooks (plugin.json `hooks`): check, apply and reverse offsets at fee collection. */
   billing: BillingHooks;
   manifest: ReturnType<typeof loadManifest>;
@@ -120,7 +133,7 @@ export interface ComplaintsPlugin {
 
 /** 401 when nobody is signed in (as every other API route answers), 403 without the permission. */
 function requireApiPermission(actor: Actor | null | undefined, permission: Parameters<typeof requirePermission>[1]): void {
-  if (!actor) throw new DomainError('unauthenticated', 401, msg('请先登录', 'Please sign in'));
+  if (!actor) throw new UnauthenticatedError();
   requirePermission(actor, permission);
 }
 
@@ -156,6 +169,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     host: new HostGateway(options.knex, mapping),
     settings: new SettingsStore(options.knex, tables, clock),
     clock,
+    routesPrefix,
   };
   const logger = options.logger ?? createLogger({ level: process.env.COMPLAINTS_LOG_LEVEL || 'warn' });
   const unexpected = (err: unknown) => (options.log ? options.log(err) : logger.error({ err }, 'unexpected error'));
@@ -192,6 +206,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   const attachmentRoutes = attachmentsApiRouter(attachments, routesPrefix);
   attachmentsApi.use(attachmentRoutes.routes(), attachmentRoutes.allowedMethods());
   router.use(attachmentsApi.routes(), attachmentsApi.allowedMethods());
+  const owner = createOwnerService(context);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
   // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
   // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser
@@ -223,6 +238,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     offsetsApiRouter(context, offsets),
     reportsApiRouter(context),
     unitsApiRouter(context, offsets),
+    ownerApiRouter(context, complaints, owner, { secret: options.ownerTokenSecret }),
   ])
     domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
@@ -233,13 +249,14 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     ...reportsApiOperations,
     ...unitsApiOperations,
     ...attachmentsApiOperations,
+    ...ownerApiOperations,
     ...operationsApiOperations,
   );
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
   const pages = createPageRouter(
     context,
-    { complaints, offsets, compensations, attachments },
+    { complaints, offsets, compensations, attachments, owner },
     {
       base: routesPrefix,
       signIn: options.signIn,
@@ -261,6 +278,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     offsets,
     compensations,
     attachments,
+    owner,
     billing: observedBillingHooks(createBillingHooks(context), metrics, clock),
     install: async (opts: { enforceOffsets?: boolean } = {}) => install(options.knex, mapping, { prefix, clock, ...opts }),
     status: () => status(options.knex, mapping, { prefix }),
@@ -276,6 +294,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
       background ??= await startBackgroundWork(context, {
         log: (message, err) => (options.log ? options.log(err ?? message) : logger.error(err === undefined ? {} : { err }, message)),
         scheduler: {
+          ...(options.schedule ? { cron: options.schedule } : {}),
           onResult: (result) => {
             metrics.jobRun(result.job, result.status);
             if (result.status === 'ok') logger.info({ job: result.job, slot: result.slot, runId: result.runId, counts: result.counts }, 'job ran');

@@ -62,6 +62,11 @@ const L = {
   followUp: msg('回访时限内完成率', 'Follow-ups within the window'),
   followUpDetail: msg('时限内 {count} / {of}；超时回访 {late}；逾期未回访 {overdue}', '{count} of {of} in time; {late} late; {overdue} overdue, not visited'),
   satisfaction: msg('回访满意率', 'Satisfaction'),
+  ownerRatings: msg('业主评价（平均星级）', 'Owner ratings (average stars)'),
+  ownerRatingsDetail: msg(
+    '评价 {count} 件；差评（1–2 星）{low}；申请重新处理 {rehandled}',
+    '{count} ratings; {low} of 1–2 stars; {rehandled} asked for re-handling',
+  ),
   repeat: msg('二次投诉率', 'Repeat complaints'),
   reopen: msg('不满意重开率', 'Reopened after an unsatisfied follow-up'),
   share: msg('{count} / {of}', '{count} of {of}'),
@@ -113,6 +118,8 @@ export function reportRows(report: ComplaintReport, ctx: CsvContext): string[][]
   const f = report.followUpInWindow;
   shareRow(L.followUp, f, fill(L.followUpDetail, locale, { count: f.count, of: f.of, late: f.late, overdue: f.overdue }));
   shareRow(L.satisfaction, report.satisfaction);
+  const r = report.ownerRatings;
+  add(L.ownerRatings, '', r.averageStars ?? '', fill(L.ownerRatingsDetail, locale, { count: r.count, low: r.low, rehandled: r.rehandled }));
   shareRow(L.repeat, report.repeat);
   shareRow(L.reopen, report.reopen);
   for (const u of report.topUnits) add(L.topUnits, u.label, u.count);

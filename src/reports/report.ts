@@ -111,6 +111,12 @@ export interface ComplaintReport {
   followUpInWindow: Share & { late: number; overdue: number };
   /** Satisfied follow-up visits out of all follow-up visits. */
   satisfaction: Share;
+  /**
+   * The owners' own ratings (业主评价, from the status page or the owner app), kept apart from the staff
+   * follow-up visit: how many of the cohort were rated, the average stars, 1–2 star ratings, and those that
+   * asked for re-handling.
+   */
+  ownerRatings: { count: number; averageStars: number | null; low: number; rehandled: number };
   /** Complaints flagged as repeats (repeat_of_id) out of all. */
   repeat: Share;
   /** Replied complaints whose follow-up was unsatisfied and continued as a new linked complaint, out of all replied. */
@@ -174,7 +180,7 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     return q;
   };
 
-  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow] = await Promise.all([
+  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow, ratingRow] = await Promise.all([
     groupedCounts(db, cohort('c'), dialect, settings, now),
     resolveDurations(db, cohort('c'), dialect),
     acknowledgeDurations(db, cohort('c'), dialect, tables.events),
@@ -207,6 +213,12 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       db.raw(`${countIf("a.state = 'reversed'")} AS reversals`),
       db.raw("SUM(CASE WHEN a.state = 'reversed' THEN a.amount_fen ELSE 0 END) AS reversed"),
     ) as Promise<Row | undefined>,
+    joinCohort(cohort('c'), dialect, tables.ownerRatings, 'r', 'r.complaint_id = c.id').first(
+      db.raw('COUNT(*) AS ratings'),
+      db.raw('SUM(r.stars) AS stars'),
+      db.raw(`${countIf('r.stars <= 2')} AS low`),
+      db.raw('SUM(r.rehandle) AS rehandled'),
+    ) as Promise<Row | undefined>,
   ]);
 
   const unitLabels = await labelsOf(
@@ -233,6 +245,12 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       overdue: groups.followUpOverdue,
     },
     satisfaction: share(visits.satisfied, visits.visits),
+    ownerRatings: {
+      count: num(ratingRow?.ratings),
+      averageStars: num(ratingRow?.ratings) ? Math.round((num(ratingRow?.stars) / num(ratingRow?.ratings)) * 10) / 10 : null,
+      low: num(ratingRow?.low),
+      rehandled: num(ratingRow?.rehandled),
+    },
     repeat: share(groups.repeats, groups.complaints),
     reopen: share(visits.continued, groups.resolved),
     topUnits: units.map((u) => {

@@ -58,6 +58,22 @@ export interface Settings {
   attachmentMaxFiles: number;
   /** The kinds of file accepted, judged from their content. */
   attachmentTypes: Array<'jpeg' | 'png' | 'webp' | 'heic' | 'pdf'>;
+  /** The owner's status link stops working this many days after closure (or cancellation). */
+  ownerLinkDaysAfterClose: number;
+  /** Where owners reach our pages (routes prefix included), for the QR code and owner notices; null: the printing request's address. */
+  ownerPublicBaseUrl: string | null;
+  /** Additions an owner may send per status link per hour, and per IP address over all links. */
+  ownerAdditionsPerHour: number;
+  ownerAdditionsPerIpPerHour: number;
+  /** zh-CN texts of the owner notices, with {code}, {link}, {due}, {state}. */
+  ownerNoticeTemplates: OwnerNoticeTemplates;
+}
+
+export interface OwnerNoticeTemplates {
+  received: string;
+  replied: string;
+  followUp: string;
+  closed: string;
 }
 
 const validateSettings = compileValidator<Settings>(loadManifest().settingsSchema);

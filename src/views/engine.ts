@@ -148,6 +148,11 @@ function compileViews(dir: string): ViewEngine {
     }
   }
   const layout = hbs.compile(readFileSync(join(dir, 'layouts', 'main.hbs'), 'utf8'), compileOptions);
+  // Other layouts (the owner's phone pages: owner.hbs) are chosen by a page's `layout` data.
+  const layouts = new Map<string, Handlebars.TemplateDelegate>([['main', layout]]);
+  for (const file of readdirSync(join(dir, 'layouts')).filter((f) => f.endsWith('.hbs') && f !== 'main.hbs')) {
+    layouts.set(basename(file, '.hbs'), hbs.compile(readFileSync(join(dir, 'layouts', file), 'utf8'), compileOptions));
+  }
   const pages = new Map<string, Handlebars.TemplateDelegate>();
   for (const file of readdirSync(join(dir, 'pages')).filter((f) => f.endsWith('.hbs'))) {
     pages.set(basename(file, '.hbs'), hbs.compile(readFileSync(join(dir, 'pages', file), 'utf8'), compileOptions));
@@ -167,7 +172,7 @@ function compileViews(dir: string): ViewEngine {
     }
   }
   // Compile lazily-compiled templates now, so the first request does not pay for it.
-  for (const template of [layout, ...pages.values()]) {
+  for (const template of [...layouts.values(), ...pages.values()]) {
     try {
       template({ locale: 'zh-CN' });
     } catch {
@@ -178,7 +183,8 @@ function compileViews(dir: string): ViewEngine {
     render(page, data) {
       const template = pages.get(page);
       if (!template) throw new Error(`No view named ${page}`);
-      return layout({ ...data, body: template(data) });
+      const chosen = typeof data.layout === 'string' ? layouts.get(data.layout) : undefined;
+      return (chosen ?? layout)({ ...data, body: template(data) });
     },
     has: (page) => pages.has(page),
     asset: (name) => assets.get(name),

@@ -4,7 +4,7 @@
 import type { Context, Middleware } from 'koa';
 import type { Actor } from '../auth/actor.js';
 import { hasPermission, ROLE_LABELS, type Permission } from '../auth/permissions.js';
-import { ForbiddenError, DomainError } from '../common/errors.js';
+import { ForbiddenError, UnauthenticatedError } from '../common/errors.js';
 import { msg, type Locale } from '../common/localized.js';
 import { checkRequestSource, csrfProtection, type CsrfOptions } from '../http/csrf.js';
 import { pageErrorMiddleware, type ErrorPage } from '../http/pageErrors.js';
@@ -19,13 +19,6 @@ export interface NavItem {
   href: string;
   label: MessageKey;
   current: boolean;
-}
-
-/** Raised when nobody is signed in: the sign-in page (demo) or a 401 page. */
-export class NotSignedInError extends DomainError {
-  constructor() {
-    super('not_signed_in', 401, msg('请先登录。', 'Please sign in first.'));
-  }
 }
 
 const NAV: Array<{ path: string; label: MessageKey; permission: Permission | null; section: string }> = [
@@ -60,6 +53,9 @@ export const FLASH_KEYS = [
   'attachmentRemoved',
   'settingsSaved',
   'signedOut',
+  'ownerAdded',
+  'ownerRated',
+  'ownerLinkChanged',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 
@@ -120,7 +116,7 @@ export class PageKit {
     // (the CSRF token itself is in the body, checked after it is read, as for every form).
     const beforeUpload: Middleware = async (ctx, next) => {
       if (ctx.method === 'POST') {
-        if (!ctx.state.actor) throw new NotSignedInError();
+        if (!ctx.state.actor) throw new UnauthenticatedError();
         checkRequestSource(ctx, options.csrf);
       }
       await next();
@@ -135,7 +131,7 @@ export class PageKit {
       try {
         await next();
       } catch (err) {
-        if (err instanceof NotSignedInError && this.signInEnabled && ctx.method === 'GET') {
+        if (err instanceof UnauthenticatedError && this.signInEnabled && ctx.method === 'GET') {
           ctx.redirect(`${this.url('/sign-in')}?next=${encodeURIComponent(ctx.originalUrl)}`);
           return;
         }
@@ -161,10 +157,10 @@ export class PageKit {
     return translate(this.locale(ctx), key);
   }
 
-  /** The signed-in actor, or NotSignedInError. */
+  /** The signed-in actor, or UnauthenticatedError. */
   actor(ctx: Context): Actor {
     const actor = ctx.state.actor as Actor | null | undefined;
-    if (!actor) throw new NotSignedInError();
+    if (!actor) throw new UnauthenticatedError();
     return actor;
   }
 

@@ -6,6 +6,7 @@ import type { ComplaintService } from '../complaints/service.js';
 import type { OffsetService } from '../offsets/service.js';
 import type { CompensationService } from '../compensations/service.js';
 import type { AttachmentService } from '../attachments/service.js';
+import type { OwnerService } from '../owner/service.js';
 import type { HostCheckReport } from '../host/check.js';
 import type { InstallStatus } from '../install/installer.js';
 import type { PluginContext } from '../common/context.js';
@@ -24,6 +25,7 @@ import { registerOffsets } from './pages/offsets.js';
 import { registerCashier } from './pages/cashier.js';
 import { registerAdmin } from './pages/admin.js';
 import { registerReport } from './pages/report.js';
+import { registerOwnerPages } from './pages/owner.js';
 import { DomainError } from '../common/errors.js';
 
 export interface PageServices {
@@ -31,6 +33,7 @@ export interface PageServices {
   offsets: OffsetService;
   compensations: CompensationService;
   attachments: AttachmentService;
+  owner: OwnerService;
 }
 
 export interface PageRouterOptions {
@@ -72,6 +75,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerCashier(router, kit, services);
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });
   registerReport(router, kit);
+  registerOwnerPages(router, kit, services);
 
   // Any other GET under the prefix (except the JSON API, which answers for itself) is the 404 page.
   // A RegExp path is not prefixed by the parent router, so the prefix is part of it.

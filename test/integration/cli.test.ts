@@ -96,6 +96,29 @@ describe('complaints CLI (SQLite file)', function () {
     expect(await withDb((db) => checksumTables(db, hostTables))).to.deep.equal(before);
   });
 
+  it('settings set changes a setting with an audit record, shows secrets as ***, and refuses a bad value naming the field', async () => {
+    const token = 'scraper-token-0123456789abcdef';
+    const on = await cli(['settings', 'set', `metricsToken=${token}`, 'metricsEnabled=true', 'escalationDays=20', '--db', dbUrl, '--lang', 'en']);
+    expect(on.code, on.stderr).to.equal(0);
+    expect(on.stdout).to.contain('metricsEnabled: false → true').and.contain('escalationDays: 30 → 20').and.contain('metricsToken: null → "***"');
+    expect(on.stdout).not.to.contain(token);
+    const shownAll = await cli(['settings', 'show', '--db', dbUrl, '--json']);
+    expect(shownAll.code, shownAll.stderr).to.equal(0);
+    expect(JSON.parse(shownAll.stdout)).to.include({ metricsEnabled: true, metricsToken: '***', escalationDays: 20 });
+    const audit = await withDb((db) => db('cmp_events').where({ action: 'settings_changed' }).orderBy('id', 'desc').first());
+    expect(String(audit?.actor_id)).to.match(/^cli:/);
+    expect(String(audit?.changes)).to.contain('metricsEnabled').and.not.contain(token);
+
+    const bad = await cli(['settings', 'set', 'escalationDays=abc', 'followUpHours=12', '--db', dbUrl]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('未做任何修改').and.contain('escalationDays');
+    const unknown = await cli(['settings', 'set', 'escalationDay=3', '--db', dbUrl, '--lang', 'en']);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.contain('Unknown setting(s): escalationDay');
+    const after = JSON.parse((await cli(['settings', 'show', '--db', dbUrl, '--json'])).stdout) as Record<string, unknown>;
+    expect(after).to.include({ escalationDays: 20, followUpHours: 24 });
+  });
+
   it('install refuses a bad mapping with exit 1 and installs nothing under that prefix', async () => {
     const r = await cli(['install', '--db', dbUrl, '--mapping', badMapping, '--prefix', 'bad_', '--lang', 'en']);
     expect(r.code).to.equal(1);

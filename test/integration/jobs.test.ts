@@ -213,14 +213,14 @@ for (const kind of databaseKinds) {
         await addComplaint(ctx, { state: 'closed', resolvedAt: new Date(now.getTime() - 30 * HOUR), followUpDueAt: new Date(now.getTime() - 6 * HOUR) });
 
         const first = await runByHand(ctx, 'follow-ups', { now });
-        expect(first).to.deep.include({ counts: { due: 1, overdue: 1, notified: 2 } });
+        expect(first).to.deep.include({ counts: { due: 1, overdue: 1, notified: 2, ownerNotified: 0 } });
         const rows = await outboxRows(ctx);
         expect(rows.map((r) => [r.topic, JSON.parse(String(r.payload)).complaintId, JSON.parse(String(r.payload)).stage])).to.deep.equal([
           ['overdue', overdue, 'follow_up'],
           ['follow_up_due', due, 'follow_up'],
         ]);
         const again = await runByHand(ctx, 'follow-ups', { now });
-        expect(again).to.deep.include({ counts: { due: 1, overdue: 1, notified: 0 } });
+        expect(again).to.deep.include({ counts: { due: 1, overdue: 1, notified: 0, ownerNotified: 0 } });
         expect(await outboxRows(ctx)).to.have.length(2);
       });
     });

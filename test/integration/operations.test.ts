@@ -15,6 +15,7 @@ import { createServerApp, listen, type RunningServer } from '../../src/http/serv
 import { signServiceRequest } from '../../src/http/serviceSignature.js';
 import { enqueue, countUndelivered } from '../../src/notifications/outbox.js';
 import { createLogger } from '../../src/observability/logger.js';
+import type { Manifest } from '../../src/manifest/manifest.js';
 import { createComplaintsPlugin, type ComplaintsPlugin } from '../../src/plugin/createPlugin.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody } from '../support/complaintData.js';
@@ -33,10 +34,17 @@ interface Stack {
   url(path: string): string;
 }
 
-async function startStack(db: Knex, options: { install?: boolean } = {}): Promise<Stack> {
+async function startStack(db: Knex, options: { install?: boolean; schedule?: Manifest['cron'] } = {}): Promise<Stack> {
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
-  const plugin = createComplaintsPlugin({ knex: db, mapping: simpleHost.mapping, auth: signedHeaderAuth(SECRET), serviceSecret: SECRET, logger });
+  const plugin = createComplaintsPlugin({
+    knex: db,
+    mapping: simpleHost.mapping,
+    auth: signedHeaderAuth(SECRET),
+    serviceSecret: SECRET,
+    logger,
+    ...(options.schedule ? { schedule: options.schedule } : {}),
+  });
   if (options.install !== false) await plugin.install();
   const server = await listen(createServerApp(plugin), 0);
   return { plugin, server, lines, url: (path) => `${server.url}/complaints${path}` };
@@ -284,6 +292,34 @@ for (const kind of databaseKinds) {
       expect(diff('complaints_transaction_retries_total', { cause: '1205' })).to.equal(1);
       expect(diff('complaints_transaction_retries_exhausted_total', { cause: '1213' })).to.equal(1);
       expect(diff('complaints_certification_conflicts_total')).to.equal(2);
+    });
+
+    it('counts job runs by job and result, and logs each run with its slot', async () => {
+      // A second instance on the same database whose follow-up job runs every second (plugin.json has it hourly).
+      const every = await startStack(t.db, {
+        install: false,
+        schedule: [{ name: 'follow-ups', schedule: '* * * * * *', description: { 'zh-CN': '回访', en: 'Follow-ups' } }],
+      });
+      try {
+        await every.plugin.context.settings.update({ metricsEnabled: true, metricsToken: METRICS_TOKEN }, SYSTEM_ACTOR);
+        const runs = async () => {
+          const res = await fetch(every.url('/metrics'), { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+          return sample(await res.text(), 'complaints_job_runs_total', { job: 'follow-ups', result: 'ok' });
+        };
+        expect(await runs()).to.equal(0);
+        await every.plugin.start();
+        await waitUntil(async () => (await runs()) >= 2);
+        await every.plugin.stop();
+        const ran = parsed(every.lines).filter((l) => l.msg === 'job ran' && l.job === 'follow-ups');
+        expect(ran.length).to.be.greaterThanOrEqual(2);
+        expect(ran[0]!.slot).to.match(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+        // Each slot was claimed once: the job-run table holds one row per slot.
+        const slots = await t.db(s.plugin.context.tables.jobRuns).where({ job: 'follow-ups' }).select('slot');
+        expect(new Set(slots.map((r) => String(r.slot))).size).to.equal(slots.length);
+      } finally {
+        await every.plugin.stop();
+        await every.server.close();
+      }
     });
 
     it('counts webhook deliveries and their failures, and the backlog falls as notices are delivered', async () => {

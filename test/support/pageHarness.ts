@@ -179,6 +179,8 @@ export async function startPageHarness(kind: DatabaseKind, fixture: HostFixture,
       mapping: validateMapping(fixture.mapping),
       auth: options.auth ?? firstOf(signedHeaderAuth(PAGE_SECRET, () => clock.now().getTime())),
       clock,
+      // The owner app's tokens (X-Complaints-Owner) are signed with the same shared secret as the user's.
+      ownerTokenSecret: PAGE_SECRET,
       ...(options.signIn === false ? {} : { signIn: { users: Object.values(staff) } }),
       ...(options.csrf ? { csrf: options.csrf } : {}),
       log: (err) => {

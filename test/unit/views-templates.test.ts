@@ -38,7 +38,8 @@ describe('views: templates', () => {
 
   it('use triple-stash only for the page body in the layout', () => {
     const uses = templates().flatMap(({ file, text }) => [...text.matchAll(/\{\{\{\s*([^}]+?)\s*\}\}\}/g)].map((m) => `${file}: ${m[1]}`));
-    expect(uses).to.deep.equal(['layouts/main.hbs: body']);
+    // Each layout (main, and the owner's phone pages) places the rendered page body.
+    expect(uses).to.deep.equal(['layouts/main.hbs: body', 'layouts/owner.hbs: body']);
   });
 
   it('escape values and helper results', () => {

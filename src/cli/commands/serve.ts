@@ -31,6 +31,7 @@ export async function serveCommand(
     prefix: prefixOf(options),
     auth: signedHeaderAuth(secret),
     serviceSecret: secret,
+    ownerTokenSecret: secret,
     logger,
     ...(causalReads ? { causalReads: causalReads as CausalReadsMode } : {}),
     ...(attachmentsDir ? { attachmentStore: { directory: attachmentsDir } } : {}),

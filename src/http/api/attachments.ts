@@ -4,8 +4,8 @@
 // bytes and the headers of src/http/attachmentResponse.ts. Scoped exactly like the complaint detail.
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Context, Middleware } from 'koa';
-import type { Actor } from '../../auth/actor.js';
+import type { Context } from 'koa';
+import { actorOf, requireActor } from '../signedIn.js';
 import type { AttachmentService } from '../../attachments/service.js';
 import { STEPS, type Attachment, type AttachmentStep } from '../../attachments/types.js';
 import { NotFoundError, ValidationError, fieldError } from '../../common/errors.js';
@@ -20,11 +20,6 @@ import { requireJsonContent, requireJsonObject } from '../jsonBody.js';
 import { attachmentNotFound } from '../../attachments/messages.js';
 
 const BASE = '/api/complaints/:id/attachments';
-
-const requireActor: Middleware = async (ctx, next) => {
-  if (!ctx.state.actor) throw new DomainError('unauthenticated', 401, msg('请先登录', 'Please sign in'));
-  await next();
-};
 
 function idOf(ctx: Context): number {
   const raw = (ctx.params as Record<string, string>).id ?? '';
@@ -64,7 +59,7 @@ export function attachmentJson(a: Attachment, base: string) {
 
 export function attachmentsApiRouter(service: AttachmentService, routesPrefix: string): Router {
   const router = new Router();
-  const actor = (ctx: Context) => ctx.state.actor as Actor;
+  const actor = actorOf;
 
   router.get(BASE, requireActor, async (k) => {
     const all = k.query.includeRemoved === 'true';

@@ -2,16 +2,16 @@
 // query and the path, and hands them to ComplaintService, which validates and decides. Errors are
 // DomainErrors turned into JSON by apiErrorMiddleware upstream.
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import type { Actor } from '../../auth/actor.js';
+import type { Context } from 'koa';
+import { actorOf, requireActor } from '../signedIn.js';
+import { idempotencyKeysDisagree } from '../../common/messages.js';
 import { ACTIONS, RULES } from '../../complaints/states.js';
 import { complaintNotFound } from '../../complaints/scope.js';
 import { createComplaintSchema, followUpSchema, listQuerySchema, transitionSchemas } from '../../complaints/schemas.js';
 import { createComplaintService, type ComplaintService } from '../../complaints/service.js';
 import { recordCompensationSchema, type RecordCompensationInput } from '../../compensations/schemas.js';
 import { createCompensationService, type CompensationService } from '../../compensations/service.js';
-import { ValidationError, fieldError } from '../../common/errors.js';
-import type { Locale } from '../../common/localized.js';
+import { ValidationError } from '../../common/errors.js';
 import type { PluginContext } from '../../common/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
@@ -19,21 +19,6 @@ import { complaintEnvelope, detailResponse, eventsResponse, followUpResultRespon
 import { compensationEnvelope, compensationJson, compensationListJson, compensationListResponse } from './compensationResponses.js';
 
 const BASE = '/api/complaints';
-
-/** Every route needs a signed-in person; the auth middleware upstream sets ctx.state.actor. */
-const requireActor: Middleware = async (ctx, next) => {
-  if (!ctx.state.actor) {
-    const en = (ctx.state.locale as Locale | undefined) === 'en';
-    ctx.status = 401;
-    ctx.body = { error: { code: 'unauthenticated', message: en ? 'Please sign in' : '请先登录', fields: [] } };
-    return;
-  }
-  await next();
-};
-
-function actorOf(ctx: Context): Actor {
-  return ctx.state.actor as Actor;
-}
 
 function bodyOf(ctx: Context): unknown {
   return (ctx.request as { body?: unknown }).body ?? {};
@@ -92,7 +77,7 @@ export function complaintsApiRouter(
     const body = bodyOf(k) as RecordCompensationInput;
     const header = k.get('Idempotency-Key') || undefined;
     if (header !== undefined && body.idempotencyKey !== undefined && header !== body.idempotencyKey) {
-      throw new ValidationError([fieldError('idempotencyKey', '请求头与请求体中的幂等键不一致', 'The Idempotency-Key header and the body disagree')]);
+      throw new ValidationError([idempotencyKeysDisagree()]);
     }
     const { compensation, created } = await compensations.record(idOf(k), header === undefined ? body : { ...body, idempotencyKey: header }, actorOf(k));
     k.status = created ? 201 : 200;

@@ -6,10 +6,11 @@
 // Thin: the offsets service validates (bodies are cast only to its input types) and decides; DomainErrors become JSON in apiErrorMiddleware.
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Context, Middleware } from 'koa';
-import type { Actor } from '../../auth/actor.js';
+import type { Context } from 'koa';
+import { actorOf, requireActor } from '../signedIn.js';
+import { idempotencyKeysDisagree } from '../../common/messages.js';
 import { requirePermission } from '../../auth/permissions.js';
-import { DomainError, NotFoundError, ValidationError, fieldError } from '../../common/errors.js';
+import { NotFoundError, ValidationError } from '../../common/errors.js';
 import { msg } from '../../common/localized.js';
 import { formatFen } from '../../common/money.js';
 import { billingActor } from '../../offsets/hooks.js';
@@ -45,15 +46,6 @@ export { signServiceRequest, verifyServiceSignature, TIMESTAMP_HEADER, SIGNATURE
 const OFFSETS = '/api/offsets';
 const BILLING = '/api/billing';
 
-const requireActor: Middleware = async (ctx, next) => {
-  if (!ctx.state.actor) throw new DomainError('unauthenticated', 401, msg('请先登录', 'Please sign in'));
-  await next();
-};
-
-function actorOf(ctx: Context): Actor {
-  return ctx.state.actor as Actor;
-}
-
 /** The parsed JSON body, typed for the call; the services validate it with their schemas. */
 function bodyOf<T>(ctx: Context): T {
   const body = (ctx.request as { body?: unknown }).body;
@@ -86,7 +78,7 @@ export function offsetsApiRouter(ctx: PluginContext, service: OffsetService = cr
     const body = bodyOf<RaiseOffsetInput>(k);
     const header = k.get('Idempotency-Key') || undefined;
     if (header !== undefined && body.idempotencyKey !== undefined && header !== body.idempotencyKey) {
-      throw new ValidationError([fieldError('idempotencyKey', '请求头与请求体中的幂等键不一致', 'The Idempotency-Key header and the body disagree')]);
+      throw new ValidationError([idempotencyKeysDisagree()]);
     }
     const { offset, created } = await service.raiseOnce(header === undefined ? body : { ...body, idempotencyKey: header }, actorOf(k));
     k.status = created ? 201 : 200;

@@ -2,10 +2,8 @@
 // page and its CSV (buildReport in src/reports), for a BI tool or the host's own dashboard. Same
 // permission (report.view), same period rules and the same community scoping as the page.
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import type { Actor } from '../../auth/actor.js';
-import { DomainError, ValidationError } from '../../common/errors.js';
-import { msg } from '../../common/localized.js';
+import { actorOf, requireActor } from '../signedIn.js';
+import { ValidationError } from '../../common/errors.js';
 import { compileValidator } from '../../common/validation.js';
 import type { PluginContext } from '../../common/context.js';
 import { DIMENSIONS, buildReport } from '../../reports/report.js';
@@ -33,15 +31,6 @@ interface ReportQuery {
 }
 
 const validateQuery = compileValidator<ReportQuery>(reportQuerySchema);
-
-const requireActor: Middleware = async (ctx, next) => {
-  if (!ctx.state.actor) throw new DomainError('unauthenticated', 401, msg('请先登录', 'Please sign in'));
-  await next();
-};
-
-function actorOf(ctx: Context): Actor {
-  return ctx.state.actor as Actor;
-}
 
 export function reportsApiRouter(ctx: PluginContext): Router {
   const router = new Router({ prefix: BASE });

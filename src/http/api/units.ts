@@ -2,9 +2,9 @@
 // or its last four digits) and see its outstanding bills with the approved offsets that may go against
 // each. Signed-in staff (the user token), scoped to their communities; thin: src/units decides.
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import type { Actor } from '../../auth/actor.js';
-import { DomainError, NotFoundError } from '../../common/errors.js';
+import type { Context } from 'koa';
+import { actorOf, requireActor } from '../signedIn.js';
+import { NotFoundError } from '../../common/errors.js';
 import { msg } from '../../common/localized.js';
 import { createOffsetService, type OffsetService } from '../../offsets/service.js';
 import type { PluginContext } from '../../common/context.js';
@@ -15,15 +15,6 @@ import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
 
 const BASE = '/api/units';
-
-const requireActor: Middleware = async (ctx, next) => {
-  if (!ctx.state.actor) throw new DomainError('unauthenticated', 401, msg('请先登录', 'Please sign in'));
-  await next();
-};
-
-function actorOf(ctx: Context): Actor {
-  return ctx.state.actor as Actor;
-}
 
 /** The query without ?lang= (the locale middleware's), typed by the schema. */
 function queryOf(ctx: Context, schema: { properties?: Record<string, unknown> }): Record<string, unknown> {

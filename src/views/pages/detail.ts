@@ -30,6 +30,7 @@ import { fromLocalInput, toLocalInput } from '../format.js';
 import type { FlashKey, PageKit } from '../kit.js';
 import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../router.js';
+import { absoluteUrl } from './owner.js';
 import { linkRow, offsetRow } from './viewModels.js';
 import { localDate } from '../../calendar/zoned.js';
 
@@ -346,12 +347,14 @@ async function renderDetail(
   status = 200,
 ): Promise<void> {
   const detail: ComplaintDetail = await services.complaints.get(id, actor);
-  const [events, offsets, compensations, settings, attachments] = await Promise.all([
+  const [events, offsets, compensations, settings, attachments, ownerLink, ownerRating] = await Promise.all([
     services.complaints.events(id, actor),
     services.offsets.list({ complaintId: id, perPage: 50 }, actor),
     services.compensations.list(id, actor),
     kit.context.settings.get(),
     services.attachments.list(id, actor, { includeRemoved: true }),
+    services.owner.linkFor(id, actor),
+    services.owner.ratingOf(id, actor),
   ]);
   const c = detail.complaint;
   const locale = kit.locale(ctx);
@@ -442,6 +445,13 @@ async function renderDetail(
       replyOwnerVisible: (c.replyVisibility ?? 'owner_visible') === 'owner_visible',
       replyVisibilityLabel: VISIBILITY.labels[c.replyVisibility ?? 'owner_visible'],
       upload: uploadView(limitsFrom(settings), !!state.reselect),
+      ownerPanel: {
+        url: ownerLink.url ? absoluteUrl(ctx, ownerLink.url) : null,
+        noticesOptOut: ownerLink.noticesOptOut,
+        rating: ownerRating ? { ...ownerRating, starsText: '★'.repeat(ownerRating.stars) + '☆'.repeat(5 - ownerRating.stars) } : null,
+        canManage: hasPermission(actor, 'complaint.resolve'),
+        canMarkSeen: !!ownerRating && ownerRating.stars <= 2 && !ownerRating.seenAt && hasPermission(actor, 'complaint.assess'),
+      },
       canRecordCompensation,
       can: Object.fromEntries([...allowed].map((a) => [a, true])),
       hasActions: allowed.size > 0 || canRequestOffset || canRecordCompensation,

@@ -26,6 +26,7 @@ import { categoryLabels, choices, labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../router.js';
 import { complaintRow } from './viewModels.js';
 import { idParam } from './detail.js';
+import { absoluteUrl } from './owner.js';
 
 const MOBILE = new RegExp(MOBILE_PATTERN);
 
@@ -253,6 +254,8 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       },
       promise,
       canCreate: hasPermission(actor, 'complaint.create'),
+      // The owner's status link and its QR code (views/partials/ownerLink.hbs).
+      ownerLink: await services.owner.linkFor(c.id, actor).then((l) => ({ url: l.url ? absoluteUrl(ctx, l.url) : null })),
     });
   });
 }

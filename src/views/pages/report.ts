@@ -77,6 +77,7 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
     onTime: { ...shareView(report.onTime), late: report.onTime.late, overdueOpen: report.onTime.overdueOpen },
     followUp: { ...shareView(report.followUpInWindow), late: report.followUpInWindow.late, overdue: report.followUpInWindow.overdue },
     satisfaction: shareView(report.satisfaction),
+    ownerRatings: report.ownerRatings,
     repeat: shareView(report.repeat),
     reopen: shareView(report.reopen),
     dimensions,

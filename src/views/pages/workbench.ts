@@ -35,6 +35,8 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
         .map(offsetRow);
     }
     const row = (c: Parameters<typeof complaintRow>[0]) => complaintRow(c, settings, now);
+    // 1–2 star owner ratings wait on the supervisor's workbench until marked seen (views/partials/ownerLowRatings.hbs).
+    const lowRatings = hasPermission(actor, 'complaint.assess') ? await services.owner.lowRatings(actor) : [];
     await kit.render(ctx, 'workbench', {
       title: kit.t(ctx, 'workbench.title'),
       section: 'workbench',
@@ -55,6 +57,7 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
       followUpsDue: followUpsDue.slice(0, 10).map(row),
       recent: recent.items.map(row),
       awaiting: awaiting.slice(0, 10),
+      lowRatings: lowRatings.map((r) => ({ ...r, starsText: '★'.repeat(r.stars) + '☆'.repeat(5 - r.stars) })),
       listUrls: {
         open: kit.url(`/list?${new URLSearchParams([...OPEN_STATES.map((s) => ['state', s]), ['sort', 'dueAt']]).toString()}`),
         overdue: kit.url('/list?overdue=1&sort=dueAt'),

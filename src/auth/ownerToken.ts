@@ -1,0 +1,69 @@
+// The owner token (X-Complaints-Owner) an ERP's owner app (WeChat mini program, H5) signs for its
+// signed-in owner: `base64url(JSON).base64url(HMAC-SHA256)` with the same shared secret and scheme as the
+// user token. Claims: `sub` (the owner's id in the ERP), `units` (their unit ids, 1–200), `exp`, and
+// optionally `iat`, `nbf`, `jti`, `iss`, `aud`, `name`. Anything else, or a lifetime above the user
+// token's cap, is refused.
+import { ajv } from '../common/validation.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type UserTokenRefusal } from './adapter.js';
+import { signToken, verifyToken } from './signedToken.js';
+
+export const OWNER_HEADER = 'x-complaints-owner';
+const CLOCK_SKEW_SECONDS = 60;
+
+const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\p{Cc}]+$' } as const;
+const ownerTokenSchema = {
+  type: 'object',
+  required: ['sub', 'units', 'exp'],
+  additionalProperties: false,
+  properties: {
+    sub: id,
+    units: { type: 'array', items: id, minItems: 1, maxItems: 200, uniqueItems: true },
+    name: { type: 'string', maxLength: 100 },
+    exp: { type: 'integer', minimum: 0 },
+    iat: { type: 'integer', minimum: 0 },
+    nbf: { type: 'integer', minimum: 0 },
+    jti: { type: 'string', maxLength: 128 },
+    iss: { type: 'string', maxLength: 200 },
+    aud: { type: 'string', maxLength: 200 },
+  },
+} as const;
+
+interface OwnerTokenPayload {
+  sub: string;
+  units: string[];
+  exp: number;
+  iat?: number;
+  nbf?: number;
+}
+
+const isOwnerToken = ajv.compile<OwnerTokenPayload>(ownerTokenSchema);
+
+export interface OwnerClaims {
+  ownerId: string;
+  unitIds: string[];
+  expiresAt: Date;
+}
+
+export function verifyOwnerToken(
+  token: string,
+  secret: string,
+  nowMs: number,
+  maxLifetimeSeconds = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+): { ok: true; owner: OwnerClaims } | { ok: false; reason: UserTokenRefusal } {
+  const check = verifyToken<OwnerTokenPayload>(token, secret, nowMs);
+  if (!check.ok) return check;
+  const p = check.payload;
+  if (!isOwnerToken(p)) return { ok: false, reason: 'invalid_claims' };
+  const now = Math.floor(nowMs / 1000);
+  if (p.exp - now > maxLifetimeSeconds + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'lifetime_too_long' };
+  if (p.iat !== undefined && (p.iat > now + CLOCK_SKEW_SECONDS || p.exp - p.iat > maxLifetimeSeconds + CLOCK_SKEW_SECONDS))
+    return { ok: false, reason: 'lifetime_too_long' };
+  if (p.nbf !== undefined && p.nbf > now + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'not_yet_valid' };
+  return { ok: true, owner: { ownerId: p.sub, unitIds: [...p.units], expiresAt: new Date(p.exp * 1000) } };
+}
+
+/** What the ERP's owner app back end does to vouch for its owner (and what tests do). */
+export function signOwnerToken(owner: { ownerId: string; unitIds: string[] }, secret: string, ttlSeconds = 300, nowMs = Date.now()): string {
+  const iat = Math.floor(nowMs / 1000);
+  return signToken({ sub: owner.ownerId, units: owner.unitIds, iat, exp: iat + ttlSeconds }, secret);
+}

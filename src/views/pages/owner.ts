@@ -1,0 +1,146 @@
+// The owner's pages (issue 17): the status page opened from the slip's QR code or short link, with no
+// sign-in (the unguessable link is the key), where the owner reads progress in plain words, adds
+// information while the complaint is open and rates the reply; and the staff's side of it: the QR code
+// on the slip, revoking or re-issuing the link, turning owner notices off, marking a low rating seen.
+// Photos: the status page lists `attachments` (empty until attachments land) and the forms are text only.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import QRCode from 'qrcode';
+import { DomainError, type FieldError } from '../../common/errors.js';
+import type { OwnerStatusView } from '../../owner/service.js';
+import { fieldMessages, formOf, isValidationError } from '../forms.js';
+import type { PageKit } from '../kit.js';
+import type { PageServices } from '../router.js';
+import { idParam } from './detail.js';
+import type { MessageKey } from '../../i18n/index.js';
+
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+interface OwnerFormState {
+  open?: 'add' | 'rate';
+  values?: Record<string, string>;
+  errors?: Record<string, string>;
+  formError?: string;
+}
+
+function tokenParam(ctx: Context): string {
+  const token = String(ctx.params.token ?? '');
+  // A token of the wrong shape is simply not valid (the service says so in words).
+  return TOKEN.test(token) ? token : '-';
+}
+
+function starsText(stars: number): string {
+  return `${'★'.repeat(stars)}${'☆'.repeat(5 - stars)}`;
+}
+
+/** The link as the owner sees it: the public address when set, otherwise this server's. */
+export function absoluteUrl(ctx: Context, url: string): string {
+  // Koa 3's ctx.origin is the Origin header; this server's own address is protocol + host.
+  return url.startsWith('/') ? `${ctx.protocol}://${ctx.host}${url}` : url;
+}
+
+async function renderStatus(ctx: Context, kit: PageKit, services: PageServices, token: string, state: OwnerFormState = {}, status = 200): Promise<void> {
+  let s: OwnerStatusView;
+  try {
+    s = await services.owner.status({ kind: 'link', token });
+  } catch (err) {
+    if (err instanceof DomainError && err.code.startsWith('owner_link_')) {
+      await kit.render(ctx, 'ownerError', { title: kit.t(ctx, 'owner.errorTitle'), layout: 'owner', message: err.localized[kit.locale(ctx)] }, err.status);
+      return;
+    }
+    throw err;
+  }
+  const values = state.values ?? {};
+  await kit.render(
+    ctx,
+    'ownerStatus',
+    {
+      title: `${kit.t(ctx, 'owner.title')} ${s.code}`,
+      layout: 'owner',
+      selfPath: kit.url(`/s/${token}`),
+      token,
+      s: {
+        ...s,
+        canRehandle: s.state === 'resolved',
+        rating: s.rating ? { ...s.rating, starsText: starsText(s.rating.stars) } : null,
+      },
+      stars: [5, 4, 3, 2, 1].map((n) => ({ value: String(n), label: `owner.star${n}` as MessageKey, checked: values.stars === String(n) })),
+      open: state.open ?? null,
+      values,
+      errors: state.errors ?? {},
+      formError: state.formError ?? null,
+    },
+    status,
+  );
+}
+
+export function registerOwnerPages(router: Router, kit: PageKit, services: PageServices): void {
+  router.get('/s/:token', ...kit.stack, async (ctx) => {
+    await renderStatus(ctx, kit, services, tokenParam(ctx));
+  });
+
+  /** Re-renders the page with what was typed and why it was refused; nothing was saved. */
+  async function refused(ctx: Context, token: string, open: 'add' | 'rate', values: Record<string, string>, err: unknown): Promise<void> {
+    const locale = kit.locale(ctx);
+    if (isValidationError(err)) {
+      return renderStatus(
+        ctx,
+        kit,
+        services,
+        token,
+        { open, values, errors: fieldMessages(err.fields as FieldError[], locale), formError: err.localized[locale] },
+        422,
+      );
+    }
+    if (err instanceof DomainError && !err.code.startsWith('owner_link_')) {
+      if (err.status === 429) ctx.set('Retry-After', '3600');
+      return renderStatus(ctx, kit, services, token, { open, values, formError: err.localized[locale] }, err.status);
+    }
+    throw err;
+  }
+
+  router.post('/s/:token/add', ...kit.stack, async (ctx) => {
+    const token = tokenParam(ctx);
+    const form = formOf(ctx);
+    const values = { text: form.get('text') };
+    try {
+      await services.owner.addInformation({ kind: 'link', token }, values.text, ctx.ip);
+      kit.redirect(ctx, `/s/${token}`, 'ownerAdded');
+    } catch (err) {
+      await refused(ctx, token, 'add', values, err);
+    }
+  });
+
+  router.post('/s/:token/rate', ...kit.stack, async (ctx) => {
+    const token = tokenParam(ctx);
+    const form = formOf(ctx);
+    const values = { stars: form.get('stars'), comment: form.get('comment'), rehandle: form.checked('rehandle') ? '1' : '' };
+    try {
+      await services.owner.rate({ kind: 'link', token }, { stars: values.stars, comment: values.comment, rehandle: values.rehandle === '1' });
+      kit.redirect(ctx, `/s/${token}`, 'ownerRated');
+    } catch (err) {
+      await refused(ctx, token, 'rate', values, err);
+    }
+  });
+
+  // Staff: the QR code printed on the slip (an SVG of the status link).
+  router.get('/c/:id/owner-qr.svg', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.view');
+    const link = await services.owner.linkFor(idParam(ctx), actor);
+    if (!link.url) throw new DomainError('not_found', 404, { 'zh-CN': '该投诉的查询链接已停用', en: 'The status link of this complaint was withdrawn' });
+    ctx.type = 'image/svg+xml';
+    ctx.body = await QRCode.toString(absoluteUrl(ctx, link.url), { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  });
+
+  const staffAction = (path: string, run: (id: number, ctx: Context) => Promise<void>) =>
+    router.post(`/c/:id/owner/${path}`, ...kit.stack, async (ctx) => {
+      const id = idParam(ctx);
+      await run(id, ctx);
+      kit.redirect(ctx, `/c/${id}`, 'ownerLinkChanged');
+    });
+  staffAction('revoke', (id, ctx) => services.owner.revoke(id, kit.actor(ctx)));
+  staffAction('reissue', (id, ctx) => services.owner.reissue(id, kit.actor(ctx)));
+  staffAction('notices-off', (id, ctx) => services.owner.setNotices(id, true, kit.actor(ctx)));
+  staffAction('notices-on', (id, ctx) => services.owner.setNotices(id, false, kit.actor(ctx)));
+  staffAction('rating-seen', (id, ctx) => services.owner.markRatingSeen(id, kit.actor(ctx)));
+}
