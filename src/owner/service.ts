@@ -147,6 +147,9 @@ function stepText(e: AuditEvent, c: Complaint, tz: string): string | null {
       return `${staff('客服', e.actorName)} 进行了回访`;
     case 'cancel':
       return '投诉已撤销';
+    case 'note':
+      // Only notes staff marked owner-visible get here (ownerVisibleEvent).
+      return `处理进展：${maskPhones(e.note ?? '')}`;
     case 'owner-info':
       return `您补充了信息：${maskPhones(e.note ?? '')}`;
     case 'owner-rating':
@@ -331,8 +334,9 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
         receivedAt: c.receivedAt,
         description: maskPhones(c.description),
         steps,
-        reply: c.resolutionReply ? maskPhones(c.resolutionReply) : null,
-        basis: c.resolutionBasis ? maskPhones(c.resolutionBasis) : null,
+        // A reply staff marked internal is not shown (the state still says it was answered).
+        reply: c.resolutionReply && c.replyVisibility !== 'internal' ? maskPhones(c.resolutionReply) : null,
+        basis: c.resolutionBasis && c.replyVisibility !== 'internal' ? maskPhones(c.resolutionBasis) : null,
         repliedAt: c.resolvedAt,
         attachments: [],
         canAdd: OPEN_STATES.includes(c.state),

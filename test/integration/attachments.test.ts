@@ -484,6 +484,30 @@ for (const kind of databaseKinds) {
       expect(await count(T.events, { complaint_id: id, action: 'note' })).to.equal(1);
     });
 
+    it('the owner’s status page shows a note only when staff marked it owner-visible, and a reply only when it is', async () => {
+      const id = await register();
+      await h.plugin.complaints.transition(id, 'note', { version: 1, note: '内部：经理手机 13600001111' }, staff.supervisor);
+      await h.plugin.complaints.transition(
+        id,
+        'note',
+        { version: 2, note: '师傅周六上门，电话 13912345678', noteVisibility: 'owner_visible' },
+        staff.supervisor,
+      );
+      const token = (await h.plugin.owner.linkFor(id, staff.counter)).token!;
+      let s = await h.plugin.owner.status({ kind: 'link', token });
+      const steps = s.steps.map((x) => x.text);
+      expect(steps).to.include('处理进展：师傅周六上门，电话 139****5678');
+      expect(steps.join('|')).not.to.include('经理手机');
+      await h.plugin.complaints.transition(
+        id,
+        'resolve',
+        { version: 3, reply: '内部答复', basis: '内部依据', replyVisibility: 'internal', nature: 'help' },
+        staff.supervisor,
+      );
+      s = await h.plugin.owner.status({ kind: 'link', token });
+      expect([s.reply, s.basis]).to.deep.equal([null, null]);
+    });
+
     it('the owner side adds owner-visible files while the complaint is open, audited under the owner; a closed complaint refuses', async () => {
       const id = await register();
       const added = await h.plugin.attachments.forOwnerAttach(id, [{ field: 'files', fileName: '补充.jpg', data: await gpsJpeg() }], {
