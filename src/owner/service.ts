@@ -45,6 +45,9 @@ import {
   type OwnerRating,
 } from './store.js';
 import { ownerVisibleEvent, type OwnerAttachment } from './visibility.js';
+import type { AttachmentService } from '../attachments/service.js';
+import type { AttachmentContent, AttachmentVariant } from '../attachments/types.js';
+import { attachmentNotFound } from '../attachments/messages.js';
 
 /** Who the owner is, as the ERP's owner app vouches (X-Complaints-Owner). */
 export interface OwnerIdentity {
@@ -102,6 +105,8 @@ export interface OwnerService {
   /** The supervisor's workbench: 1–2 star ratings nobody has marked seen, in their communities. */
   lowRatings(actor: Actor): Promise<Awaited<ReturnType<typeof unseenLowRatings>>>;
   status(access: OwnerAccess): Promise<OwnerStatusView>;
+  /** An owner-visible attachment of the complaint the access reaches (internal, removed or another complaint's: 404). */
+  attachment(access: OwnerAccess, attachmentId: number, variant: AttachmentVariant): Promise<AttachmentContent>;
   addInformation(access: OwnerAccess, text: unknown, ip: string): Promise<void>;
   rate(access: OwnerAccess, input: unknown): Promise<{ rating: OwnerRating; continuation: Complaint | null }>;
   /** The owner app: the owner's complaints (about their units), newest first. */
@@ -201,7 +206,7 @@ function validateRating(raw: unknown): RatingInput {
   return { stars: stars as number, ...(comment ? { comment } : {}), rehandle };
 }
 
-export function createOwnerService(ctx: PluginContext): OwnerService {
+export function createOwnerService(ctx: PluginContext, files?: AttachmentService): OwnerService {
   const limiter = new HourlyLimiter();
   const routesPrefix = ctx.routesPrefix ?? '/complaints';
 
@@ -309,6 +314,12 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
       return findRating(ctx.db, ctx.tables, c.id);
     },
 
+    async attachment(access, attachmentId, variant) {
+      if (!files) throw new NotFoundError(attachmentNotFound);
+      const { complaint: c } = await reach(access, await ctx.settings.get());
+      return files.forOwnerRead(c.id, attachmentId, variant);
+    },
+
     async status(access) {
       const settings = await ctx.settings.get();
       const { complaint: c, link } = await reach(access, settings);
@@ -338,7 +349,14 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
         reply: c.resolutionReply && c.replyVisibility !== 'internal' ? maskPhones(c.resolutionReply) : null,
         basis: c.resolutionBasis && c.replyVisibility !== 'internal' ? maskPhones(c.resolutionBasis) : null,
         repliedAt: c.resolvedAt,
-        attachments: [],
+        // Owner-visible photos and files, reached through the status link (the owner app lists none yet).
+        attachments:
+          files && access.kind === 'link'
+            ? (await files.forOwnerList(c.id)).map((a) => {
+                const url = `${urlOf(access.token, settings)}/files/${a.id}`;
+                return { id: a.id, name: a.fileName, url, thumbnailUrl: a.hasThumbnail ? `${url}/thumb` : null };
+              })
+            : [],
         canAdd: OPEN_STATES.includes(c.state),
         canRate: !rating && !!c.resolvedAt && c.state !== 'cancelled',
         rating: rating

@@ -206,7 +206,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   const attachmentRoutes = attachmentsApiRouter(attachments, routesPrefix);
   attachmentsApi.use(attachmentRoutes.routes(), attachmentRoutes.allowedMethods());
   router.use(attachmentsApi.routes(), attachmentsApi.allowedMethods());
-  const owner = createOwnerService(context);
+  const owner = createOwnerService(context, attachments);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
   // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
   // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser

@@ -508,6 +508,38 @@ for (const kind of databaseKinds) {
       expect([s.reply, s.basis]).to.deep.equal([null, null]);
     });
 
+    it('the status link lists owner-visible photos and serves them; an internal one, a forged link or another complaint’s file is 404', async () => {
+      const id = await register();
+      const [shown] = await h.plugin.attachments.attach(
+        id,
+        [{ field: 'files', fileName: '修好了.jpg', data: await gpsJpeg() }],
+        { step: 'reply_after' },
+        staff.supervisor,
+      );
+      const [hidden] = await h.plugin.attachments.attach(
+        id,
+        [{ field: 'files', fileName: '内部.jpg', data: await gpsJpeg() }],
+        { step: 'progress' },
+        staff.supervisor,
+      );
+      const token = (await h.plugin.owner.linkFor(id, staff.counter)).token!;
+      const owner = h.client();
+      const page = await owner.get(`/s/${token}`);
+      expect(page.text).to.include('修好了.jpg').and.include(`${h.base}/s/${token}/files/${shown!.id}/thumb`);
+      expect(page.text).not.to.include('内部.jpg');
+      const photo = await owner.get(`/s/${token}/files/${shown!.id}`);
+      expect(photo.status).to.equal(200);
+      expect(photo.headers.get('x-content-type-options')).to.equal('nosniff');
+      expect(photo.headers.get('content-security-policy')).to.include('sandbox');
+      expect((await owner.get(`/s/${token}/files/${shown!.id}/thumb`)).status).to.equal(200);
+      expect((await owner.get(`/s/${token}/files/${hidden!.id}`)).status).to.equal(404);
+      const other = await register();
+      const otherToken = (await h.plugin.owner.linkFor(other, staff.counter)).token!;
+      expect((await owner.get(`/s/${otherToken}/files/${shown!.id}`)).status).to.equal(404);
+      const forged = token.slice(0, 20) + (token[20] === 'A' ? 'B' : 'A') + token.slice(21);
+      expect((await owner.get(`/s/${forged}/files/${shown!.id}`)).status).to.equal(404);
+    });
+
     it('the owner side adds owner-visible files while the complaint is open, audited under the owner; a closed complaint refuses', async () => {
       const id = await register();
       const added = await h.plugin.attachments.forOwnerAttach(id, [{ field: 'files', fileName: '补充.jpg', data: await gpsJpeg() }], {
