@@ -7,3 +7,7 @@ export { validateMapping, loadMappingFile, type HostMapping } from './host/mappi
 export { checkHost, formatReport, type HostCheckReport } from './host/check.js';
 export { createDb, parseDbUrl } from './db/connection.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
+export { createAttachmentService, type AttachmentService, type AttachTarget, type AttachOptions, type OwnerActor } from './attachments/service.js';
+export { DatabaseBlobStore, DirectoryBlobStore, newStorageKey, type AttachmentStore } from './attachments/store/blobStore.js';
+export type { Attachment, AttachmentContent, AttachmentStep, IncomingFile, PreparedFile } from './attachments/types.js';
+export type { Visibility } from './complaints/visibility.js';

@@ -80,7 +80,8 @@ withCommon(
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--secret <secret>', 'shared secret with the ERP (env COMPLAINTS_SECRET)')
     .option('--pool <n>', 'database connections (default 20, env COMPLAINTS_DB_POOL)')
-    .option('--log-level <level>', 'JSON log level: fatal, error, warn, info (default), debug, silent (env COMPLAINTS_LOG_LEVEL)'),
+    .option('--log-level <level>', 'JSON log level: fatal, error, warn, info (default), debug, silent (env COMPLAINTS_LOG_LEVEL)')
+    .option('--attachments-dir <dir>', 'keep attachment files in this directory instead of the database (env COMPLAINTS_ATTACHMENTS_DIR)'),
 ).action(run((opts) => serveCommand(opts)));
 program
   .command('demo')

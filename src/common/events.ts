@@ -4,8 +4,9 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import type { TableNames } from '../db/tables.js';
 import { toDbTime, requireDbTime } from '../db/time.js';
+import { NOTE_DEFAULT_VISIBILITY, isVisibility, type Visibility } from '../complaints/visibility.js';
 
-export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'privacy';
+export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'privacy' | 'attachment';
 
 export interface NewEvent {
   entityType: EntityType;
@@ -19,6 +20,8 @@ export interface NewEvent {
   /** Field → [before, after]. */
   changes?: Record<string, [unknown, unknown]> | null;
   note?: string | null;
+  /** Who may read the note: set on every event with a note (internal unless chosen otherwise). */
+  visibility?: Visibility | null;
 }
 
 export interface AuditEvent {
@@ -34,6 +37,8 @@ export interface AuditEvent {
   at: Date;
   changes: Record<string, [unknown, unknown]> | null;
   note: string | null;
+  /** owner_visible or internal for an event with a note (NULL before the column existed reads as internal); null without a note. */
+  visibility: Visibility | null;
 }
 
 export async function recordEvent(trx: Knex | Knex.Transaction, tables: TableNames, event: NewEvent): Promise<void> {
@@ -49,6 +54,7 @@ export async function recordEvent(trx: Knex | Knex.Transaction, tables: TableNam
     at: toDbTime(event.at),
     changes: event.changes ? JSON.stringify(event.changes) : null,
     note: event.note ?? null,
+    visibility: event.note ? (event.visibility ?? NOTE_DEFAULT_VISIBILITY) : null,
   });
 }
 
@@ -66,6 +72,7 @@ export function eventFromRow(row: Record<string, unknown>): AuditEvent {
     at: requireDbTime(row.at as string),
     changes: row.changes ? (JSON.parse(String(row.changes)) as Record<string, [unknown, unknown]>) : null,
     note: (row.note as string | null) ?? null,
+    visibility: row.note === null || row.note === undefined ? null : isVisibility(row.visibility) ? row.visibility : NOTE_DEFAULT_VISIBILITY,
   };
 }
 

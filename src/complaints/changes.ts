@@ -9,6 +9,7 @@ import type { TableNames } from '../db/tables.js';
 import { diff, findComplaint, updateIfVersion } from './store/complaints.js';
 import type { Complaint } from './types.js';
 import { formatZoned } from '../calendar/zoned.js';
+import type { Visibility } from './visibility.js';
 
 export function staleVersionError(current: Complaint, timeZone: string): ConflictError {
   const when = formatZoned(current.updatedAt, timeZone);
@@ -31,6 +32,8 @@ export interface ChangeMeta {
   actor: Actor;
   now: Date;
   note?: string | null;
+  /** Who may read the note (internal by default). */
+  noteVisibility?: Visibility;
   timeZone: string;
 }
 
@@ -59,6 +62,7 @@ export async function applyChange(
     at: meta.now,
     changes: diff(current, stamped),
     note: meta.note ?? null,
+    visibility: meta.noteVisibility ?? null,
   });
   return { ...current, ...stamped, version: current.version + 1 };
 }

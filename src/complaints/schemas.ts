@@ -4,6 +4,7 @@ import { ajv, toFieldErrors } from '../common/validation.js';
 import { ValidationError } from '../common/errors.js';
 import { FOLLOW_UP_FIELDS, type FieldContext } from '../common/fieldMessages.js';
 import { ACTIONS, STATES, type Action } from './states.js';
+import { VISIBILITY } from './visibility.js';
 import { CANCEL_KIND, CHANNEL, DISPUTE_TYPE, FOLLOW_UP_METHOD, NATURE, RELATION, SEVERITY, THIRD_PARTY, COMMUNICATIVE_NATURES } from './vocabulary.js';
 import type {
   AssessInput,
@@ -32,9 +33,15 @@ const enumOf = (values: readonly string[]) => ({ type: 'string', enum: [...value
 const dateTime = { type: 'string', format: 'date-time', maxLength: 40 } as const;
 const version = { type: 'integer', minimum: 1, maximum: 2147483647 } as const;
 const note = optionalText(1000);
+const visibility = enumOf(VISIBILITY.values);
 
 function command(required: string[], properties: Record<string, unknown>) {
-  return { type: 'object', additionalProperties: false, required: ['version', ...required], properties: { version, note, ...properties } };
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['version', ...required],
+    properties: { version, note, noteVisibility: { ...visibility, description: 'Who may read the note (default internal)' }, ...properties },
+  };
 }
 
 export const createComplaintSchema = {
@@ -81,6 +88,7 @@ export const transitionSchemas: Record<Action, Record<string, unknown>> = {
   resolve: command(['reply', 'basis'], {
     reply: text(2000),
     basis: text(1000),
+    replyVisibility: { ...visibility, description: 'Who may read the reply and its basis (default owner_visible)' },
     nature: enumOf(COMMUNICATIVE_NATURES),
     disputeType: enumOf(DISPUTE_TYPE.values),
     thirdParty: enumOf(THIRD_PARTY.values),

@@ -328,8 +328,8 @@ async function transitionComplaint(ctx: PluginContext, id: number, action: strin
       }
       // A plan made during the pause was made knowing of it: only the rest of the pause moves its deadline.
       const plannedAt = act === 'resume' && current.planDeadline ? await lastPlannedAt(trx, ctx.tables, id) : null;
-      const { patch, note } = buildChange(act, current, input as never, to, { now, settings, actor, assigneeName, plannedAt });
-      const changed = await applyChange(trx, ctx.tables, current, patch, { action: act, actor, now, note, timeZone: settings.timezone });
+      const { patch, note, noteVisibility } = buildChange(act, current, input as never, to, { now, settings, actor, assigneeName, plannedAt });
+      const changed = await applyChange(trx, ctx.tables, current, patch, { action: act, actor, now, note, noteVisibility, timeZone: settings.timezone });
       if (act === 'pause') {
         const i = input as unknown as { reason: string; party: string };
         await openPause(trx, ctx.tables, id, { at: now, reason: i.reason, party: i.party, actor });

@@ -9,6 +9,7 @@ import type { Settings } from '../settings/settings.js';
 import type { Action, ComplaintState } from './states.js';
 import type { TransitionInputs } from './schemas.js';
 import type { Complaint } from './types.js';
+import { NOTE_DEFAULT_VISIBILITY, REPLY_DEFAULT_VISIBILITY, type Visibility } from './visibility.js';
 
 /** The reply promised at receipt: replyPromiseHours of service time after the complaint was received. */
 export function replyPromiseDue(receivedAt: Date, settings: Settings): Date {
@@ -49,6 +50,8 @@ export function stageDueAt(
 export interface BuiltChange {
   patch: Partial<Complaint>;
   note: string | null;
+  /** Who may read the note (internal unless the input chose otherwise). */
+  noteVisibility: Visibility;
 }
 
 export function buildChange<A extends Exclude<Action, 'follow-up'>>(
@@ -121,6 +124,7 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
       patch = {
         resolutionReply: i.reply,
         resolutionBasis: i.basis,
+        replyVisibility: i.replyVisibility ?? REPLY_DEFAULT_VISIBILITY,
         resolvedAt: now,
         resolvedBy: actor.id,
         followUpDueAt: followUpDue(now, settings),
@@ -152,6 +156,7 @@ export function buildChange<A extends Exclude<Action, 'follow-up'>>(
   return {
     patch: { ...definedOnly(patch), state: to, dueAt: stageDueAt(merged, settings) },
     note: reason && typed ? `${reason}；${typed}` : (reason ?? typed),
+    noteVisibility: (input as { noteVisibility?: Visibility }).noteVisibility ?? NOTE_DEFAULT_VISIBILITY,
   };
 }
 

@@ -1,6 +1,7 @@
 // The complaint as the domain sees it, and the typed inputs of every command (validated by schemas.ts).
 import type { CancelKind, Channel, ComplainantRelation, DisputeType, FollowUpMethod, Nature, Severity, ThirdParty } from './vocabulary.js';
 import type { ComplaintState } from './states.js';
+import type { Visibility } from './visibility.js';
 
 export interface Complaint {
   id: number;
@@ -37,6 +38,11 @@ export interface Complaint {
   planDeadline: Date | null;
   resolutionReply: string | null;
   resolutionBasis: string | null;
+  /**
+   * Who may read the reply and its basis (owner-visible by default). Optional only so that complaints
+   * built by hand (fixtures) may leave it out; read from the database it is always set.
+   */
+  replyVisibility?: Visibility;
   resolvedAt: Date | null;
   resolvedBy: string | null;
   followUpDueAt: Date | null;
@@ -137,6 +143,8 @@ export interface CreateComplaintInput {
 interface Versioned {
   version: number;
   note?: string;
+  /** Who may read the note: internal unless chosen otherwise. */
+  noteVisibility?: Visibility;
 }
 
 export interface StartInvestigationInput extends Versioned {
@@ -170,6 +178,8 @@ export interface PlanInput extends Versioned {
 export interface ResolveInput extends Versioned {
   reply: string;
   basis: string;
+  /** Owner-visible unless chosen otherwise. */
+  replyVisibility?: Visibility;
   /** Only when answering a communicative complaint straight from intake. */
   nature?: Nature;
   disputeType?: DisputeType;

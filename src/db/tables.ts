@@ -22,6 +22,8 @@ export function tableNames(prefix: string) {
     complaintPauses: `${prefix}complaint_pauses`,
     /** People the auth adapter has seen sign in: the staff directory when the host maps no staff table. */
     staffSeen: `${prefix}staff_seen`,
+    attachments: `${prefix}attachments`,
+    attachmentBlobs: `${prefix}attachment_blobs`,
     sessions: `${prefix}sessions`,
     jobRuns: `${prefix}job_runs`,
     jobClaims: `${prefix}job_claims`,

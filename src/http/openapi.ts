@@ -8,6 +8,8 @@ export interface ApiOperation {
   summary: string;
   tags: string[];
   requestSchema?: Record<string, unknown>;
+  /** Content type of the request body (default application/json; multipart/form-data for uploads). */
+  requestContentType?: string;
   querySchema?: Record<string, unknown>;
   responseSchema?: Record<string, unknown>;
   /** Extra documented responses, status → description. */
@@ -50,7 +52,7 @@ export function buildOpenApi(
       tags: op.tags,
       description: op.example ? `Example:\n\n\`\`\`sh\n${op.example}\n\`\`\`` : undefined,
       parameters: parametersFrom(op),
-      requestBody: op.requestSchema ? { required: true, content: { 'application/json': { schema: op.requestSchema } } } : undefined,
+      requestBody: op.requestSchema ? { required: true, content: { [op.requestContentType ?? 'application/json']: { schema: op.requestSchema } } } : undefined,
       responses: {
         '200': { description: 'OK', content: { [op.responseContentType ?? 'application/json']: { schema: op.responseSchema ?? { type: 'object' } } } },
         ...errors,

@@ -45,6 +45,9 @@ import {
   type OwnerRating,
 } from './store.js';
 import { ownerVisibleEvent, type OwnerAttachment } from './visibility.js';
+import type { AttachmentService } from '../attachments/service.js';
+import type { AttachmentContent, AttachmentVariant } from '../attachments/types.js';
+import { attachmentNotFound } from '../attachments/messages.js';
 
 /** Who the owner is, as the ERP's owner app vouches (X-Complaints-Owner). */
 export interface OwnerIdentity {
@@ -102,6 +105,8 @@ export interface OwnerService {
   /** The supervisor's workbench: 1–2 star ratings nobody has marked seen, in their communities. */
   lowRatings(actor: Actor): Promise<Awaited<ReturnType<typeof unseenLowRatings>>>;
   status(access: OwnerAccess): Promise<OwnerStatusView>;
+  /** An owner-visible attachment of the complaint the access reaches (internal, removed or another complaint's: 404). */
+  attachment(access: OwnerAccess, attachmentId: number, variant: AttachmentVariant): Promise<AttachmentContent>;
   addInformation(access: OwnerAccess, text: unknown, ip: string): Promise<void>;
   rate(access: OwnerAccess, input: unknown): Promise<{ rating: OwnerRating; continuation: Complaint | null }>;
   /** The owner app: the owner's complaints (about their units), newest first. */
@@ -147,6 +152,9 @@ function stepText(e: AuditEvent, c: Complaint, tz: string): string | null {
       return `${staff('客服', e.actorName)} 进行了回访`;
     case 'cancel':
       return '投诉已撤销';
+    case 'note':
+      // Only notes staff marked owner-visible get here (ownerVisibleEvent).
+      return `处理进展：${maskPhones(e.note ?? '')}`;
     case 'owner-info':
       return `您补充了信息：${maskPhones(e.note ?? '')}`;
     case 'owner-rating':
@@ -198,7 +206,7 @@ function validateRating(raw: unknown): RatingInput {
   return { stars: stars as number, ...(comment ? { comment } : {}), rehandle };
 }
 
-export function createOwnerService(ctx: PluginContext): OwnerService {
+export function createOwnerService(ctx: PluginContext, files?: AttachmentService): OwnerService {
   const limiter = new HourlyLimiter();
   const routesPrefix = ctx.routesPrefix ?? '/complaints';
 
@@ -306,6 +314,12 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
       return findRating(ctx.db, ctx.tables, c.id);
     },
 
+    async attachment(access, attachmentId, variant) {
+      if (!files) throw new NotFoundError(attachmentNotFound);
+      const { complaint: c } = await reach(access, await ctx.settings.get());
+      return files.forOwnerRead(c.id, attachmentId, variant);
+    },
+
     async status(access) {
       const settings = await ctx.settings.get();
       const { complaint: c, link } = await reach(access, settings);
@@ -331,10 +345,18 @@ export function createOwnerService(ctx: PluginContext): OwnerService {
         receivedAt: c.receivedAt,
         description: maskPhones(c.description),
         steps,
-        reply: c.resolutionReply ? maskPhones(c.resolutionReply) : null,
-        basis: c.resolutionBasis ? maskPhones(c.resolutionBasis) : null,
+        // A reply staff marked internal is not shown (the state still says it was answered).
+        reply: c.resolutionReply && c.replyVisibility !== 'internal' ? maskPhones(c.resolutionReply) : null,
+        basis: c.resolutionBasis && c.replyVisibility !== 'internal' ? maskPhones(c.resolutionBasis) : null,
         repliedAt: c.resolvedAt,
-        attachments: [],
+        // Owner-visible photos and files, reached through the status link (the owner app lists none yet).
+        attachments:
+          files && access.kind === 'link'
+            ? (await files.forOwnerList(c.id)).map((a) => {
+                const url = `${urlOf(access.token, settings)}/files/${a.id}`;
+                return { id: a.id, name: a.fileName, url, thumbnailUrl: a.hasThumbnail ? `${url}/thumb` : null };
+              })
+            : [],
         canAdd: OPEN_STATES.includes(c.state),
         canRate: !rating && !!c.resolvedAt && c.state !== 'cancelled',
         rating: rating

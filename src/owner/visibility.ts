@@ -1,7 +1,6 @@
-// What the owner may see of the complaint's history. Until every note, reply and attachment carries its
-// own visibility (issue 17 item 3, built apart), the rule is the brief's default in this one place:
-// replies and the loop's milestones are owner-visible, progress notes and classification are internal.
-// When visibility lands, `ownerVisibleEvent` reads the event's own flag instead (a one-line change).
+// What the owner may see of the complaint's history: the loop's milestones, and a progress note only when
+// staff marked it owner-visible (notes default to internal; issue 17 item 3). Classification and every
+// other note stay internal. The reply's own visibility is the complaint's `replyVisibility`.
 import type { AuditEvent } from '../common/events.js';
 
 const OWNER_VISIBLE_ACTIONS = new Set([
@@ -17,7 +16,9 @@ const OWNER_VISIBLE_ACTIONS = new Set([
 ]);
 
 export function ownerVisibleEvent(event: AuditEvent): boolean {
-  return event.entityType === 'complaint' && OWNER_VISIBLE_ACTIONS.has(event.action);
+  if (event.entityType !== 'complaint') return false;
+  if (event.action === 'note') return event.visibility === 'owner_visible';
+  return OWNER_VISIBLE_ACTIONS.has(event.action);
 }
 
 /** Attachments the owner may see: none until attachments land (issue 17 item 1); the page lists this. */

@@ -44,6 +44,9 @@ import { Readiness } from '../observability/readiness.js';
 import { observedBillingHooks, observedOffsetService } from '../observability/billingObserver.js';
 import { operationsApiOperations, operationsRouter } from '../http/operations.js';
 import { requestContextMiddleware } from '../http/requestContext.js';
+import { createAttachmentService, type AttachmentService } from '../attachments/service.js';
+import { DatabaseBlobStore, DirectoryBlobStore, type AttachmentStore } from '../attachments/store/blobStore.js';
+import { attachmentsApiOperations, attachmentsApiRouter } from '../http/api/attachments.js';
 
 export interface ComplaintsPluginOptions {
   knex: Knex;
@@ -81,6 +84,11 @@ export interface ComplaintsPluginOptions {
    */
   causalReads?: CausalReadsMode;
   /**
+   * Where attachment bytes are kept: in our database tables (default; shared by every instance, backed
+   * up with the ERP), `{ directory }` (a local or shared directory), or any AttachmentStore of the host's.
+   */
+  attachmentStore?: AttachmentStore | { directory: string };
+  /**
    * When the scheduled jobs run, overriding plugin.json's cron list (same job names; node-cron
    * expressions, a sixth leading field for seconds). For a host that wants, say, escalation every 5 minutes.
    */
@@ -100,6 +108,8 @@ export interface ComplaintsPlugin {
   offsets: OffsetService;
   /** Compensation (赔付) paid to owners apart from fees, for hosts that record it in-process. */
   compensations: CompensationService;
+  /** Attachments of complaints (staff calls, and the owner-side calls for the owner's pages). */
+  attachments: AttachmentService;
   /** The owner's side: status links, the owner's rating and additions, for hosts that drive them in-process. */
   owner: OwnerService;
   /** The billing hooks (plugin.json `hooks`): check, apply and reverse offsets at fee collection. */
@@ -188,7 +198,18 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   // Billing answers and the fen they move are counted around the service, never inside src/offsets.
   const offsets = observedOffsetService(createOffsetService(context), metrics, clock);
   const compensations = createCompensationService(context);
-  const owner = createOwnerService(context);
+  const attachmentStore =
+    options.attachmentStore && 'directory' in options.attachmentStore && !('put' in options.attachmentStore)
+      ? new DirectoryBlobStore(options.attachmentStore.directory)
+      : ((options.attachmentStore as AttachmentStore | undefined) ?? new DatabaseBlobStore(options.knex, tables));
+  const attachments = createAttachmentService(context, attachmentStore);
+  // Uploads are multipart: this router parses its own bodies, so it is mounted before the JSON-only ones.
+  const attachmentsApi = new Router();
+  attachmentsApi.use('/api/complaints/:id/attachments', apiErrorMiddleware(unexpected));
+  const attachmentRoutes = attachmentsApiRouter(attachments, routesPrefix);
+  attachmentsApi.use(attachmentRoutes.routes(), attachmentRoutes.allowedMethods());
+  router.use(attachmentsApi.routes(), attachmentsApi.allowedMethods());
+  const owner = createOwnerService(context, attachments);
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
   // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
   // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser
@@ -230,6 +251,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     ...billingApiOperations,
     ...reportsApiOperations,
     ...unitsApiOperations,
+    ...attachmentsApiOperations,
     ...ownerApiOperations,
     ...operationsApiOperations,
   );
@@ -237,7 +259,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
   const pages = createPageRouter(
     context,
-    { complaints, offsets, compensations, owner },
+    { complaints, offsets, compensations, attachments, owner },
     {
       base: routesPrefix,
       signIn: options.signIn,
@@ -258,6 +280,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     complaints,
     offsets,
     compensations,
+    attachments,
     owner,
     billing: observedBillingHooks(createBillingHooks(context), metrics, clock),
     install: async (opts: { enforceOffsets?: boolean } = {}) => install(options.knex, mapping, { prefix, clock, ...opts }),

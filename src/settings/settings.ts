@@ -62,6 +62,12 @@ export interface Settings {
   companyName: string;
   serviceCentreName: string;
   serviceCentrePhone: string;
+  /** The largest attachment accepted, in bytes. */
+  attachmentMaxBytes: number;
+  /** How many files one step may carry. */
+  attachmentMaxFiles: number;
+  /** The kinds of file accepted, judged from their content. */
+  attachmentTypes: Array<'jpeg' | 'png' | 'webp' | 'heic' | 'pdf'>;
   /** The owner's status link stops working this many days after closure (or cancellation). */
   ownerLinkDaysAfterClose: number;
   /** Where owners reach our pages (routes prefix included), for the QR code and owner notices; null: the printing request's address. */

@@ -5,6 +5,8 @@ import type { Context, Middleware } from 'koa';
 import { randomUUID } from 'node:crypto';
 import { DomainError, type ValidationError, type FieldError } from '../common/errors.js';
 import type { Locale } from '../common/localized.js';
+import type { IncomingFile } from '../attachments/types.js';
+import { isMultipart, parseMultipart, type MultipartLimits } from '../http/multipart.js';
 
 /**
  * High enough that any text a person pastes reaches the form's own checks and comes back with a field
@@ -105,6 +107,35 @@ export function formBody(limit = FORM_LIMIT_BYTES): Middleware {
     if (token !== null) (ctx.request as { body: Record<string, string> }).body._csrf = token;
     await next();
   };
+}
+
+/**
+ * For the forms that carry files: multipart/form-data through the multipart parser (limits from
+ * settings), any other post as formBody. The files land in ctx.state.uploads; the fields read exactly as
+ * an urlencoded form's, so a handler needs no second path.
+ */
+export function formBodyWithFiles(limits: () => Promise<MultipartLimits>, limit = FORM_LIMIT_BYTES): Middleware {
+  const plain = formBody(limit);
+  return async (ctx, next) => {
+    if (ctx.method === 'GET' || ctx.method === 'HEAD' || !isMultipart(ctx)) {
+      ctx.state.uploads = [];
+      return plain(ctx, next);
+    }
+    const { fields, files } = await parseMultipart(ctx, await limits());
+    const form = new FormData(fields);
+    ctx.state.form = form;
+    ctx.state.uploads = files;
+    (ctx.request as { body?: unknown }).body = form.values();
+    const token = fields.get('_csrf');
+    if (token !== null) (ctx.request as { body: Record<string, string> }).body._csrf = token;
+    await next();
+  };
+}
+
+/** The files posted with the form (none for an urlencoded post), optionally only those of one field. */
+export function uploadsOf(ctx: Context, field?: string): IncomingFile[] {
+  const files = (ctx.state.uploads as IncomingFile[] | undefined) ?? [];
+  return field ? files.filter((f) => f.field === field) : files;
 }
 
 export function formOf(ctx: Context): FormData {

@@ -7,14 +7,14 @@ import { recordSignedIn } from '../staff/directory.js';
 import { hasPermission, ROLE_LABELS, type Permission } from '../auth/permissions.js';
 import { ForbiddenError, UnauthenticatedError } from '../common/errors.js';
 import { msg, type Locale } from '../common/localized.js';
-import { csrfProtection, type CsrfOptions } from '../http/csrf.js';
+import { checkRequestSource, csrfProtection, type CsrfOptions } from '../http/csrf.js';
 import { pageErrorMiddleware, type ErrorPage } from '../http/pageErrors.js';
 import { sessionMiddleware, type SessionHandle } from '../http/session.js';
 import type { SessionStore } from '../auth/sessionStore.js';
 import { translate, type MessageKey } from '../i18n/index.js';
 import type { PluginContext } from '../common/context.js';
 import type { ViewEngine } from './engine.js';
-import { formBody } from './forms.js';
+import { formBody, formBodyWithFiles } from './forms.js';
 
 export interface NavItem {
   href: string;
@@ -56,6 +56,7 @@ export const FLASH_KEYS = [
   'offsetApplied',
   'offsetReversed',
   'compensationRecorded',
+  'attachmentRemoved',
   'settingsSaved',
   'signedOut',
   'ownerAdded',
@@ -95,6 +96,8 @@ export class PageKit {
   readonly signInEnabled: boolean;
   /** Middleware of every page request (GET and POST alike), in order. */
   readonly stack: Middleware[];
+  /** The same for the forms that carry files: multipart/form-data accepted, within the attachment limits. */
+  readonly uploadStack: Middleware[];
 
   constructor(options: PageKitOptions) {
     this.context = options.context;
@@ -111,6 +114,21 @@ export class PageKit {
       formBody(),
       csrfProtection(options.csrf),
     ];
+    const limits = async () => {
+      const s = await this.context.settings.get();
+      return { maxBytes: s.attachmentMaxBytes, maxFiles: s.attachmentMaxFiles };
+    };
+    // Before reading an upload at all: someone must be signed in and the post must come from our own pages
+    // (the CSRF token itself is in the body, checked after it is read, as for every form).
+    const beforeUpload: Middleware = async (ctx, next) => {
+      if (ctx.method === 'POST') {
+        if (!ctx.state.actor) throw new UnauthenticatedError();
+        checkRequestSource(ctx, options.csrf);
+      }
+      await next();
+    };
+    const bodyIndex = this.stack.length - 2;
+    this.uploadStack = [...this.stack.slice(0, bodyIndex), beforeUpload, formBodyWithFiles(limits), ...this.stack.slice(bodyIndex + 1)];
   }
 
   /** Nobody signed in: a GET goes to the demo sign-in page (and comes back); otherwise the 401 page. */
@@ -253,6 +271,8 @@ function securityHeaders(): Middleware {
   return async (ctx, next) => {
     await next();
     if (ctx.path.includes('/assets/')) return;
+    // An attachment's bytes carry their own stricter headers (src/http/attachmentResponse.ts).
+    if (ctx.state.attachmentResponse) return;
     ctx.set('Content-Security-Policy', PAGE_CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'SAMEORIGIN');

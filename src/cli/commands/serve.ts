@@ -13,7 +13,7 @@ import { CliError, openDb, prefixOf, readMapping, type CommonOptions } from '../
 const DEFAULT_GRACE_SECONDS = 25;
 
 export async function serveCommand(
-  options: CommonOptions & { port?: string; host?: string; secret?: string; pool?: string; logLevel?: string },
+  options: CommonOptions & { port?: string; host?: string; secret?: string; pool?: string; logLevel?: string; attachmentsDir?: string },
 ): Promise<number> {
   const secret = options.secret ?? process.env.COMPLAINTS_SECRET;
   if (!secret || secret.length < 16) {
@@ -23,6 +23,7 @@ export async function serveCommand(
   const logger = createLogger({ level: options.logLevel || process.env.COMPLAINTS_LOG_LEVEL || 'info' });
   const db = openDb(options, Number(options.pool ?? process.env.COMPLAINTS_DB_POOL ?? 20));
   const causalReads = process.env.COMPLAINTS_CAUSAL_READS;
+  const attachmentsDir = options.attachmentsDir ?? process.env.COMPLAINTS_ATTACHMENTS_DIR;
   if (causalReads !== undefined && !['auto', 'on', 'off'].includes(causalReads)) throw new CliError('COMPLAINTS_CAUSAL_READS must be auto, on or off', 2);
   const plugin = createComplaintsPlugin({
     knex: db,
@@ -33,6 +34,7 @@ export async function serveCommand(
     ownerTokenSecret: secret,
     logger,
     ...(causalReads ? { causalReads: causalReads as CausalReadsMode } : {}),
+    ...(attachmentsDir ? { attachmentStore: { directory: attachmentsDir } } : {}),
   });
   const s = await plugin.status();
   if (!s.installed || s.pending.length) {

@@ -46,6 +46,7 @@ const FIELDS: { [K in keyof Complaint]-?: [column: string, kind: Kind] } = {
   planDeadline: ['plan_deadline', 'date'],
   resolutionReply: ['resolution_reply', 'string'],
   resolutionBasis: ['resolution_basis', 'string'],
+  replyVisibility: ['reply_visibility', 'string'],
   resolvedAt: ['resolved_at', 'date'],
   resolvedBy: ['resolved_by', 'string'],
   followUpDueAt: ['follow_up_due_at', 'date'],

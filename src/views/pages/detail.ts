@@ -23,7 +23,12 @@ import { formatYuan, parseYuan } from '../../common/money.js';
 import { beyondOutstanding, cancelEffects, requestContext } from '../../offsets/summaries.js';
 import { BILL_PAYMENT_LABELS } from '../../offsets/model.js';
 import { isMessageKey, translate, type MessageKey } from '../../i18n/index.js';
-import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, type FormData } from '../forms.js';
+import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, uploadsOf, type FormData } from '../forms.js';
+import { limitsFrom } from '../../attachments/content.js';
+import { STEP_DEFAULT_VISIBILITY, STEP_LABELS, isStep, type AttachmentStep, type PreparedFile } from '../../attachments/types.js';
+import { NOTE_DEFAULT_VISIBILITY, REPLY_DEFAULT_VISIBILITY, VISIBILITY, isVisibility } from '../../complaints/visibility.js';
+import { sendAttachment } from '../../http/attachmentResponse.js';
+import { attachmentRow, uploadView, visibilityChoices, visibilityOr } from './attachmentViews.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { FlashKey, PageKit } from '../kit.js';
 import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCAB } from '../labels.js';
@@ -38,6 +43,8 @@ import { createPrivacyService } from '../../privacy/service.js';
 type FormName = Action | 'offset' | 'compensation';
 
 interface DetailState {
+  /** Files were chosen but the form was refused: the browser does not keep them, say so. */
+  reselect?: boolean;
   open?: FormName;
   values?: Record<string, string>;
   billIds?: string[];
@@ -112,6 +119,22 @@ function fenOrNull(text: string | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** Which file fields each action form has, and the step their files belong to. */
+const FILE_FIELDS: Partial<Record<Action, Array<[field: string, step: AttachmentStep]>>> = {
+  note: [['files', 'progress']],
+  resolve: [
+    ['filesBefore', 'reply_before'],
+    ['filesAfter', 'reply_after'],
+  ],
+  'follow-up': [['files', 'follow_up']],
+};
+
+function fileIdParam(ctx: Context): number {
+  const id = positiveInt(ctx.params.fileId);
+  if (!id) throw new DomainError('not_found', 404, { 'zh-CN': '附件不存在', en: 'Attachment not found' });
+  return id;
 }
 
 export function idParam(ctx: Context): number {
@@ -238,6 +261,7 @@ export function actionInput(action: Action, form: FormData, c: Complaint, tz: st
         ...base,
         reply: req('reply'),
         basis: req('basis'),
+        replyVisibility: opt('replyVisibility'),
         ...(atCounter ? { nature: opt('nature'), disputeType, ...nonProperty(disputeType ?? c.disputeType ?? undefined) } : {}),
       };
       break;
@@ -265,7 +289,7 @@ export function actionInput(action: Action, form: FormData, c: Complaint, tz: st
       input = { ...base, cancelKind: req('cancelKind'), reason: req('reason') };
       break;
     case 'note':
-      input = { version: base.version, note: req('note') };
+      input = { version: base.version, note: req('note'), noteVisibility: opt('noteVisibility') };
       break;
     case 'accept':
     case 'resume':
@@ -302,6 +326,22 @@ const CHANGE_LABELS: Record<string, MessageKey> = {
   escalationReason: 'field.reason',
   repeatOfId: 'field.repeat',
 };
+
+/** An attachment event's line: the file, its step and who may see it, or why it was removed. */
+function attachmentSummary(e: AuditEvent, locale: Locale): string {
+  const [before, after] = e.changes?.file_name ?? [];
+  const step = e.changes?.step?.[1];
+  const visibility = e.changes?.visibility?.[1];
+  const reason = e.changes?.removed_reason?.[1];
+  return [
+    typeof after === 'string' ? after : typeof before === 'string' ? before : null,
+    isStep(step) ? STEP_LABELS[step][locale] : null,
+    isVisibility(visibility) ? VISIBILITY.labels[visibility][locale] : null,
+    typeof reason === 'string' ? reason : null,
+  ]
+    .filter((part): part is string => !!part)
+    .join(' · ');
+}
 
 /** A compensation event's line: who paid, how much, when, how, and the reference. */
 function compensationSummary(e: AuditEvent, locale: Locale): string {
@@ -408,9 +448,16 @@ function noteInLocale(note: string | null, locale: Locale): string | null {
 }
 
 function eventView(e: AuditEvent, locale: Locale, words: EventWords) {
-  const key = e.entityType === 'offset' || e.entityType === 'compensation' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
+  const key =
+    e.entityType === 'offset' || e.entityType === 'compensation' || e.entityType === 'attachment' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
   const changed =
-    e.entityType === 'compensation' ? [compensationSummary(e, locale)] : e.entityType === 'offset' ? [offsetSummary(e, locale)] : changeLines(e, locale, words);
+    e.entityType === 'compensation'
+      ? [compensationSummary(e, locale)]
+      : e.entityType === 'attachment'
+        ? [attachmentSummary(e, locale)]
+        : e.entityType === 'offset'
+          ? [offsetSummary(e, locale)]
+          : changeLines(e, locale, words);
   return {
     at: e.at,
     actorName: e.actorName,
@@ -418,6 +465,8 @@ function eventView(e: AuditEvent, locale: Locale, words: EventWords) {
     from: e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.fromState) : null,
     to: e.toState && e.toState !== e.fromState && e.entityType === 'complaint' ? labelOf(VOCAB.state, e.toState) : null,
     note: noteInLocale(e.note === null ? null : maskMobilesInText(e.note), locale),
+    noteVisibility: e.note ? VISIBILITY.labels[e.visibility ?? 'internal'] : null,
+    noteOwnerVisible: e.visibility === 'owner_visible',
     changed: changed.filter((line) => line !== '').map(maskMobilesInText),
   };
 }
@@ -432,11 +481,12 @@ async function renderDetail(
   status = 200,
 ): Promise<void> {
   const detail: ComplaintDetail = await services.complaints.get(id, actor);
-  const [events, offsets, compensations, settings, ownerLink, ownerRating] = await Promise.all([
+  const [events, offsets, compensations, settings, attachments, ownerLink, ownerRating] = await Promise.all([
     services.complaints.events(id, actor),
     services.offsets.list({ complaintId: id, perPage: 50 }, actor),
     services.compensations.list(id, actor),
     kit.context.settings.get(),
+    services.attachments.list(id, actor, { includeRemoved: true }),
     services.owner.linkFor(id, actor),
     services.owner.ratingOf(id, actor),
   ]);
@@ -552,6 +602,10 @@ async function renderDetail(
         methodLabel: labelOf(VOCAB.compensationMethod, m.method),
       })),
       compensationTotalFen: compensations.totalFen,
+      attachments: attachments.map((a) => attachmentRow(a, kit.base, actor)),
+      replyOwnerVisible: (c.replyVisibility ?? 'owner_visible') === 'owner_visible',
+      replyVisibilityLabel: VISIBILITY.labels[c.replyVisibility ?? 'owner_visible'],
+      upload: uploadView(limitsFrom(settings), !!state.reselect),
       ownerPanel: {
         url: ownerLink.url ? absoluteUrl(ctx, ownerLink.url) : null,
         noticesOptOut: ownerLink.noticesOptOut,
@@ -613,6 +667,11 @@ async function renderDetail(
         rating: ['1', '2', '3', '4', '5'].map((r) => ({ value: r, selected: v('follow-up', 'ownerRating') === r })),
         severityEscalate: choices(VOCAB.severity, v('escalate', 'severity'), ['important', 'major']),
         cancelKind: choices(VOCAB.cancelKind, v('cancel', 'cancelKind')),
+        noteVisibility: visibilityChoices(v('note', 'noteVisibility'), NOTE_DEFAULT_VISIBILITY),
+        replyVisibility: visibilityChoices(v('resolve', 'replyVisibility'), REPLY_DEFAULT_VISIBILITY),
+        filesVisibilityNote: visibilityChoices(v('note', 'filesVisibility'), STEP_DEFAULT_VISIBILITY.progress),
+        filesVisibilityResolve: visibilityChoices(v('resolve', 'filesVisibility'), STEP_DEFAULT_VISIBILITY.reply_after),
+        filesVisibilityFollowUp: visibilityChoices(v('follow-up', 'filesVisibility'), STEP_DEFAULT_VISIBILITY.follow_up),
         bills: (money && canRequestOffset ? money.outstanding.bills : []).map((b) => ({
           ...b,
           statusLabel: BILL_PAYMENT_LABELS[b.paymentState],
@@ -672,11 +731,12 @@ async function refuse(
   const locale = kit.locale(ctx);
   const values = formOf(ctx).values();
   delete values.version;
+  const reselect = uploadsOf(ctx).length > 0;
   // That key already made a request with other content (a form sent again after editing): a fresh key.
   if (err instanceof DomainError && err.code === 'idempotency_key_reused') values.formKey = newFormKey();
   if (isValidationError(err)) {
     const messages = prefixed(open, err.fields, locale);
-    await renderDetail(ctx, kit, services, actor, id, { open, values, billIds, errors: messages, formError: err.localized[locale] }, 422);
+    await renderDetail(ctx, kit, services, actor, id, { open, values, billIds, errors: messages, formError: err.localized[locale], reselect }, 422);
     return;
   }
   if (err instanceof ConflictError) {
@@ -687,7 +747,7 @@ async function refuse(
       services,
       actor,
       id,
-      { open, values, billIds, formError: stale ? null : err.localized[locale], conflict: stale ? err.localized[locale] : null },
+      { open, values, billIds, formError: stale ? null : err.localized[locale], conflict: stale ? err.localized[locale] : null, reselect },
       409,
     );
     return;
@@ -713,7 +773,7 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
     await renderDetail(ctx, kit, services, actor, id, { revealedPhone: phone });
   });
 
-  router.post('/c/:id/act/:action', ...kit.stack, async (ctx) => {
+  router.post('/c/:id/act/:action', ...kit.uploadStack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.view');
     const id = idParam(ctx);
     const action = ctx.params.action as Action;
@@ -722,6 +782,15 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
     const form = formOf(ctx);
     const current = (await services.complaints.get(id, actor)).complaint;
     const { input, errors } = actionInput(action, form, current, settings.timezone);
+    // The files of this form, by step, checked before the step is recorded: any refused file refuses the form.
+    const groups: Array<{ step: AttachmentStep; prepared: PreparedFile[] }> = [];
+    for (const [field, step] of FILE_FIELDS[action] ?? []) {
+      const uploads = uploadsOf(ctx, field);
+      if (!uploads.length) continue;
+      const { prepared, errors: refused } = await services.attachments.prepare(uploads);
+      if (refused) errors.push(...refused.fields);
+      else groups.push({ step, prepared });
+    }
     try {
       if (errors.length) {
         // Let the service report everything else about the same input as well.
@@ -734,17 +803,54 @@ export function registerDetail(router: Router, kit: PageKit, services: PageServi
         }
         throw new ValidationError([...errors, ...others]);
       }
+      const attachFiles = async () => {
+        for (const g of groups) {
+          await services.attachments.attach(
+            id,
+            g.prepared,
+            { step: g.step, visibility: visibilityOr(form.optional('filesVisibility'), STEP_DEFAULT_VISIBILITY[g.step]) },
+            actor,
+          );
+        }
+      };
       if (action === 'follow-up') {
         const result = await services.complaints.followUp(id, input, actor);
+        await attachFiles();
         kit.redirect(ctx, `/c/${id}`, result.continuation ? 'reopened' : 'followedUp');
         return;
       }
       await services.complaints.transition(id, action, input, actor);
+      await attachFiles();
       // One-click actions on the workbench and the handler's page return there.
       const next = form.get('next');
       kit.redirect(ctx, next === '/' || next === '/mine' ? next : `/c/${id}`, FLASH[action]);
     } catch (err) {
       await refuse(ctx, kit, services, actor, id, action, err);
+    }
+  });
+
+  // An attachment's bytes (or its thumbnail), for a person who may see the complaint: the same scoping as
+  // this page; served with nosniff, a sandboxing CSP and a Content-Disposition (src/http/attachmentResponse.ts).
+  router.get('/c/:id/files/:fileId', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.view');
+    sendAttachment(ctx, await services.attachments.read(idParam(ctx), fileIdParam(ctx), 'original', actor), { download: ctx.query.download === '1' });
+  });
+
+  router.get('/c/:id/files/:fileId/thumb', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.view');
+    sendAttachment(ctx, await services.attachments.read(idParam(ctx), fileIdParam(ctx), 'thumbnail', actor));
+  });
+
+  router.post('/c/:id/files/:fileId/remove', ...kit.stack, async (ctx) => {
+    const actor = kit.require(ctx, 'complaint.view');
+    const id = idParam(ctx);
+    try {
+      await services.attachments.remove(id, fileIdParam(ctx), formOf(ctx).get('reason'), actor);
+      kit.redirect(ctx, `/c/${id}`, 'attachmentRemoved');
+    } catch (err) {
+      if (!isValidationError(err)) throw err;
+      const locale = kit.locale(ctx);
+      await renderDetail(ctx, kit, services, actor, id, { formError: err.fields.map((f) => f.message[locale]).join('；') || err.localized[locale] }, 422);
     }
   });
 

@@ -17,7 +17,10 @@ import { ForbiddenError } from '../../common/errors.js';
 import { msg, type Locale } from '../../common/localized.js';
 import type { Settings } from '../../settings/settings.js';
 import { translate } from '../../i18n/index.js';
-import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt } from '../forms.js';
+import { fieldMessages, formKey, formOf, isValidationError, newFormKey, positiveInt, uploadsOf } from '../forms.js';
+import { limitsFrom } from '../../attachments/content.js';
+import { STEP_DEFAULT_VISIBILITY } from '../../attachments/types.js';
+import { uploadView, visibilityChoices, visibilityOr } from './attachmentViews.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
 import type { PageKit } from '../kit.js';
 import { categoryLabels, choices, labelOf, VOCAB } from '../labels.js';
@@ -78,6 +81,8 @@ async function renderIntake(
     values: Record<string, string>;
     errors?: Record<string, string>;
     formError?: string;
+    /** Files were chosen but the form was refused: the browser does not keep them, say so. */
+    reselect?: boolean;
   },
   status = 200,
 ): Promise<void> {
@@ -110,6 +115,8 @@ async function renderIntake(
       categories: choices(categoryLabels(settings), v.category),
       severities: choices(VOCAB.severity, v.severity),
       threat: v.threatenedWithholding === '1',
+      upload: uploadView(limitsFrom(settings), !!state.reselect),
+      filesVisibility: visibilityChoices(v.filesVisibility, STEP_DEFAULT_VISIBILITY.intake),
     },
     status,
   );
@@ -166,7 +173,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     ctx.body = { units: found.units.map(unitView), total: found.total, more: found.capped || found.pages > 1 };
   });
 
-  router.post('/new', ...kit.stack, async (ctx) => {
+  router.post('/new', ...kit.uploadStack, async (ctx) => {
     const actor = kit.require(ctx, 'complaint.create');
     const settings = await kit.context.settings.get();
     const form = formOf(ctx);
@@ -190,12 +197,27 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       idempotencyKey: values.idempotencyKey,
       ...(receivedAt ? { receivedAt: receivedAt.toISOString() } : {}),
     };
+    // The photos are checked (type from content, size, count) before anything is registered: a refused
+    // file leaves the whole form unsaved and re-shown, each refused file named at the field.
+    const uploads = uploadsOf(ctx, 'files');
+    const files = uploads.length ? await services.attachments.prepare(uploads) : { prepared: [], errors: null };
     const fail = async (fields: FieldError[]) => {
-      await renderIntake(ctx, kit, actor, { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)) }, 422);
+      await renderIntake(
+        ctx,
+        kit,
+        actor,
+        { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)), reselect: uploads.length > 0 },
+        422,
+      );
     };
-    if (receivedText && !receivedAt) {
+    if ((receivedText && !receivedAt) || files.errors) {
       // Report every other problem too, without registering anything.
-      const mine = [fieldError('receivedAt', '请按“年-月-日 时:分”填写受理时间', 'Enter the time received as year-month-day hour:minute')];
+      const mine = [
+        ...(files.errors?.fields ?? []),
+        ...(receivedText && !receivedAt
+          ? [fieldError('receivedAt', '请按“年-月-日 时:分”填写受理时间', 'Enter the time received as year-month-day hour:minute')]
+          : []),
+      ];
       try {
         validateCreate(input);
         return await fail(mine);
@@ -205,7 +227,16 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       }
     }
     try {
-      const { complaint } = await services.complaints.create(input, actor);
+      const { complaint, created } = await services.complaints.create(input, actor);
+      // A replayed submit (same form key) already attached its photos.
+      if (created && files.prepared.length) {
+        await services.attachments.attach(
+          complaint.id,
+          files.prepared,
+          { step: 'intake', visibility: visibilityOr(form.optional('filesVisibility'), STEP_DEFAULT_VISIBILITY.intake) },
+          actor,
+        );
+      }
       kit.redirect(ctx, `/c/${complaint.id}/slip`, 'created');
     } catch (err) {
       if (isValidationError(err)) return await fail(err.fields);

@@ -8,7 +8,8 @@ import type { Context } from 'koa';
 import QRCode from 'qrcode';
 import { DomainError, type FieldError } from '../../common/errors.js';
 import type { OwnerStatusView } from '../../owner/service.js';
-import { fieldMessages, formOf, isValidationError } from '../forms.js';
+import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.js';
+import { sendAttachment } from '../../http/attachmentResponse.js';
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../services.js';
 import { idParam } from './detail.js';
@@ -97,6 +98,18 @@ export function registerOwnerPages(router: Router, kit: PageKit, services: PageS
       return renderStatus(ctx, kit, services, token, { open, values, formError: err.localized[locale] }, err.status);
     }
     throw err;
+  }
+
+  // Owner-visible photos and files of the complaint the link reaches, with the same serving headers as staff get.
+  for (const [suffix, variant] of [
+    ['', 'original'],
+    ['/thumb', 'thumbnail'],
+  ] as const) {
+    router.get(`/s/:token/files/:fileId${suffix}`, ...kit.stack, async (ctx) => {
+      const fileId = positiveInt(ctx.params.fileId);
+      if (!fileId) throw new DomainError('not_found', 404, { 'zh-CN': '附件不存在', en: 'Attachment not found' });
+      sendAttachment(ctx, await services.owner.attachment({ kind: 'link', token: tokenParam(ctx) }, fileId, variant), { download: ctx.query.download === '1' });
+    });
   }
 
   router.post('/s/:token/add', ...kit.stack, async (ctx) => {
