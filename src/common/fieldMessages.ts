@@ -145,7 +145,33 @@ export const FIELD_CATALOG: Record<string, FieldSpec> = {
   serviceCentreName: fill('服务中心名称', 'the service centre name'),
   serviceCentrePhone: fill('服务中心电话', 'the service centre phone', {
     shape: msg('只能填数字、空格、+、- 和括号，如 021-12345678', 'use digits, spaces, +, - and parentheses only, e.g. 021-12345678'),
-  }), // The owner's side
+  }),
+  // Dispatch, deadlines and pauses
+  paused: choose('是否挂起', 'whether paused'),
+  awaitingAcceptance: choose('是否待接单', 'whether awaiting acceptance'),
+  unassigned: choose('是否未指定处理人', 'whether no handler is assigned'),
+  party: choose('等待的第三方', 'the third party waited on'),
+  deadlinePolicies: fill('时限标准', 'the deadline policies'),
+  replyHours: fill('答复时限（小时）', 'the reply time (hours)'),
+  handlingHours: fill('处理时限（小时）', 'the handling time (hours)'),
+  clock: choose('计时方式', 'how hours are counted'),
+  routingRules: fill('派单规则', 'the routing rules'),
+  handlerId: choose('默认处理人', 'the default handler'),
+  pauseAlertHours: fill('挂起提醒时长（小时）', 'the pause alert (hours)'),
+  // Visibility and attachments
+  noteVisibility: choose('备注是否业主可见', 'who may see the note'),
+  replyVisibility: choose('答复是否业主可见', 'who may see the reply'),
+  attachmentMaxBytes: fill('单个附件大小上限（字节）', 'the largest attachment (bytes)'),
+  attachmentMaxFiles: fill('每步附件数量上限', 'files per step'),
+  attachmentTypes: choose('允许的附件类型', 'the kinds of file accepted'),
+  // Personal information
+  privacy: fill('个人信息设置', 'the personal information settings'),
+  personalDataYears: fill('个人信息保存年限', 'years personal data is kept'),
+  accountingYears: fill('财务记录保存年限', 'years accounting records are kept'),
+  noticeUrl: fill('隐私政策网址', 'the privacy notice address', {
+    shape: msg('请填写以 http:// 或 https:// 开头的网址', 'Enter an address starting with http:// or https://'),
+  }),
+  // The owner's side
   ownerLinkDaysAfterClose: fill('办结后查询链接保留天数', 'days the owner link works after closure'),
   ownerPublicBaseUrl: fill('业主访问地址', 'the address owners reach the pages at', {
     shape: msg(
