@@ -18,6 +18,8 @@ import { escalateOverdue, type EscalationRun } from './escalation.js';
 import { recordFollowUp, type FollowUpResult } from './followUp.js';
 import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './intake.js';
 import { listComplaints, type ListOptions } from './store/listing.js';
+import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
+import type { Settings } from '../settings/settings.js';
 import { announceChange } from './notices.js';
 import { eventsOfComplaint, findByIdempotencyKey, findComplaint, findContinuation, findRepeatsOf, listFollowUps, toLink } from './store/complaints.js';
 import { differentSubmission, idempotencyKeyInvalid, idempotencyKeysDisagree, noSuchUnit, notUnitOwner, receivedInFuture } from './messages.js';
@@ -65,6 +67,16 @@ export interface ComplaintService {
   events(id: number, actor: Actor): Promise<AuditEvent[]>;
   /** Applies the escalation rule now (the scheduled job calls this). */
   escalateOverdue(now?: Date): Promise<EscalationRun>;
+  /** The ledger (投诉台账): every complaint the list's filters match, in batches (limit, cursor and offset are ignored). */
+  ledger(query: unknown, actor: Actor): Promise<LedgerExport>;
+}
+
+export interface LedgerExport {
+  batches: AsyncIterable<LedgerEntry[]>;
+  settings: Settings;
+  /** Community id → name, for the community column. */
+  communityNames: Map<string, string>;
+  now: Date;
 }
 
 export interface TrxOption {
@@ -89,6 +101,21 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
       return eventsOfComplaint(ctx.db, ctx.tables, id);
     },
     escalateOverdue: (now = ctx.clock.now()) => escalateOverdue(ctx, now),
+    ledger: async (query, actor) => {
+      requirePermission(actor, 'complaint.view');
+      requirePermission(actor, 'report.view');
+      const { cursor: _c, offset: _o, ...rest } = (query ?? {}) as Record<string, unknown>;
+      const filter = validateList({ ...rest, limit: 1 });
+      const settings = await ctx.settings.get();
+      const now = ctx.clock.now();
+      const communities = await ctx.host.listCommunities();
+      return {
+        batches: ledgerBatches(ctx.db, ctx.tables, actor, filter, now, settings.timezone),
+        settings,
+        communityNames: new Map(communities.map((c) => [c.id, c.name])),
+        now,
+      };
+    },
   };
 }
 

@@ -23,6 +23,7 @@ import { registerOffsets } from './pages/offsets.js';
 import { registerCashier } from './pages/cashier.js';
 import { registerAdmin } from './pages/admin.js';
 import { registerReport } from './pages/report.js';
+import { registerHandlingForm } from './pages/handlingForm.js';
 import { DomainError } from '../common/errors.js';
 
 export interface PageServices {
@@ -66,6 +67,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerIntake(router, kit, services);
   registerList(router, kit, services);
   registerDetail(router, kit, services);
+  registerHandlingForm(router, kit, services);
   registerOffsets(router, kit, services);
   registerCashier(router, kit, services);
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });

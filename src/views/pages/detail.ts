@@ -272,7 +272,7 @@ function offsetSummary(e: AuditEvent, locale: Locale): string {
   return parts.join(' · ');
 }
 
-function eventView(e: AuditEvent, locale: Locale) {
+export function eventView(e: AuditEvent, locale: Locale) {
   const key = e.entityType === 'offset' || e.entityType === 'compensation' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
   const changed =
     e.entityType === 'compensation'

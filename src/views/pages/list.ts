@@ -13,6 +13,9 @@ import { categoryLabels, choices, VOCAB, ALL_STATES } from '../labels.js';
 import type { PageServices } from '../router.js';
 import { complaintRow } from './viewModels.js';
 import { hasCommunities } from '../../host/mapping.js';
+import { hasPermission } from '../../auth/permissions.js';
+import { PassThrough } from 'node:stream';
+import { ledgerCsvStream, ledgerFileNames, writeLedgerXlsx } from '../../reports/ledger.js';
 
 const PAGE_SIZES = ['20', '50', '100'];
 
@@ -113,6 +116,8 @@ export function registerList(router: Router, kit: PageKit, services: PageService
         notFirst: !!f.cursor,
         listPath: kit.url('/list'),
         listQuery: pairs,
+        exportQuery: new URLSearchParams(pairs).toString(),
+        canExport: hasPermission(actor, 'report.view'),
         states: choices(VOCAB.state, f.state, ALL_STATES),
         openStates: OPEN_STATES,
         severities: choices(VOCAB.severity, f.severity),
@@ -128,4 +133,28 @@ export function registerList(router: Router, kit: PageKit, services: PageService
       Object.keys(errors).length ? 422 : 200,
     );
   });
+  // 投诉台账: the whole filtered list (not one page), streamed as CSV or XLSX.
+  for (const ext of ['csv', 'xlsx'] as const) {
+    router.get(`/list/export.${ext}`, ...kit.stack, async (ctx) => {
+      // A bulk export of owners' data is for management and inspections: the report's permission.
+      const actor = kit.require(ctx, 'report.view');
+      const locale = kit.locale(ctx);
+      const { raw } = readListQuery(ctx, actor.id);
+      // Bad filters answer with the 400 error page naming the field, before anything is sent.
+      const ledger = await services.complaints.ledger(raw, actor);
+      const x = { locale, settings: ledger.settings, communityNames: ledger.communityNames };
+      const names = ledgerFileNames(ledger.now, ledger.settings.timezone, ext);
+      ctx.attachment(locale === 'en' ? names.ascii : names.localized, { fallback: names.ascii });
+      ctx.set('Cache-Control', 'no-store');
+      if (ext === 'csv') {
+        ctx.type = 'text/csv; charset=utf-8';
+        ctx.body = ledgerCsvStream(ledger.batches, x);
+        return;
+      }
+      ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      const out = new PassThrough();
+      ctx.body = out;
+      writeLedgerXlsx(ledger.batches, x, out).catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
+    });
+  }
 }
