@@ -22,7 +22,20 @@ import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
 import type { Settings } from '../settings/settings.js';
 import { announceChange } from './notices.js';
 import { eventsOfComplaint, findByIdempotencyKey, findComplaint, findContinuation, findRepeatsOf, listFollowUps, toLink } from './store/complaints.js';
-import { differentSubmission, idempotencyKeyInvalid, idempotencyKeysDisagree, noSuchUnit, notUnitOwner, receivedInFuture } from './messages.js';
+import {
+  differentSubmission,
+  idempotencyKeyInvalid,
+  idempotencyKeysDisagree,
+  locationRequired,
+  noSuchCommunity,
+  noSuchUnit,
+  notUnitOwner,
+  ownerWithoutUnit,
+  receivedInFuture,
+  unitAndPlace,
+  unitOrPlace,
+} from './messages.js';
+import type { HostUnit } from '../host/reader.js';
 import { validateCreate, validateList, validateTransition } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { allowedActions, checkTransition, ruleFor, type Action, type RuleInput } from './states.js';
@@ -134,11 +147,9 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
   const receivedAt = input.receivedAt ? new Date(input.receivedAt) : now;
   const errors: FieldError[] = categoryErrors(settings, input.category);
   if (receivedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) errors.push(receivedInFuture());
-  const unit = await ctx.host.getUnit(input.unitId);
-  if (!unit || !canSeeCommunity(actor, unit.communityId)) errors.push(noSuchUnit());
-  const owner = input.ownerId ? unit?.owners.find((o) => o.id === input.ownerId) : unit?.owners[0];
-  if (unit && input.ownerId && !owner) errors.push(notUnitOwner());
-  if (errors.length || !unit) throw new ValidationError(errors);
+  const place = await placeOf(ctx, input, actor, errors);
+  if (errors.length || !place) throw new ValidationError(errors);
+  const { unit, owner } = place;
 
   // The reply promised to the owner, in service time; kept so a later change of settings never moves it.
   const replyDueAt = replyPromiseDue(receivedAt, settings);
@@ -146,11 +157,13 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
     ...UNSET,
     version: 1,
     state: 'received',
-    unitId: unit.id,
-    unitLabel: clip(unit.label, 100)!,
+    unitId: unit?.id ?? null,
+    unitLabel: clip(place.label, 100)!,
+    building: place.building,
+    location: place.location,
     ownerId: owner?.id ?? null,
     ownerName: clip(owner?.name, 100),
-    communityId: unit.communityId,
+    communityId: place.communityId,
     complainantName: input.complainantName,
     complainantPhone: input.complainantPhone,
     complainantRelation: input.complainantRelation,
@@ -199,6 +212,45 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
     if (replay) return { complaint: replay, created: false };
     throw err;
   }
+}
+
+interface Place {
+  unit: HostUnit | null;
+  owner: { id: string; name: string } | undefined;
+  communityId: string | null;
+  label: string;
+  building: string | null;
+  location: string | null;
+}
+
+/**
+ * Where the complaint is: a unit of the host (with its owner), or a public area (公共区域) named by a
+ * community, perhaps a building, and a location. Problems are pushed to `errors`, naming the field.
+ */
+async function placeOf(ctx: PluginContext, input: CreateComplaintInput, actor: Actor, errors: FieldError[]): Promise<Place | null> {
+  const location = input.location?.trim() || null;
+  const building = input.building?.trim() || null;
+  if (input.unitId !== undefined) {
+    if (location || building || input.communityId !== undefined) errors.push(unitAndPlace());
+    const unit = await ctx.host.getUnit(input.unitId);
+    if (!unit || !canSeeCommunity(actor, unit.communityId)) errors.push(noSuchUnit());
+    const owner = input.ownerId ? unit?.owners.find((o) => o.id === input.ownerId) : unit?.owners[0];
+    if (unit && input.ownerId && !owner) errors.push(notUnitOwner());
+    return unit ? { unit, owner, communityId: unit.communityId, label: unit.label, building: null, location: null } : null;
+  }
+  if (input.communityId === undefined) {
+    errors.push(unitOrPlace());
+    return null;
+  }
+  if (!location) errors.push(locationRequired());
+  if (input.ownerId !== undefined) errors.push(ownerWithoutUnit());
+  const community = (await ctx.host.listCommunities()).find((c) => c.id === input.communityId);
+  if (!community || !canSeeCommunity(actor, community.id)) {
+    errors.push(noSuchCommunity());
+    return null;
+  }
+  const where = [building, location].filter(Boolean).join(' ');
+  return { unit: null, owner: undefined, communityId: community.id, label: `${community.name} 公共区域：${where}`, building, location };
 }
 
 function idempotencyKeyOf(input: CreateComplaintInput, header: string | undefined): string | null {

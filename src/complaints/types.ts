@@ -7,9 +7,13 @@ export interface Complaint {
   code: string;
   version: number;
   state: ComplaintState;
-  unitId: string;
-  /** Host data copied at intake, for the printed slip and text search without reading the host. */
+  /** Null for a public-area complaint (公共区域): it names a community, perhaps a building, and a location. */
+  unitId: string | null;
+  /** Host data copied at intake, for the printed slip and text search without reading the host; for a public area, where it is. */
   unitLabel: string;
+  /** Public area only: the building (free text) and the place (大堂, 地下车库 B2 区). Optional in hand-built fixtures. */
+  building?: string | null;
+  location?: string | null;
   ownerId: string | null;
   ownerName: string | null;
   communityId: string | null;
@@ -103,7 +107,11 @@ export interface ComplaintDetail {
 }
 
 export interface CreateComplaintInput {
-  unitId: string;
+  /** A unit's complaint; or, for a public area, communityId and location (and perhaps building) instead. */
+  unitId?: string;
+  communityId?: string;
+  building?: string;
+  location?: string;
   ownerId?: string;
   complainantName: string;
   complainantPhone: string;

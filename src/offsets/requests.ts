@@ -31,6 +31,15 @@ export function complaintRefusal(complaint: ComplaintFacts, settings: Pick<Setti
       msg(`投诉 ${complaint.code} 已撤销，不能抵扣物业费`, `Complaint ${complaint.code} was cancelled; no offset can be based on it`),
     );
   }
+  if (complaint.unitId === null) {
+    return new ConflictError(
+      'public_area',
+      msg(
+        `投诉 ${complaint.code} 是公共区域投诉，不对应任何房屋，也就没有可抵扣的物业费；如需补偿业主，请记录赔付`,
+        `Complaint ${complaint.code} is about a public area, not a unit: there is no unit fee to offset; record a compensation to pay an owner instead`,
+      ),
+    );
+  }
   if (complaint.disputeType === null) {
     return new ConflictError(
       'dispute_unclassified',
@@ -175,7 +184,8 @@ async function insertRequest(
       ctx.tables,
       {
         complaint_id: complaint.id,
-        unit_id: complaint.unitId,
+        // Never null here: complaintRefusal refused public-area complaints (no unit) above.
+        unit_id: complaint.unitId!,
         owner_id: complaint.ownerId,
         requested_fen: requestedFen,
         approved_fen: null,

@@ -156,6 +156,9 @@ export async function writeLedgerXlsx(batches: AsyncIterable<LedgerEntry[]>, x: 
       // Money leaves as a number of yuan: fen / 100 is exact to the cent once rounded to 2 places by the format.
       sheet.addRow(cells(e, x).map((v, i) => (LEDGER_COLUMNS[i]!.money ? (v as number) / 100 : v === '' ? null : v))).commit();
     }
+    // Give the zip's deflate and the socket their turn (a synchronous driver such as better-sqlite3 never
+    // yields to the event loop by itself), then wait while the reader is behind.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (out.writableNeedDrain) await once(out, 'drain');
   }
   sheet.commit();

@@ -11,7 +11,7 @@ import { intakeBody } from '../support/complaintData.js';
 import { maskMobile } from '../../src/privacy/mask.js';
 import { tableNames } from '../../src/db/tables.js';
 import { clientOf } from '../../src/db/connection.js';
-import { up as addBuildingQuality } from '../../migrations/20261207040000_add_building_quality_category.js';
+import { up as addBuildingQuality } from '../../migrations/20261207040000_public_areas_and_building_quality.js';
 import type { HostKeyTypes } from '../../src/host/keyTypes.js';
 import type { Actor } from '../../src/auth/actor.js';
 

@@ -333,7 +333,7 @@ async function renderDetail(
   // warned with the figures; it was not refused.
   const justRequested = positiveInt(typeof ctx.query.offset === 'string' ? ctx.query.offset : '');
   const requested = justRequested ? offsets.items.find((o) => o.id === justRequested && o.effectiveStatus === 'requested') : undefined;
-  const money = canRequestOffset || requested ? await requestContext(kit.context, c, actor) : null;
+  const money = c.unitId !== null && (canRequestOffset || requested) ? await requestContext(kit.context, { id: c.id, unitId: c.unitId }, actor) : null;
   const typedFen = state.open === 'offset' ? fenOrNull(state.values?.amount) : null;
   const warnFen = typedFen ?? requested?.requestedFen ?? null;
   const requestWarning = money && warnFen !== null ? beyondOutstanding('request', warnFen, money.outstanding, money.totals) : null;
@@ -375,6 +375,7 @@ async function renderDetail(
         departmentLabel: labelOf(departments, c.department),
         cancelKindLabel: labelOf(VOCAB.cancelKind, c.cancelKind),
         overdue: !!c.dueAt && c.dueAt.getTime() < now.getTime(),
+        publicArea: c.unitId === null,
       },
       chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
       repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,

@@ -64,7 +64,15 @@ async function renderIntake(
   ctx: Context,
   kit: PageKit,
   actor: Actor,
-  state: { q: string; unitId: string | null; unit?: HostUnit | null; values: Record<string, string>; errors?: Record<string, string>; formError?: string },
+  state: {
+    q: string;
+    unitId: string | null;
+    unit?: HostUnit | null;
+    values: Record<string, string>;
+    errors?: Record<string, string>;
+    formError?: string;
+    publicArea?: boolean;
+  },
   status = 200,
 ): Promise<void> {
   const settings = await kit.context.settings.get();
@@ -94,6 +102,12 @@ async function renderIntake(
       categories: choices(categoryLabels(settings), v.category),
       severities: choices(VOCAB.severity, v.severity),
       threat: v.threatenedWithholding === '1',
+      publicArea: !!state.publicArea && !panel,
+      communities: state.publicArea
+        ? (await kit.context.host.listCommunities())
+            .filter((c) => canSeeCommunity(actor, c.id))
+            .map((c) => ({ value: c.id, label: c.name, selected: c.id === v.communityId }))
+        : [],
     },
     status,
   );
@@ -123,11 +137,12 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const q = typeof ctx.query.q === 'string' ? ctx.query.q : '';
     const unitId = typeof ctx.query.unit === 'string' && ctx.query.unit.length <= 64 ? ctx.query.unit : null;
     const unit = unitId ? await kit.context.host.getUnit(unitId) : null;
+    const publicArea = !unitId && ctx.query.area === 'public';
     const values = {
       unitId: unitId ?? '',
       ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone),
     };
-    await renderIntake(ctx, kit, actor, { q, unitId, unit, values });
+    await renderIntake(ctx, kit, actor, { q, unitId, unit, values, publicArea });
   });
 
   /** For the page's script: the same search as the form, as JSON (GET, changes nothing). */
@@ -148,12 +163,14 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const form = formOf(ctx);
     const values = form.values();
     values.idempotencyKey = formKey(form.get('idempotencyKey')) ?? newFormKey();
-    const unitId = form.get('unitId').trim();
+    const publicArea = form.get('area') === 'public';
+    const unitId = publicArea ? '' : form.get('unitId').trim();
     const receivedText = form.get('receivedAt').trim();
     const receivedAt = receivedText ? fromLocalInput(receivedText, settings.timezone) : null;
     const input = {
-      unitId,
-      ownerId: form.optional('ownerId'),
+      ...(publicArea
+        ? { communityId: form.optional('communityId'), building: form.optional('building'), location: form.optional('location') }
+        : { unitId, ownerId: form.optional('ownerId') }),
       complainantName: form.get('complainantName').trim(),
       complainantPhone: form.get('complainantPhone').replace(/[\s-]/g, ''),
       complainantRelation: form.optional('complainantRelation'),
@@ -167,7 +184,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       ...(receivedAt ? { receivedAt: receivedAt.toISOString() } : {}),
     };
     const fail = async (fields: FieldError[]) => {
-      await renderIntake(ctx, kit, actor, { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)) }, 422);
+      await renderIntake(ctx, kit, actor, { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)), publicArea }, 422);
     };
     if (receivedText && !receivedAt) {
       // Report every other problem too, without registering anything.
