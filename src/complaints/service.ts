@@ -19,9 +19,19 @@ import { recordFollowUp, type FollowUpResult } from './followUp.js';
 import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './intake.js';
 import { listComplaints, type ListOptions } from './store/listing.js';
 import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
+import { mergeComplaint, type MergeResult } from './merge.js';
 import type { Settings } from '../settings/settings.js';
 import { announceChange } from './notices.js';
-import { eventsOfComplaint, findByIdempotencyKey, findComplaint, findContinuation, findRepeatsOf, listFollowUps, toLink } from './store/complaints.js';
+import {
+  eventsOfComplaint,
+  findByIdempotencyKey,
+  findComplaint,
+  findContinuation,
+  findRepeatsOf,
+  listFollowUps,
+  listMergedInto,
+  toLink,
+} from './store/complaints.js';
 import {
   differentSubmission,
   idempotencyKeyInvalid,
@@ -80,6 +90,8 @@ export interface ComplaintService {
   events(id: number, actor: Actor): Promise<AuditEvent[]>;
   /** Applies the escalation rule now (the scheduled job calls this). */
   escalateOverdue(now?: Date): Promise<EscalationRun>;
+  /** Merges this duplicate into a survivor (input: version, survivorId, reason); its offset requests go along or the merge is refused. */
+  merge(duplicateId: number, input: unknown, actor: Actor, options?: TrxOption): Promise<MergeResult>;
   /** The ledger (投诉台账): every complaint the list's filters match, in batches (limit, cursor and offset are ignored). */
   ledger(query: unknown, actor: Actor): Promise<LedgerExport>;
 }
@@ -114,6 +126,7 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
       return eventsOfComplaint(ctx.db, ctx.tables, id);
     },
     escalateOverdue: (now = ctx.clock.now()) => escalateOverdue(ctx, now),
+    merge: (id, input, actor, options) => mergeComplaint(ctx, id, input, actor, options),
     ledger: async (query, actor) => {
       requirePermission(actor, 'complaint.view');
       requirePermission(actor, 'report.view');
@@ -269,18 +282,23 @@ async function replayOf(ctx: PluginContext, actor: Actor, key: string, hash: str
 async function complaintDetail(ctx: PluginContext, id: number, actor: Actor): Promise<ComplaintDetail> {
   requirePermission(actor, 'complaint.view');
   const complaint = visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
-  const [chain, repeatOf, repeatedBy, followUps] = await Promise.all([
+  const [chain, repeatOf, repeatedBy, followUps, mergedInto, mergedFrom] = await Promise.all([
     chainOf(ctx, complaint),
     complaint.repeatOfId ? findComplaint(ctx.db, ctx.tables, complaint.repeatOfId) : Promise.resolve(null),
     findRepeatsOf(ctx.db, ctx.tables, id),
     listFollowUps(ctx.db, ctx.tables, id),
+    complaint.mergedIntoId ? findComplaint(ctx.db, ctx.tables, complaint.mergedIntoId) : Promise.resolve(null),
+    listMergedInto(ctx.db, ctx.tables, id),
   ]);
+  const visited = await Promise.all(mergedFrom.map(async (m) => (await listFollowUps(ctx.db, ctx.tables, m.id)).length > 0));
   return {
     complaint,
     chain,
     repeatOf: repeatOf ? toLink(repeatOf) : null,
     repeatedBy: repeatedBy.map(toLink),
     followUps,
+    mergedInto: mergedInto ? toLink(mergedInto) : null,
+    mergedFrom: mergedFrom.map((m, i) => ({ ...toLink(m), complainantName: m.complainantName, followedUp: visited[i]! })),
     allowedActions: allowedActions(complaint, actor),
   };
 }

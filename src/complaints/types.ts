@@ -50,6 +50,8 @@ export interface Complaint {
   cancelledAt: Date | null;
   /** The complaint this one continues (its follow-up was unsatisfied). */
   parentId: number | null;
+  /** The survivor this duplicate was merged into (state merged). Optional in hand-built fixtures. */
+  mergedIntoId?: number | null;
   /** An earlier complaint of the same unit and category within the repeat window. */
   repeatOfId: number | null;
   escalatedAt: Date | null;
@@ -102,6 +104,10 @@ export interface ComplaintDetail {
   repeatOf: ComplaintLink | null;
   repeatedBy: ComplaintLink[];
   followUps: FollowUp[];
+  /** The survivor this duplicate was merged into. */
+  mergedInto?: ComplaintLink | null;
+  /** Duplicates merged into this one, with whether their complainant was followed up yet. */
+  mergedFrom?: Array<ComplaintLink & { complainantName: string; followedUp: boolean }>;
   /** Actions this actor may take now. */
   allowedActions: string[];
 }

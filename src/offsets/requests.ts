@@ -31,6 +31,15 @@ export function complaintRefusal(complaint: ComplaintFacts, settings: Pick<Setti
       msg(`投诉 ${complaint.code} 已撤销，不能抵扣物业费`, `Complaint ${complaint.code} was cancelled; no offset can be based on it`),
     );
   }
+  if (complaint.state === 'merged') {
+    return new ConflictError(
+      'complaint_merged',
+      msg(
+        `投诉 ${complaint.code} 已合并到另一投诉，请在合并后的投诉上申请抵扣`,
+        `Complaint ${complaint.code} was merged into another; request offsets on that one`,
+      ),
+    );
+  }
   if (complaint.unitId === null) {
     return new ConflictError(
       'public_area',

@@ -57,6 +57,7 @@ const FIELDS: { [K in keyof Complaint]-?: [column: string, kind: Kind] } = {
   cancelledAt: ['cancelled_at', 'date'],
   parentId: ['parent_id', 'int'],
   repeatOfId: ['repeat_of_id', 'int'],
+  mergedIntoId: ['merged_into_id', 'int'],
   escalatedAt: ['escalated_at', 'date'],
   escalationReason: ['escalation_reason', 'string'],
   originalReceivedAt: ['original_received_at', 'date'],
@@ -309,4 +310,10 @@ export async function escalateIfStillDue(
     .where({ id: current.id, version: current.version })
     .update({ ...toRow(patch), version: current.version + 1 });
   return updated === 1;
+}
+
+/** The duplicates merged into this complaint (first 100, oldest first). */
+export async function listMergedInto(db: Db, tables: TableNames, survivorId: number): Promise<Complaint[]> {
+  const rows = (await db(tables.complaints).where({ merged_into_id: survivorId }).orderBy('id').limit(100)) as ComplaintRow[];
+  return rows.map(rowToComplaint);
 }
