@@ -40,3 +40,9 @@ export const ownerWithoutUnit = (): FieldError =>
     '公共区域投诉不对应房屋，也就不选业主；投诉人姓名和电话照常填写',
     'A public-area complaint has no unit, so no owner is chosen; fill in the complainant as usual',
   );
+export const hotlineRefRequired = (): FieldError =>
+  fieldError('externalRef', '12345 转办须填写热线工单编号', 'A 12345 referral needs the hotline work-order number');
+export const hotlineDueRequired = (): FieldError =>
+  fieldError('hotlineDueAt', '12345 转办须填写热线要求的办结时限', 'A 12345 referral needs the reply deadline the hotline set');
+export const hotlineOnly = (field: 'externalRef' | 'hotlineDueAt'): FieldError =>
+  fieldError(field, '只有 12345 热线转办才填写热线工单编号和时限', 'Only a 12345 hotline referral has a hotline work-order number and deadline');

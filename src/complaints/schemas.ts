@@ -45,6 +45,8 @@ export const createComplaintSchema = {
     communityId: hostId,
     building: optionalText(100),
     location: optionalText(200),
+    externalRef: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' },
+    hotlineDueAt: dateTime,
     ownerId: hostId,
     complainantName: text(50),
     complainantPhone: { type: 'string', pattern: MOBILE_PATTERN, maxLength: 11 },

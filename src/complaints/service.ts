@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
-import { ConflictError, ValidationError, type FieldError } from '../common/errors.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../common/errors.js';
 import type { AuditEvent } from '../common/events.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
@@ -20,6 +20,8 @@ import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './in
 import { listComplaints, type ListOptions } from './store/listing.js';
 import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
 import { mergeComplaint, type MergeResult } from './merge.js';
+import { hotlineReply, type HotlineReply } from './hotline.js';
+import { msg } from '../common/localized.js';
 import type { Settings } from '../settings/settings.js';
 import { announceChange } from './notices.js';
 import {
@@ -41,6 +43,9 @@ import {
   noSuchUnit,
   notUnitOwner,
   ownerWithoutUnit,
+  hotlineDueRequired,
+  hotlineOnly,
+  hotlineRefRequired,
   receivedInFuture,
   unitAndPlace,
   unitOrPlace,
@@ -92,6 +97,8 @@ export interface ComplaintService {
   escalateOverdue(now?: Date): Promise<EscalationRun>;
   /** Merges this duplicate into a survivor (input: version, survivorId, reason); its offset requests go along or the merge is refused. */
   merge(duplicateId: number, input: unknown, actor: Actor, options?: TrxOption): Promise<MergeResult>;
+  /** The ready-to-paste reply of a 12345 referral (409 before it is replied to, 404 for other channels). */
+  hotlineReply(id: number, actor: Actor): Promise<HotlineReply>;
   /** The ledger (投诉台账): every complaint the list's filters match, in batches (limit, cursor and offset are ignored). */
   ledger(query: unknown, actor: Actor): Promise<LedgerExport>;
 }
@@ -127,6 +134,24 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
     },
     escalateOverdue: (now = ctx.clock.now()) => escalateOverdue(ctx, now),
     merge: (id, input, actor, options) => mergeComplaint(ctx, id, input, actor, options),
+    hotlineReply: async (id, actor) => {
+      requirePermission(actor, 'complaint.view');
+      const complaint = visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
+      if (complaint.channel !== 'hotline_12345') {
+        throw new NotFoundError(msg(`投诉 ${complaint.code} 不是 12345 热线转办`, `Complaint ${complaint.code} is not a 12345 hotline referral`));
+      }
+      const reply = hotlineReply(complaint, (await ctx.settings.get()).timezone);
+      if (!reply) {
+        throw new ConflictError(
+          'not_replied',
+          msg(
+            `投诉 ${complaint.code} 尚未回复，回复后才能生成 12345 回复单`,
+            `Complaint ${complaint.code} has not been replied to yet; the 12345 reply follows the reply`,
+          ),
+        );
+      }
+      return reply;
+    },
     ledger: async (query, actor) => {
       requirePermission(actor, 'complaint.view');
       requirePermission(actor, 'report.view');
@@ -160,6 +185,13 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
   const receivedAt = input.receivedAt ? new Date(input.receivedAt) : now;
   const errors: FieldError[] = categoryErrors(settings, input.category);
   if (receivedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) errors.push(receivedInFuture());
+  if (input.channel === 'hotline_12345') {
+    if (!input.externalRef) errors.push(hotlineRefRequired());
+    if (!input.hotlineDueAt) errors.push(hotlineDueRequired());
+  } else {
+    if (input.externalRef !== undefined) errors.push(hotlineOnly('externalRef'));
+    if (input.hotlineDueAt !== undefined) errors.push(hotlineOnly('hotlineDueAt'));
+  }
   const place = await placeOf(ctx, input, actor, errors);
   if (errors.length || !place) throw new ValidationError(errors);
   const { unit, owner } = place;
@@ -174,6 +206,8 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
     unitLabel: clip(place.label, 100)!,
     building: place.building,
     location: place.location,
+    externalRef: input.channel === 'hotline_12345' ? (input.externalRef ?? null) : null,
+    hotlineDueAt: input.channel === 'hotline_12345' && input.hotlineDueAt ? new Date(input.hotlineDueAt) : null,
     ownerId: owner?.id ?? null,
     ownerName: clip(owner?.name, 100),
     communityId: place.communityId,

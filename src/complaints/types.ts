@@ -50,6 +50,9 @@ export interface Complaint {
   cancelledAt: Date | null;
   /** The complaint this one continues (its follow-up was unsatisfied). */
   parentId: number | null;
+  /** 12345 referrals (channel hotline_12345): the hotline's work-order number and its reply deadline. Optional in fixtures. */
+  externalRef?: string | null;
+  hotlineDueAt?: Date | null;
   /** The survivor this duplicate was merged into (state merged). Optional in hand-built fixtures. */
   mergedIntoId?: number | null;
   /** An earlier complaint of the same unit and category within the repeat window. */
@@ -104,6 +107,9 @@ export interface ComplaintDetail {
   repeatOf: ComplaintLink | null;
   repeatedBy: ComplaintLink[];
   followUps: FollowUp[];
+  /** 12345 referrals (channel hotline_12345): the hotline's work-order number and its reply deadline. Optional in fixtures. */
+  externalRef?: string | null;
+  hotlineDueAt?: Date | null;
   /** The survivor this duplicate was merged into. */
   mergedInto?: ComplaintLink | null;
   /** Duplicates merged into this one, with whether their complainant was followed up yet. */
@@ -118,6 +124,9 @@ export interface CreateComplaintInput {
   communityId?: string;
   building?: string;
   location?: string;
+  /** Channel hotline_12345 only, and then both required: the hotline's work-order number and reply deadline. */
+  externalRef?: string;
+  hotlineDueAt?: string;
   ownerId?: string;
   complainantName: string;
   complainantPhone: string;

@@ -73,6 +73,11 @@ const L = {
   reversed: msg('已冲回', 'Reversed'),
   net: msg('实际抵扣（使用 − 冲回）', 'Net (applied − reversed)'),
   items: msg('{n} 笔', '{n} items'),
+  hotline: msg('12345 热线转办', '12345 hotline referrals'),
+  hotlineCount: msg('转办件数', 'Referrals'),
+  hotlineReplied: msg('已回复', 'Replied'),
+  hotlineOnTime: msg('按热线时限办结率', 'Replied within the hotline deadline'),
+  hotlineDetail: msg('按时 {count} / {of}；逾期办结 {late}；逾期未办结 {open}', '{count} of {of} on time; {late} late; {open} overdue, not replied'),
 };
 
 function fill(text: Localized, locale: Locale, params: Record<string, string | number>): string {
@@ -123,6 +128,10 @@ export function reportRows(report: ComplaintReport, ctx: CsvContext): string[][]
   add(L.offsets, t(L.applied), formatFen(m.appliedFen), items(m.applications));
   add(L.offsets, t(L.reversed), formatFen(m.reversedFen), items(m.reversals));
   add(L.offsets, t(L.net), formatFen(m.netAppliedFen));
+  const hl = report.hotline;
+  add(L.hotline, t(L.hotlineCount), hl.referrals);
+  add(L.hotline, t(L.hotlineReplied), hl.replied);
+  add(L.hotline, t(L.hotlineOnTime), percent(hl.rate), fill(L.hotlineDetail, locale, { count: hl.count, of: hl.of, late: hl.late, open: hl.overdueOpen }));
   return rows;
 }
 

@@ -117,6 +117,12 @@ export interface ComplaintReport {
   reopen: Share;
   topUnits: UnitCount[];
   offsets: OffsetFigures;
+  /**
+   * 12345 referrals (channel hotline_12345), counted apart: how many, how many replied, and the on-time
+   * rate against the hotline's own deadline (replied by hotline_due_at), out of those replied plus those
+   * unreplied already past it.
+   */
+  hotline: Share & { referrals: number; replied: number; late: number; overdueOpen: number };
 }
 
 type Row = Record<string, unknown>;
@@ -174,13 +180,16 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     return q;
   };
 
-  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow] = await Promise.all([
+  const nowText = toDbTime(now);
+  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow, hotlineRow] = await Promise.all([
     groupedCounts(db, cohort('c'), dialect, settings, now),
     resolveDurations(db, cohort('c'), dialect),
     acknowledgeDurations(db, cohort('c'), dialect, tables.events),
     followUpCounts(db, cohort('c'), dialect, tables.followUps),
     cohort('c')
       .whereNot('c.state', 'cancelled')
+      // Public-area complaints have no unit to rank.
+      .whereNotNull('c.unit_id')
       .select('c.unit_id')
       .count({ n: '*' })
       .groupBy('c.unit_id')
@@ -207,7 +216,20 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       db.raw(`${countIf("a.state = 'reversed'")} AS reversals`),
       db.raw("SUM(CASE WHEN a.state = 'reversed' THEN a.amount_fen ELSE 0 END) AS reversed"),
     ) as Promise<Row | undefined>,
+    cohort('c')
+      .where('c.channel', 'hotline_12345')
+      .whereNot('c.state', 'cancelled')
+      .first(
+        db.raw('COUNT(*) AS referrals'),
+        db.raw(`${countIf('c.resolved_at IS NOT NULL')} AS replied`),
+        db.raw(`${countIf('c.resolved_at IS NOT NULL AND c.hotline_due_at IS NOT NULL AND c.resolved_at <= c.hotline_due_at')} AS on_time`),
+        db.raw(`${countIf('c.resolved_at IS NOT NULL AND c.hotline_due_at IS NOT NULL AND c.resolved_at > c.hotline_due_at')} AS late`),
+        db.raw(`${countIf('c.resolved_at IS NULL AND c.hotline_due_at < ?')} AS overdue_open`, [nowText]),
+      ) as Promise<Row | undefined>,
   ]);
+  const hotlineOnTime = num(hotlineRow?.on_time);
+  const hotlineLate = num(hotlineRow?.late);
+  const hotlineOverdue = num(hotlineRow?.overdue_open);
 
   const unitLabels = await labelsOf(
     ctx,
@@ -249,6 +271,13 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       reversals: num(applicationRow?.reversals),
       reversedFen,
       netAppliedFen: appliedFen - reversedFen,
+    },
+    hotline: {
+      ...share(hotlineOnTime, hotlineOnTime + hotlineLate + hotlineOverdue),
+      referrals: num(hotlineRow?.referrals),
+      replied: num(hotlineRow?.replied),
+      late: hotlineLate,
+      overdueOpen: hotlineOverdue,
     },
   };
 }

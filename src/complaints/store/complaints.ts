@@ -58,6 +58,8 @@ const FIELDS: { [K in keyof Complaint]-?: [column: string, kind: Kind] } = {
   parentId: ['parent_id', 'int'],
   repeatOfId: ['repeat_of_id', 'int'],
   mergedIntoId: ['merged_into_id', 'int'],
+  externalRef: ['external_ref', 'string'],
+  hotlineDueAt: ['hotline_due_at', 'date'],
   escalatedAt: ['escalated_at', 'date'],
   escalationReason: ['escalation_reason', 'string'],
   originalReceivedAt: ['original_received_at', 'date'],

@@ -54,6 +54,8 @@ export const complaintResponse = {
     cancelledAt: nullable(time),
     parentId: nullable({ type: 'integer' }),
     repeatOfId: nullable({ type: 'integer' }),
+    externalRef: { ...nullable(str), description: 'Channel hotline_12345: the hotline work-order number (工单编号)' },
+    hotlineDueAt: { ...nullable(time), description: 'Channel hotline_12345: the reply deadline the hotline set' },
     mergedIntoId: { ...nullable({ type: 'integer' }), description: 'State merged: the survivor it was merged into' },
     escalatedAt: nullable(time),
     escalationReason: nullable(str),

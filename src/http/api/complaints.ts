@@ -83,6 +83,10 @@ export function complaintsApiRouter(
     k.body = { complaint };
   });
 
+  router.get('/:id/hotline-reply', async (k) => {
+    k.body = { reply: await service.hotlineReply(idOf(k), actorOf(k)) };
+  });
+
   router.post('/:id/merge', async (k) => {
     k.body = await service.merge(idOf(k), bodyOf(k), actorOf(k));
   });
@@ -165,6 +169,32 @@ export const complaintsApiOperations: ApiOperation[] = [
     responseSchema: complaintEnvelope,
     errors: { '404': 'No such complaint in your communities', '409': 'Not allowed in the current state, or changed by someone else since `version`' },
   })),
+  {
+    method: 'get',
+    path: `${BASE}/{id}/hotline-reply`,
+    operationId: 'hotlineReply',
+    summary:
+      'A 12345 referral’s reply, ready to paste into the hotline’s system: work-order number, 处理结果 (the reply), 办理依据 (its basis), when replied and whether within the hotline deadline',
+    tags,
+    responseSchema: {
+      type: 'object',
+      properties: {
+        reply: {
+          type: 'object',
+          properties: {
+            externalRef: { type: 'string' },
+            result: { type: 'string' },
+            basis: { type: 'string' },
+            repliedAt: { type: 'string', format: 'date-time' },
+            dueAt: { type: ['string', 'null'], format: 'date-time' },
+            onTime: { type: ['boolean', 'null'] },
+            text: { type: 'string' },
+          },
+        },
+      },
+    },
+    errors: { '404': 'No such complaint in your communities, or not a 12345 referral', '409': 'Not replied to yet (not_replied)' },
+  },
   {
     method: 'post',
     path: `${BASE}/{id}/merge`,

@@ -27,6 +27,7 @@ import { categoryLabels, choices, COMMUNICATIVE, departmentLabels, labelOf, VOCA
 import type { PageServices } from '../router.js';
 import { linkRow, offsetRow } from './viewModels.js';
 import { localDate } from '../../calendar/zoned.js';
+import { hotlineReply } from '../../complaints/hotline.js';
 
 type FormName = Action | 'offset' | 'compensation';
 
@@ -377,6 +378,7 @@ async function renderDetail(
         overdue: !!c.dueAt && c.dueAt.getTime() < now.getTime(),
         publicArea: c.unitId === null,
       },
+      hotlineReply: hotlineReply(c, tz),
       chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
       repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,
       repeatedBy: detail.repeatedBy.map((l) => linkRow(l)),

@@ -167,6 +167,8 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const unitId = publicArea ? '' : form.get('unitId').trim();
     const receivedText = form.get('receivedAt').trim();
     const receivedAt = receivedText ? fromLocalInput(receivedText, settings.timezone) : null;
+    const hotlineText = form.get('hotlineDueAt').trim();
+    const hotlineDueAt = hotlineText ? fromLocalInput(hotlineText, settings.timezone) : null;
     const input = {
       ...(publicArea
         ? { communityId: form.optional('communityId'), building: form.optional('building'), location: form.optional('location') }
@@ -182,6 +184,8 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       severity: form.optional('severity'),
       idempotencyKey: values.idempotencyKey,
       ...(receivedAt ? { receivedAt: receivedAt.toISOString() } : {}),
+      ...(form.optional('externalRef') ? { externalRef: form.get('externalRef').trim() } : {}),
+      ...(hotlineDueAt ? { hotlineDueAt: hotlineDueAt.toISOString() } : {}),
     };
     const fail = async (fields: FieldError[]) => {
       await renderIntake(ctx, kit, actor, { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)), publicArea }, 422);

@@ -75,6 +75,13 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
     acknowledge: durationView(report.acknowledge, locale),
     resolve: durationView(report.resolve, locale),
     onTime: { ...shareView(report.onTime), late: report.onTime.late, overdueOpen: report.onTime.overdueOpen },
+    hotline: {
+      ...shareView(report.hotline),
+      referrals: report.hotline.referrals,
+      replied: report.hotline.replied,
+      late: report.hotline.late,
+      overdueOpen: report.hotline.overdueOpen,
+    },
     followUp: { ...shareView(report.followUpInWindow), late: report.followUpInWindow.late, overdue: report.followUpInWindow.overdue },
     satisfaction: shareView(report.satisfaction),
     repeat: shareView(report.repeat),
