@@ -21,6 +21,7 @@ import { listComplaints, type ListOptions } from './store/listing.js';
 import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
 import { mergeComplaint, type MergeResult } from './merge.js';
 import { hotlineReply, type HotlineReply } from './hotline.js';
+import { createIncidentService, type IncidentService } from './incidents.js';
 import { msg } from '../common/localized.js';
 import type { Settings } from '../settings/settings.js';
 import { announceChange } from './notices.js';
@@ -97,6 +98,8 @@ export interface ComplaintService {
   escalateOverdue(now?: Date): Promise<EscalationRun>;
   /** Merges this duplicate into a survivor (input: version, survivorId, reason); its offset requests go along or the merge is refused. */
   merge(duplicateId: number, input: unknown, actor: Actor, options?: TrxOption): Promise<MergeResult>;
+  /** Incidents (事件): group complaints about one event, take steps for them together. */
+  incidents: IncidentService;
   /** The ready-to-paste reply of a 12345 referral (409 before it is replied to, 404 for other channels). */
   hotlineReply(id: number, actor: Actor): Promise<HotlineReply>;
   /** The ledger (投诉台账): every complaint the list's filters match, in batches (limit, cursor and offset are ignored). */
@@ -118,6 +121,7 @@ export interface TrxOption {
 
 export function createComplaintService(ctx: PluginContext): ComplaintService {
   return {
+    incidents: createIncidentService(ctx, (id, action, input, actor) => transitionComplaint(ctx, id, action, input, actor)),
     create: (input, actor, options) => createComplaint(ctx, input, actor, options),
     get: (id, actor) => complaintDetail(ctx, id, actor),
     list: async (query, actor, options) => {

@@ -50,6 +50,8 @@ export interface Complaint {
   cancelledAt: Date | null;
   /** The complaint this one continues (its follow-up was unsatisfied). */
   parentId: number | null;
+  /** The incident (事件) this complaint belongs to. Optional in fixtures. */
+  incidentId?: number | null;
   /** 12345 referrals (channel hotline_12345): the hotline's work-order number and its reply deadline. Optional in fixtures. */
   externalRef?: string | null;
   hotlineDueAt?: Date | null;
@@ -107,6 +109,8 @@ export interface ComplaintDetail {
   repeatOf: ComplaintLink | null;
   repeatedBy: ComplaintLink[];
   followUps: FollowUp[];
+  /** The incident (事件) this complaint belongs to. Optional in fixtures. */
+  incidentId?: number | null;
   /** 12345 referrals (channel hotline_12345): the hotline's work-order number and its reply deadline. Optional in fixtures. */
   externalRef?: string | null;
   hotlineDueAt?: Date | null;

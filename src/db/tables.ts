@@ -18,6 +18,7 @@ export function tableNames(prefix: string) {
     offsetBillLedger: `${prefix}offset_bill_ledger`,
     offsetApprovalTotals: `${prefix}offset_approval_totals`,
     compensations: `${prefix}compensations`,
+    incidents: `${prefix}incidents`,
     sessions: `${prefix}sessions`,
     jobRuns: `${prefix}job_runs`,
     jobClaims: `${prefix}job_claims`,

@@ -74,6 +74,9 @@ const L = {
   net: msg('实际抵扣（使用 − 冲回）', 'Net (applied − reversed)'),
   items: msg('{n} 笔', '{n} items'),
   hotline: msg('12345 热线转办', '12345 hotline referrals'),
+  incidents: msg('事件（群诉）', 'Incidents'),
+  incidentCount: msg('事件数（每件计一次）', 'Incidents (each counted once)'),
+  incidentComplaints: msg('其中的投诉', 'Their complaints'),
   hotlineCount: msg('转办件数', 'Referrals'),
   hotlineReplied: msg('已回复', 'Replied'),
   hotlineOnTime: msg('按热线时限办结率', 'Replied within the hotline deadline'),
@@ -132,6 +135,8 @@ export function reportRows(report: ComplaintReport, ctx: CsvContext): string[][]
   add(L.hotline, t(L.hotlineCount), hl.referrals);
   add(L.hotline, t(L.hotlineReplied), hl.replied);
   add(L.hotline, t(L.hotlineOnTime), percent(hl.rate), fill(L.hotlineDetail, locale, { count: hl.count, of: hl.of, late: hl.late, open: hl.overdueOpen }));
+  add(L.incidents, t(L.incidentCount), report.incidents.incidents);
+  add(L.incidents, t(L.incidentComplaints), report.incidents.complaints);
   return rows;
 }
 

@@ -123,6 +123,8 @@ export interface ComplaintReport {
    * unreplied already past it.
    */
   hotline: Share & { referrals: number; replied: number; late: number; overdueOpen: number };
+  /** Incidents (事件) among the period's complaints, each counted once, and how many complaints they grouped. */
+  incidents: { incidents: number; complaints: number };
 }
 
 type Row = Record<string, unknown>;
@@ -181,7 +183,7 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
   };
 
   const nowText = toDbTime(now);
-  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow, hotlineRow] = await Promise.all([
+  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow, hotlineRow, incidentRow] = await Promise.all([
     groupedCounts(db, cohort('c'), dialect, settings, now),
     resolveDurations(db, cohort('c'), dialect),
     acknowledgeDurations(db, cohort('c'), dialect, tables.events),
@@ -226,6 +228,10 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
         db.raw(`${countIf('c.resolved_at IS NOT NULL AND c.hotline_due_at IS NOT NULL AND c.resolved_at > c.hotline_due_at')} AS late`),
         db.raw(`${countIf('c.resolved_at IS NULL AND c.hotline_due_at < ?')} AS overdue_open`, [nowText]),
       ) as Promise<Row | undefined>,
+    cohort('c')
+      .whereNotNull('c.incident_id')
+      .whereNot('c.state', 'cancelled')
+      .first(db.raw('COUNT(DISTINCT c.incident_id) AS incidents'), db.raw('COUNT(*) AS complaints')) as Promise<Row | undefined>,
   ]);
   const hotlineOnTime = num(hotlineRow?.on_time);
   const hotlineLate = num(hotlineRow?.late);
@@ -279,6 +285,7 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       late: hotlineLate,
       overdueOpen: hotlineOverdue,
     },
+    incidents: { incidents: num(incidentRow?.incidents), complaints: num(incidentRow?.complaints) },
   };
 }
 

@@ -59,6 +59,7 @@ const FIELDS: { [K in keyof Complaint]-?: [column: string, kind: Kind] } = {
   repeatOfId: ['repeat_of_id', 'int'],
   mergedIntoId: ['merged_into_id', 'int'],
   externalRef: ['external_ref', 'string'],
+  incidentId: ['incident_id', 'int'],
   hotlineDueAt: ['hotline_due_at', 'date'],
   escalatedAt: ['escalated_at', 'date'],
   escalationReason: ['escalation_reason', 'string'],
