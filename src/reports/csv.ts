@@ -131,12 +131,17 @@ export function reportRows(report: ComplaintReport, ctx: CsvContext): string[][]
   add(L.offsets, t(L.applied), formatFen(m.appliedFen), items(m.applications));
   add(L.offsets, t(L.reversed), formatFen(m.reversedFen), items(m.reversals));
   add(L.offsets, t(L.net), formatFen(m.netAppliedFen));
+  // Shown when there are any: a company that gets no 12345 referrals or had no incident sees no empty rows.
   const hl = report.hotline;
-  add(L.hotline, t(L.hotlineCount), hl.referrals);
-  add(L.hotline, t(L.hotlineReplied), hl.replied);
-  add(L.hotline, t(L.hotlineOnTime), percent(hl.rate), fill(L.hotlineDetail, locale, { count: hl.count, of: hl.of, late: hl.late, open: hl.overdueOpen }));
-  add(L.incidents, t(L.incidentCount), report.incidents.incidents);
-  add(L.incidents, t(L.incidentComplaints), report.incidents.complaints);
+  if (hl.referrals > 0) {
+    add(L.hotline, t(L.hotlineCount), hl.referrals);
+    add(L.hotline, t(L.hotlineReplied), hl.replied);
+    add(L.hotline, t(L.hotlineOnTime), percent(hl.rate), fill(L.hotlineDetail, locale, { count: hl.count, of: hl.of, late: hl.late, open: hl.overdueOpen }));
+  }
+  if (report.incidents.incidents > 0) {
+    add(L.incidents, t(L.incidentCount), report.incidents.incidents);
+    add(L.incidents, t(L.incidentComplaints), report.incidents.complaints);
+  }
   return rows;
 }
 

@@ -138,7 +138,8 @@ const FIXED_ORDER: Partial<Record<Dimension, readonly string[]>> = {
   severity: SEVERITY.values,
   disputeType: DISPUTE_TYPE.values,
   nature: NATURE.values,
-  channel: CHANNEL.values,
+  // 12345 referrals have their own figure (hotline); the channel list shows them only when there are some.
+  channel: CHANNEL.values.filter((c) => c !== 'hotline_12345'),
 };
 
 function ordered(dimension: Dimension, counts: Map<string | null, number>): Count[] {
