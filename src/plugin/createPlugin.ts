@@ -27,6 +27,7 @@ import type { CsrfOptions } from '../http/csrf.js';
 import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
 import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
+import { incidentsApiOperations, incidentsApiRouter } from '../http/api/incidents.js';
 import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
@@ -201,6 +202,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     complaintsApiRouter(context, complaints, compensations),
     offsetsApiRouter(context, offsets),
     reportsApiRouter(context),
+    incidentsApiRouter(complaints),
     unitsApiRouter(context, offsets),
   ])
     domainApis.use(r.routes(), r.allowedMethods());
@@ -210,6 +212,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     ...offsetsApiOperations,
     ...billingApiOperations,
     ...reportsApiOperations,
+    ...incidentsApiOperations,
     ...unitsApiOperations,
     ...operationsApiOperations,
   );

@@ -97,3 +97,40 @@ for (const kind of databaseKinds) {
     });
   });
 }
+
+for (const kind of databaseKinds) {
+  describe(`incidents over HTTP (${kind.kind})`, function () {
+    this.timeout(60_000);
+    it('creates an incident, adds a complaint, takes a group step and closes it through /api/incidents', async () => {
+      const { startPageHarness, staff, userHeader } = await import('../support/pageHarness.js');
+      const h = await startPageHarness(kind, simpleHost);
+      try {
+        const call = async (method: string, path: string, as: typeof staff.supervisor, body?: unknown) => {
+          const res = await fetch(`${h.origin}${h.base}${path}`, {
+            method,
+            headers: { ...userHeader(as, h.clock), ...(body ? { 'content-type': 'application/json' } : {}) },
+            body: body ? JSON.stringify(body) : undefined,
+          });
+          return { status: res.status, body: (await res.json()) as any };
+        };
+        const created = await call('POST', '/api/incidents', staff.supervisor, { title: '地库进水', communityId: '1' });
+        expect(created.status).to.equal(201);
+        const id = created.body.incident.id as number;
+        const { complaint } = await h.plugin.complaints.create(intakeBody('101'), staff.counter);
+        expect((await call('POST', `/api/incidents/${id}/complaints/${complaint.id}`, staff.supervisor)).status).to.equal(200);
+        const step = await call('POST', `/api/incidents/${id}/act/start-investigation`, staff.supervisor, {});
+        expect(step.status).to.equal(200);
+        expect(step.body.done.map((c: { state: string }) => c.state)).to.deep.equal(['investigating']);
+        expect((await call('POST', `/api/incidents/${id}/act/follow-up`, staff.supervisor, {})).status).to.equal(404);
+        const got = await call('GET', `/api/incidents/${id}`, staff.counter);
+        expect(got.body.complaints).to.have.length(1);
+        const closed = await call('POST', `/api/incidents/${id}/close`, staff.supervisor, { version: got.body.incident.version });
+        expect(closed.body.incident.state).to.equal('closed');
+        const doc = await fetch(`${h.origin}${h.base}/api/openapi.json`);
+        expect(Object.keys(((await doc.json()) as { paths: Record<string, unknown> }).paths)).to.include('/api/incidents/{id}/act/{action}');
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
