@@ -5,7 +5,7 @@ import type { Actor } from '../auth/actor.js';
 import type { TableNames } from '../db/tables.js';
 import { toDbTime, requireDbTime } from '../db/time.js';
 
-export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'incident';
+export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'incident' | 'improvement';
 
 export interface NewEvent {
   entityType: EntityType;
