@@ -28,6 +28,7 @@ import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
 import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
 import { incidentsApiOperations, incidentsApiRouter } from '../http/api/incidents.js';
+import { improvementsApiOperations, improvementsApiRouter } from '../http/api/improvements.js';
 import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
@@ -203,6 +204,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     offsetsApiRouter(context, offsets),
     reportsApiRouter(context),
     incidentsApiRouter(complaints),
+    improvementsApiRouter(context),
     unitsApiRouter(context, offsets),
   ])
     domainApis.use(r.routes(), r.allowedMethods());
@@ -213,6 +215,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     ...billingApiOperations,
     ...reportsApiOperations,
     ...incidentsApiOperations,
+    ...improvementsApiOperations,
     ...unitsApiOperations,
     ...operationsApiOperations,
   );

@@ -62,7 +62,7 @@ for (const kind of databaseKinds) {
       await refused(improvements.setStatus(action.id, { version: action.version, status: 'done' }, people.supervisor), 'stale_version', 409);
       await improvements.setStatus(action.id, { version: started.version, status: 'done' }, people.supervisor);
 
-      // After (11-11 … 11-20): one facilities complaint in community 1.
+      // After (11-11 … 11-20): one facilities complaint in community 1, a repeat (unit 101 had one on 11-02).
       h.clock.set('2026-11-12T02:00:00.000Z');
       await file('101');
 
@@ -70,12 +70,12 @@ for (const kind of databaseKinds) {
       expect(partial.complete).to.equal(false);
       expect(partial.change).to.equal(null);
       expect(partial.before).to.deep.equal({ from: '2026-11-01', to: '2026-11-10', complaints: 4, repeats: 2 });
-      expect(partial.after).to.deep.equal({ from: '2026-11-11', to: '2026-11-20', complaints: 1, repeats: 0 });
+      expect(partial.after).to.deep.equal({ from: '2026-11-11', to: '2026-11-20', complaints: 1, repeats: 1 });
 
       h.clock.advance(20 * DAY);
       const done = await improvements.effect(action.id, 10, people.supervisor);
       expect(done.complete).to.equal(true);
-      expect(done.change).to.deep.equal({ complaints: -3, repeats: -2 });
+      expect(done.change).to.deep.equal({ complaints: -3, repeats: -1 });
       expect((await improvements.list(people.manager)).map((a) => [a.id, a.status])).to.deep.equal([[action.id, 'done']]);
       const events = await h.db('cmp_events').where({ entity_type: 'improvement', entity_id: action.id }).orderBy('id');
       expect(events.map((e) => e.action)).to.deep.equal(['create', 'status', 'status']);
@@ -100,6 +100,47 @@ for (const kind of databaseKinds) {
         403,
       );
       await refused(improvements.effect(999999, 10, people.supervisor), 'not_found', 404);
+    });
+  });
+}
+
+for (const kind of databaseKinds) {
+  describe(`improvement register over HTTP and on the report page (${kind.kind})`, function () {
+    this.timeout(60_000);
+    it('records through /api/improvements and shows the action with its before/after counts on the report', async () => {
+      const { startPageHarness, staff, userHeader, unescapeHtml } = await import('../support/pageHarness.js');
+      const h = await startPageHarness(kind, simpleHost, { now: '2026-11-05T02:00:00.000Z' });
+      try {
+        await h.plugin.complaints.create(intakeBody('101'), staff.counter);
+        const headers = { ...userHeader(staff.supervisor, h.clock), 'content-type': 'application/json' };
+        const res = await fetch(`${h.origin}${h.base}/api/improvements`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            scopeKind: 'unit',
+            scopeValue: '101',
+            communityId: '1',
+            what: '1-101 门口加装挡水条',
+            ownerName: '工程部',
+            dueOn: '2026-11-30',
+            takenOn: '2026-11-06',
+          }),
+        });
+        expect(res.status).to.equal(201);
+        const { action } = (await res.json()) as { action: { id: number } };
+        const effect = await fetch(`${h.origin}${h.base}/api/improvements/${action.id}/effect?days=5`, { headers });
+        const body = (await effect.json()) as { effect: { before: { complaints: number }; complete: boolean } };
+        expect(body.effect.before.complaints).to.equal(1);
+        expect(body.effect.complete).to.equal(false);
+        const page = await fetch(`${h.origin}${h.base}/report?from=2026-11-01&to=2026-11-30&effectDays=5`, { headers: userHeader(staff.supervisor, h.clock) });
+        const html = unescapeHtml(await page.text());
+        expect(page.status).to.equal(200);
+        expect(html).to.include('整改措施及效果');
+        expect(html).to.include('1-101 门口加装挡水条');
+        expect(html).to.match(/>1 \/ 0<\/td><td class="num">0 \/ 0 \*</);
+      } finally {
+        await h.close();
+      }
     });
   });
 }
