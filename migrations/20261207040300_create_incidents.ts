@@ -4,7 +4,15 @@
 // Guarded: a run that stopped anywhere can run again.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
-import { addColumnIfMissing, createIndexIfMissing, createTableIfMissing, dropColumnIfPresent, dropIndexIfPresent, tableDefaults, timestamp } from '../src/db/schema.js';
+import {
+  addColumnIfMissing,
+  createIndexIfMissing,
+  createTableIfMissing,
+  dropColumnIfPresent,
+  dropIndexIfPresent,
+  tableDefaults,
+  timestamp,
+} from '../src/db/schema.js';
 
 const incidents = (ctx: MigrationContext) => `${ctx.prefix}incidents`;
 

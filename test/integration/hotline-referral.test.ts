@@ -46,9 +46,7 @@ for (const kind of databaseKinds) {
 
     it('gives the reply to paste into the hotline system once replied, and the report counts referrals apart', async () => {
       const { complaints } = h.plugin;
-      const onTime = (await complaints.list({ sort: '-receivedAt', limit: 10 }, staff.supervisor)).items.find(
-        (c) => c.externalRef === 'GD20261110-0042',
-      )!;
+      const onTime = (await complaints.list({ sort: '-receivedAt', limit: 10 }, staff.supervisor)).items.find((c) => c.externalRef === 'GD20261110-0042')!;
       await refused(complaints.hotlineReply(onTime.id, staff.counter), 'not_replied', 409);
       let c = await complaints.transition(
         onTime.id,
