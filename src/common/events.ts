@@ -6,7 +6,7 @@ import type { TableNames } from '../db/tables.js';
 import { toDbTime, requireDbTime } from '../db/time.js';
 import { NOTE_DEFAULT_VISIBILITY, isVisibility, type Visibility } from '../complaints/visibility.js';
 
-export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'privacy' | 'attachment';
+export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'privacy' | 'attachment' | 'incident' | 'improvement';
 
 export interface NewEvent {
   entityType: EntityType;

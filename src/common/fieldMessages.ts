@@ -146,6 +146,11 @@ export const FIELD_CATALOG: Record<string, FieldSpec> = {
   serviceCentrePhone: fill('服务中心电话', 'the service centre phone', {
     shape: msg('只能填数字、空格、+、- 和括号，如 021-12345678', 'use digits, spaces, +, - and parentheses only, e.g. 021-12345678'),
   }),
+  // Public areas and 12345 referrals
+  building: fill('楼栋', 'the building'),
+  location: fill('具体位置', 'the location', { example: msg('，如 3 号楼电梯厅', ', e.g. the lift lobby of building 3') }),
+  externalRef: fill('12345 工单编号', 'the 12345 work-order number'),
+  hotlineDueAt: fill('12345 答复期限', 'the 12345 reply deadline'),
   // Dispatch, deadlines and pauses
   paused: choose('是否挂起', 'whether paused'),
   awaitingAcceptance: choose('是否待接单', 'whether awaiting acceptance'),

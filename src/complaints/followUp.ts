@@ -4,7 +4,9 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { requirePermission } from '../auth/permissions.js';
-import { ValidationError } from '../common/errors.js';
+import { ConflictError, ValidationError } from '../common/errors.js';
+import { msg } from '../common/localized.js';
+import type { TableNames } from '../db/tables.js';
 import { visitOutOfOrder } from './messages.js';
 import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
@@ -12,7 +14,7 @@ import { toDbTime } from '../db/time.js';
 import { inTransaction } from '../db/transaction.js';
 import { applyChange, assertVersion } from './changes.js';
 import { UNSET, registerComplaint, withDayCounter, type Draft } from './intake.js';
-import { findComplaint, insertFollowUp } from './store/complaints.js';
+import { findComplaint, insertFollowUp, listFollowUps } from './store/complaints.js';
 import { validateFollowUp } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
 import { RULES, checkTransition } from './states.js';
@@ -117,9 +119,19 @@ export async function recordFollowUp(
         const now = ctx.clock.now();
         const current = visibleOrNotFound(actor, await findComplaint(trx, tables, id, { lock: true }));
         assertVersion(current, input.version, settings.timezone);
-        const to = checkTransition(RULES['follow-up'], current, { satisfied: input.satisfied }, now);
+        // A merged duplicate's complainant is followed up through its survivor: once the survivor was
+        // replied to, the duplicate takes its own visit (once) and stays merged.
+        const survivor = current.state === 'merged' ? await survivorReplied(trx, tables, current) : null;
+        const to = survivor ? 'merged' : checkTransition(RULES['follow-up'], current, { satisfied: input.satisfied }, now);
+        if (survivor && (await listFollowUps(trx, tables, current.id)).length > 0) {
+          throw new ConflictError(
+            'already_followed_up',
+            msg(`投诉 ${current.code} 的投诉人已回访过`, `The complainant of ${current.code} was already followed up`),
+          );
+        }
+        const repliedAt = survivor?.resolvedAt ?? current.resolvedAt;
         const visitedAt = input.visitedAt ? new Date(input.visitedAt) : now;
-        if (visitedAt.getTime() > now.getTime() + 5 * 60 * 1000 || (current.resolvedAt && visitedAt < current.resolvedAt)) {
+        if (visitedAt.getTime() > now.getTime() + 5 * 60 * 1000 || (repliedAt && visitedAt < repliedAt)) {
           throw new ValidationError([visitOutOfOrder()]);
         }
 
@@ -146,13 +158,19 @@ export async function recordFollowUp(
           trx,
           tables,
           current,
-          { state: to, closedAt: now, dueAt: null },
+          { state: to, closedAt: survivor ? current.closedAt : now, dueAt: null },
           {
             action: 'follow-up',
             actor,
             now,
             timeZone: settings.timezone,
-            note: [input.satisfied ? `回访满意${words}` : `回访不满意${words}；已转新投诉 ${continuation!.code}`, input.note].filter(Boolean).join('；'),
+            note: [
+              survivor ? `经合并后的投诉 ${survivor.code} 回访` : null,
+              input.satisfied ? `回访满意${words}` : `回访不满意${words}；已转新投诉 ${continuation!.code}`,
+              input.note,
+            ]
+              .filter(Boolean)
+              .join('；'),
           },
         );
         // The owner hears the complaint is closed, and of the new one when it continues.
@@ -163,4 +181,19 @@ export async function recordFollowUp(
       { trx: options.trx },
     );
   return withDayCounter(ctx.db, tables, run, options.trx);
+}
+
+/** The survivor of a merged duplicate, once it has been replied to; refuses (409) before. */
+async function survivorReplied(trx: Knex.Transaction, tables: TableNames, duplicate: Complaint): Promise<Complaint> {
+  const survivor = duplicate.mergedIntoId ? await findComplaint(trx, tables, duplicate.mergedIntoId) : null;
+  if (!survivor || !survivor.resolvedAt) {
+    throw new ConflictError(
+      'survivor_not_replied',
+      msg(
+        `投诉 ${duplicate.code} 已合并到 ${survivor?.code ?? '另一投诉'}，待其回复后再回访此投诉人`,
+        `Complaint ${duplicate.code} was merged into ${survivor?.code ?? 'another complaint'}; follow its complainant up once that one is replied to`,
+      ),
+    );
+  }
+  return survivor;
 }

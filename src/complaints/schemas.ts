@@ -47,9 +47,14 @@ function command(required: string[], properties: Record<string, unknown>) {
 export const createComplaintSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['unitId', 'complainantName', 'complainantPhone', 'channel', 'category', 'description'],
+  required: ['complainantName', 'complainantPhone', 'channel', 'category', 'description'],
   properties: {
     unitId: hostId,
+    communityId: hostId,
+    building: optionalText(100),
+    location: optionalText(200),
+    externalRef: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' },
+    hotlineDueAt: dateTime,
     ownerId: hostId,
     complainantName: text(50),
     complainantPhone: { type: 'string', pattern: MOBILE_PATTERN, maxLength: 11 },

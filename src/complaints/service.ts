@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
-import { ConflictError, ValidationError, type FieldError } from '../common/errors.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../common/errors.js';
 import type { AuditEvent } from '../common/events.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
@@ -18,9 +18,38 @@ import { escalateOverdue, type EscalationRun } from './escalation.js';
 import { recordFollowUp, type FollowUpResult } from './followUp.js';
 import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './intake.js';
 import { listComplaints, type ListOptions } from './store/listing.js';
+import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
+import { mergeComplaint, type MergeResult } from './merge.js';
+import { hotlineReply, type HotlineReply } from './hotline.js';
+import { createIncidentService, type IncidentService } from './incidents.js';
+import { msg } from '../common/localized.js';
+import type { Settings } from '../settings/settings.js';
 import { announceChange } from './notices.js';
-import { eventsOfComplaint, findByIdempotencyKey, findComplaint, findContinuation, findRepeatsOf, listFollowUps, toLink } from './store/complaints.js';
-import { differentSubmission, noSuchUnit, notUnitOwner, receivedInFuture } from './messages.js';
+import {
+  eventsOfComplaint,
+  findByIdempotencyKey,
+  findComplaint,
+  findContinuation,
+  findRepeatsOf,
+  listFollowUps,
+  listMergedInto,
+  toLink,
+} from './store/complaints.js';
+import {
+  differentSubmission,
+  locationRequired,
+  noSuchCommunity,
+  noSuchUnit,
+  notUnitOwner,
+  ownerWithoutUnit,
+  hotlineDueRequired,
+  hotlineOnly,
+  hotlineRefRequired,
+  receivedInFuture,
+  unitAndPlace,
+  unitOrPlace,
+} from './messages.js';
+import type { HostUnit } from '../host/reader.js';
 import { idempotencyKeyInvalid, idempotencyKeysDisagree } from '../common/messages.js';
 import { validateCreate, validateList, validateTransition } from './schemas.js';
 import { visibleOrNotFound } from './scope.js';
@@ -83,6 +112,14 @@ export interface ComplaintService {
   staffFor(id: number, actor: Actor, query?: { q?: string; limit?: number }): Promise<StaffMember[]>;
   /** What a plan made now is pre-filled with: the routing rule's department and handler, the policy's handling deadline. */
   dispatchDefaults(id: number, actor: Actor): Promise<DispatchDefaults>;
+  /** Merges this duplicate into a survivor (input: version, survivorId, reason); its offset requests go along or the merge is refused. */
+  merge(duplicateId: number, input: unknown, actor: Actor, options?: TrxOption): Promise<MergeResult>;
+  /** Incidents (事件): group complaints about one event, take steps for them together. */
+  incidents: IncidentService;
+  /** The ready-to-paste reply of a 12345 referral (409 before it is replied to, 404 for other channels). */
+  hotlineReply(id: number, actor: Actor): Promise<HotlineReply>;
+  /** The ledger (投诉台账): every complaint the list's filters match, in batches (limit, cursor and offset are ignored). */
+  ledger(query: unknown, actor: Actor): Promise<LedgerExport>;
 }
 
 export interface DispatchDefaults {
@@ -93,6 +130,14 @@ export interface DispatchDefaults {
   clock: 'working' | 'calendar';
 }
 
+export interface LedgerExport {
+  batches: AsyncIterable<LedgerEntry[]>;
+  settings: Settings;
+  /** Community id → name, for the community column. */
+  communityNames: Map<string, string>;
+  now: Date;
+}
+
 export interface TrxOption {
   /** Join the host's transaction instead of opening one. */
   trx?: Knex.Transaction;
@@ -100,6 +145,7 @@ export interface TrxOption {
 
 export function createComplaintService(ctx: PluginContext): ComplaintService {
   return {
+    incidents: createIncidentService(ctx, (id, action, input, actor) => transitionComplaint(ctx, id, action, input, actor)),
     create: (input, actor, options) => createComplaint(ctx, input, actor, options),
     get: (id, actor) => complaintDetail(ctx, id, actor),
     list: async (query, actor, options) => {
@@ -115,6 +161,40 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
       return eventsOfComplaint(ctx.db, ctx.tables, id);
     },
     escalateOverdue: (now = ctx.clock.now()) => escalateOverdue(ctx, now),
+    merge: (id, input, actor, options) => mergeComplaint(ctx, id, input, actor, options),
+    hotlineReply: async (id, actor) => {
+      requirePermission(actor, 'complaint.view');
+      const complaint = visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
+      if (complaint.channel !== 'hotline_12345') {
+        throw new NotFoundError(msg(`投诉 ${complaint.code} 不是 12345 热线转办`, `Complaint ${complaint.code} is not a 12345 hotline referral`));
+      }
+      const reply = hotlineReply(complaint, (await ctx.settings.get()).timezone);
+      if (!reply) {
+        throw new ConflictError(
+          'not_replied',
+          msg(
+            `投诉 ${complaint.code} 尚未回复，回复后才能生成 12345 回复单`,
+            `Complaint ${complaint.code} has not been replied to yet; the 12345 reply follows the reply`,
+          ),
+        );
+      }
+      return reply;
+    },
+    ledger: async (query, actor) => {
+      requirePermission(actor, 'complaint.view');
+      requirePermission(actor, 'report.view');
+      const { cursor: _c, offset: _o, ...rest } = (query ?? {}) as Record<string, unknown>;
+      const filter = validateList({ ...rest, limit: 1 });
+      const settings = await ctx.settings.get();
+      const now = ctx.clock.now();
+      const communities = await ctx.host.listCommunities();
+      return {
+        batches: ledgerBatches(ctx.db, ctx.tables, actor, filter, now, settings.timezone),
+        settings,
+        communityNames: new Map(communities.map((c) => [c.id, c.name])),
+        now,
+      };
+    },
     pauses: async (id, actor) => {
       requirePermission(actor, 'complaint.view');
       visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
@@ -157,11 +237,16 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
   const receivedAt = input.receivedAt ? new Date(input.receivedAt) : now;
   const errors: FieldError[] = categoryErrors(settings, input.category);
   if (receivedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) errors.push(receivedInFuture());
-  const unit = await ctx.host.getUnit(input.unitId);
-  if (!unit || (options.asOwner ? !options.asOwner.unitIds.includes(unit.id) : !canSeeCommunity(actor, unit.communityId))) errors.push(noSuchUnit());
-  const owner = input.ownerId ? unit?.owners.find((o) => o.id === input.ownerId) : unit?.owners[0];
-  if (unit && input.ownerId && !owner) errors.push(notUnitOwner());
-  if (errors.length || !unit) throw new ValidationError(errors);
+  if (input.channel === 'hotline_12345') {
+    if (!input.externalRef) errors.push(hotlineRefRequired());
+    if (!input.hotlineDueAt) errors.push(hotlineDueRequired());
+  } else {
+    if (input.externalRef !== undefined) errors.push(hotlineOnly('externalRef'));
+    if (input.hotlineDueAt !== undefined) errors.push(hotlineOnly('hotlineDueAt'));
+  }
+  const place = await placeOf(ctx, input, actor, errors, options.asOwner);
+  if (errors.length || !place) throw new ValidationError(errors);
+  const { unit, owner } = place;
 
   // The reply promised to the owner (the deadline policy of its category and severity, in working or
   // calendar hours on the service calendar); kept so a later change of settings or a plan never moves it.
@@ -171,11 +256,15 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
     ...UNSET,
     version: 1,
     state: 'received',
-    unitId: unit.id,
-    unitLabel: clip(unit.label, 100)!,
+    unitId: unit?.id ?? null,
+    unitLabel: clip(place.label, 100)!,
+    building: place.building,
+    location: place.location,
+    externalRef: input.channel === 'hotline_12345' ? (input.externalRef ?? null) : null,
+    hotlineDueAt: input.channel === 'hotline_12345' && input.hotlineDueAt ? new Date(input.hotlineDueAt) : null,
     ownerId: owner?.id ?? null,
     ownerName: clip(owner?.name, 100),
-    communityId: unit.communityId,
+    communityId: place.communityId,
     complainantName: input.complainantName,
     complainantPhone: input.complainantPhone,
     complainantRelation: input.complainantRelation,
@@ -233,6 +322,52 @@ async function createComplaint(ctx: PluginContext, raw: unknown, actor: Actor, o
   }
 }
 
+interface Place {
+  unit: HostUnit | null;
+  owner: { id: string; name: string } | undefined;
+  communityId: string | null;
+  label: string;
+  building: string | null;
+  location: string | null;
+}
+
+/**
+ * Where the complaint is: a unit of the host (with its owner), or a public area (公共区域) named by a
+ * community, perhaps a building, and a location. Problems are pushed to `errors`, naming the field.
+ */
+async function placeOf(
+  ctx: PluginContext,
+  input: CreateComplaintInput,
+  actor: Actor,
+  errors: FieldError[],
+  asOwner?: CreateOptions['asOwner'],
+): Promise<Place | null> {
+  const location = input.location?.trim() || null;
+  const building = input.building?.trim() || null;
+  if (input.unitId !== undefined) {
+    if (location || building || input.communityId !== undefined) errors.push(unitAndPlace());
+    const unit = await ctx.host.getUnit(input.unitId);
+    // An owner (from the owner app) files for one of their own units only.
+    if (!unit || (asOwner ? !asOwner.unitIds.includes(unit.id) : !canSeeCommunity(actor, unit.communityId))) errors.push(noSuchUnit());
+    const owner = input.ownerId ? unit?.owners.find((o) => o.id === input.ownerId) : unit?.owners[0];
+    if (unit && input.ownerId && !owner) errors.push(notUnitOwner());
+    return unit ? { unit, owner, communityId: unit.communityId, label: unit.label, building: null, location: null } : null;
+  }
+  if (input.communityId === undefined || asOwner) {
+    errors.push(asOwner ? noSuchUnit() : unitOrPlace());
+    return null;
+  }
+  if (!location) errors.push(locationRequired());
+  if (input.ownerId !== undefined) errors.push(ownerWithoutUnit());
+  const community = (await ctx.host.listCommunities()).find((c) => c.id === input.communityId);
+  if (!community || !canSeeCommunity(actor, community.id)) {
+    errors.push(noSuchCommunity());
+    return null;
+  }
+  const where = [building, location].filter(Boolean).join(' ');
+  return { unit: null, owner: undefined, communityId: community.id, label: `${community.name} 公共区域：${where}`, building, location };
+}
+
 function idempotencyKeyOf(input: CreateComplaintInput, header: string | undefined): string | null {
   if (header !== undefined && !IDEMPOTENCY_KEY.test(header)) throw new ValidationError([idempotencyKeyInvalid()]);
   if (header !== undefined && input.idempotencyKey !== undefined && header !== input.idempotencyKey) throw new ValidationError([idempotencyKeysDisagree()]);
@@ -249,18 +384,23 @@ async function replayOf(ctx: PluginContext, actor: Actor, key: string, hash: str
 async function complaintDetail(ctx: PluginContext, id: number, actor: Actor): Promise<ComplaintDetail> {
   requirePermission(actor, 'complaint.view');
   const complaint = visibleOrNotFound(actor, await findComplaint(ctx.db, ctx.tables, id));
-  const [chain, repeatOf, repeatedBy, followUps] = await Promise.all([
+  const [chain, repeatOf, repeatedBy, followUps, mergedInto, mergedFrom] = await Promise.all([
     chainOf(ctx, complaint),
     complaint.repeatOfId ? findComplaint(ctx.db, ctx.tables, complaint.repeatOfId) : Promise.resolve(null),
     findRepeatsOf(ctx.db, ctx.tables, id),
     listFollowUps(ctx.db, ctx.tables, id),
+    complaint.mergedIntoId ? findComplaint(ctx.db, ctx.tables, complaint.mergedIntoId) : Promise.resolve(null),
+    listMergedInto(ctx.db, ctx.tables, id),
   ]);
+  const visited = await Promise.all(mergedFrom.map(async (m) => (await listFollowUps(ctx.db, ctx.tables, m.id)).length > 0));
   return {
     complaint,
     chain,
     repeatOf: repeatOf ? toLink(repeatOf) : null,
     repeatedBy: repeatedBy.map(toLink),
     followUps,
+    mergedInto: mergedInto ? toLink(mergedInto) : null,
+    mergedFrom: mergedFrom.map((m, i) => ({ ...toLink(m), complainantName: m.complainantName, followedUp: visited[i]! })),
     allowedActions: allowedActions(complaint, actor),
   };
 }

@@ -14,6 +14,7 @@ export const STATE_LABELS = {
   closed: msg('已关闭', 'Closed'),
   closed_unsatisfied: msg('回访不满意关闭', 'Closed, unsatisfied'),
   cancelled: msg('已撤销', 'Cancelled'),
+  merged: msg('已合并', 'Merged'),
 } satisfies Record<string, Localized>;
 export type ComplaintState = keyof typeof STATE_LABELS;
 export const STATES = Object.keys(STATE_LABELS) as ComplaintState[];

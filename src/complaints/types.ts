@@ -8,9 +8,13 @@ export interface Complaint {
   code: string;
   version: number;
   state: ComplaintState;
-  unitId: string;
-  /** Host data copied at intake, for the printed slip and text search without reading the host. */
+  /** Null for a public-area complaint (公共区域): it names a community, perhaps a building, and a location. */
+  unitId: string | null;
+  /** Host data copied at intake, for the printed slip and text search without reading the host; for a public area, where it is. */
   unitLabel: string;
+  /** Public area only: the building (free text) and the place (大堂, 地下车库 B2 区). Optional in hand-built fixtures. */
+  building?: string | null;
+  location?: string | null;
   ownerId: string | null;
   ownerName: string | null;
   communityId: string | null;
@@ -52,6 +56,13 @@ export interface Complaint {
   cancelledAt: Date | null;
   /** The complaint this one continues (its follow-up was unsatisfied). */
   parentId: number | null;
+  /** The incident (事件) this complaint belongs to. Optional in fixtures. */
+  incidentId?: number | null;
+  /** 12345 referrals (channel hotline_12345): the hotline's work-order number and its reply deadline. Optional in fixtures. */
+  externalRef?: string | null;
+  hotlineDueAt?: Date | null;
+  /** The survivor this duplicate was merged into (state merged). Optional in hand-built fixtures. */
+  mergedIntoId?: number | null;
   /** An earlier complaint of the same unit and category within the repeat window. */
   repeatOfId: number | null;
   escalatedAt: Date | null;
@@ -120,12 +131,28 @@ export interface ComplaintDetail {
   repeatOf: ComplaintLink | null;
   repeatedBy: ComplaintLink[];
   followUps: FollowUp[];
+  /** The incident (事件) this complaint belongs to. Optional in fixtures. */
+  incidentId?: number | null;
+  /** 12345 referrals (channel hotline_12345): the hotline's work-order number and its reply deadline. Optional in fixtures. */
+  externalRef?: string | null;
+  hotlineDueAt?: Date | null;
+  /** The survivor this duplicate was merged into. */
+  mergedInto?: ComplaintLink | null;
+  /** Duplicates merged into this one, with whether their complainant was followed up yet. */
+  mergedFrom?: Array<ComplaintLink & { complainantName: string; followedUp: boolean }>;
   /** Actions this actor may take now. */
   allowedActions: string[];
 }
 
 export interface CreateComplaintInput {
-  unitId: string;
+  /** A unit's complaint; or, for a public area, communityId and location (and perhaps building) instead. */
+  unitId?: string;
+  communityId?: string;
+  building?: string;
+  location?: string;
+  /** Channel hotline_12345 only, and then both required: the hotline's work-order number and reply deadline. */
+  externalRef?: string;
+  hotlineDueAt?: string;
   ownerId?: string;
   complainantName: string;
   complainantPhone: string;

@@ -13,6 +13,7 @@ export const CHANNEL = labelled({
   online: msg('线上', 'Online'),
   app: msg('小程序/APP', 'App'),
   patrol: msg('巡查', 'Patrol'),
+  hotline_12345: msg('12345热线转办', '12345 hotline referral'),
   other: msg('其他', 'Other'),
 });
 export type Channel = (typeof CHANNEL.values)[number];

@@ -24,6 +24,7 @@ export function tableNames(prefix: string) {
     staffSeen: `${prefix}staff_seen`,
     attachments: `${prefix}attachments`,
     attachmentBlobs: `${prefix}attachment_blobs`,
+    incidents: `${prefix}incidents`,
     sessions: `${prefix}sessions`,
     jobRuns: `${prefix}job_runs`,
     jobClaims: `${prefix}job_claims`,

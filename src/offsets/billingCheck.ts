@@ -252,7 +252,7 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   }
   const owners = ownerUnits.size ? await ownersLookup(ctx.host)([...ownerUnits]) : new Map<string, string[]>();
   const byUnit = new Map<string, ComplaintFacts[]>();
-  for (const c of openComplaints) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
+  for (const c of openComplaints) if (c.unitId !== null) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
   return inputs.map((input) => {
     const bill = bills.get(input.billId);
     return judgeBill(

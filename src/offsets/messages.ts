@@ -17,6 +17,13 @@ export const disputeUnclassified = (code: string): Localized =>
     `投诉 ${code} 尚未定性为物业或非物业纠纷，请先调查定性`,
     `Complaint ${code} has not been classified as a property or non-property dispute yet; assess it first`,
   );
+export const complaintMerged = (code: string): Localized =>
+  msg(`投诉 ${code} 已合并到另一投诉，请在合并后的投诉上申请抵扣`, `Complaint ${code} was merged into another; request offsets on that one`);
+export const publicAreaComplaint = (code: string): Localized =>
+  msg(
+    `投诉 ${code} 是公共区域投诉，不对应任何房屋，也就没有可抵扣的物业费；如需补偿业主，请记录赔付`,
+    `Complaint ${code} is about a public area, not a unit: there is no unit fee to offset; record a compensation to pay an owner instead`,
+  );
 export const nonPropertyDispute = (): Localized =>
   msg('非物业纠纷不属于物业公司责任，不能申请抵扣物业费', 'A non-property dispute is not the company’s liability; no fee offset can be requested for it');
 

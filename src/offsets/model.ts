@@ -97,7 +97,8 @@ export interface ComplaintFacts {
   id: number;
   code: string;
   state: string;
-  unitId: string;
+  /** Null for a public-area complaint: no unit, so no fee to offset. */
+  unitId: string | null;
   ownerId: string | null;
   communityId: string | null;
   disputeType: string | null;

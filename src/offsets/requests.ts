@@ -23,6 +23,8 @@ import {
   billMissing,
   billOfOtherUnit,
   complaintCancelled,
+  complaintMerged,
+  publicAreaComplaint,
   complaintNotFound,
   disputeUnclassified,
   expiryBeforeToday,
@@ -37,6 +39,12 @@ export type { RaiseOffsetInput } from './schemas.js';
 export function complaintRefusal(complaint: ComplaintFacts, settings: Pick<Settings, 'allowOffsetForNonProperty'>): ConflictError | null {
   if (complaint.state === 'cancelled') {
     return new ConflictError('complaint_cancelled', complaintCancelled(complaint.code));
+  }
+  if (complaint.state === 'merged') {
+    return new ConflictError('complaint_merged', complaintMerged(complaint.code));
+  }
+  if (complaint.unitId === null) {
+    return new ConflictError('public_area', publicAreaComplaint(complaint.code));
   }
   if (complaint.disputeType === null) {
     return new ConflictError('dispute_unclassified', disputeUnclassified(complaint.code));
@@ -167,7 +175,8 @@ async function insertRequest(
       ctx.tables,
       {
         complaint_id: complaint.id,
-        unit_id: complaint.unitId,
+        // Never null here: complaintRefusal refused public-area complaints (no unit) above.
+        unit_id: complaint.unitId!,
         owner_id: complaint.ownerId,
         requested_fen: requestedFen,
         approved_fen: null,

@@ -183,6 +183,8 @@ function stateText(c: Complaint, tz: string, continuationCode: string | null): s
       return continuationCode ? `已转重新处理（新投诉编号 ${continuationCode}）` : '已转重新处理';
     case 'cancelled':
       return '已撤销';
+    case 'merged':
+      return '已与同一问题的其他投诉合并处理';
   }
 }
 
@@ -236,7 +238,7 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
   async function reach(access: OwnerAccess, settings: Settings): Promise<{ complaint: Complaint; link: OwnerLink | null }> {
     if (access.kind === 'app') {
       const c = await findComplaint(ctx.db, ctx.tables, access.complaintId);
-      if (!c || !access.owner.unitIds.includes(c.unitId)) throw new NotFoundError(m.notYourComplaint);
+      if (!c || c.unitId === null || !access.owner.unitIds.includes(c.unitId)) throw new NotFoundError(m.notYourComplaint);
       return { complaint: c, link: await findLink(ctx.db, ctx.tables, c.id) };
     }
     const nonce = nonceOf(access.token);

@@ -29,6 +29,8 @@ import type { CsrfOptions } from '../http/csrf.js';
 import { createBillingHooks, type BillingHooks } from '../offsets/hooks.js';
 import { billingApiOperations, billingApiRouter, offsetsApiOperations, offsetsApiRouter } from '../http/api/offsets.js';
 import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
+import { incidentsApiOperations, incidentsApiRouter } from '../http/api/incidents.js';
+import { improvementsApiOperations, improvementsApiRouter } from '../http/api/improvements.js';
 import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
 import { ownerApiOperations, ownerApiRouter } from '../http/api/owner.js';
 import { requirePermission } from '../auth/permissions.js';
@@ -240,6 +242,8 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     complaintsApiRouter(context, complaints, compensations),
     offsetsApiRouter(context, offsets),
     reportsApiRouter(context),
+    incidentsApiRouter(complaints),
+    improvementsApiRouter(context),
     unitsApiRouter(context, offsets),
     ownerApiRouter(context, complaints, owner, { secret: options.ownerTokenSecret }),
   ])
@@ -250,6 +254,8 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     ...offsetsApiOperations,
     ...billingApiOperations,
     ...reportsApiOperations,
+    ...incidentsApiOperations,
+    ...improvementsApiOperations,
     ...unitsApiOperations,
     ...attachmentsApiOperations,
     ...ownerApiOperations,

@@ -80,6 +80,14 @@ const L = {
   reversed: msg('已冲回', 'Reversed'),
   net: msg('实际抵扣（使用 − 冲回）', 'Net (applied − reversed)'),
   items: msg('{n} 笔', '{n} items'),
+  hotline: msg('12345 热线转办', '12345 hotline referrals'),
+  incidents: msg('事件（群诉）', 'Incidents'),
+  incidentCount: msg('事件数（每件计一次）', 'Incidents (each counted once)'),
+  incidentComplaints: msg('其中的投诉', 'Their complaints'),
+  hotlineCount: msg('转办件数', 'Referrals'),
+  hotlineReplied: msg('已回复', 'Replied'),
+  hotlineOnTime: msg('按热线时限办结率', 'Replied within the hotline deadline'),
+  hotlineDetail: msg('按时 {count} / {of}；逾期办结 {late}；逾期未办结 {open}', '{count} of {of} on time; {late} late; {open} overdue, not replied'),
 };
 
 function fill(text: Localized, locale: Locale, params: Record<string, string | number>): string {
@@ -137,6 +145,17 @@ export function reportRows(report: ComplaintReport, ctx: CsvContext): string[][]
   add(L.offsets, t(L.applied), formatFen(m.appliedFen), items(m.applications));
   add(L.offsets, t(L.reversed), formatFen(m.reversedFen), items(m.reversals));
   add(L.offsets, t(L.net), formatFen(m.netAppliedFen));
+  // Shown when there are any: a company that gets no 12345 referrals or had no incident sees no empty rows.
+  const hl = report.hotline;
+  if (hl.referrals > 0) {
+    add(L.hotline, t(L.hotlineCount), hl.referrals);
+    add(L.hotline, t(L.hotlineReplied), hl.replied);
+    add(L.hotline, t(L.hotlineOnTime), percent(hl.rate), fill(L.hotlineDetail, locale, { count: hl.count, of: hl.of, late: hl.late, open: hl.overdueOpen }));
+  }
+  if (report.incidents.incidents > 0) {
+    add(L.incidents, t(L.incidentCount), report.incidents.incidents);
+    add(L.incidents, t(L.incidentComplaints), report.incidents.complaints);
+  }
   return rows;
 }
 

@@ -134,6 +134,14 @@ export interface ComplaintReport {
   reopen: Share;
   topUnits: UnitCount[];
   offsets: OffsetFigures;
+  /**
+   * 12345 referrals (channel hotline_12345), counted apart: how many, how many replied, and the on-time
+   * rate against the hotline's own deadline (replied by hotline_due_at), out of those replied plus those
+   * unreplied already past it.
+   */
+  hotline: Share & { referrals: number; replied: number; late: number; overdueOpen: number };
+  /** Incidents (事件) among the period's complaints, each counted once, and how many complaints they grouped. */
+  incidents: { incidents: number; complaints: number };
 }
 
 type Row = Record<string, unknown>;
@@ -147,7 +155,8 @@ const FIXED_ORDER: Partial<Record<Dimension, readonly string[]>> = {
   severity: SEVERITY.values,
   disputeType: DISPUTE_TYPE.values,
   nature: NATURE.values,
-  channel: CHANNEL.values,
+  // 12345 referrals have their own figure (hotline); the channel list shows them only when there are some.
+  channel: CHANNEL.values.filter((c) => c !== 'hotline_12345'),
 };
 
 function ordered(dimension: Dimension, counts: Map<string | null, number>): Count[] {
@@ -191,13 +200,16 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     return q;
   };
 
-  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow, ratingRow] = await Promise.all([
+  const nowText = toDbTime(now);
+  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow, ratingRow, hotlineRow, incidentRow] = await Promise.all([
     groupedCounts(db, cohort('c'), dialect, settings, now),
     resolveDurations(db, cohort('c'), dialect),
     acknowledgeDurations(db, cohort('c'), dialect, tables.events),
     followUpCounts(db, cohort('c'), dialect, tables.followUps),
     cohort('c')
       .whereNot('c.state', 'cancelled')
+      // Public-area complaints have no unit to rank.
+      .whereNotNull('c.unit_id')
       .select('c.unit_id')
       .count({ n: '*' })
       .groupBy('c.unit_id')
@@ -230,7 +242,24 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       db.raw(`${countIf('r.stars <= 2')} AS low`),
       db.raw('SUM(r.rehandle) AS rehandled'),
     ) as Promise<Row | undefined>,
+    cohort('c')
+      .where('c.channel', 'hotline_12345')
+      .whereNot('c.state', 'cancelled')
+      .first(
+        db.raw('COUNT(*) AS referrals'),
+        db.raw(`${countIf('c.resolved_at IS NOT NULL')} AS replied`),
+        db.raw(`${countIf('c.resolved_at IS NOT NULL AND c.hotline_due_at IS NOT NULL AND c.resolved_at <= c.hotline_due_at')} AS on_time`),
+        db.raw(`${countIf('c.resolved_at IS NOT NULL AND c.hotline_due_at IS NOT NULL AND c.resolved_at > c.hotline_due_at')} AS late`),
+        db.raw(`${countIf('c.resolved_at IS NULL AND c.hotline_due_at < ?')} AS overdue_open`, [nowText]),
+      ) as Promise<Row | undefined>,
+    cohort('c')
+      .whereNotNull('c.incident_id')
+      .whereNot('c.state', 'cancelled')
+      .first(db.raw('COUNT(DISTINCT c.incident_id) AS incidents'), db.raw('COUNT(*) AS complaints')) as Promise<Row | undefined>,
   ]);
+  const hotlineOnTime = num(hotlineRow?.on_time);
+  const hotlineLate = num(hotlineRow?.late);
+  const hotlineOverdue = num(hotlineRow?.overdue_open);
 
   const unitLabels = await labelsOf(
     ctx,
@@ -289,6 +318,14 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       reversedFen,
       netAppliedFen: appliedFen - reversedFen,
     },
+    hotline: {
+      ...share(hotlineOnTime, hotlineOnTime + hotlineLate + hotlineOverdue),
+      referrals: num(hotlineRow?.referrals),
+      replied: num(hotlineRow?.replied),
+      late: hotlineLate,
+      overdueOpen: hotlineOverdue,
+    },
+    incidents: { incidents: num(incidentRow?.incidents), complaints: num(incidentRow?.complaints) },
   };
 }
 

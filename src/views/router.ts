@@ -23,6 +23,7 @@ import { registerAdmin } from './pages/admin.js';
 import { registerReport } from './pages/report.js';
 import { registerOwnerPages } from './pages/owner.js';
 import { registerPrivacy } from './pages/privacy.js';
+import { registerHandlingForm } from './pages/handlingForm.js';
 import { DomainError } from '../common/errors.js';
 import type { PageServices } from './services.js';
 
@@ -64,6 +65,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerIntake(router, kit, services);
   registerList(router, kit, services);
   registerDetail(router, kit, services);
+  registerHandlingForm(router, kit, services);
   registerOffsets(router, kit, services);
   registerCashier(router, kit, services);
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });

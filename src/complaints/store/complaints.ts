@@ -19,6 +19,8 @@ const FIELDS: { [K in keyof Complaint]-?: [column: string, kind: Kind] } = {
   state: ['state', 'string'],
   unitId: ['unit_id', 'hostId'],
   unitLabel: ['unit_label', 'string'],
+  building: ['building', 'string'],
+  location: ['location', 'string'],
   ownerId: ['owner_id', 'hostId'],
   ownerName: ['owner_name', 'string'],
   communityId: ['community_id', 'hostId'],
@@ -56,6 +58,10 @@ const FIELDS: { [K in keyof Complaint]-?: [column: string, kind: Kind] } = {
   cancelledAt: ['cancelled_at', 'date'],
   parentId: ['parent_id', 'int'],
   repeatOfId: ['repeat_of_id', 'int'],
+  mergedIntoId: ['merged_into_id', 'int'],
+  externalRef: ['external_ref', 'string'],
+  incidentId: ['incident_id', 'int'],
+  hotlineDueAt: ['hotline_due_at', 'date'],
   escalatedAt: ['escalated_at', 'date'],
   escalationReason: ['escalation_reason', 'string'],
   originalReceivedAt: ['original_received_at', 'date'],
@@ -261,13 +267,23 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export async function findRepeatOf(
   trx: Knex | Knex.Transaction,
   tables: TableNames,
-  probe: { unitId: string; category: string; receivedAt: Date },
+  probe: { unitId: string | null; communityId?: string | null; location?: string | null; category: string; receivedAt: Date },
   windowDays: number,
 ): Promise<{ id: number; code: string } | null> {
   const since = new Date(probe.receivedAt.getTime() - windowDays * DAY_MS);
-  // Served by the (unit_id, category, received_at) index.
-  const row = (await trx(tables.complaints)
-    .where({ unit_id: probe.unitId, category: probe.category })
+  // A public area repeats at the same place of the same community (no unit to match on).
+  const place =
+    probe.unitId !== null
+      ? { unit_id: probe.unitId }
+      : probe.communityId && probe.location
+        ? { community_id: probe.communityId, location: probe.location }
+        : null;
+  if (!place) return null;
+  // Served by the (unit_id, category, received_at) index; a public area by the community's.
+  const query = trx(tables.complaints);
+  if (probe.unitId === null) query.whereNull('unit_id');
+  const row = (await query
+    .where({ ...place, category: probe.category })
     .where('received_at', '>=', toDbTime(since))
     .where('received_at', '<=', toDbTime(probe.receivedAt))
     .whereNot('state', 'cancelled')
@@ -314,4 +330,10 @@ export async function escalateIfStillDue(
     .where({ id: current.id, version: current.version })
     .update({ ...toRow(patch), version: current.version + 1 });
   return updated === 1;
+}
+
+/** The duplicates merged into this complaint (first 100, oldest first). */
+export async function listMergedInto(db: Db, tables: TableNames, survivorId: number): Promise<Complaint[]> {
+  const rows = (await db(tables.complaints).where({ merged_into_id: survivorId }).orderBy('id').limit(100)) as ComplaintRow[];
+  return rows.map(rowToComplaint);
 }

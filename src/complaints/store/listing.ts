@@ -95,7 +95,7 @@ function applyText(query: Knex.QueryBuilder, raw: string, mysql: boolean): void 
   }
 }
 
-function applyFilters(query: Knex.QueryBuilder, filter: ListQuery, now: Date, timeZone: string, mysql: boolean): void {
+export function applyFilters(query: Knex.QueryBuilder, filter: ListQuery, now: Date, timeZone: string, mysql: boolean): void {
   if (filter.state?.length) query.whereIn('state', filter.state);
   if (filter.severity?.length) query.whereIn('severity', filter.severity);
   if (filter.category?.length) query.whereIn('category', filter.category);

@@ -8,6 +8,7 @@ import { idempotencyKeysDisagree } from '../../common/messages.js';
 import { ACTIONS, RULES } from '../../complaints/states.js';
 import { complaintNotFound } from '../../complaints/scope.js';
 import { createComplaintSchema, followUpSchema, listQuerySchema, transitionSchemas } from '../../complaints/schemas.js';
+import { mergeSchema } from '../../complaints/merge.js';
 import { createComplaintService, type ComplaintService } from '../../complaints/service.js';
 import { recordCompensationSchema, type RecordCompensationInput } from '../../compensations/schemas.js';
 import { createCompensationService, type CompensationService } from '../../compensations/service.js';
@@ -82,6 +83,14 @@ export function complaintsApiRouter(
   router.post('/:id/transitions/:action', async (k) => {
     const complaint = await service.transition(idOf(k), String(k.params.action), bodyOf(k), actorOf(k));
     k.body = { complaint: masked(complaint) };
+  });
+
+  router.get('/:id/hotline-reply', async (k) => {
+    k.body = { reply: await service.hotlineReply(idOf(k), actorOf(k)) };
+  });
+
+  router.post('/:id/merge', async (k) => {
+    k.body = await service.merge(idOf(k), bodyOf(k), actorOf(k));
   });
 
   router.post('/:id/follow-ups', async (k) => {
@@ -173,6 +182,53 @@ export const complaintsApiOperations: ApiOperation[] = [
     responseSchema: complaintEnvelope,
     errors: { '404': 'No such complaint in your communities', '409': 'Not allowed in the current state, or changed by someone else since `version`' },
   })),
+  {
+    method: 'get',
+    path: `${BASE}/{id}/hotline-reply`,
+    operationId: 'hotlineReply',
+    summary:
+      'A 12345 referral’s reply, ready to paste into the hotline’s system: work-order number, 处理结果 (the reply), 办理依据 (its basis), when replied and whether within the hotline deadline',
+    tags,
+    responseSchema: {
+      type: 'object',
+      properties: {
+        reply: {
+          type: 'object',
+          properties: {
+            externalRef: { type: 'string' },
+            result: { type: 'string' },
+            basis: { type: 'string' },
+            repliedAt: { type: 'string', format: 'date-time' },
+            dueAt: { type: ['string', 'null'], format: 'date-time' },
+            onTime: { type: ['boolean', 'null'] },
+            text: { type: 'string' },
+          },
+        },
+      },
+    },
+    errors: { '404': 'No such complaint in your communities, or not a 12345 referral', '409': 'Not replied to yet (not_replied)' },
+  },
+  {
+    method: 'post',
+    path: `${BASE}/{id}/merge`,
+    operationId: 'mergeComplaint',
+    summary:
+      'Merge this duplicate (合并) into the survivor `survivorId`: the duplicate closes as merged and points to it; its offset requests awaiting approval move to the survivor, and an approved offset refuses the merge (409 merge_offset_decided, with the reason); its complainant is followed up on the duplicate once the survivor is replied to; needs complaint.assess',
+    tags,
+    requestSchema: mergeSchema,
+    responseSchema: {
+      type: 'object',
+      properties: {
+        duplicate: complaintEnvelope.properties.complaint,
+        survivor: complaintEnvelope.properties.complaint,
+        carriedOffsetIds: { type: 'array', items: { type: 'integer' } },
+      },
+    },
+    errors: {
+      '400': 'survivorId missing, the same complaint, another community, or not found',
+      '409': 'Not open, changed since `version`, or an offset that cannot move (merge_offset_decided, merge_offset_other_unit, merge_offset_not_carried)',
+    },
+  },
   {
     method: 'post',
     path: `${BASE}/{id}/follow-ups`,

@@ -141,7 +141,7 @@ export function complaintFactsFromRow(r: ComplaintFactsRow): ComplaintFacts {
     id: Number(r.id),
     code: String(r.code),
     state: String(r.state),
-    unitId: String(r.unit_id),
+    unitId: str(r.unit_id),
     ownerId: str(r.owner_id),
     communityId: str(r.community_id),
     disputeType: str(r.dispute_type),

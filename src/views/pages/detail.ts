@@ -39,6 +39,7 @@ import { localDate } from '../../calendar/zoned.js';
 import { maskedRecord, maskMobile, maskMobilesInText } from '../../privacy/mask.js';
 import { ANONYMISED } from '../../privacy/store/erasers.js';
 import { createPrivacyService } from '../../privacy/service.js';
+import { hotlineReply } from '../../complaints/hotline.js';
 
 type FormName = Action | 'offset' | 'compensation';
 
@@ -386,7 +387,7 @@ function offsetSummary(e: AuditEvent, locale: Locale): string {
 }
 
 /** What the timeline needs to put values in words: the administrator's lists and the time zone. */
-interface EventWords {
+export interface EventWords {
   categories: Record<string, Localized>;
   departments: Record<string, Localized>;
   tz: string;
@@ -447,7 +448,7 @@ function noteInLocale(note: string | null, locale: Locale): string | null {
   return note;
 }
 
-function eventView(e: AuditEvent, locale: Locale, words: EventWords) {
+export function eventView(e: AuditEvent, locale: Locale, words: EventWords) {
   const key =
     e.entityType === 'offset' || e.entityType === 'compensation' || e.entityType === 'attachment' ? `event.${e.entityType}.${e.action}` : `event.${e.action}`;
   const changed =
@@ -522,7 +523,7 @@ async function renderDetail(
   // warned with the figures; it was not refused.
   const justRequested = positiveInt(typeof ctx.query.offset === 'string' ? ctx.query.offset : '');
   const requested = justRequested ? offsets.items.find((o) => o.id === justRequested && o.effectiveStatus === 'requested') : undefined;
-  const money = canRequestOffset || requested ? await requestContext(kit.context, c, actor) : null;
+  const money = c.unitId !== null && (canRequestOffset || requested) ? await requestContext(kit.context, { id: c.id, unitId: c.unitId }, actor) : null;
   const typedFen = state.open === 'offset' ? fenOrNull(state.values?.amount) : null;
   const warnFen = typedFen ?? requested?.requestedFen ?? null;
   const requestWarning = money && warnFen !== null ? beyondOutstanding('request', warnFen, money.outstanding, money.totals) : null;
@@ -570,6 +571,7 @@ async function renderDetail(
         promiseMoved: !!c.replyDueEffectiveAt && !!c.replyDueAt && c.replyDueEffectiveAt.getTime() !== c.replyDueAt.getTime(),
         planMoved: !!c.planDueEffectiveAt && !!c.planDeadline && c.planDueEffectiveAt.getTime() !== c.planDeadline.getTime(),
         waitingAcceptance: !!c.assigneeId && !c.acceptedAt && ['investigating', 'processing'].includes(c.state),
+        publicArea: c.unitId === null,
         // Masked unless this very answer follows an audited reveal (PIPL: shown to those who call owners).
         complainantPhone: state.revealedPhone ?? maskMobile(c.complainantPhone),
       },
@@ -584,6 +586,7 @@ async function renderDetail(
         length: durationText((p.endedAt ?? now).getTime() - p.startedAt.getTime(), locale),
         serviceLength: p.serviceMs === null ? null : durationText(p.serviceMs, locale),
       })),
+      hotlineReply: hotlineReply(c, tz),
       chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
       repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,
       repeatedBy: detail.repeatedBy.map((l) => linkRow(l)),

@@ -83,6 +83,7 @@ async function renderIntake(
     formError?: string;
     /** Files were chosen but the form was refused: the browser does not keep them, say so. */
     reselect?: boolean;
+    publicArea?: boolean;
   },
   status = 200,
 ): Promise<void> {
@@ -117,6 +118,12 @@ async function renderIntake(
       threat: v.threatenedWithholding === '1',
       upload: uploadView(limitsFrom(settings), !!state.reselect),
       filesVisibility: visibilityChoices(v.filesVisibility, STEP_DEFAULT_VISIBILITY.intake),
+      publicArea: !!state.publicArea && !panel,
+      communities: state.publicArea
+        ? (await kit.context.host.listCommunities())
+            .filter((c) => canSeeCommunity(actor, c.id))
+            .map((c) => ({ value: c.id, label: c.name, selected: c.id === v.communityId }))
+        : [],
     },
     status,
   );
@@ -153,12 +160,13 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const q = typeof ctx.query.q === 'string' ? ctx.query.q : '';
     const unitId = typeof ctx.query.unit === 'string' && ctx.query.unit.length <= 64 ? ctx.query.unit : null;
     const unit = unitId ? await kit.context.host.getUnit(unitId) : null;
+    const publicArea = !unitId && ctx.query.area === 'public';
     const values = {
       unitId: unitId ?? '',
       ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone),
     };
     const page = positiveInt(typeof ctx.query.page === 'string' ? ctx.query.page : '') ?? 1;
-    await renderIntake(ctx, kit, actor, { q, page, unitId, unit, values });
+    await renderIntake(ctx, kit, actor, { q, page, unitId, unit, values, publicArea });
   });
 
   /** For the page's script: the same search as the form, as JSON (GET, changes nothing). */
@@ -179,12 +187,16 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const form = formOf(ctx);
     const values = form.values();
     values.idempotencyKey = formKey(form.get('idempotencyKey')) ?? newFormKey();
-    const unitId = form.get('unitId').trim();
+    const publicArea = form.get('area') === 'public';
+    const unitId = publicArea ? '' : form.get('unitId').trim();
     const receivedText = form.get('receivedAt').trim();
     const receivedAt = receivedText ? fromLocalInput(receivedText, settings.timezone) : null;
+    const hotlineText = form.get('hotlineDueAt').trim();
+    const hotlineDueAt = hotlineText ? fromLocalInput(hotlineText, settings.timezone) : null;
     const input = {
-      unitId,
-      ownerId: form.optional('ownerId'),
+      ...(publicArea
+        ? { communityId: form.optional('communityId'), building: form.optional('building'), location: form.optional('location') }
+        : { unitId, ownerId: form.optional('ownerId') }),
       complainantName: form.get('complainantName').trim(),
       complainantPhone: form.get('complainantPhone').replace(/[\s-]/g, ''),
       complainantRelation: form.optional('complainantRelation'),
@@ -196,6 +208,8 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
       severity: form.optional('severity'),
       idempotencyKey: values.idempotencyKey,
       ...(receivedAt ? { receivedAt: receivedAt.toISOString() } : {}),
+      ...(form.optional('externalRef') ? { externalRef: form.get('externalRef').trim() } : {}),
+      ...(hotlineDueAt ? { hotlineDueAt: hotlineDueAt.toISOString() } : {}),
     };
     // The photos are checked (type from content, size, count) before anything is registered: a refused
     // file leaves the whole form unsaved and re-shown, each refused file named at the field.
@@ -206,7 +220,7 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
         ctx,
         kit,
         actor,
-        { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)), reselect: uploads.length > 0 },
+        { q: '', unitId: unitId || null, values, errors: fieldMessages(fields, kit.locale(ctx)), reselect: uploads.length > 0, publicArea },
         422,
       );
     };

@@ -21,6 +21,9 @@ import { maskMobile } from '../../privacy/mask.js';
 
 /** Rows in one CSV export at most: the list's filters narrow it; the ledger of a whole year is another export. */
 export const LIST_CSV_MAX_ROWS = 10_000;
+import { hasPermission } from '../../auth/permissions.js';
+import { PassThrough } from 'node:stream';
+import { ledgerCsvStream, ledgerFileNames, writeLedgerXlsx } from '../../reports/ledger.js';
 
 const PAGE_SIZES = ['20', '50', '100'];
 
@@ -125,6 +128,8 @@ export function registerList(router: Router, kit: PageKit, services: PageService
         listPath: kit.url('/list'),
         csvUrl: `${kit.url('/list.csv')}${pairs.length ? `?${new URLSearchParams(pairs).toString()}` : ''}`,
         listQuery: pairs,
+        exportQuery: new URLSearchParams(pairs).toString(),
+        canExport: hasPermission(actor, 'report.view'),
         states: choices(VOCAB.state, f.state, ALL_STATES),
         openStates: OPEN_STATES,
         severities: choices(VOCAB.severity, f.severity),
@@ -188,4 +193,29 @@ export function registerList(router: Router, kit: PageKit, services: PageService
     ctx.set('Cache-Control', 'no-store');
     ctx.body = toCsv(rows);
   });
+
+  // 投诉台账: the whole filtered list (not one page), streamed as CSV or XLSX.
+  for (const ext of ['csv', 'xlsx'] as const) {
+    router.get(`/list/export.${ext}`, ...kit.stack, async (ctx) => {
+      // A bulk export of owners' data is for management and inspections: the report's permission.
+      const actor = kit.require(ctx, 'report.view');
+      const locale = kit.locale(ctx);
+      const { raw } = readListQuery(ctx, actor.id);
+      // Bad filters answer with the 400 error page naming the field, before anything is sent.
+      const ledger = await services.complaints.ledger(raw, actor);
+      const x = { locale, settings: ledger.settings, communityNames: ledger.communityNames };
+      const names = ledgerFileNames(ledger.now, ledger.settings.timezone, ext);
+      ctx.attachment(locale === 'en' ? names.ascii : names.localized, { fallback: names.ascii });
+      ctx.set('Cache-Control', 'no-store');
+      if (ext === 'csv') {
+        ctx.type = 'text/csv; charset=utf-8';
+        ctx.body = ledgerCsvStream(ledger.batches, x);
+        return;
+      }
+      ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      const out = new PassThrough();
+      ctx.body = out;
+      writeLedgerXlsx(ledger.batches, x, out).catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
+    });
+  }
 }

@@ -17,6 +17,7 @@ import { barChart } from '../charts.js';
 import { fieldMessages, isValidationError } from '../forms.js';
 import type { PageKit } from '../kit.js';
 import { hasCommunities } from '../../host/mapping.js';
+import { createImprovementService } from '../../reports/improvements.js';
 
 function one(value: unknown): string {
   return typeof value === 'string' ? value.trim() : Array.isArray(value) && typeof value[0] === 'string' ? value[0].trim() : '';
@@ -77,6 +78,13 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
     onTime: { ...shareView(report.onTime), late: report.onTime.late, overdueOpen: report.onTime.overdueOpen },
     replyOnTime: { ...shareView(report.replyOnTime), late: report.replyOnTime.late, overdueOpen: report.replyOnTime.overdueOpen },
     handlingOnTime: { ...shareView(report.handlingOnTime), late: report.handlingOnTime.late, overdueOpen: report.handlingOnTime.overdueOpen },
+    hotline: {
+      ...shareView(report.hotline),
+      referrals: report.hotline.referrals,
+      replied: report.hotline.replied,
+      late: report.hotline.late,
+      overdueOpen: report.hotline.overdueOpen,
+    },
     followUp: { ...shareView(report.followUpInWindow), late: report.followUpInWindow.late, overdue: report.followUpInWindow.overdue },
     satisfaction: shareView(report.satisfaction),
     ownerRatings: report.ownerRatings,
@@ -122,6 +130,15 @@ export function registerReport(router: Router, kit: PageKit): void {
       errors = fieldMessages(err.fields, locale);
     }
     const community = communities.find((c) => c.id === f.communityId) ?? null;
+    // The improvement register: each action with its effect, N days before against N after (?effectDays=).
+    const effectDays = Math.min(366, Math.max(1, Number.parseInt(String(ctx.query.effectDays ?? ''), 10) || 30));
+    const register = createImprovementService(kit.context);
+    const improvements = await Promise.all(
+      (await register.list(actor))
+        .filter((a) => !f.communityId || a.communityId === null || a.communityId === f.communityId)
+        .slice(0, 50)
+        .map(async (a) => ({ ...a, scope: `${a.scopeKind}: ${a.scopeValue}`, effect: await register.effect(a.id, effectDays, actor) })),
+    );
     await kit.render(
       ctx,
       'report',
@@ -136,6 +153,8 @@ export function registerReport(router: Router, kit: PageKit): void {
         r: report ? reportView(report, settings, locale) : null,
         generatedAt: report?.generatedAt ?? null,
         csvUrl: kit.url(`/report.csv?${queryString(f)}`),
+        effectDays,
+        improvements,
       },
       Object.keys(errors).length ? 422 : 200,
     );
