@@ -298,7 +298,9 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     expect(await page.locator('h2#results').textContent()).to.include('共 1 条');
   });
 
-  it('saved its screenshots', () => {
+  it('saved its screenshots', async () => {
     expect(shots.length).to.be.greaterThan(8);
+    const { readFileSync } = await import('node:fs');
+    for (const path of shots) expect(readFileSync(path).subarray(0, 8).toString('hex'), `${path}: a PNG file`).to.equal('89504e470d0a1a0a');
   });
 });
