@@ -116,7 +116,7 @@ const pluginOperations: ApiOperation[] = [
     summary: 'This OpenAPI 3.1 document, built from the JSON Schemas the routes validate with; open to anyone signed in or not',
     tags: ['operations'],
     security: 'none',
-    responseSchema: { type: 'object', required: ['openapi', 'paths'] },
+    responseSchema: { type: 'object', required: ['openapi', 'paths'], properties: { openapi: { type: 'string' }, paths: { type: 'object' } } },
   },
   {
     method: 'get',
