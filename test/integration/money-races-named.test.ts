@@ -124,6 +124,21 @@ for (const kind of databaseKinds) {
       expect(answer.remainingFen).to.equal(1500);
     });
 
+    it('cancelling one complaint withdraws its own open offsets only, and keeps the cancellation on the complaint', async () => {
+      const keep = await assessedComplaint(h, '101');
+      const kept = await approvedOffset(h, keep.id, '10.00');
+      const gone = await assessedComplaint(h, '101');
+      const raised = await h.offsets.raise({ complaintId: gone.id, amount: '5.00', reason: '漏水损失，同意以物业费抵扣' }, counter);
+      const cancelled = await h.complaints.transition(gone.id, 'cancel', { version: gone.version, cancelKind: 'duplicate', reason: '重复登记' }, supervisor);
+      expect(cancelled.cancelKind).to.equal('duplicate');
+      expect(cancelled.cancelReason).to.equal('重复登记');
+      expect(cancelled.cancelledAt).to.not.equal(null);
+      expect((await offsetRow(h.db, h, raised.id)).status, 'the cancelled complaint’s request').to.not.equal('requested');
+      const other = await offsetRow(h.db, h, kept.id);
+      expect(other.status, 'another complaint’s offset').to.equal('approved');
+      expect(Number(other.remaining_fen)).to.equal(1000);
+    });
+
     it('reassessing a non-property dispute as property clears the third party and the explanation', async () => {
       const c = await assessedComplaint(h, '101', { disputeType: 'non_property' });
       expect(c.thirdParty).to.equal('neighbour');
