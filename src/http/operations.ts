@@ -106,6 +106,7 @@ export const operationsApiOperations: ApiOperation[] = [
       },
     },
     errors: { '503': 'Not ready: `failed` names the checks (same body as 200)' },
+    errorsWithOkBody: ['503'],
   },
   {
     method: 'get',
@@ -116,7 +117,11 @@ export const operationsApiOperations: ApiOperation[] = [
     security: 'metrics',
     responseContentType: 'text/plain; version=0.0.4',
     responseSchema: { type: 'string' },
-    errors: { '401': 'Missing or wrong metrics token', '404': 'Metrics are not enabled' },
+    errors: {
+      '401': 'Missing or wrong metrics token',
+      '404': 'Metrics are not enabled',
+      '503': '`database_unavailable`: the settings (metricsEnabled, metricsToken) could not be read',
+    },
     example: 'curl "$BASE/metrics" -H "Authorization: Bearer $METRICS_TOKEN"',
   },
 ];

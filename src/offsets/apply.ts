@@ -211,7 +211,8 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   data = { ...asked, billId: bill.id };
   const entry = (await offsetsWithLimits(db, ctx.tables, [data.offsetId])).get(data.offsetId);
   const owners = needsUnitOwners(entry?.offset, bill) ? await ownersLookup(host)([bill.unitId]) : new Map<string, string[]>();
-  const today = localDate(ctx.clock.now(), await timeZoneFor(ctx, options.trx));
+  const timeZone = await timeZoneFor(ctx, options.trx);
+  const today = localDate(ctx.clock.now(), timeZone);
   const refusal = identityRefusal(entry, bill, owners, today);
   if (refusal) {
     return refuse(
@@ -232,14 +233,17 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   try {
     return await runWork(ctx, options.trx, async (trx) => {
       const at = ctx.clock.now();
+      // The date at the moment of the UPDATE, not of the check above: an offset that expires at midnight
+      // between the two is refused by the UPDATE (and diagnosed as expired).
+      const todayNow = localDate(at, timeZone);
       if (!(await takeFromBill(trx, ctx.tables, bill.id, data.amountFen, bill.amountFen))) throw await exceedsBill(trx, ctx, data, bill);
-      const consumed = await consumeRemaining(trx, ctx.tables, data.offsetId, data.amountFen, today, at);
+      const consumed = await consumeRemaining(trx, ctx.tables, data.offsetId, data.amountFen, todayNow, at);
       if (!consumed) {
         // A concurrent call with the same key may have taken the last of it: that is a replay, not a
         // refusal. Either way this transaction must not commit: the bill's ledger already took the amount.
         const raced = await findApplicationBy(trx, ctx.tables, 'idempotency_key', data.idempotencyKey, true);
         if (raced) throw new AnsweredByEarlier(raced);
-        return diagnose(trx, ctx, data, today);
+        return diagnose(trx, ctx, data, todayNow);
       }
       const after = (await findOffset(trx, ctx.tables, data.offsetId))!;
       const remainingFen = after.remainingFen;

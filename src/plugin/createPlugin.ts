@@ -134,6 +134,64 @@ export interface ComplaintsPlugin {
   stop(): Promise<void>;
 }
 
+const pluginOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This OpenAPI 3.1 document, built from the JSON Schemas the routes validate with; open to anyone signed in or not',
+    tags: ['operations'],
+    security: 'none',
+    responseSchema: { type: 'object', required: ['openapi', 'paths'], properties: { openapi: { type: 'string' }, paths: { type: 'object' } } },
+  },
+  {
+    method: 'get',
+    path: '/api/status',
+    operationId: 'getInstallStatus',
+    summary: 'Installation status: schema version, applied and pending migrations, the offset guard trigger; needs admin.manage',
+    tags: ['operations'],
+    responseSchema: {
+      type: 'object',
+      required: ['installed', 'version', 'codeVersion', 'applied', 'pending'],
+      properties: {
+        installed: { type: 'boolean' },
+        version: { type: ['string', 'null'] },
+        codeVersion: { type: 'string' },
+        installedAt: { type: ['string', 'null'] },
+        applied: { type: 'array', items: { type: 'string' } },
+        pending: { type: 'array', items: { type: 'string' } },
+        offsetGuardTable: { type: ['string', 'null'] },
+      },
+    },
+    example: 'curl "$BASE/api/status" -H "X-Complaints-User: $TOKEN"',
+  },
+];
+
+/** Every documented operation, in the order the document lists them. */
+export const allApiOperations: readonly ApiOperation[] = [
+  ...complaintsApiOperations,
+  ...offsetsApiOperations,
+  ...billingApiOperations,
+  ...reportsApiOperations,
+  ...incidentsApiOperations,
+  ...improvementsApiOperations,
+  ...unitsApiOperations,
+  ...attachmentsApiOperations,
+  ...ownerApiOperations,
+  ...operationsApiOperations,
+  ...pluginOperations,
+];
+
+/** The OpenAPI document the plugin serves at {routesPrefix}/api/openapi.json (needs no database). */
+export function pluginOpenApi(routesPrefix?: string): Record<string, unknown> {
+  const manifest = loadManifest();
+  return buildOpenApi(
+    [...allApiOperations],
+    { title: manifest.name.en, version: manifest.version, description: manifest.description.en },
+    routesPrefix ?? manifest.routesPrefix,
+  );
+}
+
 /** 401 when nobody is signed in (as every other API route answers), 403 without the permission. */
 function requireApiPermission(actor: Actor | null | undefined, permission: Parameters<typeof requirePermission>[1]): void {
   if (!actor) throw new UnauthenticatedError();
@@ -185,8 +243,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     outboxBacklog: () => countUndelivered(options.knex, tables),
     settings: () => context.settings.get(),
   });
-  const operations: ApiOperation[] = [];
-  const openApi = () => buildOpenApi(operations, { title: manifest.name.en, version: manifest.version, description: manifest.description.en }, routesPrefix);
+  const openApi = () => pluginOpenApi(routesPrefix);
 
   const router = new Router({ prefix: routesPrefix });
   router.use(requestContextMiddleware({ logger, metrics }));
@@ -249,18 +306,6 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   ])
     domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
-  operations.push(
-    ...complaintsApiOperations,
-    ...offsetsApiOperations,
-    ...billingApiOperations,
-    ...reportsApiOperations,
-    ...incidentsApiOperations,
-    ...improvementsApiOperations,
-    ...unitsApiOperations,
-    ...attachmentsApiOperations,
-    ...ownerApiOperations,
-    ...operationsApiOperations,
-  );
 
   // Server-rendered pages (workbench, intake, list, detail, offsets, cashier, admin; demo sign-in).
   const pages = createPageRouter(

@@ -8,7 +8,7 @@
 // test-output/phone-*.png.
 import { expect } from 'chai';
 import { AxeBuilder } from '@axe-core/playwright';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDemoErp } from '../../src/demo/demoErp.js';
 import { loadMappingFile } from '../../src/host/mapping.js';
@@ -418,6 +418,9 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
     expect(shots.length).to.be.greaterThan(8);
     expect(checked).to.include.members(['intake', 'slip', 'detail', 'offsets', 'cashier', 'list', 'admin', 'report']);
     expect(phoneShots.length).to.equal(checked.length);
-    for (const path of [...shots, ...phoneShots]) expect(statSync(path).size, path).to.be.greaterThan(1000);
+    for (const path of [...shots, ...phoneShots]) {
+      expect(statSync(path).size, path).to.be.greaterThan(1000);
+      expect(readFileSync(path).subarray(0, 8).toString('hex'), `${path}: a PNG file`).to.equal('89504e470d0a1a0a');
+    }
   });
 });

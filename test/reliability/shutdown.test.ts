@@ -65,6 +65,15 @@ function call(base: string, method: string, path: string, headers: Record<string
   });
 }
 
+/** Resolves once `check` holds, asked every 10 ms (at most `timeoutMs`): waiting on an observed state, not a sleep. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms: ${what}`);
+    await sleep(10);
+  }
+}
+
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
@@ -169,7 +178,8 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
         }
       };
       const workers = Array.from({ length: 12 }, (_, w) => worker(w));
-      await sleep(1500);
+      // Under load once the clients have had 24 answers (a signal, not a sleep).
+      await until('24 answers under load', async () => answers.length >= 24);
 
       // Hold the offset row, then send applications that wait for it inside the server.
       await admin.query('START TRANSACTION');
@@ -186,12 +196,21 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
           return { status: -1, body: '', error: String((err as Error).cause ?? err), connected: true, sentAt, doneAt: Date.now() };
         }
       });
-      await sleep(300);
+      // All three wait inside MariaDB (on the held offset row, or on the bill's ledger row behind the first), seen
+      // in the process list.
+      await until('the 3 held applications waiting on the row lock', async () => {
+        const [rows] = (await admin.query(
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND COMMAND = 'Query' AND (INFO LIKE 'update `cmp_offset%' OR INFO LIKE 'insert into `cmp_offset%')",
+        )) as unknown as [Array<{ n: number | string }>];
+        return Number(rows[0]?.n ?? 0) >= 3;
+      });
 
       const sigtermAt = Date.now();
+      const stopping = waitForLine(child, /stopping: no new connections/, 15_000);
       child.kill('SIGTERM');
-      await sleep(1500);
-      // By now the door is closed, while the held requests still wait for the lock.
+      await stopping;
+      // The server said it stopped accepting (it closes the listener right after that line), while the
+      // held requests still wait for the lock.
       const late = await call(base, 'GET', `${prefix}/api/complaints`, { [USER_HEADER]: token });
       await admin.query('COMMIT');
       const releasedAt = Date.now();
@@ -202,7 +221,7 @@ describe('reliability: shutdown of `complaints serve` under load (MariaDB)', fun
 
       expect(exit, `the process did not exit within 15 s of SIGTERM; output:\n${output}`).to.not.equal(null);
       expect(exit!.code, `exit code; output:\n${output}`).to.equal(0);
-      expect(exit!.at - sigtermAt, 'ms from SIGTERM to exit (1.5 s of it the lock was held)').to.be.below(6000);
+      expect(exit!.at - sigtermAt, 'ms from SIGTERM to exit (the lock held until the door was seen closed)').to.be.below(6000);
       expect(exit!.at - releasedAt, 'ms from the last answer to exit (a keep-alive connection must not hold the process up)').to.be.below(2500);
       expect(late.code, 'a connection after SIGTERM').to.equal('ECONNREFUSED');
 

@@ -52,8 +52,10 @@ export async function serveCommand(
     (settings) => settings.shutdownGraceSeconds,
     () => DEFAULT_GRACE_SECONDS,
   );
+  // close() stops listening at once; the line comes after, so whoever reads it knows the door is shut.
+  const closing = running.close({ timeoutMs: graceSeconds * 1000 });
   logger.info({ signal, graceSeconds }, 'stopping: no new connections; finishing requests in flight');
-  const { forced } = await running.close({ timeoutMs: graceSeconds * 1000 });
+  const { forced } = await closing;
   if (forced) logger.warn({ forced, graceSeconds }, 'requests still running after the grace period were cut off');
   await plugin.stop();
   logger.info('scheduled jobs and outbox delivery stopped');

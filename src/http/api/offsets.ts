@@ -300,6 +300,7 @@ export const offsetsApiOperations: ApiOperation[] = [
     tags: userTags,
     requestSchema: raiseOffsetSchema,
     responseSchema: offsetEnvelope,
+    creates: { location: true },
     errors: {
       '404': 'No such complaint in your communities',
       '409': 'The complaint is cancelled, unclassified or a non-property dispute; or the idempotency key was used for other content',
@@ -340,7 +341,11 @@ export const offsetsApiOperations: ApiOperation[] = [
     tags: userTags,
     requestSchema: approveOffsetSchema,
     responseSchema: offsetEnvelope,
-    errors: { '403': 'Own request, or above your approval limit', '409': 'Not awaiting approval, expired, or changed since `version`' },
+    errors: {
+      '403': 'Own request, or above your approval limit',
+      '404': 'No such offset in your communities',
+      '409': 'Not awaiting approval, expired, or changed since `version`',
+    },
     example: `curl -X POST $BASE${OFFSETS}/7/approve ${curlUser} -H "Content-Type: application/json" -d '{"amount":"100.00","note":"按实际损失批准","version":1}'`,
   },
   {
@@ -351,7 +356,7 @@ export const offsetsApiOperations: ApiOperation[] = [
     tags: userTags,
     requestSchema: decisionNoteSchema,
     responseSchema: offsetEnvelope,
-    errors: { '409': 'Not awaiting approval, or changed since `version`' },
+    errors: { '404': 'No such offset in your communities', '409': 'Not awaiting approval, or changed since `version`' },
     example: `curl -X POST $BASE${OFFSETS}/7/reject ${curlUser} -H "Content-Type: application/json" -d '{"note":"改为公众责任险赔付"}'`,
   },
   {
@@ -362,7 +367,7 @@ export const offsetsApiOperations: ApiOperation[] = [
     tags: userTags,
     requestSchema: decisionNoteSchema,
     responseSchema: offsetEnvelope,
-    errors: { '409': 'Already used, not approved, or changed since `version`' },
+    errors: { '404': 'No such offset in your communities', '409': 'Already used, not approved, or changed since `version`' },
     example: `curl -X POST $BASE${OFFSETS}/7/revoke ${curlUser} -H "Content-Type: application/json" -d '{"note":"业主改选现金赔付"}'`,
   },
   {
