@@ -39,6 +39,10 @@ export const API_TAGS = [
   { name: 'billing', description: 'The ERP billing service, authenticated by request signature: check, apply, reverse, reconcile' },
   { name: 'reports', description: 'Monthly complaint reports (统计报表)' },
   { name: 'units', description: 'Host units (房屋) and their bills, for intake and the cashier' },
+  { name: 'incidents', description: 'Incidents (事件): complaints about one event handled, replied to and closed together' },
+  { name: 'improvements', description: 'The improvement register (总结改进): actions taken on report figures and their measured effect' },
+  { name: 'attachments', description: 'Photos and files on a complaint, each with its step and who may see it' },
+  { name: 'owner', description: "The owner's side, for the ERP's owner app (X-Complaints-Owner token): my complaints, filing, additions, rating" },
   { name: 'operations', description: 'Health, readiness, metrics, installation status and this document' },
 ];
 

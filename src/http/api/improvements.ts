@@ -45,7 +45,7 @@ export function improvementsApiRouter(ctx: PluginContext): Router {
   return router;
 }
 
-const tags = ['reports'];
+const tags = ['improvements'];
 export const improvementsApiOperations: ApiOperation[] = [
   {
     method: 'post',
