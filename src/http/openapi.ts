@@ -26,6 +26,8 @@ export interface ApiOperation {
    * `Idempotent-Replayed: true`). Adds the optional `Idempotency-Key` header parameter.
    */
   creates?: { location: boolean };
+  /** A POST that always answers 201 Created with its body (it takes no idempotency key, so there is no replay). */
+  created?: true;
   /** Statuses in `errors` whose body is the 200 body's schema rather than the Error envelope (readyz's 503). */
   errorsWithOkBody?: string[];
   /** The 200 answer's description (default "OK"). */
@@ -124,7 +126,9 @@ export function buildOpenApi(
             content: body,
           },
         }
-      : { '200': { description: op.okDescription ?? 'OK', content: body } };
+      : op.created
+        ? { '201': { description: 'Created', content: body } }
+        : { '200': { description: op.okDescription ?? 'OK', content: body } };
     (paths[op.path] ??= {})[op.method] = {
       operationId: op.operationId,
       summary: op.summary,

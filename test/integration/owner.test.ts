@@ -62,6 +62,24 @@ for (const kind of databaseKinds) {
       expect(page.headers.get('referrer-policy')).to.equal('same-origin');
     });
 
+    it('says in one sentence what is collected and why, and links the company privacy notice once it is set', async () => {
+      const c = await register('101');
+      const owner = h.client();
+      const before = await owner.get(`/s/${await tokenOf(c.id)}`);
+      expect(text(before.text)).to.include('我们收集您的姓名、手机号、房号和投诉内容，仅用于处理您的投诉和回访');
+      expect(before.text).not.to.include('隐私政策</a>');
+      await h.plugin.context.settings.update(
+        { privacy: { ...(await h.plugin.context.settings.get()).privacy, noticeUrl: 'https://wy.example.com/privacy' } },
+        staff.admin,
+      );
+      try {
+        const after = await owner.get(`/s/${await tokenOf(c.id)}`);
+        expect(after.text).to.match(/<a href="https:\/\/wy\.example\.com\/privacy">隐私政策<\/a>/);
+      } finally {
+        await h.plugin.context.settings.update({ privacy: { ...(await h.plugin.context.settings.get()).privacy, noticeUrl: null } }, staff.admin);
+      }
+    });
+
     it('refuses a forged link, a malformed one, and a link made for another complaint, in Chinese, changing nothing', async () => {
       const a = await register();
       const b = await register('102');

@@ -161,6 +161,7 @@ export const attachmentsApiOperations: ApiOperation[] = [
     method: 'post',
     path: P,
     operationId: 'uploadAttachments',
+    created: true,
     summary:
       'Attach files to one step of a complaint (multipart/form-data). Limits from settings (default 10 MB a file, 9 files a request; JPEG, PNG, WebP, HEIC, PDF judged by content). Images are stored re-encoded without EXIF/GPS, with a thumbnail. Any refused file refuses them all, each named in `fields`',
     tags,

@@ -51,6 +51,7 @@ export const improvementsApiOperations: ApiOperation[] = [
     method: 'post',
     path: BASE,
     operationId: 'recordImprovement',
+    created: true,
     summary:
       'Record an improvement action (整改措施) from a report figure: scopeKind category|unit|building|community, scopeValue, what, ownerName, dueOn, takenOn?, status?; needs report.view',
     tags,

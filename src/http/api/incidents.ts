@@ -54,6 +54,7 @@ export const incidentsApiOperations: ApiOperation[] = [
     method: 'post',
     path: BASE,
     operationId: 'createIncident',
+    created: true,
     summary: 'Open an incident (事件/群诉) for one event many owners complain about; needs complaint.assess',
     tags,
     requestSchema: createIncidentSchema,

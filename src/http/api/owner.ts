@@ -145,6 +145,7 @@ export const ownerApiOperations: ApiOperation[] = [
     method: 'post',
     path: `${BASE}/complaints`,
     operationId: 'ownerCreateComplaint',
+    creates: { location: false },
     summary: 'A new complaint about one of the owner’s units, from the owner app (channel app); Idempotency-Key accepted',
     tags: ['owner'],
     security: 'owner',

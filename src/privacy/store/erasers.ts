@@ -269,14 +269,78 @@ export const compensationTextEraser: PersonalDataEraser = {
   },
 };
 
+/** Owner ratings: the owner's comment and their host id; the stars stay (the report counts them). */
+export const ownerRatingEraser: PersonalDataEraser = {
+  name: 'owner_ratings',
+  retention: 'personal',
+  async count(db, tables, ids) {
+    if (!ids.length) return 0;
+    const row = (await db(tables.ownerRatings)
+      .whereIn('complaint_id', ids)
+      .where((b) => {
+        holdsText(b, ['comment']);
+        b.orWhereNotNull('owner_id');
+      })
+      .count({ n: '*' })
+      .first()) as { n: number | string };
+    return Number(row.n);
+  },
+  async erase({ trx, tables, complaintIds }) {
+    if (!complaintIds.length) return 0;
+    return trx(tables.ownerRatings)
+      .whereIn('complaint_id', complaintIds)
+      .where((b) => {
+        holdsText(b, ['comment']);
+        b.orWhereNotNull('owner_id');
+      })
+      .update({ comment: anonymisedUnlessNull(trx, 'comment'), owner_id: null });
+  },
+};
+
+/**
+ * Attachments (photos of a home, inspection records): the bytes kept in our tables are deleted and the
+ * row is marked removed with its file name replaced; size, kind, step and dates stay. Files in a
+ * directory store are deleted by the attachment store, not here (this runs inside the transaction):
+ * such rows are marked removed and `complaints privacy retention` lists them.
+ */
+export const attachmentEraser: PersonalDataEraser = {
+  name: 'attachments',
+  retention: 'personal',
+  async count(db, tables, ids) {
+    if (!ids.length) return 0;
+    const row = (await db(tables.attachments).whereIn('complaint_id', ids).whereNot('file_name', ANONYMISED).count({ n: '*' }).first()) as {
+      n: number | string;
+    };
+    return Number(row.n);
+  },
+  async erase({ trx, tables, complaintIds, now, actor, reason }) {
+    if (!complaintIds.length) return 0;
+    const due = trx(tables.attachments).whereIn('complaint_id', complaintIds).whereNot('file_name', ANONYMISED);
+    const keys = ((await due.clone().where('storage', 'database').select('storage_key')) as Array<{ storage_key: string }>).map((r) => r.storage_key);
+    for (let i = 0; i < keys.length; i += 500)
+      await trx(tables.attachmentBlobs)
+        .whereIn('blob_key', keys.slice(i, i + 500))
+        .del();
+    return due.clone().update({
+      file_name: ANONYMISED,
+      removed_at: trx.raw('COALESCE(removed_at, ?)', [toDbTime(now)]),
+      removed_by: trx.raw('COALESCE(removed_by, ?)', [actor.id]),
+      removed_by_name: trx.raw('COALESCE(removed_by_name, ?)', [actor.name]),
+      removed_reason: trx.raw('COALESCE(removed_reason, ?)', [reason.slice(0, 500)]),
+    });
+  },
+};
+
 /**
  * Every place personal data is erased from, in order (the complaint row last: its timeline event says
- * the rest is done). Attachments and owner ratings add their erasers here.
+ * the rest is done). A new place holding personal data adds its eraser here.
  */
 export const PERSONAL_DATA_ERASERS: readonly PersonalDataEraser[] = [
   followUpEraser,
   complaintEventEraser,
   outboxEraser,
+  ownerRatingEraser,
+  attachmentEraser,
   offsetTextEraser,
   compensationTextEraser,
   complaintEraser,

@@ -7,7 +7,7 @@ import { fromDbTime } from '../../db/time.js';
 import { listForComplaint } from '../../compensations/store.js';
 import { listFollowUps, rowToComplaint, type ComplaintRow } from '../../complaints/store/complaints.js';
 import type { Complaint } from '../../complaints/types.js';
-// Owner notices (none yet) are listed with the outbox; they appear in the export once they exist.
+// Owner notices are the outbox rows of the owner-notice topics.
 import { OWNER_NOTICE_TOPICS } from '../../notifications/outbox.js';
 
 type Db = Knex | Knex.Transaction;
@@ -110,5 +110,77 @@ const notices: OwnerExportSection = {
   },
 };
 
-/** Every section of the export after the complaints themselves; owner ratings and attachments add theirs here. */
-export const OWNER_EXPORT_SECTIONS: readonly OwnerExportSection[] = [followUps, offsets, compensations, notices];
+/** Their own ratings on the status page or the owner app: stars, comment, whether they asked for re-handling. */
+const ownerRatings: OwnerExportSection = {
+  name: 'ownerRatings',
+  async collect(db, tables, complaints) {
+    if (!complaints.length) return [];
+    const code = new Map(complaints.map((c) => [c.id, c.code]));
+    const rows = (await db(tables.ownerRatings)
+      .select('complaint_id', 'stars', 'comment', 'rehandle', 'source', 'rated_at')
+      .whereIn(
+        'complaint_id',
+        complaints.map((c) => c.id),
+      )
+      .orderBy('complaint_id')) as Array<{
+      complaint_id: number | string;
+      stars: number | string;
+      comment: string | null;
+      rehandle: number | boolean;
+      source: string;
+      rated_at: string;
+    }>;
+    return rows.map((r) => ({
+      complaintCode: code.get(Number(r.complaint_id)),
+      stars: Number(r.stars),
+      comment: r.comment,
+      askedForRehandling: Boolean(Number(r.rehandle)),
+      source: r.source,
+      ratedAt: fromDbTime(r.rated_at)?.toISOString() ?? null,
+    }));
+  },
+};
+
+/**
+ * Photos and files on their complaints that they may see (owner-visible, not removed): what each is, its
+ * step and when it came. The files themselves are on the status page (or given on request); the export
+ * lists them with their checksums so each can be matched.
+ */
+const attachments: OwnerExportSection = {
+  name: 'attachments',
+  async collect(db, tables, complaints) {
+    if (!complaints.length) return [];
+    const code = new Map(complaints.map((c) => [c.id, c.code]));
+    const rows = (await db(tables.attachments)
+      .select('id', 'complaint_id', 'step', 'file_name', 'mime', 'size_bytes', 'sha256', 'uploaded_at')
+      .whereIn(
+        'complaint_id',
+        complaints.map((c) => c.id),
+      )
+      .andWhere('visibility', 'owner_visible')
+      .whereNull('removed_at')
+      .orderBy('id')) as Array<{
+      id: number | string;
+      complaint_id: number | string;
+      step: string;
+      file_name: string;
+      mime: string;
+      size_bytes: number | string;
+      sha256: string;
+      uploaded_at: string;
+    }>;
+    return rows.map((r) => ({
+      id: Number(r.id),
+      complaintCode: code.get(Number(r.complaint_id)),
+      step: r.step,
+      fileName: r.file_name,
+      mime: r.mime,
+      sizeBytes: Number(r.size_bytes),
+      sha256: r.sha256,
+      uploadedAt: fromDbTime(r.uploaded_at)?.toISOString() ?? null,
+    }));
+  },
+};
+
+/** Every section of the export after the complaints themselves; a new kind of owner data adds its section here. */
+export const OWNER_EXPORT_SECTIONS: readonly OwnerExportSection[] = [followUps, offsets, compensations, ownerRatings, attachments, notices];

@@ -58,6 +58,8 @@ async function renderStatus(ctx: Context, kit: PageKit, services: PageServices, 
     {
       title: `${kit.t(ctx, 'owner.title')} ${s.code}`,
       layout: 'owner',
+      // PIPL: what is collected and why, and the company's privacy notice (settings), on every owner page.
+      privacyNoticeUrl: (await kit.context.settings.get()).privacy.noticeUrl,
       selfPath: kit.url(`/s/${token}`),
       token,
       s: {
