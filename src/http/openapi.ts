@@ -16,8 +16,8 @@ export interface ApiOperation {
   errors?: Record<string, string>;
   /** none: open (health checks); metrics: the metrics bearer token. */
   security?: 'user' | 'service' | 'none' | 'metrics' | 'owner';
-  /** Content type of the 200 answer (default application/json). */
-  responseContentType?: string;
+  /** Content type(s) of the 200 answer (default application/json; a file is served as the type it is). */
+  responseContentType?: string | string[];
   /** curl example shown in the description. */
   example?: string;
   /**
@@ -107,7 +107,8 @@ export function buildOpenApi(
         },
       ]),
     );
-    const body = { [op.responseContentType ?? 'application/json']: { schema: op.responseSchema ?? { type: 'object' } } };
+    const types = [op.responseContentType ?? 'application/json'].flat();
+    const body = Object.fromEntries(types.map((type) => [type, { schema: op.responseSchema ?? { type: 'object' } }]));
     const success: Record<string, unknown> = op.creates
       ? {
           '201': {

@@ -54,6 +54,15 @@ for (const kind of databaseKinds) {
         let c = await register(h, counter, intakeBody(units.a));
         if (state === 'received') return c;
         if (state === 'cancelled') return step(h, supervisor, c, 'cancel', validBodies.cancel);
+        if (state === 'merged') {
+          const survivor = await register(h, counter, intakeBody(units.a));
+          const res = await h.api('POST', `/api/complaints/${c.id}/merge`, {
+            as: supervisor,
+            body: { version: c.version, survivorId: survivor.id, reason: '同一问题重复登记' },
+          });
+          expect(res.status, JSON.stringify(res.body)).to.equal(200);
+          return res.body.duplicate as Complaint;
+        }
         c = await step(h, supervisor, c, 'start-investigation');
         if (state === 'investigating') return c;
         c = await step(h, supervisor, c, 'assess', assessProperty);
@@ -76,7 +85,8 @@ for (const kind of databaseKinds) {
             const res =
               action === 'follow-up' ? await followUp(h, supervisor, c, validBodies[action]) : await act(h, supervisor, c, action, validBodies[action]);
             expect(res.status, `${action} from ${state}: ${JSON.stringify(res.body)}`).to.equal(409);
-            expect(res.body.error.code).to.equal('invalid_transition');
+            // A merged complaint's owner is followed up through the survivor, once that one is replied to.
+            expect(res.body.error.code).to.equal(state === 'merged' && action === 'follow-up' ? 'survivor_not_replied' : 'invalid_transition');
             expect(res.body.error.message).to.be.a('string').and.not.equal('');
             expect(await snapshot(c.id), `${action} from ${state} changed something`).to.deep.equal(before);
             refusals++;

@@ -8,7 +8,6 @@ import { simpleHost } from '../fixtures/hosts.js';
 import { databaseKinds } from '../support/databases.js';
 import { staff, startPageHarness, unescapeHtml, userHeader, type PageHarness } from '../support/pageHarness.js';
 import { intakeBody } from '../support/complaintData.js';
-import { maskMobile } from '../../src/privacy/mask.js';
 import { tableNames } from '../../src/db/tables.js';
 import { clientOf } from '../../src/db/connection.js';
 import { up as addBuildingQuality } from '../../migrations/20261207040000_public_areas_and_building_quality.js';
@@ -16,18 +15,6 @@ import type { HostKeyTypes } from '../../src/host/keyTypes.js';
 import type { Actor } from '../../src/auth/actor.js';
 
 const T = tableNames('cmp_');
-
-describe('privacy: maskMobile', () => {
-  it('keeps the first three and last four digits of a mainland mobile', () => {
-    expect(maskMobile('13800138000')).to.equal('138****8000');
-    expect(maskMobile(' 13912345678 ')).to.equal('139****5678');
-    expect(maskMobile('021-62345678')).to.equal('********5678');
-    expect(maskMobile('110')).to.equal('***');
-    expect(maskMobile('')).to.equal('');
-    expect(maskMobile(null)).to.equal('');
-    expect(maskMobile(undefined)).to.equal('');
-  });
-});
 
 for (const kind of databaseKinds) {
   describe(`ledger export and handling form (${kind.kind})`, function () {

@@ -93,7 +93,7 @@ for (const kind of databaseKinds) {
       }
       expect(out).to.contain('Dry run: nothing was changed.').and.contain(old.code);
       expect(out).to.not.contain(recent.code);
-      expect(out).to.match(/rows that would change: follow_ups=1 events=\d+ outbox=\d+ complaints=1/);
+      expect(out).to.match(/rows that would change: follow_ups=1 events=\d+ outbox=\d+ owner_ratings=0 attachments=0 complaints=1/);
       expect(await row(h, h.ctx.tables.complaints, { id: old.id })).to.deep.equal(rowBefore);
       const audit = (await h.db(h.ctx.tables.events).where({ entity_type: 'privacy', action: 'retention_dry_run' }).orderBy('id', 'desc').first()) as Record<
         string,

@@ -190,7 +190,7 @@ export const attachmentsApiOperations: ApiOperation[] = [
     operationId: 'getAttachmentContent',
     summary: 'The file (images inline, other types as a download; ?download=1 always downloads), with nosniff and a sandboxing CSP',
     tags,
-    responseContentType: 'application/octet-stream',
+    responseContentType: ['image/jpeg', 'image/png', 'image/webp', 'image/heic', 'application/pdf', 'application/octet-stream'],
     responseSchema: { type: 'string', contentMediaType: 'application/octet-stream' },
     errors: { '404': 'No such attachment on a complaint in your communities (or removed)' },
   },
