@@ -11,6 +11,9 @@ import { privacyRetentionCommand } from '../../src/cli/commands/privacy.js';
 import { runRetention } from '../../src/privacy/retention.js';
 import { createPrivacyService } from '../../src/privacy/service.js';
 import { ANONYMISED } from '../../src/privacy/store/erasers.js';
+import sharp from 'sharp';
+import { createAttachmentService } from '../../src/attachments/service.js';
+import { DatabaseBlobStore } from '../../src/attachments/store/blobStore.js';
 import { buildReport } from '../../src/reports/report.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody, planBody, replyBody } from '../support/complaintData.js';
@@ -58,12 +61,24 @@ for (const kind of databaseKinds) {
     let old: Complaint;
     let recent: Complaint;
     let offsetId: number;
+    let photoKey: string;
     const admin: Actor = people.administrator;
 
     before(async () => {
       h = await startOffsetHarness(kind, simpleHost, { now: '2022-06-01T01:00:00.000Z' });
       // Closed in June 2022: an applied offset and a compensation, both with notes naming the owner.
       old = await closedComplaint(h, '101', '13800138001', '张伟', async (c) => {
+        // A photo of the owner's balcony, kept in our tables.
+        const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#88aacc' } })
+          .jpeg()
+          .toBuffer();
+        const [photo] = await createAttachmentService(h.ctx, new DatabaseBlobStore(h.db, h.ctx.tables)).attach(
+          c.id,
+          [{ field: 'files', fileName: '张伟家阳台.jpg', data: jpeg }],
+          { step: 'progress', visibility: 'owner_visible' },
+          people.supervisor,
+        );
+        photoKey = String((await row(h, h.ctx.tables.attachments, { id: photo!.id })).storage_key);
         const offset = await approvedOffset(h, c.id, '50.00');
         offsetId = offset.id;
         await h.offsets.apply({ offsetId: offset.id, billId: '1001', amountFen: 3000, idempotencyKey: 'privacy-apply-1' }, people.cashier);
@@ -93,7 +108,7 @@ for (const kind of databaseKinds) {
       }
       expect(out).to.contain('Dry run: nothing was changed.').and.contain(old.code);
       expect(out).to.not.contain(recent.code);
-      expect(out).to.match(/rows that would change: follow_ups=1 events=\d+ outbox=\d+ owner_ratings=0 attachments=0 complaints=1/);
+      expect(out).to.match(/rows that would change: follow_ups=1 events=\d+ outbox=\d+ owner_ratings=0 attachments=1 complaints=1/);
       expect(await row(h, h.ctx.tables.complaints, { id: old.id })).to.deep.equal(rowBefore);
       const audit = (await h.db(h.ctx.tables.events).where({ entity_type: 'privacy', action: 'retention_dry_run' }).orderBy('id', 'desc').first()) as Record<
         string,
@@ -114,11 +129,15 @@ for (const kind of databaseKinds) {
       expect(dry.personal.complaints.map((c) => c.code)).to.deep.equal([old.code]);
       expect(dry.personal.rows.complaints).to.equal(1);
       expect(dry.personal.rows.follow_ups).to.equal(1);
+      expect(dry.personal.rows.attachments).to.equal(1);
       expect(dry.personal.rows.events).to.be.greaterThan(0);
       // Money records follow the accounting retention (10 years): not due yet.
       expect(dry.accounting.complaints).to.deep.equal([]);
       expect(await row(h, h.ctx.tables.complaints, { id: old.id })).to.deep.equal(rowBefore);
 
+      const blobParts = async () =>
+        Number(((await h.db(h.ctx.tables.attachmentBlobs).where({ blob_key: photoKey }).count({ n: '*' }).first()) as { n: number | string }).n);
+      expect(await blobParts()).to.be.greaterThan(0);
       const counts = await privacyRetentionJob.run(h.ctx, h.clock.now());
       expect(counts.anonymised).to.equal(1);
 
@@ -130,6 +149,11 @@ for (const kind of databaseKinds) {
       expect(after.owner_id).to.equal(null);
       expect(after.owner_name).to.equal(null);
       expect(after.anonymised_at).to.not.equal(null);
+      // The photo's bytes are gone; the row says a file was there, removed by the retention run.
+      const photo = await row(h, h.ctx.tables.attachments, { complaint_id: old.id });
+      expect(photo.file_name).to.equal(ANONYMISED);
+      expect(photo.removed_at).to.not.equal(null);
+      expect(await blobParts()).to.equal(0);
       // What reports read stays.
       for (const col of [
         'code',
