@@ -55,7 +55,9 @@ function title(status: number): Localized {
 /** Maps any thrown error to the page to show. Exported for tests. */
 export function errorPageFor(err: unknown, log: (err: unknown, reference: string) => void): ErrorPage {
   if (err instanceof DomainError) {
-    const status = err.status === 400 ? 422 : err.status;
+    // Field errors that reach an error page are still "invalid input" (422); a body that could not be read
+    // at all (malformed upload) is a bad request, with nothing typed to re-show.
+    const status = err.status === 400 && err.fields.length > 0 ? 422 : err.status;
     if (status === 404) return { ...NOT_FOUND_PAGE, message: err.localized };
     return {
       status,

@@ -39,7 +39,10 @@ function inertProblems(html: string, base: string): string[] {
   const problems: string[] = [];
   for (const m of html.matchAll(/<script\b[^>]*>/gi))
     if (!m[0].startsWith(`<script src="${base}/assets/`)) problems.push(`a <script> that is not ours: ${m[0]}`);
-  for (const tag of ['img', 'iframe', 'object', 'embed', 'a href="javascript', 'svg/onload'])
+  // Our own images (the slip's QR code, attachment thumbnails) load from our routes; any other <img> came from data.
+  for (const m of html.matchAll(/<img\b[^>]*>/gi))
+    if (!/^<img class="[a-z-]+" src="\/[a-z]/.test(m[0]) || !m[0].includes(`src="${base}/`)) problems.push(`an element from data: ${m[0].slice(0, 120)}`);
+  for (const tag of ['iframe', 'object', 'embed', 'a href="javascript', 'svg/onload'])
     if (html.toLowerCase().includes(`<${tag}`)) problems.push(`an element from data: <${tag}`);
   const handler = /<[a-z][^>]*?\son[a-z]+\s*=/i.exec(html);
   if (handler) problems.push(`an inline event handler: ${handler[0].slice(0, 120)}`);
