@@ -6,7 +6,16 @@
 // prebuilt sharp has no HEVC decoder: see the README).
 import { createHash } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
+
+// sharp (libvips) is loaded on the first image, not at start: a process that never receives a photo
+// (the billing service, the counter's list) does not carry its native memory.
+type SharpFactory = (data: Buffer, options?: SharpOptions) => Sharp;
+let loading: Promise<SharpFactory> | null = null;
+async function sharp(data: Buffer, options?: SharpOptions): Promise<Sharp> {
+  loading ??= import('sharp').then((m) => m.default as unknown as SharpFactory);
+  return (await loading)(data, options);
+}
 import type { FieldError } from '../common/errors.js';
 import { emptyFile, tooLarge, tooManyFiles, unreadableImage, wrongType } from './messages.js';
 import { KINDS, type AttachmentKind, type IncomingFile, type PreparedFile } from './types.js';
@@ -52,7 +61,7 @@ function sha256(data: Buffer): string {
 }
 
 async function thumbnailOf(data: Buffer): Promise<Buffer> {
-  return sharp(data).resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 75 }).toBuffer();
+  return (await sharp(data)).resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 75 }).toBuffer();
 }
 
 /**
@@ -61,7 +70,7 @@ async function thumbnailOf(data: Buffer): Promise<Buffer> {
  */
 async function reencode(data: Buffer, kind: AttachmentKind): Promise<{ data: Buffer; kind: AttachmentKind; width: number; height: number } | null> {
   try {
-    const image = sharp(data, { failOn: 'error', limitInputPixels: MAX_PIXELS }).rotate();
+    const image = (await sharp(data, { failOn: 'error', limitInputPixels: MAX_PIXELS })).rotate();
     const out =
       kind === 'png'
         ? image.png({ compressionLevel: 8 })

@@ -7,7 +7,6 @@
 // WorkbookWriter, money as numbers formatted 0.00 so the sheet can sum them.
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import type { Locale, Localized } from '../common/localized.js';
 import { msg } from '../common/localized.js';
 import { formatFen } from '../common/money.js';
@@ -144,6 +143,8 @@ export function ledgerCsvStream(batches: AsyncIterable<LedgerEntry[]>, x: Ledger
  * reader holds back the database reads instead of filling memory. Resolves when the file is complete.
  */
 export async function writeLedgerXlsx(batches: AsyncIterable<LedgerEntry[]>, x: LedgerContext, out: Writable): Promise<void> {
+  // exceljs is loaded when a spreadsheet is asked for, not at start (it is large and rarely used).
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   const sheet = workbook.addWorksheet(x.locale === 'en' ? 'Complaints' : '投诉台账', { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = LEDGER_COLUMNS.map((c, i) => ({
