@@ -510,6 +510,7 @@ export const en: Record<MessageKey, string> = {
   'owner.attachments': 'Photos and files',
   'owner.add': 'Add information',
   'owner.addHint': "Anything new? Add it here (at most 500 characters). Please leave out other people's personal data.",
+  'owner.addPhotos': 'Photos or files (optional, several allowed; choose them again if the form comes back)',
   'owner.addSubmit': 'Send',
   'owner.rate': 'Rate how we handled it',
   'owner.stars': 'How satisfied are you',

@@ -506,6 +506,7 @@ export const zhCN = {
   'owner.attachments': '照片与附件',
   'owner.add': '补充信息',
   'owner.addHint': '如有新的情况，可在此补充（最多 500 字）。请勿填写他人的个人信息。',
+  'owner.addPhotos': '照片或文件（可选，可多选；重新提交时需重新选择）',
   'owner.addSubmit': '提交补充',
   'owner.rate': '评价本次处理',
   'owner.stars': '满意程度',

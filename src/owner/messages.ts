@@ -24,7 +24,8 @@ export const tooManyAdditions = msg(
   '提交过于频繁，请稍后（一小时内）再试；本次内容未保存。',
   'Too many additions; try again within the hour. Nothing was saved.',
 );
-export const additionText = fieldError('text', '请填写补充内容（1–500 字）', 'Enter what you want to add (1–500 characters)');
+export const additionText = fieldError('text', '请填写补充内容（1–500 字）或附上照片', 'Enter what you want to add (1–500 characters) or attach photos');
+export const photosNotAccepted = fieldError('files', '此处不接收照片，请用文字说明', 'Photos are not accepted here; please describe it in words');
 export const starsInvalid = fieldError('stars', '请选择 1–5 星评价', 'Choose 1 to 5 stars');
 export const commentNotText = fieldError('comment', '评价内容须为文字', 'The comment must be text');
 export const commentTooLong = fieldError('comment', '评价内容不能超过 500 字', 'The comment may be at most 500 characters');

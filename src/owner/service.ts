@@ -46,7 +46,7 @@ import {
 } from './store.js';
 import { ownerVisibleEvent, type OwnerAttachment } from './visibility.js';
 import type { AttachmentService } from '../attachments/service.js';
-import type { AttachmentContent, AttachmentVariant } from '../attachments/types.js';
+import type { AttachmentContent, AttachmentVariant, IncomingFile } from '../attachments/types.js';
 import { attachmentNotFound } from '../attachments/messages.js';
 
 /** Who the owner is, as the ERP's owner app vouches (X-Complaints-Owner). */
@@ -107,7 +107,8 @@ export interface OwnerService {
   status(access: OwnerAccess): Promise<OwnerStatusView>;
   /** An owner-visible attachment of the complaint the access reaches (internal, removed or another complaint's: 404). */
   attachment(access: OwnerAccess, attachmentId: number, variant: AttachmentVariant): Promise<AttachmentContent>;
-  addInformation(access: OwnerAccess, text: unknown, ip: string): Promise<void>;
+  /** What the owner adds while the complaint is open: text, photos (owner-visible), or both. */
+  addInformation(access: OwnerAccess, text: unknown, ip: string, photos?: IncomingFile[]): Promise<void>;
   rate(access: OwnerAccess, input: unknown): Promise<{ rating: OwnerRating; continuation: Complaint | null }>;
   /** The owner app: the owner's complaints (about their units), newest first. */
   listMine(owner: OwnerIdentity): Promise<Complaint[]>;
@@ -374,12 +375,16 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
       };
     },
 
-    async addInformation(access, raw, ip) {
+    async addInformation(access, raw, ip, photos = []) {
       const settings = await ctx.settings.get();
       const text = typeof raw === 'string' ? raw.trim() : '';
       const { complaint: c } = await reach(access, settings);
-      if (!text || [...text].length > 500) throw new ValidationError([m.additionText]);
+      if ((!text && !photos.length) || [...text].length > 500) throw new ValidationError([m.additionText]);
+      if (photos.length && !files) throw new ValidationError([m.photosNotAccepted]);
       if (!OPEN_STATES.includes(c.state)) throw new ConflictError('owner_complaint_closed', m.complaintClosedForAdditions);
+      // Photos are checked (kind from content, size, count) before anything is counted or written.
+      const checked = photos.length && files ? await files.prepare(photos) : null;
+      if (checked?.errors) throw checked.errors;
       const who = access.kind === 'app' ? `owner:${access.owner.ownerId}` : `link:${c.id}`;
       const nowMs = ctx.clock.now().getTime();
       const keys: Array<[string, number]> = [
@@ -391,17 +396,21 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
         keys.map(([k]) => k),
         nowMs,
       );
-      await inTransaction(ctx.db, (trx) =>
-        recordEvent(trx, ctx.tables, {
-          entityType: 'complaint',
-          entityId: c.id,
-          complaintId: c.id,
-          action: 'owner-info',
-          actor: ownerActor(access),
-          at: ctx.clock.now(),
-          note: text,
-        }),
-      );
+      const actor = ownerActor(access);
+      // The words and the photos are one addition: both are kept or neither.
+      await inTransaction(ctx.db, async (trx) => {
+        if (text)
+          await recordEvent(trx, ctx.tables, {
+            entityType: 'complaint',
+            entityId: c.id,
+            complaintId: c.id,
+            action: 'owner-info',
+            actor,
+            at: ctx.clock.now(),
+            note: text,
+          });
+        if (checked?.prepared.length) await files!.forOwnerAttach(c.id, checked.prepared, { id: actor.id, name: actor.name }, { trx });
+      });
     },
 
     async rate(access, raw) {

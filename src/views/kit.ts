@@ -98,6 +98,8 @@ export class PageKit {
   readonly stack: Middleware[];
   /** The same for the forms that carry files: multipart/form-data accepted, within the attachment limits. */
   readonly uploadStack: Middleware[];
+  /** The owner's status page forms that carry photos: no sign-in (the link is the key), our own pages only. */
+  readonly ownerUploadStack: Middleware[];
 
   constructor(options: PageKitOptions) {
     this.context = options.context;
@@ -129,6 +131,11 @@ export class PageKit {
     };
     const bodyIndex = this.stack.length - 2;
     this.uploadStack = [...this.stack.slice(0, bodyIndex), beforeUpload, formBodyWithFiles(limits), ...this.stack.slice(bodyIndex + 1)];
+    const fromOurPages: Middleware = async (ctx, next) => {
+      if (ctx.method === 'POST') checkRequestSource(ctx, options.csrf);
+      await next();
+    };
+    this.ownerUploadStack = [...this.stack.slice(0, bodyIndex), fromOurPages, formBodyWithFiles(limits), ...this.stack.slice(bodyIndex + 1)];
   }
 
   /** Nobody signed in: a GET goes to the demo sign-in page (and comes back); otherwise the 401 page. */

@@ -4,6 +4,7 @@
 // twice; a flood of additions), each refused in Chinese with nothing changed, re-handling through the
 // follow-up's continuation, the supervisor's workbench, and the owner app's token (X-Complaints-Owner).
 import { expect } from 'chai';
+import sharp from 'sharp';
 import { signOwnerToken } from '../../src/auth/ownerToken.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { simpleHost } from '../fixtures/hosts.js';
@@ -138,6 +139,50 @@ for (const kind of databaseKinds) {
       } finally {
         h.clock.advance(-31 * DAY);
       }
+    });
+
+    it('takes photos with an addition (owner-visible, shown on the page); a disguised file is named and refused with the words kept', async () => {
+      const c = await register();
+      const token = await tokenOf(c.id);
+      const owner = h.client();
+      await owner.get(`/s/${token}`);
+      const post = async (words: string, file: { name: string; data: Buffer; type: string }) => {
+        const body = new FormData();
+        body.append('_csrf', owner.csrf());
+        body.append('text', words);
+        body.append('files', new Blob([new Uint8Array(file.data)], { type: file.type }), file.name);
+        const cookie = [...owner.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+        const res = await fetch(`${owner.origin}${owner.base}/s/${token}/add`, {
+          method: 'POST',
+          body,
+          headers: { cookie, origin: owner.origin },
+          redirect: 'manual',
+        });
+        const html = await res.text();
+        if (res.status !== 303) owner.lastPage = html;
+        return { status: res.status, text: html };
+      };
+      const count = async (table: string) =>
+        Number(((await h.db(table).where({ complaint_id: c.id }).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
+      const [photosBefore, eventsBefore] = [await count(h.plugin.context.tables.attachments), await count(h.plugin.context.tables.events)];
+
+      const disguised = await post('天花板还在滴水', { name: '漏水.jpg', data: Buffer.from('<html><script>alert(1)</script></html>'), type: 'image/jpeg' });
+      expect(disguised.status).to.equal(422);
+      expect(text(disguised.text)).to.include('漏水.jpg');
+      expect(disguised.text).to.include('天花板还在滴水</textarea>');
+      expect(await count(h.plugin.context.tables.attachments)).to.equal(photosBefore);
+      expect(await count(h.plugin.context.tables.events)).to.equal(eventsBefore);
+
+      const jpeg = await sharp({ create: { width: 24, height: 16, channels: 3, background: '#6699cc' } })
+        .jpeg()
+        .toBuffer();
+      const good = await post('天花板还在滴水', { name: '漏水.jpg', data: jpeg, type: 'image/jpeg' });
+      expect(good.status, good.text.slice(0, 300)).to.equal(303);
+      const stored = await h.db(h.plugin.context.tables.attachments).where({ complaint_id: c.id });
+      expect(stored.map((a) => [a.step, a.visibility])).to.deep.equal([['owner', 'owner_visible']]);
+      expect(await events(c.id)).to.include('owner-info');
+      const page = await owner.get(`/s/${token}`);
+      expect(page.text).to.include(`/s/${token}/files/${stored[0].id}`);
     });
 
     it('takes additions while open; refuses an empty one naming the field, and a flood per link with the text kept', async () => {

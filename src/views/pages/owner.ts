@@ -8,7 +8,7 @@ import type { Context } from 'koa';
 import QRCode from 'qrcode';
 import { DomainError, type FieldError } from '../../common/errors.js';
 import type { OwnerStatusView } from '../../owner/service.js';
-import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.js';
+import { fieldMessages, formOf, isValidationError, positiveInt, uploadsOf } from '../forms.js';
 import { sendAttachment } from '../../http/attachmentResponse.js';
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../services.js';
@@ -114,12 +114,12 @@ export function registerOwnerPages(router: Router, kit: PageKit, services: PageS
     });
   }
 
-  router.post('/s/:token/add', ...kit.stack, async (ctx) => {
+  router.post('/s/:token/add', ...kit.ownerUploadStack, async (ctx) => {
     const token = tokenParam(ctx);
     const form = formOf(ctx);
     const values = { text: form.get('text') };
     try {
-      await services.owner.addInformation({ kind: 'link', token }, values.text, ctx.ip);
+      await services.owner.addInformation({ kind: 'link', token }, values.text, ctx.ip, uploadsOf(ctx, 'files'));
       kit.redirect(ctx, `/s/${token}`, 'ownerAdded');
     } catch (err) {
       await refused(ctx, token, 'add', values, err);
