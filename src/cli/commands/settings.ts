@@ -13,7 +13,7 @@ import { CliError, localeOf, prefixOf, withDb, type CommonOptions } from '../opt
 /** The person at the terminal, as the audit trail names them. */
 function terminalActor(): Actor {
   const who = userInfo().username || 'unknown';
-  return { id: `cli:${who}`, name: `命令行 ${who} / CLI ${who}`, roles: ['admin'], communityIds: null };
+  return { id: `cli:${who}`, name: `命令行 ${who} / CLI ${who}`, roles: ['administrator'], communityIds: null };
 }
 
 function parseAssignment(text: string, en: boolean): [string, unknown] {
