@@ -183,6 +183,8 @@ export const en: Record<MessageKey, string> = {
   'intake.publicArea': 'Public-area complaint (lobby, garage, garden: no unit)',
   'intake.publicAreaNote': 'A public-area complaint: choose the community and say where; no unit or owner is chosen, and no fee offset is possible.',
   'intake.locationHint': 'e.g. lobby by the lifts, garage level B2',
+  'report.incidents': 'Incidents (complaints handled together)',
+  'report.incidentsDetail': '{n} complaints in them',
   'report.hotline': '12345 referrals replied on time',
   'report.hotlineDetail': '{n} referrals, {replied} replied; {count} of {of} on time, {late} late, {open} overdue, not replied',
   'field.externalRef': '12345 work-order number',

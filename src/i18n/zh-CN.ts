@@ -182,6 +182,8 @@ export const zhCN = {
   'intake.publicArea': '公共区域投诉（大堂、车库、花园等，不对应房屋）',
   'intake.publicAreaNote': '公共区域投诉：选小区并写明位置，不选房屋和业主；这类投诉不能抵扣物业费。',
   'intake.locationHint': '如：大堂电梯口、地下车库 B2 区',
+  'report.incidents': '事件（多起投诉合并处理）',
+  'report.incidentsDetail': '涉及 {n} 件投诉',
   'report.hotline': '12345 转办按时办结',
   'report.hotlineDetail': '转办 {n} 件，已回复 {replied}；按时 {count} / {of}，逾期办结 {late}，逾期未办结 {open}',
   'field.externalRef': '12345 工单编号',

@@ -126,6 +126,12 @@ for (const kind of databaseKinds) {
         expect(got.body.complaints).to.have.length(1);
         const closed = await call('POST', `/api/incidents/${id}/close`, staff.supervisor, { version: got.body.incident.version });
         expect(closed.body.incident.state).to.equal('closed');
+        // The report page counts the incident once, beside its complaints.
+        const month = h.clock.now().toISOString().slice(0, 7);
+        const report = await fetch(`${h.origin}${h.base}/report?from=${month}-01&to=${month}-28`, { headers: userHeader(staff.supervisor, h.clock) });
+        const html = (await report.text()).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+        expect(report.status).to.equal(200);
+        expect(html).to.match(/ 1 事件（多起投诉合并处理） 涉及 1 件投诉/);
         const doc = await fetch(`${h.origin}${h.base}/api/openapi.json`);
         expect(Object.keys(((await doc.json()) as { paths: Record<string, unknown> }).paths)).to.include('/api/incidents/{id}/act/{action}');
       } finally {

@@ -85,6 +85,8 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
       late: report.hotline.late,
       overdueOpen: report.hotline.overdueOpen,
     },
+    // An incident (one lift outage, forty complaints) counts once here; its complaints count in every other figure.
+    incidents: report.incidents,
     followUp: { ...shareView(report.followUpInWindow), late: report.followUpInWindow.late, overdue: report.followUpInWindow.overdue },
     satisfaction: shareView(report.satisfaction),
     ownerRatings: report.ownerRatings,
