@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { ajv } from '../common/validation.js';
 import type { Actor } from './actor.js';
-import { verifyToken, signToken } from './signedToken.js';
+import { timeWindowRefusal, verifyToken, signToken } from './signedToken.js';
 
 /** What the plugin tells an adapter of its settings; adapters written by a host may ignore it. */
 export interface AuthLimits {
@@ -18,7 +18,6 @@ export type AuthAdapter = (ctx: Context, limits?: AuthLimits) => Promise<Actor |
 /** Without settings (a host calling an adapter itself): the settings' default, 12 hours. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 12 * 3600;
 /** Clocks of the ERP and this service may differ by this much. */
-const CLOCK_SKEW_SECONDS = 60;
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\p{Cc}]+$' } as const;
 const roleName = { type: 'string', minLength: 1, maxLength: 40, pattern: '^[A-Za-z][A-Za-z0-9_.-]*$' } as const;
@@ -96,11 +95,8 @@ export function verifyUserToken(
   if (!check.ok) return check;
   const p = check.payload;
   if (!isUserToken(p)) return { ok: false, reason: 'invalid_claims' };
-  const now = Math.floor(nowMs / 1000);
-  if (p.exp - now > maxLifetimeSeconds + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'lifetime_too_long' };
-  if (p.iat !== undefined && (p.iat > now + CLOCK_SKEW_SECONDS || p.exp - p.iat > maxLifetimeSeconds + CLOCK_SKEW_SECONDS))
-    return { ok: false, reason: 'lifetime_too_long' };
-  if (p.nbf !== undefined && p.nbf > now + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'not_yet_valid' };
+  const late = timeWindowRefusal(p, nowMs, maxLifetimeSeconds);
+  if (late) return { ok: false, reason: late };
   return { ok: true, actor: { id: p.sub, name: p.name, roles: [...p.roles], communityIds: p.communities === null ? null : [...p.communities] } };
 }
 

@@ -31,3 +31,22 @@ export function verifyToken<T extends { exp: number }>(token: string, secret: st
   if (typeof payload.exp !== 'number' || payload.exp * 1000 <= nowMs) return { ok: false, reason: 'expired' };
   return { ok: true, payload };
 }
+
+/** Clock difference tolerated between the signer (the ERP) and us. */
+export const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * The time-window checks every signed token gets after its signature and claims: no lifetime longer than
+ * the cap (counted from now and from iat), not issued in the future, not used before nbf.
+ */
+export function timeWindowRefusal(
+  p: { exp: number; iat?: number; nbf?: number },
+  nowMs: number,
+  maxLifetimeSeconds: number,
+): 'lifetime_too_long' | 'not_yet_valid' | null {
+  const now = Math.floor(nowMs / 1000);
+  if (p.exp - now > maxLifetimeSeconds + CLOCK_SKEW_SECONDS) return 'lifetime_too_long';
+  if (p.iat !== undefined && (p.iat > now + CLOCK_SKEW_SECONDS || p.exp - p.iat > maxLifetimeSeconds + CLOCK_SKEW_SECONDS)) return 'lifetime_too_long';
+  if (p.nbf !== undefined && p.nbf > now + CLOCK_SKEW_SECONDS) return 'not_yet_valid';
+  return null;
+}
