@@ -819,6 +819,9 @@ async function seedComplaints(
 async function seedOffsets(db: Knex, p: Profile, nowMs: number, host: HostModel, eligible: EligibleComplaint[]): Promise<Record<string, number>> {
   const rand = prng(7);
   const writer = new BatchWriter(db, [T.offsets, T.offsetBills, T.offsetApplications, T.events]);
+  // What offsets already took from each bill: the seed keeps the per-bill cap apply keeps (several
+  // complaints of one unit may offset the same month's bill).
+  const billTaken = new Map<string, number>();
   const staff = staffList('staff', 12, '前台', prng(1));
   const approvers = staffList('sup', 6, '主管', prng(2));
   const cashiers = staffList('cashier', 8, '收银员', prng(3));
@@ -934,10 +937,19 @@ async function seedOffsets(db: Knex, p: Profile, nowMs: number, host: HostModel,
         let k = 0;
         let used = 0;
         const billFen = host.billFen[c.unit]!;
-        while (used < useTo) {
-          const amount = Math.min(useTo - used, billFen);
+        // Full bills are passed over; when every usable month's bill is full, the rest stays unused.
+        let fullInARow = 0;
+        while (used < useTo && fullInARow < monthsUsable.length) {
           const month = monthsUsable[k % monthsUsable.length]!;
           const billId = `B${month.replace('-', '')}${host.roomIds[c.unit]}`;
+          const room = billFen - (billTaken.get(billId) ?? 0);
+          if (room <= 0) {
+            k++;
+            fullInARow++;
+            continue;
+          }
+          fullInARow = 0;
+          const amount = Math.min(useTo - used, room);
           at = Math.min(at + between(rand, 1, 20) * DAY, nowMs - 60_000);
           k++;
           const key = `PAY-${id}-${k}`;
@@ -978,6 +990,7 @@ async function seedOffsets(db: Knex, p: Profile, nowMs: number, host: HostModel,
             );
           } else {
             used += amount;
+            billTaken.set(billId, (billTaken.get(billId) ?? 0) + amount);
           }
         }
         row.remaining_fen = remaining;
@@ -1015,7 +1028,20 @@ async function seedOffsets(db: Knex, p: Profile, nowMs: number, host: HostModel,
   }
   await writer.done();
   bar.stop();
+  // Each bill's ledger row, as apply keeps it (src/offsets/store/billLedger.ts): the cap every later
+  // application is checked against, and what `complaints offsets reconcile` compares with the applications.
+  await fillBillLedger(db);
   return writer.counts;
+}
+
+/** The ledger rows of bills the seed applied offsets to (applied, not reversed); bills already there are left alone. */
+export async function fillBillLedger(db: Knex): Promise<void> {
+  await db.raw(
+    `INSERT INTO ?? (bill_id, applied_fen)
+     SELECT a.bill_id, SUM(CASE WHEN a.state = 'applied' THEN a.amount_fen ELSE 0 END) FROM ?? a
+     WHERE NOT EXISTS (SELECT 1 FROM ?? l WHERE l.bill_id = a.bill_id) GROUP BY a.bill_id`,
+    [T.offsetBillLedger, T.offsetApplications, T.offsetBillLedger],
+  );
 }
 
 // ----- the whole seed ------------------------------------------------------------------------------
