@@ -11,12 +11,11 @@ import { ConflictError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { msg } from '../common/localized.js';
 import { formatYuan } from '../common/money.js';
-import { toDbTime } from '../db/time.js';
 import type { TableNames } from '../db/tables.js';
 import type { Settings } from '../settings/settings.js';
 import type { ComplaintFacts } from './model.js';
 import { complaintRefusal } from './requests.js';
-import { findOffset, offsetIdsOfComplaint } from './store/offsetStore.js';
+import { findOffset, moveRequestIfUnchanged, offsetIdsOfComplaint } from './store/offsetStore.js';
 
 /** Why the duplicate's offsets stop the merge; null when they can all go (or stay) as the rules say. */
 export async function mergeOffsetRefusal(
@@ -78,10 +77,7 @@ export async function carryOffsetRequests(
   const carried: number[] = [];
   for (const id of await offsetIdsOfComplaint(trx, tables, duplicate.id, ['requested'])) {
     const before = (await findOffset(trx, tables, id))!;
-    const moved = await trx(tables.offsets)
-      .where({ id, complaint_id: duplicate.id, status: 'requested', version: before.version })
-      .update({ complaint_id: survivor.id, version: before.version + 1, updated_at: toDbTime(now) });
-    if (moved !== 1) {
+    if (!(await moveRequestIfUnchanged(trx, tables, before, survivor.id, now))) {
       throw new ConflictError(
         'offset_changed',
         msg(`抵扣申请 #${id} 刚被他人处理，请刷新后重试合并`, `Offset request #${id} was just changed by someone else; reload and merge again`),

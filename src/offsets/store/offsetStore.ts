@@ -90,6 +90,17 @@ export async function offsetIdsOfComplaint(
 }
 
 /**
+ * Moves a request awaiting approval to another complaint (a merge), only if it is still the request that
+ * was read (same complaint, still requested, same version). Returns whether it moved.
+ */
+export async function moveRequestIfUnchanged(trx: Knex.Transaction, tables: TableNames, seen: Offset, toComplaintId: number, at: Date): Promise<boolean> {
+  const moved = await trx(tables.offsets)
+    .where({ id: seen.id, complaint_id: seen.complaintId, status: 'requested', version: seen.version })
+    .update({ complaint_id: toComplaintId, version: seen.version + 1, updated_at: toDbTime(at) });
+  return moved === 1;
+}
+
+/**
  * Withdraws an offset if it is still in one of `statuses` (whatever its version): an application racing
  * with us either came first or is refused. Returns whether it did.
  */
