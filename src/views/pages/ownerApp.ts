@@ -72,7 +72,7 @@ export function registerOwnerAppPages(router: Router, kit: PageKit, services: Pa
     };
   }
 
-  const common = async (ctx: Context) => ({ layout: 'owner', privacyNoticeUrl: (await kit.context.settings.get()).privacy.noticeUrl });
+  const common = async () => ({ layout: 'owner', privacyNoticeUrl: (await kit.context.settings.get()).privacy.noticeUrl });
 
   // The exchange: token in, cookie set, on to a page without the token. A GET that sets a cookie is safe
   // here: it only ever names the owner the ERP signed for, and opens nothing else.
@@ -102,7 +102,7 @@ export function registerOwnerAppPages(router: Router, kit: PageKit, services: Pa
     const items = await services.owner.listMine(owner);
     const units = await kit.context.host.getUnits(owner.unitIds.slice(0, 50));
     await kit.render(ctx, 'ownerMine', {
-      ...(await common(ctx)),
+      ...(await common()),
       title: kit.t(ctx, 'owner.app.mine'),
       items: items.map((c) => ({
         code: c.code,
@@ -131,7 +131,7 @@ export function registerOwnerAppPages(router: Router, kit: PageKit, services: Pa
       ctx,
       'ownerNew',
       {
-        ...(await common(ctx)),
+        ...(await common()),
         title: kit.t(ctx, 'owner.app.new'),
         selfPath: kit.url('/owner/new'),
         action: kit.url('/owner/new'),
