@@ -12,7 +12,7 @@ import type { Context, Middleware } from 'koa';
 import { DomainError, type FieldError } from '../../common/errors.js';
 import { openAppSession, readAppSession, OWNER_APP_SESSION_SECONDS } from '../../owner/appSession.js';
 import * as m from '../../owner/messages.js';
-import type { OwnerIdentity } from '../../owner/service.js';
+import { maskPhones, type OwnerIdentity } from '../../owner/service.js';
 import { sendAttachment } from '../../http/attachmentResponse.js';
 import { limitsFrom } from '../../attachments/content.js';
 import { translate } from '../../i18n/index.js';
@@ -109,7 +109,8 @@ export function registerOwnerAppPages(router: Router, kit: PageKit, services: Pa
         href: kit.url(`/owner/c/${c.id}`),
         unitLabel: c.unitLabel,
         receivedAt: c.receivedAt,
-        description: c.description.length > 40 ? `${c.description.slice(0, 40)}…` : c.description,
+        // The owner's own words, shortened, with phone numbers masked as on the status page.
+        description: maskPhones([...c.description].length > 40 ? `${[...c.description].slice(0, 40).join('')}…` : c.description),
         state: `owner.app.state.${c.state}` as MessageKey,
       })),
       newUrl: kit.url('/owner/new'),
