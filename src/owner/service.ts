@@ -550,6 +550,13 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
       const photos = filing.photos ?? [];
       if (photos.length && !files) throw new ValidationError([m.photosNotAccepted]);
       const settings = await ctx.settings.get();
+      const nowMs = ctx.clock.now().getTime();
+      const keys: Array<[string, number]> = [
+        [`filing:owner:${owner.ownerId}`, settings.ownerAdditionsPerHour],
+        [`filing:ip:${filing.ip}`, settings.ownerAdditionsPerIpPerHour],
+      ];
+      // Refused before any photo is decoded: a flood costs us no image work.
+      if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyFilings);
       let input: Record<string, unknown>;
       let checked: Awaited<ReturnType<AttachmentService['prepare']>> | null = null;
       const problems: FieldError[] = [];
@@ -567,12 +574,6 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
         if (checked.errors) problems.push(...checked.errors.fields);
       }
       if (problems.length) throw new ValidationError(problems);
-      const nowMs = ctx.clock.now().getTime();
-      const keys: Array<[string, number]> = [
-        [`filing:owner:${owner.ownerId}`, settings.ownerAdditionsPerHour],
-        [`filing:ip:${filing.ip}`, settings.ownerAdditionsPerIpPerHour],
-      ];
-      if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyFilings);
       const actor: Actor = { id: `owner:${owner.ownerId}`.slice(0, 64), name: '业主（小程序）', roles: [], communityIds: [] };
       const made = await deps.createComplaint(input, actor, {
         asOwner: { ownerId: owner.ownerId, unitIds: owner.unitIds },
