@@ -90,6 +90,10 @@ for (const kind of databaseKinds) {
       const page = await phone.follow(res);
       expect(page.status).to.equal(200);
       expect(text(page.text)).to.include('我要投诉');
+      // Chinese first, English on request (remembered for the next page).
+      const english = await phone.get('/owner/mine?lang=en');
+      expect(text(english.text)).to.include('My complaints');
+      expect(text((await phone.get('/owner/new')).text)).to.include('What is wrong (required: when, where, what)');
     });
 
     it('refuses a forged, expired, over-long or missing token and a forged cookie with a Chinese page; no cookie is set', async () => {
