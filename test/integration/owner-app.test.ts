@@ -324,6 +324,26 @@ for (const kind of databaseKinds) {
       expect(mine.text).to.include(next!);
     });
 
+    it('limits a flood of additions on the embedded status page, keeping the words of the refused one', async () => {
+      h.clock.advance(61 * 60_000);
+      const c = (await h.plugin.complaints.create(intakeBody('101', { description: '楼上装修噪音' }), staff.counter)).complaint;
+      const phone = await openApp();
+      await phone.get(`/owner/c/${c.id}`);
+      const statuses: number[] = [];
+      for (let i = 1; i <= 6; i++) {
+        const res = await phone.post(`/owner/c/${c.id}/add`, { text: `第${i}次：晚上十点还在施工` });
+        statuses.push(res.status);
+        if (res.status === 303) await phone.follow(res);
+        else {
+          expect(res.headers.get('retry-after')).to.equal('3600');
+          expect(text(res.text)).to.include('提交过于频繁');
+          expect(res.text).to.include(`第${i}次：晚上十点还在施工</textarea>`);
+        }
+      }
+      expect(statuses).to.deep.equal([303, 303, 303, 303, 303, 429]);
+      expect(await count(T().events, { complaint_id: c.id, action: 'owner-info' })).to.equal(5);
+    });
+
     it('the JSON API takes photos (multipart) and lists them with addresses the owner token may fetch; refusals in Chinese', async () => {
       h.clock.advance(61 * 60_000);
       const token = ownerToken();
@@ -372,6 +392,14 @@ for (const kind of databaseKinds) {
       const disguised = await upload([{ name: '合同.pdf', data: Buffer.from('MZ\x90\x00 not a pdf'), type: 'application/pdf' }]);
       expect(disguised.status).to.equal(400);
       expect(JSON.stringify(disguised.body)).to.include('文件“合同.pdf”的内容不是允许的类型');
+      await h.plugin.context.settings.update({ attachmentMaxBytes: 1024 }, staff.admin);
+      try {
+        const big = await upload([{ name: '大图.jpg', data: Buffer.concat([await jpeg(), Buffer.alloc(4096, 1)]) }]);
+        expect(big.status).to.equal(400);
+        expect(JSON.stringify(big.body)).to.include('文件“大图.jpg”超过');
+      } finally {
+        await h.plugin.context.settings.update({ attachmentMaxBytes: 10 * 1024 * 1024 }, staff.admin);
+      }
       const nothing = await upload([]);
       expect(nothing.status).to.equal(400);
       expect(JSON.stringify(nothing.body)).to.include('请选择要上传的照片或文件');
