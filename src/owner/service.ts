@@ -428,15 +428,18 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
       if ((!text && !photos.length) || [...text].length > 500) throw new ValidationError([m.additionText]);
       if (photos.length && !files) throw new ValidationError([m.photosNotAccepted]);
       if (!OPEN_STATES.includes(c.state)) throw new ConflictError('owner_complaint_closed', m.complaintClosedForAdditions);
-      // Photos are checked (kind from content, size, count) before anything is counted or written.
-      const checked = photos.length && files ? await files.prepare(photos) : null;
-      if (checked?.errors) throw checked.errors;
       const who = access.kind === 'app' ? `owner:${access.owner.ownerId}` : `link:${c.id}`;
       const nowMs = ctx.clock.now().getTime();
       const keys: Array<[string, number]> = [
         [who, settings.ownerAdditionsPerHour],
         [`ip:${ip}`, settings.ownerAdditionsPerIpPerHour],
       ];
+      // Refused before any photo is decoded (a flood costs no image work), and checked again below.
+      if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyAdditions);
+      // Photos are checked (kind from content, size, count) before anything is counted or written.
+      const checked = photos.length && files ? await files.prepare(photos) : null;
+      if (checked?.errors) throw checked.errors;
+      // Checked and counted with no await in between: additions sent all at once cannot pass together.
       if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyAdditions);
       limiter.count(
         keys.map(([k]) => k),
@@ -575,15 +578,18 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
       }
       if (problems.length) throw new ValidationError(problems);
       const actor: Actor = { id: `owner:${owner.ownerId}`.slice(0, 64), name: '业主（小程序）', roles: [], communityIds: [] };
+      // Checked again and counted with no await in between, before the write: requests sent all at once
+      // cannot slip past the limit together while their photos were being checked.
+      if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyFilings);
+      limiter.count(
+        keys.map(([k]) => k),
+        nowMs,
+      );
       const made = await deps.createComplaint(input, actor, {
         asOwner: { ownerId: owner.ownerId, unitIds: owner.unitIds },
         ...(filing.idempotencyKey ? { idempotencyKey: filing.idempotencyKey } : {}),
       });
       if (!made.created) return made;
-      limiter.count(
-        keys.map(([k]) => k),
-        nowMs,
-      );
       // As at the counter: the complaint first, then its photos (already checked, so only a failure of the
       // store itself can leave them out; the audit trail shows what was attached).
       if (checked?.prepared.length) await files!.forOwnerAttach(made.complaint.id, checked.prepared, { id: actor.id, name: actor.name });

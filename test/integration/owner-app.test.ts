@@ -298,6 +298,27 @@ for (const kind of databaseKinds) {
       expect(await count(T().complaints)).to.equal(before + 5);
     });
 
+    it('complaints sent all at once cannot pass the hourly limit together', async () => {
+      h.clock.advance(61 * 60_000);
+      const token = ownerToken();
+      const before = await count(T().complaints);
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          fetch(`${h.origin}${h.base}/api/owner/complaints`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-complaints-owner': token },
+            body: JSON.stringify({ unitId: '101', description: `同时提交第${i + 1}件` }),
+          }).then(async (res) => {
+            await res.arrayBuffer();
+            return res.status;
+          }),
+        ),
+      );
+      expect(answers.filter((s) => s === 201), String(answers)).to.have.length(5);
+      expect(answers.filter((s) => s === 429)).to.have.length(3);
+      expect(await count(T().complaints)).to.equal(before + 5);
+    });
+
     it('rates after the reply on the embedded page: 2 stars with re-handling opens the linked complaint', async () => {
       h.clock.advance(61 * 60_000);
       let c = (await h.plugin.complaints.create(intakeBody('101', { description: '水压太低' }), staff.counter)).complaint;
