@@ -314,7 +314,10 @@ for (const kind of databaseKinds) {
           }),
         ),
       );
-      expect(answers.filter((s) => s === 201), String(answers)).to.have.length(5);
+      expect(
+        answers.filter((s) => s === 201),
+        String(answers),
+      ).to.have.length(5);
       expect(answers.filter((s) => s === 429)).to.have.length(3);
       expect(await count(T().complaints)).to.equal(before + 5);
     });
