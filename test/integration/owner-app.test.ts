@@ -12,7 +12,8 @@ import { signToken } from '../../src/auth/signedToken.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { assessProperty, intakeBody, planBody as basePlan, replyBody } from '../support/complaintData.js';
-import { databaseKinds } from '../support/databases.js';
+import { databaseKinds, sqliteKind } from '../support/databases.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { PAGE_SECRET, staff, startPageHarness, unescapeHtml, type PageClient, type PageHarness } from '../support/pageHarness.js';
 
 const planBody = { ...basePlan, deadline: '2026-12-20T10:00:00+08:00' };
@@ -437,3 +438,23 @@ for (const kind of databaseKinds) {
     });
   });
 }
+
+describe('owner app: the token in the exchange address never reaches the request log (sqlite)', function () {
+  this.timeout(60_000);
+  it('logs the exchange with the token redacted', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const h = await startPageHarness(sqliteKind, simpleHost, { now: '2026-12-06T02:00:00.000Z', logger });
+    try {
+      const token = signOwnerToken({ ownerId: '1', unitIds: ['101'] }, PAGE_SECRET, 600, h.clock.now().getTime());
+      const res = await h.client().get(`/owner/app?token=${encodeURIComponent(token)}`);
+      expect(res.status).to.equal(303);
+      const exchange = lines.filter((l) => l.includes('/owner/app'));
+      expect(exchange, lines.join('\n')).to.have.length(1);
+      expect(exchange[0]).to.include('token=[redacted]');
+      expect(lines.join('\n')).not.to.include(token.split('.')[1]!);
+    } finally {
+      await h.close();
+    }
+  });
+});
