@@ -34,10 +34,12 @@ function routeOf(ctx: Context): string {
 
 /** The URL decoded, so the log's masking sees a phone number or a token however it was encoded. */
 function readableUrl(url: string): string {
+  // A signed owner token in the address (the owner app's one-time /owner/app?token=…) never reaches the log.
+  const safe = url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]');
   try {
-    return decodeURIComponent(url.replace(/\+/g, ' '));
+    return decodeURIComponent(safe.replace(/\+/g, ' '));
   } catch {
-    return url;
+    return safe;
   }
 }
 

@@ -47,3 +47,18 @@ export const ownerTokenInvalid = msg('业主身份令牌无效或已过期，请
 export const ownerApiDisabled = msg('未配置业主应用的共享密钥，业主接口未启用。', 'No owner-app secret is configured; the owner API is off.');
 export const notYourComplaint = msg('没有找到该投诉（或不属于您的房屋）。', 'No such complaint (or it is not about one of your units).');
 export const notYourUnit = fieldError('unitId', '只能为您名下的房屋投诉', 'You can only complain about one of your own units');
+export const tooManyFilings = msg(
+  '提交投诉过于频繁，请稍后（一小时内）再试；本次内容未保存。',
+  'Too many complaints sent; try again within the hour. Nothing was saved.',
+);
+export const filingUnavailable = msg('暂不能在线提交投诉，请致电物业客服。', 'Complaints cannot be filed online now; call the service desk.');
+export const appSessionMissing = msg(
+  '请从物业小程序（或业主 APP）进入此页面；如已进入，可能已超过 30 分钟，请返回小程序重新打开。',
+  'Open this page from the property owner app; if you did, it may have been over 30 minutes: go back to the app and open it again.',
+);
+export const appTokenRefused = msg(
+  '身份验证失败：链接无效或已过期，请返回物业小程序（或业主 APP）重新打开。未做任何修改。',
+  'Your identity could not be confirmed: the link is invalid or expired. Go back to the owner app and open it again. Nothing was changed.',
+);
+export const appTooManyUnits = msg('您名下的房屋过多，无法在此页面打开，请致电物业客服。', 'You have too many units to open this page; call the service desk.');
+export const appUnitRequired = fieldError('unitId', '请选择投诉的房屋', 'Choose the unit the complaint is about');

@@ -19,7 +19,8 @@ import { visibleOrNotFound } from '../complaints/scope.js';
 import { OPEN_STATES, type ComplaintState } from '../complaints/states.js';
 import { eventsOfComplaint, findComplaint } from '../complaints/store/complaints.js';
 import { listComplaints } from '../complaints/store/listing.js';
-import { validateList } from '../complaints/schemas.js';
+import { validateCreate, validateList } from '../complaints/schemas.js';
+import type { ComplaintService } from '../complaints/service.js';
 import type { Complaint } from '../complaints/types.js';
 import { complaintPayload } from '../notifications/complaintNotices.js';
 import { enqueue } from '../notifications/outbox.js';
@@ -58,6 +59,17 @@ export interface OwnerIdentity {
 /** How an owner reached us: the slip's link (per link) or the owner app (per owner). */
 export type OwnerAccess = { kind: 'link'; token: string } | { kind: 'app'; owner: OwnerIdentity; complaintId: number };
 
+/** Where an owner-visible file of the status is fetched: the embedded pages and the JSON API each name their own. */
+export type OwnerFileUrls = (attachmentId: number) => { url: string; thumbnailUrl: string };
+
+/** What a new complaint from the owner app carries besides its fields. */
+export interface OwnerFiling {
+  photos?: IncomingFile[];
+  /** The requester's address, for the per-IP limit. */
+  ip: string;
+  idempotencyKey?: string;
+}
+
 export interface OwnerStep {
   at: Date;
   text: string;
@@ -77,7 +89,7 @@ export interface OwnerStatusView {
   reply: string | null;
   basis: string | null;
   repliedAt: Date | null;
-  /** Owner-visible attachments: always empty until attachments land (issue 17 item 1). */
+  /** Owner-visible attachments, each with addresses the same access may fetch. */
   attachments: OwnerAttachment[];
   canAdd: boolean;
   canRate: boolean;
@@ -104,7 +116,13 @@ export interface OwnerService {
   ratingOf(complaintId: number, actor: Actor): Promise<OwnerRating | null>;
   /** The supervisor's workbench: 1–2 star ratings nobody has marked seen, in their communities. */
   lowRatings(actor: Actor): Promise<Awaited<ReturnType<typeof unseenLowRatings>>>;
-  status(access: OwnerAccess): Promise<OwnerStatusView>;
+  status(access: OwnerAccess, options?: { fileUrls?: OwnerFileUrls }): Promise<OwnerStatusView>;
+  /**
+   * The owner app: a new complaint about one of the owner's units (channel app), validated as the counter's
+   * intake; photos (owner-visible, step owner) are checked before anything is written. Limited per owner
+   * and per IP per hour like additions (each with its own count).
+   */
+  fileComplaint(owner: OwnerIdentity, input: unknown, filing: OwnerFiling): Promise<{ complaint: Complaint; created: boolean }>;
   /** An owner-visible attachment of the complaint the access reaches (internal, removed or another complaint's: 404). */
   attachment(access: OwnerAccess, attachmentId: number, variant: AttachmentVariant): Promise<AttachmentContent>;
   /** What the owner adds while the complaint is open: text, photos (owner-visible), or both. */
@@ -209,9 +227,34 @@ function validateRating(raw: unknown): RatingInput {
   return { stars: stars as number, ...(comment ? { comment } : {}), rehandle };
 }
 
-export function createOwnerService(ctx: PluginContext, files?: AttachmentService): OwnerService {
+export interface OwnerServiceDeps {
+  /** The complaint service's create, for the owner app's new complaints. */
+  createComplaint?: ComplaintService['create'];
+}
+
+/** The words and defaults of an owner-app complaint: the owner's own record in the ERP fills what the app leaves out. */
+async function ownerComplaintInput(ctx: PluginContext, owner: OwnerIdentity, raw: unknown): Promise<Record<string, unknown>> {
+  const body = { ...((raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>) };
+  const unitId = typeof body.unitId === 'string' ? body.unitId : '';
+  if (unitId && !owner.unitIds.includes(unitId)) throw new ValidationError([m.notYourUnit]);
+  const unit = unitId ? await ctx.host.getUnit(unitId) : null;
+  const me = unit?.owners.find((x) => x.id === owner.ownerId);
+  const given = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+  return {
+    ...body,
+    channel: 'app',
+    complainantRelation: given(body.complainantRelation) ?? 'owner',
+    ...(me ? { ownerId: me.id } : {}),
+    complainantName: given(body.complainantName) ?? me?.name ?? undefined,
+    complainantPhone: given(body.complainantPhone) ?? me?.phone ?? undefined,
+    category: given(body.category) ?? 'other',
+  };
+}
+
+export function createOwnerService(ctx: PluginContext, files?: AttachmentService, deps: OwnerServiceDeps = {}): OwnerService {
   const limiter = new HourlyLimiter();
   const routesPrefix = ctx.routesPrefix ?? '/complaints';
+  const appFileUrls = appFileUrlsFor(routesPrefix);
 
   const secret = () => linkSecret(ctx.db, ctx.tables);
 
@@ -323,7 +366,7 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
       return files.forOwnerRead(c.id, attachmentId, variant);
     },
 
-    async status(access) {
+    async status(access, options = {}) {
       const settings = await ctx.settings.get();
       const { complaint: c, link } = await reach(access, settings);
       const tz = settings.timezone;
@@ -352,14 +395,17 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
         reply: c.resolutionReply && c.replyVisibility !== 'internal' ? maskPhones(c.resolutionReply) : null,
         basis: c.resolutionBasis && c.replyVisibility !== 'internal' ? maskPhones(c.resolutionBasis) : null,
         repliedAt: c.resolvedAt,
-        // Owner-visible photos and files, reached through the status link (the owner app lists none yet).
-        attachments:
-          files && access.kind === 'link'
-            ? (await files.forOwnerList(c.id)).map((a) => {
-                const url = `${urlOf(access.token, settings)}/files/${a.id}`;
-                return { id: a.id, name: a.fileName, url, thumbnailUrl: a.hasThumbnail ? `${url}/thumb` : null };
-              })
-            : [],
+        // Owner-visible photos and files, each at an address the same access may fetch: under the status
+        // link, or (owner app) the caller's own (the JSON API's by default).
+        attachments: files
+          ? (await files.forOwnerList(c.id)).map((a) => {
+              const where =
+                access.kind === 'link'
+                  ? { url: `${urlOf(access.token, settings)}/files/${a.id}`, thumbnailUrl: `${urlOf(access.token, settings)}/files/${a.id}/thumb` }
+                  : (options.fileUrls ?? appFileUrls(c.id))(a.id);
+              return { id: a.id, name: a.fileName, url: where.url, thumbnailUrl: a.hasThumbnail ? where.thumbnailUrl : null };
+            })
+          : [],
         canAdd: OPEN_STATES.includes(c.state),
         canRate: !rating && !!c.resolvedAt && c.state !== 'cancelled',
         rating: rating
@@ -382,15 +428,18 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
       if ((!text && !photos.length) || [...text].length > 500) throw new ValidationError([m.additionText]);
       if (photos.length && !files) throw new ValidationError([m.photosNotAccepted]);
       if (!OPEN_STATES.includes(c.state)) throw new ConflictError('owner_complaint_closed', m.complaintClosedForAdditions);
-      // Photos are checked (kind from content, size, count) before anything is counted or written.
-      const checked = photos.length && files ? await files.prepare(photos) : null;
-      if (checked?.errors) throw checked.errors;
       const who = access.kind === 'app' ? `owner:${access.owner.ownerId}` : `link:${c.id}`;
       const nowMs = ctx.clock.now().getTime();
       const keys: Array<[string, number]> = [
         [who, settings.ownerAdditionsPerHour],
         [`ip:${ip}`, settings.ownerAdditionsPerIpPerHour],
       ];
+      // Refused before any photo is decoded (a flood costs no image work), and checked again below.
+      if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyAdditions);
+      // Photos are checked (kind from content, size, count) before anything is counted or written.
+      const checked = photos.length && files ? await files.prepare(photos) : null;
+      if (checked?.errors) throw checked.errors;
+      // Checked and counted with no await in between: additions sent all at once cannot pass together.
       if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyAdditions);
       limiter.count(
         keys.map(([k]) => k),
@@ -499,6 +548,54 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
       return withDayCounter(ctx.db, ctx.tables, run);
     },
 
+    async fileComplaint(owner, raw, filing) {
+      if (!deps.createComplaint) throw new DomainError('owner_filing_unavailable', 503, m.filingUnavailable);
+      const photos = filing.photos ?? [];
+      if (photos.length && !files) throw new ValidationError([m.photosNotAccepted]);
+      const settings = await ctx.settings.get();
+      const nowMs = ctx.clock.now().getTime();
+      const keys: Array<[string, number]> = [
+        [`filing:owner:${owner.ownerId}`, settings.ownerAdditionsPerHour],
+        [`filing:ip:${filing.ip}`, settings.ownerAdditionsPerIpPerHour],
+      ];
+      // Refused before any photo is decoded: a flood costs us no image work.
+      if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyFilings);
+      let input: Record<string, unknown>;
+      let checked: Awaited<ReturnType<AttachmentService['prepare']>> | null = null;
+      const problems: FieldError[] = [];
+      try {
+        input = await ownerComplaintInput(ctx, owner, raw);
+        // Every problem at once, as the counter's form does: the fields, then each refused photo by name.
+        validateCreate(input);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        problems.push(...err.fields);
+        input = {};
+      }
+      if (photos.length) {
+        checked = await files!.prepare(photos);
+        if (checked.errors) problems.push(...checked.errors.fields);
+      }
+      if (problems.length) throw new ValidationError(problems);
+      const actor: Actor = { id: `owner:${owner.ownerId}`.slice(0, 64), name: '业主（小程序）', roles: [], communityIds: [] };
+      // Checked again and counted with no await in between, before the write: requests sent all at once
+      // cannot slip past the limit together while their photos were being checked.
+      if (!limiter.allows(keys, nowMs)) throw new DomainError('owner_rate_limited', 429, m.tooManyFilings);
+      limiter.count(
+        keys.map(([k]) => k),
+        nowMs,
+      );
+      const made = await deps.createComplaint(input, actor, {
+        asOwner: { ownerId: owner.ownerId, unitIds: owner.unitIds },
+        ...(filing.idempotencyKey ? { idempotencyKey: filing.idempotencyKey } : {}),
+      });
+      if (!made.created) return made;
+      // As at the counter: the complaint first, then its photos (already checked, so only a failure of the
+      // store itself can leave them out; the audit trail shows what was attached).
+      if (checked?.prepared.length) await files!.forOwnerAttach(made.complaint.id, checked.prepared, { id: actor.id, name: actor.name });
+      return made;
+    },
+
     async listMine(owner) {
       if (!owner.unitIds.length) return [];
       const actor: Actor = { id: `owner:${owner.ownerId}`, name: '业主', roles: [], communityIds: null };
@@ -511,6 +608,15 @@ export function createOwnerService(ctx: PluginContext, files?: AttachmentService
       return items.sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime());
     },
   };
+}
+
+/** The JSON API's addresses of an owner-visible file (X-Complaints-Owner), relative to the routes prefix's host. */
+function appFileUrlsFor(routesPrefix: string) {
+  return (complaintId: number): OwnerFileUrls =>
+    (id) => {
+      const url = `${routesPrefix}/api/owner/complaints/${complaintId}/attachments/${id}`;
+      return { url: `${url}/content`, thumbnailUrl: `${url}/thumbnail` };
+    };
 }
 
 /** Whether a staff actor may see this complaint's community (for the pages' owner panel). */

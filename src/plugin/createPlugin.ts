@@ -32,7 +32,7 @@ import { reportsApiOperations, reportsApiRouter } from '../http/api/reports.js';
 import { incidentsApiOperations, incidentsApiRouter } from '../http/api/incidents.js';
 import { improvementsApiOperations, improvementsApiRouter } from '../http/api/improvements.js';
 import { unitsApiOperations, unitsApiRouter } from '../http/api/units.js';
-import { ownerApiOperations, ownerApiRouter } from '../http/api/owner.js';
+import { ownerApiOperations, ownerApiRouter, ownerUploadRouter } from '../http/api/owner.js';
 import { requirePermission } from '../auth/permissions.js';
 import { startBackgroundWork, type BackgroundWork } from '../jobs/background.js';
 import type { PluginContext } from '../common/context.js';
@@ -268,7 +268,14 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
   const attachmentRoutes = attachmentsApiRouter(attachments, routesPrefix);
   attachmentsApi.use(attachmentRoutes.routes(), attachmentRoutes.allowedMethods());
   router.use(attachmentsApi.routes(), attachmentsApi.allowedMethods());
-  const owner = createOwnerService(context, attachments);
+  const complaintsCreate = complaints.create.bind(complaints);
+  const owner = createOwnerService(context, attachments, { createComplaint: complaintsCreate });
+  // The owner app's photo uploads are multipart too (their own body parser), so mounted here as well.
+  const ownerUploads = new Router();
+  ownerUploads.use('/api/owner/complaints/:id/attachments', apiErrorMiddleware(unexpected));
+  const ownerUploadRoutes = ownerUploadRouter(context, owner, attachments, { secret: options.ownerTokenSecret });
+  ownerUploads.use(ownerUploadRoutes.routes(), ownerUploadRoutes.allowedMethods());
+  router.use(ownerUploads.routes(), ownerUploads.allowedMethods());
   // The billing routes parse their own (larger, month-end: up to 5 MB) bodies and authenticate by request
   // signature. They are mounted first: @koa/router runs every matching router-level middleware registered
   // before the route, so mounted after the /api routers they went through those routers' 1 MB body parser
@@ -302,7 +309,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     incidentsApiRouter(complaints),
     improvementsApiRouter(context),
     unitsApiRouter(context, offsets),
-    ownerApiRouter(context, complaints, owner, { secret: options.ownerTokenSecret }),
+    ownerApiRouter(context, owner, { secret: options.ownerTokenSecret }),
   ])
     domainApis.use(r.routes(), r.allowedMethods());
   router.use(domainApis.routes(), domainApis.allowedMethods());
@@ -318,6 +325,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
       status: () => status(options.knex, mapping, { prefix }),
       checkHost: () => checkHost(options.knex, mapping),
       ...(options.csrf ? { csrf: options.csrf } : {}),
+      ...(options.ownerTokenSecret ? { ownerTokenSecret: options.ownerTokenSecret } : {}),
       log: (err: unknown, reference: string) => (options.log ? options.log(err) : logger.error({ err, reference }, 'page error')),
     },
   );

@@ -22,6 +22,7 @@ import { registerCashier } from './pages/cashier.js';
 import { registerAdmin } from './pages/admin.js';
 import { registerReport } from './pages/report.js';
 import { registerOwnerPages } from './pages/owner.js';
+import { registerOwnerAppPages } from './pages/ownerApp.js';
 import { registerPrivacy } from './pages/privacy.js';
 import { registerHandlingForm } from './pages/handlingForm.js';
 import { DomainError } from '../common/errors.js';
@@ -41,6 +42,8 @@ export interface PageRouterOptions {
   session?: SessionOptions;
   csrf?: CsrfOptions;
   log?: (err: unknown, reference: string) => void;
+  /** The owner app's shared secret: the embedded owner pages (/owner/…) exchange its signed owner token for a session. */
+  ownerTokenSecret?: string;
   /** A prebuilt engine (tests); normally the templates are compiled here, once. */
   views?: ViewEngine;
 }
@@ -71,6 +74,7 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });
   registerReport(router, kit);
   registerOwnerPages(router, kit, services);
+  registerOwnerAppPages(router, kit, services, options.ownerTokenSecret);
   registerPrivacy(router, kit);
 
   // Any other GET under the prefix (except the JSON API, which answers for itself) is the 404 page.

@@ -4,7 +4,7 @@
 // plain words, adds information, and after the reply rates it 2 stars asking for re-handling; the staff
 // side then shows the rating, the linked new complaint and the supervisor's workbench entry.
 // Then the owner app's H5 page files a complaint with an ERP-signed owner token and opens its status page.
-// Photos are not part of this walk until attachments land (issue 17 item 1). Screenshots: test-output/owner-*.png.
+// Photos and the owner app's embedded pages are walked in owner-loop.test.ts. Screenshots: test-output/owner-*.png.
 import { expect } from 'chai';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';

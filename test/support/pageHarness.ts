@@ -9,6 +9,7 @@ import { validateMapping } from '../../src/host/mapping.js';
 import { createServerApp, listen, type RunningServer } from '../../src/http/server.js';
 import { createComplaintsPlugin, type ComplaintsPlugin } from '../../src/plugin/createPlugin.js';
 import type { CsrfOptions } from '../../src/http/csrf.js';
+import type { Logger } from '../../src/observability/logger.js';
 import type { HostFixture } from '../fixtures/hosts.js';
 import type { DatabaseKind, TestDatabase } from './databases.js';
 
@@ -37,6 +38,8 @@ export interface PageHarnessOptions {
   /** The plugin's `csrf` option (e.g. trusted origins of a reverse proxy). */
   csrf?: CsrfOptions;
   log?: (err: unknown) => void;
+  /** The plugin's logger (a test reads its request lines). */
+  logger?: Logger;
 }
 
 export interface PageHarness {
@@ -185,6 +188,7 @@ export async function startPageHarness(kind: DatabaseKind, fixture: HostFixture,
       ownerTokenSecret: PAGE_SECRET,
       ...(options.signIn === false ? {} : { signIn: { users: [...Object.values(staff), ...(options.users ?? [])] } }),
       ...(options.csrf ? { csrf: options.csrf } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
       log: (err) => {
         errors.push(err);
         options.log?.(err);

@@ -2,12 +2,12 @@
 // sign-in (the unguessable link is the key), where the owner reads progress in plain words, adds
 // information while the complaint is open and rates the reply; and the staff's side of it: the QR code
 // on the slip, revoking or re-issuing the link, turning owner notices off, marking a low rating seen.
-// Photos: the status page lists `attachments` (empty until attachments land) and the forms are text only.
+// The same status page is embedded in the owner app (ownerApp.ts) through renderStatus with another target.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import QRCode from 'qrcode';
 import { DomainError, type FieldError } from '../../common/errors.js';
-import type { OwnerStatusView } from '../../owner/service.js';
+import type { OwnerAccess, OwnerFileUrls, OwnerStatusView } from '../../owner/service.js';
 import { fieldMessages, formOf, isValidationError, positiveInt, uploadsOf } from '../forms.js';
 import { sendAttachment } from '../../http/attachmentResponse.js';
 import type { PageKit } from '../kit.js';
@@ -17,7 +17,7 @@ import type { MessageKey } from '../../i18n/index.js';
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
-interface OwnerFormState {
+export interface OwnerFormState {
   open?: 'add' | 'rate';
   values?: Record<string, string>;
   errors?: Record<string, string>;
@@ -40,12 +40,33 @@ export function absoluteUrl(ctx: Context, url: string): string {
   return url.startsWith('/') ? `${ctx.protocol}://${ctx.host}${url}` : url;
 }
 
-async function renderStatus(ctx: Context, kit: PageKit, services: PageServices, token: string, state: OwnerFormState = {}, status = 200): Promise<void> {
+/** Which owner page shows a status: the slip's link, or the owner app's embedded page (ownerApp.ts). */
+export interface OwnerStatusTarget {
+  access: OwnerAccess;
+  /** The page's own path under the routes prefix; its forms post to `<selfPath>/add` and `<selfPath>/rate`. */
+  selfPath: string;
+  fileUrls?: OwnerFileUrls;
+  /** The owner app's "my complaints" page. */
+  backUrl?: string;
+}
+
+export function linkTarget(kit: PageKit, token: string): OwnerStatusTarget {
+  return { access: { kind: 'link', token }, selfPath: `/s/${token}` };
+}
+
+export async function renderStatus(
+  ctx: Context,
+  kit: PageKit,
+  services: PageServices,
+  target: OwnerStatusTarget,
+  state: OwnerFormState = {},
+  status = 200,
+): Promise<void> {
   let s: OwnerStatusView;
   try {
-    s = await services.owner.status({ kind: 'link', token });
+    s = await services.owner.status(target.access, target.fileUrls ? { fileUrls: target.fileUrls } : {});
   } catch (err) {
-    if (err instanceof DomainError && err.code.startsWith('owner_link_')) {
+    if (err instanceof DomainError && (err.code.startsWith('owner_link_') || err.status === 404)) {
       await kit.render(ctx, 'ownerError', { title: kit.t(ctx, 'owner.errorTitle'), layout: 'owner', message: err.localized[kit.locale(ctx)] }, err.status);
       return;
     }
@@ -60,8 +81,9 @@ async function renderStatus(ctx: Context, kit: PageKit, services: PageServices, 
       layout: 'owner',
       // PIPL: what is collected and why, and the company's privacy notice (settings), on every owner page.
       privacyNoticeUrl: (await kit.context.settings.get()).privacy.noticeUrl,
-      selfPath: kit.url(`/s/${token}`),
-      token,
+      selfPath: kit.url(target.selfPath),
+      actionBase: kit.url(target.selfPath),
+      backUrl: target.backUrl ?? null,
       s: {
         ...s,
         canRehandle: s.state === 'resolved',
@@ -79,7 +101,7 @@ async function renderStatus(ctx: Context, kit: PageKit, services: PageServices, 
 
 export function registerOwnerPages(router: Router, kit: PageKit, services: PageServices): void {
   router.get('/s/:token', ...kit.stack, async (ctx) => {
-    await renderStatus(ctx, kit, services, tokenParam(ctx));
+    await renderStatus(ctx, kit, services, linkTarget(kit, tokenParam(ctx)));
   });
 
   /** Re-renders the page with what was typed and why it was refused; nothing was saved. */
@@ -90,14 +112,14 @@ export function registerOwnerPages(router: Router, kit: PageKit, services: PageS
         ctx,
         kit,
         services,
-        token,
+        linkTarget(kit, token),
         { open, values, errors: fieldMessages(err.fields as FieldError[], locale), formError: err.localized[locale] },
         422,
       );
     }
     if (err instanceof DomainError && !err.code.startsWith('owner_link_')) {
       if (err.status === 429) ctx.set('Retry-After', '3600');
-      return renderStatus(ctx, kit, services, token, { open, values, formError: err.localized[locale] }, err.status);
+      return renderStatus(ctx, kit, services, linkTarget(kit, token), { open, values, formError: err.localized[locale] }, err.status);
     }
     throw err;
   }
