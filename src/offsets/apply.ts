@@ -210,7 +210,8 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   }
   // From here on the bill is named by the host's own key, in the stored row, the hash and the answer.
   data = { ...asked, billId: bill.id };
-  const entry = (await offsetsWithLimits(db, ctx.tables, [data.offsetId])).get(data.offsetId);
+  const offsets = await offsetsWithLimits(db, ctx.tables, [data.offsetId]);
+  const entry = offsets.get(data.offsetId);
   const owners = needsUnitOwners(entry?.offset, bill) ? await ownersLookup(host)([bill.unitId]) : new Map<string, string[]>();
   const timeZone = await timeZoneFor(ctx, options.trx);
   const today = localDate(ctx.clock.now(), timeZone);
@@ -229,9 +230,11 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   if (!bill.unpaid) return refuse(new OffsetRefusedError('bill_paid', { offsetId: data.offsetId, billId: bill.id, billStatus: bill.status }));
   if (data.amountFen > openToOffsets(bill, 0)) return refuse(await exceedsBill(db, ctx, data, bill));
 
-  // The bill's ledger row is updated in place; it is made (as a statement of its own, which commits at
-  // once: see ensureBillLedger) only when an application finds it missing, the first on that bill. In the
-  // host's transaction the row is made by takeFromBill (on SQLite the host holds the only connection).
+  // The bill's ledger row is made if missing, as one autocommitted statement (not a transaction of its
+  // own: BEGIN, INSERT, COMMIT), only once the call has passed every check above, so a refused call leaves
+  // no row; the transaction below then only updates it. In the host's transaction takeFromBill makes it.
+  if (!options.trx) await retryingStatement(() => ensureBillLedger(ctx.db, ctx.tables, bill.id));
+  // Ledger rows are never deleted; should one be missing all the same, it is made and the work tried again.
   const work = async (trx: Knex.Transaction) => {
     const at = ctx.clock.now();
     // The date at the moment of the UPDATE, not of the check above: an offset that expires at midnight
