@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
@@ -1095,6 +1095,8 @@ async function main(): Promise<number> {
         mariadb: ver.mariadb,
         innodbBufferPoolMb: ver.bufferPoolMb,
         sqlite: ver.sqlite,
+        // The machine is shared: how busy it was at the end (1, 5 and 15 minute load averages).
+        loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
       },
       database:
         target.client === 'mysql2'
@@ -1376,7 +1378,15 @@ async function fixtureBillAccounting(
 function markdown(r: {
   date: string;
   profile: string;
-  machine: { cores: number; cpu: string | null; node: string; mariadb: string | null; innodbBufferPoolMb: number | null; sqlite: string };
+  machine: {
+    cores: number;
+    cpu: string | null;
+    node: string;
+    mariadb: string | null;
+    innodbBufferPoolMb: number | null;
+    sqlite: string;
+    loadAverage?: number[];
+  };
   database: Record<string, unknown>;
   settings: { connections: number; secondsPerRun: number; rounds: number; pool: number };
   seed: SeedInfo;
@@ -1390,7 +1400,7 @@ function markdown(r: {
   lines.push(`# Benchmark ${r.date} (${r.profile})`);
   lines.push('');
   lines.push(
-    `${r.machine.cores} cores (${r.machine.cpu ?? '?'}), Node ${r.machine.node}, MariaDB ${r.machine.mariadb ?? '— (not used)'}${r.machine.innodbBufferPoolMb ? ` (buffer pool ${fmt(r.machine.innodbBufferPoolMb)} MB)` : ''}, SQLite ${r.machine.sqlite}. ` +
+    `${r.machine.cores} cores (${r.machine.cpu ?? '?'}), Node ${r.machine.node}, MariaDB ${r.machine.mariadb ?? '— (not used)'}${r.machine.innodbBufferPoolMb ? ` (buffer pool ${fmt(r.machine.innodbBufferPoolMb)} MB)` : ''}, SQLite ${r.machine.sqlite}${r.machine.loadAverage ? `; load average ${r.machine.loadAverage.join(', ')} at the end (shared machine)` : ''}. ` +
       `Database: ${String(r.database.client)}. Data: ${fmt(c.erp_room ?? NaN)} units, ${fmt(c.erp_fee_bill ?? NaN)} bills, ${fmt(c[T.complaints] ?? NaN)} complaints, ${fmt(c[T.events] ?? NaN)} events, ${fmt(c[T.offsets] ?? NaN)} offsets. ` +
       `Load: autocannon, ${r.settings.connections} connections, ${r.settings.secondsPerRun} s per run, median of ${r.settings.rounds} runs; pool ${r.settings.pool} on both servers. Took ${fmt(r.seconds)} s.`,
   );
