@@ -66,9 +66,19 @@ function complaint(id: number, state: Complaint['state'], daysAgo: number, categ
   };
 }
 
+/** What the page reads for one unit: the unit, its owners, its open and recent complaints, its unpaid bills. */
+export interface IntakeUnitData {
+  unit: { id: string; label: string; communityName: string | null };
+  owners: Array<{ id: string; name: string; phone: string | null }>;
+  open: Complaint[];
+  recent: Complaint[];
+  bills: Array<{ id: string; period: string | null; amountFen: number; status: string | null }>;
+  now: Date;
+  /** The form's prefilled values (the first owner, the local time). */
+  values: Record<string, string>;
+}
+
 export function fixedIntakeData(): Record<string, unknown> & { locale: Locale } {
-  const settings = defaultSettings();
-  const base = '/complaints';
   const open = [complaint(901, 'processing', 3, 'facilities'), complaint(902, 'investigating', 1, 'cleaning_greening')];
   const recent = [complaint(880, 'closed', 40, 'parking'), complaint(870, 'closed', 75, 'facilities'), complaint(860, 'closed', 120, 'fees')];
   const bills = ['2026-10', '2026-09', '2026-06', '2026-03'].map((period) => ({
@@ -95,11 +105,20 @@ export function fixedIntakeData(): Record<string, unknown> & { locale: Locale } 
     receivedAt: '2026-11-20T10:00',
     idempotencyKey: 'k3v9Qx2mB7tLwP4sZr8yNc',
   };
+  return intakeViewData({ unit: { id: 'R01051203', label: '阳光花园5栋1203室', communityName: '阳光花园' }, owners, open, recent, bills, now: NOW, values });
+}
+
+/** The intake page's view model (renderIntake + PageKit's layout data) from what was read for a unit. */
+export function intakeViewData(d: IntakeUnitData): Record<string, unknown> & { locale: Locale } {
+  const settings = defaultSettings();
+  const base = '/complaints';
+  const { owners, open, recent, bills, values } = d;
   const nav: Array<[string, string, boolean]> = [
     ['/', 'nav.workbench', false],
     ['/new', 'nav.intake', true],
     ['/list', 'nav.list', false],
   ];
+  const windowStart = d.now.getTime() - settings.repeatWindowDays * 86_400_000;
   return {
     // PageKit.common: the layout's data.
     locale: 'zh-CN',
@@ -109,22 +128,22 @@ export function fixedIntakeData(): Record<string, unknown> & { locale: Locale } 
     nav: nav.map(([path, label, current]) => ({ href: `${base}${path}`, label, current })),
     canSignOut: false,
     csrf: 'Zm9yLXRoZS1iZW5jaG1hcmstb25seS1maXhlZC10b2tlbg',
-    langUrl: `${base}/new?unit=R01051203&lang=en`,
+    langUrl: `${base}/new?unit=${encodeURIComponent(d.unit.id)}&lang=en`,
     flash: null,
     timezone: 'Asia/Shanghai',
     // renderIntake's data.
     title: '登记投诉',
-    selfPath: `${base}/new?unit=R01051203`,
+    selfPath: `${base}/new?unit=${encodeURIComponent(d.unit.id)}`,
     section: 'intake',
     q: '',
     searched: false,
     results: [],
     unitMissing: false,
     panel: {
-      unit: { id: 'R01051203', label: '阳光花园5栋1203室', communityName: '阳光花园', owners },
-      open: open.map((c) => complaintRow(c, settings, NOW)),
-      recent: recent.map((c) => complaintRow(c, settings, NOW)),
-      repeatRisk: true,
+      unit: { ...d.unit, owners },
+      open: open.map((c) => complaintRow(c, settings, d.now)),
+      recent: recent.map((c) => complaintRow(c, settings, d.now)),
+      repeatRisk: recent.some((c) => c.state !== 'cancelled' && c.receivedAt.getTime() >= windowStart),
       repeatDays: settings.repeatWindowDays,
       bills,
       billsTotalFen: bills.reduce((s, b) => s + b.amountFen, 0),

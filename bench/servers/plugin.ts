@@ -42,7 +42,11 @@ function busy(): number {
 }
 process.on('message', (m: { type?: string }) => {
   if (m?.type === 'busy') process.send?.({ type: 'busy', busy: busy() });
+  if (m?.type === 'statements') process.send?.({ type: 'statements', statements });
 });
+/** SQL statements sent so far (BEGIN and COMMIT included): the runner counts them per request. */
+let statements = 0;
+db.on('query', () => statements++);
 let stopping = false;
 const stop = async () => {
   if (stopping) return;

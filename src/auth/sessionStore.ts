@@ -2,6 +2,7 @@
 // server-rendered forms (the cookie and CSRF handling are in src/http/session.ts, which explains the design).
 import type { Knex } from 'knex';
 import { createHash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Actor } from './actor.js';
 import type { Clock } from '../clock.js';
 import type { TableNames } from '../db/tables.js';
@@ -27,9 +28,18 @@ export interface SessionOptions {
   /** Lifetime of a session opened only to protect the sign-in form (default 30 minutes). */
   anonymousLifetimeMs?: number;
   cookieName?: string;
+  /**
+   * How long a session read from the table is answered from memory (default 30 s; 0: every request reads
+   * the table). Sign-out and revocation in this process take effect at once; another instance behind the
+   * same load balancer sees them at most this long later. Expiry is always exact (checked on every read).
+   */
+  cacheMs?: number;
+  /** How many sessions the cache holds at most (the least recently used go first; default 10,000). */
+  cacheMax?: number;
 }
 
 export const DEFAULT_SESSION_LIFETIME_MS = 8 * 3600_000;
+export const DEFAULT_SESSION_CACHE_MS = 30_000;
 const PURGE_EVERY_MS = 10 * 60_000;
 
 function hashToken(token: string): string {
@@ -60,6 +70,13 @@ export class SessionStore {
   private lastPurge = 0;
   readonly lifetimeMs: number;
   readonly anonymousLifetimeMs: number;
+  /** Sessions by row key (the token's hash): every page request reads one, and it saves a round trip. */
+  private readonly cache: LRUCache<string, PageSession> | null;
+  /**
+   * Sessions (`s:<id>`) and actors (`a:<id>`) revoked within the cache's ttl: a load that read the row
+   * just before the DELETE must not put it back in the cache afterwards.
+   */
+  private readonly revoked: LRUCache<string, true> | null;
 
   constructor(
     private readonly db: Knex,
@@ -69,6 +86,16 @@ export class SessionStore {
   ) {
     this.lifetimeMs = options.lifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS;
     this.anonymousLifetimeMs = options.anonymousLifetimeMs ?? 30 * 60_000;
+    const cacheMs = options.cacheMs ?? DEFAULT_SESSION_CACHE_MS;
+    this.cache = cacheMs > 0 ? new LRUCache<string, PageSession>({ max: options.cacheMax ?? 10_000, ttl: cacheMs }) : null;
+    this.revoked = cacheMs > 0 ? new LRUCache<string, true>({ max: options.cacheMax ?? 10_000, ttl: cacheMs }) : null;
+  }
+
+  /** Remembers a session for at most the cache's ttl, and never past its own expiry. */
+  private remember(session: PageSession): void {
+    if (!this.cache || this.revoked!.has(`s:${session.id}`) || (session.actorId !== null && this.revoked!.has(`a:${session.actorId}`))) return;
+    const left = session.expiresAt.getTime() - this.clock.now().getTime();
+    if (left > 0) this.cache.set(session.id, session, { ttl: Math.min(left, this.cache.ttl) });
   }
 
   /** Opens a session; returns the cookie token (never stored) and the session. */
@@ -95,19 +122,26 @@ export class SessionStore {
       created_at: toDbTime(session.createdAt),
       expires_at: toDbTime(session.expiresAt),
     });
+    this.remember(session);
     return { token, session };
   }
 
   /** The live session for a cookie token, or null when unknown, malformed or past its absolute expiry. */
   async load(token: string | undefined): Promise<PageSession | null> {
     if (!token || !/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
-    const row = (await this.db(this.tables.sessions)
-      .where({ id: hashToken(token) })
-      .first()) as Record<string, unknown> | undefined;
+    const id = hashToken(token);
+    const cached = this.cache?.get(id);
+    if (cached) {
+      // Exact expiry by the plugin's clock, whatever the cache's own timer says.
+      if (cached.expiresAt.getTime() > this.clock.now().getTime()) return cached;
+      this.cache!.delete(id);
+      return null;
+    }
+    const row = (await this.db(this.tables.sessions).where({ id }).first()) as Record<string, unknown> | undefined;
     if (!row) return null;
     const expiresAt = requireDbTime(row.expires_at as string);
     if (expiresAt.getTime() <= this.clock.now().getTime()) return null;
-    return {
+    const session: PageSession = {
       id: String(row.id),
       kind: row.kind as SessionKind,
       actorId: (row.actor_id as string | null) ?? null,
@@ -116,14 +150,21 @@ export class SessionStore {
       createdAt: requireDbTime(row.created_at as string),
       expiresAt,
     };
+    this.remember(session);
+    return session;
   }
 
   async revoke(sessionId: string): Promise<void> {
+    // Forgotten before the row goes: a request in between reads the table, never a stale copy.
+    this.revoked?.set(`s:${sessionId}`, true);
+    this.cache?.delete(sessionId);
     await this.db(this.tables.sessions).where({ id: sessionId }).delete();
   }
 
   /** Every session of one actor (e.g. when the host disables a user); returns how many. */
   async revokeActor(actorId: string): Promise<number> {
+    this.revoked?.set(`a:${actorId}`, true);
+    if (this.cache) for (const [id, s] of this.cache.entries()) if (s.actorId === actorId) this.cache.delete(id);
     return this.db(this.tables.sessions).where({ actor_id: actorId }).delete();
   }
 

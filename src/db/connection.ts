@@ -9,13 +9,17 @@ export type DbClient = 'mysql2' | 'better-sqlite3';
 export interface DbTarget {
   client: DbClient;
   /** mysql: connection settings; sqlite: absolute file path (or ':memory:'). */
-  mysql?: { host: string; port: number; user: string; password: string; database: string };
+  mysql?: { host: string; port: number; user: string; password: string; database: string; socketPath?: string };
   sqliteFile?: string;
 }
 
 export class DbUrlError extends Error {}
 
-/** Parses `mysql://user:pass@host:port/db` or `sqlite:path` (relative paths resolve against cwd). */
+/**
+ * Parses `mysql://user:pass@host:port/db` or `sqlite:path` (relative paths resolve against cwd). A local
+ * MySQL/MariaDB can be reached over its Unix socket instead of loopback TCP:
+ * `mysql://user@localhost/db?socketPath=/run/mysqld/mysqld.sock` (host and port are then not used).
+ */
 export function parseDbUrl(url: string): DbTarget {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
@@ -31,6 +35,9 @@ export function parseDbUrl(url: string): DbTarget {
     }
     const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
     if (!database) throw new DbUrlError(`MySQL URL must name a database, e.g. mysql://root@127.0.0.1:3306/erp (got "${url}")`);
+    const socketPath = parsed.searchParams.get('socketPath');
+    if (socketPath !== null && !socketPath.startsWith('/'))
+      throw new DbUrlError(`socketPath must be an absolute path to the server's Unix socket, e.g. ?socketPath=/run/mysqld/mysqld.sock (got "${socketPath}")`);
     return {
       client: 'mysql2',
       mysql: {
@@ -39,6 +46,7 @@ export function parseDbUrl(url: string): DbTarget {
         user: decodeURIComponent(parsed.username || 'root'),
         password: decodeURIComponent(parsed.password || ''),
         database,
+        ...(socketPath ? { socketPath } : {}),
       },
     };
   }

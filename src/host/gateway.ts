@@ -79,7 +79,7 @@ class ColumnSql {
   private readonly collation: string | null;
 
   constructor(
-    column: ColumnInfo,
+    private readonly column: ColumnInfo,
     private readonly mysql: boolean,
   ) {
     this.collation = column.collation;
@@ -111,6 +111,16 @@ class ColumnSql {
       const text = pad ? v.replace(/ +$/, '') : v;
       return folds ? text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase() : text;
     };
+  }
+
+  /**
+   * Whether `a = b` between this column and `other` compares as their bound values would: both integers,
+   * or both text of one charset and collation (so a join is neither a collation error nor a different match).
+   */
+  joinsWith(other: ColumnSql): boolean {
+    if (this.integer && other.integer) return true;
+    if (!this.string || !other.string) return false;
+    return !this.mysql || (this.column.charset === other.column.charset && this.collation === other.collation);
   }
 
   /** Drops values that cannot match at all (non-numeric text for an integer key, emoji for utf8mb3). */
@@ -548,11 +558,61 @@ export class HostGateway implements HostReader {
     return out;
   }
 
+  /**
+   * Units with their live owners in one query (the intake and cashier pages read one unit per request):
+   * the units LEFT JOIN the live ownership rows LEFT JOIN the live owners, each a derived table with its
+   * own filter and lookups. Only where the joined columns compare as bound values would (joinsWith);
+   * otherwise, and for a unit's own owner column, null: the caller reads units then owners.
+   */
+  private async unitsWithOwners(ids: string[]): Promise<{ rows: Array<Record<string, string | null>>; owners: Map<string, HostOwner[]> } | null> {
+    const u = this.mapping.unit;
+    const own = this.mapping.ownership;
+    const o = this.mapping.owner;
+    if (!own || u.columns.owner || ids.length === 0 || ids.length > ID_CHUNK) return null;
+    const [units, relations, owners] = await Promise.all([this.source('unit'), this.source('ownership'), this.source('owner')]);
+    const unitKey = units.ref(null, u.key);
+    const relUnit = relations.refOf(own.unit);
+    const relOwner = relations.refOf(own.owner);
+    const ownerKey = owners.ref(null, o.key);
+    if (!unitKey.col.joinsWith(relUnit.col) || !relOwner.col.joinsWith(ownerKey.col)) return null;
+    const cond = unitKey.col.in(unitKey.id, ids);
+    if (cond === NEVER) return { rows: [], owners: new Map() };
+    const unitFields = units.fields(this.unitFields());
+    const ownerFields = owners.fields({ id: o.key, name: o.columns.name, phone: o.columns.phone });
+    const rel = relations.from(this.db).select({ u: relUnit.id, o: relOwner.id });
+    const who = owners.from(this.db).select(ownerFields.select);
+    // The owner's fields come back under their own aliases, prefixed so they never meet the unit's.
+    const ownerAliases = Object.keys(ownerFields.select);
+    const qb = add(units.from(this.db).select(unitFields.select), cond)
+      .select(Object.fromEntries(ownerAliases.map((a) => [`o_${a}`, `w.${a}`])))
+      .leftJoin(rel.as('r'), 'r.u', unitKey.id)
+      .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
+      .orderBy(unitKey.id)
+      .orderBy('r.o');
+    const raw = (await qb) as Row[];
+    const rows: Array<Record<string, string | null>> = [];
+    const byUnit = new Map<string, HostOwner[]>();
+    for (const row of raw) {
+      const unit = unitFields.read(row);
+      const id = String(unit.id);
+      let list = byUnit.get(id);
+      if (!list) {
+        byUnit.set(id, (list = []));
+        rows.push(unit);
+      }
+      const owner = ownerFields.read(Object.fromEntries(ownerAliases.map((a) => [a, row[`o_${a}`]])) as Row);
+      if (owner.id !== null && owner.id !== undefined && !list.some((x) => x.id === String(owner.id)))
+        list.push({ id: String(owner.id), name: owner.name ?? '', phone: owner.phone ?? null });
+    }
+    return { rows, owners: byUnit };
+  }
+
   async getUnits(ids: string[]): Promise<Map<string, HostUnit>> {
     const u = this.mapping.unit;
-    const rows = await this.selectIn(await this.source('unit'), u.key, ids.map(String), this.unitFields());
+    const joined = await this.unitsWithOwners(ids.map(String));
+    const rows = joined ? joined.rows : await this.selectIn(await this.source('unit'), u.key, ids.map(String), this.unitFields());
     const [owners, communities] = await Promise.all([
-      this.ownersFor(rows),
+      joined ? joined.owners : this.ownersFor(rows),
       this.communityNames(rows.flatMap((r) => (r.community === null || r.community === undefined ? [] : [String(r.community)]))),
     ]);
     const out = new Map<string, HostUnit>();

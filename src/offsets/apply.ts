@@ -18,7 +18,7 @@ import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
 import { ConflictError, DomainError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { formatYuan } from '../common/money.js';
-import { isDuplicateKeyError } from '../db/errors.js';
+import { isDuplicateKeyError, isRetryableTransactionError } from '../db/errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { seeLatestWrites } from '../db/causalReads.js';
 import type { HostBill, HostReader } from '../host/reader.js';
@@ -33,6 +33,7 @@ import {
   recordReversalRemaining,
 } from './store/applicationStore.js';
 import { communityOfOffset, consumeRemaining, findOffset, giveBackToOffset, offsetsWithLimits } from './store/offsetStore.js';
+import { offsetInComplaint } from './store/listing.js';
 import { effectiveStatus, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { announceOffsetEvent } from './events.js';
 import { alreadyReversedBy, applyKeyReused, noApplicationWithKey, reversalKeyReused } from './messages.js';
@@ -209,7 +210,8 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   }
   // From here on the bill is named by the host's own key, in the stored row, the hash and the answer.
   data = { ...asked, billId: bill.id };
-  const entry = (await offsetsWithLimits(db, ctx.tables, [data.offsetId])).get(data.offsetId);
+  const offsets = await offsetsWithLimits(db, ctx.tables, [data.offsetId]);
+  const entry = offsets.get(data.offsetId);
   const owners = needsUnitOwners(entry?.offset, bill) ? await ownersLookup(host)([bill.unitId]) : new Map<string, string[]>();
   const timeZone = await timeZoneFor(ctx, options.trx);
   const today = localDate(ctx.clock.now(), timeZone);
@@ -228,69 +230,104 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   if (!bill.unpaid) return refuse(new OffsetRefusedError('bill_paid', { offsetId: data.offsetId, billId: bill.id, billStatus: bill.status }));
   if (data.amountFen > openToOffsets(bill, 0)) return refuse(await exceedsBill(db, ctx, data, bill));
 
-  // In the host's transaction the row is made by takeFromBill (on SQLite the host holds the only connection).
-  if (!options.trx) await inTransaction(ctx.db, (trx) => ensureBillLedger(trx, ctx.tables, bill.id));
-  try {
-    return await runWork(ctx, options.trx, async (trx) => {
-      const at = ctx.clock.now();
-      // The date at the moment of the UPDATE, not of the check above: an offset that expires at midnight
-      // between the two is refused by the UPDATE (and diagnosed as expired).
-      const todayNow = localDate(at, timeZone);
-      if (!(await takeFromBill(trx, ctx.tables, bill.id, data.amountFen, bill.amountFen))) throw await exceedsBill(trx, ctx, data, bill);
-      const consumed = await consumeRemaining(trx, ctx.tables, data.offsetId, data.amountFen, todayNow, at);
-      if (!consumed) {
-        // A concurrent call with the same key may have taken the last of it: that is a replay, not a
-        // refusal. Either way this transaction must not commit: the bill's ledger already took the amount.
-        const raced = await findApplicationBy(trx, ctx.tables, 'idempotency_key', data.idempotencyKey, true);
-        if (raced) throw new AnsweredByEarlier(raced);
-        return diagnose(trx, ctx, data, todayNow);
-      }
-      const after = (await findOffset(trx, ctx.tables, data.offsetId))!;
-      const remainingFen = after.remainingFen;
-      const application: Omit<OffsetApplication, 'id'> = {
-        offsetId: data.offsetId,
-        billId: bill.id,
-        amountFen: data.amountFen,
-        idempotencyKey: data.idempotencyKey,
-        paramsHash: paramsHash(data),
-        state: 'applied',
-        remainingAfterFen: remainingFen,
-        appliedAt: at,
-        appliedBy: actor.id,
-        appliedByName: actor.name,
-        reversalKey: null,
-        reversalRemainingFen: null,
-        reversedAt: null,
-        reversedBy: null,
-        reversedByName: null,
-      };
-      const applicationId = await insertApplication(trx, ctx.tables, application);
-      await recordEvent(trx, ctx.tables, {
-        entityType: 'offset',
-        entityId: data.offsetId,
-        complaintId: after.complaintId,
-        action: 'apply',
-        actor,
-        at,
-        changes: { remaining_fen: [remainingFen + data.amountFen, remainingFen] },
-        note: `账单 ${bill.id} · 收款号 ${data.idempotencyKey} · ${formatYuan(data.amountFen)}`,
-      });
-      await announceOffsetEvent(
-        trx,
-        ctx.tables,
-        'applied',
-        { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, paymentKey: data.idempotencyKey, applicationId },
-        actor,
-        at,
-      );
-      return answerOf({ ...application, id: applicationId });
+  // The bill's ledger row is made if missing, as one autocommitted statement (not a transaction of its
+  // own: BEGIN, INSERT, COMMIT), only once the call has passed every check above, so a refused call leaves
+  // no row; the transaction below then only updates it. In the host's transaction takeFromBill makes it.
+  if (!options.trx) await retryingStatement(() => ensureBillLedger(ctx.db, ctx.tables, bill.id));
+  // Ledger rows are never deleted; should one be missing all the same, it is made and the work tried again.
+  const work = async (trx: Knex.Transaction) => {
+    const at = ctx.clock.now();
+    // The date at the moment of the UPDATE, not of the check above: an offset that expires at midnight
+    // between the two is refused by the UPDATE (and diagnosed as expired).
+    const todayNow = localDate(at, timeZone);
+    if (!(await takeFromBill(trx, ctx.tables, bill.id, data.amountFen, bill.amountFen, { upsert: !!options.trx }))) {
+      if (!options.trx && !(await appliedOnBills(trx, ctx.tables, [bill.id])).has(bill.id)) throw new LedgerRowMissing();
+      throw await exceedsBill(trx, ctx, data, bill);
+    }
+    const consumed = await consumeRemaining(trx, ctx.tables, data.offsetId, data.amountFen, todayNow, at);
+    if (!consumed) {
+      // A concurrent call with the same key may have taken the last of it: that is a replay, not a
+      // refusal. Either way this transaction must not commit: the bill's ledger already took the amount.
+      const raced = await findApplicationBy(trx, ctx.tables, 'idempotency_key', data.idempotencyKey, true);
+      if (raced) throw new AnsweredByEarlier(raced);
+      return diagnose(trx, ctx, data, todayNow);
+    }
+    // The offset as this UPDATE left it (this transaction holds its row until COMMIT), with its complaint's
+    // code and community for the outbox event: one read serves the answer, the audit record and the event.
+    const after = (await offsetInComplaint(trx, ctx.tables, data.offsetId))!;
+    const remainingFen = after.offset.remainingFen;
+    const application: Omit<OffsetApplication, 'id'> = {
+      offsetId: data.offsetId,
+      billId: bill.id,
+      amountFen: data.amountFen,
+      idempotencyKey: data.idempotencyKey,
+      paramsHash: paramsHash(data),
+      state: 'applied',
+      remainingAfterFen: remainingFen,
+      appliedAt: at,
+      appliedBy: actor.id,
+      appliedByName: actor.name,
+      reversalKey: null,
+      reversalRemainingFen: null,
+      reversedAt: null,
+      reversedBy: null,
+      reversedByName: null,
+    };
+    const applicationId = await insertApplication(trx, ctx.tables, application);
+    await recordEvent(trx, ctx.tables, {
+      entityType: 'offset',
+      entityId: data.offsetId,
+      complaintId: after.offset.complaintId,
+      action: 'apply',
+      actor,
+      at,
+      changes: { remaining_fen: [remainingFen + data.amountFen, remainingFen] },
+      note: `账单 ${bill.id} · 收款号 ${data.idempotencyKey} · ${formatYuan(data.amountFen)}`,
     });
+    await announceOffsetEvent(
+      trx,
+      ctx.tables,
+      'applied',
+      { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, paymentKey: data.idempotencyKey, applicationId },
+      actor,
+      at,
+      after,
+    );
+    return answerOf({ ...application, id: applicationId });
+  };
+  try {
+    try {
+      return await runWork(ctx, options.trx, work);
+    } catch (err) {
+      if (!(err instanceof LedgerRowMissing)) throw err;
+      await retryingStatement(() => ensureBillLedger(ctx.db, ctx.tables, bill.id));
+      return await runWork(ctx, options.trx, work);
+    }
   } catch (err) {
     // The key was used before (a retry, or a concurrent call that committed first): our consumption was
     // rolled back; the stored application answers.
     if (err instanceof AnsweredByEarlier) return replayOrThrow(err.application, data);
     if (isDuplicateKeyError(err) || err instanceof OffsetRefusedError) return refuse(err as Error);
     throw err;
+  }
+}
+
+/** The first application to a bill finds no ledger row: made outside the transaction, then tried again. */
+class LedgerRowMissing extends Error {
+  constructor() {
+    super("the bill's ledger row is not there yet");
+  }
+}
+
+/** One autocommitted statement, tried again on a deadlock or lock-wait timeout as a transaction would be. */
+async function retryingStatement(run: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (attempt >= 5 || !isRetryableTransactionError(err)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
+    }
   }
 }
 

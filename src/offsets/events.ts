@@ -71,9 +71,11 @@ export async function announceOffsetEvent(
   facts: OffsetEventFacts,
   actor: Actor,
   at: Date,
+  /** The offset as the change left it, when the caller has just read it in this transaction. */
+  known?: Awaited<ReturnType<typeof offsetInComplaint>>,
 ): Promise<void> {
   // The offset as the change left it, with its complaint's code and community (the store's query).
-  const found = await offsetInComplaint(trx, tables, facts.offsetId);
+  const found = known ?? (await offsetInComplaint(trx, tables, facts.offsetId));
   if (!found) throw new Error(`announceOffsetEvent: offset ${facts.offsetId} does not exist`);
   const { offset } = found;
   const remainingFen = offset.remainingFen;

@@ -1,5 +1,6 @@
 // The one factory a Node/Koa host calls: it returns the router to mount, the billing hooks, the jobs,
 // and install/start/stop. The standalone service and the demo use exactly the same factory.
+import type { SessionOptions } from '../auth/sessionStore.js';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Knex } from 'knex';
@@ -67,6 +68,11 @@ export interface ComplaintsPluginOptions {
   homeExtras?: () => Record<string, unknown>;
   /** Mode (c), the demo: a sign-in page offering these users; sessions opened there say who acts. */
   signIn?: DemoSignInOptions;
+  /**
+   * Page sessions: lifetimes, and how long one is answered from memory (`cacheMs`, default 30 s; 0 where a
+   * revocation must be seen by every instance at once: see README, Deployment).
+   */
+  session?: SessionOptions;
   /**
    * CSRF checks of the page forms. `trustedOrigins`: origins allowed to post besides the plugin's own, e.g.
    * 'https://erp.example.com' when the host serves the pages through a reverse proxy under another origin.
@@ -326,6 +332,7 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
       checkHost: () => checkHost(options.knex, mapping),
       ...(options.csrf ? { csrf: options.csrf } : {}),
       ...(options.ownerTokenSecret ? { ownerTokenSecret: options.ownerTokenSecret } : {}),
+      ...(options.session ? { session: options.session } : {}),
       log: (err: unknown, reference: string) => (options.log ? options.log(err) : logger.error({ err, reference }, 'page error')),
     },
   );

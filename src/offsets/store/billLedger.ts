@@ -18,9 +18,18 @@ interface LedgerRow {
  * The row is made on the bill's first application by an upsert that changes nothing when it exists (it
  * takes the record's lock, not a gap lock, so first applications to different bills never deadlock).
  */
-export async function takeFromBill(trx: Knex.Transaction, tables: TableNames, billId: string, amountFen: number, billAmountFen: number): Promise<boolean> {
+export async function takeFromBill(
+  trx: Knex.Transaction,
+  tables: TableNames,
+  billId: string,
+  amountFen: number,
+  billAmountFen: number,
+  options: { upsert?: boolean } = { upsert: true },
+): Promise<boolean> {
   if (amountFen > billAmountFen) return false;
-  await trx(tables.offsetBillLedger).insert({ bill_id: billId, applied_fen: 0 }).onConflict('bill_id').merge(['bill_id']);
+  // Without the upsert (the caller made the row beforehand, see ensureBillLedger) a missing row also
+  // answers false: the caller tells the two apart.
+  if (options.upsert !== false) await trx(tables.offsetBillLedger).insert({ bill_id: billId, applied_fen: 0 }).onConflict('bill_id').merge(['bill_id']);
   const updated = await trx(tables.offsetBillLedger)
     .where({ bill_id: billId })
     .andWhereRaw('?? + ? <= ?', ['applied_fen', amountFen, billAmountFen])
