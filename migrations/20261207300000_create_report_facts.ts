@@ -36,7 +36,20 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     // Receipt → reply and receipt → first acknowledging event, in ms (exact: the percentiles need them).
     t.bigInteger('resolve_ms').nullable();
     t.bigInteger('ack_ms').nullable();
-    for (const c of ['visits', 'satisfied', 'in_window', 'continued', 'requests', 'approvals', 'applications', 'reversals', 'ratings', 'stars', 'low_ratings', 'rehandled']) {
+    for (const c of [
+      'visits',
+      'satisfied',
+      'in_window',
+      'continued',
+      'requests',
+      'approvals',
+      'applications',
+      'reversals',
+      'ratings',
+      'stars',
+      'low_ratings',
+      'rehandled',
+    ]) {
       t.integer(c).unsigned().notNullable().defaultTo(0);
     }
     for (const c of ['requested_fen', 'approved_fen', 'applied_fen', 'reversed_fen']) t.bigInteger(c).unsigned().notNullable().defaultTo(0);

@@ -7,17 +7,7 @@ import { toDbTime, requireDbTime } from '../db/time.js';
 import { NOTE_DEFAULT_VISIBILITY, isVisibility, type Visibility } from '../complaints/visibility.js';
 import { ACKNOWLEDGING_ACTIONS, refreshReportFacts } from '../reports/summaryStore.js';
 
-export type EntityType =
-  | 'complaint'
-  | 'offset'
-  | 'compensation'
-  | 'settings'
-  | 'install'
-  | 'privacy'
-  | 'attachment'
-  | 'incident'
-  | 'improvement'
-  | 'report';
+export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'privacy' | 'attachment' | 'incident' | 'improvement' | 'report';
 
 export interface NewEvent {
   entityType: EntityType;

@@ -50,10 +50,13 @@ export function formatSummaryCheck(check: SummaryCheck, en: boolean): string {
   );
   for (const d of check.differences) {
     if (d.problem === 'missing') lines.push(en ? `  complaint #${d.complaintId}: no summary row` : `  投诉 #${d.complaintId}：缺少汇总记录`);
-    else if (d.problem === 'orphan') lines.push(en ? `  complaint #${d.complaintId}: a summary row without its complaint` : `  投诉 #${d.complaintId}：汇总记录没有对应的投诉`);
+    else if (d.problem === 'orphan')
+      lines.push(en ? `  complaint #${d.complaintId}: a summary row without its complaint` : `  投诉 #${d.complaintId}：汇总记录没有对应的投诉`);
     else {
       const cols = Object.entries(d.columns).map(([c, [have, want]]) => `${c} ${have ?? 'NULL'} ≠ ${want ?? 'NULL'}`);
-      lines.push(en ? `  complaint #${d.complaintId}: summary vs recount: ${cols.join('; ')}` : `  投诉 #${d.complaintId}：汇总 与 重新统计：${cols.join('；')}`);
+      lines.push(
+        en ? `  complaint #${d.complaintId}: summary vs recount: ${cols.join('; ')}` : `  投诉 #${d.complaintId}：汇总 与 重新统计：${cols.join('；')}`,
+      );
     }
   }
   return lines.join('\n');
