@@ -1,6 +1,6 @@
 // The monthly report on its own, as bench/run.ts measures it (issue 20): buildReport for the seeded data's
 // last complete month, every community and community 1, against a COUNT(*) over the same received_at
-// range; medians of N calls, after one warm-up each. Runs against whatever the checkout's code is, so the
+// range; medians of N interleaved rounds, after one warm-up each. Runs against whatever the checkout's code is, so the
 // same script times the code before and after a change.
 //   npx tsx bench/report-times.ts [mysql://root@127.0.0.1:3306/cmp_bench] [repeat]
 import type { Actor } from '../src/auth/actor.js';
@@ -42,19 +42,27 @@ try {
     all: () => buildReport(plugin.context, { ...query, communityId: null }),
     community: () => buildReport(plugin.context, { ...query, communityId: '1' }),
   };
-  const times: Record<string, number> = {};
-  for (const [name, run] of Object.entries(work)) {
-    await run();
-    const samples: number[] = [];
-    for (let i = 0; i < repeat; i++) {
+  // Interleaved (count, all, community in turn, the order alternating), so a busy machine weighs on each
+  // alike; the ratios are medians of each round's own ratios, as bench/run.ts takes them.
+  for (const run of Object.values(work)) await run();
+  const samples: Record<string, number[]> = { count: [], all: [], community: [] };
+  const ratios: Record<string, number[]> = { all: [], community: [] };
+  for (let i = 0; i < repeat; i++) {
+    const round: Record<string, number> = {};
+    const names = Object.keys(work);
+    for (const name of i % 2 ? names : names.reverse()) {
       const s = performance.now();
-      await run();
-      samples.push(performance.now() - s);
+      await work[name]!();
+      round[name] = performance.now() - s;
+      samples[name]!.push(round[name]);
     }
-    times[name] = median(samples);
+    ratios.all!.push(round.all! / round.count!);
+    ratios.community!.push(round.community! / round.count!);
   }
+  const times = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const ratio = (k: string) => median(ratios[k]!);
   console.log(
-    `${label}: COUNT(*) ${times.count!.toFixed(1)} ms (${await count()} complaints); buildReport all ${times.all!.toFixed(1)} ms (${(times.all! / times.count!).toFixed(1)}×, ${all.complaints + all.cancelled} complaints); community 1 ${times.community!.toFixed(1)} ms (${(times.community! / times.count!).toFixed(1)}×)`,
+    `${label}: COUNT(*) ${times.count!.toFixed(1)} ms (${await count()} complaints); buildReport all ${times.all!.toFixed(1)} ms (${ratio('all').toFixed(1)}×, ${all.complaints + all.cancelled} complaints); community 1 ${times.community!.toFixed(1)} ms (${ratio('community').toFixed(1)}×)`,
   );
 } finally {
   await db.destroy();

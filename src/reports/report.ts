@@ -201,10 +201,12 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     return q;
   };
 
-  const [groups, sorted, units] = await Promise.all([
+  // The units' labels are asked of the host as soon as the units are known, while the rest still runs.
+  const [groups, sorted, { units, unitLabels }] = await Promise.all([
     groupedCounts(db, cohort('f'), dialect, settings, now),
     sortedDurations(cohort('f')),
-    cohort('f')
+    (
+      cohort('f')
       .where('f.cancelled', 0)
       // Public-area complaints have no unit to rank.
       .whereNotNull('f.unit_id')
@@ -215,7 +217,14 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
         { column: 'n', order: 'desc' },
         { column: 'f.unit_id', order: 'asc' },
       ])
-      .limit(TOP_UNITS) as Promise<Row[]>,
+      .limit(TOP_UNITS) as Promise<Row[]>
+    ).then(async (units) => ({
+      units,
+      unitLabels: await labelsOf(
+        ctx,
+        units.map((u) => String(u.unit_id)),
+      ),
+    })),
   ]);
   const { visits, offsetRow, applicationRow, ratingRow, hotlineRow } = groups;
   const resolveMs = sorted.resolve;
@@ -231,10 +240,6 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
   const hotlineLate = num(hotlineRow?.late);
   const hotlineOverdue = num(hotlineRow?.overdue_open);
 
-  const unitLabels = await labelsOf(
-    ctx,
-    units.map((u) => String(u.unit_id)),
-  );
   const appliedFen = fen(applicationRow?.applied);
   const reversedFen = fen(applicationRow?.reversed);
 
