@@ -202,9 +202,8 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
   };
 
   // The units' labels are asked of the host as soon as the units are known, while the rest still runs.
-  const [groups, sorted, { units, unitLabels }] = await Promise.all([
+  const [groups, { units, unitLabels }] = await Promise.all([
     groupedCounts(db, cohort('f'), dialect, settings, now),
-    sortedDurations(cohort('f')),
     (
       cohort('f')
       .where('f.cancelled', 0)
@@ -227,6 +226,8 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     })),
   ]);
   const { visits, offsetRow, applicationRow, ratingRow, hotlineRow } = groups;
+  // The durations came with the groups; a list the database cut short (group_concat_max_len) is read again whole.
+  const sorted = groups.durations ?? (await sortedDurations(cohort('f')));
   const resolveMs = sorted.resolve;
   const acknowledgeMs = sorted.acknowledge;
   // Each incident once: only asked when some complaint of the period belongs to one.
@@ -343,6 +344,8 @@ interface Grouped {
   applicationRow: Row;
   ratingRow: Row;
   hotlineRow: Row;
+  /** Both durations of the complaints not cancelled, ascending; null when a group's list came back cut short. */
+  durations: { resolve: number[]; acknowledge: number[] } | null;
 }
 
 /** The per-group flags besides the plain counts, by the column alias each is summed under. */
@@ -417,6 +420,12 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
       db.raw(`${countIf(`${hotline} AND f.resolved_at IS NOT NULL AND f.hotline_due_at IS NOT NULL AND f.resolved_at <= f.hotline_due_at`)} AS hotline_on_time`),
       db.raw(`${countIf(`${hotline} AND f.resolved_at IS NOT NULL AND f.hotline_due_at IS NOT NULL AND f.resolved_at > f.hotline_due_at`)} AS hotline_late`),
       db.raw(`${countIf(`${hotline} AND f.resolved_at IS NULL AND f.hotline_due_at < ?`)} AS hotline_overdue_open`, [at]),
+      // Each group's durations as one text list (NULLs left out) with their count: a few strings instead
+      // of a row per complaint.
+      db.raw('COUNT(f.resolve_ms) AS resolve_n'),
+      db.raw(`${listSql(dialect, 'f.resolve_ms')} AS resolve_list`),
+      db.raw('COUNT(f.ack_ms) AS ack_n'),
+      db.raw(`${listSql(dialect, 'f.ack_ms')} AS ack_list`),
     )
     .groupBy(...dims, 'f.cancelled')) as Row[];
 
@@ -442,6 +451,7 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     applicationRow: {},
     ratingRow: {},
     hotlineRow: {},
+    durations: { resolve: [], acknowledge: [] },
   };
   // Money is summed in fen as integers (fen() reads mysql2's DECIMAL text exactly).
   for (const row of rows) {
@@ -468,13 +478,39 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     out.visits.inWindow += num(row.in_window);
     out.visits.continued += num(row.continued);
     for (const h of HOTLINE) out.hotlineRow[h] = num(out.hotlineRow[h]) + num(row[`hotline_${h}`]);
+    if (out.durations) {
+      const resolve = listOf(row.resolve_list);
+      const acknowledge = listOf(row.ack_list);
+      if (resolve.length === num(row.resolve_n) && acknowledge.length === num(row.ack_n)) {
+        out.durations.resolve.push(...resolve);
+        out.durations.acknowledge.push(...acknowledge);
+      } else out.durations = null;
+    }
     for (const d of DIMENSIONS) {
       const value = row[COLUMN[d]];
       const key = value === null || value === undefined ? null : String(value);
       out.by[d].set(key, (out.by[d].get(key) ?? 0) + n);
     }
   }
+  if (out.durations) {
+    out.durations.resolve.sort(ascending);
+    out.durations.acknowledge.sort(ascending);
+  }
   return out;
+}
+
+const ascending = (a: number, b: number) => a - b;
+
+/** GROUP_CONCAT / group_concat of a column: comma-separated, NULLs left out. */
+function listSql(dialect: Dialect, column: string): string {
+  return dialect === 'mysql' ? `GROUP_CONCAT(${column} SEPARATOR ',')` : `group_concat(${column}, ',')`;
+}
+
+/** A comma-separated list of integers (mysql2 may answer a Buffer); empty for NULL. */
+function listOf(value: unknown): number[] {
+  if (value === null || value === undefined) return [];
+  const text = String(value);
+  return text ? text.split(',').map(Number) : [];
 }
 
 /**
@@ -492,6 +528,5 @@ async function sortedDurations(q: Knex.QueryBuilder): Promise<{ resolve: number[
     if (r.resolve_ms !== null && r.resolve_ms !== undefined) resolve.push(Number(r.resolve_ms));
     if (r.ack_ms !== null && r.ack_ms !== undefined) acknowledge.push(Number(r.ack_ms));
   }
-  const up = (a: number, b: number) => a - b;
-  return { resolve: resolve.sort(up), acknowledge: acknowledge.sort(up) };
+  return { resolve: resolve.sort(ascending), acknowledge: acknowledge.sort(ascending) };
 }
