@@ -16,7 +16,7 @@ import { checkReportSummary, rebuildReportSummary } from '../../src/reports/summ
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody, planBody } from '../support/complaintData.js';
 import { databaseKinds } from '../support/databases.js';
-import { startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
+import { approvedOffset, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
 import { people } from '../support/pluginHarness.js';
 
 const T = tableNames('cmp_');
@@ -65,11 +65,33 @@ for (const kind of databaseKinds) {
       expect(Number((await h.db(T.reportFacts).where({ complaint_id: ids.E }).first()).requests)).to.equal(0);
     });
 
+    it('stays equal to a recount when applications, reversals and a follow-up of one complaint run at once', async () => {
+      const g = ids.G!;
+      const offset = await approvedOffset(h, g, '100.00');
+      const apply = (i: number) => h.offsets.apply({ offsetId: offset.id, billId: '1004', amountFen: 100, idempotencyKey: `C-${i}` }, people.cashier);
+      await Promise.all(Array.from({ length: 8 }, (_, i) => apply(i)));
+      const visit = async () =>
+        h.complaints.followUp(
+          g,
+          { version: (await h.complaints.get(g, people.supervisor)).complaint.version, method: 'phone', satisfied: true },
+          people.counter,
+        );
+      await Promise.all([
+        ...[0, 1, 2].map((i) => h.offsets.reverse({ idempotencyKey: `C-${i}`, reversalKey: `C-${i}-V` }, people.cashier)),
+        ...[8, 9].map(apply),
+        visit(),
+      ]);
+      const facts = await h.db(T.reportFacts).where({ complaint_id: g }).first();
+      expect([facts.applications, facts.applied_fen, facts.reversals, facts.reversed_fen, facts.visits].map(Number)).to.deep.equal([10, 1000, 3, 300, 1]);
+      const check = await checkReportSummary(ctx(), operator);
+      expect(check.differences).to.deep.equal([]);
+    });
+
     it('gives the same report before and after a full rebuild', async () => {
       const live = await monthReport();
       expect(live.complaints).to.be.greaterThan(5);
       expect(live.incidents).to.deep.equal({ incidents: 1, complaints: 2 });
-      expect(live.offsets.applications).to.equal(2);
+      expect(live.offsets.applications).to.equal(12);
       const rebuilt = await rebuildReportSummary(ctx(), operator);
       expect(rebuilt.complaints).to.equal(live.complaints + live.cancelled + 1); // and Y, received in December
       expect(await monthReport()).to.deep.equal(live);
