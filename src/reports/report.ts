@@ -7,10 +7,11 @@
 //
 // Read from the report's summary (report_facts, src/reports/summaryStore.ts): one narrow row per
 // complaint, kept up to date by the stores in the writing transaction, clustered by received_at on
-// MySQL. Three reads of the period's rows side by side (the grouped figures, the two durations, the top
-// units), plus the incidents counted once when there are any; JavaScript adds up the grouped rows and
-// takes percentiles of the sorted durations. The figures are those of the recount from the source
-// tables (`complaints reports check` proves the summary equal to it).
+// MySQL. Two reads of the period's rows side by side: the grouped figures (with each group's durations
+// as one list, so the exact percentiles need no row per complaint) and the top units, whose labels the
+// host is asked for as soon as they are known; the incidents are counted once only when there are any.
+// JavaScript adds up the grouped rows and takes percentiles of the sorted durations. The figures are
+// those of a recount from the source tables (`complaints reports check` proves the summary equal to it).
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
