@@ -26,6 +26,7 @@ import { defaultSettings } from '../src/settings/settings.js';
 import { paramsHash } from '../src/offsets/apply.js';
 import { COMMUNITY_NAMES, createHostSchema } from './lib/hostErp.js';
 import { DAY, HOUR, MARKER_TABLE, parseArgs, prng, shanghaiDate, shanghaiDayKey, unitCount, utc, type BenchOptions, type Profile } from './lib/common.js';
+import { rebuildReportFacts } from '../src/reports/summaryStore.js';
 
 const T = tableNames('cmp_');
 /** The demo ERP's mapping, reused as is: our host schema is the demo's, scaled up. */
@@ -1104,6 +1105,8 @@ export async function ensureSeeded(
     // The day counters: each day's last number, so a new intake on a seeded day continues the series.
     const codeRows = [...complaints.codes].map(([day, last]) => ({ day, last_seq: last }));
     for (let i = 0; i < codeRows.length; i += 500) await db(T.complaintCodes).insert(codeRows.slice(i, i + 500));
+    // The rows above were written around the stores: recount the report's summary from them (issue 20).
+    await rebuildReportFacts(db, T);
     log('seed: analyzing tables');
     await analyze(db);
     const counts: Record<string, number> = {};

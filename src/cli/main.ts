@@ -13,6 +13,7 @@ import { jobsRunCommand } from './commands/jobs.js';
 import { mapCommand } from './commands/map.js';
 import { privacyRetentionCommand } from './commands/privacy.js';
 import { settingsSetCommand, settingsShowCommand } from './commands/settings.js';
+import { reportsCheckCommand, reportsRebuildCommand } from './commands/reports.js';
 
 // commander passes each command's own arguments; every action checks them itself.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -108,6 +109,20 @@ withCommon(
     )
     .option('--json', 'print the report as JSON'),
 ).action(run((opts) => offsetsReconcileCommand(opts)));
+
+const reports = program.command('reports').description('the period report (总结改进): its summary table');
+withCommon(
+  reports
+    .command('rebuild')
+    .description('recount the report summary of every complaint from the source tables (after data was written around the plugin); audited')
+    .option('--json', 'print JSON'),
+).action(run((opts) => reportsRebuildCommand(opts)));
+withCommon(
+  reports
+    .command('check')
+    .description('compare the report summary with a recount and print every difference; exit 1 when they differ; audited')
+    .option('--json', 'print JSON'),
+).action(run((opts) => reportsCheckCommand(opts)));
 
 const jobs = program.command('jobs').description('scheduled jobs');
 withCommon(

@@ -5,8 +5,9 @@ import type { Actor } from '../auth/actor.js';
 import type { TableNames } from '../db/tables.js';
 import { toDbTime, requireDbTime } from '../db/time.js';
 import { NOTE_DEFAULT_VISIBILITY, isVisibility, type Visibility } from '../complaints/visibility.js';
+import { ACKNOWLEDGING_ACTIONS, refreshReportFacts } from '../reports/summaryStore.js';
 
-export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'privacy' | 'attachment' | 'incident' | 'improvement';
+export type EntityType = 'complaint' | 'offset' | 'compensation' | 'settings' | 'install' | 'privacy' | 'attachment' | 'incident' | 'improvement' | 'report';
 
 export interface NewEvent {
   entityType: EntityType;
@@ -56,6 +57,10 @@ export async function recordEvent(trx: Knex | Knex.Transaction, tables: TableNam
     note: event.note ?? null,
     visibility: event.note ? (event.visibility ?? NOTE_DEFAULT_VISIBILITY) : null,
   });
+  // The report's "time to acknowledge" starts from the first of these events (summary row, same transaction).
+  if (event.entityType === 'complaint' && (ACKNOWLEDGING_ACTIONS as readonly string[]).includes(event.action)) {
+    await refreshReportFacts(trx, tables, [event.complaintId ?? event.entityId]);
+  }
 }
 
 export function eventFromRow(row: Record<string, unknown>): AuditEvent {

@@ -33,6 +33,8 @@ export function tableNames(prefix: string) {
     ownerLinks: `${prefix}owner_links`,
     /** The owner's own rating (业主评价), once per complaint, apart from the staff follow-up. */
     ownerRatings: `${prefix}owner_ratings`,
+    /** The period report's summary: one row per complaint, kept by the writing stores (src/reports/summaryStore.ts). */
+    reportFacts: `${prefix}report_facts`,
   };
 }
 

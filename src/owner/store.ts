@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { TableNames } from '../db/tables.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { fromDbTime, requireDbTime, toDbTime } from '../db/time.js';
+import { refreshReportFacts } from '../reports/summaryStore.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -135,6 +136,7 @@ export async function insertRating(trx: Db, tables: TableNames, rating: OwnerRat
     rated_at: toDbTime(rating.ratedAt),
     seen_at: null,
   });
+  await refreshReportFacts(trx, tables, [rating.complaintId]); // the report's summary row, in this transaction
 }
 
 export async function markRatingSeen(trx: Db, tables: TableNames, complaintId: number, at: Date): Promise<boolean> {

@@ -5,11 +5,13 @@
 // apart and left out of every other complaint figure; the money figures include them, so they add up
 // with the offsets' own books.
 //
-// Seven grouped queries over the received_at range, run side by side, each answered from indexes (the
-// report index of migrations/20261128000800_add_report_indexes.ts, rebuilt with reply_due_at by 000910,
-// covers every complaint column they read); JavaScript only adds up the grouped rows and takes
-// percentiles of the sorted durations the database returns. On 1M complaints a month takes about half a second on MariaDB, a year several
-// seconds (see the migration for the measurements).
+// Read from the report's summary (report_facts, src/reports/summaryStore.ts): one narrow row per
+// complaint, kept up to date by the stores in the writing transaction, clustered by received_at on
+// MySQL. Two reads of the period's rows side by side: the grouped figures (with each group's durations
+// as one list, so the exact percentiles need no row per complaint) and the top units, whose labels the
+// host is asked for as soon as they are known; the incidents are counted once only when there are any.
+// JavaScript adds up the grouped rows and takes percentiles of the sorted durations. The figures are
+// those of a recount from the source tables (`complaints reports check` proves the summary equal to it).
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
@@ -23,7 +25,7 @@ import { toDbTime } from '../db/time.js';
 import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { parsePeriod, type Period } from './period.js';
-import { countIf, durationMsSql, plusHoursSql, type Dialect } from './sql.js';
+import { countIf, plusHoursSql, type Dialect } from './sql.js';
 import { durations, share, type Durations, type Share } from './stats.js';
 
 export const DIMENSIONS = ['category', 'severity', 'disputeType', 'nature', 'channel', 'department'] as const;
@@ -39,7 +41,7 @@ const COLUMN: Record<Dimension, string> = {
 };
 
 /** The events that show someone took the complaint up: the end of "time to acknowledge". */
-export const ACKNOWLEDGING_ACTIONS = ['start-investigation', 'assess', 'resolve'] as const;
+export { ACKNOWLEDGING_ACTIONS } from './summaryStore.js';
 
 /** How many units the "most complaints" list names. */
 export const TOP_UNITS = 10;
@@ -189,7 +191,7 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
   /** The cohort: complaints received in the period, in scope, in the community asked for. */
   const cohort = (alias: string): Knex.QueryBuilder => {
     const c = (column: string) => `${alias}.${column}`;
-    const q = db({ [alias]: tables.complaints })
+    const q = db({ [alias]: tables.reportFacts })
       .where(c('received_at'), '>=', toDbTime(period.start))
       .where(c('received_at'), '<', toDbTime(period.end));
     scopeToActor(q, actor, c('community_id'));
@@ -200,71 +202,46 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     return q;
   };
 
-  const nowText = toDbTime(now);
-  const [groups, resolveMs, acknowledgeMs, visits, units, offsetRow, applicationRow, ratingRow, hotlineRow, incidentRow] = await Promise.all([
-    groupedCounts(db, cohort('c'), dialect, settings, now),
-    resolveDurations(db, cohort('c'), dialect),
-    acknowledgeDurations(db, cohort('c'), dialect, tables.events),
-    followUpCounts(db, cohort('c'), dialect, tables.followUps),
-    cohort('c')
-      .whereNot('c.state', 'cancelled')
+  // The units' labels are asked of the host as soon as the units are known, while the rest still runs.
+  const [groups, { units, unitLabels }] = await Promise.all([
+    groupedCounts(db, cohort('f'), dialect, settings, now),
+    (
+      cohort('f')
+      .where('f.cancelled', 0)
       // Public-area complaints have no unit to rank.
-      .whereNotNull('c.unit_id')
-      .select('c.unit_id')
+      .whereNotNull('f.unit_id')
+      .select('f.unit_id')
       .count({ n: '*' })
-      .groupBy('c.unit_id')
+      .groupBy('f.unit_id')
       .orderBy([
         { column: 'n', order: 'desc' },
-        { column: 'c.unit_id', order: 'asc' },
+        { column: 'f.unit_id', order: 'asc' },
       ])
-      .limit(TOP_UNITS) as Promise<Row[]>,
-    joinCohort(cohort('c'), dialect, tables.offsets, 'o', 'o.complaint_id = c.id').first(
-      db.raw('COUNT(*) AS requests'),
-      db.raw('SUM(o.requested_fen) AS requested'),
-      db.raw(`${countIf('o.approved_fen IS NOT NULL')} AS approvals`),
-      db.raw('SUM(o.approved_fen) AS approved'),
-    ) as Promise<Row | undefined>,
-    joinCohort(
-      joinCohort(cohort('c'), dialect, tables.offsets, 'o', 'o.complaint_id = c.id'),
-      dialect,
-      tables.offsetApplications,
-      'a',
-      'a.offset_id = o.id',
-    ).first(
-      db.raw('COUNT(*) AS applications'),
-      db.raw('SUM(a.amount_fen) AS applied'),
-      db.raw(`${countIf("a.state = 'reversed'")} AS reversals`),
-      db.raw("SUM(CASE WHEN a.state = 'reversed' THEN a.amount_fen ELSE 0 END) AS reversed"),
-    ) as Promise<Row | undefined>,
-    joinCohort(cohort('c'), dialect, tables.ownerRatings, 'r', 'r.complaint_id = c.id').first(
-      db.raw('COUNT(*) AS ratings'),
-      db.raw('SUM(r.stars) AS stars'),
-      db.raw(`${countIf('r.stars <= 2')} AS low`),
-      db.raw('SUM(r.rehandle) AS rehandled'),
-    ) as Promise<Row | undefined>,
-    cohort('c')
-      .where('c.channel', 'hotline_12345')
-      .whereNot('c.state', 'cancelled')
-      .first(
-        db.raw('COUNT(*) AS referrals'),
-        db.raw(`${countIf('c.resolved_at IS NOT NULL')} AS replied`),
-        db.raw(`${countIf('c.resolved_at IS NOT NULL AND c.hotline_due_at IS NOT NULL AND c.resolved_at <= c.hotline_due_at')} AS on_time`),
-        db.raw(`${countIf('c.resolved_at IS NOT NULL AND c.hotline_due_at IS NOT NULL AND c.resolved_at > c.hotline_due_at')} AS late`),
-        db.raw(`${countIf('c.resolved_at IS NULL AND c.hotline_due_at < ?')} AS overdue_open`, [nowText]),
-      ) as Promise<Row | undefined>,
-    cohort('c')
-      .whereNotNull('c.incident_id')
-      .whereNot('c.state', 'cancelled')
-      .first(db.raw('COUNT(DISTINCT c.incident_id) AS incidents'), db.raw('COUNT(*) AS complaints')) as Promise<Row | undefined>,
+      .limit(TOP_UNITS) as Promise<Row[]>
+    ).then(async (units) => ({
+      units,
+      unitLabels: await labelsOf(
+        ctx,
+        units.map((u) => String(u.unit_id)),
+      ),
+    })),
   ]);
+  const { visits, offsetRow, applicationRow, ratingRow, hotlineRow } = groups;
+  // The durations came with the groups; a list the database cut short (group_concat_max_len) is read again whole.
+  const sorted = groups.durations ?? (await sortedDurations(cohort('f')));
+  const resolveMs = sorted.resolve;
+  const acknowledgeMs = sorted.acknowledge;
+  // Each incident once: only asked when some complaint of the period belongs to one.
+  const incidentRow = groups.incidentComplaints
+    ? ((await cohort('f')
+        .whereNotNull('f.incident_id')
+        .where('f.cancelled', 0)
+        .first(db.raw('COUNT(DISTINCT f.incident_id) AS incidents'))) as Row | undefined)
+    : undefined;
   const hotlineOnTime = num(hotlineRow?.on_time);
   const hotlineLate = num(hotlineRow?.late);
   const hotlineOverdue = num(hotlineRow?.overdue_open);
 
-  const unitLabels = await labelsOf(
-    ctx,
-    units.map((u) => String(u.unit_id)),
-  );
   const appliedFen = fen(applicationRow?.applied);
   const reversedFen = fen(applicationRow?.reversed);
 
@@ -325,7 +302,7 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       late: hotlineLate,
       overdueOpen: hotlineOverdue,
     },
-    incidents: { incidents: num(incidentRow?.incidents), complaints: num(incidentRow?.complaints) },
+    incidents: { incidents: num(incidentRow?.incidents), complaints: groups.incidentComplaints },
   };
 }
 
@@ -346,18 +323,6 @@ async function labelsOf(ctx: PluginContext, unitIds: string[]): Promise<Map<stri
   return labels;
 }
 
-/**
- * Joins one of our child tables to the cohort, the cohort read first. MariaDB/MySQL would otherwise
- * scan the child table and fetch each row's complaint by primary key: cheap in its cost model, but the
- * complaint rows of a million-row table are mostly not in memory (measured on 1M complaints: 4–6 s for
- * one month's offsets). STRAIGHT_JOIN reads the cohort from an index and probes the child's
- * complaint_id index instead (about 60 ms). SQLite's planner gets a plain JOIN.
- */
-function joinCohort(q: Knex.QueryBuilder, dialect: Dialect, table: string, alias: string, on: string, bindings: readonly string[] = []): Knex.QueryBuilder {
-  const quoted = dialect === 'mysql' ? `\`${table}\`` : `"${table}"`;
-  return q.joinRaw(`${dialect === 'mysql' ? 'STRAIGHT_JOIN' : 'JOIN'} ${quoted} AS ${alias} ON ${on}`, [...bindings]);
-}
-
 interface Grouped {
   complaints: number;
   cancelled: number;
@@ -373,7 +338,15 @@ interface Grouped {
   handlingLate: number;
   handlingOverdueOpen: number;
   followUpOverdue: number;
+  incidentComplaints: number;
   by: Record<Dimension, Map<string | null, number>>;
+  visits: { visits: number; satisfied: number; inWindow: number; continued: number };
+  offsetRow: Row;
+  applicationRow: Row;
+  ratingRow: Row;
+  hotlineRow: Row;
+  /** Both durations of the complaints not cancelled, ascending; null when a group's list came back cut short. */
+  durations: { resolve: number[]; acknowledge: number[] } | null;
 }
 
 /** The per-group flags besides the plain counts, by the column alias each is summed under. */
@@ -386,39 +359,76 @@ const FLAGS = [
   ['handlingOverdueOpen', 'handling_overdue_open'],
 ] as const;
 
+/** Summed as they are (money figures include cancelled complaints), by alias. */
+const MONEY_AND_RATINGS = [
+  ['offsetRow', 'requests', 'requests'],
+  ['offsetRow', 'requested', 'requested_fen'],
+  ['offsetRow', 'approvals', 'approvals'],
+  ['offsetRow', 'approved', 'approved_fen'],
+  ['applicationRow', 'applications', 'applications'],
+  ['applicationRow', 'applied', 'applied_fen'],
+  ['applicationRow', 'reversals', 'reversals'],
+  ['applicationRow', 'reversed', 'reversed_fen'],
+  ['ratingRow', 'ratings', 'ratings'],
+  ['ratingRow', 'stars', 'stars'],
+  ['ratingRow', 'low', 'low_ratings'],
+  ['ratingRow', 'rehandled', 'rehandled'],
+] as const;
+
+/** The hotline (12345) flags, summed over the groups of that channel. */
+const HOTLINE = ['referrals', 'replied', 'on_time', 'late', 'overdue_open'] as const;
+
 /**
- * One scan of the cohort grouped by all six dimensions at once (plus cancelled or not), with the
- * per-complaint flags summed in each group; the six breakdowns and the totals are sums of these groups
- * (at most a few hundred rows, where six GROUP BY queries would read the range six times).
+ * One scan of the cohort's summary rows (report_facts) grouped by all six dimensions at once (plus
+ * cancelled or not), with the per-complaint flags and the per-complaint visit, offset, application and
+ * rating counts summed in each group; every figure but the durations and the units is a sum of these
+ * groups (at most a few hundred rows).
  */
 async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, settings: Settings, now: Date): Promise<Grouped> {
   const at = toDbTime(now);
   // The deadline the complaint is (or was, when replied) held to: see ComplaintReport.onTime.
-  const deadline = `COALESCE(c.plan_deadline, c.reply_due_at, ${plusHoursSql(dialect, 'c.received_at', settings.replyPromiseHours)})`;
+  const deadline = `COALESCE(f.plan_deadline, f.reply_due_at, ${plusHoursSql(dialect, 'f.received_at', settings.replyPromiseHours)})`;
   // The promise to the owner (moved only by pauses) and the plan's deadline (likewise), apart.
-  const promise = `COALESCE(c.reply_due_effective_at, c.reply_due_at, ${plusHoursSql(dialect, 'c.received_at', settings.replyPromiseHours)})`;
-  const plan = 'COALESCE(c.plan_due_effective_at, c.plan_deadline)';
-  const cancelled = "CASE WHEN c.state = 'cancelled' THEN 1 ELSE 0 END";
-  const dims = DIMENSIONS.map((d) => `c.${COLUMN[d]}`);
+  const promise = `COALESCE(f.reply_due_effective_at, f.reply_due_at, ${plusHoursSql(dialect, 'f.received_at', settings.replyPromiseHours)})`;
+  const plan = 'COALESCE(f.plan_due_effective_at, f.plan_deadline)';
+  const dims = DIMENSIONS.map((d) => `f.${COLUMN[d]}`);
+  const hotline = "f.channel = 'hotline_12345'";
   const rows = (await q
     .select(
       ...dims,
-      db.raw(`${cancelled} AS cancelled`),
+      'f.cancelled',
       db.raw('COUNT(*) AS n'),
-      db.raw(`${countIf('c.repeat_of_id IS NOT NULL')} AS repeats`),
-      db.raw(`${countIf('c.resolved_at IS NOT NULL')} AS resolved`),
-      db.raw(`${countIf(`c.resolved_at <= ${deadline}`)} AS on_time`),
-      db.raw(`${countIf(`c.resolved_at > ${deadline}`)} AS late`),
-      db.raw(`${countIf(`c.resolved_at IS NULL AND ${deadline} < ?`)} AS overdue_open`, [at]),
-      db.raw(`${countIf(`c.resolved_at <= ${promise}`)} AS reply_on_time`),
-      db.raw(`${countIf(`c.resolved_at > ${promise}`)} AS reply_late`),
-      db.raw(`${countIf(`c.resolved_at IS NULL AND c.paused_at IS NULL AND ${promise} < ?`)} AS reply_overdue_open`, [at]),
-      db.raw(`${countIf(`c.plan_deadline IS NOT NULL AND c.resolved_at <= ${plan}`)} AS handling_on_time`),
-      db.raw(`${countIf(`c.plan_deadline IS NOT NULL AND c.resolved_at > ${plan}`)} AS handling_late`),
-      db.raw(`${countIf(`c.plan_deadline IS NOT NULL AND c.resolved_at IS NULL AND c.paused_at IS NULL AND ${plan} < ?`)} AS handling_overdue_open`, [at]),
-      db.raw(`${countIf("c.state = 'resolved' AND c.follow_up_due_at < ?")} AS follow_up_overdue`, [at]),
+      db.raw('SUM(f.is_repeat) AS repeats'),
+      db.raw(`${countIf('f.resolved_at IS NOT NULL')} AS resolved`),
+      db.raw(`${countIf(`f.resolved_at <= ${deadline}`)} AS on_time`),
+      db.raw(`${countIf(`f.resolved_at > ${deadline}`)} AS late`),
+      db.raw(`${countIf(`f.resolved_at IS NULL AND ${deadline} < ?`)} AS overdue_open`, [at]),
+      db.raw(`${countIf(`f.resolved_at <= ${promise}`)} AS reply_on_time`),
+      db.raw(`${countIf(`f.resolved_at > ${promise}`)} AS reply_late`),
+      db.raw(`${countIf(`f.resolved_at IS NULL AND f.paused = 0 AND ${promise} < ?`)} AS reply_overdue_open`, [at]),
+      db.raw(`${countIf(`f.plan_deadline IS NOT NULL AND f.resolved_at <= ${plan}`)} AS handling_on_time`),
+      db.raw(`${countIf(`f.plan_deadline IS NOT NULL AND f.resolved_at > ${plan}`)} AS handling_late`),
+      db.raw(`${countIf(`f.plan_deadline IS NOT NULL AND f.resolved_at IS NULL AND f.paused = 0 AND ${plan} < ?`)} AS handling_overdue_open`, [at]),
+      db.raw(`${countIf('f.awaiting_follow_up = 1 AND f.follow_up_due_at < ?')} AS follow_up_overdue`, [at]),
+      db.raw(`${countIf('f.incident_id IS NOT NULL')} AS incident_complaints`),
+      db.raw('SUM(f.visits) AS visits'),
+      db.raw('SUM(f.satisfied) AS satisfied'),
+      db.raw('SUM(f.in_window) AS in_window'),
+      db.raw('SUM(f.continued) AS continued'),
+      ...MONEY_AND_RATINGS.map(([, , column]) => db.raw(`SUM(f.${column}) AS ${column}`)),
+      db.raw(`${countIf(hotline)} AS hotline_referrals`),
+      db.raw(`${countIf(`${hotline} AND f.resolved_at IS NOT NULL`)} AS hotline_replied`),
+      db.raw(`${countIf(`${hotline} AND f.resolved_at IS NOT NULL AND f.hotline_due_at IS NOT NULL AND f.resolved_at <= f.hotline_due_at`)} AS hotline_on_time`),
+      db.raw(`${countIf(`${hotline} AND f.resolved_at IS NOT NULL AND f.hotline_due_at IS NOT NULL AND f.resolved_at > f.hotline_due_at`)} AS hotline_late`),
+      db.raw(`${countIf(`${hotline} AND f.resolved_at IS NULL AND f.hotline_due_at < ?`)} AS hotline_overdue_open`, [at]),
+      // Each group's durations as one text list (NULLs left out) with their count: a few strings instead
+      // of a row per complaint.
+      db.raw('COUNT(f.resolve_ms) AS resolve_n'),
+      db.raw(`${listSql(dialect, 'f.resolve_ms')} AS resolve_list`),
+      db.raw('COUNT(f.ack_ms) AS ack_n'),
+      db.raw(`${listSql(dialect, 'f.ack_ms')} AS ack_list`),
     )
-    .groupBy(...dims, db.raw(cancelled))) as Row[];
+    .groupBy(...dims, 'f.cancelled')) as Row[];
 
   const out: Grouped = {
     complaints: 0,
@@ -435,9 +445,21 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     handlingLate: 0,
     handlingOverdueOpen: 0,
     followUpOverdue: 0,
+    incidentComplaints: 0,
     by: Object.fromEntries(DIMENSIONS.map((d) => [d, new Map<string | null, number>()])) as Grouped['by'],
+    visits: { visits: 0, satisfied: 0, inWindow: 0, continued: 0 },
+    offsetRow: {},
+    applicationRow: {},
+    ratingRow: {},
+    hotlineRow: {},
+    durations: { resolve: [], acknowledge: [] },
   };
+  // Money is summed in fen as integers (fen() reads mysql2's DECIMAL text exactly).
   for (const row of rows) {
+    for (const [target, key, column] of MONEY_AND_RATINGS) {
+      const add = column.endsWith('_fen') ? fen(row[column]) : num(row[column]);
+      out[target][key] = num(out[target][key]) + add;
+    }
     const n = num(row.n);
     if (num(row.cancelled)) {
       out.cancelled += n;
@@ -451,53 +473,61 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     out.overdueOpen += num(row.overdue_open);
     for (const [field, column] of FLAGS) out[field] += num(row[column]);
     out.followUpOverdue += num(row.follow_up_overdue);
+    out.incidentComplaints += num(row.incident_complaints);
+    out.visits.visits += num(row.visits);
+    out.visits.satisfied += num(row.satisfied);
+    out.visits.inWindow += num(row.in_window);
+    out.visits.continued += num(row.continued);
+    for (const h of HOTLINE) out.hotlineRow[h] = num(out.hotlineRow[h]) + num(row[`hotline_${h}`]);
+    if (out.durations) {
+      const resolve = listOf(row.resolve_list);
+      const acknowledge = listOf(row.ack_list);
+      if (resolve.length === num(row.resolve_n) && acknowledge.length === num(row.ack_n)) {
+        out.durations.resolve.push(...resolve);
+        out.durations.acknowledge.push(...acknowledge);
+      } else out.durations = null;
+    }
     for (const d of DIMENSIONS) {
       const value = row[COLUMN[d]];
       const key = value === null || value === undefined ? null : String(value);
       out.by[d].set(key, (out.by[d].get(key) ?? 0) + n);
     }
   }
+  if (out.durations) {
+    out.durations.resolve.sort(ascending);
+    out.durations.acknowledge.sort(ascending);
+  }
   return out;
 }
 
-/** Receipt → reply of every replied complaint, in ms, ascending. */
-async function resolveDurations(db: Knex, q: Knex.QueryBuilder, dialect: Dialect): Promise<number[]> {
-  const rows = (await q
-    .whereNot('c.state', 'cancelled')
-    .whereNotNull('c.resolved_at')
-    .select(db.raw(`${durationMsSql(dialect, 'c.received_at', 'c.resolved_at')} AS d`))
-    .orderBy('d')) as Row[];
-  return rows.map((r) => num(r.d));
+const ascending = (a: number, b: number) => a - b;
+
+/** GROUP_CONCAT / group_concat of a column: comma-separated, NULLs left out. */
+function listSql(dialect: Dialect, column: string): string {
+  return dialect === 'mysql' ? `GROUP_CONCAT(${column} SEPARATOR ',')` : `group_concat(${column}, ',')`;
+}
+
+/** A comma-separated list of integers (mysql2 may answer a Buffer); empty for NULL. */
+function listOf(value: unknown): number[] {
+  if (value === null || value === undefined) return [];
+  const text = String(value);
+  return text ? text.split(',').map(Number) : [];
 }
 
 /**
- * Receipt → first acknowledging event of every complaint that has one, in ms, ascending. Offset events
- * carry the complaint id too, but their actions have other names (request, approve, apply…), so the
- * action alone picks complaint events and the (complaint_id, action, at) index answers by itself.
+ * Receipt → reply and receipt → first acknowledging event of every complaint not cancelled that has
+ * them, in ms, each ascending: one read of the two summary columns, sorted here.
  */
-async function acknowledgeDurations(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, events: string): Promise<number[]> {
-  const actions = ACKNOWLEDGING_ACTIONS.map(() => '?').join(', ');
-  const rows = (await joinCohort(q, dialect, events, 'e', `e.complaint_id = c.id AND e.action IN (${actions})`, [...ACKNOWLEDGING_ACTIONS])
-    .whereNot('c.state', 'cancelled')
-    .select(db.raw(`${durationMsSql(dialect, 'c.received_at', 'MIN(e.at)')} AS d`))
-    .groupBy('c.id', 'c.received_at')
-    .orderBy('d')) as Row[];
-  return rows.map((r) => num(r.d));
-}
-
-async function followUpCounts(
-  db: Knex,
-  q: Knex.QueryBuilder,
-  dialect: Dialect,
-  followUps: string,
-): Promise<{ visits: number; satisfied: number; inWindow: number; continued: number }> {
-  const row = (await joinCohort(q, dialect, followUps, 'f', 'f.complaint_id = c.id')
-    .whereNot('c.state', 'cancelled')
-    .first(
-      db.raw('COUNT(*) AS visits'),
-      db.raw(`${countIf('f.satisfied = 1')} AS satisfied`),
-      db.raw(`${countIf('f.visited_at <= c.follow_up_due_at')} AS in_window`),
-      db.raw(`${countIf('f.continuation_id IS NOT NULL')} AS continued`),
-    )) as Row | undefined;
-  return { visits: num(row?.visits), satisfied: num(row?.satisfied), inWindow: num(row?.in_window), continued: num(row?.continued) };
+async function sortedDurations(q: Knex.QueryBuilder): Promise<{ resolve: number[]; acknowledge: number[] }> {
+  const rows = (await q
+    .where('f.cancelled', 0)
+    .where((w) => w.whereNotNull('f.resolve_ms').orWhereNotNull('f.ack_ms'))
+    .select('f.resolve_ms', 'f.ack_ms')) as Row[];
+  const resolve: number[] = [];
+  const acknowledge: number[] = [];
+  for (const r of rows) {
+    if (r.resolve_ms !== null && r.resolve_ms !== undefined) resolve.push(Number(r.resolve_ms));
+    if (r.ack_ms !== null && r.ack_ms !== undefined) acknowledge.push(Number(r.ack_ms));
+  }
+  return { resolve: resolve.sort(ascending), acknowledge: acknowledge.sort(ascending) };
 }

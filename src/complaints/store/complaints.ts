@@ -7,6 +7,7 @@ import type { TableNames } from '../../db/tables.js';
 import { fromDbTime, requireDbTime, toDbTime } from '../../db/time.js';
 import { eventFromRow, type AuditEvent } from '../../common/events.js';
 import { UNRESOLVED_STATES } from '../states.js';
+import { refreshReportFacts } from '../../reports/summaryStore.js';
 import type { Complaint, ComplaintLink, FollowUp } from '../types.js';
 
 type Kind = 'string' | 'int' | 'bool' | 'date' | 'hostId';
@@ -180,6 +181,7 @@ export async function insertComplaint(
 ): Promise<number> {
   const row = { ...toRow(complaint as Partial<Complaint>), idempotency_key: idempotency?.key ?? null, idempotency_hash: idempotency?.hash ?? null };
   const [id] = (await trx(tables.complaints).insert(row)) as number[];
+  await refreshReportFacts(trx, tables, [Number(id)]); // the report's summary row, in this transaction
   return Number(id);
 }
 
@@ -194,6 +196,7 @@ export async function updateIfVersion(
   const updated = await trx(tables.complaints)
     .where({ id, version: expectedVersion })
     .update({ ...toRow(patch), version: expectedVersion + 1 });
+  if (updated === 1) await refreshReportFacts(trx, tables, [id]); // the report's summary row, in this transaction
   return updated === 1;
 }
 
@@ -225,6 +228,7 @@ export async function listFollowUps(db: Db, tables: TableNames, complaintId: num
 
 export async function insertFollowUp(trx: Knex.Transaction, tables: TableNames, row: Omit<FollowUpRow, 'id'>): Promise<FollowUp> {
   const [id] = (await trx<FollowUpRow>(tables.followUps).insert(row)) as number[];
+  await refreshReportFacts(trx, tables, [row.complaint_id]); // the report's summary row, in this transaction
   const stored = await trx<FollowUpRow>(tables.followUps)
     .where({ id: Number(id) })
     .first();
@@ -329,6 +333,7 @@ export async function escalateIfStillDue(
   const updated = await eligibleForEscalation(trx(tables.complaints), cutoff)
     .where({ id: current.id, version: current.version })
     .update({ ...toRow(patch), version: current.version + 1 });
+  if (updated === 1) await refreshReportFacts(trx, tables, [current.id]); // the report's summary row, in this transaction
   return updated === 1;
 }
 

@@ -5,6 +5,7 @@ import type { TableNames } from '../../db/tables.js';
 import { toDbTime } from '../../db/time.js';
 import type { OffsetApplication } from '../model.js';
 import { applicationFromRow, type ApplicationRow } from './rows.js';
+import { countApplicationInReportFacts } from '../../reports/summaryStore.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -39,6 +40,7 @@ export async function insertApplication(trx: Knex.Transaction, tables: TableName
     applied_by: a.appliedBy,
     applied_by_name: a.appliedByName,
   })) as number[];
+  await countApplicationInReportFacts(trx, tables, Number(id), 'applied'); // the report's summary row, in this transaction
   return Number(id);
 }
 
@@ -52,6 +54,7 @@ export async function markReversed(
   const marked = await trx<ApplicationRow>(tables.offsetApplications)
     .where({ id, state: 'applied' })
     .update({ state: 'reversed', reversal_key: reversal.key, reversed_at: toDbTime(reversal.at), reversed_by: reversal.by, reversed_by_name: reversal.byName });
+  if (marked === 1) await countApplicationInReportFacts(trx, tables, id, 'reversed'); // the report's summary row, in this transaction
   return marked === 1;
 }
 

@@ -7,6 +7,7 @@ import type { TableNames } from '../../db/tables.js';
 import { toDbTime } from '../../db/time.js';
 import { chunked, type Offset, type OffsetStatus, type OffsetWithLimits } from '../model.js';
 import { offsetFromRow, type OffsetBillRow, type OffsetRow } from './rows.js';
+import { refreshReportFacts, refreshReportFactsOfOffset } from '../../reports/summaryStore.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -39,6 +40,7 @@ export async function insertOffset(trx: Knex.Transaction, tables: TableNames, ro
   const [id] = (await trx<OffsetRow>(tables.offsets).insert(row)) as number[];
   const offsetId = Number(id);
   if (billIds.length) await trx<OffsetBillRow>(tables.offsetBills).insert(billIds.map((billId) => ({ offset_id: offsetId, bill_id: billId })));
+  await refreshReportFacts(trx, tables, [Number(row.complaint_id)]); // the report's summary row, in this transaction
   return (await findOffset(trx, tables, offsetId))!;
 }
 
@@ -75,6 +77,7 @@ export async function decideIfUnchanged(
   const updated = await trx<OffsetRow>(tables.offsets)
     .where({ id: seen.id, status: seen.status, version: seen.version })
     .update({ ...decisionColumns(trx, decision), version: seen.version + 1 });
+  if (updated === 1) await refreshReportFactsOfOffset(trx, tables, seen.id); // the report's summary row, in this transaction
   return { decided: updated === 1, offset: (await findOffset(trx, tables, seen.id))! };
 }
 
@@ -97,6 +100,7 @@ export async function moveRequestIfUnchanged(trx: Knex.Transaction, tables: Tabl
   const moved = await trx(tables.offsets)
     .where({ id: seen.id, complaint_id: seen.complaintId, status: 'requested', version: seen.version })
     .update({ complaint_id: toComplaintId, version: seen.version + 1, updated_at: toDbTime(at) });
+  if (moved === 1) await refreshReportFacts(trx, tables, [seen.complaintId, toComplaintId]); // both summary rows, in this transaction
   return moved === 1;
 }
 
@@ -115,6 +119,7 @@ export async function withdrawIfStill(
     .where({ id })
     .whereIn('status', statuses)
     .update({ ...decisionColumns(trx, decision), version: trx.raw('?? + 1', ['version']) });
+  if (updated === 1) await refreshReportFactsOfOffset(trx, tables, id); // the report's summary row, in this transaction
   return updated === 1;
 }
 
