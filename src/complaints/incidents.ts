@@ -127,6 +127,27 @@ export function createIncidentService(ctx: PluginContext, transition: (id: numbe
       return { incident, complaints: await membersOf(ctx.db, ctx, id) };
     },
 
+    /** Incidents in the actor's communities, newest first, with how many complaints each holds (open ones by default). */
+    async list(actor: Actor, options: { state?: Incident['state'] } = {}): Promise<Array<Incident & { complaints: number }>> {
+      requirePermission(actor, 'complaint.view');
+      const q = ctx.db(ctx.tables.incidents).orderBy('id', 'desc').limit(200);
+      if (options.state) q.where({ state: options.state });
+      // An incident without a community is seen by everyone who may see complaints (as findIncident says).
+      if (actor.communityIds !== null) q.where((w) => w.whereNull('community_id').orWhereIn('community_id', actor.communityIds!));
+      const incidents = ((await q) as Array<Record<string, unknown>>).map(rowToIncident);
+      if (incidents.length === 0) return [];
+      const counts = (await ctx
+        .db(ctx.tables.complaints)
+        .whereIn(
+          'incident_id',
+          incidents.map((i) => i.id),
+        )
+        .groupBy('incident_id')
+        .select('incident_id', ctx.db.raw('COUNT(*) AS n'))) as Array<{ incident_id: number; n: number | string }>;
+      const n = new Map(counts.map((c) => [Number(c.incident_id), Number(c.n)]));
+      return incidents.map((i) => ({ ...i, complaints: n.get(i.id) ?? 0 }));
+    },
+
     /** Adds an open complaint of the incident's community (not in another incident) while the incident is open. */
     async join(id: number, complaintId: number, actor: Actor): Promise<Complaint> {
       requirePermission(actor, 'complaint.assess');
