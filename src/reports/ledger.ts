@@ -154,15 +154,21 @@ function firstOf(s: Writable, events: string[]): Promise<void> {
   });
 }
 
-/** Whether a writable has more queued than its high-water mark (archiver's are readable-stream 2: no writableNeedDrain). */
-function needsDrain(s: Writable): boolean {
-  const legacy = (s as unknown as { _writableState?: { needDrain?: boolean } })._writableState;
-  return (s.writableNeedDrain ?? legacy?.needDrain ?? false) === true;
+/** Bytes queued in a writable (archiver's are readable-stream 2 streams: no writableLength). */
+function queuedBytes(s: Writable): number {
+  const legacy = (s as unknown as { _writableState?: { length?: number } })._writableState;
+  return s.writableLength ?? legacy?.length ?? 0;
 }
+
+/**
+ * Lets deflate keep a few batches of XML ahead (so it works while the next batch is read) but no more:
+ * beyond XLSX_QUEUE_BYTES the writer waits until the queue has emptied.
+ */
+const XLSX_QUEUE_BYTES = 4 * 1024 * 1024;
 
 async function drained(streams: Writable[]): Promise<void> {
   for (const s of streams) {
-    if (needsDrain(s) && !s.destroyed) await firstOf(s, ['drain', 'close', 'error']);
+    if (queuedBytes(s) > XLSX_QUEUE_BYTES && !s.destroyed) await firstOf(s, ['drain', 'close', 'error']);
   }
 }
 
@@ -191,8 +197,8 @@ export async function writeLedgerXlsx(batches: AsyncIterable<LedgerEntry[]>, x: 
     }
     // exceljs writes the sheet's XML into the zip without looking at write()'s answer: its buffer feeds the
     // archiver's PassThrough, whose queue grows without bound while deflate (on the thread pool) is behind
-    // (368 MB peak for 100,000 rows). So between batches wait until that queue has drained, and then the
-    // reader of `out`, so at most one batch's XML waits anywhere.
+    // (368 MB peak for 100,000 rows). So between batches wait while that queue is long, and then the
+    // reader of `out`, so a few MB of XML at most wait anywhere.
     await new Promise<void>((resolve) => setImmediate(resolve));
     await drained(sheetPipes(sheet));
     if (out.writableNeedDrain) await once(out, 'drain');

@@ -210,6 +210,37 @@ for (const kind of databaseKinds) {
       expect(row.state).to.equal('investigating');
     });
 
+    it('shows a 12345 referral’s ready-to-submit reply with a button that copies it', async () => {
+      const { complaint } = await h.plugin.complaints.create(
+        intakeBody('102', {
+          channel: 'hotline_12345',
+          externalRef: '12345-2026-000123',
+          hotlineDueAt: '2026-11-30T10:00:00.000Z',
+          description: '12345 转办：物业费公摊疑问',
+        }),
+        staff.counter,
+      );
+      const assessed = await h.plugin.complaints.transition(
+        complaint.id,
+        'assess',
+        { version: complaint.version, disputeType: 'property', nature: 'inquiry', severity: 'minor' },
+        staff.supervisor,
+      );
+      await h.plugin.complaints.transition(
+        complaint.id,
+        'resolve',
+        { version: assessed.version, reply: '已向业主解释公摊费用的构成并出示收费公示', basis: '《物业服务合同》第十二条' },
+        staff.supervisor,
+      );
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.origin });
+      await page.goto(`${h.origin}${h.base}/c/${complaint.id}`);
+      const text = await page.locator('#hotline-reply').inputValue();
+      expect(text).to.include('12345-2026-000123').and.include('已向业主解释公摊费用的构成').and.include('《物业服务合同》第十二条');
+      await page.getByRole('button', { name: '复制回复文本' }).click();
+      await page.getByRole('button', { name: '已复制' }).waitFor();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).to.equal(text);
+    });
+
     it('records an improvement action from a report figure and sees it listed with its before/after counts', async () => {
       await page.goto(`${h.origin}${h.base}/report`);
       const row = page.locator('#dim-category').locator('xpath=..').locator('tr', { hasText: '设施设备' });

@@ -69,6 +69,18 @@ for (const kind of databaseKinds) {
       expect(await count(h, T.events, { entity_type: 'incident', action: 'create' })).to.equal(1);
     });
 
+    it('speaks English when asked, the refusal too', async () => {
+      const en = h.client();
+      await en.signIn(staff.supervisor);
+      const page = await en.get('/incidents?lang=en');
+      expect(page.text).to.include('Open an incident').and.include('Title');
+      const bad = await en.post('/incidents', { title: '' });
+      expect(bad.status).to.equal(422);
+      expect(bad.text).to.include('id="err-title"').and.not.include('请填写');
+      const merge = await en.get(`/c/${(await complaint('101')).id}/merge`);
+      expect(merge.text).to.include('Code of the complaint to keep').and.include('See what the merge does');
+    });
+
     it('a counter clerk (no complaint.assess) may not open an incident: 403, nothing written', async () => {
       await counter.get('/incidents');
       const before = await snapshot(h);
