@@ -731,6 +731,7 @@ export const en: Record<MessageKey, string> = {
   'improvements.takenOn': 'In effect from',
   'improvements.takenOnHint': 'Complaints are compared before and after this day; today by default.',
   'improvements.save': 'Record the action',
+  'improvements.column': 'Improve',
   'improvements.act': 'Record an action',
   'improvements.open': 'Improvement register',
   'detail.hotlineCopy': 'Copy the reply text',

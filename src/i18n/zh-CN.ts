@@ -717,6 +717,7 @@ export const zhCN = {
   'improvements.takenOn': '生效日',
   'improvements.takenOnHint': '从这一天起比较前后的投诉数；默认今天。',
   'improvements.save': '记录措施',
+  'improvements.column': '整改',
   'improvements.act': '记录整改措施',
   'improvements.open': '整改措施登记',
   'detail.hotlineCopy': '复制回复文本',

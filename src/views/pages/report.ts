@@ -67,6 +67,7 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
       id: d,
       title,
       rows,
+      scoped: d === 'category',
       chart: barChart(
         title,
         rows.map((r) => ({ label: r.label, value: r.count })),
