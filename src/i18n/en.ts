@@ -647,6 +647,8 @@ export const en: Record<MessageKey, string> = {
   'flash.improvementRecorded': 'The improvement action was recorded.',
   'flash.improvementUpdated': 'The status of the action was changed.',
   'incidents.title': 'Incidents',
+  'incidents.kind': 'Kind of event',
+  'incidents.buildingHint': 'When only one building is affected, e.g. "Building 3".',
   'incidents.one': 'Incident',
   'incidents.intro':
     'When one event (an outage, a lift failure, a flood) brings complaints from many owners, group them in an incident: investigated, handled and replied to together, each owner still followed up on their own.',
@@ -661,7 +663,7 @@ export const en: Record<MessageKey, string> = {
   'incidents.titleField': 'Title',
   'incidents.titleHint': 'What happened and where, e.g. "Lift of building 3 out of service".',
   'incidents.description': 'Description',
-  'incidents.descriptionHint': 'Kind (power, water, lift, flood …), building, when it started and who is affected.',
+  'incidents.descriptionHint': 'When it started, who is affected and what has been done.',
   'incidents.create': 'Open the incident',
   'incidents.stateOpen': 'Open',
   'incidents.stateClosed': 'Closed',

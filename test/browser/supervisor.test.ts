@@ -132,7 +132,9 @@ for (const kind of databaseKinds) {
       await page.waitForURL(/\/incidents$/);
       await checkPage('incidents');
       await page.getByLabel('事件名称').fill('3号楼电梯停运');
+      await page.getByLabel('事件类型').selectOption('lift');
       await page.locator('select[name=communityId]').selectOption('1');
+      await page.locator('input[name=building]').fill('3号楼');
       await page.getByLabel('事件说明').fill('电梯故障，11月28日 8:00 起停运');
       await Promise.all([page.waitForURL(/\/incidents\/\d+\?ok=incidentCreated/), page.getByRole('button', { name: '建立事件' }).click()]);
       const incidentUrl = page.url().replace(/\?.*$/, '');

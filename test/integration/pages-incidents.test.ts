@@ -61,11 +61,24 @@ for (const kind of databaseKinds) {
       expect(bad.text).to.include('id="err-title"').and.include('3号楼电梯 18:00 起停运').and.include('aria-invalid="true"');
       expect(await snapshot(h)).to.deep.equal(before);
 
-      const created = await supervisor.post('/incidents', { title: '3号楼电梯停运', communityId: '1', description: '3号楼电梯 18:00 起停运' });
+      const forged = await supervisor.post('/incidents', { title: '3号楼电梯停运', kind: 'meteor', building: '3号楼', communityId: '1' });
+      expect(forged.status).to.equal(422);
+      expect(forged.text).to.include('id="err-kind"').and.include('事件类型').and.include('value="3号楼"').and.include('value="3号楼电梯停运"');
+      expect(await snapshot(h)).to.deep.equal(before);
+
+      const created = await supervisor.post('/incidents', {
+        title: '3号楼电梯停运',
+        kind: 'lift',
+        building: '3号楼',
+        communityId: '1',
+        description: '3号楼电梯 18:00 起停运',
+      });
       expect(created.status).to.equal(303);
       expect(created.location).to.match(/\/incidents\/\d+\?ok=incidentCreated$/);
       const page = await supervisor.follow(created);
-      expect(page.text).to.include('3号楼电梯停运').and.include('事件已建立');
+      expect(page.text).to.include('3号楼电梯停运').and.include('事件已建立').and.include('电梯故障').and.include('阳光花园 · 3号楼');
+      const row = (await h.db(T.incidents).orderBy('id', 'desc').first()) as { kind: string; building: string };
+      expect([row.kind, row.building]).to.deep.equal(['lift', '3号楼']);
       expect(await count(h, T.events, { entity_type: 'incident', action: 'create' })).to.equal(1);
     });
 

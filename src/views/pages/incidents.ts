@@ -10,7 +10,7 @@ import type { Actor } from '../../auth/actor.js';
 import { hasPermission } from '../../auth/permissions.js';
 import { ConflictError, DomainError, fieldError, ValidationError } from '../../common/errors.js';
 import type { Localized } from '../../common/localized.js';
-import { GROUP_ACTIONS, type GroupAction, type GroupResult, type Incident } from '../../complaints/incidents.js';
+import { GROUP_ACTIONS, INCIDENT_KIND_LABELS, type GroupAction, type GroupResult, type Incident } from '../../complaints/incidents.js';
 import { RULES } from '../../complaints/states.js';
 import type { Complaint } from '../../complaints/types.js';
 import { hasCommunities } from '../../host/mapping.js';
@@ -70,7 +70,12 @@ async function renderList(ctx: Context, kit: PageKit, services: PageServices, ac
       section: 'incidents',
       selfPath: kit.url('/incidents'),
       closed,
-      incidents: incidents.map((i) => ({ ...i, communityName: i.communityId ? (names.get(i.communityId) ?? i.communityId) : null })),
+      incidents: incidents.map((i) => ({
+        ...i,
+        kindLabel: i.kind ? INCIDENT_KIND_LABELS[i.kind] : null,
+        communityName: i.communityId ? (names.get(i.communityId) ?? i.communityId) : null,
+      })),
+      kinds: choices(INCIDENT_KIND_LABELS, values.kind),
       canCreate: hasPermission(actor, 'complaint.assess'),
       communities: communities.map((c) => ({ value: c.id, label: c.name, selected: c.id === values.communityId })),
       values,
@@ -123,6 +128,7 @@ async function renderIncident(
       selfPath: kit.url(`/incidents/${id}`),
       incident: {
         ...incident,
+        kindLabel: incident.kind ? INCIDENT_KIND_LABELS[incident.kind] : null,
         communityName: incident.communityId ? (communities.find((c) => c.id === incident.communityId)?.name ?? incident.communityId) : null,
       },
       isOpen,
@@ -194,7 +200,18 @@ export function registerIncidents(router: Router, kit: PageKit, services: PageSe
     const communityId = form.get('communityId').trim();
     let incident: Incident;
     try {
-      incident = await services.complaints.incidents.create({ title, ...(description ? { description } : {}), ...(communityId ? { communityId } : {}) }, actor);
+      const kind = form.get('kind').trim();
+      const building = form.get('building').trim();
+      incident = await services.complaints.incidents.create(
+        {
+          title,
+          ...(description ? { description } : {}),
+          ...(communityId ? { communityId } : {}),
+          ...(kind ? { kind } : {}),
+          ...(building ? { building } : {}),
+        },
+        actor,
+      );
     } catch (err) {
       const refused = refusalOf(err, kit, ctx);
       if (!refused) throw err;
