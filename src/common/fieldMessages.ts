@@ -148,6 +148,7 @@ export const FIELD_CATALOG: Record<string, FieldSpec> = {
   }),
   // Public areas and 12345 referrals
   building: fill('楼栋', 'the building'),
+  kind: choose('事件类型', 'the kind of event'),
   location: fill('具体位置', 'the location', { example: msg('，如 3 号楼电梯厅', ', e.g. the lift lobby of building 3') }),
   externalRef: fill('12345 工单编号', 'the 12345 work-order number'),
   hotlineDueAt: fill('12345 答复期限', 'the 12345 reply deadline'),

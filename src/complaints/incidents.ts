@@ -22,11 +22,27 @@ import { OPEN_STATES, RULES, type Action } from './states.js';
 import { findComplaint, rowToComplaint, type ComplaintRow } from './store/complaints.js';
 import type { Complaint } from './types.js';
 
+/** What kind of event an incident is (事件类型). */
+export const INCIDENT_KINDS = ['power', 'water', 'lift', 'flood', 'gas', 'other'] as const;
+export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+export const INCIDENT_KIND_LABELS: Record<IncidentKind, Localized> = {
+  power: msg('停电', 'Power cut'),
+  water: msg('停水', 'Water cut'),
+  lift: msg('电梯故障', 'Lift failure'),
+  flood: msg('水浸 / 漏水', 'Flood or leak'),
+  gas: msg('燃气', 'Gas'),
+  other: msg('其他', 'Other'),
+};
+
 export interface Incident {
   id: number;
   version: number;
   state: 'open' | 'closed';
   communityId: string | null;
+  /** Null for incidents opened before kinds were recorded. */
+  kind: IncidentKind | null;
+  /** The building when the event is one building's (3号楼), else null. */
+  building: string | null;
   title: string;
   description: string | null;
   createdAt: Date;
@@ -43,9 +59,13 @@ export const createIncidentSchema = {
     title: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
     description: { type: 'string', maxLength: 2000 },
     communityId: { type: 'string', minLength: 1, maxLength: 64 },
+    kind: { type: 'string', enum: [...INCIDENT_KINDS] },
+    building: { type: 'string', minLength: 1, maxLength: 64, pattern: '\\S' },
   },
 } as const;
-const validateCreate = compileValidator<{ title: string; description?: string; communityId?: string }>(createIncidentSchema);
+const validateCreate = compileValidator<{ title: string; description?: string; communityId?: string; kind?: IncidentKind; building?: string }>(
+  createIncidentSchema,
+);
 
 /** The steps taken for the whole incident; follow-up visits stay one by one. */
 export const GROUP_ACTIONS = ['start-investigation', 'assess', 'plan', 'resolve'] as const;
@@ -65,6 +85,8 @@ function rowToIncident(r: Record<string, unknown>): Incident {
     version: Number(r.version),
     state: String(r.state) as Incident['state'],
     communityId: r.community_id === null || r.community_id === undefined ? null : String(r.community_id),
+    kind: (r.kind as IncidentKind | null | undefined) ?? null,
+    building: (r.building as string | null | undefined) ?? null,
     title: String(r.title),
     description: (r.description as string | null) ?? null,
     createdAt: requireDbTime(r.created_at as string),
@@ -102,6 +124,8 @@ export function createIncidentService(ctx: PluginContext, transition: (id: numbe
           version: 1,
           state: 'open',
           community_id: input.communityId ?? null,
+          kind: input.kind ?? null,
+          building: input.building ?? null,
           title: input.title,
           description: input.description ?? null,
           created_at: toDbTime(now),
@@ -125,6 +149,27 @@ export function createIncidentService(ctx: PluginContext, transition: (id: numbe
       requirePermission(actor, 'complaint.view');
       const incident = await findIncident(ctx.db, ctx, id, actor);
       return { incident, complaints: await membersOf(ctx.db, ctx, id) };
+    },
+
+    /** Incidents in the actor's communities, newest first, with how many complaints each holds (open ones by default). */
+    async list(actor: Actor, options: { state?: Incident['state'] } = {}): Promise<Array<Incident & { complaints: number }>> {
+      requirePermission(actor, 'complaint.view');
+      const q = ctx.db(ctx.tables.incidents).orderBy('id', 'desc').limit(200);
+      if (options.state) q.where({ state: options.state });
+      // An incident without a community is seen by everyone who may see complaints (as findIncident says).
+      if (actor.communityIds !== null) q.where((w) => w.whereNull('community_id').orWhereIn('community_id', actor.communityIds!));
+      const incidents = ((await q) as Array<Record<string, unknown>>).map(rowToIncident);
+      if (incidents.length === 0) return [];
+      const counts = (await ctx
+        .db(ctx.tables.complaints)
+        .whereIn(
+          'incident_id',
+          incidents.map((i) => i.id),
+        )
+        .groupBy('incident_id')
+        .select('incident_id', ctx.db.raw('COUNT(*) AS n'))) as Array<{ incident_id: number; n: number | string }>;
+      const n = new Map(counts.map((c) => [Number(c.incident_id), Number(c.n)]));
+      return incidents.map((i) => ({ ...i, complaints: n.get(i.id) ?? 0 }));
     },
 
     /** Adds an open complaint of the incident's community (not in another incident) while the incident is open. */

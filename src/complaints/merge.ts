@@ -16,6 +16,7 @@ import { compileValidator } from '../common/validation.js';
 import type { PluginContext } from '../common/context.js';
 import { inTransaction } from '../db/transaction.js';
 import { carryOffsetRequests, mergeOffsetRefusal } from '../offsets/merges.js';
+import { offsetIdsOfComplaint } from '../offsets/store/offsetStore.js';
 import type { ComplaintFacts } from '../offsets/model.js';
 import { applyChange, assertVersion } from './changes.js';
 import { visibleOrNotFound } from './scope.js';
@@ -142,4 +143,55 @@ export async function mergeComplaint(
     },
     { trx: options.trx },
   );
+}
+
+export interface MergePreview {
+  duplicate: Complaint;
+  survivor: Complaint;
+  /** Offset requests awaiting approval that would move to the survivor. */
+  carriedOffsetIds: number[];
+  /** Why the merge would be refused (offsets that cannot move, a closed complaint), or null. */
+  refusal: ConflictError | null;
+}
+
+/**
+ * What a merge would do, read without writing (the confirm step of the merge page): the same checks as
+ * mergeComplaint, with a refusal returned instead of thrown so the supervisor reads it before confirming.
+ * Bad input (self, unknown survivor, another community) is a ValidationError as in the merge itself.
+ */
+export async function previewMerge(ctx: PluginContext, duplicateId: number, survivorId: number, actor: Actor): Promise<MergePreview> {
+  requirePermission(actor, 'complaint.view');
+  requirePermission(actor, 'complaint.assess');
+  if (survivorId === duplicateId) {
+    throw new ValidationError([fieldError('survivorId', '不能把投诉合并到它自己', 'A complaint cannot be merged into itself')]);
+  }
+  const settings = await ctx.settings.get();
+  return inTransaction(ctx.db, async (trx) => {
+    const duplicate = visibleOrNotFound(actor, await findComplaint(trx, ctx.tables, duplicateId));
+    const survivor = await findComplaint(trx, ctx.tables, survivorId);
+    if (!survivor || !canSeeCommunity(actor, survivor.communityId)) {
+      throw new ValidationError([fieldError('survivorId', '要合并到的投诉不存在或不在您负责的小区', 'No such complaint to merge into in your communities')]);
+    }
+    if (survivor.communityId !== duplicate.communityId) {
+      throw new ValidationError([fieldError('survivorId', '只能合并同一小区的投诉', 'Only complaints of the same community can be merged')]);
+    }
+    for (const [c, who] of [
+      [duplicate, msg('重复投诉', 'The duplicate')],
+      [survivor, msg('保留的投诉', 'The survivor')],
+    ] as const) {
+      if (!OPEN_STATES.includes(c.state)) {
+        const refusal = new ConflictError(
+          'merge_not_open',
+          msg(
+            `${who['zh-CN']} ${c.code} 当前为“${STATE_LABELS[c.state]['zh-CN']}”，只能合并未关闭的投诉`,
+            `${who.en} ${c.code} is ${STATE_LABELS[c.state].en.toLowerCase()}; only open complaints can be merged`,
+          ),
+        );
+        return { duplicate, survivor, carriedOffsetIds: [], refusal };
+      }
+    }
+    const refusal = await mergeOffsetRefusal(trx, ctx.tables, factsOf(duplicate), factsOf(survivor), settings);
+    const carriedOffsetIds = refusal ? [] : await offsetIdsOfComplaint(trx, ctx.tables, duplicate.id, ['requested']);
+    return { duplicate, survivor, carriedOffsetIds, refusal };
+  });
 }

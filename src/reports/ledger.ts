@@ -137,6 +137,41 @@ export function ledgerCsvStream(batches: AsyncIterable<LedgerEntry[]>, x: Ledger
   return Readable.from(lines(), { objectMode: false });
 }
 
+/** The streams exceljs's sheet buffer writes into (exceljs internals, checked: an empty list just skips the wait). */
+function sheetPipes(sheet: unknown): Writable[] {
+  const pipes = (sheet as { stream?: { pipes?: unknown } }).stream?.pipes;
+  return Array.isArray(pipes) ? pipes.filter((p): p is Writable => !!p && typeof (p as Writable).once === 'function') : [];
+}
+
+/** Resolves at the first of the events and removes its listeners (an error surfaces through the workbook's commit). */
+function firstOf(s: Writable, events: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const e of events) s.removeListener(e, done);
+      resolve();
+    };
+    for (const e of events) s.once(e, done);
+  });
+}
+
+/** Bytes queued in a writable (archiver's are readable-stream 2 streams: no writableLength). */
+function queuedBytes(s: Writable): number {
+  const legacy = (s as unknown as { _writableState?: { length?: number } })._writableState;
+  return s.writableLength ?? legacy?.length ?? 0;
+}
+
+/**
+ * Lets deflate keep a few batches of XML ahead (so it works while the next batch is read) but no more:
+ * beyond XLSX_QUEUE_BYTES the writer waits until the queue has emptied.
+ */
+const XLSX_QUEUE_BYTES = 4 * 1024 * 1024;
+
+async function drained(streams: Writable[]): Promise<void> {
+  for (const s of streams) {
+    if (queuedBytes(s) > XLSX_QUEUE_BYTES && !s.destroyed) await firstOf(s, ['drain', 'close', 'error']);
+  }
+}
+
 /**
  * Writes the XLSX to `out` with exceljs's streaming writer: each row is committed (serialised and
  * released) as soon as it is added, and between batches the writer waits for `out` to drain, so a slow
@@ -160,9 +195,12 @@ export async function writeLedgerXlsx(batches: AsyncIterable<LedgerEntry[]>, x: 
       // Money leaves as a number of yuan: fen / 100 is exact to the cent once rounded to 2 places by the format.
       sheet.addRow(cells(e, x).map((v, i) => (LEDGER_COLUMNS[i]!.money ? (v as number) / 100 : v === '' ? null : v))).commit();
     }
-    // Give the zip's deflate and the socket their turn (a synchronous driver such as better-sqlite3 never
-    // yields to the event loop by itself), then wait while the reader is behind.
+    // exceljs writes the sheet's XML into the zip without looking at write()'s answer: its buffer feeds the
+    // archiver's PassThrough, whose queue grows without bound while deflate (on the thread pool) is behind
+    // (368 MB peak for 100,000 rows). So between batches wait while that queue is long, and then the
+    // reader of `out`, so a few MB of XML at most wait anywhere.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    await drained(sheetPipes(sheet));
     if (out.writableNeedDrain) await once(out, 'drain');
   }
   sheet.commit();

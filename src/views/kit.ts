@@ -27,6 +27,7 @@ const NAV: Array<{ path: string; label: MessageKey; permission: Permission | nul
   { path: '/mine', label: 'nav.mine', permission: 'complaint.handle', section: 'mine' },
   { path: '/new', label: 'nav.intake', permission: 'complaint.create', section: 'intake' },
   { path: '/list', label: 'nav.list', permission: 'complaint.view', section: 'list' },
+  { path: '/incidents', label: 'nav.incidents', permission: 'complaint.assess', section: 'incidents' },
   { path: '/offsets', label: 'nav.offsets', permission: 'offset.approve', section: 'offsets' },
   { path: '/cashier', label: 'nav.cashier', permission: 'offset.apply', section: 'cashier' },
   { path: '/report', label: 'nav.report', permission: 'report.view', section: 'report' },
@@ -62,6 +63,12 @@ export const FLASH_KEYS = [
   'ownerAdded',
   'ownerRated',
   'ownerLinkChanged',
+  'incidentCreated',
+  'incidentJoined',
+  'incidentClosed',
+  'merged',
+  'improvementRecorded',
+  'improvementUpdated',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

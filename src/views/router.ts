@@ -25,6 +25,9 @@ import { registerOwnerPages } from './pages/owner.js';
 import { registerOwnerAppPages } from './pages/ownerApp.js';
 import { registerPrivacy } from './pages/privacy.js';
 import { registerHandlingForm } from './pages/handlingForm.js';
+import { registerIncidents } from './pages/incidents.js';
+import { registerMerge } from './pages/merge.js';
+import { registerImprovements } from './pages/improvements.js';
 import { DomainError } from '../common/errors.js';
 import type { PageServices } from './services.js';
 
@@ -69,10 +72,13 @@ export function createPageRouter(context: PluginContext, services: PageServices,
   registerList(router, kit, services);
   registerDetail(router, kit, services);
   registerHandlingForm(router, kit, services);
+  registerMerge(router, kit, services);
+  registerIncidents(router, kit, services);
   registerOffsets(router, kit, services);
   registerCashier(router, kit, services);
   registerAdmin(router, kit, { status: options.status, checkHost: options.checkHost });
   registerReport(router, kit);
+  registerImprovements(router, kit);
   registerOwnerPages(router, kit, services);
   registerOwnerAppPages(router, kit, services, options.ownerTokenSecret);
   registerPrivacy(router, kit);

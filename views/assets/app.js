@@ -162,6 +162,25 @@
     Array.prototype.forEach.call(document.querySelectorAll('[data-maxlength]'), setupCounter);
     Array.prototype.forEach.call(document.querySelectorAll('[data-unit-search]'), setupUnitSearch);
     Array.prototype.forEach.call(document.querySelectorAll('[data-show-if]'), setupConditional);
+    // The 12345 reply text: one click puts it on the clipboard to paste into the hotline's system.
+    Array.prototype.forEach.call(document.querySelectorAll('[data-copy]'), function (b) {
+      var source = document.getElementById(b.getAttribute('data-copy'));
+      if (!source) return;
+      b.hidden = false;
+      b.addEventListener('click', function () {
+        var done = function () {
+          b.textContent = b.getAttribute('data-copied') || b.textContent;
+        };
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(source.value).then(done, function () {
+            source.select();
+          });
+        } else {
+          source.select();
+          if (document.execCommand && document.execCommand('copy')) done();
+        }
+      });
+    });
     Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {
       b.hidden = false;
       b.addEventListener('click', function () {

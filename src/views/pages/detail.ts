@@ -43,7 +43,7 @@ import { hotlineReply } from '../../complaints/hotline.js';
 
 type FormName = Action | 'offset' | 'compensation';
 
-interface DetailState {
+export interface DetailState {
   /** Files were chosen but the form was refused: the browser does not keep them, say so. */
   reselect?: boolean;
   open?: FormName;
@@ -472,7 +472,7 @@ export function eventView(e: AuditEvent, locale: Locale, words: EventWords) {
   };
 }
 
-async function renderDetail(
+export async function renderDetail(
   ctx: Context,
   kit: PageKit,
   services: PageServices,
@@ -541,6 +541,16 @@ async function renderDetail(
             ? { formKey: newFormKey(), paidOn: localDate(now, tz) }
             : defaults(name, c, actor, now, tz, dispatch);
   }
+  // Incidents and merges (issue 19): where this complaint stands, and what a supervisor may do with it here.
+  const mayGroup = hasPermission(actor, 'complaint.assess') && ['received', 'investigating', 'processing', 'resolved'].includes(c.state);
+  const incidentsToJoin = mayGroup && !c.incidentId ? await services.complaints.incidents.list(actor, { state: 'open' }) : [];
+  const grouping = {
+    canMerge: mayGroup,
+    incidentId: c.incidentId ?? null,
+    mergedInto: detail.mergedInto ?? null,
+    mergedFrom: detail.mergedFrom ?? [],
+    joinable: incidentsToJoin.filter((i) => i.communityId === null || i.communityId === c.communityId),
+  };
   const categories = categoryLabels(settings, true);
   const activeCategories = categoryLabels(settings);
   const departments = departmentLabels(settings);
@@ -587,6 +597,7 @@ async function renderDetail(
         serviceLength: p.serviceMs === null ? null : durationText(p.serviceMs, locale),
       })),
       hotlineReply: hotlineReply(c, tz),
+      grouping,
       chain: detail.chain.length > 1 ? detail.chain.map((l) => linkRow(l, c.id)) : [],
       repeatOf: detail.repeatOf ? linkRow(detail.repeatOf) : null,
       repeatedBy: detail.repeatedBy.map((l) => linkRow(l)),

@@ -55,12 +55,19 @@ function reportView(report: ComplaintReport, settings: Settings, locale: Locale)
   const labels = valueLabeller(settings);
   const of = (count: number) => (report.complaints ? percent(count / report.complaints) : '—');
   const dimensions = DIMENSIONS.map((d) => {
-    const rows = report.by[d].map((c) => ({ label: labels(d, c.key)[locale], count: c.count, share: of(c.count) }));
+    // A category figure can open the improvement register with its scope filled in (issue 19).
+    const rows = report.by[d].map((c) => ({
+      label: labels(d, c.key)[locale],
+      count: c.count,
+      share: of(c.count),
+      scope: d === 'category' && c.key !== null ? { kind: 'category', value: c.key } : null,
+    }));
     const title = DIMENSION_LABELS[d][locale];
     return {
       id: d,
       title,
       rows,
+      scoped: d === 'category',
       chart: barChart(
         title,
         rows.map((r) => ({ label: r.label, value: r.count })),
@@ -157,6 +164,7 @@ export function registerReport(router: Router, kit: PageKit): void {
         csvUrl: kit.url(`/report.csv?${queryString(f)}`),
         effectDays,
         improvements,
+        improvementsUrl: kit.url('/improvements'),
       },
       Object.keys(errors).length ? 422 : 200,
     );
