@@ -207,17 +207,17 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     groupedCounts(db, cohort('f'), dialect, settings, now),
     (
       cohort('f')
-      .where('f.cancelled', 0)
-      // Public-area complaints have no unit to rank.
-      .whereNotNull('f.unit_id')
-      .select('f.unit_id')
-      .count({ n: '*' })
-      .groupBy('f.unit_id')
-      .orderBy([
-        { column: 'n', order: 'desc' },
-        { column: 'f.unit_id', order: 'asc' },
-      ])
-      .limit(TOP_UNITS) as Promise<Row[]>
+        .where('f.cancelled', 0)
+        // Public-area complaints have no unit to rank.
+        .whereNotNull('f.unit_id')
+        .select('f.unit_id')
+        .count({ n: '*' })
+        .groupBy('f.unit_id')
+        .orderBy([
+          { column: 'n', order: 'desc' },
+          { column: 'f.unit_id', order: 'asc' },
+        ])
+        .limit(TOP_UNITS) as Promise<Row[]>
     ).then(async (units) => ({
       units,
       unitLabels: await labelsOf(
@@ -233,10 +233,7 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
   const acknowledgeMs = sorted.acknowledge;
   // Each incident once: only asked when some complaint of the period belongs to one.
   const incidentRow = groups.incidentComplaints
-    ? ((await cohort('f')
-        .whereNotNull('f.incident_id')
-        .where('f.cancelled', 0)
-        .first(db.raw('COUNT(DISTINCT f.incident_id) AS incidents'))) as Row | undefined)
+    ? ((await cohort('f').whereNotNull('f.incident_id').where('f.cancelled', 0).first(db.raw('COUNT(DISTINCT f.incident_id) AS incidents'))) as Row | undefined)
     : undefined;
   const hotlineOnTime = num(hotlineRow?.on_time);
   const hotlineLate = num(hotlineRow?.late);
@@ -418,7 +415,9 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
       ...MONEY_AND_RATINGS.map(([, , column]) => db.raw(`SUM(f.${column}) AS ${column}`)),
       db.raw(`${countIf(hotline)} AS hotline_referrals`),
       db.raw(`${countIf(`${hotline} AND f.resolved_at IS NOT NULL`)} AS hotline_replied`),
-      db.raw(`${countIf(`${hotline} AND f.resolved_at IS NOT NULL AND f.hotline_due_at IS NOT NULL AND f.resolved_at <= f.hotline_due_at`)} AS hotline_on_time`),
+      db.raw(
+        `${countIf(`${hotline} AND f.resolved_at IS NOT NULL AND f.hotline_due_at IS NOT NULL AND f.resolved_at <= f.hotline_due_at`)} AS hotline_on_time`,
+      ),
       db.raw(`${countIf(`${hotline} AND f.resolved_at IS NOT NULL AND f.hotline_due_at IS NOT NULL AND f.resolved_at > f.hotline_due_at`)} AS hotline_late`),
       db.raw(`${countIf(`${hotline} AND f.resolved_at IS NULL AND f.hotline_due_at < ?`)} AS hotline_overdue_open`, [at]),
       // Each group's durations as one text list (NULLs left out) with their count: a few strings instead

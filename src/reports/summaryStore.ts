@@ -256,14 +256,20 @@ function norm(v: unknown): string | null {
 }
 
 /** Every difference between the facts table and a fresh recount, at most `limit` of them. */
-export async function diffReportFacts(db: Knex, tables: TableNames, options: { batch?: number; limit?: number } = {}): Promise<{ checked: number; differences: FactDifference[] }> {
+export async function diffReportFacts(
+  db: Knex,
+  tables: TableNames,
+  options: { batch?: number; limit?: number } = {},
+): Promise<{ checked: number; differences: FactDifference[] }> {
   const limit = options.limit ?? 1000;
   const differences: FactDifference[] = [];
   let checked = 0;
   for (const [lo, hi] of await idBatches(db, tables, options.batch ?? 20_000)) {
     const { sql, bindings } = recountSql(db, tables, byRange(lo, hi));
     const recount = normalRows(await db.raw(sql, bindings as Knex.RawBinding[]), db);
-    const stored = (await db(tables.reportFacts).select(...FACT_COLUMNS).whereBetween('complaint_id', [lo, hi])) as Array<Record<string, unknown>>;
+    const stored = (await db(tables.reportFacts)
+      .select(...FACT_COLUMNS)
+      .whereBetween('complaint_id', [lo, hi])) as Array<Record<string, unknown>>;
     const storedById = new Map(stored.map((r) => [Number(r.complaint_id), r]));
     for (const want of recount) {
       checked++;
