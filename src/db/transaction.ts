@@ -62,10 +62,22 @@ export function retryDelayMs(attempt: number): number {
 
 export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   if (options.trx) return work(options.trx);
+  return retried(db, () => db.transaction(work), options);
+}
+
+/**
+ * One autocommitted statement (no BEGIN/COMMIT of its own), run again on a deadlock or lock-wait timeout
+ * exactly as a transaction of ours is: same attempts and backoff, and the same retry reports and metrics.
+ */
+export async function retryingStatement<T>(db: Knex, run: () => Promise<T>, options: Omit<TransactionOptions, 'trx'> = {}): Promise<T> {
+  return retried(db, run, options);
+}
+
+async function retried<T>(db: Knex, run: () => Promise<T>, options: Omit<TransactionOptions, 'trx'>): Promise<T> {
   const maxAttempts = (options.retries ?? 4) + 1;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(work);
+      return await run();
     } catch (err) {
       if (!isRetryableTransactionError(err)) throw err;
       const willRetry = attempt < maxAttempts;

@@ -18,8 +18,8 @@ import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
 import { ConflictError, DomainError } from '../common/errors.js';
 import { recordEvent } from '../common/events.js';
 import { formatYuan } from '../common/money.js';
-import { isDuplicateKeyError, isRetryableTransactionError } from '../db/errors.js';
-import { inTransaction } from '../db/transaction.js';
+import { isDuplicateKeyError } from '../db/errors.js';
+import { inTransaction, retryingStatement } from '../db/transaction.js';
 import { seeLatestWrites } from '../db/causalReads.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
@@ -233,7 +233,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   // The bill's ledger row is made if missing, as one autocommitted statement (not a transaction of its
   // own: BEGIN, INSERT, COMMIT), only once the call has passed every check above, so a refused call leaves
   // no row; the transaction below then only updates it. In the host's transaction takeFromBill makes it.
-  if (!options.trx) await retryingStatement(() => ensureBillLedger(ctx.db, ctx.tables, bill.id));
+  if (!options.trx) await retryingStatement(ctx.db, () => ensureBillLedger(ctx.db, ctx.tables, bill.id));
   // Ledger rows are never deleted; should one be missing all the same, it is made and the work tried again.
   const work = async (trx: Knex.Transaction) => {
     const at = ctx.clock.now();
@@ -300,7 +300,7 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
       return await runWork(ctx, options.trx, work);
     } catch (err) {
       if (!(err instanceof LedgerRowMissing)) throw err;
-      await retryingStatement(() => ensureBillLedger(ctx.db, ctx.tables, bill.id));
+      await retryingStatement(ctx.db, () => ensureBillLedger(ctx.db, ctx.tables, bill.id));
       return await runWork(ctx, options.trx, work);
     }
   } catch (err) {
@@ -316,18 +316,6 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
 class LedgerRowMissing extends Error {
   constructor() {
     super("the bill's ledger row is not there yet");
-  }
-}
-
-/** One autocommitted statement, tried again on a deadlock or lock-wait timeout as a transaction would be. */
-async function retryingStatement(run: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (err) {
-      if (attempt >= 5 || !isRetryableTransactionError(err)) throw err;
-      await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
-    }
   }
 }
 
