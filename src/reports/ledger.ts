@@ -164,7 +164,7 @@ function queuedBytes(s: Writable): number {
  * Lets deflate keep a few batches of XML ahead (so it works while the next batch is read) but no more:
  * beyond XLSX_QUEUE_BYTES the writer waits until the queue has emptied.
  */
-const XLSX_QUEUE_BYTES = 4 * 1024 * 1024;
+const XLSX_QUEUE_BYTES = 1024 * 1024;
 
 async function drained(streams: Writable[]): Promise<void> {
   for (const s of streams) {

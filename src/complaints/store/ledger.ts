@@ -29,7 +29,7 @@ export interface LedgerEntry {
   lastFollowUp: { visitedAt: Date; satisfied: boolean } | null;
 }
 
-export const LEDGER_BATCH = 1000;
+export const LEDGER_BATCH = 500;
 
 const sumOf = (rows: Array<Record<string, unknown>>, key: string) => new Map(rows.map((r) => [Number(r.complaint_id), Number(r[key] ?? 0)]));
 
