@@ -98,5 +98,13 @@ for (const kind of databaseKinds) {
       expect(rows[0]).to.include({ complaint_id: c.id, actor_id: 'erp-c07', actor_name: '收银员钱多', note: `账单 1001 · 收款号 ${k} · ¥3.50` });
       expect(JSON.parse(rows[0]!.changes)).to.deep.equal({ remaining_fen: [1000, 650] });
     });
+
+    it('a call that names no cashier is recorded as the billing system, in both languages', async () => {
+      const o = await approvedOffset(h, c.id, '1.00');
+      const ok = await h.billing<any>('POST', '/api/billing/apply', { offsetId: o.id, billId: '1001', amountFen: 100, idempotencyKey: key('nobody') });
+      expect(ok.status).to.equal(200);
+      const row = (await h.db(h.ctx.tables.events).where({ entity_type: 'offset', entity_id: o.id, action: 'apply' }).first()) as Record<string, any>;
+      expect(row).to.include({ actor_id: 'billing', actor_name: '收费系统 / Billing' });
+    });
   });
 }
