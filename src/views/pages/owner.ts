@@ -99,30 +99,38 @@ export async function renderStatus(
   );
 }
 
+/**
+ * Re-renders an owner's status page with what was typed and why it was refused; nothing was saved. A
+ * refusal `showsOnPage` does not accept (a dead link, a missing complaint) goes up to the error page.
+ */
+export async function renderRefusal(
+  ctx: Context,
+  kit: PageKit,
+  services: PageServices,
+  target: OwnerStatusTarget,
+  state: OwnerFormState,
+  err: unknown,
+  showsOnPage: (err: DomainError) => boolean,
+): Promise<void> {
+  const locale = kit.locale(ctx);
+  if (isValidationError(err)) {
+    const errors = fieldMessages(err.fields as FieldError[], locale);
+    return renderStatus(ctx, kit, services, target, { ...state, errors, formError: err.localized[locale] }, 422);
+  }
+  if (err instanceof DomainError && showsOnPage(err)) {
+    if (err.status === 429) ctx.set('Retry-After', '3600');
+    return renderStatus(ctx, kit, services, target, { ...state, formError: err.localized[locale] }, err.status);
+  }
+  throw err;
+}
+
+/** On the slip's link page every refusal but the link's own shows beside the form. */
+const onLinkPage = (err: DomainError): boolean => !err.code.startsWith('owner_link_');
+
 export function registerOwnerPages(router: Router, kit: PageKit, services: PageServices): void {
   router.get('/s/:token', ...kit.stack, async (ctx) => {
     await renderStatus(ctx, kit, services, linkTarget(kit, tokenParam(ctx)));
   });
-
-  /** Re-renders the page with what was typed and why it was refused; nothing was saved. */
-  async function refused(ctx: Context, token: string, open: 'add' | 'rate', values: Record<string, string>, err: unknown): Promise<void> {
-    const locale = kit.locale(ctx);
-    if (isValidationError(err)) {
-      return renderStatus(
-        ctx,
-        kit,
-        services,
-        linkTarget(kit, token),
-        { open, values, errors: fieldMessages(err.fields as FieldError[], locale), formError: err.localized[locale] },
-        422,
-      );
-    }
-    if (err instanceof DomainError && !err.code.startsWith('owner_link_')) {
-      if (err.status === 429) ctx.set('Retry-After', '3600');
-      return renderStatus(ctx, kit, services, linkTarget(kit, token), { open, values, formError: err.localized[locale] }, err.status);
-    }
-    throw err;
-  }
 
   // Owner-visible photos and files of the complaint the link reaches, with the same serving headers as staff get.
   for (const [suffix, variant] of [
@@ -144,7 +152,7 @@ export function registerOwnerPages(router: Router, kit: PageKit, services: PageS
       await services.owner.addInformation({ kind: 'link', token }, values.text, ctx.ip, uploadsOf(ctx, 'files'));
       kit.redirect(ctx, `/s/${token}`, 'ownerAdded');
     } catch (err) {
-      await refused(ctx, token, 'add', values, err);
+      await renderRefusal(ctx, kit, services, linkTarget(kit, token), { open: 'add', values }, err, onLinkPage);
     }
   });
 
@@ -156,7 +164,7 @@ export function registerOwnerPages(router: Router, kit: PageKit, services: PageS
       await services.owner.rate({ kind: 'link', token }, { stars: values.stars, comment: values.comment, rehandle: values.rehandle === '1' });
       kit.redirect(ctx, `/s/${token}`, 'ownerRated');
     } catch (err) {
-      await refused(ctx, token, 'rate', values, err);
+      await renderRefusal(ctx, kit, services, linkTarget(kit, token), { open: 'rate', values }, err, onLinkPage);
     }
   });
 

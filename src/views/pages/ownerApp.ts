@@ -21,7 +21,7 @@ import type { PageKit } from '../kit.js';
 import { categoryLabels, choices } from '../labels.js';
 import type { PageServices } from '../services.js';
 import { uploadView } from './attachmentViews.js';
-import { renderStatus, type OwnerFormState, type OwnerStatusTarget } from './owner.js';
+import { renderRefusal, renderStatus, type OwnerStatusTarget } from './owner.js';
 import type { MessageKey } from '../../i18n/index.js';
 
 export const OWNER_APP_COOKIE = 'cmp_owner';
@@ -208,26 +208,6 @@ export function registerOwnerAppPages(router: Router, kit: PageKit, services: Pa
     });
   }
 
-  /** Re-renders the status page with what was typed and why it was refused; nothing was saved. */
-  async function refused(ctx: Context, target: OwnerStatusTarget, state: OwnerFormState, err: unknown): Promise<void> {
-    const locale = kit.locale(ctx);
-    if (isValidationError(err)) {
-      return renderStatus(
-        ctx,
-        kit,
-        services,
-        target,
-        { ...state, errors: fieldMessages(err.fields as FieldError[], locale), formError: err.localized[locale] },
-        422,
-      );
-    }
-    if (err instanceof DomainError && err.status !== 404 && err.status < 500) {
-      if (err.status === 429) ctx.set('Retry-After', '3600');
-      return renderStatus(ctx, kit, services, target, { ...state, formError: err.localized[locale] }, err.status);
-    }
-    throw err;
-  }
-
   router.post('/owner/c/:id/add', ...uploadStack, async (ctx) => {
     const target = statusTarget(ownerOf(ctx), complaintId(ctx));
     const values = { text: formOf(ctx).get('text') };
@@ -235,7 +215,7 @@ export function registerOwnerAppPages(router: Router, kit: PageKit, services: Pa
       await services.owner.addInformation(target.access, values.text, ctx.ip, uploadsOf(ctx, 'files'));
       kit.redirect(ctx, target.selfPath, 'ownerAdded');
     } catch (err) {
-      await refused(ctx, target, { open: 'add', values }, err);
+      await renderRefusal(ctx, kit, services, target, { open: 'add', values }, err, inAppPage);
     }
   });
 
@@ -247,7 +227,10 @@ export function registerOwnerAppPages(router: Router, kit: PageKit, services: Pa
       await services.owner.rate(target.access, { stars: values.stars, comment: values.comment, rehandle: values.rehandle === '1' });
       kit.redirect(ctx, target.selfPath, 'ownerRated');
     } catch (err) {
-      await refused(ctx, target, { open: 'rate', values }, err);
+      await renderRefusal(ctx, kit, services, target, { open: 'rate', values }, err, inAppPage);
     }
   });
 }
+
+/** In the app a missing complaint (404) or a server fault goes to the error page; the rest shows beside the form. */
+const inAppPage = (err: DomainError): boolean => err.status !== 404 && err.status < 500;
