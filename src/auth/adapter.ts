@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { ajv } from '../common/validation.js';
 import type { Actor } from './actor.js';
-import { timeWindowRefusal, verifyToken, signToken } from './signedToken.js';
+import { signToken, verifyClaims, type ClaimsRefusal } from './signedToken.js';
 
 /** What the plugin tells an adapter of its settings; adapters written by a host may ignore it. */
 export interface AuthLimits {
@@ -82,7 +82,7 @@ export function inProcessAuth(currentUser: (ctx: Context) => Promise<Actor | nul
 export const USER_HEADER = 'x-complaints-user';
 
 /** Why a user token was refused (for logs and tests); the request is simply not signed in. */
-export type UserTokenRefusal = 'malformed' | 'bad_signature' | 'expired' | 'invalid_claims' | 'lifetime_too_long' | 'not_yet_valid';
+export type UserTokenRefusal = ClaimsRefusal;
 
 /** Verifies a user token: signature, then every claim against its schema, then its time window. */
 export function verifyUserToken(
@@ -91,12 +91,9 @@ export function verifyUserToken(
   nowMs: number,
   maxLifetimeSeconds = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
 ): { ok: true; actor: Actor } | { ok: false; reason: UserTokenRefusal } {
-  const check = verifyToken<UserTokenPayload>(token, secret, nowMs);
+  const check = verifyClaims(token, secret, nowMs, maxLifetimeSeconds, isUserToken);
   if (!check.ok) return check;
   const p = check.payload;
-  if (!isUserToken(p)) return { ok: false, reason: 'invalid_claims' };
-  const late = timeWindowRefusal(p, nowMs, maxLifetimeSeconds);
-  if (late) return { ok: false, reason: late };
   return { ok: true, actor: { id: p.sub, name: p.name, roles: [...p.roles], communityIds: p.communities === null ? null : [...p.communities] } };
 }
 

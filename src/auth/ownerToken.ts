@@ -5,7 +5,7 @@
 // token's cap, is refused.
 import { ajv } from '../common/validation.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type UserTokenRefusal } from './adapter.js';
-import { signToken, timeWindowRefusal, verifyToken } from './signedToken.js';
+import { signToken, verifyClaims } from './signedToken.js';
 
 export const OWNER_HEADER = 'x-complaints-owner';
 
@@ -49,12 +49,9 @@ export function verifyOwnerToken(
   nowMs: number,
   maxLifetimeSeconds = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
 ): { ok: true; owner: OwnerClaims } | { ok: false; reason: UserTokenRefusal } {
-  const check = verifyToken<OwnerTokenPayload>(token, secret, nowMs);
+  const check = verifyClaims(token, secret, nowMs, maxLifetimeSeconds, isOwnerToken);
   if (!check.ok) return check;
   const p = check.payload;
-  if (!isOwnerToken(p)) return { ok: false, reason: 'invalid_claims' };
-  const late = timeWindowRefusal(p, nowMs, maxLifetimeSeconds);
-  if (late) return { ok: false, reason: late };
   return { ok: true, owner: { ownerId: p.sub, unitIds: [...p.units], expiresAt: new Date(p.exp * 1000) } };
 }
 

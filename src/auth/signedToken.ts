@@ -50,3 +50,24 @@ export function timeWindowRefusal(
   if (p.nbf !== undefined && p.nbf > now + CLOCK_SKEW_SECONDS) return 'not_yet_valid';
   return null;
 }
+
+/** Why a signed token was refused (for logs and tests); the request is simply not signed in. */
+export type ClaimsRefusal = 'malformed' | 'bad_signature' | 'expired' | 'invalid_claims' | 'lifetime_too_long' | 'not_yet_valid';
+
+/**
+ * The one order every token of ours is checked in: signature, then every claim against its schema
+ * (`hasClaims`), then the time window.
+ */
+export function verifyClaims<T extends { exp: number; iat?: number; nbf?: number }>(
+  token: string,
+  secret: string,
+  nowMs: number,
+  maxLifetimeSeconds: number,
+  hasClaims: (payload: unknown) => payload is T,
+): { ok: true; payload: T } | { ok: false; reason: ClaimsRefusal } {
+  const check = verifyToken<T>(token, secret, nowMs);
+  if (!check.ok) return check;
+  if (!hasClaims(check.payload)) return { ok: false, reason: 'invalid_claims' };
+  const late = timeWindowRefusal(check.payload, nowMs, maxLifetimeSeconds);
+  return late ? { ok: false, reason: late } : check;
+}
