@@ -17,7 +17,7 @@ import type { PluginContext } from '../common/context.js';
 import { inTransaction } from '../db/transaction.js';
 import { carryOffsetRequests, mergeOffsetRefusal } from '../offsets/merges.js';
 import { offsetIdsOfComplaint } from '../offsets/store/offsetStore.js';
-import type { ComplaintFacts } from '../offsets/model.js';
+import { factsOf } from '../offsets/model.js';
 import { applyChange, assertVersion } from './changes.js';
 import { visibleOrNotFound } from './scope.js';
 import { OPEN_STATES, STATE_LABELS } from './states.js';
@@ -50,19 +50,6 @@ export interface MergeResult {
 }
 
 const validateMerge = compileValidator<MergeInput>(mergeSchema);
-
-export function factsOf(c: Complaint): ComplaintFacts {
-  return {
-    id: c.id,
-    code: c.code,
-    state: c.state,
-    unitId: c.unitId,
-    ownerId: c.ownerId,
-    communityId: c.communityId,
-    disputeType: c.disputeType,
-    threatenedWithholding: c.threatenedWithholding,
-  };
-}
 
 export async function mergeComplaint(
   ctx: PluginContext,

@@ -2,6 +2,7 @@
 // Money is integer fen; host ids are strings whatever the host key's type. Rows live in store/.
 import { msg, type Localized } from '../common/localized.js';
 import type { BillPaymentState } from '../host/reader.js';
+import type { Complaint } from '../complaints/types.js';
 
 export const OFFSET_STATUS_LABELS = {
   requested: msg('待审批', 'Awaiting approval'),
@@ -103,6 +104,20 @@ export interface ComplaintFacts {
   communityId: string | null;
   disputeType: string | null;
   threatenedWithholding: boolean;
+}
+
+/** A complaint's facts as the offset rules read them. */
+export function factsOf(c: Complaint): ComplaintFacts {
+  return {
+    id: c.id,
+    code: c.code,
+    state: c.state,
+    unitId: c.unitId,
+    ownerId: c.ownerId,
+    communityId: c.communityId,
+    disputeType: c.disputeType,
+    threatenedWithholding: c.threatenedWithholding,
+  };
 }
 
 /** What the billing check reads of an offset: whose it is, its status and date, what is left. */

@@ -18,6 +18,7 @@ import type { Complaint, ComplaintDetail } from '../../complaints/types.js';
 import type { DispatchDefaults } from '../../complaints/service.js';
 import type { StaffMember } from '../../staff/directory.js';
 import { complaintRefusal } from '../../offsets/requests.js';
+import { factsOf } from '../../offsets/model.js';
 import { mayRecordCompensation, type RecordCompensationInput } from '../../compensations/service.js';
 import { formatYuan, parseYuan } from '../../common/money.js';
 import { beyondOutstanding, cancelEffects, requestContext } from '../../offsets/summaries.js';
@@ -502,21 +503,7 @@ export async function renderDetail(
     dispatching ? services.complaints.dispatchDefaults(id, actor) : Promise.resolve(null),
     dispatching && hasPermission(actor, 'complaint.plan') ? services.complaints.staffFor(id, actor) : Promise.resolve([]),
   ]);
-  const offsetRefusal = hasPermission(actor, 'offset.request')
-    ? complaintRefusal(
-        {
-          id: c.id,
-          code: c.code,
-          state: c.state,
-          unitId: c.unitId,
-          ownerId: c.ownerId,
-          communityId: c.communityId,
-          disputeType: c.disputeType,
-          threatenedWithholding: c.threatenedWithholding,
-        },
-        settings,
-      )
-    : null;
+  const offsetRefusal = hasPermission(actor, 'offset.request') ? complaintRefusal(factsOf(c), settings) : null;
   const canRequestOffset =
     hasPermission(actor, 'offset.request') && !offsetRefusal && ['received', 'investigating', 'processing', 'resolved'].includes(c.state);
   // After a request (?offset=N on the redirect) or a refused one, an amount beyond what the unit owes is
