@@ -1,23 +1,12 @@
 // complaints privacy retention [--dry-run]: anonymises complaints past their retention period, as the
 // nightly privacy-retention job does. --dry-run lists the complaints and the rows a run would change and
 // changes nothing. Both are recorded in the audit trail, naming the operating-system user who ran them.
-import { userInfo } from 'node:os';
-import type { Actor } from '../../auth/actor.js';
 import { systemClock } from '../../clock.js';
 import { tableNames } from '../../db/tables.js';
 import { runRetention, type RetentionPart, type RetentionReport } from '../../privacy/retention.js';
 import { SettingsStore } from '../../settings/settings.js';
 import { CliError, localeOf, prefixOf, withDb, type CommonOptions } from '../options.js';
-
-function cliActor(): Actor {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no user database entry (some containers): keep "unknown"
-  }
-  return { id: `cli:${user}`.slice(0, 64), name: `命令行 ${user} / CLI`.slice(0, 100), roles: ['system'], communityIds: null };
-}
+import { terminalActor } from '../terminalActor.js';
 
 export function formatRetention(report: RetentionReport, en: boolean): string {
   const lines: string[] = [];
@@ -49,7 +38,7 @@ export async function privacyRetentionCommand(options: CommonOptions & { dryRun?
       );
     }
     const ctx = { db, tables, settings: new SettingsStore(db, tables, systemClock), clock: systemClock };
-    return runRetention(ctx, { dryRun: !!options.dryRun, actor: cliActor() });
+    return runRetention(ctx, { dryRun: !!options.dryRun, actor: terminalActor('system') });
   });
   console.log(options.json ? JSON.stringify(report, null, 2) : formatRetention(report, en));
   return 0;

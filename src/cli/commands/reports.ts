@@ -4,22 +4,11 @@
 //   check: compares every summary row with a fresh recount and prints each difference; exit 1 when the
 //     summary differs, 0 when it equals the recount. Changes nothing.
 // Both are recorded in the audit trail, naming the operating-system user who ran them.
-import { userInfo } from 'node:os';
-import type { Actor } from '../../auth/actor.js';
 import { systemClock } from '../../clock.js';
 import { tableNames } from '../../db/tables.js';
 import { checkReportSummary, rebuildReportSummary, type SummaryCheck, type SummaryContext } from '../../reports/summary.js';
 import { CliError, localeOf, prefixOf, withDb, type CommonOptions } from '../options.js';
-
-function cliActor(): Actor {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no user database entry (some containers): keep "unknown"
-  }
-  return { id: `cli:${user}`.slice(0, 64), name: `命令行 ${user} / CLI`.slice(0, 100), roles: ['system'], communityIds: null };
-}
+import { terminalActor } from '../terminalActor.js';
 
 async function withSummary<T>(options: CommonOptions, work: (ctx: SummaryContext) => Promise<T>): Promise<T> {
   const en = localeOf(options) === 'en';
@@ -64,7 +53,7 @@ export function formatSummaryCheck(check: SummaryCheck, en: boolean): string {
 
 export async function reportsRebuildCommand(options: CommonOptions & { json?: boolean }): Promise<number> {
   const en = localeOf(options) === 'en';
-  const result = await withSummary(options, (ctx) => rebuildReportSummary(ctx, cliActor()));
+  const result = await withSummary(options, (ctx) => rebuildReportSummary(ctx, terminalActor('system')));
   console.log(
     options.json
       ? JSON.stringify(result)
@@ -76,7 +65,7 @@ export async function reportsRebuildCommand(options: CommonOptions & { json?: bo
 }
 
 export async function reportsCheckCommand(options: CommonOptions & { json?: boolean }): Promise<number> {
-  const check = await withSummary(options, (ctx) => checkReportSummary(ctx, cliActor()));
+  const check = await withSummary(options, (ctx) => checkReportSummary(ctx, terminalActor('system')));
   console.log(options.json ? JSON.stringify(check, null, 2) : formatSummaryCheck(check, localeOf(options) === 'en'));
   return check.ok ? 0 : 1;
 }

@@ -2,19 +2,12 @@
 // not Node (a `complaints serve` deployment has no other way to turn on metrics or set the webhook).
 // Values are JSON when they parse as JSON (numbers, true/false, null, lists), text otherwise. Secrets
 // are shown only as set (***) or not set; every change is validated and audited like the settings page.
-import { userInfo } from 'node:os';
-import type { Actor } from '../../auth/actor.js';
 import { systemClock } from '../../clock.js';
 import { ValidationError } from '../../common/errors.js';
 import { tableNames } from '../../db/tables.js';
 import { SettingsStore, redactForAudit, type Settings } from '../../settings/settings.js';
 import { CliError, localeOf, prefixOf, withDb, type CommonOptions } from '../options.js';
-
-/** The person at the terminal, as the audit trail names them. */
-function terminalActor(): Actor {
-  const who = userInfo().username || 'unknown';
-  return { id: `cli:${who}`, name: `命令行 ${who} / CLI ${who}`, roles: ['administrator'], communityIds: null };
-}
+import { terminalActor } from '../terminalActor.js';
 
 function parseAssignment(text: string, en: boolean): [string, unknown] {
   const eq = text.indexOf('=');
@@ -61,7 +54,7 @@ export async function settingsSetCommand(options: CommonOptions, assignments: st
     }
     let after: Settings;
     try {
-      after = await store.update(patch, terminalActor());
+      after = await store.update(patch, terminalActor('administrator'));
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const lines = err.fields.map((f) => `  ✘ ${f.field}: ${f.message[locale]}`);
