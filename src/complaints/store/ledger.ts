@@ -1,17 +1,14 @@
 // The complaint ledger (投诉台账) read in batches: the list's filters over the whole result, walked by id
 // (keyset, so batch 100 costs what batch 1 costs), with each batch's money and latest follow-up read in
 // one grouped query apiece. Only one batch is in memory at a time, so an export of 100,000 complaints
-// holds 1,000 of them at once.
+// holds 500 of them at once.
 import type { Knex } from 'knex';
 import type { Actor } from '../../auth/actor.js';
-import { isMysql } from '../../db/connection.js';
 import type { TableNames } from '../../db/tables.js';
 import { requireDbTime } from '../../db/time.js';
-import { OPEN_STATES } from '../states.js';
 import type { Complaint, ListQuery } from '../types.js';
 import { rowToComplaint } from './complaints.js';
-import { applyFilters } from './listing.js';
-import { scopeToActor } from './scoping.js';
+import { filteredComplaints } from './listing.js';
 
 export interface LedgerMoney {
   /** Offsets requested, approved, and applied net of reversals (fen). */
@@ -42,12 +39,8 @@ export async function* ledgerBatches(
   timeZone: string,
   batchSize = LEDGER_BATCH,
 ): AsyncGenerator<LedgerEntry[]> {
-  // Deadline order is for open work only: the ledger keeps the list's meaning of the filters.
-  const open = (filter.state ?? OPEN_STATES).filter((s) => OPEN_STATES.includes(s));
-  const effective = filter.sort === 'dueAt' || filter.sort === '-dueAt' ? { ...filter, state: open } : filter;
-  const base = scopeToActor(db(tables.complaints), actor);
-  if (!effective.state?.length && filter.state?.length) base.whereRaw('1 = 0');
-  applyFilters(base, effective, now, timeZone, isMysql(db));
+  // The ledger keeps the list's meaning of the filters.
+  const { query: base } = filteredComplaints(db, tables, actor, filter, now, timeZone);
   for (let afterId = 0; ;) {
     const rows = (await base.clone().select('*').where('id', '>', afterId).orderBy('id').limit(batchSize)) as Array<Record<string, unknown>>;
     if (rows.length === 0) return;

@@ -167,6 +167,27 @@ export interface ListOptions {
   count?: boolean;
 }
 
+/**
+ * The complaints the actor may see that match the filter, as the list means it: deadline order is for
+ * open work (closed complaints have no deadline), so sorting by deadline keeps only the open states asked
+ * for. The list and the ledger export both start here.
+ */
+export function filteredComplaints(
+  db: Knex,
+  tables: TableNames,
+  actor: Actor,
+  filter: ListQuery,
+  now: Date,
+  timeZone: string,
+): { query: Knex.QueryBuilder; states: ListQuery['state'] } {
+  const base = scopeToActor(db(tables.complaints), actor);
+  const open = (filter.state ?? OPEN_STATES).filter((s) => OPEN_STATES.includes(s));
+  const effective = SORTS[filter.sort].field === 'dueAt' ? { ...filter, state: open } : filter;
+  if (!effective.state?.length && filter.state?.length) base.whereRaw('1 = 0');
+  applyFilters(base, effective, now, timeZone, isMysql(db));
+  return { query: base, states: effective.state };
+}
+
 export async function listComplaints(
   db: Knex,
   tables: TableNames,
@@ -179,12 +200,7 @@ export async function listComplaints(
   if (filter.cursor && filter.offset !== undefined) {
     throw new ValidationError([fieldError('offset', 'cursor 与 offset 只能二选一', 'Use either cursor or offset, not both')]);
   }
-  const base = scopeToActor(db(tables.complaints), actor);
-  // Deadline order is for open work: closed complaints have no deadline.
-  const open = (filter.state ?? OPEN_STATES).filter((s) => OPEN_STATES.includes(s));
-  const effective = SORTS[filter.sort].field === 'dueAt' ? { ...filter, state: open } : filter;
-  if (!effective.state?.length && filter.state?.length) base.whereRaw('1 = 0');
-  applyFilters(base, effective, now, timeZone, isMysql(db));
+  const { query: base, states: effectiveStates } = filteredComplaints(db, tables, actor, filter, now, timeZone);
 
   const counting =
     options.count === false
@@ -211,7 +227,7 @@ export async function listComplaints(
   if (filter.cursor) applyKeyset(page, sort.column, sort.order, decodeCursor(filter.cursor, filter.sort));
   const take = filter.limit + 1;
   const skip = filter.cursor ? 0 : (filter.offset ?? 0);
-  const states = effective.state ?? [];
+  const states = effectiveStates ?? [];
   const pageQuery =
     sort.field === 'receivedAt' && filter.communityId !== undefined && states.length > 1 && states.length <= MAX_STATE_BRANCHES
       ? stateBranchesPage(db, tables, page, states, order, take, skip)
