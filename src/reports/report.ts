@@ -349,10 +349,8 @@ interface Grouped {
 /** The per-group flags besides the plain counts, by the column alias each is summed under. */
 const FLAGS = [
   ['replyOnTime', 'reply_on_time'],
-  ['replyLate', 'reply_late'],
   ['replyOverdueOpen', 'reply_overdue_open'],
   ['handlingOnTime', 'handling_on_time'],
-  ['handlingLate', 'handling_late'],
   ['handlingOverdueOpen', 'handling_overdue_open'],
 ] as const;
 
@@ -407,13 +405,11 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
       db.raw('SUM(f.is_repeat) AS repeats'),
       db.raw(`${countIf('f.resolved_at IS NOT NULL')} AS resolved`),
       db.raw(`${countIf(`f.resolved_at <= ${deadline}`)} AS on_time`),
-      db.raw(`${countIf(`f.resolved_at > ${deadline}`)} AS late`),
       db.raw(`${countIf(`f.resolved_at IS NULL AND ${deadline} < ?`)} AS overdue_open`, [at]),
       db.raw(`${countIf(`f.resolved_at <= ${promise}`)} AS reply_on_time`),
-      db.raw(`${countIf(`f.resolved_at > ${promise}`)} AS reply_late`),
       db.raw(`${countIf(`f.resolved_at IS NULL AND f.paused = 0 AND ${promise} < ?`)} AS reply_overdue_open`, [at]),
       db.raw(`${countIf(`f.plan_deadline IS NOT NULL AND f.resolved_at <= ${plan}`)} AS handling_on_time`),
-      db.raw(`${countIf(`f.plan_deadline IS NOT NULL AND f.resolved_at > ${plan}`)} AS handling_late`),
+      db.raw(`${countIf('f.plan_deadline IS NOT NULL AND f.resolved_at IS NOT NULL')} AS handling_replied`),
       db.raw(`${countIf(`f.plan_deadline IS NOT NULL AND f.resolved_at IS NULL AND f.paused = 0 AND ${plan} < ?`)} AS handling_overdue_open`, [at]),
       db.raw(`${countIf('f.awaiting_follow_up = 1 AND f.follow_up_due_at < ?')} AS follow_up_overdue`, [at]),
       db.raw(`${countIf('f.incident_id IS NOT NULL')} AS incident_complaints`),
@@ -471,7 +467,12 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     out.resolved += num(row.resolved);
     out.repeats += num(row.repeats);
     out.onTime += num(row.on_time);
-    out.late += num(row.late);
+    // Late = replied − on time: every deadline here is set (the promise falls back to receipt + hours,
+    // the plan's to its own deadline), so a reply is on time or late, never neither; one comparison of
+    // the deadline per row instead of two (per-row expressions were most of this read's time).
+    out.late += num(row.resolved) - num(row.on_time);
+    out.replyLate += num(row.resolved) - num(row.reply_on_time);
+    out.handlingLate += num(row.handling_replied) - num(row.handling_on_time);
     out.overdueOpen += num(row.overdue_open);
     for (const [field, column] of FLAGS) out[field] += num(row[column]);
     out.followUpOverdue += num(row.follow_up_overdue);
