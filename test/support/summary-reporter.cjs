@@ -5,7 +5,8 @@
 // globalThis.__complaintsNotRun) and from the suites skipped (pending tests, grouped by top-level suite).
 'use strict';
 const Mocha = require('mocha');
-const { existsSync } = require('node:fs');
+const { existsSync, writeFileSync } = require('node:fs');
+const { relative } = require('node:path');
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -23,6 +24,22 @@ class SummaryReporter extends Mocha.reporters.Spec {
     let skipped = 0;
     /** Top-level suite title → number of its tests that did not run. */
     const pendingBySuite = new Map();
+    // Wall time per test file (its top-level suites, hooks included), written as JSON to the path in
+    // COMPLAINTS_TEST_TIMES: how much of the run each file (or a group of files) costs.
+    const timesPath = process.env.COMPLAINTS_TEST_TIMES;
+    const secondsByFile = {};
+    const startedAt = new Map();
+    if (timesPath) {
+      runner.on(Mocha.Runner.constants.EVENT_SUITE_BEGIN, (suite) => {
+        if (suite.file && suite.parent && suite.parent.root) startedAt.set(suite, Date.now());
+      });
+      runner.on(Mocha.Runner.constants.EVENT_SUITE_END, (suite) => {
+        const start = startedAt.get(suite);
+        if (start === undefined) return;
+        const file = relative(process.cwd(), suite.file);
+        secondsByFile[file] = (secondsByFile[file] || 0) + (Date.now() - start) / 1000;
+      });
+    }
     runner.on(Mocha.Runner.constants.EVENT_TEST_PASS, () => passed++);
     runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, () => failed++);
     runner.on(Mocha.Runner.constants.EVENT_TEST_PENDING, (test) => {
@@ -42,6 +59,7 @@ class SummaryReporter extends Mocha.reporters.Spec {
         lines.push(`  - ${suite}: ${count} test${count === 1 ? '' : 's'} not run: ${why}`);
       }
       if (lines.length) process.stdout.write(`\nNot run in this run (the result below does not cover them):\n${lines.join('\n')}\n`);
+      if (timesPath) writeFileSync(timesPath, `${JSON.stringify(secondsByFile, null, 1)}\n`);
       process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
     });
   }
