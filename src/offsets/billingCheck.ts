@@ -1,16 +1,20 @@
 // The billing check at fee collection: for a bill and the offsets a cashier wants to use, each offset is
 // `allowed` or refused with a code; the unit's open complaints and fee-withholding threats come back as
 // warnings that never block collection. Read-only. A batch costs a constant number of queries per
-// thousand ids, never one per bill: the host's bills, then one UNION of ours (the offsets with their bill
-// limits, the units' open complaints, what earlier payments already applied to the bills; see billFacts),
-// and the units' owners only when an offset's owner must be compared with them. One bill: two statements.
+// thousand ids, never one per bill: one UNION of the host's bills and ours (the offsets with their bill
+// limits, the units' open complaints, what earlier payments already applied to the bills; see
+// billsWithFacts), and the units' owners only when an offset's owner must be compared with them. One bill:
+// one statement (two where our columns do not compare alike with the host's: the bills, then ours).
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { type Localized } from '../common/localized.js';
 import { unmappedBills, type BillPaymentState, type HostBill, type HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
+import type { Knex } from 'knex';
+import type { TableNames } from '../db/tables.js';
+import { ID_CHUNK } from './model.js';
 import { BILL_PAYMENT_LABELS, openToOffsets, effectiveStatus, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
-import { billFacts } from './store/facts.js';
+import { billFacts, billJoins, billsWithFacts, type BillFactsOptions, type BillFactsRead } from './store/facts.js';
 import { allowed, openComplaintOnUnit, withholdingThreat } from './messages.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
@@ -222,26 +226,39 @@ function judgeBill(
   };
 }
 
+/**
+ * The host's bills by the ids asked for, and our facts about them and the offsets: ONE statement where the
+ * host reader can embed its bill query in ours (one chunk of ids, joins that compare alike), else the
+ * bills first and then our UNION (two statements per thousand ids).
+ */
+export async function billsAndFacts(
+  db: Knex | Knex.Transaction,
+  tables: TableNames,
+  host: HostReader,
+  billIds: string[],
+  offsetIds: number[],
+  options: BillFactsOptions,
+): Promise<{ bills: Map<string, HostBill>; facts: BillFactsRead }> {
+  const oneChunk = billIds.length <= ID_CHUNK && new Set(offsetIds).size <= ID_CHUNK;
+  const query = oneChunk && host.billsSubquery ? await host.billsSubquery(billIds, billJoins(tables)) : null;
+  if (query) return billsWithFacts(db, tables, query, offsetIds, options);
+  const bills = await host.getBills(billIds);
+  const distinct = [...new Map([...bills.values()].map((b) => [b.id, b])).values()];
+  return { bills, facts: await billFacts(db, tables, distinct, offsetIds, options) };
+}
+
 /** Checks many bills at once (month-end collection); answers in the order given. */
 export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): Promise<BillCheck[]> {
   const { bills: inputs } = validateBillBatch({ bills: batch });
   await seeLatestWrites(ctx.db);
   const { timezone } = await ctx.settings.get();
   const today = localDate(ctx.clock.now(), timezone);
-  const bills = await ctx.host.getBills(inputs.map((b) => b.billId));
+  const offsetIds = inputs.flatMap((b) => b.offsets.map((l) => l.offsetId));
+  const { bills, facts } = await billsAndFacts(ctx.db, ctx.tables, ctx.host, inputs.map((b) => b.billId), offsetIds, { complaints: true });
+  const { openComplaints, appliedFen: applied, offsets } = facts;
   const unmapped = await unmappedBills(
     ctx.host,
     inputs.filter((b) => !bills.has(b.billId) && b.offsets.length > 0).map((b) => b.billId),
-  );
-  const {
-    openComplaints,
-    appliedFen: applied,
-    offsets,
-  } = await billFacts(
-    ctx.db,
-    ctx.tables,
-    [...new Map([...bills.values()].map((b) => [b.id, b])).values()],
-    inputs.flatMap((b) => b.offsets.map((l) => l.offsetId)),
   );
   // Owners are read only for units where an offset's owner has to be compared with the unit's owners.
   const ownerUnits = new Set<string>();
