@@ -784,7 +784,13 @@ export class HostGateway implements HostReader {
   }
 
   /** The bill query: its fields, plus what its payments add up to (or whether one exists) under paidBy. */
-  private async billQuery(): Promise<{ source: Source; qb: Knex.QueryBuilder; read: (row: Row) => HostBill; select: Record<string, string>; columns: string[] }> {
+  private async billQuery(): Promise<{
+    source: Source;
+    qb: Knex.QueryBuilder;
+    read: (row: Row) => HostBill;
+    select: Record<string, string>;
+    columns: string[];
+  }> {
     const bills = await this.source('bill');
     const { select, read } = bills.fields(this.billFields());
     const qb = bills.from(this.db).select(select);

@@ -204,7 +204,10 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   // complaint, and the bill's ledger row come back in one statement where the host reader can embed its
   // bill query in ours (billsAndFacts).
   const host = hostReaderFor(ctx, options.trx);
-  const { bills, facts } = await billsAndFacts(db, ctx.tables, host, [asked.billId], [asked.offsetId], { complaints: false, offsetComplaints: true });
+  const { bills, facts } = await billsAndFacts(db, ctx.tables, host, [{ billId: asked.billId, offsetIds: [asked.offsetId] }], {
+    complaints: false,
+    offsetComplaints: true,
+  });
   const bill = bills.get(asked.billId);
   if (!bill) {
     const unmapped = (await unmappedBills(host, [asked.billId])).has(asked.billId);

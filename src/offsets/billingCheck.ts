@@ -13,6 +13,7 @@ import type { PluginContext } from '../common/context.js';
 import type { Knex } from 'knex';
 import type { TableNames } from '../db/tables.js';
 import { ID_CHUNK } from './model.js';
+import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { BILL_PAYMENT_LABELS, openToOffsets, effectiveStatus, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
 import { billFacts, billJoins, billsWithFacts, type BillFactsOptions, type BillFactsRead } from './store/facts.js';
 import { allowed, openComplaintOnUnit, withholdingThreat } from './messages.js';
@@ -226,25 +227,61 @@ function judgeBill(
   };
 }
 
+/** Requests cut into groups of at most a thousand bills and a thousand distinct offsets (one statement each). */
+function groupsOf(requests: Array<{ billId: string; offsetIds: number[] }>): Array<{ billIds: string[]; offsetIds: number[] }> {
+  const groups: Array<{ billIds: string[]; offsetIds: Set<number> }> = [];
+  let current: { billIds: string[]; offsetIds: Set<number> } | null = null;
+  for (const r of requests) {
+    const fresh = r.offsetIds.filter((id) => !current?.offsetIds.has(id));
+    if (!current || current.billIds.length >= ID_CHUNK || current.offsetIds.size + new Set(fresh).size > ID_CHUNK)
+      groups.push((current = { billIds: [], offsetIds: new Set() }));
+    current.billIds.push(r.billId);
+    for (const id of r.offsetIds) current.offsetIds.add(id);
+  }
+  return groups.map((g) => ({ billIds: g.billIds, offsetIds: [...g.offsetIds] }));
+}
+
+function mergeFacts(parts: BillFactsRead[]): BillFactsRead {
+  const complaints = new Map(parts.flatMap((p) => p.openComplaints.map((c) => [c.id, c] as const)));
+  return {
+    openComplaints: [...complaints.values()].sort((x, y) => x.id - y.id),
+    appliedFen: new Map(parts.flatMap((p) => [...p.appliedFen])),
+    offsets: new Map(parts.flatMap((p) => [...p.offsets])),
+    offsetComplaints: new Map(parts.flatMap((p) => [...p.offsetComplaints])),
+  };
+}
+
 /**
- * The host's bills by the ids asked for, and our facts about them and the offsets: ONE statement where the
- * host reader can embed its bill query in ours (one chunk of ids, joins that compare alike), else the
- * bills first and then our UNION (two statements per thousand ids).
+ * The host's bills by the ids asked for, and our facts about them and their offsets: ONE statement per
+ * thousand bills where the host reader can embed its bill query in ours (joins that compare alike, see
+ * HostReader.billsSubquery), else the bills first and then our UNION (two statements per thousand ids).
  */
 export async function billsAndFacts(
   db: Knex | Knex.Transaction,
   tables: TableNames,
   host: HostReader,
-  billIds: string[],
-  offsetIds: number[],
+  requests: Array<{ billId: string; offsetIds: number[] }>,
   options: BillFactsOptions,
 ): Promise<{ bills: Map<string, HostBill>; facts: BillFactsRead }> {
-  const oneChunk = billIds.length <= ID_CHUNK && new Set(offsetIds).size <= ID_CHUNK;
-  const query = oneChunk && host.billsSubquery ? await host.billsSubquery(billIds, billJoins(tables)) : null;
-  if (query) return billsWithFacts(db, tables, query, offsetIds, options);
-  const bills = await host.getBills(billIds);
+  const groups = groupsOf(requests);
+  const joins = billJoins(tables);
+  const queries = host.billsSubquery ? await mapLimit(groups, CHUNK_CONCURRENCY, (g) => host.billsSubquery!(g.billIds, joins)) : [];
+  if (groups.length && queries.length === groups.length && queries.every((q) => q !== null)) {
+    const parts = await mapLimit(groups, CHUNK_CONCURRENCY, (g, i) => billsWithFacts(db, tables, queries[i]!, g.offsetIds, options));
+    return { bills: new Map(parts.flatMap((p) => [...p.bills])), facts: mergeFacts(parts.map((p) => p.facts)) };
+  }
+  const bills = await host.getBills(requests.map((r) => r.billId));
   const distinct = [...new Map([...bills.values()].map((b) => [b.id, b])).values()];
-  return { bills, facts: await billFacts(db, tables, distinct, offsetIds, options) };
+  return {
+    bills,
+    facts: await billFacts(
+      db,
+      tables,
+      distinct,
+      requests.flatMap((r) => r.offsetIds),
+      options,
+    ),
+  };
 }
 
 /** Checks many bills at once (month-end collection); answers in the order given. */
@@ -253,8 +290,8 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   await seeLatestWrites(ctx.db);
   const { timezone } = await ctx.settings.get();
   const today = localDate(ctx.clock.now(), timezone);
-  const offsetIds = inputs.flatMap((b) => b.offsets.map((l) => l.offsetId));
-  const { bills, facts } = await billsAndFacts(ctx.db, ctx.tables, ctx.host, inputs.map((b) => b.billId), offsetIds, { complaints: true });
+  const requests = inputs.map((b) => ({ billId: b.billId, offsetIds: b.offsets.map((l) => l.offsetId) }));
+  const { bills, facts } = await billsAndFacts(ctx.db, ctx.tables, ctx.host, requests, { complaints: true });
   const { openComplaints, appliedFen: applied, offsets } = facts;
   const unmapped = await unmappedBills(
     ctx.host,
