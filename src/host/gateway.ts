@@ -22,7 +22,7 @@ import {
   type WhereValue,
 } from './mapping.js';
 
-import type { HostBill, HostOwner, HostReader, HostStaff, HostUnit } from './reader.js';
+import type { BillJoins, BillsSubquery, HostBill, HostOwner, HostReader, HostStaff, HostUnit } from './reader.js';
 
 export type { HostBill, HostOwner, HostStaff, HostUnit } from './reader.js';
 
@@ -784,14 +784,22 @@ export class HostGateway implements HostReader {
   }
 
   /** The bill query: its fields, plus what its payments add up to (or whether one exists) under paidBy. */
-  private async billQuery(): Promise<{ source: Source; qb: Knex.QueryBuilder; read: (row: Row) => HostBill }> {
+  private async billQuery(): Promise<{
+    source: Source;
+    qb: Knex.QueryBuilder;
+    read: (row: Row) => HostBill;
+    select: Record<string, string>;
+    columns: string[];
+  }> {
     const bills = await this.source('bill');
     const { select, read } = bills.fields(this.billFields());
     const qb = bills.from(this.db).select(select);
+    const columns = Object.keys(select);
     const payments = await this.paymentsOfBill(bills);
     if (payments?.amount) qb.select(this.db.raw(`(SELECT SUM(??) ${payments.sql}) AS ??`, [payments.amount, ...payments.bindings, 'paid_sum']));
     else if (payments) qb.select(this.db.raw(`CASE WHEN EXISTS (SELECT 1 ${payments.sql}) THEN 1 ELSE 0 END AS ??`, [...payments.bindings, 'paid_rows']));
-    return { source: bills, qb, read: (row) => this.toBill(read(row), row) };
+    if (payments) columns.push(payments.amount ? 'paid_sum' : 'paid_rows');
+    return { source: bills, qb, read: (row) => this.toBill(read(row), row), select, columns };
   }
 
   private fen(value: unknown, unit: 'yuan' | 'fen', id: string, what: string): number {
@@ -848,6 +856,41 @@ export class HostGateway implements HostReader {
     });
     const byKey = new Map(pages.flat().map((bill) => [bill.id, bill]));
     return byAskedId(asked, byKey, key.col.sameKey());
+  }
+
+  /**
+   * The bill query for these ids as SQL text for one of our statements to embed as a derived table (the
+   * billing check reads a bill and our rows about it in one round trip). Only where each of our columns
+   * the statement compares with the bill's key or unit compares as bound values would (joinsWith), the
+   * unit is one column, and the ids fit one chunk; otherwise null, and the caller reads the bills first.
+   */
+  async billsSubquery(ids: string[], compare: BillJoins): Promise<BillsSubquery | null> {
+    const b = this.mapping.bill;
+    const asked = ids.map(String);
+    if (asked.length === 0 || asked.length > ID_CHUNK || typeof b.columns.unit !== 'string') return null;
+    const unitParts = fieldParts(b.columns.unit);
+    const unitPart = unitParts.length === 1 ? unitParts[0]! : null;
+    if (!unitPart || !('column' in unitPart)) return null;
+    const { source, qb, read, select, columns } = await this.billQuery();
+    const key = source.ref(null, b.key);
+    const unit = source.ref(unitPart.lookup, unitPart.column);
+    const aliasOf = (id: string) => Object.keys(select).find((a) => select[a] === id);
+    const keyColumn = aliasOf(key.id);
+    const unitColumn = aliasOf(unit.id);
+    if (!keyColumn || !unitColumn) return null;
+    const ours = (cols: BillJoins['key']) => Promise.all(cols.map(async (c) => (await this.table(c.table)).col(c.column)));
+    const [keyCols, unitCols] = await Promise.all([ours(compare.key), ours(compare.unit)]);
+    if (!keyCols.every((c) => c.joinsWith(key.col)) || !unitCols.every((c) => c.joinsWith(unit.col))) return null;
+    const { sql, bindings } = add(qb, key.col.in(key.id, [...new Set(asked)])).toSQL();
+    const sameKey = key.col.sameKey();
+    return {
+      sql,
+      bindings: bindings as Knex.Value[],
+      columns,
+      keyColumn,
+      unitColumn,
+      read: (rows) => byAskedId(asked, new Map(rows.map((row) => read(row)).map((bill) => [bill.id, bill])), sameKey),
+    };
   }
 
   async getBill(billId: string): Promise<HostBill | null> {

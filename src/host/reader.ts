@@ -71,6 +71,37 @@ export interface HostReader {
    * filter (a water bill when only property fees are mapped). Optional: readers that cannot tell omit it.
    */
   billsOutsideMapping?(billIds: string[]): Promise<Set<string>>;
+  /**
+   * The bill query for these ids as SQL text one of our statements embeds, so the bills and our rows
+   * about them come back in one round trip (see BillsSubquery). Optional; null when it would not be safe
+   * (the caller then reads the bills first).
+   */
+  billsSubquery?(billIds: string[], compare: BillJoins): Promise<BillsSubquery | null>;
+}
+
+/** One of our columns, by table and column name. */
+export interface OurColumn {
+  table: string;
+  column: string;
+}
+
+/** Our columns the embedding statement compares with the bill's key and with its unit. */
+export interface BillJoins {
+  key: OurColumn[];
+  unit: OurColumn[];
+}
+
+/** The bill query as SQL text (`?` bindings) to use as a derived table. */
+export interface BillsSubquery {
+  sql: string;
+  bindings: Knex.Value[];
+  /** Its column names (one row per bill). */
+  columns: string[];
+  /** The columns holding the bill's own key and its unit's key. */
+  keyColumn: string;
+  unitColumn: string;
+  /** The bills in rows carrying `columns`, keyed by the ids asked for. */
+  read(rows: Array<Record<string, unknown>>): Map<string, HostBill>;
 }
 
 /** The ids among `missing` that exist in the host but outside the mapping (empty when the reader cannot tell). */

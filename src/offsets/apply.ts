@@ -23,7 +23,7 @@ import { inTransaction, retryingStatement } from '../db/transaction.js';
 import { seeLatestWrites } from '../db/causalReads.js';
 import type { HostBill, HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
-import { identityRefusal, needsUnitOwners, ownersLookup } from './billingCheck.js';
+import { billsAndFacts, identityRefusal, needsUnitOwners, ownersLookup } from './billingCheck.js';
 import { appliedOnBills, ensureBillLedger, giveBackToBill, lockBillLedger, takeFromBill } from './store/billLedger.js';
 import {
   applicationsByKeys,
@@ -32,8 +32,7 @@ import {
   markReversed,
   recordReversalRemaining,
 } from './store/applicationStore.js';
-import { communityOfOffset, consumeRemaining, findOffset, giveBackToOffset, offsetsWithLimits } from './store/offsetStore.js';
-import { offsetInComplaint } from './store/listing.js';
+import { communityOfOffset, consumeRemaining, findOffset, giveBackToOffset } from './store/offsetStore.js';
 import { effectiveStatus, openToOffsets, type ApplicationState, type OffsetApplication } from './model.js';
 import { announceOffsetEvent } from './events.js';
 import { alreadyReversedBy, applyKeyReused, noApplicationWithKey, reversalKeyReused } from './messages.js';
@@ -201,24 +200,30 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   // Whose offset it is and which bills it covers never change after the request, so they are checked
   // before the transaction, as is whether the host still shows the bill as outstanding (read at the
   // moment of the call, through the host's transaction when it passes one). Status, date and the
-  // remaining amounts are left to the conditional UPDATEs.
+  // remaining amounts are left to the conditional UPDATEs. The bill, the offset with its limits and its
+  // complaint, and the bill's ledger row come back in one statement where the host reader can embed its
+  // bill query in ours (billsAndFacts).
   const host = hostReaderFor(ctx, options.trx);
-  const bill = await host.getBill(asked.billId);
+  const { bills, facts } = await billsAndFacts(db, ctx.tables, host, [{ billId: asked.billId, offsetIds: [asked.offsetId] }], {
+    complaints: false,
+    offsetComplaints: true,
+  });
+  const bill = bills.get(asked.billId);
   if (!bill) {
     const unmapped = (await unmappedBills(host, [asked.billId])).has(asked.billId);
     return refuse(new OffsetRefusedError(unmapped ? 'bill_not_mapped' : 'bill_not_found', { billId: asked.billId }));
   }
   // From here on the bill is named by the host's own key, in the stored row, the hash and the answer.
   data = { ...asked, billId: bill.id };
-  const offsets = await offsetsWithLimits(db, ctx.tables, [data.offsetId]);
-  const entry = offsets.get(data.offsetId);
+  const entry = facts.offsets.get(data.offsetId);
   const owners = needsUnitOwners(entry?.offset, bill) ? await ownersLookup(host)([bill.unitId]) : new Map<string, string[]>();
   const timeZone = await timeZoneFor(ctx, options.trx);
   const today = localDate(ctx.clock.now(), timeZone);
   const refusal = identityRefusal(entry, bill, owners, today);
-  if (refusal) {
+  const inComplaint = facts.offsetComplaints.get(data.offsetId);
+  if (refusal || !entry || !inComplaint) {
     return refuse(
-      new OffsetRefusedError(refusal, {
+      new OffsetRefusedError(refusal ?? 'not_found', {
         offsetId: data.offsetId,
         billId: bill.id,
         amountFen: data.amountFen,
@@ -233,8 +238,10 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
   // The bill's ledger row is made if missing, as one autocommitted statement (not a transaction of its
   // own: BEGIN, INSERT, COMMIT), only once the call has passed every check above, so a refused call leaves
   // no row; the transaction below then only updates it. In the host's transaction takeFromBill makes it.
-  if (!options.trx) await retryingStatement(ctx.db, () => ensureBillLedger(ctx.db, ctx.tables, bill.id));
+  // The read above says whether the row is there (ledger rows are never deleted).
+  if (!options.trx && !facts.appliedFen.has(bill.id)) await retryingStatement(ctx.db, () => ensureBillLedger(ctx.db, ctx.tables, bill.id));
   // Ledger rows are never deleted; should one be missing all the same, it is made and the work tried again.
+  const offset = entry.offset;
   const work = async (trx: Knex.Transaction) => {
     const at = ctx.clock.now();
     // The date at the moment of the UPDATE, not of the check above: an offset that expires at midnight
@@ -244,18 +251,16 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
       if (!options.trx && !(await appliedOnBills(trx, ctx.tables, [bill.id])).has(bill.id)) throw new LedgerRowMissing();
       throw await exceedsBill(trx, ctx, data, bill);
     }
-    const consumed = await consumeRemaining(trx, ctx.tables, data.offsetId, data.amountFen, todayNow, at);
-    if (!consumed) {
+    // What the offset has left after this UPDATE comes back with it (this transaction holds the row until
+    // COMMIT); with the offset's complaint read above, it serves the answer, the audit record and the event.
+    const remainingFen = await consumeRemaining(trx, ctx.tables, data.offsetId, data.amountFen, todayNow, at);
+    if (remainingFen === null) {
       // A concurrent call with the same key may have taken the last of it: that is a replay, not a
       // refusal. Either way this transaction must not commit: the bill's ledger already took the amount.
       const raced = await findApplicationBy(trx, ctx.tables, 'idempotency_key', data.idempotencyKey, true);
       if (raced) throw new AnsweredByEarlier(raced);
       return diagnose(trx, ctx, data, todayNow);
     }
-    // The offset as this UPDATE left it (this transaction holds its row until COMMIT), with its complaint's
-    // code and community for the outbox event: one read serves the answer, the audit record and the event.
-    const after = (await offsetInComplaint(trx, ctx.tables, data.offsetId))!;
-    const remainingFen = after.offset.remainingFen;
     const application: Omit<OffsetApplication, 'id'> = {
       offsetId: data.offsetId,
       billId: bill.id,
@@ -273,11 +278,11 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
       reversedBy: null,
       reversedByName: null,
     };
-    const applicationId = await insertApplication(trx, ctx.tables, application);
+    const applicationId = await insertApplication(trx, ctx.tables, application, inComplaint.complaintId);
     await recordEvent(trx, ctx.tables, {
       entityType: 'offset',
       entityId: data.offsetId,
-      complaintId: after.offset.complaintId,
+      complaintId: inComplaint.complaintId,
       action: 'apply',
       actor,
       at,
@@ -291,7 +296,12 @@ export async function applyOffset(ctx: PluginContext, input: ApplyOffsetInput, a
       { offsetId: data.offsetId, billId: bill.id, amountFen: data.amountFen, paymentKey: data.idempotencyKey, applicationId },
       actor,
       at,
-      after,
+      {
+        // consumeRemaining's UPDATE required 'approved' and sets 'exhausted' when nothing is left.
+        offset: { ...offset, complaintId: inComplaint.complaintId, remainingFen, status: remainingFen === 0 ? 'exhausted' : 'approved' },
+        complaintCode: inComplaint.complaintCode,
+        communityId: inComplaint.communityId,
+      },
     );
     return answerOf({ ...application, id: applicationId });
   };
@@ -375,7 +385,7 @@ export async function reverseOffset(ctx: PluginContext, input: ReverseOffsetInpu
       // application row (a deadlock). The lock only orders this server's writers; the ledger UPDATE below
       // is what conflicts across a cluster.
       await lockBillLedger(trx, ctx.tables, found.billId);
-      const marked = await markReversed(trx, ctx.tables, found.id, { key: data.reversalKey, at, by: actor.id, byName: actor.name });
+      const marked = await markReversed(trx, ctx.tables, found, { key: data.reversalKey, at, by: actor.id, byName: actor.name });
       // Reversed meanwhile by another call: answer from the stored row.
       if (!marked) throw new AnsweredByEarlier((await findApplicationBy(trx, ctx.tables, 'idempotency_key', data.idempotencyKey, true))!);
       await giveBackToBill(trx, ctx.tables, found.billId, found.amountFen);

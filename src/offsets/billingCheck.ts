@@ -1,16 +1,21 @@
 // The billing check at fee collection: for a bill and the offsets a cashier wants to use, each offset is
 // `allowed` or refused with a code; the unit's open complaints and fee-withholding threats come back as
 // warnings that never block collection. Read-only. A batch costs a constant number of queries per
-// thousand ids, never one per bill: the host's bills, then one UNION of ours (the offsets with their bill
-// limits, the units' open complaints, what earlier payments already applied to the bills; see billFacts),
-// and the units' owners only when an offset's owner must be compared with them. One bill: two statements.
+// thousand ids, never one per bill: one UNION of the host's bills and ours (the offsets with their bill
+// limits, the units' open complaints, what earlier payments already applied to the bills; see
+// billsWithFacts), and the units' owners only when an offset's owner must be compared with them. One bill:
+// one statement (two where our columns do not compare alike with the host's: the bills, then ours).
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity } from '../auth/permissions.js';
 import { type Localized } from '../common/localized.js';
 import { unmappedBills, type BillPaymentState, type HostBill, type HostReader } from '../host/reader.js';
 import type { PluginContext } from '../common/context.js';
+import type { Knex } from 'knex';
+import type { TableNames } from '../db/tables.js';
+import { ID_CHUNK } from './model.js';
+import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
 import { BILL_PAYMENT_LABELS, openToOffsets, effectiveStatus, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
-import { billFacts } from './store/facts.js';
+import { billFacts, billJoins, billsWithFacts, type BillFactsOptions, type BillFactsRead } from './store/facts.js';
 import { allowed, openComplaintOnUnit, withholdingThreat } from './messages.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';
 import { validateBillBatch, validateBillCheck, type BillCheckInput } from './schemas.js';
@@ -222,26 +227,75 @@ function judgeBill(
   };
 }
 
+/** Requests cut into groups of at most a thousand bills and a thousand distinct offsets (one statement each). */
+function groupsOf(requests: Array<{ billId: string; offsetIds: number[] }>): Array<{ billIds: string[]; offsetIds: number[] }> {
+  const groups: Array<{ billIds: string[]; offsetIds: Set<number> }> = [];
+  let current: { billIds: string[]; offsetIds: Set<number> } | null = null;
+  for (const r of requests) {
+    const fresh = r.offsetIds.filter((id) => !current?.offsetIds.has(id));
+    if (!current || current.billIds.length >= ID_CHUNK || current.offsetIds.size + new Set(fresh).size > ID_CHUNK)
+      groups.push((current = { billIds: [], offsetIds: new Set() }));
+    current.billIds.push(r.billId);
+    for (const id of r.offsetIds) current.offsetIds.add(id);
+  }
+  return groups.map((g) => ({ billIds: g.billIds, offsetIds: [...g.offsetIds] }));
+}
+
+function mergeFacts(parts: BillFactsRead[]): BillFactsRead {
+  const complaints = new Map(parts.flatMap((p) => p.openComplaints.map((c) => [c.id, c] as const)));
+  return {
+    openComplaints: [...complaints.values()].sort((x, y) => x.id - y.id),
+    appliedFen: new Map(parts.flatMap((p) => [...p.appliedFen])),
+    offsets: new Map(parts.flatMap((p) => [...p.offsets])),
+    offsetComplaints: new Map(parts.flatMap((p) => [...p.offsetComplaints])),
+  };
+}
+
+/**
+ * The host's bills by the ids asked for, and our facts about them and their offsets: ONE statement per
+ * thousand bills where the host reader can embed its bill query in ours (joins that compare alike, see
+ * HostReader.billsSubquery), else the bills first and then our UNION (two statements per thousand ids).
+ */
+export async function billsAndFacts(
+  db: Knex | Knex.Transaction,
+  tables: TableNames,
+  host: HostReader,
+  requests: Array<{ billId: string; offsetIds: number[] }>,
+  options: BillFactsOptions,
+): Promise<{ bills: Map<string, HostBill>; facts: BillFactsRead }> {
+  const groups = groupsOf(requests);
+  const joins = billJoins(tables);
+  const queries = host.billsSubquery ? await mapLimit(groups, CHUNK_CONCURRENCY, (g) => host.billsSubquery!(g.billIds, joins)) : [];
+  if (groups.length && queries.length === groups.length && queries.every((q) => q !== null)) {
+    const parts = await mapLimit(groups, CHUNK_CONCURRENCY, (g, i) => billsWithFacts(db, tables, queries[i]!, g.offsetIds, options));
+    return { bills: new Map(parts.flatMap((p) => [...p.bills])), facts: mergeFacts(parts.map((p) => p.facts)) };
+  }
+  const bills = await host.getBills(requests.map((r) => r.billId));
+  const distinct = [...new Map([...bills.values()].map((b) => [b.id, b])).values()];
+  return {
+    bills,
+    facts: await billFacts(
+      db,
+      tables,
+      distinct,
+      requests.flatMap((r) => r.offsetIds),
+      options,
+    ),
+  };
+}
+
 /** Checks many bills at once (month-end collection); answers in the order given. */
 export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): Promise<BillCheck[]> {
   const { bills: inputs } = validateBillBatch({ bills: batch });
   await seeLatestWrites(ctx.db);
   const { timezone } = await ctx.settings.get();
   const today = localDate(ctx.clock.now(), timezone);
-  const bills = await ctx.host.getBills(inputs.map((b) => b.billId));
+  const requests = inputs.map((b) => ({ billId: b.billId, offsetIds: b.offsets.map((l) => l.offsetId) }));
+  const { bills, facts } = await billsAndFacts(ctx.db, ctx.tables, ctx.host, requests, { complaints: true });
+  const { openComplaints, appliedFen: applied, offsets } = facts;
   const unmapped = await unmappedBills(
     ctx.host,
     inputs.filter((b) => !bills.has(b.billId) && b.offsets.length > 0).map((b) => b.billId),
-  );
-  const {
-    openComplaints,
-    appliedFen: applied,
-    offsets,
-  } = await billFacts(
-    ctx.db,
-    ctx.tables,
-    [...new Map([...bills.values()].map((b) => [b.id, b])).values()],
-    inputs.flatMap((b) => b.offsets.map((l) => l.offsetId)),
   );
   // Owners are read only for units where an offset's owner has to be compared with the unit's owners.
   const ownerUnits = new Set<string>();

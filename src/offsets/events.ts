@@ -11,6 +11,7 @@ import type { Actor } from '../auth/actor.js';
 import { formatFen } from '../common/money.js';
 import type { TableNames } from '../db/tables.js';
 import { offsetInComplaint } from './store/listing.js';
+import type { Offset } from './model.js';
 import { enqueue, type Topic } from '../notifications/outbox.js';
 
 export const OFFSET_EVENTS = ['applied', 'reversed', 'revoked', 'expired', 'withdrawn'] as const;
@@ -63,6 +64,13 @@ export interface OffsetEventPayload {
   occurredAt: string;
 }
 
+/** What an event says of the offset and its complaint. */
+export interface KnownOffset {
+  offset: Pick<Offset, 'complaintId' | 'unitId' | 'ownerId' | 'remainingFen' | 'status'>;
+  complaintCode: string;
+  communityId: string | null;
+}
+
 /** Writes the event's outbox row inside the caller's transaction (after the change, so it reads the result). */
 export async function announceOffsetEvent(
   trx: Knex.Transaction,
@@ -71,8 +79,8 @@ export async function announceOffsetEvent(
   facts: OffsetEventFacts,
   actor: Actor,
   at: Date,
-  /** The offset as the change left it, when the caller has just read it in this transaction. */
-  known?: Awaited<ReturnType<typeof offsetInComplaint>>,
+  /** The offset as the change left it, when the caller knows it (read or returned in this transaction). */
+  known?: KnownOffset,
 ): Promise<void> {
   // The offset as the change left it, with its complaint's code and community (the store's query).
   const found = known ?? (await offsetInComplaint(trx, tables, facts.offsetId));

@@ -182,24 +182,24 @@ export async function refreshReportFacts(trx: Db, tables: TableNames, complaintI
 
 /**
  * An application or its reversal changes the counts by its own amount: added in place (`n = n + …`), so
- * concurrent applications on one approval never recount each other's rows (nor hold them). A complaint
- * without a facts row yet (written outside the stores) is recounted whole instead.
+ * concurrent applications on one approval never recount each other's rows (nor hold them). The caller
+ * knows the amount and the complaint (or the offset, whose complaint a subquery finds): one UPDATE by the
+ * facts row's key. A complaint without a facts row yet (written outside the stores) is recounted whole.
  */
-export async function countApplicationInReportFacts(trx: Db, tables: TableNames, applicationId: number, as: 'applied' | 'reversed'): Promise<void> {
+export async function countApplicationInReportFacts(
+  trx: Db,
+  tables: TableNames,
+  application: { amountFen: number } & ({ complaintId: number } | { offsetId: number }),
+  as: 'applied' | 'reversed',
+): Promise<void> {
   const [n, fen] = as === 'reversed' ? ['reversals', 'reversed_fen'] : ['applications', 'applied_fen'];
-  const complaintOf = trx({ o: tables.offsets })
-    .join({ a: tables.offsetApplications }, 'a.offset_id', 'o.id')
-    .select('o.complaint_id')
-    .where('a.id', applicationId);
+  const complaint = 'complaintId' in application ? application.complaintId : trx(tables.offsets).select('complaint_id').where('id', application.offsetId);
   const updated = await trx(tables.reportFacts)
-    .where('complaint_id', complaintOf)
-    .update({
-      [n]: trx.raw('?? + 1', [n]),
-      [fen]: trx.raw('?? + (SELECT amount_fen FROM ?? WHERE id = ?)', [fen, tables.offsetApplications, applicationId]),
-    });
+    .where('complaint_id', complaint)
+    .update({ [n]: trx.raw('?? + 1', [n]), [fen]: trx.raw('?? + ?', [fen, application.amountFen]) });
   if (updated === 0) {
-    const row = (await complaintOf.clone().first()) as { complaint_id: number } | undefined;
-    if (row) await refreshReportFacts(trx, tables, [Number(row.complaint_id)]);
+    if (typeof complaint === 'number') await refreshReportFacts(trx, tables, [complaint]);
+    else if ('offsetId' in application) await refreshReportFactsOfOffset(trx, tables, application.offsetId);
   }
 }
 

@@ -26,8 +26,11 @@ export async function findApplication(
   return row ? applicationFromRow(row) : null;
 }
 
-/** Records an application; its idempotency key's UNIQUE index refuses a second one. Returns its id. */
-export async function insertApplication(trx: Knex.Transaction, tables: TableNames, a: Omit<OffsetApplication, 'id'>): Promise<number> {
+/**
+ * Records an application (of an offset of complaint `complaintId`); its idempotency key's UNIQUE index
+ * refuses a second one. Returns its id.
+ */
+export async function insertApplication(trx: Knex.Transaction, tables: TableNames, a: Omit<OffsetApplication, 'id'>, complaintId: number): Promise<number> {
   const [id] = (await trx<ApplicationRow>(tables.offsetApplications).insert({
     offset_id: a.offsetId,
     bill_id: a.billId,
@@ -40,7 +43,7 @@ export async function insertApplication(trx: Knex.Transaction, tables: TableName
     applied_by: a.appliedBy,
     applied_by_name: a.appliedByName,
   })) as number[];
-  await countApplicationInReportFacts(trx, tables, Number(id), 'applied'); // the report's summary row, in this transaction
+  await countApplicationInReportFacts(trx, tables, { complaintId, amountFen: a.amountFen }, 'applied'); // the report's summary row, in this transaction
   return Number(id);
 }
 
@@ -48,13 +51,14 @@ export async function insertApplication(trx: Knex.Transaction, tables: TableName
 export async function markReversed(
   trx: Knex.Transaction,
   tables: TableNames,
-  id: number,
+  application: Pick<OffsetApplication, 'id' | 'offsetId' | 'amountFen'>,
   reversal: { key: string; at: Date; by: string; byName: string },
 ): Promise<boolean> {
+  const { id } = application;
   const marked = await trx<ApplicationRow>(tables.offsetApplications)
     .where({ id, state: 'applied' })
     .update({ state: 'reversed', reversal_key: reversal.key, reversed_at: toDbTime(reversal.at), reversed_by: reversal.by, reversed_by_name: reversal.byName });
-  if (marked === 1) await countApplicationInReportFacts(trx, tables, id, 'reversed'); // the report's summary row, in this transaction
+  if (marked === 1) await countApplicationInReportFacts(trx, tables, { offsetId: application.offsetId, amountFen: application.amountFen }, 'reversed'); // the report's summary row, in this transaction
   return marked === 1;
 }
 

@@ -5,7 +5,8 @@ import { OPEN_STATES } from '../../complaints/states.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../../common/parallel.js';
 import { isMysql } from '../../db/connection.js';
 import type { TableNames } from '../../db/tables.js';
-import { chunked, type BillFacts, type ComplaintFacts, type OffsetFacts, type OffsetStatus, type OffsetWithLimits } from '../model.js';
+import type { BillJoins, BillsSubquery, HostBill } from '../../host/reader.js';
+import { chunked, ID_CHUNK, type BillFacts, type ComplaintFacts, type OffsetFacts, type OffsetStatus, type OffsetWithLimits } from '../model.js';
 import { COMPLAINT_FACT_COLUMNS, complaintFactsFromRow, dateOnly, str, type ComplaintFactsRow } from './rows.js';
 
 type Db = Knex | Knex.Transaction;
@@ -23,6 +24,8 @@ export async function readComplaintFacts(db: Db, tables: TableNames, id: number,
 }
 
 // The one result shape of billFacts' UNION ALL; each branch fills its own columns and leaves NULL elsewhere.
+// An offset's branch can also carry its complaint (complaint_id, and the complaint's code and community in
+// `code` and `community_id`), for the outbox event of an application.
 const FACT_COLUMNS = [
   'id',
   'code',
@@ -36,62 +39,92 @@ const FACT_COLUMNS = [
   'fen',
   'status',
   'expires_on',
+  'complaint_id',
 ] as const;
 type FactColumn = (typeof FACT_COLUMNS)[number];
 
-/** One branch's SELECT list, as SQL (backtick quoting: MySQL's, and accepted by SQLite). */
-function factsSelect(kind: string, columns: Partial<Record<FactColumn, string>>): string {
-  return `SELECT '${kind}' AS kind, ${FACT_COLUMNS.map((name) => `${columns[name] ?? 'NULL'} AS \`${name}\``).join(', ')}`;
+/** One branch's SELECT list, as SQL (backtick quoting: MySQL's, and accepted by SQLite); `tail` ends every row. */
+function factsSelect(kind: string, columns: Partial<Record<FactColumn, string>>, tail = ''): string {
+  return `SELECT '${kind}' AS kind, ${FACT_COLUMNS.map((name) => `${columns[name] ?? 'NULL'} AS \`${name}\``).join(', ')}${tail}`;
 }
 
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
-/**
- * Everything of ours the billing check reads, in one round trip per thousand bills (and offsets): a UNION
- * ALL of the units' open complaints, the fen applied per bill, and the offsets with their bill limits,
- * told apart by `kind`. At the counter this makes a check two statements: the host's bill, then this.
- * Written as SQL text rather than with the query builder: this is the hottest query of fee collection,
- * and building it from forty fragments cost more than running it.
- */
-export async function billFacts(db: Db, tables: TableNames, bills: Array<{ id: string; unitId: string }>, offsetIds: number[]): Promise<BillFacts> {
-  const t = tables;
+/** The complaint an offset belongs to, as the billing facts read it (an application's outbox event needs it). */
+export interface OffsetComplaint {
+  complaintId: number;
+  complaintCode: string;
+  communityId: string | null;
+}
+
+export interface BillFactsOptions {
+  /** Read the units' open complaints (the check's warnings); an application does not need them. */
+  complaints?: boolean;
+  /** Read each offset's complaint id, code and community (offsetComplaints in the answer). */
+  offsetComplaints?: boolean;
+}
+
+export interface BillFactsRead extends BillFacts {
+  /** Filled with `offsetComplaints`. */
+  offsetComplaints: Map<number, OffsetComplaint>;
+}
+
+type Branch = { sql: string; bindings: Knex.Value[] };
+
+function complaintsBranch(t: TableNames, units: { sql: string; bindings: Knex.Value[] }, tail: string): Branch {
+  const openStates = [...OPEN_STATES];
+  return {
+    sql:
+      `${factsSelect('complaint', Object.fromEntries(COMPLAINT_FACT_COLUMNS.map((c) => [c, `\`${c}\``])), tail)} FROM \`${t.complaints}\`` +
+      ` WHERE \`unit_id\` IN (${units.sql}) AND \`state\` IN (${marks(openStates.length)})`,
+    bindings: [...units.bindings, ...openStates],
+  };
+}
+
+function appliedBranch(t: TableNames, bills: { sql: string; bindings: Knex.Value[] }, tail: string): Branch {
+  return {
+    sql: `${factsSelect('applied', { bill_id: '`bill_id`', fen: '`applied_fen`' }, tail)} FROM \`${t.offsetBillLedger}\` WHERE \`bill_id\` IN (${bills.sql})`,
+    bindings: bills.bindings,
+  };
+}
+
+function offsetsBranch(t: TableNames, ids: number[], withComplaint: boolean, tail: string): Branch {
+  const columns: Partial<Record<FactColumn, string>> = {
+    id: 'o.`id`',
+    unit_id: 'o.`unit_id`',
+    owner_id: 'o.`owner_id`',
+    bill_id: 'ob.`bill_id`',
+    fen: 'o.`remaining_fen`',
+    status: 'o.`status`',
+    expires_on: 'o.`expires_on`',
+  };
+  const join = withComplaint ? ` JOIN \`${t.complaints}\` c ON c.\`id\` = o.\`complaint_id\`` : '';
+  if (withComplaint) Object.assign(columns, { complaint_id: 'o.`complaint_id`', code: 'c.`code`', community_id: 'c.`community_id`' });
+  return {
+    sql: `${factsSelect('offset', columns, tail)} FROM \`${t.offsets}\` o${join} LEFT JOIN \`${t.offsetBills}\` ob ON ob.\`offset_id\` = o.\`id\` WHERE o.\`id\` IN (${marks(ids.length)})`,
+    bindings: ids,
+  };
+}
+
+async function run(db: Db, branches: Branch[]): Promise<Row[]> {
+  const result = (await db.raw(
+    branches.map((b) => b.sql).join(' UNION ALL '),
+    branches.flatMap((b) => b.bindings),
+  )) as unknown;
+  return (isMysql(db as Knex) ? (result as [Row[]])[0] : result) as Row[];
+}
+
+/** Sorts the UNION's rows into the facts, by `kind` (rows of other kinds are left to the caller). */
+function readFacts(results: Row[][]): BillFactsRead {
   const complaints = new Map<number, ComplaintFacts>();
   const appliedFen = new Map<string, number>();
   const offsets = new Map<number, OffsetWithLimits<OffsetFacts>>();
-  const openStates = [...OPEN_STATES];
-  const billChunks = chunked(bills);
-  const offsetChunks = chunked([...new Set(offsetIds)]);
-  const rounds = Array.from({ length: Math.max(billChunks.length, offsetChunks.length) }, (_, i) => i);
-  const results = await mapLimit(rounds, CHUNK_CONCURRENCY, async (i) => {
-    const branches: string[] = [];
-    const bindings: Array<string | number> = [];
-    const chunk = billChunks[i];
-    if (chunk) {
-      const units = [...new Set(chunk.map((b) => b.unitId))];
-      branches.push(
-        `${factsSelect('complaint', Object.fromEntries(COMPLAINT_FACT_COLUMNS.map((c) => [c, `\`${c}\``])))} FROM \`${t.complaints}\`` +
-          ` WHERE \`unit_id\` IN (${marks(units.length)}) AND \`state\` IN (${marks(openStates.length)})`,
-        `${factsSelect('applied', { bill_id: '`bill_id`', fen: '`applied_fen`' })} FROM \`${t.offsetBillLedger}\`` +
-          ` WHERE \`bill_id\` IN (${marks(chunk.length)})`,
-      );
-      bindings.push(...units, ...openStates, ...chunk.map((b) => b.id));
-    }
-    const ids = offsetChunks[i];
-    if (ids) {
-      branches.push(
-        `${factsSelect('offset', { id: 'o.`id`', unit_id: 'o.`unit_id`', owner_id: 'o.`owner_id`', bill_id: 'ob.`bill_id`', fen: 'o.`remaining_fen`', status: 'o.`status`', expires_on: 'o.`expires_on`' })}` +
-          ` FROM \`${t.offsets}\` o LEFT JOIN \`${t.offsetBills}\` ob ON ob.\`offset_id\` = o.\`id\` WHERE o.\`id\` IN (${marks(ids.length)})`,
-      );
-      bindings.push(...ids);
-    }
-    const result = (await db.raw(branches.join(' UNION ALL '), bindings)) as unknown;
-    return (isMysql(db as Knex) ? (result as [Row[]])[0] : result) as Row[];
-  });
+  const offsetComplaints = new Map<number, OffsetComplaint>();
   for (const rows of results) {
     for (const row of rows) {
       if (row.kind === 'applied') appliedFen.set(String(row.bill_id), Number(row.fen ?? 0));
       else if (row.kind === 'complaint') complaints.set(Number(row.id), complaintFactsFromRow(row as unknown as ComplaintFactsRow));
-      else {
+      else if (row.kind === 'offset') {
         const id = Number(row.id);
         let entry = offsets.get(id);
         if (!entry) {
@@ -107,10 +140,78 @@ export async function billFacts(db: Db, tables: TableNames, bills: Array<{ id: s
             billLimits: null,
           };
           offsets.set(id, entry);
+          if (row.complaint_id !== null && row.complaint_id !== undefined)
+            offsetComplaints.set(id, { complaintId: Number(row.complaint_id), complaintCode: String(row.code), communityId: str(row.community_id) });
         }
         if (row.bill_id !== null && row.bill_id !== undefined) (entry.billLimits ??= new Set()).add(String(row.bill_id));
       }
     }
   }
-  return { openComplaints: [...complaints.values()].sort((x, y) => x.id - y.id), appliedFen, offsets };
+  return { openComplaints: [...complaints.values()].sort((x, y) => x.id - y.id), appliedFen, offsets, offsetComplaints };
+}
+
+/**
+ * Everything of ours the billing check reads, in one round trip per thousand bills (and offsets): a UNION
+ * ALL of the units' open complaints, the fen applied per bill, and the offsets with their bill limits,
+ * told apart by `kind`. Used where the bills were read first (see billsWithFacts for one round trip).
+ * Written as SQL text rather than with the query builder: this is the hottest query of fee collection,
+ * and building it from forty fragments cost more than running it.
+ */
+export async function billFacts(
+  db: Db,
+  tables: TableNames,
+  bills: Array<{ id: string; unitId: string }>,
+  offsetIds: number[],
+  options: BillFactsOptions = {},
+): Promise<BillFactsRead> {
+  const billChunks = chunked(bills);
+  const offsetChunks = chunked([...new Set(offsetIds)]);
+  const rounds = Array.from({ length: Math.max(billChunks.length, offsetChunks.length) }, (_, i) => i);
+  const results = await mapLimit(rounds, CHUNK_CONCURRENCY, async (i) => {
+    const branches: Branch[] = [];
+    const chunk = billChunks[i];
+    if (chunk) {
+      const units = [...new Set(chunk.map((b) => b.unitId))];
+      if (options.complaints !== false) branches.push(complaintsBranch(tables, { sql: marks(units.length), bindings: units }, ''));
+      branches.push(appliedBranch(tables, { sql: marks(chunk.length), bindings: chunk.map((b) => b.id) }, ''));
+    }
+    const ids = offsetChunks[i];
+    if (ids) branches.push(offsetsBranch(tables, ids, !!options.offsetComplaints, ''));
+    return run(db, branches);
+  });
+  return readFacts(results);
+}
+
+/** Our columns that billsWithFacts compares with the host's bill key and unit (HostReader.billsSubquery checks them). */
+export function billJoins(tables: TableNames): BillJoins {
+  return { key: [{ table: tables.offsetBillLedger, column: 'bill_id' }], unit: [{ table: tables.complaints, column: 'unit_id' }] };
+}
+
+/**
+ * The host's bills and everything of ours about them in ONE statement: the bill query (from the host
+ * reader, as a derived table) is the UNION's first branch, and our branches find the units' complaints and
+ * the bills' ledger rows through it rather than through values read beforehand. For at most a thousand
+ * bills and offsets (one chunk), and only where HostReader.billsSubquery judged the joins safe.
+ */
+export async function billsWithFacts(
+  db: Db,
+  tables: TableNames,
+  query: BillsSubquery,
+  offsetIds: number[],
+  options: BillFactsOptions = {},
+): Promise<{ bills: Map<string, HostBill>; facts: BillFactsRead }> {
+  const ids = [...new Set(offsetIds)];
+  if (ids.length > ID_CHUNK) throw new Error('billsWithFacts: more offsets than one chunk');
+  const q = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+  // The bill's columns end every row: filled by the bill's branch, NULL in ours.
+  const tail = query.columns.map((c) => `, NULL AS ${q(c)}`).join('');
+  const billsSelect = (column: string) => ({ sql: `SELECT b.${q(column)} FROM (${query.sql}) b`, bindings: query.bindings });
+  const branches: Branch[] = [
+    { sql: `${factsSelect('bill', {})}${query.columns.map((c) => `, b.${q(c)} AS ${q(c)}`).join('')} FROM (${query.sql}) b`, bindings: query.bindings },
+  ];
+  if (options.complaints !== false) branches.push(complaintsBranch(tables, billsSelect(query.unitColumn), tail));
+  branches.push(appliedBranch(tables, billsSelect(query.keyColumn), tail));
+  if (ids.length) branches.push(offsetsBranch(tables, ids, !!options.offsetComplaints, tail));
+  const rows = await run(db, branches);
+  return { bills: query.read(rows.filter((r) => r.kind === 'bill')), facts: readFacts([rows]) };
 }

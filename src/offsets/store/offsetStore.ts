@@ -4,6 +4,7 @@
 // offset row. Each function takes the connection or transaction to run on.
 import type { Knex } from 'knex';
 import type { TableNames } from '../../db/tables.js';
+import { isMysql } from '../../db/connection.js';
 import { toDbTime } from '../../db/time.js';
 import { chunked, type Offset, type OffsetStatus, type OffsetWithLimits } from '../model.js';
 import { offsetFromRow, type OffsetBillRow, type OffsetRow } from './rows.js';
@@ -124,8 +125,12 @@ export async function withdrawIfStill(
 }
 
 /**
- * Takes `amountFen` from an approved, unexpired offset if that much is left; false when the row did not
+ * Takes `amountFen` from an approved, unexpired offset if that much is left. Answers what the offset has
+ * left after it (its status follows: 'exhausted' at 0, else still 'approved'), or null when the row did not
  * qualify (the caller reads why). Applications do not bump the version: they never make a decision stale.
+ * The amount left comes back with the UPDATE itself, not from a read after it (which would hold the hot
+ * row one more round trip): on MySQL as LAST_INSERT_ID(expr), which the server returns in the OK packet
+ * (insertId); elsewhere (SQLite) with RETURNING.
  */
 export async function consumeRemaining(
   trx: Knex.Transaction,
@@ -134,19 +139,23 @@ export async function consumeRemaining(
   amountFen: number,
   today: string,
   at: Date,
-): Promise<boolean> {
-  const consumed = await trx<OffsetRow>(tables.offsets)
-    .where({ id: offsetId, status: 'approved' })
-    .andWhere('remaining_fen', '>=', amountFen)
-    .andWhere((w) => w.whereNull('expires_on').orWhere('expires_on', '>=', today))
-    // `status` is set before `remaining_fen`: MySQL evaluates SET left to right with updated values,
-    // SQLite with old ones; in this order both see the old remaining amount.
-    .update({
-      status: trx.raw("CASE WHEN remaining_fen = ? THEN 'exhausted' ELSE status END", [amountFen]),
-      remaining_fen: trx.raw('remaining_fen - ?', [amountFen]),
-      updated_at: toDbTime(at),
-    });
-  return consumed === 1;
+): Promise<number | null> {
+  const mysql = isMysql(trx as unknown as Knex);
+  // `status` is set before `remaining_fen`: MySQL evaluates SET left to right with updated values,
+  // SQLite with old ones; in this order both see the old remaining amount.
+  const remaining = mysql ? 'LAST_INSERT_ID(`remaining_fen` - ?)' : '`remaining_fen` - ?';
+  const sql =
+    `UPDATE \`${tables.offsets}\` SET \`status\` = CASE WHEN \`remaining_fen\` = ? THEN 'exhausted' ELSE \`status\` END,` +
+    ` \`remaining_fen\` = ${remaining}, \`updated_at\` = ?` +
+    ` WHERE \`id\` = ? AND \`status\` = 'approved' AND \`remaining_fen\` >= ? AND (\`expires_on\` IS NULL OR \`expires_on\` >= ?)` +
+    (mysql ? '' : ' RETURNING `remaining_fen`');
+  const result = (await trx.raw(sql, [amountFen, amountFen, toDbTime(at), offsetId, amountFen, today])) as unknown;
+  if (mysql) {
+    const [header] = result as [{ affectedRows: number; insertId: number | string }];
+    return header.affectedRows === 1 ? Number(header.insertId) : null;
+  }
+  const [row] = result as Array<{ remaining_fen: number | string }>;
+  return row ? Number(row.remaining_fen) : null;
 }
 
 /**

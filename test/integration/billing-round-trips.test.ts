@@ -1,0 +1,113 @@
+// Round trips of fee collection (issue 20): the billing check reads the host's bill and our facts about it
+// in ONE statement, and falls back to two (the bill, then ours) where a host column would not compare
+// alike with ours; an application learns the offset's remainder from its own UPDATE. Counted as the bench
+// counts them: every statement knex sends (BEGIN and COMMIT included), on a real SQLite file and MariaDB.
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { HC, stringIdHost } from '../fixtures/hosts.js';
+import { databaseKinds } from '../support/databases.js';
+import { approvedOffset, assessedComplaint, offsetRow, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
+import { people } from '../support/pluginHarness.js';
+import { isMysql } from '../../src/db/connection.js';
+import { HostGateway } from '../../src/host/gateway.js';
+import { validateMapping } from '../../src/host/mapping.js';
+import { checkOffsets } from '../../src/offsets/billingCheck.js';
+import { billJoins } from '../../src/offsets/store/facts.js';
+
+/** The statements `work` sent, as SQL text. */
+async function statementsOf(db: Knex, work: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const listener = (q: { sql: string }) => seen.push(q.sql);
+  db.on('query', listener);
+  try {
+    await work();
+  } finally {
+    db.removeListener('query', listener);
+  }
+  return seen;
+}
+
+for (const kind of databaseKinds) {
+  describe(`billing round trips (${kind.kind})`, function () {
+    this.timeout(60000);
+    let h: OffsetHarness;
+    before(async () => {
+      h = await startOffsetHarness(kind, stringIdHost);
+    });
+    after(async () => h?.close());
+
+    it('checks a bill in one statement, with the same answer as the bill read first and ours after it', async () => {
+      const c = await assessedComplaint(h, HC.room.twoOwners, { threatenedWithholding: true });
+      const o = await approvedOffset(h, c.id, '3.00');
+      const input = { billId: HC.fee.unpaid1, offsets: [{ offsetId: o.id, amountFen: 100 }] };
+      await h.offsets.check(input); // settings and table descriptions are read once, then kept
+      let joined: Awaited<ReturnType<typeof h.offsets.check>> | undefined;
+      const sent = await statementsOf(h.db, async () => (joined = await h.offsets.check(input)));
+      // This host's bills name no owner, so the unit's owners are read besides (from its own tables).
+      const billAndOurs = (list: string[]) => list.filter((sql) => /`(pay_fee|cmp_[a-z_]+)`/.test(sql));
+      expect(billAndOurs(sent), sent.join('\n')).to.have.length(1);
+      expect(sent[0]).to.contain('pay_fee').and.to.contain('cmp_offsets');
+      expect(joined!.offsets.map((v) => v.code)).to.deep.equal(['allowed']);
+      expect(joined!.warnings.map((w) => w.code)).to.deep.equal(['open_complaint', 'withholding_threat']);
+      expect(joined!.amountFen).to.equal(12050);
+
+      // A reader without billsSubquery (another host reader) takes the two-statement path: same answer.
+      const twoStep = new Proxy(h.ctx.host, { get: (target, name) => (name === 'billsSubquery' ? undefined : Reflect.get(target, name, target)) });
+      let separate: Awaited<ReturnType<typeof h.offsets.check>> | undefined;
+      const sentApart = await statementsOf(h.db, async () => (separate = await checkOffsets({ ...h.ctx, host: twoStep }, input)));
+      expect(billAndOurs(sentApart), sentApart.join('\n')).to.have.length(2);
+      expect(separate).to.deep.equal(joined);
+    });
+
+    it('applies without reading the offset back: its remainder comes with the UPDATE, and the ledger upsert only on a bill’s first application', async () => {
+      const c = await assessedComplaint(h, HC.room.zhao);
+      const o = await approvedOffset(h, c.id, '2.00');
+      const apply = (n: number, amountFen: number) =>
+        h.offsets.apply({ offsetId: o.id, billId: HC.fee.zhao, amountFen, idempotencyKey: `round-trips-${kind.kind}-${n}` }, people.cashier);
+      const first = await statementsOf(h.db, () => apply(1, 50));
+      let answer: Awaited<ReturnType<typeof apply>> | undefined;
+      const second = await statementsOf(h.db, async () => (answer = await apply(2, 150)));
+      // The second application finds the ledger row in its first read: no upsert before the transaction.
+      expect(first.filter((s) => /insert into `?cmp_offset_bill_ledger/i.test(s))).to.have.length(1);
+      expect(second.filter((s) => /insert into `?cmp_offset_bill_ledger/i.test(s))).to.have.length(0);
+      // One read (bill, offset, ledger; this host's bills name no owner, so the unit's owners are read
+      // too), then BEGIN, the two conditional UPDATEs, the application, the report facts, the audit
+      // event, the outbox event, COMMIT: no SELECT inside the transaction.
+      expect(second[0]).to.contain('pay_fee').and.to.contain('cmp_offsets').and.to.contain('cmp_offset_bill_ledger');
+      const begin = second.findIndex((s) => /^(begin|start transaction)/i.test(s.trim()));
+      expect(second.slice(begin), second.join('\n')).to.have.length(8);
+      expect(
+        second.slice(begin).filter((s) => /^select/i.test(s.trim())),
+        second.join('\n'),
+      ).to.deep.equal([]);
+      // The remainder told by the UPDATE is the row's: 200 − 50 − 150 = 0, so the offset is used up.
+      expect(answer!.remainingFen).to.equal(0);
+      const row = await offsetRow(h.db, h, o.id);
+      expect([Number(row.remaining_fen), row.status]).to.deep.equal([0, 'exhausted']);
+      const outbox = (await h.db('cmp_outbox').where({ topic: 'offset_applied' }).orderBy('id', 'desc').first()) as { payload: string };
+      expect(JSON.parse(outbox.payload)).to.include({ remainingFen: 0, offsetStatus: 'exhausted', complaintCode: c.code });
+    });
+
+    if (kind.kind === 'mariadb') {
+      it('falls back to two statements where the bill’s unit column does not compare alike with ours', async () => {
+        const mapping = validateMapping(stringIdHost.mapping);
+        const alike = new HostGateway(h.db, mapping);
+        expect(await alike.billsSubquery([HC.fee.unpaid1], billJoins(h.ctx.tables))).to.not.equal(null);
+        await h.db.raw('ALTER TABLE pay_fee MODIFY payer_obj_id VARCHAR(30) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin NOT NULL');
+        try {
+          const other = new HostGateway(h.db, mapping);
+          expect(await other.billsSubquery([HC.fee.unpaid1], billJoins(h.ctx.tables))).to.equal(null);
+          const c = await assessedComplaint(h, HC.room.twoOwners);
+          const input = { billId: HC.fee.unpaid1, offsets: [] };
+          let check: Awaited<ReturnType<typeof h.offsets.check>> | undefined;
+          const sent = await statementsOf(h.db, async () => (check = await checkOffsets({ ...h.ctx, host: other }, input)));
+          expect(sent, sent.join('\n')).to.have.length(2);
+          expect(check!.warnings.map((w) => w.complaintId)).to.include(c.id);
+        } finally {
+          await h.db.raw('ALTER TABLE pay_fee MODIFY payer_obj_id VARCHAR(30) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci NOT NULL');
+        }
+        expect(isMysql(h.db)).to.equal(true);
+      });
+    }
+  });
+}
