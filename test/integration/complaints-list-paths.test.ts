@@ -112,11 +112,38 @@ for (const kind of databaseKinds) {
       expect(page).to.include({ total: TOTAL_CAP, totalCapped: true });
       expect(page.statements).to.have.length(1);
       expect(page.statements[0]).to.include(communityDateIndex(h.ctx.tables));
-      // Past the end: nothing to prove a total with, so it is counted.
-      const beyond = await list({ ...closedOfOne, limit: 20, offset: all.length + 5 });
+      // Past the end: nothing to prove a total with, so it is counted (a filter not counted before).
+      const fresh = { ...closedOfOne, receivedFrom: '2020-01-01' };
+      const beyond = await list({ ...fresh, limit: 20, offset: all.length + 5 });
       expect(beyond.ids).to.deep.equal([]);
       expect(beyond).to.include({ total: TOTAL_CAP, totalCapped: true });
       expect(beyond.statements).to.have.length(2);
+    });
+
+    it('remembers a count past the cap (not an exact one) for the same query', async () => {
+      const fresh = { ...closedOfOne, receivedFrom: '2021-01-01', limit: 20 };
+      const first = await list(fresh);
+      expect(first.statements).to.have.length(2);
+      const again = await list(fresh);
+      expect(again.statements).to.have.length(1);
+      expect(again).to.include({ total: TOTAL_CAP, totalCapped: true });
+      expect(again.ids).to.deep.equal(first.ids);
+      // Another actor scope is another query: counted for itself.
+      sent.length = 0;
+      const scoped = await listComplaints(
+        h.db,
+        h.ctx.tables,
+        { ...supervisor, communityIds: ['1'] },
+        validateList(fresh) as ListQuery,
+        h.clock.now(),
+        'Asia/Shanghai',
+      );
+      expect(scoped).to.include({ total: TOTAL_CAP, totalCapped: true });
+      expect(sent).to.have.length(2);
+      // An exact total is counted every time.
+      const short = { state: ['closed', 'closed_unsatisfied', 'cancelled'], communityId: '2', sort: '-receivedAt', limit: 5 };
+      expect((await list(short)).statements).to.have.length(2);
+      expect((await list(short)).statements).to.have.length(2);
     });
 
     it('tells the exact total from a last page reached by offset, without counting', async () => {

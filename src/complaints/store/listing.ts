@@ -1,7 +1,9 @@
 // Complaint lists that stay fast on a million rows: every filter maps to an indexed column, pages are
-// taken by keyset (cursor on the sort column + id) rather than deep offsets, and the total is counted
-// only up to a cap (the UI shows "1000+").
+// taken by keyset (cursor on the sort column + id) rather than deep offsets, ids first and rows second, and
+// the total is counted only up to a cap (the UI shows "1000+"), remembered for a while once past it, and
+// not counted at all where the page itself tells it.
 import type { Knex } from 'knex';
+import { LRUCache } from 'lru-cache';
 import type { Actor } from '../../auth/actor.js';
 import { ValidationError, fieldError } from '../../common/errors.js';
 import { isMysql } from '../../db/connection.js';
@@ -162,9 +164,26 @@ function stateBranchesPage(
     .orderBy(order.map((o) => ({ column: `p.${o.column}`, order: o.order })));
 }
 
-/** Matches counted up to TOTAL_CAP + 1 (reading at most that many index entries). */
+/**
+ * How long a count past the cap is taken as still past it. Only "more than TOTAL_CAP" is remembered: an
+ * exact total is always counted afresh, and a list past the cap stays past it unless more than the excess
+ * leave it within these seconds. Per database handle and per query (the actor's scope is in the SQL).
+ */
+export const CAPPED_COUNT_TTL_MS = 30_000;
+const cappedCounts = new WeakMap<object, LRUCache<string, true>>();
+
+function cappedCountsOf(db: Knex): LRUCache<string, true> {
+  let cache = cappedCounts.get(db);
+  if (!cache) {
+    cache = new LRUCache<string, true>({ max: 500, ttl: CAPPED_COUNT_TTL_MS });
+    cappedCounts.set(db, cache);
+  }
+  return cache;
+}
+
+/** Matches counted up to TOTAL_CAP + 1 (reading at most that many index entries), or remembered past it. */
 async function cappedCount(db: Knex, filtered: Knex.QueryBuilder): Promise<number> {
-  const counted = (await db
+  const query = db
     .from(
       filtered
         .clone()
@@ -172,8 +191,15 @@ async function cappedCount(db: Knex, filtered: Knex.QueryBuilder): Promise<numbe
         .limit(TOTAL_CAP + 1)
         .as('capped'),
     )
-    .count({ n: '*' })) as Array<{ n: number | string }>;
-  return Number(counted[0]?.n ?? 0);
+    .count({ n: '*' });
+  const { sql, bindings } = query.toSQL();
+  const key = `${sql}\u0000${JSON.stringify(bindings)}`;
+  const cache = cappedCountsOf(db);
+  if (cache.get(key)) return TOTAL_CAP + 1;
+  const counted = (await query) as Array<{ n: number | string }>;
+  const n = Number(counted[0]?.n ?? 0);
+  if (n > TOTAL_CAP) cache.set(key, true);
+  return n;
 }
 
 /**
