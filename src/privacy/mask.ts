@@ -18,8 +18,12 @@ export function maskMobile(mobile: string | null | undefined): string {
   return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
 }
 
+const MOBILE_PREFIX = /1[3-9]\d/;
+
 /** Free text with every mobile number in it masked ("业主来电 13812345678" → "业主来电 138****5678"). */
 export function maskMobilesInText(text: string): string {
+  // Every match holds 1[3-9]d: text without it (most of it) is returned without running the full pattern.
+  if (!MOBILE_PREFIX.test(text)) return text;
   return text.replace(MOBILE_IN_TEXT, (_m, head: string, _mid: string, tail: string) => `${head}****${tail}`);
 }
 
@@ -46,6 +50,16 @@ export function maskMobilesDeep(value: unknown, depth = 0): unknown {
 
 /** Payload keys that hold identifiers (offsetId, billId, paymentKey, complaintCode, reference): kept as they are. */
 const IDENTIFIER_KEY = /(?:id|ids|key|code|ref|reference)$/i;
+const identifierKeys = new Map<string, boolean>();
+/** IDENTIFIER_KEY remembered per key (a list masks the same seventy keys on every row). */
+function isIdentifierKey(key: string): boolean {
+  let known = identifierKeys.get(key);
+  if (known === undefined) {
+    known = IDENTIFIER_KEY.test(key);
+    if (identifierKeys.size < 1000) identifierKeys.set(key, known);
+  }
+  return known;
+}
 
 /** Payload keys that hold a phone number whatever its shape. */
 const CONTACT_KEY = /phone|mobile/i;
@@ -56,7 +70,10 @@ const CONTACT_KEY = /phone|mobile/i;
  */
 export function maskedRecord<T extends { complainantPhone: string }>(record: T): T {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(record)) out[key] = typeof value === 'string' && !IDENTIFIER_KEY.test(key) ? maskMobilesInText(value) : value;
+  for (const key of Object.keys(record)) {
+    const value = (record as Record<string, unknown>)[key];
+    out[key] = typeof value === 'string' && !isIdentifierKey(key) ? maskMobilesInText(value) : value;
+  }
   out.complainantPhone = maskMobile(record.complainantPhone);
   return out as T;
 }

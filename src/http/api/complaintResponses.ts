@@ -1,5 +1,6 @@
 // Response shapes of the complaint API, for the OpenAPI document only (responses are not validated).
 import { STATES } from '../../complaints/states.js';
+import { TOTAL_CAP } from '../../complaints/store/listing.js';
 import { CANCEL_KIND, CHANNEL, DISPUTE_TYPE, FOLLOW_UP_METHOD, NATURE, RELATION, SEVERITY, THIRD_PARTY } from '../../complaints/vocabulary.js';
 
 const str = { type: 'string' };
@@ -121,8 +122,11 @@ export const listResponse = {
   type: 'object',
   properties: {
     items: { type: 'array', items: complaintResponse },
-    total: { type: 'integer', description: 'Matching complaints, counted up to 10000' },
-    totalCapped: { type: 'boolean', description: 'true when there are more than `total`' },
+    total: {
+      type: 'integer',
+      description: `Matching complaints, counted up to ${TOTAL_CAP} (a page reached by offset past ${TOTAL_CAP} is not counted again: it proves there are more)`,
+    },
+    totalCapped: { type: 'boolean', description: `true when there are more than \`total\` (show "${TOTAL_CAP}+" / "超过 ${TOTAL_CAP} 条")` },
     nextCursor: nullable({ type: 'string', description: 'Pass as `cursor` for the next page' }),
   },
 };
