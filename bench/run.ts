@@ -5,7 +5,7 @@
 // to bench/results/<date>.json and .md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -1160,6 +1160,7 @@ async function main(): Promise<number> {
   } finally {
     await Promise.all([stopServer(plugin), stopServer(baseline)]);
     await db.destroy();
+    if (compiled) rmSync(compiled, { recursive: true, force: true });
   }
 }
 
