@@ -287,6 +287,13 @@ export class SettingsStore {
       options,
     );
     this.cache.delete(ALL);
+    // In a caller's transaction the change is not visible to other connections until it commits, and a get
+    // in between caches the old settings again: drop them once more when it has.
+    if (options.trx)
+      options.trx.executionPromise.then(
+        () => this.cache.delete(ALL),
+        () => undefined,
+      );
     return next;
   }
 }

@@ -172,5 +172,15 @@ for (const kind of databaseKinds) {
       await store.update({ repeatWindowDays: 9 }, admin);
       expect((await store.get()).repeatWindowDays).to.equal(9);
     });
+
+    it("sees a save made in a caller's transaction once it commits, though a get in between read the old settings", async function () {
+      // SQLite has one connection: a get during the transaction would wait for it, never read in between.
+      if (kind.kind === 'sqlite') this.skip();
+      await t.db.transaction(async (trx) => {
+        await store.update({ repeatWindowDays: 12 }, admin, { trx });
+        expect((await store.get()).repeatWindowDays).not.to.equal(12);
+      });
+      expect((await store.get()).repeatWindowDays).to.equal(12);
+    });
   });
 }
