@@ -67,6 +67,7 @@ const serverDeaths: string[] = [];
 function startServer(name: string, file: string, env: Record<string, string>, compiled: string | null, nodeArgs: string[] = []): Promise<Server> {
   return new Promise((resolve, reject) => {
     const args = [
+      ...SERVER_NODE_FLAGS,
       ...nodeArgs,
       ...(compiled ? [join(compiled, 'bench', 'servers', file.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(HERE, 'servers', file)]),
     ];
