@@ -133,12 +133,9 @@ export interface FollowUpRow {
 
 type Db = Knex | Knex.Transaction;
 
-/** FIELDS as a list, made once: rowToComplaint runs for every row a page or list reads. */
-const FIELD_LIST = Object.entries(FIELDS);
-
 export function rowToComplaint(row: ComplaintRow): Complaint {
   const out: Record<string, unknown> = {};
-  for (const [field, [column, kind]] of FIELD_LIST) out[field] = fromColumn(kind, row[column]);
+  for (const [field, [column, kind]] of Object.entries(FIELDS)) out[field] = fromColumn(kind, row[column]);
   return out as unknown as Complaint;
 }
 
