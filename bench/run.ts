@@ -5,7 +5,7 @@
 // to bench/results/<date>.json and .md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import type { PluginContext } from '../src/common/context.js';
 import type { BillCheckInput } from '../src/offsets/schemas.js';
 import { ensureSeeded, MAPPING_FILE, type SeedInfo } from './seed.js';
 import { DAY, median, parseArgs, SHANGHAI_OFFSET_MS, type BenchOptions } from './lib/common.js';
-import { MemorySampler, readMemory, runLoad, type LoadResult, type LoadSpec } from './lib/load.js';
+import { MemorySampler, readCpuMs, readMemory, runLoad, type LoadResult, type LoadSpec } from './lib/load.js';
 import { compileForNode } from './lib/compile.js';
 import { listPageRenderMs } from './lib/listRender.js';
 import { growthMarkdown, growthRows, latestResult } from './lib/growth.js';
@@ -64,9 +64,13 @@ const children = new Set<ChildProcess>();
 /** Servers that exited before the runner stopped them: the run then fails (exit code 1). */
 const serverDeaths: string[] = [];
 
-function startServer(name: string, file: string, env: Record<string, string>, compiled: string | null): Promise<Server> {
+function startServer(name: string, file: string, env: Record<string, string>, compiled: string | null, nodeArgs: string[] = []): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const args = compiled ? [join(compiled, 'bench', 'servers', file.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(HERE, 'servers', file)];
+    const args = [
+      ...SERVER_NODE_FLAGS,
+      ...nodeArgs,
+      ...(compiled ? [join(compiled, 'bench', 'servers', file.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(HERE, 'servers', file)]),
+    ];
     const child = spawn(process.execPath, args, {
       env: { ...process.env, ...env, NODE_ENV: 'production' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -103,6 +107,25 @@ function askBusy(s: Server): Promise<number> {
     };
     s.child.on('message', onMessage);
     s.child.send({ type: 'busy' });
+  });
+}
+
+/** The server's process.memoryUsage() in MB (null when it does not answer). */
+function askMemory(s: Server): Promise<Record<string, number> | null> {
+  return new Promise((resolve) => {
+    if (!s.child.connected) return resolve(null);
+    const timer = setTimeout(() => {
+      s.child.off('message', onMessage);
+      resolve(null);
+    }, 2000);
+    const onMessage = (m: { type?: string; memory?: Record<string, number> }) => {
+      if (m?.type !== 'memory') return;
+      clearTimeout(timer);
+      s.child.off('message', onMessage);
+      resolve(Object.fromEntries(Object.entries(m.memory ?? {}).map(([k, v]) => [k, v / 1024 / 1024])));
+    };
+    s.child.on('message', onMessage);
+    s.child.send({ type: 'memory' });
   });
 }
 
@@ -155,6 +178,12 @@ async function stopServer(s: Server): Promise<void> {
     s.child.kill('SIGTERM');
   });
 }
+
+/**
+ * Node flags both servers run with: what README.md's Deployment section tells deployments to run
+ * `complaints serve` with (a 128 MB old-space cap), so the bench measures the service as documented.
+ */
+const SERVER_NODE_FLAGS = ['--max-old-space-size=128'];
 
 const APPLY_FEN = 100;
 /** A fixture bill's amount is exactly this many applications of APPLY_FEN (¥10.00). */
@@ -510,8 +539,14 @@ async function main(): Promise<number> {
       log(`WARNING: ${notes[notes.length - 1]}`);
     }
   }
-  log(`starting the plugin server and the baseline server (${compiled ? 'compiled with esbuild, plain node' : 'under tsx'})`);
-  const [plugin, baseline] = await Promise.all([startServer('plugin', 'plugin.ts', env, compiled), startServer('baseline', 'baseline.ts', env, compiled)]);
+  log(`starting the plugin server and the baseline server (${compiled ? 'compiled with esbuild, plain node' : 'under tsx'}, ${SERVER_NODE_FLAGS.join(' ')})`);
+  notes.push(
+    `both servers ran with node ${SERVER_NODE_FLAGS.join(' ')}, as README.md's Deployment section documents for complaints serve${options.pluginNodeArgs.length ? `; the plugin server also with ${options.pluginNodeArgs.join(' ')}` : ''}`,
+  );
+  const [plugin, baseline] = await Promise.all([
+    startServer('plugin', 'plugin.ts', env, compiled, options.pluginNodeArgs),
+    startServer('baseline', 'baseline.ts', env, compiled),
+  ]);
   const failures: string[] = [];
   notes.push(...plugin.notes);
   for (const n of plugin.notes) log(`note: ${n}`);
@@ -752,14 +787,27 @@ async function main(): Promise<number> {
         .join(', ')}`,
     );
 
-    const measure = async (id: string, seconds: number): Promise<LoadResult & { peakRssMb: number }> => {
+    const measure = async (id: string, seconds: number): Promise<LoadResult & { peakRssMb: number; cpuMsPerRequest: number }> => {
       if (serverDeaths.length) throw new Error(`the run cannot go on: ${serverDeaths.join('; ')}`);
       await ensureBills(id, seconds);
       const mark = Date.now();
       await waitIdle([plugin, baseline]);
+      const server = sides[id]!.spec().url === plugin.url ? plugin : baseline;
+      const cpuBefore = readCpuMs(server.pid) ?? NaN;
       const r = await runLoad(sides[id]!.spec(), seconds, connections);
+      // The server's own CPU (user + system, GC included) per answer; requests still queued when the load
+      // stopped are finished first, so their CPU is counted with them.
+      await waitIdle([server]);
+      const cpuMsPerRequest = ((readCpuMs(server.pid) ?? NaN) - cpuBefore) / Math.max(1, r.ok + r.non2xx);
       okCount[id] = (okCount[id] ?? 0) + r.ok;
-      return { ...r, peakRssMb: (sides[id]!.spec().url === plugin.url ? pluginMem : baselineMem).peakSince(mark) };
+      if (sides[id]!.spec().url === plugin.url) {
+        const m = await askMemory(plugin);
+        if (m)
+          log(
+            `    plugin after ${id}: rss ${fmt(m.rss!, 0)} MB, heap ${fmt(m.heapUsed!, 0)}/${fmt(m.heapTotal!, 0)} MB, external ${fmt(m.external!, 0)} MB (buffers ${fmt(m.arrayBuffers!, 0)} MB)`,
+          );
+      }
+      return { ...r, cpuMsPerRequest, peakRssMb: (sides[id]!.spec().url === plugin.url ? pluginMem : baselineMem).peakSince(mark) };
     };
 
     log(`warm-up (${warmup} s per route)`);
@@ -770,7 +818,7 @@ async function main(): Promise<number> {
       if (r.non2xx || r.errors) log(`  warm-up ${id}: non-2xx ${r.non2xx} (${codesText(r.errorCodes)})${r.errors ? `, errors ${r.errors}` : ''}`);
     }
 
-    const runs: Record<string, Array<LoadResult & { peakRssMb: number }>> = {};
+    const runs: Record<string, Array<LoadResult & { peakRssMb: number; cpuMsPerRequest: number }>> = {};
     const batchRuns: Array<{ batchMs: number; singleMs: number; singles: number; bills: number }> = [];
     const reportRuns: Array<Record<string, number>> = [];
     let reportCounts: ReportCounts | null = null;
@@ -796,7 +844,7 @@ async function main(): Promise<number> {
           (runs[id] ??= []).push(r);
           done.add(id);
           log(
-            `  ${id.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}${r.non2xx ? ` (${codesText(r.errorCodes)})` : ''}${r.errors ? `  errors ${r.errors}` : ''}  peak RSS ${fmt(r.peakRssMb, 0)} MB`,
+            `  ${id.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}${r.non2xx ? ` (${codesText(r.errorCodes)})` : ''}${r.errors ? `  errors ${r.errors}` : ''}  peak RSS ${fmt(r.peakRssMb, 0)} MB  CPU ${fmt(r.cpuMsPerRequest, 2)} ms/req`,
           );
         }
       }
@@ -1113,6 +1161,8 @@ async function main(): Promise<number> {
         rounds,
         pool: options.pool,
         servers: compiled ? 'compiled with esbuild, plain node' : 'tsx',
+        serverNodeFlags: SERVER_NODE_FLAGS,
+        pluginNodeArgs: options.pluginNodeArgs,
       },
       seed,
       figures,
@@ -1160,6 +1210,7 @@ async function main(): Promise<number> {
   } finally {
     await Promise.all([stopServer(plugin), stopServer(baseline)]);
     await db.destroy();
+    if (compiled) rmSync(compiled, { recursive: true, force: true });
   }
 }
 

@@ -62,6 +62,8 @@ export interface BenchOptions {
   tsx: boolean;
   /** Give up (exit 1) after this many seconds; null: the profile's default (--quick 300 s, full none). */
   timeout: number | null;
+  /** Extra node flags for the plugin server only (e.g. --cpu-prof, --trace-gc), for investigating it. */
+  pluginNodeArgs: string[];
 }
 
 export const DEFAULT_MYSQL = {
@@ -84,6 +86,8 @@ const USAGE = `options:
                      results then go to $TMPDIR/cmp-bench-results unless --out is given
   --tsx              run the servers under tsx instead of compiling them with esbuild first
   --timeout S        give up and exit 1 after S seconds (default 300 with --quick, none otherwise)
+  --plugin-node-args "FLAGS"  extra node flags for the plugin server only, after the documented ones
+                     (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), for investigating it
 
 Exit code: 0 when every figure was measured, whether or not its goal is met; 1 when something broke (an
 error, a server that died, a figure that could not be measured, a fixture approval over-spent).`;
@@ -102,6 +106,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     only: null as string[] | null,
     tsx: false,
     timeout: null as number | null,
+    pluginNodeArgs: [] as string[],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -152,6 +157,9 @@ export function parseArgs(argv: string[]): BenchOptions {
         break;
       case '--timeout':
         o.timeout = positive(a, value());
+        break;
+      case '--plugin-node-args':
+        o.pluginNodeArgs = value().split(/\s+/).filter(Boolean);
         break;
       case '-h':
       case '--help':

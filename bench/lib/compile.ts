@@ -2,14 +2,16 @@
 // esbuild, file by file (no bundling, same layout as the tsc build in dist/), so the servers run on plain
 // Node and their memory is the plugin's, not tsx's. JSON and templates the code reads are copied beside.
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Returns a fresh folder per run (the caller removes it): several checkouts benchmarking on one machine
+ * at once must not overwrite each other's build while their servers load it.
+ */
 export async function compileForNode(root: string): Promise<string> {
-  const out = join(tmpdir(), 'cmp-bench-build');
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
+  const out = mkdtempSync(join(tmpdir(), 'cmp-bench-build-'));
   const entryPoints: string[] = [];
   for (const dir of ['src', 'migrations', 'bench']) {
     for (const file of readdirSync(join(root, dir), { recursive: true }) as string[]) {

@@ -117,6 +117,21 @@ export function readMemory(pid: number): MemoryReading | null {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat; null when gone. */
+export function readCpuMs(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces, hence after the last ')'): utime is the 12th, stime the 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on Linux on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 /** Samples a process's RSS every `everyMs`; `peakSince(mark)` is the highest sample since a mark. */
 export class MemorySampler {
   private samples: Array<{ at: number; rssMb: number }> = [];

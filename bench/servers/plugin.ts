@@ -43,6 +43,8 @@ function busy(): number {
 process.on('message', (m: { type?: string }) => {
   if (m?.type === 'busy') process.send?.({ type: 'busy', busy: busy() });
   if (m?.type === 'statements') process.send?.({ type: 'statements', statements });
+  // What the resident memory is made of (V8 heap, Buffers outside it), for the runner's log.
+  if (m?.type === 'memory') process.send?.({ type: 'memory', memory: process.memoryUsage() });
 });
 /** SQL statements sent so far (BEGIN and COMMIT included): the runner counts them per request. */
 let statements = 0;

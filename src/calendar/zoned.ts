@@ -1,6 +1,7 @@
 // The one place that does wall-clock arithmetic in a named time zone (the company's settings.timezone,
 // Asia/Shanghai by default), with the built-in Intl API and no date library. Storage stays UTC; day
 // boundaries, complaint codes, the service calendar and what people read depend on the zone.
+import { LRUCache } from 'lru-cache';
 
 export interface LocalDateTime {
   /** 'YYYY-MM-DD' in the zone. */
@@ -39,18 +40,64 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-function zonedParts(instant: Date, timeZone: string): ZonedParts {
+/** The zone's wall-clock fields at an instant, read through Intl (exact, but slow: one formatToParts each). */
+function intlParts(instant: Date, timeZone: string): ZonedParts {
   const out: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(instant)) if (p.type !== 'literal') out[p.type] = p.value;
   return out as unknown as ZonedParts;
 }
 
-/** Offset of the zone from UTC at an instant, in ms (Asia/Shanghai: +8 h). */
+/** Offset of the zone from UTC at an instant, in ms (Asia/Shanghai: +8 h), through Intl. */
 function offsetAt(instant: number, timeZone: string): number {
-  const p = zonedParts(new Date(instant), timeZone);
+  const p = intlParts(new Date(instant), timeZone);
   const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
   return asUtc - Math.floor(instant / 1000) * 1000;
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The zone's offset over one whole UTC day, by zone and day number; NaN for a day on which it changes
+ * (a DST switch: those instants go through Intl one by one). A page formats dozens of dates, each a
+ * formatToParts call before; now two calls per zone and day, then arithmetic. Bounded: least recently
+ * used days go first.
+ */
+const dayOffsets = new LRUCache<string, number>({ max: 10_000 });
+
+/** The offset at an instant: the day's when it holds all day (no zone changes twice within a UTC day). */
+function cachedOffset(instant: number, timeZone: string): number {
+  const day = Math.floor(instant / DAY_MS);
+  const key = `${timeZone} ${day}`;
+  let offset = dayOffsets.get(key);
+  if (offset === undefined) {
+    const first = offsetAt(day * DAY_MS, timeZone);
+    offset = first === offsetAt((day + 1) * DAY_MS - 1, timeZone) ? first : NaN;
+    dayOffsets.set(key, offset);
+  }
+  return Number.isNaN(offset) ? offsetAt(instant, timeZone) : offset;
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** The same fields as intlParts, by adding the zone's offset (whole seconds, as Intl reports it). */
+function zonedParts(instant: Date, timeZone: string): ZonedParts {
+  const ms = instant.getTime();
+  // Intl refuses an invalid date with a RangeError, and so must we; other years are rare enough for Intl.
+  if (!Number.isFinite(ms) || ms < YEAR_1900 || ms >= YEAR_9999) return intlParts(instant, timeZone);
+  const wall = new Date(Math.floor(ms / 1000) * 1000 + cachedOffset(ms, timeZone));
+  return {
+    year: String(wall.getUTCFullYear()),
+    month: pad2(wall.getUTCMonth() + 1),
+    day: pad2(wall.getUTCDate()),
+    hour: pad2(wall.getUTCHours()),
+    minute: pad2(wall.getUTCMinutes()),
+    second: pad2(wall.getUTCSeconds()),
+  };
+}
+
+/** The fast path's range: four-digit years, whatever the zone's offset. */
+const YEAR_1900 = Date.UTC(1900, 0, 2);
+const YEAR_9999 = Date.UTC(9999, 11, 30);
 
 export function toLocal(instant: Date, timeZone: string): LocalDateTime {
   const p = zonedParts(instant, timeZone);

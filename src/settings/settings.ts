@@ -4,6 +4,7 @@
 // changed or cleared, never what it is.
 import type { Knex } from 'knex';
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Actor } from '../auth/actor.js';
 import type { Clock } from '../clock.js';
 import type { TableNames } from '../db/tables.js';
@@ -154,8 +155,11 @@ export function defaultSettings(): Settings {
   return validateSettings({});
 }
 
-/** Cached briefly so the counter pages do not read settings on every request; other instances see a change within this time. */
-const CACHE_MS = 5000;
+/**
+ * Cached briefly so the counter pages do not read settings on every request; other instances see a change
+ * within this time (the instance that saves sees it at once).
+ */
+export const SETTINGS_CACHE_MS = 5000;
 
 /** One stored setting: its key and its JSON value. */
 interface SettingRow {
@@ -171,23 +175,41 @@ export class StaleSettingsError extends Error {
   }
 }
 
+/** The one key of the settings cache (the whole settings object is one entry). */
+const ALL = 'all';
+
 export class SettingsStore {
-  private cache: { value: Settings; at: number } | null = null;
+  /**
+   * The settings as last read, for SETTINGS_CACHE_MS by the plugin's clock (ttlResolution 0: the clock
+   * is read on every get, so expiry is exact). fetch() shares one read among the requests that miss
+   * together, instead of one read each when the entry expires under load.
+   */
+  private readonly cache: LRUCache<typeof ALL, Settings>;
 
   constructor(
     private readonly db: Knex,
     private readonly tables: TableNames,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.cache = new LRUCache<typeof ALL, Settings>({
+      max: 1,
+      ttl: SETTINGS_CACHE_MS,
+      ttlResolution: 0,
+      perf: { now: () => this.clock.now().getTime() },
+      // A save while a read is in flight deletes the entry: the read still answers its callers (it began
+      // before the save) but is not stored, so the next get reads the saved settings.
+      ignoreFetchAbort: true,
+      fetchMethod: () => this.readStored(),
+    });
+  }
 
   async get(): Promise<Settings> {
-    const now = Date.now();
-    if (this.cache && now - this.cache.at < CACHE_MS) return this.cache.value;
+    return (await this.cache.fetch(ALL))!;
+  }
+
+  private async readStored(): Promise<Settings> {
     const rows = (await this.db(this.tables.settings).select('key', 'value')) as SettingRow[];
-    const stored = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
-    const value = validateSettings(stored);
-    this.cache = { value, at: now };
-    return value;
+    return validateSettings(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown])));
   }
 
   /** The settings as stored, read inside a caller's transaction (not cached: it may hold its own changes). */
@@ -264,7 +286,14 @@ export class SettingsStore {
       },
       options,
     );
-    this.cache = null;
+    this.cache.delete(ALL);
+    // In a caller's transaction the change is not visible to other connections until it commits, and a get
+    // in between caches the old settings again: drop them once more when it has.
+    if (options.trx)
+      options.trx.executionPromise.then(
+        () => this.cache.delete(ALL),
+        () => undefined,
+      );
     return next;
   }
 }

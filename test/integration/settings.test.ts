@@ -1,12 +1,14 @@
 // The settings store on both databases: the audit trail of a change never holds a secret (the webhook
 // secret, a password or token in the webhook URL), and a service calendar a deadline could not be
-// counted with is refused field by field, in Chinese and English, with nothing saved.
+// counted with is refused field by field, in Chinese and English, with nothing saved. Settings are
+// cached for SETTINGS_CACHE_MS by the plugin's clock: exactly that long, one read for requests that miss
+// together, and a save in this process is seen at once.
 import { expect } from 'chai';
 import { ManualClock } from '../../src/clock.js';
 import { ValidationError } from '../../src/common/errors.js';
 import { listEvents } from '../../src/common/events.js';
 import type { ServiceCalendar } from '../../src/calendar/calendar.js';
-import { REDACTED, redactForAudit } from '../../src/settings/settings.js';
+import { REDACTED, SETTINGS_CACHE_MS, SettingsStore, redactForAudit } from '../../src/settings/settings.js';
 import { databaseKinds, type TestDatabase } from '../support/databases.js';
 import { jobContext, migrate } from '../support/jobsHarness.js';
 import { people } from '../support/pluginHarness.js';
@@ -117,6 +119,68 @@ for (const kind of databaseKinds) {
       await ctx.settings.update({ serviceCalendar: next }, admin);
       expect((await ctx.settings.get()).serviceCalendar).to.deep.equal(next);
       await ctx.settings.update({ serviceCalendar: calendar }, admin);
+    });
+  });
+
+  describe(`settings cache (${kind.kind})`, function () {
+    let t: TestDatabase;
+    let clock: ManualClock;
+    let store: SettingsStore;
+    let reads: number;
+
+    before(async () => {
+      t = await kind.create();
+      await migrate(t.db);
+      clock = new ManualClock('2026-12-07T02:00:00Z');
+      store = new SettingsStore(t.db, jobContext(t.db, clock).tables, clock);
+      t.db.on('query', (q: { sql: string }) => {
+        if (/from [`"]?\w*settings[`"]?/i.test(q.sql)) reads++;
+      });
+    });
+    after(async () => t?.drop());
+    beforeEach(() => (reads = 0));
+
+    /** What another instance's save looks like from here: the row changes behind this store's back. */
+    const writeBehind = async (key: string, value: unknown) => {
+      const tables = jobContext(t.db, clock).tables;
+      const updated = await t
+        .db(tables.settings)
+        .where({ key })
+        .update({ value: JSON.stringify(value) });
+      if (!updated) await t.db(tables.settings).insert({ key, value: JSON.stringify(value), updated_at: '2026-12-07 02:00:00', updated_by: 'test' });
+    };
+
+    it('keeps what it read for exactly SETTINGS_CACHE_MS by the plugin clock, then reads again', async () => {
+      expect((await store.get()).followUpHours).to.equal(24);
+      await writeBehind('followUpHours', 48);
+      clock.advance(SETTINGS_CACHE_MS);
+      expect((await store.get()).followUpHours).to.equal(24);
+      clock.advance(1);
+      expect((await store.get()).followUpHours).to.equal(48);
+      expect(reads).to.equal(2);
+    });
+
+    it('reads once for requests that miss together', async () => {
+      clock.advance(SETTINGS_CACHE_MS + 1);
+      const all = await Promise.all(Array.from({ length: 10 }, () => store.get()));
+      expect(all.every((s) => s === all[0])).to.equal(true);
+      expect(reads).to.equal(1);
+    });
+
+    it('sees a save made through it at once', async () => {
+      expect((await store.get()).repeatWindowDays).not.to.equal(9);
+      await store.update({ repeatWindowDays: 9 }, admin);
+      expect((await store.get()).repeatWindowDays).to.equal(9);
+    });
+
+    it("sees a save made in a caller's transaction once it commits, though a get in between read the old settings", async function () {
+      // SQLite has one connection: a get during the transaction would wait for it, never read in between.
+      if (kind.kind === 'sqlite') this.skip();
+      await t.db.transaction(async (trx) => {
+        await store.update({ repeatWindowDays: 12 }, admin, { trx });
+        expect((await store.get()).repeatWindowDays).not.to.equal(12);
+      });
+      expect((await store.get()).repeatWindowDays).to.equal(12);
     });
   });
 }

@@ -8,8 +8,20 @@ import type { Settings } from '../../settings/settings.js';
 import { categoryLabels, departmentLabels, labelOf, VOCAB } from '../labels.js';
 import { maskMobile } from '../../privacy/mask.js';
 
+/**
+ * Category and department labels per settings object: a list page shapes up to a hundred rows with the
+ * same settings (one object while the settings cache holds it), and built both lists again for each.
+ */
+const rowLabels = new WeakMap<Settings, { categories: ReturnType<typeof categoryLabels>; departments: ReturnType<typeof departmentLabels> }>();
+
+function labelsFor(settings: Settings) {
+  let labels = rowLabels.get(settings);
+  if (!labels) rowLabels.set(settings, (labels = { categories: categoryLabels(settings, true), departments: departmentLabels(settings) }));
+  return labels;
+}
+
 export function complaintRow(c: Complaint, settings: Settings, now: Date) {
-  const categories = categoryLabels(settings, true);
+  const { categories, departments } = labelsFor(settings);
   return {
     id: c.id,
     code: c.code,
@@ -33,7 +45,7 @@ export function complaintRow(c: Complaint, settings: Settings, now: Date) {
     continuation: c.parentId !== null,
     threat: c.threatenedWithholding,
     assigneeName: c.assigneeName,
-    departmentLabel: labelOf(departmentLabels(settings), c.department),
+    departmentLabel: labelOf(departments, c.department),
   };
 }
 
