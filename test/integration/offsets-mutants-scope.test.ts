@@ -28,7 +28,10 @@ for (const kind of databaseKinds) {
         { id: 1097, unit_id: 108, amount: '40.00', period: '2024-01', status: 'unpaid' },
       ]);
       // A unit the host files under no community: anyone may see what happens on it.
-      await h.db('units').insert({ id: 108, community_id: null, room_no: '无小区-1', owner_id: 1, is_deleted: 0 });
+      await h.db('units').insert([
+        { id: 108, community_id: null, room_no: '无小区-1', owner_id: 1, is_deleted: 0 },
+        { id: 109, community_id: 1, room_no: '1-105', owner_id: 1, is_deleted: 0 }, // owner 1 has 101 too
+      ]);
     });
     after(async () => h?.close());
     afterEach(() => expect(h.unexpectedErrors, 'no 500s').to.deep.equal([]));
@@ -61,6 +64,21 @@ for (const kind of databaseKinds) {
       }
     });
 
+    it('a merge into a complaint on another unit of the same owner is refused: the request belongs to its unit', async () => {
+      const duplicate = await assessedComplaint(h, '109');
+      const survivor = await assessedComplaint(h, '101');
+      expect([duplicate.ownerId, survivor.ownerId]).to.deep.equal(['1', '1']);
+      const r = await h.offsets.raise({ complaintId: duplicate.id, amount: '3', reason: '补偿' }, counter);
+      const d = await fresh(duplicate.id);
+      const err = await refused(
+        h.complaints.merge(d.id, { version: d.version, survivorId: survivor.id, reason: '重复' }, supervisor),
+        'merge_offset_other_unit',
+        409,
+      );
+      expect(err.details).to.deep.equal({ offsetId: r.id });
+      expect(Number((await h.db(h.ctx.tables.offsets).where({ id: r.id }).first()).complaint_id)).to.equal(d.id);
+    });
+
     it('a request is moved only while it is the one that was read: an approval in between leaves it where it was', async () => {
       const from = await assessedComplaint(h, '101');
       const to = await assessedComplaint(h, '101');
@@ -78,6 +96,15 @@ for (const kind of databaseKinds) {
       expect(movedNow).to.equal(true);
       const after = await h.db(h.ctx.tables.offsets).where({ id: other.id }).first();
       expect([Number(after.complaint_id), after.status, Number(after.version)]).to.deep.equal([to.id, 'requested', other.version + 1]);
+      // The report's per-complaint facts follow the request in the same transaction.
+      const facts = async (id: number) => {
+        const row = await h.db(h.ctx.tables.reportFacts).where({ complaint_id: id }).first();
+        return [Number(row?.requests ?? 0), Number(row?.requested_fen ?? 0)];
+      };
+      expect([await facts(from.id), await facts(to.id)]).to.deep.equal([
+        [1, 600],
+        [1, 700],
+      ]);
     });
 
     it('a request sent again with its key after the complaint was cancelled gets its first answer, not a refusal', async () => {
@@ -185,13 +212,18 @@ for (const kind of databaseKinds) {
 
       // A ledger row no application explains (written by hand here: what reconciliation exists to find).
       await h.db(h.ctx.tables.offsetBillLedger).insert({ bill_id: '1004', applied_fen: 50 });
+      await h.db(h.ctx.tables.offsetBillLedger).where({ bill_id: BILL_OF_TWO }).update({ applied_fen: 201 });
       const mineAfter = await h.offsets.reconcile(cashierOfOne);
       expect([mineAfter.ok, mineAfter.billsChecked, mineAfter.billMismatches]).to.deep.equal([true, 1, []]);
       const allAfter = await h.offsets.reconcile(cashier);
+      // In bill order, whichever list (applications or ledger) a bill came from.
       expect([allAfter.ok, allAfter.billsChecked, allAfter.billMismatches.map((m) => [m.billId, m.problem, m.ledgerFen, m.appliedFen])]).to.deep.equal([
         false,
         3,
-        [['1004', 'ledger_differs', 50, 0]],
+        [
+          ['1004', 'ledger_differs', 50, 0],
+          [BILL_OF_TWO, 'ledger_differs', 201, 200],
+        ],
       ]);
       expect((await h.offsets.reconcile()).billsChecked).to.equal(3);
     });
