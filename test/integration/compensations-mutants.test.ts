@@ -66,6 +66,18 @@ for (const kind of databaseKinds) {
       expect((await rows(c.id)).map((r) => Number(r.amount_fen))).to.deep.equal([MAX_COMPENSATION_FEN]);
     });
 
+    it('names an amount the schema refused once, not again for its value', async () => {
+      const c = await complaint();
+      let fields: string[] = [];
+      try {
+        await compensations.record(c.id, { ...paid, amount: '1'.repeat(33) }, manager);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        fields = err.fields.map((f) => f.field);
+      }
+      expect(fields).to.deep.equal(['amount']);
+    });
+
     it('answers a form sent again with its key after the complaint was cancelled with the first record', async () => {
       const c = await complaint();
       const input = { ...paid, idempotencyKey: `${kind.kind}-comp-replay` };
