@@ -4,7 +4,7 @@
 // judged, and a record made inside the host's transaction gone when the host rolls back. Asked for by the
 // mutation run of issue 22 over src/compensations (2026-12-07): each test fails on a mutant that survived.
 import { expect } from 'chai';
-import { createCompensationService, type CompensationService } from '../../src/compensations/service.js';
+import { createCompensationService, type CompensationService, type RecordCompensationInput } from '../../src/compensations/service.js';
 import { MAX_COMPENSATION_FEN } from '../../src/compensations/model.js';
 import { ValidationError } from '../../src/common/errors.js';
 import { createComplaintService, type ComplaintService } from '../../src/complaints/service.js';
@@ -15,7 +15,7 @@ import { refused } from '../support/offsetData.js';
 import { people, startPluginHarness, type PluginHarness } from '../support/pluginHarness.js';
 
 const { counter, supervisor, manager } = people;
-const paid = { payer: 'insurer', amount: '300.00', paidOn: '2026-11-28', method: 'transfer' };
+const paid: RecordCompensationInput = { payer: 'insurer', amount: '300.00', paidOn: '2026-11-28', method: 'transfer' };
 
 for (const kind of databaseKinds) {
   describe(`compensation records: what is kept, the ceiling, replays and refusals (${kind.kind})`, function () {
