@@ -42,5 +42,13 @@ for (const kind of databaseKinds) {
       });
       expect((await offsetRow(h.db, h, second.id)).status).to.equal('requested');
     });
+
+    it('offers a role whose room left is exactly the amount', async () => {
+      const c = await assessedComplaint(h, '104');
+      const o = await h.offsets.raise({ complaintId: c.id, amount: '5000', reason: '补偿' }, counter);
+      const e = await refused(h.offsets.approve(o.id, { version: o.version }, supervisor), 'over_approval_limit', 403);
+      expect(e.localized['zh-CN']).to.match(/；可由总经理（不限额）或项目经理（额度 ¥5,000.00）审批$/);
+      expect(e.localized.en).to.match(/; it can be approved by Director \(no limit\) or Manager \(limit ¥5,000.00\)$/);
+    });
   });
 }
