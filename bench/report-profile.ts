@@ -1,15 +1,14 @@
 // Where the monthly report's time goes (issue 20): each SQL statement buildReport sends, timed from the
 // knex 'query' event to its 'query-response', beside the call's total, for every community and community 1.
 //   npx tsx bench/report-profile.ts [mysql://root@127.0.0.1:3306/cmp_bench] [repeat]
-import type { Actor } from '../src/auth/actor.js';
 import { createDb } from '../src/db/connection.js';
 import { loadMappingFile } from '../src/host/mapping.js';
 import { createComplaintsPlugin } from '../src/plugin/createPlugin.js';
 import { buildReport } from '../src/reports/report.js';
+import { REPORT_READER, lastCompleteMonthDays } from './lib/common.js';
 
 const url = process.argv[2] ?? 'mysql://root@127.0.0.1:3306/cmp_bench';
 const repeat = Number(process.argv[3] ?? 5);
-const READER: Actor = { id: 'bench-manager', name: '经理 压测', roles: ['manager'], communityIds: null };
 
 const db = createDb(url, { poolMax: 10 });
 const plugin = createComplaintsPlugin({
@@ -28,10 +27,8 @@ db.on('query-response', (_r: unknown, q: { __knexQueryUid: string; sql: string; 
 try {
   const marker = (await db('bench_seed').first('info')) as { info: string };
   const now = new Date((JSON.parse(marker.info) as { now: string }).now);
-  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  const label = first.toISOString().slice(0, 7);
-  const lastDay = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
-  const query = { from: `${label}-01`, to: `${label}-${String(lastDay).padStart(2, '0')}`, actor: READER };
+  const { from, to } = lastCompleteMonthDays(now);
+  const query = { from, to, actor: REPORT_READER };
   for (const communityId of [null, '1']) {
     await buildReport(plugin.context, { ...query, communityId });
     for (let i = 0; i < repeat; i++) {

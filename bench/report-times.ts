@@ -3,18 +3,17 @@
 // range; medians of N interleaved rounds, after one warm-up each. Runs against whatever the checkout's code is, so the
 // same script times the code before and after a change.
 //   npx tsx bench/report-times.ts [mysql://root@127.0.0.1:3306/cmp_bench] [repeat]
-import type { Actor } from '../src/auth/actor.js';
 import { createDb, isMysql } from '../src/db/connection.js';
 import { tableNames } from '../src/db/tables.js';
 import { toDbTime } from '../src/db/time.js';
 import { loadMappingFile } from '../src/host/mapping.js';
 import { createComplaintsPlugin } from '../src/plugin/createPlugin.js';
 import { buildReport } from '../src/reports/report.js';
+import { REPORT_READER, lastCompleteMonthDays } from './lib/common.js';
 
 const url = process.argv[2] ?? 'mysql://root@127.0.0.1:3306/cmp_bench';
 const repeat = Number(process.argv[3] ?? 10);
 const T = tableNames('cmp_');
-const READER: Actor = { id: 'bench-manager', name: '经理 压测', roles: ['manager'], communityIds: null };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const db = createDb(url, { poolMax: 10 });
@@ -26,10 +25,8 @@ const plugin = createComplaintsPlugin({
 try {
   const marker = (await db('bench_seed').first('info')) as { info: string };
   const now = new Date((JSON.parse(marker.info) as { now: string }).now);
-  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  const label = first.toISOString().slice(0, 7);
-  const lastDay = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
-  const query = { from: `${label}-01`, to: `${label}-${String(lastDay).padStart(2, '0')}`, actor: READER };
+  const { from, to, label } = lastCompleteMonthDays(now);
+  const query = { from, to, actor: REPORT_READER };
   const all = await buildReport(plugin.context, { ...query, communityId: null });
   const range = [toDbTime(all.period.start), toDbTime(all.period.end)];
   const count = async () => {

@@ -22,11 +22,10 @@ import { createComplaintsPlugin } from '../src/plugin/createPlugin.js';
 import { createOffsetService } from '../src/offsets/service.js';
 import { buildReport } from '../src/reports/report.js';
 import { refreshReportFacts } from '../src/reports/summaryStore.js';
-import type { Actor } from '../src/auth/actor.js';
 import type { PluginContext } from '../src/common/context.js';
 import type { BillCheckInput } from '../src/offsets/schemas.js';
 import { ensureSeeded, MAPPING_FILE, type SeedInfo } from './seed.js';
-import { DAY, median, parseArgs, SHANGHAI_OFFSET_MS, type BenchOptions } from './lib/common.js';
+import { DAY, median, parseArgs, REPORT_READER, SHANGHAI_OFFSET_MS, type BenchOptions } from './lib/common.js';
 import { MemorySampler, readCpuMs, readMemory, runLoad, type LoadResult, type LoadSpec } from './lib/load.js';
 import { compileForNode } from './lib/compile.js';
 import { listPageRenderMs } from './lib/listRender.js';
@@ -1315,9 +1314,6 @@ interface ReportCounts {
   reportAll: number;
   reportCommunity: number;
 }
-
-/** Whoever reads the report page: a manager (report.view) of every community. */
-const REPORT_READER: Actor = { id: 'bench-manager', name: '经理 压测', roles: ['manager'], communityIds: null };
 
 /**
  * Median time (ms) over `repeat` calls of: the report page's buildReport for the month, for every

@@ -1,5 +1,6 @@
 // What the seed and the runner share: command-line options, the two dataset profiles, the database
 // URL they point at, and small helpers (deterministic random numbers, UTC strings, medians).
+import type { Actor } from '../../src/auth/actor.js';
 import { parseDbUrl } from '../../src/db/connection.js';
 
 export type ProfileName = 'full' | 'quick';
@@ -221,3 +222,15 @@ export function median(values: number[]): number {
 export const MARKER_TABLE = 'bench_seed';
 export const HOUR = 3600_000;
 export const DAY = 24 * HOUR;
+
+/** Whoever reads the report page in the bench: a manager (report.view) of every community. */
+export const REPORT_READER: Actor = { id: 'bench-manager', name: '经理 压测', roles: ['manager'], communityIds: null };
+
+/** The last complete calendar month before `now` in Asia/Shanghai, as the report's first and last local days. */
+export function lastCompleteMonthDays(now: Date): { from: string; to: string; label: string } {
+  const local = new Date(now.getTime() + SHANGHAI_OFFSET_MS);
+  const first = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() - 1, 1));
+  const label = first.toISOString().slice(0, 7);
+  const lastDay = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
+  return { from: `${label}-01`, to: `${label}-${String(lastDay).padStart(2, '0')}`, label };
+}
