@@ -11,7 +11,7 @@ import { people } from '../support/pluginHarness.js';
 import { isMysql } from '../../src/db/connection.js';
 import { HostGateway } from '../../src/host/gateway.js';
 import { validateMapping } from '../../src/host/mapping.js';
-import { checkOffsets } from '../../src/offsets/billingCheck.js';
+import { checkBills, checkOffsets } from '../../src/offsets/billingCheck.js';
 import { billJoins } from '../../src/offsets/store/facts.js';
 
 /** The statements `work` sent, as SQL text. */
@@ -86,6 +86,31 @@ for (const kind of databaseKinds) {
       expect([Number(row.remaining_fen), row.status]).to.deep.equal([0, 'exhausted']);
       const outbox = (await h.db('cmp_outbox').where({ topic: 'offset_applied' }).orderBy('id', 'desc').first()) as { payload: string };
       expect(JSON.parse(outbox.payload)).to.include({ remainingFen: 0, offsetStatus: 'exhausted', complaintCode: c.code });
+    });
+
+    it('checks a batch in one combined statement per thousand bills, and per thousand distinct offsets', async () => {
+      // Bills and offsets that do not exist answer like any other; what is counted is how the batch was cut.
+      // Our facts about bills (the settings may be read besides, when their cache has expired).
+      const ours = (list: string[]) => list.filter((sql) => /`cmp_(offsets|offset_bill_ledger|complaints)`/.test(sql));
+      const combined = async (batch: Parameters<typeof checkBills>[1]) => {
+        const sent = ours(await statementsOf(h.db, () => checkBills(h.ctx, batch)));
+        // Every statement of ours carries the bill query too (none of the fallback's separate reads).
+        for (const sql of sent) expect(sql).to.contain('pay_fee');
+        return sent.length;
+      };
+      const bills = (n: number, offsetsEach: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          billId: `no-such-bill-${i}`,
+          offsets: Array.from({ length: offsetsEach }, (_, j) => ({ offsetId: 900000 + i * offsetsEach + j, amountFen: 100 })),
+        }));
+      // 1,001 bills: a thousand, then one.
+      expect(await combined(bills(1001, 0))).to.equal(2);
+      // 500 bills of four distinct offsets each: 250 bills make exactly a thousand offsets, so two statements
+      // (a group is closed only when the next bill would take it past a thousand, not when it reaches it).
+      expect(await combined(bills(500, 4))).to.equal(2);
+      // 251 bills of four: the 251st bill's offsets would make 1,004, so it starts a second statement.
+      expect(await combined(bills(251, 4))).to.equal(2);
+      expect(await combined(bills(250, 4))).to.equal(1);
     });
 
     if (kind.kind === 'mariadb') {
