@@ -2,7 +2,9 @@
 // there). Each left the last survivors of issue 22's mutation run alive; each test fails with its mutant
 // applied by hand (see bench/results/mutation-2026-12-08.md). The pattern: the first writer runs through
 // the real service inside an open transaction (the ERP's, or a context whose db is that transaction) and
-// waits; the second starts, and once it sends the statement named (knex's query event) the first commits.
+// waits; the second starts, and once it sends the statement named (knex's query event), or once that
+// statement waits on a row lock or was answered (where the order must not depend on which reaches the
+// server first), the first commits.
 // - a cancellation between a compensation's read of the complaint and its locked read
 //   (compensations/service.ts `{ lock: true }` and `if (late) throw late`);
 // - two identical compensation submits racing on the unique key (the duplicate-key replay);
@@ -90,6 +92,44 @@ function sent(db: Knex, others: Set<string>, pattern: RegExp): Promise<void> {
   return within(seen.promise, 15000, `a statement matching ${pattern}`);
 }
 
+/**
+ * Fires once a statement of another transaction than `others` matching `pattern` has been answered, or is
+ * waiting on a row lock on the server (InnoDB's LOCK WAIT, asked until seen): either way it has read what
+ * it will read, whether or not it locks.
+ */
+function answeredOrWaiting(db: Knex, others: Set<string>, pattern: RegExp): Promise<void> {
+  const seen = signal();
+  let uid: string | undefined;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    db.removeListener('query', onQuery);
+    db.removeListener('query-response', onResponse);
+    seen.fire();
+  };
+  const waitingOnALock = async () => {
+    while (!finished) {
+      const [rows] = (await db.raw(
+        `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+         WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()`,
+      )) as [Array<{ n: number | string }>];
+      if (Number(rows[0]!.n) > 0) finish();
+      else await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  const onQuery = (q: QueryEvent & { __knexQueryUid?: string }) => {
+    if (uid === undefined && q.__knexTxId && !others.has(q.__knexTxId) && pattern.test(q.sql)) {
+      uid = q.__knexQueryUid;
+      void waitingOnALock();
+    }
+  };
+  const onResponse = (_answer: unknown, q: { __knexQueryUid?: string }) => uid !== undefined && q.__knexQueryUid === uid && finish();
+  db.on('query', onQuery);
+  db.on('query-response', onResponse);
+  return within(seen.promise, 15000, `a statement matching ${pattern} answered or waiting`);
+}
+
 describe('races timed at one statement (mariadb)', function () {
   this.timeout(60000);
   let h: OffsetHarness;
@@ -125,7 +165,8 @@ describe('races timed at one statement (mariadb)', function () {
     );
     expect((await cancelling.done).state).to.equal('cancelled');
     // The service's first read (outside its transaction) sees the complaint open: the cancel is not committed.
-    const lockedRead = sent(h.db, cancelling.txIds, complaintReadInTransaction());
+    // The cancel commits once the read in the service's transaction waits on the row (or, unlocked, answered).
+    const lockedRead = answeredOrWaiting(h.db, cancelling.txIds, complaintReadInTransaction());
     const recording = settled(createCompensationService(h.ctx).record(c.id, paid, manager));
     await lockedRead;
     await cancelling.commit();
@@ -168,10 +209,12 @@ describe('races timed at one statement (mariadb)', function () {
         .update({ status: 'rejected', decided_by: director.id, decided_by_name: director.name, decision_note: '不同意', version: r.version + 1 }),
     );
     expect(await deciding.done).to.equal(1);
-    const moving = sent(h.db, deciding.txIds, new RegExp(`^update \`${t('offsets')}\` set \`complaint_id\``));
+    // The merge's read of the request (its snapshot, taken at its first read, still shows it pending); its
+    // UPDATE then waits on the row until the change commits, whichever reaches the server first.
+    const reading = sent(h.db, deciding.txIds, new RegExp(`^select \\* from \`${t('offsets')}\` where \`id\` = \\?`));
     const d = (await h.complaints.get(duplicate.id, supervisor)).complaint;
     const merging = settled(h.complaints.merge(d.id, { version: d.version, survivorId: survivor.id, reason: '重复' }, supervisor));
-    await moving; // the merge read the request as pending; its UPDATE waits on the row
+    await reading;
     await deciding.commit();
     const outcome = await merging;
     const err = await refused(outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(outcome.err), 'offset_changed', 409);
