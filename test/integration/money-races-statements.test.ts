@@ -10,6 +10,7 @@
 // - two identical compensation submits racing on the unique key (the duplicate-key replay);
 // - a request changed between a merge's read of it and its conditional UPDATE (merges.ts, the
 //   offset_changed refusal);
+// - an offset revoked while an application waits on its row (apply.ts, diagnose's locked read);
 // - two applications, and two reversals, with the same idempotency key at once (apply.ts, the locking
 //   re-reads of the application: after apply's failed UPDATE, or in refuse(), which answers the same
 //   replay, so the test fails only with both unlocked; after reverse's failed UPDATE).
@@ -18,6 +19,7 @@ import type { Knex } from 'knex';
 import { createCompensationService, type RecordCompensationInput } from '../../src/compensations/service.js';
 import { createComplaintService } from '../../src/complaints/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
+import { createOffsetService } from '../../src/offsets/service.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody } from '../support/complaintData.js';
 import { mariadbAvailable, mariadbKind } from '../support/databases.js';
@@ -245,6 +247,25 @@ describe('races timed at one statement (mariadb)', function () {
     expect(await h.db(t('offsetApplications')).where({ offset_id: o.id })).to.have.length(1);
     expect(Number((await offsetRow(h.db, h, o.id)).remaining_fen)).to.equal(0);
     expect((await h.offsets.reconcile()).ok).to.equal(true);
+  });
+
+  it('an offset revoked while an application in the ERP’s transaction waits on its row is refused as revoked, nothing taken', async () => {
+    const c = await assessedComplaint(h, '101');
+    const o = await approvedOffset(h, c.id, '30.00');
+    const billId = await newBill(100000);
+    const revoking = held(h.db, (trx) => createOffsetService({ ...h.ctx, db: trx }).revoke(o.id, { note: '业主改选现金赔付', version: o.version }, director));
+    expect((await revoking.done).status).to.equal('revoked');
+    // The application reads the offset as approved (the revoke is not committed), then its UPDATE waits on the row.
+    const consuming = sent(h.db, revoking.txIds, new RegExp(`^update \`${t('offsets')}\``, 'i'));
+    const applying = held(h.db, (trx) => h.offsets.apply({ offsetId: o.id, billId, amountFen: 1500, idempotencyKey: `late-${o.id}` }, cashier, { trx }));
+    await consuming;
+    await revoking.commit();
+    // Why the UPDATE took nothing is read from the row as committed, not from the application's snapshot.
+    const err = await refused(applying.done, 'revoked', 409);
+    expect(err.details).to.include({ offsetId: o.id, remainingFen: 0 });
+    expect(await h.db(t('offsetApplications')).where({ offset_id: o.id })).to.deep.equal([]);
+    const row = await offsetRow(h.db, h, o.id);
+    expect([row.status, Number(row.remaining_fen), Number(row.revoked_fen)]).to.deep.equal(['revoked', 0, 3000]);
   });
 
   it('two reversals with one key at once: one reversal, the other answered as its replay', async () => {
