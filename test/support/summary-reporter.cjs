@@ -55,7 +55,7 @@ class SummaryReporter extends Mocha.reporters.Spec {
       for (const [suite, count] of pendingBySuite) {
         let why = 'skipped (.skip or this.skip())';
         if (/chromium|browser/i.test(suite) && !existsSync(CHROMIUM)) why = `${CHROMIUM} is missing (apt-get install -y chromium)`;
-        else if (/mariadb|galera/i.test(suite) && notRun.has('MariaDB')) why = 'MariaDB did not answer (see above)';
+        else if (/mariadb|galera/i.test(suite) && notRun.has('MariaDB')) why = `MariaDB: ${notRun.get('MariaDB')}`;
         lines.push(`  - ${suite}: ${count} test${count === 1 ? '' : 's'} not run: ${why}`);
       }
       if (lines.length) process.stdout.write(`\nNot run in this run (the result below does not cover them):\n${lines.join('\n')}\n`);
