@@ -12,6 +12,7 @@ import { isMysql } from '../../src/db/connection.js';
 import { HostGateway } from '../../src/host/gateway.js';
 import { validateMapping } from '../../src/host/mapping.js';
 import { checkBills, checkOffsets } from '../../src/offsets/billingCheck.js';
+import { applyOffset } from '../../src/offsets/apply.js';
 import { billJoins } from '../../src/offsets/store/facts.js';
 
 /** The statements `work` sent, as SQL text. */
@@ -111,6 +112,30 @@ for (const kind of databaseKinds) {
       // 251 bills of four: the 251st bill's offsets would make 1,004, so it starts a second statement.
       expect(await combined(bills(251, 4))).to.equal(2);
       expect(await combined(bills(250, 4))).to.equal(1);
+    });
+
+    it('takes the two-statement path with a host reader that cannot embed its bill query: an application still finds its complaint, a batch still reads every offset chunk', async () => {
+      const twoStep = {
+        ...h.ctx,
+        host: new Proxy(h.ctx.host, { get: (target, name) => (name === 'billsSubquery' ? undefined : Reflect.get(target, name, target)) }),
+      };
+      const c = await assessedComplaint(h, HC.room.zhao);
+      const o = await approvedOffset(h, c.id, '1.00');
+      const applied = await applyOffset(
+        twoStep,
+        { offsetId: o.id, billId: HC.fee.zhao, amountFen: 40, idempotencyKey: `two-step-${kind.kind}` },
+        people.cashier,
+      );
+      expect([applied.amountFen, applied.remainingFen]).to.deep.equal([40, 60]);
+      const outbox = (await h.db('cmp_outbox').where({ topic: 'offset_applied' }).orderBy('id', 'desc').first()) as { payload: string };
+      expect(JSON.parse(outbox.payload)).to.include({ complaintCode: c.code, remainingFen: 60 });
+      // 2,000 distinct offsets on bills the host does not have: the offsets are still read, in two chunks.
+      const batch = Array.from({ length: 500 }, (_, i) => ({
+        billId: `no-such-bill-${i}`,
+        offsets: Array.from({ length: 4 }, (_, j) => ({ offsetId: 800000 + i * 4 + j, amountFen: 100 })),
+      }));
+      const sent = await statementsOf(h.db, () => checkBills(twoStep, batch));
+      expect(sent.filter((sql) => /`cmp_offsets`/.test(sql))).to.have.length(2);
     });
 
     if (kind.kind === 'mariadb') {
