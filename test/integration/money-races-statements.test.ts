@@ -1,6 +1,6 @@
 // Races timed at one statement (MariaDB only: SQLite serialises writers, so none of these can happen
 // there). Each left the last survivors of issue 22's mutation run alive; each test fails with its mutant
-// applied by hand (see bench/results/mutation-2026-12-08.md). The pattern: the first writer runs through
+// applied by hand (see bench/results/mutation-2026-12-07-b.md). The pattern: the first writer runs through
 // the real service inside an open transaction (the ERP's, or a context whose db is that transaction) and
 // waits; the second starts, and once it sends the statement named (knex's query event), or once that
 // statement waits on a row lock or was answered (where the order must not depend on which reaches the
