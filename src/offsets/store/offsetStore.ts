@@ -79,7 +79,9 @@ export async function decideIfUnchanged(
     .where({ id: seen.id, status: seen.status, version: seen.version })
     .update({ ...decisionColumns(trx, decision), version: seen.version + 1 });
   if (updated === 1) await refreshReportFactsOfOffset(trx, tables, seen.id); // the report's summary row, in this transaction
-  return { decided: updated === 1, offset: (await findOffset(trx, tables, seen.id))! };
+  // A locking read: the row as it now is, even in a transaction whose snapshot is older (a decision made
+  // inside a caller's transaction that read the offset before a concurrent decision committed).
+  return { decided: updated === 1, offset: (await findOffset(trx, tables, seen.id, { lock: 'share' }))! };
 }
 
 /** Ids of a complaint's offsets in these statuses, oldest first. */
