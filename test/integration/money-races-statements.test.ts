@@ -287,4 +287,23 @@ describe('races timed at one statement (mariadb)', function () {
     expect(Number((await offsetRow(h.db, h, o.id)).remaining_fen)).to.equal(3000);
     expect((await h.offsets.reconcile()).ok).to.equal(true);
   });
+
+  it('two revokes of one approval at once: one revokes, the other is told the offset changed (stale_version), not that it was used up', async () => {
+    const c = await assessedComplaint(h, '101');
+    const o = await approvedOffset(h, c.id, '30.00');
+    const input = { note: '业主改选现金赔付', version: o.version };
+    const first = held(h.db, (trx) => createOffsetService({ ...h.ctx, db: trx }).revoke(o.id, input, director));
+    expect((await first.done).status).to.equal('revoked');
+    // The second reads the offset as approved at the same version (the first is not committed), then its
+    // conditional UPDATE waits on the row; once the first commits it matches nothing.
+    const updating = sent(h.db, first.txIds, new RegExp(`^update \`${t('offsets')}\``, 'i'));
+    const second = held(h.db, (trx) => createOffsetService({ ...h.ctx, db: trx }).revoke(o.id, input, manager));
+    await updating;
+    await first.commit();
+    const err = await refused(second.done, 'stale_version', 409);
+    expect(err.details).to.include({ status: 'revoked' });
+    const row = await offsetRow(h.db, h, o.id);
+    expect([row.status, Number(row.remaining_fen), Number(row.revoked_fen)]).to.deep.equal(['revoked', 0, 3000]);
+    expect(await h.db(t('events')).where({ entity_type: 'offset', entity_id: o.id, action: 'revoke' })).to.have.length(1);
+  });
 });
