@@ -48,6 +48,8 @@ for (const kind of databaseKinds) {
       const billAndOurs = (list: string[]) => list.filter((sql) => /`(pay_fee|cmp_[a-z_]+)`/.test(sql));
       expect(billAndOurs(sent), sent.join('\n')).to.have.length(1);
       expect(sent[0]).to.contain('pay_fee').and.to.contain('cmp_offsets');
+      // On MariaDB the units' open complaints are read on the (unit, state) index, not every complaint of the unit.
+      if (kind.kind === 'mariadb') expect(sent[0]).to.contain('USE INDEX (`cmp_complaints_unit_state_idx`)');
       expect(joined!.offsets.map((v) => v.code)).to.deep.equal(['allowed']);
       expect(joined!.warnings.map((w) => w.code)).to.deep.equal(['open_complaint', 'withholding_threat']);
       expect(joined!.amountFen).to.equal(12050);

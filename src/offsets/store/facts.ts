@@ -71,11 +71,21 @@ export interface BillFactsRead extends BillFacts {
 
 type Branch = { sql: string; bindings: Knex.Value[] };
 
-function complaintsBranch(t: TableNames, units: { sql: string; bindings: Knex.Value[] }, tail: string): Branch {
+/** The (unit_id, state, id) index of our complaints (migration 20261128000600). */
+const unitStateIndex = (t: TableNames): string => `${t.complaints}_unit_state_idx`;
+
+/**
+ * The units' open complaints. `namedIndex` (MySQL, where the units come from a subquery): MariaDB then
+ * looks the units up on the first index that starts with unit_id (unit, category) and reads every
+ * complaint of each unit to test its state; on (unit, state) it reads only the open ones (a thousand bills
+ * on the bench's million: 395 ms against 50 ms).
+ */
+function complaintsBranch(t: TableNames, units: { sql: string; bindings: Knex.Value[] }, tail: string, namedIndex = false): Branch {
   const openStates = [...OPEN_STATES];
+  const from = namedIndex ? `\`${t.complaints}\` USE INDEX (\`${unitStateIndex(t)}\`)` : `\`${t.complaints}\``;
   return {
     sql:
-      `${factsSelect('complaint', Object.fromEntries(COMPLAINT_FACT_COLUMNS.map((c) => [c, `\`${c}\``])), tail)} FROM \`${t.complaints}\`` +
+      `${factsSelect('complaint', Object.fromEntries(COMPLAINT_FACT_COLUMNS.map((c) => [c, `\`${c}\``])), tail)} FROM ${from}` +
       ` WHERE \`unit_id\` IN (${units.sql}) AND \`state\` IN (${marks(openStates.length)})`,
     bindings: [...units.bindings, ...openStates],
   };
@@ -209,7 +219,7 @@ export async function billsWithFacts(
   const branches: Branch[] = [
     { sql: `${factsSelect('bill', {})}${query.columns.map((c) => `, b.${q(c)} AS ${q(c)}`).join('')} FROM (${query.sql}) b`, bindings: query.bindings },
   ];
-  if (options.complaints !== false) branches.push(complaintsBranch(tables, billsSelect(query.unitColumn), tail));
+  if (options.complaints !== false) branches.push(complaintsBranch(tables, billsSelect(query.unitColumn), tail, isMysql(db as Knex)));
   branches.push(appliedBranch(tables, billsSelect(query.keyColumn), tail));
   if (ids.length) branches.push(offsetsBranch(tables, ids, !!options.offsetComplaints, tail));
   const rows = await run(db, branches);
