@@ -33,7 +33,9 @@ export async function withdrawOffsetsOfCancelledComplaint(
   const note = `投诉 ${complaint.code} 已撤销：${complaint.reason}`;
   const withdrawn: Offset[] = [];
   for (const id of ids) {
-    const before = (await findOffset(trx, tables, id))!;
+    // Read locked: the audit row's "before" is the row the UPDATE changes, not this transaction's older
+    // snapshot (an application committed since would be missing from it).
+    const before = (await findOffset(trx, tables, id, { lock: 'share' }))!;
     // Conditional on the status, so an application racing with us either came first or is refused.
     const updated = await withdrawIfStill(trx, tables, id, WITHDRAWN_ON_CANCEL, {
       withdrawRemainder: true,
