@@ -306,4 +306,39 @@ describe('races timed at one statement (mariadb)', function () {
     expect([row.status, Number(row.remaining_fen), Number(row.revoked_fen)]).to.deep.equal(['revoked', 0, 3000]);
     expect(await h.db(t('events')).where({ entity_type: 'offset', entity_id: o.id, action: 'revoke' })).to.have.length(1);
   });
+
+  it('a cancel in a transaction whose snapshot predates an application withdraws what is left after it, and its audit row tells the amounts as they were', async () => {
+    const c = await assessedComplaint(h, '101');
+    const o = await approvedOffset(h, c.id, '30.00');
+    const billId = await newBill(100000);
+    const applying = held(h.db, (trx) =>
+      h.offsets.apply({ offsetId: o.id, billId, amountFen: 1000, idempotencyKey: `before-cancel-${o.id}` }, cashier, { trx }),
+    );
+    expect((await applying.done).remainingFen).to.equal(2000);
+    // The caller's transaction reads the offset (its snapshot: ¥30.00 left, the application not committed),
+    // then cancels the complaint once the application has committed.
+    const snapshotTaken = signal();
+    const applied = signal();
+    const cancelling = held(h.db, async (trx) => {
+      await trx(t('offsets')).where({ id: o.id }).first();
+      snapshotTaken.fire();
+      await applied.promise;
+      return createComplaintService({ ...h.ctx, db: trx }).transition(
+        c.id,
+        'cancel',
+        { version: c.version, cancelKind: 'registered_in_error', reason: '误登记' },
+        supervisor,
+      );
+    });
+    await snapshotTaken.promise;
+    await applying.commit();
+    applied.fire();
+    expect((await cancelling.done).state).to.equal('cancelled');
+    await cancelling.commit();
+    const row = await offsetRow(h.db, h, o.id);
+    expect([row.status, Number(row.remaining_fen), Number(row.revoked_fen)]).to.deep.equal(['revoked', 0, 2000]);
+    const withdrawn = (await h.db(t('events')).where({ entity_type: 'offset', entity_id: o.id, action: 'withdraw' }).first()) as { changes: string };
+    expect(JSON.parse(withdrawn.changes)).to.deep.include({ remaining_fen: [2000, 0], revoked_fen: [0, 2000] });
+    expect((await h.offsets.reconcile()).ok).to.equal(true);
+  });
 });
