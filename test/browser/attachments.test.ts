@@ -4,7 +4,8 @@
 // disguised file on the progress note is refused naming it while the typed note and its visibility stay.
 import { expect } from 'chai';
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 import sharp from 'sharp';
 import { tableNames } from '../../src/db/tables.js';
 import { simpleHost } from '../fixtures/hosts.js';
@@ -13,7 +14,6 @@ import { staff, startPageHarness, type PageHarness } from '../support/pageHarnes
 
 const OUT = 'test-output';
 const T = tableNames('cmp_');
-const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
 
@@ -35,18 +35,7 @@ async function photo(color: string): Promise<Buffer> {
   before(async () => {
     mkdirSync(OUT, { recursive: true });
     h = await startPageHarness(sqliteKind, simpleHost);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err));

@@ -5,7 +5,8 @@
 // next action on the phone-sized page of their jobs. On SQLite and MariaDB. Screenshots go to test-output/.
 import { expect } from 'chai';
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 import type { Actor } from '../../src/auth/actor.js';
 import { createDemoErp } from '../../src/demo/demoErp.js';
 import { loadMappingFile } from '../../src/host/mapping.js';
@@ -16,7 +17,6 @@ import type { HostFixture } from '../fixtures/hosts.js';
 
 const OUT = 'test-output';
 const NOW = new Date('2026-11-28T01:00:00.000Z');
-const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
 
@@ -74,18 +74,7 @@ for (const kind of databaseKinds) {
       );
       complaintId = c.id;
       code = c.code;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
       const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
       page = await context.newPage();
       page.on('pageerror', (err) => pageErrors.push(err));

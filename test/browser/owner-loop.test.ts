@@ -8,11 +8,11 @@
 // typed), and finds it in "my complaints". Every owner page is checked at 390 px: nothing wider than the
 // screen, and no serious or critical axe-core violation. Screenshots: test-output/owner-loop-*.png.
 import { expect } from 'chai';
-import { AxeBuilder } from '@axe-core/playwright';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium, seriousAxeViolations } from '../support/browser.js';
 import sharp from 'sharp';
 import { signOwnerToken } from '../../src/auth/ownerToken.js';
 import { WebhookDeliverer, signature } from '../../src/notifications/deliverer.js';
@@ -22,7 +22,6 @@ import { databaseKinds } from '../support/databases.js';
 import { PAGE_SECRET, staff, startPageHarness, type PageHarness } from '../support/pageHarness.js';
 
 const OUT = 'test-output';
-const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
 const planBody = { ...basePlan, deadline: '2026-12-20T10:00:00+08:00' };
@@ -71,16 +70,7 @@ for (const kind of databaseKinds) {
       expect(page.viewportSize()!.width).to.equal(390);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `${name} scrolls sideways at 390 px`).to.be.at.most(0);
-      const results = await new AxeBuilder({ page }).analyze();
-      const serious = results.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map(
-          (v) =>
-            `${v.id} (${v.impact}): ${v.help} — ${v.nodes
-              .map((n) => n.target.join(' '))
-              .slice(0, 3)
-              .join(' | ')}`,
-        );
+      const serious = await seriousAxeViolations(page);
       expect(serious, `axe-core on ${name} at 390 px`).to.deep.equal([]);
       await shot(page, name);
     }
@@ -111,18 +101,7 @@ for (const kind of databaseKinds) {
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       webhookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/owner-notices`;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
       desk = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
       const phoneOptions = { locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
       phone = await browser.newContext(phoneOptions);

@@ -7,7 +7,8 @@
 // Photos and the owner app's embedded pages are walked in owner-loop.test.ts. Screenshots: test-output/owner-*.png.
 import { expect } from 'chai';
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { signOwnerToken } from '../../src/auth/ownerToken.js';
 import { simpleHost } from '../fixtures/hosts.js';
@@ -16,7 +17,6 @@ import { sqliteKind } from '../support/databases.js';
 import { PAGE_SECRET, staff, startPageHarness, type PageHarness } from '../support/pageHarness.js';
 
 const OUT = 'test-output';
-const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
 const planBody = { ...basePlan, deadline: '2026-12-20T10:00:00+08:00' };
@@ -42,18 +42,7 @@ const planBody = { ...basePlan, deadline: '2026-12-20T10:00:00+08:00' };
   before(async () => {
     mkdirSync(OUT, { recursive: true });
     h = await startPageHarness(sqliteKind, simpleHost, { now: '2026-12-06T02:00:00.000Z' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     desk = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
     phone = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     staffPage = await desk.newPage();

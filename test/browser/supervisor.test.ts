@@ -6,10 +6,10 @@
 // action is recorded from a report figure and listed with its before/after counts. The new pages are
 // checked at 390 px and 1366 px (no sideways scroll, no serious axe-core violation). Screenshots go to
 // test-output/.
-import { AxeBuilder } from '@axe-core/playwright';
 import { expect } from 'chai';
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium, seriousAxeViolations } from '../support/browser.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody } from '../support/complaintData.js';
@@ -19,7 +19,6 @@ import { tableNames } from '../../src/db/tables.js';
 
 const OUT = 'test-output';
 const NOW = new Date('2026-11-28T01:00:00.000Z');
-const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
 const T = tableNames('cmp_');
@@ -62,16 +61,7 @@ for (const kind of databaseKinds) {
             return { scroll: document.documentElement.scrollWidth, client: vw, wide };
           });
           expect(scroll, `${name} at ${width} px scrolls sideways (${wide.join(', ')})`).to.be.at.most(client);
-          const results = await new AxeBuilder({ page }).analyze();
-          const serious = results.violations
-            .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-            .map(
-              (v) =>
-                `${v.id} (${v.impact}): ${v.help} — ${v.nodes
-                  .map((n) => n.target.join(' '))
-                  .slice(0, 3)
-                  .join(' | ')}`,
-            );
+          const serious = await seriousAxeViolations(page);
           expect(serious, `axe-core on ${name} at ${width} px`).to.deep.equal([]);
           if (width === 390) await page.screenshot({ path: `${OUT}/phone-supervisor-${name}-${kind.kind}.png`, fullPage: true });
         }
@@ -95,18 +85,7 @@ for (const kind of databaseKinds) {
       dupRefused = await assessed('101', '阳台漏水，第三次来电');
       const other = await h.plugin.offsets.raise({ complaintId: dupRefused.id, amount: '50', reason: '清洁费用' }, staff.counter);
       await h.plugin.offsets.approve(other.id, { note: '同意', version: other.version }, staff.director);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
       const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
       page = await context.newPage();
       page.on('pageerror', (err) => pageErrors.push(err));

@@ -7,9 +7,9 @@
 // @axe-core/playwright) finds no serious or critical accessibility violation; the phone views are saved as
 // test-output/phone-*.png.
 import { expect } from 'chai';
-import { AxeBuilder } from '@axe-core/playwright';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium, seriousAxeViolations } from '../support/browser.js';
 import { createDemoErp } from '../../src/demo/demoErp.js';
 import { loadMappingFile } from '../../src/host/mapping.js';
 import { DEMO_MAPPING_FILE } from '../../src/cli/commands/demo.js';
@@ -35,7 +35,6 @@ const demoFixture: HostFixture = {
 const RAW_CODES =
   /\b(unpaid|partially_paid|received|investigating|processing|resolved|closed_unsatisfied|cancelled|walk_in|counter|facilities|service_attitude|engineering|customer_service|non_property|property|valid|invalid|minor|important|major|requested|approved|applied|withholding_threat|open_complaint)\b/g;
 
-const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is required under CI but ${CHROMIUM} is missing (.ci/run installs it)`);
 if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser walk is left out (apt-get install -y chromium)`);
@@ -77,16 +76,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
           return { scroll: document.documentElement.scrollWidth, client: vw, wide };
         });
         expect(scroll, `${name} at ${width} px scrolls sideways (${wide.join(', ')})`).to.be.at.most(client);
-        const results = await new AxeBuilder({ page }).analyze();
-        const serious = results.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map(
-            (v) =>
-              `${v.id} (${v.impact}): ${v.help} — ${v.nodes
-                .map((n) => n.target.join(' '))
-                .slice(0, 3)
-                .join(' | ')}`,
-          );
+        const serious = await seriousAxeViolations(page);
         expect(serious, `axe-core on ${name} at ${width} px`).to.deep.equal([]);
         // Words, not codes: no state, bill state, channel, category or department code in the page's text
         // (the administration and report pages show configured codes on purpose).
@@ -146,18 +136,7 @@ if (!haveChromium) console.warn(`[tests] ${CHROMIUM} is missing: the browser wal
       .first()) as { name: string; label: string };
     ownerName = row.name;
     unitLabel = row.label;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err));
