@@ -7,6 +7,7 @@ import { SYSTEM_ACTOR } from '../auth/actor.js';
 import { recordEvent } from '../common/events.js';
 import { formatYuan } from '../common/money.js';
 import { announceOffsetEvent } from '../offsets/events.js';
+import { findOffset } from '../offsets/store/offsetStore.js';
 import { inTransaction } from '../db/transaction.js';
 import { toDbTime } from '../db/time.js';
 import type { Job } from './types.js';
@@ -24,7 +25,7 @@ export const expireOffsetsJob: Job = {
     let afterId = 0;
     for (;;) {
       const rows = (await db(tables.offsets)
-        .select('id', 'complaint_id', 'status', 'expires_on', 'remaining_fen')
+        .select('id', 'complaint_id', 'status', 'expires_on')
         .whereIn('status', EXPIRING)
         .whereNotNull('expires_on')
         .where('expires_on', '<', today)
@@ -40,6 +41,9 @@ export const expireOffsetsJob: Job = {
             .where('expires_on', '<', today)
             .update({ status: 'expired', version: db.raw('version + 1'), updated_at: toDbTime(now) });
           if (updated !== 1) return false;
+          // What was left when it expired, read after the UPDATE (which saw the latest committed row): the
+          // batch read above may predate an application that committed while this UPDATE waited for it.
+          const left = (await findOffset(trx, tables, Number(row.id)))!.remainingFen;
           await recordEvent(trx, tables, {
             entityType: 'offset',
             entityId: Number(row.id),
@@ -50,7 +54,7 @@ export const expireOffsetsJob: Job = {
             actor: SYSTEM_ACTOR,
             at: now,
             // Read by people on the timeline: the date and what was left, in yuan.
-            note: `有效期至 ${String(row.expires_on).slice(0, 10)}，过期时剩余 ${formatYuan(Number(row.remaining_fen))} · valid through ${String(row.expires_on).slice(0, 10)}, ${formatYuan(Number(row.remaining_fen))} left`,
+            note: `有效期至 ${String(row.expires_on).slice(0, 10)}，过期时剩余 ${formatYuan(left)} · valid through ${String(row.expires_on).slice(0, 10)}, ${formatYuan(left)} left`,
           });
           await announceOffsetEvent(trx, tables, 'expired', { offsetId: Number(row.id) }, SYSTEM_ACTOR, now);
           return true;
