@@ -20,6 +20,7 @@ import { createCompensationService, type RecordCompensationInput } from '../../s
 import { createComplaintService } from '../../src/complaints/service.js';
 import type { Complaint } from '../../src/complaints/types.js';
 import { createOffsetService } from '../../src/offsets/service.js';
+import { expireOffsetsJob } from '../../src/jobs/expireOffsets.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody } from '../support/complaintData.js';
 import { mariadbAvailable, mariadbKind } from '../support/databases.js';
@@ -340,5 +341,27 @@ describe('races timed at one statement (mariadb)', function () {
     const withdrawn = (await h.db(t('events')).where({ entity_type: 'offset', entity_id: o.id, action: 'withdraw' }).first()) as { changes: string };
     expect(JSON.parse(withdrawn.changes)).to.deep.include({ remaining_fen: [2000, 0], revoked_fen: [0, 2000] });
     expect((await h.offsets.reconcile()).ok).to.equal(true);
+  });
+
+  it('an offset expired by the job while an application made before midnight commits records what was left after it', async () => {
+    const c = await assessedComplaint(h, '101');
+    const o = await approvedOffset(h, c.id, '20.00', { expiresOn: '2026-11-30' });
+    const billId = await newBill(100000);
+    // 23:59:59 on its last valid day in Shanghai: the ERP's transaction applies ¥10.00 and stays open.
+    const beforeMidnight = createOffsetService({ ...h.ctx, clock: { now: () => new Date('2026-11-30T15:59:59.000Z') } });
+    const applying = held(h.db, (trx) =>
+      beforeMidnight.apply({ offsetId: o.id, billId, amountFen: 1000, idempotencyKey: `midnight-${o.id}` }, cashier, { trx }),
+    );
+    expect((await applying.done).remainingFen).to.equal(1000);
+    // After midnight the job lists the offset (¥20.00 left as committed) and its UPDATE waits on the row.
+    const expiring = sent(h.db, applying.txIds, new RegExp(`^update \`${t('offsets')}\``, 'i'));
+    const job = expireOffsetsJob.run(h.ctx, new Date('2026-11-30T16:00:01.000Z'));
+    await expiring;
+    await applying.commit();
+    await job;
+    const row = await offsetRow(h.db, h, o.id);
+    expect([row.status, Number(row.remaining_fen)]).to.deep.equal(['expired', 1000]);
+    const expired = (await h.db(t('events')).where({ entity_type: 'offset', entity_id: o.id, action: 'expire' }).first()) as { note: string };
+    expect(expired.note).to.contain('过期时剩余 ¥10.00').and.to.contain('¥10.00 left');
   });
 });
