@@ -19,7 +19,10 @@ export const RETRY_LATER = {
   ),
 } as const;
 
-export function apiErrorMiddleware(log: (err: unknown) => void = (err) => console.error(err)): Middleware {
+/** Logs an error no rule here answers; `requestId` is the request's (requestContextMiddleware), if any. */
+export type UnexpectedErrorLog = (err: unknown, requestId?: string) => void;
+
+export function apiErrorMiddleware(log: UnexpectedErrorLog = (err) => console.error(err)): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -66,7 +69,7 @@ export function apiErrorMiddleware(log: (err: unknown) => void = (err) => consol
         };
         return;
       }
-      log(err);
+      log(err, ctx.state.requestId as string | undefined);
       ctx.status = 500;
       ctx.body = { error: { code: 'internal', message: locale === 'en' ? 'Internal error' : '系统内部错误', fields: [] } };
     }

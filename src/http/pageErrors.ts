@@ -103,13 +103,17 @@ function plainText(page: ErrorPage, locale: Locale): string {
  */
 export function pageErrorMiddleware(
   render: ErrorPageRenderer,
-  log: (err: unknown, reference: string) => void = (err, ref) => console.error(`[complaints] page error ${ref}`, err),
+  log: (err: unknown, reference: string, requestId?: string) => void = (err, ref) => console.error(`[complaints] page error ${ref}`, err),
 ): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (err) {
-      showError(ctx, errorPageFor(err, log), render);
+      showError(
+        ctx,
+        errorPageFor(err, (e, reference) => log(e, reference, ctx.state.requestId as string | undefined)),
+        render,
+      );
     }
   };
 }

@@ -1,11 +1,10 @@
 // The outermost middleware of the plugin's router: gives each request an id (the caller's X-Request-Id
 // when it is a sane token, so a trace crosses the ERP and us; a new UUID otherwise), echoes it in the
-// answer, makes it appear on every log line written while the request is handled, and writes one line
-// and one metrics sample when the request is answered.
+// answer and keeps it in ctx.state.requestId for the other lines written about the request (unexpected
+// errors, page errors), and writes one line and one metrics sample when the request is answered.
 import type { Context, Middleware } from 'koa';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger.js';
-import { withRequestId } from '../observability/logger.js';
 import type { PluginMetrics } from '../observability/metrics.js';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -44,32 +43,35 @@ function readableUrl(url: string): string {
 }
 
 export function requestContextMiddleware(options: { logger: Logger; metrics: PluginMetrics }): Middleware {
-  return (ctx, next) => {
+  return async (ctx, next) => {
     const reqId = requestIdOf(ctx.get(REQUEST_ID_HEADER) || undefined);
     ctx.state.requestId = reqId;
     ctx.set(REQUEST_ID_HEADER, reqId);
     const started = process.hrtime.bigint();
-    return withRequestId(reqId, async () => {
-      let failure: unknown;
-      try {
-        await next();
-      } catch (err) {
-        failure = err;
-        throw err;
-      } finally {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        // An error no inner middleware answered becomes Koa's 500 (or the error's own status).
-        const status = failure === undefined ? ctx.status : ((failure as { status?: number }).status ?? 500);
-        const route = routeOf(ctx);
-        options.metrics.request(route, ctx.method, status, seconds);
+    let failure: unknown;
+    try {
+      await next();
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // An error no inner middleware answered becomes Koa's 500 (or the error's own status).
+      const status = failure === undefined ? ctx.status : ((failure as { status?: number }).status ?? 500);
+      const route = routeOf(ctx);
+      options.metrics.request(route, ctx.method, status, seconds);
+      // The line is built only when it will be written (inside an ERP the plugin logs warnings only).
+      const failed = status >= 500;
+      if (options.logger.isLevelEnabled(failed ? 'error' : 'info')) {
         const line = {
+          reqId,
           req: { method: ctx.method, url: readableUrl(ctx.originalUrl), route },
           res: { statusCode: status },
           responseTimeMs: Math.round(seconds * 1000 * 10) / 10,
         };
-        if (status >= 500) options.logger.error({ ...line, ...(failure === undefined ? {} : { err: failure }) }, 'request failed');
+        if (failed) options.logger.error({ ...line, ...(failure === undefined ? {} : { err: failure }) }, 'request failed');
         else options.logger.info(line, 'request answered');
       }
-    });
+    }
   };
 }

@@ -1,25 +1,13 @@
 // Structured JSON logs (pino). One logger per plugin (made by the factory, or passed in by the host) or
-// per `complaints serve` process. Every line written while a request is handled carries its request id,
-// wherever in the code it is written (the id travels in AsyncLocalStorage, not in parameters). What must
+// per `complaints serve` process. The lines written about a request (its answer, an unexpected error, a
+// page error) carry its request id, passed by the middleware that writes them: not AsyncLocalStorage,
+// whose promise hooks on Node 20 cost every promise of every request (issue 20 profile). What must
 // never reach a log: secrets (tokens, signatures, cookies, the webhook and metrics secrets) and phone
 // numbers in full; pino's redact removes the known places, a masking pass catches the rest anywhere.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { maskMobile } from '../privacy/mask.js';
 
 export type { Logger } from 'pino';
-
-const requestScope = new AsyncLocalStorage<{ reqId: string }>();
-
-/** Runs `work` with this request id on every log line written inside it. */
-export function withRequestId<T>(reqId: string, work: () => T): T {
-  return requestScope.run({ reqId }, work);
-}
-
-/** The id of the request being handled, if any. */
-export function currentRequestId(): string | undefined {
-  return requestScope.getStore()?.reqId;
-}
 
 export const REDACTED = '[redacted]';
 
@@ -97,10 +85,6 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     messageKey: 'msg',
     redact: { paths: REDACT_PATHS, censor: REDACTED },
-    mixin: () => {
-      const reqId = currentRequestId();
-      return reqId ? { reqId } : {};
-    },
     formatters: {
       level: (label) => ({ level: label }),
       // Every field of every line goes through the mask (pino's serializers run after this).

@@ -241,7 +241,8 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
     routesPrefix,
   };
   const logger = options.logger ?? createLogger({ level: process.env.COMPLAINTS_LOG_LEVEL || 'warn' });
-  const unexpected = (err: unknown) => (options.log ? options.log(err) : logger.error({ err }, 'unexpected error'));
+  const unexpected = (err: unknown, reqId?: string) =>
+    options.log ? options.log(err) : logger.error({ err, ...(reqId ? { reqId } : {}) }, 'unexpected error');
   const metrics = new PluginMetrics({ db: options.knex, outboxBacklog: () => countUndelivered(options.knex, tables) });
   const readiness = new Readiness({
     db: options.knex,
@@ -333,7 +334,8 @@ export function createComplaintsPlugin(options: ComplaintsPluginOptions): Compla
       ...(options.csrf ? { csrf: options.csrf } : {}),
       ...(options.ownerTokenSecret ? { ownerTokenSecret: options.ownerTokenSecret } : {}),
       ...(options.session ? { session: options.session } : {}),
-      log: (err: unknown, reference: string) => (options.log ? options.log(err) : logger.error({ err, reference }, 'page error')),
+      log: (err: unknown, reference: string, reqId?: string) =>
+        options.log ? options.log(err) : logger.error({ err, reference, ...(reqId ? { reqId } : {}) }, 'page error'),
     },
   );
   router.use(pages.router.routes(), pages.router.allowedMethods());

@@ -93,7 +93,7 @@ export interface PageKitOptions {
   /** Demo sign-in (mode c): sessions opened at the sign-in page say who acts. */
   signInEnabled: boolean;
   csrf?: CsrfOptions;
-  log?: (err: unknown, reference: string) => void;
+  log?: (err: unknown, reference: string, requestId?: string) => void;
 }
 
 export class PageKit {

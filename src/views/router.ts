@@ -44,7 +44,7 @@ export interface PageRouterOptions {
   checkHost(): Promise<HostCheckReport>;
   session?: SessionOptions;
   csrf?: CsrfOptions;
-  log?: (err: unknown, reference: string) => void;
+  log?: (err: unknown, reference: string, requestId?: string) => void;
   /** The owner app's shared secret: the embedded owner pages (/owner/…) exchange its signed owner token for a session. */
   ownerTokenSecret?: string;
   /** A prebuilt engine (tests); normally the templates are compiled here, once. */

@@ -128,6 +128,21 @@ for (const kind of databaseKinds) {
       const lines = parsed(s.lines);
       expect(lines.length, s.lines.join('')).to.be.greaterThanOrEqual(2);
       expect(lines.map((l) => l.reqId)).to.deep.equal(lines.map(() => 'req-phone-search-1'));
+      // A page that fails the same way: its error line (with the reference the page shows) and its answer
+      // line carry the page request's id.
+      await t.db.schema.renameTable('cmp_complaints', 'cmp_complaints_away');
+      const pageLines = s.lines.length;
+      try {
+        const page = await fetch(s.url('/list'), { headers: { 'x-complaints-user': token, 'x-request-id': 'req-list-page-1' } });
+        expect(page.status).to.equal(500);
+      } finally {
+        await t.db.schema.renameTable('cmp_complaints_away', 'cmp_complaints');
+      }
+      const pageLog = parsed(s.lines.slice(pageLines));
+      const pageError = pageLog.find((l) => l.msg === 'page error');
+      expect(pageError?.reference, s.lines.slice(pageLines).join('')).to.match(/^[0-9a-f]{8}$/);
+      expect(pageLog.length).to.be.greaterThanOrEqual(2);
+      expect(pageLog.map((l) => l.reqId)).to.deep.equal(pageLog.map(() => 'req-list-page-1'));
       const error = lines.find((l) => l.msg === 'unexpected error');
       expect(error?.level, s.lines.join('')).to.equal('error');
       expect(error!.err.message).to.contain('138****5678');
