@@ -4,6 +4,7 @@
 // payment rule a correlated subquery of that same query. Host tables meet only each other and bound
 // values, never our utf8mb4 tables, so host columns in utf8mb3/gbk raise no collation errors.
 import type { Knex } from 'knex';
+import { LRUCache } from 'lru-cache';
 import { isMysql } from '../db/connection.js';
 import { fenFromInteger, yuanToFen } from '../common/money.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
@@ -417,20 +418,53 @@ function byAskedId<T>(asked: string[], byKey: Map<string, T>, sameKey: (value: s
   return out;
 }
 
+/**
+ * What a gateway learns once and keeps: the host tables' descriptions, the entities' sources, and the bill
+ * query's SQL text per shape. Shared with the gateways made for a host's transaction (within), so a host
+ * that passes `{ trx }` on every fee collection does not describe its tables again on every call.
+ */
+interface GatewayCaches {
+  tables: Map<string, Promise<HostTable>>;
+  sources: Map<string, Promise<Source>>;
+  /** billsSubquery's checks per comparison (BillJoins): null where the bill query cannot be embedded. */
+  billShapes: Map<string, Promise<BillShape | null>>;
+  /** The bill query's SQL text for n ids (ids are its last bindings): the same statement for every n-bill call. */
+  billSql: LRUCache<string, { sql: string; before: Knex.Value[] }>;
+}
+
+/** What billsSubquery needs of the bill query besides its text, the same on every call. */
+interface BillShape {
+  key: Ref;
+  columns: string[];
+  keyColumn: string;
+  unitColumn: string;
+  read: (row: Row) => HostBill;
+  /** A fresh bill query, wrapped: a query builder is thenable, so a promise of one would run it. */
+  build: () => Promise<{ qb: Knex.QueryBuilder }>;
+}
+
 export class HostGateway implements HostReader {
-  private readonly tables = new Map<string, Promise<HostTable>>();
-  private readonly sources = new Map<string, Promise<Source>>();
+  private readonly tables: Map<string, Promise<HostTable>>;
+  private readonly sources: Map<string, Promise<Source>>;
   private readonly communityCache = new Map<string, { name: string; at: number }>();
   private readonly mysql: boolean;
 
   constructor(
     private readonly db: Knex,
     private readonly mapping: HostMapping,
+    private readonly caches: GatewayCaches = {
+      tables: new Map(),
+      sources: new Map(),
+      billShapes: new Map(),
+      billSql: new LRUCache({ max: 64 }),
+    },
   ) {
     this.mysql = isMysql(db);
+    this.tables = caches.tables;
+    this.sources = caches.sources;
   }
   within(trx: Knex.Transaction): HostReader {
-    return new HostGateway(trx, this.mapping);
+    return new HostGateway(trx, this.mapping, this.caches);
   }
 
   private table(name: string): Promise<HostTable> {
@@ -865,13 +899,57 @@ export class HostGateway implements HostReader {
    * unit is one column, and the ids fit one chunk; otherwise null, and the caller reads the bills first.
    */
   async billsSubquery(ids: string[], compare: BillJoins): Promise<BillsSubquery | null> {
-    const b = this.mapping.bill;
     const asked = ids.map(String);
-    if (asked.length === 0 || asked.length > ID_CHUNK || typeof b.columns.unit !== 'string') return null;
+    if (asked.length === 0 || asked.length > ID_CHUNK) return null;
+    const compareKey = JSON.stringify(compare);
+    let shape = this.caches.billShapes.get(compareKey);
+    if (!shape) {
+      shape = this.billShape(compare);
+      shape.catch(() => this.caches.billShapes.delete(compareKey));
+      this.caches.billShapes.set(compareKey, shape);
+    }
+    const found = await shape;
+    if (!found) return null;
+    const { sql, bindings } = await this.billSql(found, asked);
+    const sameKey = found.key.col.sameKey();
+    return {
+      sql,
+      bindings,
+      columns: found.columns,
+      keyColumn: found.keyColumn,
+      unitColumn: found.unitColumn,
+      read: (rows) => byAskedId(asked, new Map(rows.map((row) => found.read(row)).map((bill) => [bill.id, bill])), sameKey),
+    };
+  }
+
+  /**
+   * The bill query for these ids as text. Built by the query builder once per number of ids and kept
+   * (building it cost about as much as a billing check's other work, issue 20 profile); only where the ids
+   * are exactly its last bindings, as the IN condition added last makes them, else built every time.
+   */
+  private async billSql(shape: BillShape, asked: string[]): Promise<{ sql: string; bindings: Knex.Value[] }> {
+    const usable = [...new Set(shape.key.col.usable(asked))];
+    const cacheKey = `${this.mysql}:${usable.length}`;
+    const kept = usable.length ? this.caches.billSql.get(cacheKey) : undefined;
+    if (kept) return { sql: kept.sql, bindings: [...kept.before, ...usable] };
+    const { sql, bindings } = add((await shape.build()).qb, shape.key.col.in(shape.key.id, usable)).toSQL();
+    const values = bindings as Knex.Value[];
+    const before = values.slice(0, values.length - usable.length);
+    const inList = sql.slice(sql.lastIndexOf(' IN (') + 5);
+    const idsLast =
+      usable.length > 0 && inList.endsWith(')') && inList.split('?').length - 1 === usable.length && usable.every((id, i) => values[before.length + i] === id);
+    if (idsLast) this.caches.billSql.set(cacheKey, { sql, before });
+    return { sql, bindings: values };
+  }
+
+  /** Whether the bill query can be embedded for this comparison (see billsSubquery), and what it needs then. */
+  private async billShape(compare: BillJoins): Promise<BillShape | null> {
+    const b = this.mapping.bill;
+    if (typeof b.columns.unit !== 'string') return null;
     const unitParts = fieldParts(b.columns.unit);
     const unitPart = unitParts.length === 1 ? unitParts[0]! : null;
     if (!unitPart || !('column' in unitPart)) return null;
-    const { source, qb, read, select, columns } = await this.billQuery();
+    const { source, read, select, columns } = await this.billQuery();
     const key = source.ref(null, b.key);
     const unit = source.ref(unitPart.lookup, unitPart.column);
     const aliasOf = (id: string) => Object.keys(select).find((a) => select[a] === id);
@@ -881,16 +959,7 @@ export class HostGateway implements HostReader {
     const ours = (cols: BillJoins['key']) => Promise.all(cols.map(async (c) => (await this.table(c.table)).col(c.column)));
     const [keyCols, unitCols] = await Promise.all([ours(compare.key), ours(compare.unit)]);
     if (!keyCols.every((c) => c.joinsWith(key.col)) || !unitCols.every((c) => c.joinsWith(unit.col))) return null;
-    const { sql, bindings } = add(qb, key.col.in(key.id, [...new Set(asked)])).toSQL();
-    const sameKey = key.col.sameKey();
-    return {
-      sql,
-      bindings: bindings as Knex.Value[],
-      columns,
-      keyColumn,
-      unitColumn,
-      read: (rows) => byAskedId(asked, new Map(rows.map((row) => read(row)).map((bill) => [bill.id, bill])), sameKey),
-    };
+    return { key, columns, keyColumn, unitColumn, read, build: async () => ({ qb: (await this.billQuery()).qb }) };
   }
 
   async getBill(billId: string): Promise<HostBill | null> {

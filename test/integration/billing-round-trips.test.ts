@@ -91,6 +91,47 @@ for (const kind of databaseKinds) {
       expect(JSON.parse(outbox.payload)).to.include({ remainingFen: 0, offsetStatus: 'exhausted', complaintCode: c.code });
     });
 
+    it('keeps the bill query’s text per number of bills, and each call still reads its own bills (ids that cannot match left out)', async () => {
+      const gateway = new HostGateway(h.db, validateMapping(stringIdHost.mapping));
+      const joins = billJoins(h.ctx.tables);
+      const read = async (ids: string[]) => {
+        const q = (await gateway.billsSubquery(ids, joins))!;
+        const result = (await h.db.raw(q.sql, q.bindings)) as unknown;
+        const rows = (isMysql(h.db) ? (result as [Array<Record<string, unknown>>])[0] : result) as Array<Record<string, unknown>>;
+        return { sql: q.sql, bills: q.read(rows) };
+      };
+      const one = await read([HC.fee.unpaid1]);
+      const other = await read([HC.fee.unpaid2]);
+      // The same text for one bill (kept), bound to the bill asked for each time.
+      expect(other.sql).to.equal(one.sql);
+      expect([...one.bills.keys()]).to.deep.equal([HC.fee.unpaid1]);
+      expect([...other.bills.keys()]).to.deep.equal([HC.fee.unpaid2]);
+      expect(other.bills.get(HC.fee.unpaid2)!.id).to.equal(HC.fee.unpaid2);
+      // Two bills, one asked twice and one that does not exist: its own text, the duplicate bound once.
+      const two = await read([HC.fee.zhao, HC.fee.unpaid1, HC.fee.zhao, 'no-such-bill']);
+      expect(two.sql).to.not.equal(one.sql);
+      expect([...two.bills.keys()].sort()).to.deep.equal([HC.fee.unpaid1, HC.fee.zhao].sort());
+      const again = await read([HC.fee.paid, HC.fee.unpaid2, 'still-no-such-bill']);
+      expect(again.sql).to.equal(two.sql);
+      expect([...again.bills.keys()].sort()).to.deep.equal([HC.fee.paid, HC.fee.unpaid2].sort());
+      expect(again.bills.get(HC.fee.paid)!.unpaid).to.equal(false);
+    });
+
+    it('describes the host’s tables once for calls made inside the host’s transactions too', async () => {
+      const gateway = new HostGateway(h.db, validateMapping(stringIdHost.mapping));
+      await gateway.getBills([HC.fee.unpaid1]);
+      await gateway.billsSubquery([HC.fee.unpaid1], billJoins(h.ctx.tables));
+      const described = (list: string[]) => list.filter((sql) => /information_schema|pragma|sqlite_master/i.test(sql));
+      const sent = await statementsOf(h.db, () =>
+        h.db.transaction(async (trx) => {
+          const inside = gateway.within(trx);
+          expect((await inside.getBills([HC.fee.zhao])).get(HC.fee.zhao)?.id).to.equal(HC.fee.zhao);
+          expect(await inside.billsSubquery!([HC.fee.zhao], billJoins(h.ctx.tables))).to.not.equal(null);
+        }),
+      );
+      expect(described(sent), sent.join('\n')).to.deep.equal([]);
+    });
+
     it('checks a batch in one combined statement per thousand bills, and per thousand distinct offsets', async () => {
       // Bills and offsets that do not exist answer like any other; what is counted is how the batch was cut.
       // Our facts about bills (the settings may be read besides, when their cache has expired).
