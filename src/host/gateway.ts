@@ -424,6 +424,8 @@ function byAskedId<T>(asked: string[], byKey: Map<string, T>, sameKey: (value: s
  * that passes `{ trx }` on every fee collection does not describe its tables again on every call.
  */
 interface GatewayCaches {
+  /** The gateway's own connection pool (not a host transaction's, which ends). */
+  pool: Knex;
   tables: Map<string, Promise<HostTable>>;
   sources: Map<string, Promise<Source>>;
   /** billsSubquery's checks per comparison (BillJoins): null where the bill query cannot be embedded. */
@@ -453,6 +455,7 @@ export class HostGateway implements HostReader {
     private readonly db: Knex,
     private readonly mapping: HostMapping,
     private readonly caches: GatewayCaches = {
+      pool: db,
       tables: new Map(),
       sources: new Map(),
       billShapes: new Map(),
@@ -818,7 +821,8 @@ export class HostGateway implements HostReader {
   }
 
   /** The bill query: its fields, plus what its payments add up to (or whether one exists) under paidBy. */
-  private async billQuery(): Promise<{
+  /** `db`: another connection to build it on (the pool's, for SQL text kept beyond a host's transaction). */
+  private async billQuery(db: Knex = this.db): Promise<{
     source: Source;
     qb: Knex.QueryBuilder;
     read: (row: Row) => HostBill;
@@ -827,7 +831,7 @@ export class HostGateway implements HostReader {
   }> {
     const bills = await this.source('bill');
     const { select, read } = bills.fields(this.billFields());
-    const qb = bills.from(this.db).select(select);
+    const qb = bills.from(db).select(select);
     const columns = Object.keys(select);
     const payments = await this.paymentsOfBill(bills);
     if (payments?.amount) qb.select(this.db.raw(`(SELECT SUM(??) ${payments.sql}) AS ??`, [payments.amount, ...payments.bindings, 'paid_sum']));
@@ -959,7 +963,7 @@ export class HostGateway implements HostReader {
     const ours = (cols: BillJoins['key']) => Promise.all(cols.map(async (c) => (await this.table(c.table)).col(c.column)));
     const [keyCols, unitCols] = await Promise.all([ours(compare.key), ours(compare.unit)]);
     if (!keyCols.every((c) => c.joinsWith(key.col)) || !unitCols.every((c) => c.joinsWith(unit.col))) return null;
-    return { key, columns, keyColumn, unitColumn, read, build: async () => ({ qb: (await this.billQuery()).qb }) };
+    return { key, columns, keyColumn, unitColumn, read, build: async () => ({ qb: (await this.billQuery(this.caches.pool)).qb }) };
   }
 
   async getBill(billId: string): Promise<HostBill | null> {

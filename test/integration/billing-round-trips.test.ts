@@ -130,6 +130,15 @@ for (const kind of databaseKinds) {
         }),
       );
       expect(described(sent), sent.join('\n')).to.deep.equal([]);
+      // What a transaction's gateway learned first still serves after that transaction has ended.
+      const fresh = new HostGateway(h.db, validateMapping(stringIdHost.mapping));
+      await h.db.transaction(async (trx) => {
+        expect(await fresh.within(trx).billsSubquery!([HC.fee.zhao], billJoins(h.ctx.tables))).to.not.equal(null);
+      });
+      const later = (await fresh.billsSubquery([HC.fee.zhao, HC.fee.unpaid1], billJoins(h.ctx.tables)))!;
+      const result = (await h.db.raw(later.sql, later.bindings)) as unknown;
+      const rows = (isMysql(h.db) ? (result as [Array<Record<string, unknown>>])[0] : result) as Array<Record<string, unknown>>;
+      expect([...later.read(rows).keys()].sort()).to.deep.equal([HC.fee.unpaid1, HC.fee.zhao].sort());
     });
 
     it('checks a batch in one combined statement per thousand bills, and per thousand distinct offsets', async () => {
