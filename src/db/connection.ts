@@ -77,6 +77,9 @@ export function knexConfig(target: DbTarget, options: CreateDbOptions = {}): Kne
         // Dates come back as strings so both clients hand us the same shape (see db/time.ts).
         dateStrings: true,
         supportBigNumbers: true,
+        // Statements prepared on a connection (src/db/prepared.ts: a handful of shapes) stay bounded, well
+        // inside the server's max_prepared_stmt_count (16,382) for many instances of a full pool.
+        maxPreparedStatements: 64,
         connectTimeout: 5000,
         // A connection whose peer vanished (a firewall dropping an idle link) is noticed and replaced.
         enableKeepAlive: true,

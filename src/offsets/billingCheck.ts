@@ -252,6 +252,13 @@ function mergeFacts(parts: BillFactsRead[]): BillFactsRead {
 }
 
 /**
+ * Fee collection's everyday calls (a bill or a few, a few offsets) send their one read prepared, parsed once
+ * per connection; larger batches as plain statements (each size would be one more prepared statement).
+ */
+const PREPARED_MAX_BILLS = 4;
+const PREPARED_MAX_OFFSETS = 8;
+
+/**
  * The host's bills by the ids asked for, and our facts about them and their offsets: ONE statement per
  * thousand bills where the host reader can embed its bill query in ours (joins that compare alike, see
  * HostReader.billsSubquery), else the bills first and then our UNION (two statements per thousand ids).
@@ -267,7 +274,12 @@ export async function billsAndFacts(
   const joins = billJoins(tables);
   const queries = host.billsSubquery ? await mapLimit(groups, CHUNK_CONCURRENCY, (g) => host.billsSubquery!(g.billIds, joins)) : [];
   if (groups.length && queries.length === groups.length && queries.every((q) => q !== null)) {
-    const parts = await mapLimit(groups, CHUNK_CONCURRENCY, (g, i) => billsWithFacts(db, tables, queries[i]!, g.offsetIds, options));
+    const parts = await mapLimit(groups, CHUNK_CONCURRENCY, (g, i) =>
+      billsWithFacts(db, tables, queries[i]!, g.offsetIds, {
+        ...options,
+        prepared: g.billIds.length <= PREPARED_MAX_BILLS && g.offsetIds.length <= PREPARED_MAX_OFFSETS,
+      }),
+    );
     return { bills: new Map(parts.flatMap((p) => [...p.bills])), facts: mergeFacts(parts.map((p) => p.facts)) };
   }
   const bills = await host.getBills(requests.map((r) => r.billId));

@@ -8,7 +8,7 @@ import { HC, stringIdHost } from '../fixtures/hosts.js';
 import { databaseKinds } from '../support/databases.js';
 import { approvedOffset, assessedComplaint, offsetRow, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
 import { people } from '../support/pluginHarness.js';
-import { isMysql } from '../../src/db/connection.js';
+import { createDb, isMysql } from '../../src/db/connection.js';
 import { HostGateway } from '../../src/host/gateway.js';
 import { validateMapping } from '../../src/host/mapping.js';
 import { checkBills, checkOffsets } from '../../src/offsets/billingCheck.js';
@@ -191,6 +191,51 @@ for (const kind of databaseKinds) {
     });
 
     if (kind.kind === 'mariadb') {
+      it('sends a single check’s and an application’s one read as a prepared statement (parsed once per connection), a larger batch as a plain one; same answers', async () => {
+        // One connection, so its session counters count exactly our statements.
+        const one = createDb(h.database.url, { poolMax: 1 });
+        try {
+          const onOne = { ...h.ctx, db: one };
+          const counters = async () => {
+            const [rows] = (await one.raw("SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_execute')")) as [
+              Array<{ Variable_name: string; Value: string }>,
+            ];
+            return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+          };
+          const c = await assessedComplaint(h, HC.room.twoOwners, { threatenedWithholding: true });
+          const o = await approvedOffset(h, c.id, '3.00');
+          const input = { billId: HC.fee.unpaid1, offsets: [{ offsetId: o.id, amountFen: 100 }] };
+          const plain = await checkOffsets(
+            { ...h.ctx, host: new Proxy(h.ctx.host, { get: (t, n) => (n === 'billsSubquery' ? undefined : Reflect.get(t, n, t)) }) },
+            input,
+          );
+          await checkOffsets(onOne, input); // settings, table descriptions
+          const before = await counters();
+          const first = await checkOffsets(onOne, input);
+          const second = await checkOffsets(onOne, { ...input, offsets: [{ offsetId: o.id, amountFen: 200 }] });
+          const after = await counters();
+          expect(after.Com_stmt_execute! - before.Com_stmt_execute!).to.equal(2);
+          expect(after.Com_stmt_prepare! - before.Com_stmt_prepare!, 'the second check reuses the statement').to.equal(0);
+          expect(first).to.deep.equal(plain);
+          expect(second.offsets.map((v) => [v.code, v.amountFen])).to.deep.equal([['allowed', 200]]);
+          // An application on the same connection: its read prepared too, the money path unchanged.
+          const applied = await applyOffset(
+            onOne,
+            { offsetId: o.id, billId: HC.fee.unpaid1, amountFen: 100, idempotencyKey: 'prepared-read-1' },
+            people.cashier,
+          );
+          expect([applied.amountFen, applied.remainingFen]).to.deep.equal([100, 200]);
+          const afterApply = await counters();
+          expect(afterApply.Com_stmt_execute! - after.Com_stmt_execute!).to.equal(1);
+          // Five bills: a plain statement (each batch size would be one more statement kept per connection).
+          const batch = [HC.fee.unpaid1, HC.fee.unpaid2, HC.fee.paid, HC.fee.zhao, 'no-such-bill'].map((billId) => ({ billId, offsets: [] }));
+          await checkBills(onOne, batch);
+          expect((await counters()).Com_stmt_execute).to.equal(afterApply.Com_stmt_execute);
+        } finally {
+          await one.destroy();
+        }
+      });
+
       it('falls back to two statements where the bill’s unit column does not compare alike with ours', async () => {
         const mapping = validateMapping(stringIdHost.mapping);
         const alike = new HostGateway(h.db, mapping);

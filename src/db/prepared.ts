@@ -1,0 +1,45 @@
+// One read as a server-side prepared statement (mysql2's `execute`) for the few long statements fee
+// collection sends on every call: the billing check's and an application's single read carries the host's
+// bill query three times (about 2.6 KB of SQL), and MariaDB spent about half of that statement's time parsing
+// it (issue 20, bench/prepared-costs.ts: about 275 against 145 µs of server CPU per statement). Prepared, it
+// is parsed once per connection; mysql2 keeps the statement on the connection (bounded by
+// `maxPreparedStatements`, set in connection.ts) and closes the least recently used beyond that.
+//
+// Only through a mysql2 connection that has `execute` (a host's knex on another driver, or SQLite, gets
+// null and the caller sends the statement as usual). The statement still goes through knex's pool (or the
+// caller's transaction's connection) and is announced to knex's `query` listeners like any other, so the
+// statement counts of the tests and the bench see it.
+import type { Knex } from 'knex';
+
+type Db = Knex | Knex.Transaction;
+type Row = Record<string, unknown>;
+
+interface Mysql2Connection {
+  execute(options: { sql: string; values: unknown[] }, callback: (err: Error | null, rows: unknown) => void): void;
+  __knexUid?: string;
+  __knexTxId?: string;
+}
+
+interface KnexClientInternals {
+  config?: { client?: unknown };
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+  emit(event: 'query', data: Record<string, unknown>): boolean;
+}
+
+/** The rows of one SELECT run as a prepared statement, or null where this connection cannot prepare. */
+export async function selectPrepared(db: Db, sql: string, bindings: readonly Knex.Value[]): Promise<Row[] | null> {
+  const client = db.client as unknown as KnexClientInternals;
+  if (client.config?.client !== 'mysql2') return null;
+  const connection = (await client.acquireConnection()) as Partial<Mysql2Connection>;
+  try {
+    if (typeof connection.execute !== 'function') return null;
+    const conn = connection as Mysql2Connection;
+    client.emit('query', { method: 'raw', sql, bindings, __knexUid: conn.__knexUid, __knexTxId: conn.__knexTxId });
+    return await new Promise<Row[]>((resolve, reject) =>
+      conn.execute({ sql, values: [...bindings] }, (err, rows) => (err ? reject(err) : resolve(rows as Row[]))),
+    );
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
