@@ -5,7 +5,7 @@
 // to bench/results/<date>.json and .md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -523,6 +523,7 @@ async function main(): Promise<number> {
   const seed: SeedInfo = await ensureSeeded(options, log);
   const db = createDb(options.url, { poolMax: 5 });
   const ver = await versions(db);
+  const dbPid = await localDatabasePid(db);
   log('preparing fixtures');
   const month = lastMonthRange(new Date(seed.now));
   const fx = await prepareFixtures(db, month);
@@ -786,18 +787,26 @@ async function main(): Promise<number> {
         .join(', ')}`,
     );
 
-    const measure = async (id: string, seconds: number): Promise<LoadResult & { peakRssMb: number; cpuMsPerRequest: number }> => {
+    const measure = async (
+      id: string,
+      seconds: number,
+    ): Promise<LoadResult & { peakRssMb: number; cpuMsPerRequest: number; dbCpuMsPerRequest: number | null }> => {
       if (serverDeaths.length) throw new Error(`the run cannot go on: ${serverDeaths.join('; ')}`);
       await ensureBills(id, seconds);
       const mark = Date.now();
       await waitIdle([plugin, baseline]);
       const server = sides[id]!.spec().url === plugin.url ? plugin : baseline;
       const cpuBefore = readCpuMs(server.pid) ?? NaN;
+      const dbCpuBefore = dbPid === null ? null : readCpuMs(dbPid);
       const r = await runLoad(sides[id]!.spec(), seconds, connections);
       // The server's own CPU (user + system, GC included) per answer; requests still queued when the load
-      // stopped are finished first, so their CPU is counted with them.
+      // stopped are finished first, so their CPU is counted with them. Likewise the database server's
+      // (everything it did meanwhile: on a shared machine, other clients' statements too).
       await waitIdle([server]);
-      const cpuMsPerRequest = ((readCpuMs(server.pid) ?? NaN) - cpuBefore) / Math.max(1, r.ok + r.non2xx);
+      const answers = Math.max(1, r.ok + r.non2xx);
+      const cpuMsPerRequest = ((readCpuMs(server.pid) ?? NaN) - cpuBefore) / answers;
+      const dbCpuAfter = dbPid === null ? null : readCpuMs(dbPid);
+      const dbCpuMsPerRequest = dbCpuBefore === null || dbCpuAfter === null ? null : (dbCpuAfter - dbCpuBefore) / answers;
       okCount[id] = (okCount[id] ?? 0) + r.ok;
       if (sides[id]!.spec().url === plugin.url) {
         const m = await askMemory(plugin);
@@ -806,7 +815,7 @@ async function main(): Promise<number> {
             `    plugin after ${id}: rss ${fmt(m.rss!, 0)} MB, heap ${fmt(m.heapUsed!, 0)}/${fmt(m.heapTotal!, 0)} MB, external ${fmt(m.external!, 0)} MB (buffers ${fmt(m.arrayBuffers!, 0)} MB)`,
           );
       }
-      return { ...r, cpuMsPerRequest, peakRssMb: (sides[id]!.spec().url === plugin.url ? pluginMem : baselineMem).peakSince(mark) };
+      return { ...r, cpuMsPerRequest, dbCpuMsPerRequest, peakRssMb: (sides[id]!.spec().url === plugin.url ? pluginMem : baselineMem).peakSince(mark) };
     };
 
     log(`warm-up (${warmup} s per route)`);
@@ -817,7 +826,7 @@ async function main(): Promise<number> {
       if (r.non2xx || r.errors) log(`  warm-up ${id}: non-2xx ${r.non2xx} (${codesText(r.errorCodes)})${r.errors ? `, errors ${r.errors}` : ''}`);
     }
 
-    const runs: Record<string, Array<LoadResult & { peakRssMb: number; cpuMsPerRequest: number }>> = {};
+    const runs: Record<string, Array<LoadResult & { peakRssMb: number; cpuMsPerRequest: number; dbCpuMsPerRequest: number | null }>> = {};
     const batchRuns: Array<{ batchMs: number; singleMs: number; singles: number; bills: number }> = [];
     const reportRuns: Array<Record<string, number>> = [];
     let reportCounts: ReportCounts | null = null;
@@ -843,7 +852,7 @@ async function main(): Promise<number> {
           (runs[id] ??= []).push(r);
           done.add(id);
           log(
-            `  ${id.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}${r.non2xx ? ` (${codesText(r.errorCodes)})` : ''}${r.errors ? `  errors ${r.errors}` : ''}  peak RSS ${fmt(r.peakRssMb, 0)} MB  CPU ${fmt(r.cpuMsPerRequest, 2)} ms/req`,
+            `  ${id.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}${r.non2xx ? ` (${codesText(r.errorCodes)})` : ''}${r.errors ? `  errors ${r.errors}` : ''}  peak RSS ${fmt(r.peakRssMb, 0)} MB  CPU ${fmt(r.cpuMsPerRequest, 2)} ms/req${r.dbCpuMsPerRequest === null ? '' : `  DB CPU ${fmt(r.dbCpuMsPerRequest, 2)} ms/req`}`,
           );
         }
       }
@@ -1197,6 +1206,7 @@ async function main(): Promise<number> {
     md += `\nSQL statements per request (one request on idle servers, BEGIN/COMMIT included): ${Object.entries(statementsPerRequest)
       .map(([id, n]) => `${id} ${n}`)
       .join(', ')}.\n`;
+    md += `\n${cpuMarkdown(runs, dbPid !== null)}\n`;
     writeFileSync(join(outDir, `${date}${suffix}.md`), md);
     console.log(`\n${md}`);
     log(`results: ${join(outDir, `${date}${suffix}.json`)} and .md`);
@@ -1491,3 +1501,33 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * The database server's pid when it runs on this machine (its pid file readable and the process there), so
+ * each run can count its CPU per request beside the web server's; null for a remote database or SQLite.
+ */
+async function localDatabasePid(db: Knex): Promise<number | null> {
+  if (!isMysql(db)) return null;
+  try {
+    const [rows] = (await db.raw('SELECT @@pid_file AS f')) as [Array<{ f: string | null }>];
+    const file = rows[0]?.f;
+    if (!file || !existsSync(file)) return null;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && readCpuMs(pid) !== null ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Median CPU per answer of each route's runs: its web server's, and the database server's when local. */
+function cpuMarkdown(runs: Record<string, Array<{ cpuMsPerRequest: number; dbCpuMsPerRequest: number | null }>>, withDb: boolean): string {
+  const cell = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '—');
+  const parts = Object.entries(runs).map(([id, list]) => {
+    const web = median(list.map((r) => r.cpuMsPerRequest));
+    const dbValues = list.map((r) => r.dbCpuMsPerRequest).filter((v): v is number => v !== null);
+    return withDb && dbValues.length ? `${id} ${cell(web)} + ${cell(median(dbValues))}` : `${id} ${cell(web)}`;
+  });
+  return withDb
+    ? `CPU per answer, ms (medians; web server + database server, the database's including whatever else it served meanwhile): ${parts.join(', ')}.`
+    : `Web server CPU per answer, ms (medians): ${parts.join(', ')}.`;
+}
