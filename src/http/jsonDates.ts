@@ -37,16 +37,3 @@ export function dateJson(date: Date): string | null {
   ms -= seconds * 1000;
   return `${year}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}T${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[ms]}Z`;
 }
-
-/**
- * The record with each of its own Date values replaced, in place, by the text JSON.stringify would write for
- * it: the answer's bytes are the same. Only for a record built for this one answer.
- */
-export function datesAsJson<T extends object>(record: T): Record<keyof T, unknown> {
-  const out = record as Record<string, unknown>;
-  for (const key of Object.keys(out)) {
-    const value = out[key];
-    if (value instanceof Date) out[key] = dateJson(value);
-  }
-  return out as Record<keyof T, unknown>;
-}

@@ -1,7 +1,7 @@
 // Masking of mobile numbers: the shape shown everywhere but the audited reveal, free text, and the deep
 // copy used for staff notices and webhooks (identifiers are never altered).
 import { expect } from 'chai';
-import { holdsFullMobile, maskedRecord, maskMobile, maskMobilesDeep, maskMobilesInText } from '../../src/privacy/mask.js';
+import { holdsFullMobile, maskedRecord, maskedRecordWithDates, maskMobile, maskMobilesDeep, maskMobilesInText } from '../../src/privacy/mask.js';
 
 describe('privacy: masking', () => {
   it('masks a mobile as 138****8000, tolerating +86 and separators', () => {
@@ -64,5 +64,20 @@ describe('privacy: masking', () => {
     );
     expect(record).to.deep.equal({ id: 7, description: '回电 13800138001', complainantPhone: '13800138001', receivedAt: at, ownerName: null });
     expect(maskedRecord(record).receivedAt).to.equal(at);
+  });
+
+  it('masks a record and writes its dates as asked in the same pass', () => {
+    const at = new Date('2026-11-28T01:00:00Z');
+    const record = { id: 7, description: '回电 13800138001', complainantPhone: '13800138001', receivedAt: at, closedAt: null };
+    const out = maskedRecordWithDates(record, (d) => d.toJSON());
+    expect(out).to.deep.equal({
+      id: 7,
+      description: '回电 138****8001',
+      complainantPhone: '138****8001',
+      receivedAt: '2026-11-28T01:00:00.000Z',
+      closedAt: null,
+    });
+    expect(JSON.stringify(out)).to.equal(JSON.stringify(maskedRecord(record)));
+    expect(record.receivedAt).to.equal(at);
   });
 });
