@@ -5,7 +5,8 @@
 import type { Context } from 'koa';
 import { ajv } from '../common/validation.js';
 import type { Actor } from './actor.js';
-import { signToken, verifyClaims, type ClaimsRefusal } from './signedToken.js';
+import { LRUCache } from 'lru-cache';
+import { signToken, timeWindowRefusal, verifyClaims, type ClaimsRefusal } from './signedToken.js';
 
 /** What the plugin tells an adapter of its settings; adapters written by a host may ignore it. */
 export interface AuthLimits {
@@ -93,17 +94,42 @@ export function verifyUserToken(
 ): { ok: true; actor: Actor } | { ok: false; reason: UserTokenRefusal } {
   const check = verifyClaims(token, secret, nowMs, maxLifetimeSeconds, isUserToken);
   if (!check.ok) return check;
-  const p = check.payload;
-  return { ok: true, actor: { id: p.sub, name: p.name, roles: [...p.roles], communityIds: p.communities === null ? null : [...p.communities] } };
+  return { ok: true, actor: actorOfPayload(check.payload) };
 }
+
+function actorOfPayload(p: UserTokenPayload): Actor {
+  return { id: p.sub, name: p.name, roles: [...p.roles], communityIds: p.communities === null ? null : [...p.communities] };
+}
+
+/** Tokens remembered by signedHeaderAuth (by count, and by text length so large community lists stay bounded). */
+const VERIFIED_TOKENS_MAX = 1000;
+const VERIFIED_TOKENS_MAX_CHARS = 2_000_000;
 
 /** (b) Standalone behind the ERP: the ERP signs the user into a short-lived token header. */
 export function signedHeaderAuth(secret: string, now: () => number = Date.now): AuthAdapter {
+  // The ERP sends one token on every request of its lifetime. Its signature and claims are a function of
+  // its exact text and the secret, so a token that passed them is remembered by its text and skips the
+  // HMAC, the JSON and the schema next time; expiry and the lifetime cap depend on the clock and the
+  // settings and are checked on every request, as verifyUserToken checks them.
+  const verified = new LRUCache<string, UserTokenPayload>({
+    max: VERIFIED_TOKENS_MAX,
+    maxSize: VERIFIED_TOKENS_MAX_CHARS,
+    sizeCalculation: (_payload, token) => token.length,
+  });
   return (ctx, limits) => {
     const token = ctx.get(USER_HEADER);
     if (!token) return null;
-    const check = verifyUserToken(token, secret, now(), limits?.maxTokenLifetimeSeconds);
-    return check.ok ? check.actor : null;
+    const nowMs = now();
+    const maxLifetimeSeconds = limits?.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    const known = verified.get(token);
+    if (known) {
+      if (known.exp * 1000 <= nowMs || timeWindowRefusal(known, nowMs, maxLifetimeSeconds)) return null;
+      return actorOfPayload(known);
+    }
+    const check = verifyClaims(token, secret, nowMs, maxLifetimeSeconds, isUserToken);
+    if (!check.ok) return null;
+    if (token.length <= VERIFIED_TOKENS_MAX_CHARS / 100) verified.set(token, check.payload);
+    return actorOfPayload(check.payload);
   };
 }
 

@@ -16,9 +16,10 @@ import { ValidationError } from '../../common/errors.js';
 import type { PluginContext } from '../../common/context.js';
 import type { ApiOperation } from '../openapi.js';
 import { coerceQuery } from '../query.js';
+import { dateJson } from '../jsonDates.js';
 import { complaintEnvelope, contactResponse, detailResponse, eventsResponse, followUpResultResponse, listResponse } from './complaintResponses.js';
 import { createPrivacyService, type PrivacyService } from '../../privacy/service.js';
-import { maskedRecord, maskMobilesDeep } from '../../privacy/mask.js';
+import { maskedRecord, maskedRecordWithDates, maskMobilesDeep } from '../../privacy/mask.js';
 import type { Complaint } from '../../complaints/types.js';
 import { compensationEnvelope, compensationJson, compensationListJson, compensationListResponse } from './compensationResponses.js';
 
@@ -62,7 +63,8 @@ export function complaintsApiRouter(
     // ?lang= belongs to the locale middleware, not to the list filters.
     const { lang: _lang, ...query } = k.query;
     const result = await service.list(coerceQuery(listQuerySchema, query), actorOf(k));
-    k.body = { ...result, items: result.items.map(masked) };
+    // Dates as the text JSON.stringify would write for them, in the masking pass (same bytes, less CPU).
+    k.body = { ...result, items: result.items.map((c) => maskedRecordWithDates(c, dateJson)) };
   });
 
   router.get('/:id', async (k) => {
