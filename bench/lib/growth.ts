@@ -40,15 +40,26 @@ const GOALS: Array<[RegExp, number]> = [
   [/^complaint list, filtered and sorted, page 1$/, 1.5],
 ];
 
-/** The newest results file of the other profile ("quick" looks for YYYY-MM-DD-quick.json). */
+/**
+ * The newest results file of the other profile ("quick" looks for YYYY-MM-DD-quick.json; "full" for
+ * YYYY-MM-DD.json, or YYYY-MM-DD-b.json for a later run of the same day kept beside the first).
+ */
 export function latestResult(dirs: string[], profile: 'quick' | 'full'): { file: string; result: ResultLike } | null {
-  const pattern = profile === 'quick' ? /^\d{4}-\d{2}-\d{2}-quick\.json$/ : /^\d{4}-\d{2}-\d{2}\.json$/;
+  const pattern = profile === 'quick' ? /^\d{4}-\d{2}-\d{2}-quick\.json$/ : /^\d{4}-\d{2}-\d{2}(-[a-z])?\.json$/;
+  // Newest first: by date, then a day's later runs (-b, -c) before its first.
+  const order = (file: string) => {
+    const name = file
+      .split('/')
+      .pop()!
+      .replace(/\.json$/, '');
+    return /-[a-z]$/.test(name) ? name : `${name}-0`;
+  };
   const found: string[] = [];
   for (const dir of new Set(dirs)) {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) if (pattern.test(name)) found.push(join(dir, name));
   }
-  found.sort((a, b) => (a.split('/').pop()! < b.split('/').pop()! ? 1 : -1));
+  found.sort((a, b) => (order(a) < order(b) ? 1 : -1));
   for (const file of found) {
     try {
       const result = JSON.parse(readFileSync(file, 'utf8')) as ResultLike;
