@@ -1079,6 +1079,16 @@ export async function ensureSeeded(
       if (!tables.includes(MARKER_TABLE) && !options.reset) {
         throw new Error(`seed: ${url} has tables but no ${MARKER_TABLE} marker: not a bench database. Use an empty database, or --reset to drop it.`);
       }
+      // Another profile's finished dataset (the full million) is not dropped for this one by a mistyped
+      // --db: only when asked to reseed.
+      const other = tables.includes(MARKER_TABLE)
+        ? ((await db(MARKER_TABLE).whereNot({ profile: p.name }).where({ finished: 1 }).first('profile')) as { profile: string } | undefined)
+        : undefined;
+      if (other && !options.reseed) {
+        throw new Error(
+          `seed: ${url} holds the ${other.profile} dataset; the ${p.name} profile would drop it. Point --db at the ${p.name} profile's database, or add --reseed to replace it.`,
+        );
+      }
       log(`seed: dropping the previous bench data in ${url}`);
       await db.destroy();
       if (target.client === 'mysql2') await prepareMysqlDatabase(url, true);
