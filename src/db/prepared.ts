@@ -12,10 +12,13 @@
 import type { Knex } from 'knex';
 
 type Db = Knex | Knex.Transaction;
+
+const ER_NEED_REPREPARE = 1615;
 type Row = Record<string, unknown>;
 
 interface Mysql2Connection {
   execute(options: { sql: string; values: unknown[] }, callback: (err: Error | null, rows: unknown) => void): void;
+  unprepare(sql: string): void;
   __knexUid?: string;
   __knexTxId?: string;
 }
@@ -36,9 +39,17 @@ export async function selectPrepared(db: Db, sql: string, bindings: readonly Kne
     if (typeof connection.execute !== 'function') return null;
     const conn = connection as Mysql2Connection;
     client.emit('query', { method: 'raw', sql, bindings, __knexUid: conn.__knexUid, __knexTxId: conn.__knexTxId });
-    return await new Promise<Row[]>((resolve, reject) =>
-      conn.execute({ sql, values: [...bindings] }, (err, rows) => (err ? reject(err) : resolve(rows as Row[]))),
-    );
+    try {
+      return await new Promise<Row[]>((resolve, reject) =>
+        conn.execute({ sql, values: [...bindings] }, (err, rows) => (err ? reject(err) : resolve(rows as Row[]))),
+      );
+    } catch (err) {
+      // "Prepared statement needs to be re-prepared" (a host table altered, or the server's table
+      // definition cache too small for its schema): the statement is dropped and the caller sends it plain.
+      if ((err as { errno?: number }).errno !== ER_NEED_REPREPARE) throw err;
+      conn.unprepare(sql);
+      return null;
+    }
   } finally {
     await client.releaseConnection(connection);
   }
