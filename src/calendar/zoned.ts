@@ -79,6 +79,10 @@ function cachedOffset(instant: number, timeZone: string): number {
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
+/** The fast path's range: four-digit years, whatever the zone's offset. */
+const YEAR_1900 = Date.UTC(1900, 0, 2);
+const YEAR_9999 = Date.UTC(9999, 11, 30);
+
 /** The same fields as intlParts, by adding the zone's offset (whole seconds, as Intl reports it). */
 function zonedParts(instant: Date, timeZone: string): ZonedParts {
   const ms = instant.getTime();
@@ -94,10 +98,6 @@ function zonedParts(instant: Date, timeZone: string): ZonedParts {
     second: pad2(wall.getUTCSeconds()),
   };
 }
-
-/** The fast path's range: four-digit years, whatever the zone's offset. */
-const YEAR_1900 = Date.UTC(1900, 0, 2);
-const YEAR_9999 = Date.UTC(9999, 11, 30);
 
 export function toLocal(instant: Date, timeZone: string): LocalDateTime {
   const p = zonedParts(instant, timeZone);

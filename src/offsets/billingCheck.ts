@@ -12,9 +12,8 @@ import { unmappedBills, type BillPaymentState, type HostBill, type HostReader } 
 import type { PluginContext } from '../common/context.js';
 import type { Knex } from 'knex';
 import type { TableNames } from '../db/tables.js';
-import { ID_CHUNK } from './model.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../common/parallel.js';
-import { BILL_PAYMENT_LABELS, openToOffsets, effectiveStatus, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
+import { BILL_PAYMENT_LABELS, ID_CHUNK, openToOffsets, effectiveStatus, type ComplaintFacts, type OffsetFacts, type OffsetWithLimits } from './model.js';
 import { billFacts, billJoins, billsWithFacts, type BillFactsOptions, type BillFactsRead } from './store/facts.js';
 import { allowed, openComplaintOnUnit, withholdingThreat } from './messages.js';
 import { refusalMessage, type RefusalCode, type RefusalFacts } from './refusals.js';

@@ -3,9 +3,9 @@
 // alike with ours; an application learns the offset's remainder from its own UPDATE. Counted as the bench
 // counts them: every statement knex sends (BEGIN and COMMIT included), on a real SQLite file and MariaDB.
 import { expect } from 'chai';
-import type { Knex } from 'knex';
 import { HC, stringIdHost } from '../fixtures/hosts.js';
 import { databaseKinds } from '../support/databases.js';
+import { statementsSent } from '../support/statements.js';
 import { approvedOffset, assessedComplaint, offsetRow, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
 import { people } from '../support/pluginHarness.js';
 import { createDb, isMysql } from '../../src/db/connection.js';
@@ -14,19 +14,6 @@ import { validateMapping } from '../../src/host/mapping.js';
 import { checkBills, checkOffsets } from '../../src/offsets/billingCheck.js';
 import { applyOffset } from '../../src/offsets/apply.js';
 import { billJoins } from '../../src/offsets/store/facts.js';
-
-/** The statements `work` sent, as SQL text. */
-async function statementsOf(db: Knex, work: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const listener = (q: { sql: string }) => seen.push(q.sql);
-  db.on('query', listener);
-  try {
-    await work();
-  } finally {
-    db.removeListener('query', listener);
-  }
-  return seen;
-}
 
 for (const kind of databaseKinds) {
   describe(`billing round trips (${kind.kind})`, function () {
@@ -43,7 +30,7 @@ for (const kind of databaseKinds) {
       const input = { billId: HC.fee.unpaid1, offsets: [{ offsetId: o.id, amountFen: 100 }] };
       await h.offsets.check(input); // settings and table descriptions are read once, then kept
       let joined: Awaited<ReturnType<typeof h.offsets.check>> | undefined;
-      const sent = await statementsOf(h.db, async () => (joined = await h.offsets.check(input)));
+      const sent = await statementsSent(h.db, async () => (joined = await h.offsets.check(input)));
       // This host's bills name no owner, so the unit's owners are read besides (from its own tables).
       const billAndOurs = (list: string[]) => list.filter((sql) => /`(pay_fee|cmp_[a-z_]+)`/.test(sql));
       expect(billAndOurs(sent), sent.join('\n')).to.have.length(1);
@@ -57,7 +44,7 @@ for (const kind of databaseKinds) {
       // A reader without billsSubquery (another host reader) takes the two-statement path: same answer.
       const twoStep = new Proxy(h.ctx.host, { get: (target, name) => (name === 'billsSubquery' ? undefined : Reflect.get(target, name, target)) });
       let separate: Awaited<ReturnType<typeof h.offsets.check>> | undefined;
-      const sentApart = await statementsOf(h.db, async () => (separate = await checkOffsets({ ...h.ctx, host: twoStep }, input)));
+      const sentApart = await statementsSent(h.db, async () => (separate = await checkOffsets({ ...h.ctx, host: twoStep }, input)));
       expect(billAndOurs(sentApart), sentApart.join('\n')).to.have.length(2);
       expect(separate).to.deep.equal(joined);
     });
@@ -67,9 +54,9 @@ for (const kind of databaseKinds) {
       const o = await approvedOffset(h, c.id, '2.00');
       const apply = (n: number, amountFen: number) =>
         h.offsets.apply({ offsetId: o.id, billId: HC.fee.zhao, amountFen, idempotencyKey: `round-trips-${kind.kind}-${n}` }, people.cashier);
-      const first = await statementsOf(h.db, () => apply(1, 50));
+      const first = await statementsSent(h.db, () => apply(1, 50));
       let answer: Awaited<ReturnType<typeof apply>> | undefined;
-      const second = await statementsOf(h.db, async () => (answer = await apply(2, 150)));
+      const second = await statementsSent(h.db, async () => (answer = await apply(2, 150)));
       // The second application finds the ledger row in its first read: no upsert before the transaction.
       expect(first.filter((s) => /insert into `?cmp_offset_bill_ledger/i.test(s))).to.have.length(1);
       expect(second.filter((s) => /insert into `?cmp_offset_bill_ledger/i.test(s))).to.have.length(0);
@@ -122,7 +109,7 @@ for (const kind of databaseKinds) {
       await gateway.getBills([HC.fee.unpaid1]);
       await gateway.billsSubquery([HC.fee.unpaid1], billJoins(h.ctx.tables));
       const described = (list: string[]) => list.filter((sql) => /information_schema|pragma|sqlite_master/i.test(sql));
-      const sent = await statementsOf(h.db, () =>
+      const sent = await statementsSent(h.db, () =>
         h.db.transaction(async (trx) => {
           const inside = gateway.within(trx);
           expect((await inside.getBills([HC.fee.zhao])).get(HC.fee.zhao)?.id).to.equal(HC.fee.zhao);
@@ -146,7 +133,7 @@ for (const kind of databaseKinds) {
       // Our facts about bills (the settings may be read besides, when their cache has expired).
       const ours = (list: string[]) => list.filter((sql) => /`cmp_(offsets|offset_bill_ledger|complaints)`/.test(sql));
       const combined = async (batch: Parameters<typeof checkBills>[1]) => {
-        const sent = ours(await statementsOf(h.db, () => checkBills(h.ctx, batch)));
+        const sent = ours(await statementsSent(h.db, () => checkBills(h.ctx, batch)));
         // Every statement of ours carries the bill query too (none of the fallback's separate reads).
         for (const sql of sent) expect(sql).to.contain('pay_fee');
         return sent.length;
@@ -186,7 +173,7 @@ for (const kind of databaseKinds) {
         billId: `no-such-bill-${i}`,
         offsets: Array.from({ length: 4 }, (_, j) => ({ offsetId: 800000 + i * 4 + j, amountFen: 100 })),
       }));
-      const sent = await statementsOf(h.db, () => checkBills(twoStep, batch));
+      const sent = await statementsSent(h.db, () => checkBills(twoStep, batch));
       expect(sent.filter((sql) => /`cmp_offsets`/.test(sql))).to.have.length(2);
     });
 
@@ -247,7 +234,7 @@ for (const kind of databaseKinds) {
           const c = await assessedComplaint(h, HC.room.twoOwners);
           const input = { billId: HC.fee.unpaid1, offsets: [] };
           let check: Awaited<ReturnType<typeof h.offsets.check>> | undefined;
-          const sent = await statementsOf(h.db, async () => (check = await checkOffsets({ ...h.ctx, host: other }, input)));
+          const sent = await statementsSent(h.db, async () => (check = await checkOffsets({ ...h.ctx, host: other }, input)));
           expect(sent, sent.join('\n')).to.have.length(2);
           expect(check!.warnings.map((w) => w.complaintId)).to.include(c.id);
         } finally {

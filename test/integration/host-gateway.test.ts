@@ -2,6 +2,7 @@
 // owners from a column or a relation table, money exact in fen, batches in chunks, host tables untouched.
 import { expect } from 'chai';
 import type { Knex } from 'knex';
+import { statementsSent } from '../support/statements.js';
 import { databaseKinds, type TestDatabase } from '../support/databases.js';
 import { brokenHost, HC, simpleHost, stringIdHost } from '../fixtures/hosts.js';
 import { checksumTables } from '../support/checksum.js';
@@ -14,17 +15,8 @@ const allTables = [...new Set([...brokenHost.tables, ...stringIdHost.tables])];
 
 /** Runs `work` and returns the SQL statements it sent that mention `table`. */
 async function queriesOn(db: Knex, table: string, work: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const listener = (q: { sql: string }) => {
-    if (new RegExp(`[\`"]${table}[\`"]`).test(q.sql)) seen.push(q.sql);
-  };
-  db.on('query', listener);
-  try {
-    await work();
-  } finally {
-    db.removeListener('query', listener);
-  }
-  return seen;
+  const named = new RegExp(`[\`"]${table}[\`"]`);
+  return (await statementsSent(db, work)).filter((sql) => named.test(sql));
 }
 
 const labels = (units: Array<{ label: string }>) => units.map((u) => u.label);
