@@ -23,13 +23,13 @@ import { createOffsetService } from '../src/offsets/service.js';
 import { buildReport } from '../src/reports/report.js';
 import { refreshReportFacts } from '../src/reports/summaryStore.js';
 import type { PluginContext } from '../src/common/context.js';
-import type { BillCheckInput } from '../src/offsets/schemas.js';
 import { ensureSeeded, MAPPING_FILE, type SeedInfo } from './seed.js';
-import { DAY, median, parseArgs, REPORT_READER, SHANGHAI_OFFSET_MS, type BenchOptions } from './lib/common.js';
+import { APPLY_FEN, DAY, FIXTURE_BILL_PREFIX, median, parseArgs, REPORT_READER, SHANGHAI_OFFSET_MS, type BenchOptions } from './lib/common.js';
 import { MemorySampler, readCpuMs, readMemory, runLoad, type LoadResult, type LoadSpec } from './lib/load.js';
 import { compileForNode } from './lib/compile.js';
 import { listPageRenderMs } from './lib/listRender.js';
 import { growthMarkdown, growthRows, latestResult } from './lib/growth.js';
+import { batchInputs } from './lib/batch.js';
 
 const T = tableNames('cmp_');
 const PREFIX = '/complaints';
@@ -184,7 +184,6 @@ async function stopServer(s: Server): Promise<void> {
  */
 const SERVER_NODE_FLAGS = ['--max-old-space-size=128'];
 
-const APPLY_FEN = 100;
 /** A fixture bill's amount is exactly this many applications of APPLY_FEN (¥10.00). */
 const APPLICATIONS_PER_BILL = 10;
 /**
@@ -193,8 +192,6 @@ const APPLICATIONS_PER_BILL = 10;
  * runs out of bills; a BillPlan counts what it hands out, so running out would show as `overflow`.
  */
 const APPLY_RATE_CEILING = 5000;
-/** Fixture bill ids start with this (the seeded ones with B): FX + the run's stamp + a counter. */
-const FIXTURE_BILL_PREFIX = 'FX';
 
 /**
  * The bills one fixture approval's applications go to: fixture bills of the approval's unit and owner,
@@ -834,7 +831,7 @@ async function main(): Promise<number> {
     // In-process figures: the batch check and the monthly report, from this process.
     const inproc = createComplaintsPlugin({ knex: createDb(options.url, { poolMax: options.pool }), mapping: loadMappingFile(MAPPING_FILE), auth: () => null });
     const offsetsService = createOffsetService(inproc.context);
-    const batch = await batchInputs(db, quick);
+    const batch = await batchInputs(db);
     const singlesCount = quick ? 1000 : 10_000;
     const reportCommunity = fx.communities[0]!;
 
@@ -1286,29 +1283,6 @@ function notMeasured(what: string, fig: string, base: string, broken: Map<string
 }
 
 /** 10,000 bills (fewer when the dataset has fewer), spread over the units, each with its unit's approved offsets. */
-async function batchInputs(db: Knex, quick: boolean): Promise<BillCheckInput[]> {
-  const want = 10_000;
-  const months = ((await db('erp_fee_bill').distinct('fee_month').orderBy('fee_month', 'desc')) as Array<{ fee_month: string }>).map((r) => r.fee_month);
-  const units = Number(((await db('erp_room').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
-  const take = months.slice(0, Math.max(1, Math.ceil(want / units)));
-  const rows = (await db('erp_fee_bill')
-    .select('bill_id', 'room_id')
-    .whereIn('fee_month', take)
-    .whereNot('bill_id', 'like', `${FIXTURE_BILL_PREFIX}%`)
-    .orderBy('bill_id')) as Array<{ bill_id: string; room_id: string }>;
-  const step = rows.length / Math.min(want, rows.length);
-  const chosen = Array.from({ length: Math.min(want, rows.length) }, (_, i) => rows[Math.floor(i * step)]!);
-  const offsets = (await db(T.offsets)
-    .select('id', 'unit_id')
-    .where({ status: 'approved' })
-    .where('remaining_fen', '>=', APPLY_FEN)
-    .whereNot('reason', 'like', 'bench fixture%')) as Array<{ id: number; unit_id: string }>;
-  const byUnit = new Map<string, number[]>();
-  for (const o of offsets) byUnit.set(String(o.unit_id), [...(byUnit.get(String(o.unit_id)) ?? []), Number(o.id)]);
-  void quick;
-  return chosen.map((b) => ({ billId: b.bill_id, offsets: (byUnit.get(b.room_id) ?? []).slice(0, 2).map((offsetId) => ({ offsetId, amountFen: APPLY_FEN })) }));
-}
-
 /** The last complete calendar month in Asia/Shanghai, as a UTC range. */
 function lastMonthRange(now: Date): { from: string; to: string; label: string } {
   const local = new Date(now.getTime() + SHANGHAI_OFFSET_MS);

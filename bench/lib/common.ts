@@ -234,3 +234,8 @@ export function lastCompleteMonthDays(now: Date): { from: string; to: string; la
   const lastDay = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
   return { from: `${label}-01`, to: `${label}-${String(lastDay).padStart(2, '0')}`, label };
 }
+
+/** What each bench application takes off a bill, in fen (¥1.00). */
+export const APPLY_FEN = 100;
+/** Fixture bill ids start with this (the seeded ones with B): FX + the run's stamp + a counter. */
+export const FIXTURE_BILL_PREFIX = 'FX';

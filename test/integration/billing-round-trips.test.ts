@@ -14,6 +14,8 @@ import { validateMapping } from '../../src/host/mapping.js';
 import { checkBills, checkOffsets } from '../../src/offsets/billingCheck.js';
 import { applyOffset } from '../../src/offsets/apply.js';
 import { billJoins } from '../../src/offsets/store/facts.js';
+import { COMPLAINT_FACT_COLUMNS } from '../../src/offsets/store/rows.js';
+import { indexColumns } from '../../src/db/schema.js';
 
 for (const kind of databaseKinds) {
   describe(`billing round trips (${kind.kind})`, function () {
@@ -35,8 +37,13 @@ for (const kind of databaseKinds) {
       const billAndOurs = (list: string[]) => list.filter((sql) => /`(pay_fee|cmp_[a-z_]+)`/.test(sql));
       expect(billAndOurs(sent), sent.join('\n')).to.have.length(1);
       expect(sent[0]).to.contain('pay_fee').and.to.contain('cmp_offsets');
-      // On MariaDB the units' open complaints are read on the (unit, state) index, not every complaint of the unit.
-      if (kind.kind === 'mariadb') expect(sent[0]).to.contain('USE INDEX (`cmp_complaints_unit_state_idx`)');
+      // On MariaDB the units' open complaints are read on the (unit, state, …) index, not every complaint of the unit.
+      if (kind.kind === 'mariadb') expect(sent[0]).to.contain('USE INDEX (`cmp_complaints_unit_open_facts_idx`)');
+      // …and from that index alone: it holds every column the check reads of an open complaint.
+      const indexed = await indexColumns(h.db, 'cmp_complaints', 'cmp_complaints_unit_open_facts_idx');
+      expect(indexed?.slice(0, 2)).to.deep.equal(['unit_id', 'state']);
+      expect(indexed).to.include.members([...COMPLAINT_FACT_COLUMNS]);
+      expect(await indexColumns(h.db, 'cmp_complaints', 'cmp_complaints_unit_state_idx'), 'the index it replaced').to.equal(null);
       expect(joined!.offsets.map((v) => v.code)).to.deep.equal(['allowed']);
       expect(joined!.warnings.map((w) => w.code)).to.deep.equal(['open_complaint', 'withholding_threat']);
       expect(joined!.amountFen).to.equal(12050);

@@ -74,6 +74,7 @@ export interface ComplaintFactsRow {
   threatened_withholding: number | boolean | string;
 }
 
+/** What the billing check reads of an open complaint: the index of migration 20261208200000 holds exactly these. */
 export const COMPLAINT_FACT_COLUMNS = ['id', 'code', 'state', 'unit_id', 'owner_id', 'community_id', 'dispute_type', 'threatened_withholding'] as const;
 
 export const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
