@@ -2,7 +2,7 @@
 // measured in the same run on the same data, as the median of several runs, with the ratio and whether
 // the goal is met. The plugin's HTTP service and the baseline routes run in two child processes (their
 // memory is read from /proc); load comes from this process with autocannon (50 connections). Results go
-// to bench/results/<date>.json and .md.
+// to bench/results/<date>.json and .md (<date>-b, -c, … for a day's later full runs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -1185,7 +1185,9 @@ async function main(): Promise<number> {
     // A partial run (--only) is for investigating: it goes to bench/results only when --out says so.
     const outDir = options.out ?? (options.only ? join(tmpdir(), 'cmp-bench-results') : join(HERE, 'results'));
     mkdirSync(outDir, { recursive: true });
-    const suffix = quick ? '-quick' : '';
+    // A full run never replaces a day's earlier full results (they are committed): it takes the day's next
+    // free name, -b, -c, … (growth.ts reads the latest). A quick run keeps one file per day.
+    const suffix = quick ? '-quick' : freeSuffix(outDir, date);
     // The growth table: this run beside the latest run of the other profile (bench/results or --out).
     const other = latestResult([outDir, join(HERE, 'results')], quick ? 'full' : 'quick');
     const thisFile = join(outDir, `${date}${suffix}.json`);
@@ -1283,6 +1285,14 @@ function notMeasured(what: string, fig: string, base: string, broken: Map<string
 }
 
 /** 10,000 bills (fewer when the dataset has fewer), spread over the units, each with its unit's approved offsets. */
+/** '' when bench/results has no full results for `date` yet, else the first free '-b', '-c', … */
+function freeSuffix(dir: string, date: string): string {
+  for (const suffix of ['', ...'bcdefghijklmnopqrstuvwxyz'.split('').map((c) => `-${c}`)]) {
+    if (!existsSync(join(dir, `${date}${suffix}.json`)) && !existsSync(join(dir, `${date}${suffix}.md`))) return suffix;
+  }
+  throw new Error(`bench: ${dir} already holds 26 full results for ${date}`);
+}
+
 /** The last complete calendar month in Asia/Shanghai, as a UTC range. */
 function lastMonthRange(now: Date): { from: string; to: string; label: string } {
   const local = new Date(now.getTime() + SHANGHAI_OFFSET_MS);
