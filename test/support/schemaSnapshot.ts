@@ -16,6 +16,21 @@ async function rows(db: Knex, sql: string, bindings: readonly Knex.Value[] = [])
   return (isMysql(db) ? (result as [Array<Record<string, unknown>>])[0] : (result as Array<Record<string, unknown>>)).map((r) => ({ ...r }));
 }
 
+/**
+ * SHOW CREATE TABLE lists secondary indexes in the order they were made: a down migration that makes an
+ * index again moves it to the end without changing the schema. Their lines are compared sorted (each
+ * line whole: name, columns, kind), trailing commas aside.
+ */
+function secondaryKeysSorted(createTable: string): string {
+  const lines = createTable.split('\n');
+  const isKey = (line: string) => /^\s+(UNIQUE |FULLTEXT |SPATIAL )?KEY /.test(line);
+  const keys = lines
+    .filter(isKey)
+    .map((l) => l.replace(/,$/, ''))
+    .sort();
+  return [...lines.filter((l) => !isKey(l)).map((l) => l.replace(/,$/, '')), ...keys].join('\n');
+}
+
 async function mysqlSnapshot(db: Knex): Promise<SchemaSnapshot> {
   const here = 'TABLE_SCHEMA = DATABASE()';
   const tables = await rows(
@@ -25,7 +40,7 @@ async function mysqlSnapshot(db: Knex): Promise<SchemaSnapshot> {
   const createTable: Record<string, string> = {};
   for (const t of tables) {
     const [row] = await rows(db, 'SHOW CREATE TABLE ??', [String(t.TABLE_NAME)]);
-    createTable[String(t.TABLE_NAME)] = String(row!['Create Table']).replace(/ AUTO_INCREMENT=\d+/, '');
+    createTable[String(t.TABLE_NAME)] = secondaryKeysSorted(String(row!['Create Table']).replace(/ AUTO_INCREMENT=\d+/, ''));
   }
   return {
     tables,
