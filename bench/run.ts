@@ -824,7 +824,7 @@ async function main(): Promise<number> {
     }
 
     const runs: Record<string, Array<LoadResult & { peakRssMb: number; cpuMsPerRequest: number; dbCpuMsPerRequest: number | null }>> = {};
-    const batchRuns: Array<{ batchMs: number; singleMs: number; singles: number; bills: number }> = [];
+    const batchRuns: Array<{ batchMs: number; coldBatchMs: number; singleMs: number; singles: number; bills: number }> = [];
     const reportRuns: Array<Record<string, number>> = [];
     let reportCounts: ReportCounts | null = null;
 
@@ -853,17 +853,26 @@ async function main(): Promise<number> {
           );
         }
       }
-      // Batch check vs single checks, per bill.
+      // Batch check vs single checks, per bill, on the same cache. Straight after the HTTP loads the batch
+      // runs cold (the loads pushed its bills and complaints out of MariaDB's 128 MB buffer pool), and the
+      // singles after it ran on the pages it had just brought back: the batch is timed again after the
+      // singles, and that warm run is the figure; the cold one is reported beside it.
       await waitIdle([plugin, baseline]);
-      const b0 = performance.now();
-      const answers = await offsetsService.checkBills(batch);
-      const batchMs = performance.now() - b0;
-      if (answers.length !== batch.length) throw new Error('batch check answered a different number of bills');
+      const timedBatch = async () => {
+        const b0 = performance.now();
+        const answers = await offsetsService.checkBills(batch);
+        if (answers.length !== batch.length) throw new Error('batch check answered a different number of bills');
+        return performance.now() - b0;
+      };
+      const coldBatchMs = await timedBatch();
       const s0 = performance.now();
       for (let i = 0; i < singlesCount; i++) await offsetsService.check(batch[i % batch.length]!);
       const singleMs = performance.now() - s0;
-      batchRuns.push({ batchMs, singleMs, singles: singlesCount, bills: batch.length });
-      log(`  batch     ${batch.length} bills in ${fmt(batchMs)} ms; ${singlesCount} single checks in ${fmt(singleMs)} ms`);
+      const batchMs = await timedBatch();
+      batchRuns.push({ batchMs, coldBatchMs, singleMs, singles: singlesCount, bills: batch.length });
+      log(
+        `  batch     ${batch.length} bills in ${fmt(batchMs)} ms (first, straight after the loads: ${fmt(coldBatchMs)} ms); ${singlesCount} single checks in ${fmt(singleMs)} ms`,
+      );
       // The monthly report as the report page builds it (buildReport), for all communities and for one;
       // baseline a COUNT(*) over the same month's received_at range.
       const rr = await reportTimes(db, inproc.context, month, reportCommunity, quick ? 5 : 10);
@@ -1059,6 +1068,7 @@ async function main(): Promise<number> {
         goal: '≥ 20× faster per bill',
         met: speedup >= 20,
         ...(speedup < 20 ? { gap: `${fmt(speedup, 1)}× faster per bill, short of 20×` } : {}),
+        note: `timed after the singles, on the pages they used; the first batch of each round, straight after the HTTP loads: ${fmt(median(batchRuns.map((r) => (r.coldBatchMs / r.bills) * 1000)), 1)} µs per bill (${fmt(median(batchRuns.map((r) => r.singleMs / r.singles / (r.coldBatchMs / r.bills))), 1)}× faster)`,
       });
     }
     throughputFigure('apply offset over HTTP, 50 different approvals', 'apply50', 'tx50', 0.7);
