@@ -13,6 +13,15 @@ export function isDuplicateKeyError(err: unknown): boolean {
 }
 
 /** A CHECK constraint or trigger refusal (MySQL 4025/3819/1644, SQLite CHECK/TRIGGER). */
+/**
+ * MySQL refused an index as too long: over InnoDB's 3,072 bytes in all (1071), or a column over 767 bytes
+ * in an old row format (1709). Our columns copy the host's key types, so this depends on the host.
+ */
+export function isIndexTooLongError(err: unknown): boolean {
+  const e = err as DriverError | undefined;
+  return e?.errno === 1071 || e?.errno === 1709;
+}
+
 export function isConstraintRefusal(err: unknown): boolean {
   const e = err as DriverError;
   return e?.errno === 4025 || e?.errno === 3819 || e?.errno === 1644 || e?.code === 'SQLITE_CONSTRAINT_CHECK' || e?.code === 'SQLITE_CONSTRAINT_TRIGGER';
