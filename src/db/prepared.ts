@@ -14,7 +14,18 @@ import type { Knex } from 'knex';
 type Db = Knex | Knex.Transaction;
 
 const ER_NEED_REPREPARE = 1615;
+/** "Can't create more than max_prepared_stmt_count statements": the server's limit, shared by every client. */
+const ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461;
 type Row = Record<string, unknown>;
+
+/**
+ * After the server refused to prepare one more statement, reads on that database go plain for this long
+ * before preparing is tried again: the limit is global (every instance's connections count against it), and
+ * some DBAs set it to 0 to allow none at all. Each refused attempt would cost a round trip. Tests shorten it.
+ */
+export const preparedRefusals = { plainForMs: 60_000 };
+/** Per knex client configuration (a transaction's client shares its pool's): until when to send plain. */
+const plainUntil = new WeakMap<object, number>();
 
 interface Mysql2Connection {
   execute(options: { sql: string; values: unknown[] }, callback: (err: Error | null, rows: unknown) => void): void;
@@ -24,7 +35,7 @@ interface Mysql2Connection {
 }
 
 interface KnexClientInternals {
-  config?: { client?: unknown };
+  config: { client?: unknown };
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): Promise<unknown>;
   emit(event: 'query', data: Record<string, unknown>): boolean;
@@ -34,6 +45,8 @@ interface KnexClientInternals {
 export async function selectPrepared(db: Db, sql: string, bindings: readonly Knex.Value[]): Promise<Row[] | null> {
   const client = db.client as unknown as KnexClientInternals;
   if (client.config?.client !== 'mysql2') return null;
+  const key = client.config;
+  if ((plainUntil.get(key) ?? 0) > Date.now()) return null;
   const connection = (await client.acquireConnection()) as Partial<Mysql2Connection>;
   try {
     if (typeof connection.execute !== 'function') return null;
@@ -44,9 +57,16 @@ export async function selectPrepared(db: Db, sql: string, bindings: readonly Kne
         conn.execute({ sql, values: [...bindings] }, (err, rows) => (err ? reject(err) : resolve(rows as Row[]))),
       );
     } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      // The server allows no more prepared statements (see preparedRefusals): this read and the next ones
+      // for a while go plain. Nothing was prepared, so there is nothing to drop.
+      if (errno === ER_MAX_PREPARED_STMT_COUNT_REACHED) {
+        plainUntil.set(key, Date.now() + preparedRefusals.plainForMs);
+        return null;
+      }
       // "Prepared statement needs to be re-prepared" (a host table altered, or the server's table
       // definition cache too small for its schema): the statement is dropped and the caller sends it plain.
-      if ((err as { errno?: number }).errno !== ER_NEED_REPREPARE) throw err;
+      if (errno !== ER_NEED_REPREPARE) throw err;
       conn.unprepare(sql);
       return null;
     }

@@ -230,6 +230,32 @@ for (const kind of databaseKinds) {
         }
       });
 
+      it('sends the read plain where the server allows no prepared statements (max_prepared_stmt_count = 0, as some DBAs set it): the same answer, and no prepare tried again meanwhile', async () => {
+        const [[setting]] = (await h.db.raw("SHOW GLOBAL VARIABLES LIKE 'max_prepared_stmt_count'")) as [Array<{ Value: string }>];
+        // A new pool: the harness's connections may hold this statement prepared already.
+        const fresh = createDb(h.database.url, { poolMax: 1 });
+        try {
+          const onFresh = { ...h.ctx, db: fresh };
+          const c = await assessedComplaint(h, HC.room.zhao);
+          const o = await approvedOffset(h, c.id, '1.00');
+          const input = { billId: HC.fee.zhao, offsets: [{ offsetId: o.id, amountFen: 100 }] };
+          const expected = await checkOffsets(h.ctx, input);
+          await fresh.raw('SELECT 1'); // the pool's connection, opened before the limit
+          await h.db.raw('SET GLOBAL max_prepared_stmt_count = 0');
+          let first: Awaited<ReturnType<typeof checkOffsets>> | undefined;
+          const sentFirst = await statementsSent(fresh, async () => (first = await checkOffsets(onFresh, input)));
+          const sentSecond = await statementsSent(fresh, () => checkOffsets(onFresh, input));
+          expect(first).to.deep.equal(expected);
+          const reads = (list: string[]) => list.filter((sql) => /`cmp_offsets`/.test(sql));
+          // The refused attempt, then the same read plain; the next check sends it plain at once.
+          expect(reads(sentFirst), sentFirst.join('\n')).to.have.length(2);
+          expect(reads(sentSecond), sentSecond.join('\n')).to.have.length(1);
+        } finally {
+          await h.db.raw('SET GLOBAL max_prepared_stmt_count = ?', [Number(setting!.Value)]);
+          await fresh.destroy();
+        }
+      });
+
       it('falls back to two statements where the bill’s unit column does not compare alike with ours', async () => {
         const mapping = validateMapping(stringIdHost.mapping);
         const alike = new HostGateway(h.db, mapping);

@@ -1,9 +1,10 @@
 // selectPrepared's driver-level outcomes that a live server will not produce on demand: a statement the
-// server asks to re-prepare (1615) is dropped and sent plain by the caller; any other error is the caller's.
+// server asks to re-prepare (1615) is dropped and sent plain by the caller; a server that allows no more
+// prepared statements (1461) gets plain reads for a while; any other error is the caller's.
 // The prepared path itself is tested against MariaDB in test/integration/billing-round-trips.test.ts.
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { selectPrepared } from '../../src/db/prepared.js';
+import { preparedRefusals, selectPrepared } from '../../src/db/prepared.js';
 
 function fakeDb(client: string, fail?: { errno: number }) {
   const calls: string[] = [];
@@ -37,6 +38,27 @@ describe('prepared reads (driver outcomes)', () => {
     const { db, calls } = fakeDb('mysql2', { errno: 1615 });
     expect(await selectPrepared(db, 'SELECT 1', [])).to.equal(null);
     expect(calls).to.deep.equal(['acquire', 'query event', 'execute', 'unprepare', 'release']);
+  });
+
+  it('after the server refuses one more prepared statement (1461), answers null, and then sends plain without trying for a while', async () => {
+    const saved = preparedRefusals.plainForMs;
+    try {
+      const { db, calls } = fakeDb('mysql2', { errno: 1461 });
+      expect(await selectPrepared(db, 'SELECT 1', [])).to.equal(null);
+      expect(calls).to.deep.equal(['acquire', 'query event', 'execute', 'release']);
+      calls.length = 0;
+      expect(await selectPrepared(db, 'SELECT 1', [])).to.equal(null);
+      expect(calls, 'no attempt while refused').to.deep.equal([]);
+      // Once the while is over, it tries again.
+      preparedRefusals.plainForMs = 0;
+      const { db: other, calls: otherCalls } = fakeDb('mysql2', { errno: 1461 });
+      await selectPrepared(other, 'SELECT 1', []);
+      otherCalls.length = 0;
+      await selectPrepared(other, 'SELECT 1', []);
+      expect(otherCalls).to.include('execute');
+    } finally {
+      preparedRefusals.plainForMs = saved;
+    }
   });
 
   it('passes any other error to the caller, still releasing the connection', async () => {
