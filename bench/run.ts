@@ -1294,8 +1294,7 @@ function notMeasured(what: string, fig: string, base: string, broken: Map<string
   };
 }
 
-/** 10,000 bills (fewer when the dataset has fewer), spread over the units, each with its unit's approved offsets. */
-/** '' when bench/results has no full results for `date` yet, else the first free '-b', '-c', … */
+/** '' when `dir` holds no full results for `date` yet, else the first free '-b', '-c', … */
 function freeSuffix(dir: string, date: string): string {
   for (const suffix of ['', ...'bcdefghijklmnopqrstuvwxyz'.split('').map((c) => `-${c}`)]) {
     if (!existsSync(join(dir, `${date}${suffix}.json`)) && !existsSync(join(dir, `${date}${suffix}.md`))) return suffix;

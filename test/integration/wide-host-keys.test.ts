@@ -19,18 +19,34 @@ const wideKeyHost: HostFixture = {
   async create(db) {
     await stringIdHost.create(db);
     if (!isMysql(db)) return;
-    const widen: Array<[string, string[]]> = [
-      ['building_owner', ['member_id']],
-      ['building_room', ['room_id', 'community_id']],
-      ['building_owner_room_rel', ['owner_id', 'room_id']],
-      ['pay_fee', ['fee_id', 'payer_obj_id']],
-      ['s_community', ['community_id']],
+    // Each key and reference column, and whether the host lets it be empty.
+    const widen: Array<[string, Array<[string, 'NULL' | 'NOT NULL']>]> = [
+      ['building_owner', [['member_id', 'NOT NULL']]],
+      [
+        'building_room',
+        [
+          ['room_id', 'NOT NULL'],
+          ['community_id', 'NULL'],
+        ],
+      ],
+      [
+        'building_owner_room_rel',
+        [
+          ['owner_id', 'NOT NULL'],
+          ['room_id', 'NOT NULL'],
+        ],
+      ],
+      [
+        'pay_fee',
+        [
+          ['fee_id', 'NOT NULL'],
+          ['payer_obj_id', 'NOT NULL'],
+        ],
+      ],
+      ['s_community', [['community_id', 'NOT NULL']]],
     ];
     for (const [table, columns] of widen) {
-      await db.raw(
-        `ALTER TABLE ?? ${columns.map((c) => `MODIFY ${db.raw('??', [c]).toQuery()} ${WIDE}${c === 'community_id' && table === 'building_room' ? ' NULL' : ' NOT NULL'}`).join(', ')}`,
-        [table],
-      );
+      await db.raw(`ALTER TABLE ?? ${columns.map(([c, nullable]) => `MODIFY ${db.raw('??', [c]).toQuery()} ${WIDE} ${nullable}`).join(', ')}`, [table]);
     }
   },
 };
