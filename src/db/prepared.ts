@@ -27,8 +27,20 @@ export const preparedRefusals = { plainForMs: 60_000 };
 /** Per knex client configuration (a transaction's client shares its pool's): until when to send plain. */
 const plainUntil = new WeakMap<object, number>();
 
+/**
+ * mysql2's column type code of a single-precision FLOAT. The binary protocol of prepared statements sends
+ * its four bytes, read as 12.300000190734863 where the text protocol sends "12.3" (the server's own
+ * rounding); a host's FLOAT amount column (accepted, with check-host's warning) then failed as "more than two
+ * decimals" on every check. Every other type reads the same both ways (test/integration/prepared-types).
+ */
+const FLOAT_COLUMN = 4;
+/** Per knex client configuration: statements whose results hold a FLOAT column, sent plain from then on. */
+const plainStatements = new WeakMap<object, Set<string>>();
+/** Bounds the set above; the shapes are few (a handful per mapping), so clearing it is only a safety net. */
+const MAX_PLAIN_STATEMENTS = 256;
+
 interface Mysql2Connection {
-  execute(options: { sql: string; values: unknown[] }, callback: (err: Error | null, rows: unknown) => void): void;
+  execute(options: { sql: string; values: unknown[] }, callback: (err: Error | null, rows: unknown, fields?: Array<{ columnType?: number }>) => void): void;
   unprepare(sql: string): void;
   __knexUid?: string;
   __knexTxId?: string;
@@ -46,16 +58,24 @@ export async function selectPrepared(db: Db, sql: string, bindings: readonly Kne
   const client = db.client as unknown as KnexClientInternals;
   if (client.config?.client !== 'mysql2') return null;
   const key = client.config;
-  if ((plainUntil.get(key) ?? 0) > Date.now()) return null;
+  if ((plainUntil.get(key) ?? 0) > Date.now() || plainStatements.get(key)?.has(sql)) return null;
   const connection = (await client.acquireConnection()) as Partial<Mysql2Connection>;
   try {
     if (typeof connection.execute !== 'function') return null;
     const conn = connection as Mysql2Connection;
     client.emit('query', { method: 'raw', sql, bindings, __knexUid: conn.__knexUid, __knexTxId: conn.__knexTxId });
     try {
-      return await new Promise<Row[]>((resolve, reject) =>
-        conn.execute({ sql, values: [...bindings] }, (err, rows) => (err ? reject(err) : resolve(rows as Row[]))),
+      const { rows, fields } = await new Promise<{ rows: Row[]; fields: Array<{ columnType?: number }> }>((resolve, reject) =>
+        conn.execute({ sql, values: [...bindings] }, (err, rows, fields) => (err ? reject(err) : resolve({ rows: rows as Row[], fields: fields ?? [] }))),
       );
+      if (!fields.some((f) => f.columnType === FLOAT_COLUMN)) return rows;
+      // A read only: the caller sends it again as plain text, which reads FLOAT as the server rounds it.
+      let plain = plainStatements.get(key);
+      if (!plain) plainStatements.set(key, (plain = new Set()));
+      if (plain.size >= MAX_PLAIN_STATEMENTS) plain.clear();
+      plain.add(sql);
+      conn.unprepare(sql);
+      return null;
     } catch (err) {
       const errno = (err as { errno?: number }).errno;
       // The server allows no more prepared statements (see preparedRefusals): this read and the next ones
@@ -73,4 +93,15 @@ export async function selectPrepared(db: Db, sql: string, bindings: readonly Kne
   } finally {
     await client.releaseConnection(connection);
   }
+}
+
+/**
+ * A SELECT built with the query builder, sent prepared where the connection can (selectPrepared), else as
+ * knex runs it. For reads of one fixed shape on every call (a unit's panel at the counter): the statement
+ * is parsed once per connection instead of on every request.
+ */
+export async function selectBuilt(db: Db, qb: Knex.QueryBuilder): Promise<Row[]> {
+  const { sql, bindings } = qb.toSQL();
+  const rows = await selectPrepared(db, sql, bindings as Knex.Value[]);
+  return rows ?? ((await qb) as Row[]);
 }
