@@ -24,6 +24,7 @@ import {
 } from './mapping.js';
 
 import type { BillJoins, BillsSubquery, HostBill, HostOwner, HostReader, HostStaff, HostUnit } from './reader.js';
+import { selectBuilt } from '../db/prepared.js';
 
 export type { HostBill, HostOwner, HostStaff, HostUnit } from './reader.js';
 
@@ -626,7 +627,7 @@ export class HostGateway implements HostReader {
       .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
       .orderBy(unitKey.id)
       .orderBy('r.o');
-    const raw = (await qb) as Row[];
+    const raw = await selectBuilt(this.db, qb);
     const rows: Array<Record<string, string | null>> = [];
     const byUnit = new Map<string, HostOwner[]>();
     for (const row of raw) {
@@ -1059,6 +1060,6 @@ export class HostGateway implements HostReader {
     }
     if (b.columns.period) source.orderBy(qb, b.columns.period, 'desc');
     qb.orderBy(source.ref(null, b.key).id, 'desc').limit(Math.max(1, Math.floor(limit)));
-    return ((await qb) as Row[]).map(read);
+    return (await selectBuilt(this.db, qb)).map(read);
   }
 }

@@ -16,6 +16,7 @@ import { OPEN_STATES } from '../states.js';
 import { scopeToActor } from './scoping.js';
 import type { Complaint, ListQuery, ListResult, SortKey } from '../types.js';
 import { nextDay, startOfZonedDay } from '../../calendar/zoned.js';
+import { selectBuilt } from '../../db/prepared.js';
 
 /**
  * The count reads up to this many index entries on every list request. At 10,000 the count cost more than
@@ -368,7 +369,7 @@ export async function unitComplaints(
     if (name === 'open') q.whereIn('state', [...OPEN_STATES]);
     return db.select('*').from(q.orderBy(newestFirst).limit(limit).as(name));
   };
-  const rows = (await part('open', limits.open).unionAll(part('recent', limits.recent))) as Array<Record<string, unknown>>;
+  const rows = await selectBuilt(db, part('open', limits.open).unionAll(part('recent', limits.recent)));
   const newest = (a: Complaint, b: Complaint) => b.receivedAt.getTime() - a.receivedAt.getTime() || b.id - a.id;
   const of = (name: string) =>
     rows
