@@ -110,6 +110,45 @@ async function bothWays(db: Knex, sql: string, bindings: Knex.Value[]) {
     });
   });
 
+  describe('on the comparisons a host query binds', () => {
+    let database: TestDatabase;
+    let db: Knex;
+    before(async () => {
+      database = await mariadbKind.create();
+      db = database.db;
+      // A utf8mb3 text key under a case- and accent-folding, PAD SPACE collation; an integer key; money as
+      // DECIMAL; a status kept as text but mapped with numbers.
+      await db.raw(
+        'CREATE TABLE cmp_test_host_bills (id INT NOT NULL PRIMARY KEY, code VARCHAR(20) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci NOT NULL, ' +
+          'amount DECIMAL(12,2) NOT NULL, status VARCHAR(4) NOT NULL, KEY (code)) ENGINE=InnoDB',
+      );
+      await db('cmp_test_host_bills').insert([
+        { id: 7, code: 'Fee-7', amount: '12.30', status: '0' },
+        { id: 8, code: 'fee-8', amount: '0.10', status: '1' },
+        { id: 9, code: 'Fée-9', amount: '120.00', status: '00' },
+      ]);
+    });
+    after(async () => database?.drop());
+
+    const conditions: Array<[string, string, Knex.Value[]]> = [
+      ['an integer key given as text, with leading zeros', 'id IN (?, ?)', ['007', '8']],
+      ['a text key, other case and a trailing space', 'code = CONVERT(? USING utf8mb3) COLLATE utf8mb3_general_ci', ['FEE-7 ']],
+      ['a text key, without its accent', 'code = CONVERT(? USING utf8mb3) COLLATE utf8mb3_general_ci', ['fee-9']],
+      ['a text status compared with a number', 'status = ?', [0]],
+      ['a DECIMAL amount compared with a fraction', 'amount = ?', [12.3]],
+      ['a DECIMAL amount compared with a sum', 'amount < ?', [0.1 + 0.2]],
+      ['a limit', '1 = 1 ORDER BY id LIMIT ?', [2]],
+    ];
+    for (const [what, where, bindings] of conditions) {
+      it(`finds the same rows either way: ${what}`, async () => {
+        const { plain, prepared } = await bothWays(db, `SELECT id FROM cmp_test_host_bills WHERE ${where}`, bindings);
+        expect(prepared, 'sent prepared').to.not.equal(null);
+        expect(prepared).to.deep.equal(plain);
+        expect((plain as unknown[]).length, 'the condition matches something').to.be.greaterThan(0);
+      });
+    }
+  });
+
   describe('a host whose bill amounts are yuan in a FLOAT column', () => {
     let h: OffsetHarness;
     before(async () => {
