@@ -101,6 +101,8 @@ export async function selectPrepared(db: Db, sql: string, bindings: readonly Kne
  * is parsed once per connection instead of on every request.
  */
 export async function selectBuilt(db: Db, qb: Knex.QueryBuilder): Promise<Row[]> {
+  // Other clients run the builder as usual (compiling it here first would compile it twice).
+  if ((db.client as unknown as KnexClientInternals).config?.client !== 'mysql2') return (await qb) as Row[];
   const { sql, bindings } = qb.toSQL();
   const rows = await selectPrepared(db, sql, bindings as Knex.Value[]);
   return rows ?? ((await qb) as Row[]);
