@@ -22,6 +22,16 @@ export function isIndexTooLongError(err: unknown): boolean {
   return e?.errno === 1071 || e?.errno === 1709;
 }
 
+/**
+ * A statement named an index that is not there (MySQL 1176 "Key … doesn't exist"; SQLite "no such index"):
+ * a DBA dropped or renamed one of ours. Reads that name an index for speed fall back to the database's own
+ * plan rather than fail.
+ */
+export function isMissingIndexError(err: unknown): boolean {
+  const e = err as DriverError | undefined;
+  return e?.errno === 1176 || (typeof e?.message === 'string' && /no such index/i.test(e.message));
+}
+
 export function isConstraintRefusal(err: unknown): boolean {
   const e = err as DriverError;
   return e?.errno === 4025 || e?.errno === 3819 || e?.errno === 1644 || e?.code === 'SQLITE_CONSTRAINT_CHECK' || e?.code === 'SQLITE_CONSTRAINT_TRIGGER';

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { LRUCache } from 'lru-cache';
 import type { Actor } from '../../auth/actor.js';
 import { ValidationError, fieldError } from '../../common/errors.js';
+import { isMissingIndexError } from '../../db/errors.js';
 import { isMysql } from '../../db/connection.js';
 import type { TableNames } from '../../db/tables.js';
 import { toDbTime } from '../../db/time.js';
@@ -319,21 +320,31 @@ export async function listComplaints(
   const take = filter.limit + 1;
   const skip = filter.cursor ? 0 : (filter.offset ?? 0);
   const states = effectiveStates ?? [];
-  const pageQuery = walksCommunityDates(filter, states, skip)
-    ? communityDatesPage(db, tables, page, order, take, skip)
-    : sort.field === 'receivedAt' && filter.communityId !== undefined && states.length > 1 && states.length <= MAX_STATE_BRANCHES
+  const planned = () =>
+    sort.field === 'receivedAt' && filter.communityId !== undefined && states.length > 1 && states.length <= MAX_STATE_BRANCHES
       ? stateBranchesPage(db, tables, page, states, order, take, skip)
       : page.select('*').orderBy(order).limit(take).offset(skip);
+  const walks = walksCommunityDates(filter, states, skip);
+  const readPage = async (): Promise<Array<Record<string, unknown>>> => {
+    if (!walks) return (await planned()) as Array<Record<string, unknown>>;
+    try {
+      return (await communityDatesPage(db, tables, page, order, take, skip)) as Array<Record<string, unknown>>;
+    } catch (err) {
+      // The index was dropped or renamed: the page is read on the database's own plan (slower, same rows).
+      if (!isMissingIndexError(err)) throw err;
+      return (await planned()) as Array<Record<string, unknown>>;
+    }
+  };
 
   const counting = options.count !== false;
   let rows: Array<Record<string, unknown>>;
   let total: number | null = null;
   if (counting && !filter.cursor && skip === 0) {
     // Page 1 of a long list needs the count: it runs beside the page (two connections on MySQL).
-    [total, rows] = await Promise.all([cappedCount(db, base), pageQuery as Promise<Array<Record<string, unknown>>>]);
+    [total, rows] = await Promise.all([cappedCount(db, base), readPage()]);
   } else {
     // A page reached by offset tells the total itself when it is the last one or lies past the cap.
-    rows = (await pageQuery) as Array<Record<string, unknown>>;
+    rows = await readPage();
     if (counting) total = (filter.cursor ? null : totalFromOffsetPage(skip, rows.length, filter.limit)) ?? (await cappedCount(db, base));
   }
   const items = rows.slice(0, filter.limit).map(rowToComplaint);

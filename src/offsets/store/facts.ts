@@ -5,6 +5,7 @@ import { OPEN_STATES } from '../../complaints/states.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../../common/parallel.js';
 import { isMysql } from '../../db/connection.js';
 import { selectPrepared } from '../../db/prepared.js';
+import { isMissingIndexError } from '../../db/errors.js';
 import type { TableNames } from '../../db/tables.js';
 import type { BillJoins, BillsSubquery, HostBill } from '../../host/reader.js';
 import { chunked, ID_CHUNK, type BillFacts, type ComplaintFacts, type OffsetFacts, type OffsetStatus, type OffsetWithLimits } from '../model.js';
@@ -225,12 +226,20 @@ export async function billsWithFacts(
   // The bill's columns end every row: filled by the bill's branch, NULL in ours.
   const tail = query.columns.map((c) => `, NULL AS ${q(c)}`).join('');
   const billsSelect = (column: string) => ({ sql: `SELECT b.${q(column)} FROM (${query.sql}) b`, bindings: query.bindings });
-  const branches: Branch[] = [
+  const branches = (namedIndex: boolean): Branch[] => [
     { sql: `${factsSelect('bill', {})}${query.columns.map((c) => `, b.${q(c)} AS ${q(c)}`).join('')} FROM (${query.sql}) b`, bindings: query.bindings },
+    ...(options.complaints !== false ? [complaintsBranch(tables, billsSelect(query.unitColumn), tail, namedIndex)] : []),
+    appliedBranch(tables, billsSelect(query.keyColumn), tail),
+    ...(ids.length ? [offsetsBranch(tables, ids, !!options.offsetComplaints, tail)] : []),
   ];
-  if (options.complaints !== false) branches.push(complaintsBranch(tables, billsSelect(query.unitColumn), tail, isMysql(db as Knex)));
-  branches.push(appliedBranch(tables, billsSelect(query.keyColumn), tail));
-  if (ids.length) branches.push(offsetsBranch(tables, ids, !!options.offsetComplaints, tail));
-  const rows = await run(db, branches, options.prepared === true);
+  const named = isMysql(db as Knex) && options.complaints !== false;
+  let rows: Row[];
+  try {
+    rows = await run(db, branches(named), options.prepared === true);
+  } catch (err) {
+    // The index was dropped or renamed: fee collection goes on, on the database's own plan.
+    if (!named || !isMissingIndexError(err)) throw err;
+    rows = await run(db, branches(false), options.prepared === true);
+  }
   return { bills: query.read(rows.filter((r) => r.kind === 'bill')), facts: readFacts([rows]) };
 }
