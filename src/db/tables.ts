@@ -41,3 +41,16 @@ export function tableNames(prefix: string) {
 export type TableNames = ReturnType<typeof tableNames>;
 
 export const DEFAULT_PREFIX = 'cmp_';
+
+/**
+ * Indexes of ours that reads name for speed (USE INDEX, FORCE INDEX, INDEXED BY). Where a DBA dropped or
+ * renamed one, those reads fall back to the database's own plan (slower, same answers) and `status` lists it.
+ */
+export function namedIndexes(tables: { complaints: string }) {
+  return {
+    /** (unit_id, state, id, …facts): the billing check's open complaints (migration 20261208200000). */
+    openComplaintsByUnit: `${tables.complaints}_unit_open_facts_idx`,
+    /** (community_id, received_at, id, state): the list's deep pages (migration 20261208100000). */
+    communityDates: `${tables.complaints}_community_date_idx`,
+  };
+}

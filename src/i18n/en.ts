@@ -385,6 +385,9 @@ export const en: Record<MessageKey, string> = {
   'admin.installedAt': 'Installed at',
   'admin.migrations': 'Applied migrations',
   'admin.pending': 'Pending migrations',
+  'admin.missingIndexes': 'Missing indexes',
+  'admin.missingIndexesHint':
+    'dropped or renamed: the billing check and the list still answer, more slowly. Create them again as their migrations define them.',
   'admin.mapping': 'Host mapping check',
   'admin.mappingOk': 'The mapping fits the database',
   'admin.mappingBad': 'The mapping has problems',

@@ -382,6 +382,8 @@ export const zhCN = {
   'admin.installedAt': '安装时间',
   'admin.migrations': '已执行迁移',
   'admin.pending': '待执行迁移',
+  'admin.missingIndexes': '缺少索引',
+  'admin.missingIndexesHint': '已被删除或改名：收费校验与列表仍可使用，但变慢。请按建立它们的迁移重新创建。',
   'admin.mapping': '主系统映射检查',
   'admin.mappingOk': '映射与数据库相符',
   'admin.mappingBad': '映射存在问题',

@@ -2,7 +2,8 @@
 // table, and never alter, lock or write a host table: the host is only read (schema and one probe row).
 import type { Knex } from 'knex';
 import { migrateLatest, migrationStatus, rollbackAll } from '../db/migrations.js';
-import { tableNames, DEFAULT_PREFIX } from '../db/tables.js';
+import { namedIndexes, tableNames, DEFAULT_PREFIX, type TableNames } from '../db/tables.js';
+import { hasIndex } from '../db/schema.js';
 import { resolveHostKeyTypes, type HostKeyTypes } from '../host/keyTypes.js';
 import type { HostMapping } from '../host/mapping.js';
 import { checkHost, type HostCheckReport } from '../host/check.js';
@@ -109,6 +110,11 @@ export interface InstallStatus {
   pending: string[];
   /** The host payment table carrying the offset guard trigger, or null. */
   offsetGuardTable: string | null;
+  /**
+   * Indexes of ours that reads name for speed but the database lacks (a DBA dropped or renamed them): those
+   * reads still answer, on the database's own plan, more slowly. Checked once no migration is pending.
+   */
+  missingIndexes: string[];
 }
 
 export async function status(db: Knex, mapping: HostMapping, options: InstallOptions = {}): Promise<InstallStatus> {
@@ -118,7 +124,16 @@ export async function status(db: Knex, mapping: HostMapping, options: InstallOpt
   if (!(await db.schema.hasTable(tables.migrations))) {
     // Listing migrations runs none, so the host key types do not matter here.
     const { pending } = await migrationStatus(db, prefix, placeholderKeys());
-    return { installed: false, version: null, codeVersion, installedAt: null, applied: [], pending, offsetGuardTable: await offsetGuardTable(db, prefix) };
+    return {
+      installed: false,
+      version: null,
+      codeVersion,
+      installedAt: null,
+      applied: [],
+      pending,
+      offsetGuardTable: await offsetGuardTable(db, prefix),
+      missingIndexes: [],
+    };
   }
   const hostKeys = await hostKeysFor(db, prefix, mapping);
   const { applied, pending } = await migrationStatus(db, prefix, hostKeys);
@@ -130,7 +145,14 @@ export async function status(db: Knex, mapping: HostMapping, options: InstallOpt
     applied,
     pending,
     offsetGuardTable: await offsetGuardTable(db, prefix),
+    missingIndexes: applied.length > 0 && pending.length === 0 ? await missingNamedIndexes(db, tables) : [],
   };
+}
+
+async function missingNamedIndexes(db: Knex, tables: TableNames): Promise<string[]> {
+  const names = Object.values(namedIndexes(tables));
+  const present = await Promise.all(names.map((name) => hasIndex(db, tables.complaints, name)));
+  return names.filter((_, i) => !present[i]);
 }
 
 function placeholderKeys(): HostKeyTypes {

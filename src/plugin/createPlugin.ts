@@ -154,7 +154,7 @@ const pluginOperations: ApiOperation[] = [
     method: 'get',
     path: '/api/status',
     operationId: 'getInstallStatus',
-    summary: 'Installation status: schema version, applied and pending migrations, the offset guard trigger; needs admin.manage',
+    summary: 'Installation status: schema version, applied and pending migrations, the offset guard trigger, missing indexes; needs admin.manage',
     tags: ['operations'],
     responseSchema: {
       type: 'object',
@@ -167,6 +167,11 @@ const pluginOperations: ApiOperation[] = [
         applied: { type: 'array', items: { type: 'string' } },
         pending: { type: 'array', items: { type: 'string' } },
         offsetGuardTable: { type: ['string', 'null'] },
+        missingIndexes: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Indexes of ours that reads name but the database lacks (dropped or renamed): those reads answer more slowly',
+        },
       },
     },
     example: 'curl "$BASE/api/status" -H "X-Complaints-User: $TOKEN"',

@@ -9,6 +9,7 @@ import { people } from '../support/pluginHarness.js';
 import { statementsSent } from '../support/statements.js';
 import { isMysql } from '../../src/db/connection.js';
 import { applyOffset } from '../../src/offsets/apply.js';
+import { status } from '../../src/install/installer.js';
 
 const INDEX = 'cmp_complaints_unit_open_facts_idx';
 
@@ -26,12 +27,15 @@ for (const kind of databaseKinds) {
       const o = await approvedOffset(h, c.id, '3.00');
       const input = { billId: HC.fee.unpaid1, offsets: [{ offsetId: o.id, amountFen: 100 }] };
       const before = await h.offsets.check(input);
+      expect((await status(h.db, stringIdHost.mapping)).missingIndexes).to.deep.equal([]);
       await h.db.raw(isMysql(h.db) ? 'DROP INDEX ?? ON ??' : 'DROP INDEX ??', isMysql(h.db) ? [INDEX, h.ctx.tables.complaints] : [INDEX]);
       let after: typeof before | undefined;
       const sent = await statementsSent(h.db, async () => {
         after = await h.offsets.check(input);
       });
       expect(after).to.deep.equal(before);
+      // The administrator is told (complaints status, /api/status, the admin page).
+      expect((await status(h.db, stringIdHost.mapping)).missingIndexes).to.deep.equal([INDEX]);
       expect(after!.warnings.map((w) => [w.code, w.complaintId])).to.deep.equal([
         ['open_complaint', c.id],
         ['withholding_threat', c.id],

@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { staff, startPageHarness, type PageClient, type PageHarness } from '../support/pageHarness.js';
-import { tableNames } from '../../src/db/tables.js';
+import { namedIndexes, tableNames } from '../../src/db/tables.js';
+import { isMysql } from '../../src/db/connection.js';
 
 const T = tableNames('cmp_');
 
@@ -505,6 +506,15 @@ for (const kind of databaseKinds) {
         expect(res.text).to.include('设置在您打开页面后已被 管理员孙伟');
         expect(res.text).to.include('name="escalationDays" value="20"');
         expect(await h.db(T.settings).select()).to.deep.equal(before);
+      });
+
+      // Last: it drops an index the billing check names (the check still answers, see missing-index.test.ts).
+      it('tells the administrator of an index of ours that a DBA dropped', async () => {
+        const index = namedIndexes(T).openComplaintsByUnit;
+        expect((await admin.get('/admin')).text).not.to.include(index);
+        await h.db.raw(isMysql(h.db) ? 'DROP INDEX ?? ON ??' : 'DROP INDEX ??', isMysql(h.db) ? [index, T.complaints] : [index]);
+        const page = await admin.get('/admin');
+        expect(page.text).to.include('缺少索引').and.include(`<code>${index}</code>`);
       });
     });
   });

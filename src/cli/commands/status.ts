@@ -18,6 +18,13 @@ export async function statusCommand(options: CommonOptions & { json?: boolean })
       `${en ? 'Applied migrations' : '已执行迁移'}: ${s.applied.length}`,
       `${en ? 'Pending migrations' : '待执行迁移'}: ${s.pending.length ? s.pending.join(', ') : en ? 'none' : '无'}`,
       `${en ? 'Offset guard (install --enforce-offsets)' : '抵扣防护触发器（install --enforce-offsets）'}: ${s.offsetGuardTable ?? (en ? 'off' : '未启用')}`,
+      ...(s.missingIndexes.length
+        ? [
+            en
+              ? `Missing indexes: ${s.missingIndexes.join(', ')} (dropped or renamed; the billing check and the list still answer, more slowly: create them again as their migrations define them)`
+              : `缺少索引：${s.missingIndexes.join('、')}（已被删除或改名；收费校验与列表仍可使用，但变慢：请按建立它们的迁移重新创建）`,
+          ]
+        : []),
     ].join('\n'),
   );
   return s.installed && s.pending.length === 0 ? 0 : 1;

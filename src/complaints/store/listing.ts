@@ -8,7 +8,7 @@ import type { Actor } from '../../auth/actor.js';
 import { ValidationError, fieldError } from '../../common/errors.js';
 import { isMissingIndexError } from '../../db/errors.js';
 import { isMysql } from '../../db/connection.js';
-import type { TableNames } from '../../db/tables.js';
+import { namedIndexes, type TableNames } from '../../db/tables.js';
 import { toDbTime } from '../../db/time.js';
 import { CODE_PATTERN } from '../codes.js';
 import { isMatchableHostId } from '../hostIds.js';
@@ -216,7 +216,7 @@ export function totalFromOffsetPage(skip: number, found: number, limit: number):
 }
 
 /** The (community_id, received_at, id, state) index (migration 20261208100000). */
-export const communityDateIndex = (tables: TableNames): string => `${tables.complaints}_community_date_idx`;
+export const communityDateIndex = (tables: TableNames): string => namedIndexes(tables).communityDates;
 
 /** Filters the community-date index answers on its own entries (anything else would read rows to test). */
 const ON_COMMUNITY_DATES = new Set<string>(['state', 'communityId', 'receivedFrom', 'receivedTo', 'sort', 'limit', 'offset', 'cursor']);

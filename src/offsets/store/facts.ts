@@ -6,7 +6,7 @@ import { CHUNK_CONCURRENCY, mapLimit } from '../../common/parallel.js';
 import { isMysql } from '../../db/connection.js';
 import { selectPrepared } from '../../db/prepared.js';
 import { isMissingIndexError } from '../../db/errors.js';
-import type { TableNames } from '../../db/tables.js';
+import { namedIndexes, type TableNames } from '../../db/tables.js';
 import type { BillJoins, BillsSubquery, HostBill } from '../../host/reader.js';
 import { chunked, ID_CHUNK, type BillFacts, type ComplaintFacts, type OffsetFacts, type OffsetStatus, type OffsetWithLimits } from '../model.js';
 import { COMPLAINT_FACT_COLUMNS, complaintFactsFromRow, dateOnly, str, type ComplaintFactsRow } from './rows.js';
@@ -78,9 +78,6 @@ export interface BillFactsRead extends BillFacts {
 
 type Branch = { sql: string; bindings: Knex.Value[] };
 
-/** The (unit_id, state, id, …the complaint's facts) index of our complaints (migration 20261208200000). */
-const openComplaintsByUnitIndex = (t: TableNames): string => `${t.complaints}_unit_open_facts_idx`;
-
 /**
  * The units' open complaints. `namedIndex` (MySQL, where the units come from a subquery): MariaDB then
  * looks the units up on the first index that starts with unit_id (unit, category) and reads every
@@ -90,7 +87,7 @@ const openComplaintsByUnitIndex = (t: TableNames): string => `${t.complaints}_un
  */
 function complaintsBranch(t: TableNames, units: { sql: string; bindings: Knex.Value[] }, tail: string, namedIndex = false): Branch {
   const openStates = [...OPEN_STATES];
-  const from = namedIndex ? `\`${t.complaints}\` USE INDEX (\`${openComplaintsByUnitIndex(t)}\`)` : `\`${t.complaints}\``;
+  const from = namedIndex ? `\`${t.complaints}\` USE INDEX (\`${namedIndexes(t).openComplaintsByUnit}\`)` : `\`${t.complaints}\``;
   return {
     sql:
       `${factsSelect('complaint', Object.fromEntries(COMPLAINT_FACT_COLUMNS.map((c) => [c, `\`${c}\``])), tail)} FROM ${from}` +
