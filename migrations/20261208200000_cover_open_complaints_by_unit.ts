@@ -13,7 +13,7 @@ import type { MigrationContext } from '../src/db/migrations.js';
 import { isIndexTooLongError } from '../src/db/errors.js';
 import { createIndexIfMissing, dropIndexIfPresent, indexColumns } from '../src/db/schema.js';
 
-// facts.ts names it in its index hint (openComplaintsByUnitIndex): keep the two names the same.
+// The check names it in its index hint (namedIndexes in src/db/tables.ts): keep the two names the same.
 const name = (ctx: MigrationContext) => `${ctx.tables.complaints}_unit_open_facts_idx`;
 const COLUMNS = ['unit_id', 'state', 'id', 'code', 'owner_id', 'community_id', 'dispute_type', 'threatened_withholding'];
 const UNCOVERED = ['unit_id', 'state', 'id'];

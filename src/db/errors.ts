@@ -12,7 +12,6 @@ export function isDuplicateKeyError(err: unknown): boolean {
   return e?.errno === 1062 || e?.code === 'ER_DUP_ENTRY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-/** A CHECK constraint or trigger refusal (MySQL 4025/3819/1644, SQLite CHECK/TRIGGER). */
 /**
  * MySQL refused an index as too long: over InnoDB's 3,072 bytes in all (1071), or a column over 767 bytes
  * in an old row format (1709). Our columns copy the host's key types, so this depends on the host.
@@ -32,6 +31,7 @@ export function isMissingIndexError(err: unknown): boolean {
   return e?.errno === 1176 || (typeof e?.message === 'string' && /no such index/i.test(e.message));
 }
 
+/** A CHECK constraint or trigger refusal (MySQL 4025/3819/1644, SQLite CHECK/TRIGGER). */
 export function isConstraintRefusal(err: unknown): boolean {
   const e = err as DriverError;
   return e?.errno === 4025 || e?.errno === 3819 || e?.errno === 1644 || e?.code === 'SQLITE_CONSTRAINT_CHECK' || e?.code === 'SQLITE_CONSTRAINT_TRIGGER';

@@ -8,7 +8,8 @@
 // Only through a mysql2 connection that has `execute` (a host's knex on another driver, or SQLite, gets
 // null and the caller sends the statement as usual). The statement still goes through knex's pool (or the
 // caller's transaction's connection) and is announced to knex's `query` listeners like any other, so the
-// statement counts of the tests and the bench see it.
+// statement counts of the tests and the bench see it. selectBuilt does the same for a query builder's
+// statement of one fixed shape (the counter's intake page reads its unit, complaints and bills that way).
 import type { Knex } from 'knex';
 
 type Db = Knex | Knex.Transaction;

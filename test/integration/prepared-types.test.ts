@@ -70,17 +70,20 @@ async function bothWays(db: Knex, sql: string, bindings: Knex.Value[]) {
 
 (mariadbAvailable ? describe : describe.skip)('prepared reads give what plain reads give (mariadb)', function () {
   this.timeout(60000);
+  // One database for the column types and the comparisons (the FLOAT host below has its own harness).
+  let database: TestDatabase;
+  let db: Knex;
+  before(async () => {
+    database = await mariadbKind.create();
+    db = database.db;
+  });
+  after(async () => database?.drop());
 
   describe('on every column type', () => {
-    let database: TestDatabase;
-    let db: Knex;
     before(async () => {
-      database = await mariadbKind.create();
-      db = database.db;
       await db.raw(TYPES_TABLE);
       await db('cmp_test_column_types').insert(TYPE_ROWS);
     });
-    after(async () => database?.drop());
 
     it('reads a table without FLOAT columns prepared, with the same values as the plain read', async () => {
       const sql =
@@ -111,11 +114,7 @@ async function bothWays(db: Knex, sql: string, bindings: Knex.Value[]) {
   });
 
   describe('on the comparisons a host query binds', () => {
-    let database: TestDatabase;
-    let db: Knex;
     before(async () => {
-      database = await mariadbKind.create();
-      db = database.db;
       // A utf8mb3 text key under a case- and accent-folding, PAD SPACE collation; an integer key; money as
       // DECIMAL; a status kept as text but mapped with numbers.
       await db.raw(
@@ -128,7 +127,6 @@ async function bothWays(db: Knex, sql: string, bindings: Knex.Value[]) {
         { id: 9, code: 'Fée-9', amount: '120.00', status: '00' },
       ]);
     });
-    after(async () => database?.drop());
 
     const conditions: Array<[string, string, Knex.Value[]]> = [
       ['an integer key given as text, with leading zeros', 'id IN (?, ?)', ['007', '8']],

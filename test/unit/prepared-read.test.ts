@@ -1,7 +1,8 @@
 // selectPrepared's driver-level outcomes that a live server will not produce on demand: a statement the
 // server asks to re-prepare (1615) is dropped and sent plain by the caller; a server that allows no more
 // prepared statements (1461) gets plain reads for a while; any other error is the caller's.
-// The prepared path itself is tested against MariaDB in test/integration/billing-round-trips.test.ts.
+// The prepared path itself is tested against MariaDB in test/integration/billing-round-trips.test.ts, and
+// what it reads, against the plain path, in test/integration/prepared-types.test.ts.
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { preparedRefusals, selectPrepared } from '../../src/db/prepared.js';
