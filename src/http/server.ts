@@ -18,6 +18,8 @@ export function createServerApp(plugin: ComplaintsPlugin, options: { proxy?: boo
     if (ctx.path === '/' && prefix !== '/') return ctx.redirect(`${prefix}/`);
     await next();
   });
+  // Fee collection first: its lane holds only the billing routes; whatever it has no route for goes on.
+  app.use(plugin.billingRouter.routes());
   app.use(plugin.router.routes());
   app.use(plugin.router.allowedMethods());
   return app;
