@@ -55,7 +55,22 @@ const CALLS: Call[] = [
     headers: json,
   },
   { name: 'an application without its fields', method: 'POST', path: '/api/billing/apply', body: JSON.stringify({}), headers: json },
+  {
+    name: 'an application without its fields, in English',
+    method: 'POST',
+    path: '/api/billing/apply',
+    body: JSON.stringify({}),
+    headers: { ...json, 'accept-language': 'en-US,en;q=0.8' },
+  },
   { name: 'an unsigned check', method: 'POST', path: '/api/billing/check', body: JSON.stringify({ billId: '1001' }), headers: json, sign: false },
+  {
+    name: 'an unsigned check, in English',
+    method: 'POST',
+    path: '/api/billing/check?lang=en',
+    body: JSON.stringify({ billId: '1001' }),
+    headers: json,
+    sign: false,
+  },
   {
     name: 'a check that is not JSON',
     method: 'POST',
@@ -144,7 +159,7 @@ for (const kind of databaseKinds) {
       const answer = await send(stack.origin, call);
       expect(answer.requestId).to.equal('erp-trace-42');
       const { text } = await stack.plugin.metrics.exposition();
-      expect(text).to.match(/route="\/complaints\/api\/billing\/check"/);
+      expect(text).to.include('complaints_http_requests_total{route="/complaints/api/billing/check",method="POST",status="200"}');
       expect(text).not.to.match(/route="unmatched",method="POST",status="200"/);
     });
 
