@@ -12,6 +12,7 @@ import type { Actor } from '../../src/auth/actor.js';
 import { createCompensationService } from '../../src/compensations/service.js';
 import { tableNames } from '../../src/db/tables.js';
 import { buildReport } from '../../src/reports/report.js';
+import { toDbTime } from '../../src/db/time.js';
 import { checkReportSummary, rebuildReportSummary } from '../../src/reports/summary.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody, planBody } from '../support/complaintData.js';
@@ -135,6 +136,91 @@ for (const kind of databaseKinds) {
     it('refuses to run on a database without the plugin (exit 2)', async () => {
       const res = await cli(['reports', 'check', '--db', h.database.url, '--prefix', 'nope_', '--lang', 'en']);
       expect(res.code).to.equal(2);
+    });
+
+    // Last, because it adds summary rows of its own: the report reads the money, rating and 12345 sums
+    // only over the rows that can have any (issue 20); every such figure must still be the sum over every
+    // complaint of the period, money and ratings with the cancelled ones, 12345 without.
+    it('sums the money, rating and 12345 figures over every complaint of the period, whatever else the row holds', async () => {
+      // Timestamps as both drivers hand them back (Date from mysql2, UTC text from SQLite), in ms and as stored.
+      const ms = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.getTime() : Date.parse(`${String(v).replace(' ', 'T')}Z`));
+      const stored = (v: unknown) => (v instanceof Date ? toDbTime(v) : v);
+      const base = Object.fromEntries(
+        Object.entries((await h.db(T.reportFacts).where({ complaint_id: ids.A }).first()) as Record<string, unknown>).map(([k, v]) => [k, stored(v)]),
+      );
+      const received = ms(base.received_at)!;
+      const hour = (n: number) => toDbTime(new Date(received + n * 3_600_000));
+      const zero = { requests: 0, requested_fen: 0, approvals: 0, approved_fen: 0, applications: 0, applied_fen: 0, reversals: 0, reversed_fen: 0 };
+      const noRatings = { ratings: 0, stars: 0, low_ratings: 0, rehandled: 0 };
+      const variants: Array<Record<string, unknown>> = [
+        // rated, no offsets, not 12345
+        { ...zero, ratings: 2, stars: 5, low_ratings: 1, rehandled: 1, channel: 'counter', cancelled: 0 },
+        // cancelled with offsets and a rating: money and ratings count it, nothing else does
+        {
+          ...zero,
+          requests: 2,
+          requested_fen: 3300,
+          approvals: 1,
+          approved_fen: 1100,
+          ratings: 1,
+          stars: 4,
+          low_ratings: 0,
+          rehandled: 0,
+          channel: 'counter',
+          cancelled: 1,
+        },
+        // 12345, replied an hour after its deadline
+        { ...zero, ...noRatings, channel: 'hotline_12345', hotline_due_at: hour(1), resolved_at: hour(2), awaiting_follow_up: 0, cancelled: 0 },
+        // 12345, replied in time
+        { ...zero, ...noRatings, channel: 'hotline_12345', hotline_due_at: hour(3), resolved_at: hour(2), awaiting_follow_up: 0, cancelled: 0 },
+        // 12345 but cancelled: not a referral
+        { ...zero, ...noRatings, channel: 'hotline_12345', hotline_due_at: hour(1), resolved_at: null, cancelled: 1 },
+        // 12345, open, past its deadline
+        { ...zero, ...noRatings, channel: 'hotline_12345', hotline_due_at: hour(1), resolved_at: null, awaiting_follow_up: 0, cancelled: 0 },
+      ];
+      const maxId = Number(((await h.db(T.complaints).max({ id: 'id' })) as Array<{ id: number }>)[0]!.id);
+      await h.db(T.reportFacts).insert(variants.map((v, i) => ({ ...base, ...v, complaint_id: maxId + 1000 + i })));
+
+      const r = await monthReport();
+      const rows = (await h.db(T.reportFacts).where('received_at', '>=', toDbTime(r.period.start)).where('received_at', '<', toDbTime(r.period.end))) as Array<
+        Record<string, unknown>
+      >;
+      const count = (keep: (row: Record<string, unknown>) => boolean) => rows.filter(keep).length;
+      const sum = (column: string) => rows.reduce((n, row) => n + Number(row[column]), 0);
+      const referral = (row: Record<string, unknown>) => !Number(row.cancelled) && row.channel === 'hotline_12345';
+      const due = (row: Record<string, unknown>) => ms(row.hotline_due_at);
+      const replied = (row: Record<string, unknown>) => ms(row.resolved_at);
+      expect(r.offsets).to.deep.include({
+        requests: sum('requests'),
+        requestedFen: sum('requested_fen'),
+        approvals: sum('approvals'),
+        approvedFen: sum('approved_fen'),
+        applications: sum('applications'),
+        appliedFen: sum('applied_fen'),
+        reversals: sum('reversals'),
+        reversedFen: sum('reversed_fen'),
+      });
+      expect(r.ownerRatings).to.deep.equal({
+        count: sum('ratings'),
+        averageStars: Math.round((sum('stars') / sum('ratings')) * 10) / 10,
+        low: sum('low_ratings'),
+        rehandled: sum('rehandled'),
+      });
+      const onTime = count((row) => referral(row) && replied(row) !== null && due(row) !== null && replied(row)! <= due(row)!);
+      const late = count((row) => referral(row) && replied(row) !== null && due(row) !== null && replied(row)! > due(row)!);
+      const overdueOpen = count((row) => referral(row) && replied(row) === null && due(row) !== null && due(row)! < r.generatedAt.getTime());
+      expect(r.hotline).to.deep.include({ referrals: count(referral), replied: count((row) => referral(row) && replied(row) !== null), late, overdueOpen });
+      expect(r.hotline.count).to.equal(onTime);
+      // The rows added reached every branch: ratings without offsets, money on a cancelled complaint, 12345
+      // answers on time, late and overdue, and a cancelled 12345 complaint left out.
+      expect([r.ownerRatings.count >= 3, r.offsets.requestedFen >= 3300, onTime >= 1, late >= 1, overdueOpen >= 1]).to.deep.equal([
+        true,
+        true,
+        true,
+        true,
+        true,
+      ]);
+      expect(count((row) => Number(row.cancelled) === 1 && row.channel === 'hotline_12345')).to.equal(1);
     });
   });
 }
