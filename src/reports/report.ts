@@ -426,7 +426,8 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     .select(
       'f.cancelled',
       db.raw('COUNT(*) AS n'),
-      db.raw('SUM(f.is_repeat) AS repeats'),
+      // is_repeat is a 0/1 flag: counted, not summed (see countIf).
+      db.raw(`${countIf('f.is_repeat = 1')} AS repeats`),
       db.raw(`${countIf('f.resolved_at IS NOT NULL')} AS resolved`),
       db.raw(`${countIf(`f.resolved_at <= ${deadline}`)} AS on_time`),
       db.raw(`${countIf(`f.resolved_at IS NULL AND ${deadline} < ?`)} AS overdue_open`, [at]),

@@ -22,7 +22,12 @@ export function plusHoursSql(dialect: Dialect, column: string, hours: number): s
     : `strftime('%Y-%m-%d %H:%M:%f', ${column}, '${hours >= 0 ? '+' : ''}${hours} hours')`;
 }
 
-/** 1 when the condition holds, else 0, summed: a count of rows matching it within a GROUP BY. */
+/**
+ * How many rows (of a GROUP BY's group) match the condition: COUNT of a CASE that is NULL when it does
+ * not. Not SUM(CASE … THEN 1 ELSE 0 END): MariaDB adds a SUM of integers as a DECIMAL, row by row, and
+ * the report's totals took about a third longer that way (issue 20 profile: 136 → 98 ms for a month).
+ * Over no rows it is 0 where the SUM was NULL; the report reads both as 0.
+ */
 export function countIf(condition: string): string {
-  return `SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END)`;
+  return `COUNT(CASE WHEN ${condition} THEN 1 END)`;
 }
