@@ -405,7 +405,7 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
   // every summed column is zero by construction elsewhere (the offset columns count the complaint's
   // offsets, the application columns its applications, reversals among them; the rating columns its
   // ratings; each 12345 figure is conditional on the channel). Most complaints have none of these, and
-  // MariaDB's cost here is per aggregate per row: the 17 sums over the whole month took as long as
+  // MariaDB's cost here is per aggregate per row: these 17 aggregates over the whole month took as long as
   // everything else in the read (issue 20 profile: 260 ms against 120 ms without them, 30 ms apart).
   const moneyAndHotline = q
     .clone()
