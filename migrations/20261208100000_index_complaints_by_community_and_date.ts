@@ -9,7 +9,7 @@ import type { MigrationContext } from '../src/db/migrations.js';
 import { createIndexIfMissing, dropIndexIfPresent } from '../src/db/schema.js';
 
 const COLUMNS = ['community_id', 'received_at', 'id', 'state'];
-// listing.ts names it in its index hint (communityDateIndex): keep the two names the same.
+// The list names it in its index hint (namedIndexes in src/db/tables.ts): keep the two names the same.
 const name = (ctx: MigrationContext) => `${ctx.tables.complaints}_community_date_idx`;
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {

@@ -8,7 +8,8 @@ import { dropIndexIfPresent } from '../../src/db/schema.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { people, startPluginHarness, type PluginHarness } from '../support/pluginHarness.js';
 import { intakeBody, register } from '../support/complaintData.js';
-import { listComplaints, TOTAL_CAP, WALK_FROM_OFFSET, communityDateIndex, totalFromOffsetPage } from '../../src/complaints/store/listing.js';
+import { listComplaints, TOTAL_CAP, WALK_FROM_OFFSET, totalFromOffsetPage } from '../../src/complaints/store/listing.js';
+import { namedIndexes } from '../../src/db/tables.js';
 import { validateList } from '../../src/complaints/schemas.js';
 import type { ListQuery } from '../../src/complaints/types.js';
 
@@ -90,12 +91,12 @@ for (const kind of databaseKinds) {
       const page = await list({ ...closedOfOne, limit: 20 });
       expect(page.ids).to.deep.equal(all.slice(0, 20));
       expect(page).to.include({ total: TOTAL_CAP, totalCapped: true });
-      expect(page.statements.some((s) => s.includes(communityDateIndex(h.ctx.tables)))).to.equal(false);
+      expect(page.statements.some((s) => s.includes(namedIndexes(h.ctx.tables).communityDates))).to.equal(false);
       // Just before and at the offset where the walk takes over: the same rows either way.
       for (const offset of [WALK_FROM_OFFSET - 1, WALK_FROM_OFFSET]) {
         const near = await list({ ...closedOfOne, limit: 20, offset });
         expect(near.ids, `offset ${offset}`).to.deep.equal(all.slice(offset, offset + 20));
-        expect(near.statements.some((s) => s.includes(communityDateIndex(h.ctx.tables)))).to.equal(offset >= WALK_FROM_OFFSET);
+        expect(near.statements.some((s) => s.includes(namedIndexes(h.ctx.tables).communityDates))).to.equal(offset >= WALK_FROM_OFFSET);
       }
     });
 
@@ -118,7 +119,7 @@ for (const kind of databaseKinds) {
       expect(page.ids).to.deep.equal(all.slice(TOTAL_CAP + 10, TOTAL_CAP + 30));
       expect(page).to.include({ total: TOTAL_CAP, totalCapped: true });
       expect(page.statements).to.have.length(1);
-      expect(page.statements[0]).to.include(communityDateIndex(h.ctx.tables));
+      expect(page.statements[0]).to.include(namedIndexes(h.ctx.tables).communityDates);
       // Past the end: nothing to prove a total with, so it is counted (a filter not counted before).
       const fresh = { ...closedOfOne, receivedFrom: '2020-01-01' };
       const beyond = await list({ ...fresh, limit: 20, offset: all.length + 5 });
@@ -170,11 +171,11 @@ for (const kind of databaseKinds) {
       // Open states of a community: one index range per state, merged.
       const open = await list({ state: ['received', 'resolved'], communityId: '1', sort: '-receivedAt', limit: 30, offset: 7 });
       expect(open.ids).to.deep.equal(expected((r) => r.community === '1' && ['received', 'resolved'].includes(r.state)).slice(7, 37));
-      expect(open.statements.some((s) => s.includes(communityDateIndex(h.ctx.tables)))).to.equal(false);
+      expect(open.statements.some((s) => s.includes(namedIndexes(h.ctx.tables).communityDates))).to.equal(false);
       // Another filter beside the closed states: the database picks its plan; oldest first.
       const pets = await list({ ...closedOfOne, category: ['pets'], sort: 'receivedAt', limit: 25, offset: 40 });
       expect(pets.ids).to.deep.equal(expected((r) => isClosedOfOne(r) && r.category === 'pets', false).slice(40, 65));
-      expect(pets.statements.some((s) => s.includes(communityDateIndex(h.ctx.tables)))).to.equal(false);
+      expect(pets.statements.some((s) => s.includes(namedIndexes(h.ctx.tables).communityDates))).to.equal(false);
       // Every community (and none), closed: the plain sorted read.
       const everywhere = await list({ state: ['closed'], sort: '-receivedAt', limit: 50, offset: 1100 });
       expect(everywhere.ids).to.deep.equal(expected((r) => r.state === 'closed').slice(1100, 1150));
@@ -191,7 +192,7 @@ for (const kind of databaseKinds) {
 
     // Last: it drops the index the walk names.
     it('answers a deep page with the same rows when a DBA has dropped the community-date index', async () => {
-      const index = communityDateIndex(h.ctx.tables);
+      const index = namedIndexes(h.ctx.tables).communityDates;
       expect(await dropIndexIfPresent(h.db, h.ctx.tables.complaints, index)).to.equal(true);
       const page = await list({ ...closedOfOne, limit: 20, offset: TOTAL_CAP + 10 });
       expect(page.ids).to.deep.equal(expected(isClosedOfOne).slice(TOTAL_CAP + 10, TOTAL_CAP + 30));

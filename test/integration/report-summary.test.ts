@@ -12,7 +12,7 @@ import type { Actor } from '../../src/auth/actor.js';
 import { createCompensationService } from '../../src/compensations/service.js';
 import { tableNames } from '../../src/db/tables.js';
 import { buildReport } from '../../src/reports/report.js';
-import { toDbTime } from '../../src/db/time.js';
+import { fromDbTime, toDbTime } from '../../src/db/time.js';
 import { checkReportSummary, rebuildReportSummary } from '../../src/reports/summary.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody, planBody } from '../support/complaintData.js';
@@ -143,7 +143,7 @@ for (const kind of databaseKinds) {
     // complaint of the period, money and ratings with the cancelled ones, 12345 without.
     it('sums the money, rating and 12345 figures over every complaint of the period, whatever else the row holds', async () => {
       // Timestamps as both drivers hand them back (Date from mysql2, UTC text from SQLite), in ms and as stored.
-      const ms = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.getTime() : Date.parse(`${String(v).replace(' ', 'T')}Z`));
+      const ms = (v: unknown) => fromDbTime(v as string | Date | null)?.getTime() ?? null;
       const stored = (v: unknown) => (v instanceof Date ? toDbTime(v) : v);
       const base = Object.fromEntries(
         Object.entries((await h.db(T.reportFacts).where({ complaint_id: ids.A }).first()) as Record<string, unknown>).map(([k, v]) => [k, stored(v)]),

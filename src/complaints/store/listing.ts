@@ -215,9 +215,6 @@ export function totalFromOffsetPage(skip: number, found: number, limit: number):
   return null;
 }
 
-/** The (community_id, received_at, id, state) index (migration 20261208100000). */
-export const communityDateIndex = (tables: TableNames): string => namedIndexes(tables).communityDates;
-
 /** Filters the community-date index answers on its own entries (anything else would read rows to test). */
 const ON_COMMUNITY_DATES = new Set<string>(['state', 'communityId', 'receivedFrom', 'receivedTo', 'sort', 'limit', 'offset', 'cursor']);
 
@@ -255,7 +252,7 @@ function communityDatesPage(
   const hint = isMysql(db) ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
   const ids = filtered
     .clone()
-    .from(db.raw(hint, [tables.complaints, communityDateIndex(tables)]))
+    .from(db.raw(hint, [tables.complaints, namedIndexes(tables).communityDates]))
     .select('id', 'received_at')
     .orderBy(order)
     .limit(take)
