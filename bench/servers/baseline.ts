@@ -28,26 +28,31 @@ const intake = fixedIntakeData();
 
 // The intake page's reads as one statement: the unit with its live owners and the unpaid bills as JSON
 // columns, joined to the unit's open (20) and recent (10) complaints as rows. Hand-written for the demo
-// ERP's tables (the bench's host schema), MariaDB or SQLite.
+// ERP's tables (the bench's host schema), MariaDB or SQLite. No derived table holds a TEXT value: MariaDB
+// writes such a table to disk, on every request (the complaint rows in the UNION's branches and the JSON in
+// a derived table made three per request; the plugin's own page made two until 2026-12-07, see
+// test/integration/temp-tables.test.ts). The two ranges pick ids, and the rows are joined on after.
 const mysql = isMysql(db);
 const json = mysql ? { arr: 'JSON_ARRAYAGG', obj: 'JSON_OBJECT' } : { arr: 'json_group_array', obj: 'json_object' };
 const openMarks = OPEN_STATES.map(() => '?').join(', ');
 const paren = (sql: string) => (mysql ? `(${sql})` : `SELECT * FROM (${sql})`);
-const intakeSql = `SELECT u.unit_json, u.bills_json, x.* FROM (
-  SELECT
-    (SELECT ${json.arr}(${json.obj}('id', r.room_id, 'label', r.room_label, 'community', c.community_name, 'ownerId', o.owner_id, 'name', o.owner_name, 'phone', o.mobile))
-       FROM erp_room r LEFT JOIN erp_community c ON c.community_id = r.community_id
-       LEFT JOIN erp_room_owner ro ON ro.room_id = r.room_id AND ro.status = 'active'
-       LEFT JOIN erp_owner o ON o.owner_id = ro.owner_id AND o.is_deleted = 0
-       WHERE r.room_id = ? AND r.is_deleted = 0) AS unit_json,
-    (SELECT ${json.arr}(${json.obj}('id', b.bill_id, 'period', b.fee_month, 'amount', b.amount_due, 'status', b.pay_state))
-       FROM (SELECT bill_id, fee_month, amount_due, pay_state FROM erp_fee_bill WHERE room_id = ? AND pay_state IN ('unpaid', 'partial')
-             ORDER BY fee_month DESC, bill_id DESC LIMIT 12) b) AS bills_json
-) u LEFT JOIN (
-  ${paren(`SELECT 'open' AS part, c.* FROM ${tables.complaints} c WHERE c.unit_id = ? AND c.state IN (${openMarks}) ORDER BY c.received_at DESC, c.id DESC LIMIT 20`)}
+const intakeSql = `SELECT
+  (SELECT ${json.arr}(${json.obj}('id', r.room_id, 'label', r.room_label, 'community', c.community_name, 'ownerId', o.owner_id, 'name', o.owner_name, 'phone', o.mobile))
+     FROM erp_room r LEFT JOIN erp_community c ON c.community_id = r.community_id
+     LEFT JOIN erp_room_owner ro ON ro.room_id = r.room_id AND ro.status = 'active'
+     LEFT JOIN erp_owner o ON o.owner_id = ro.owner_id AND o.is_deleted = 0
+     WHERE r.room_id = ? AND r.is_deleted = 0) AS unit_json,
+  (SELECT ${json.arr}(${json.obj}('id', b.bill_id, 'period', b.fee_month, 'amount', b.amount_due, 'status', b.pay_state))
+     FROM (SELECT bill_id, fee_month, amount_due, pay_state FROM erp_fee_bill WHERE room_id = ? AND pay_state IN ('unpaid', 'partial')
+           ORDER BY fee_month DESC, bill_id DESC LIMIT 12) b) AS bills_json,
+  p.part, x.*
+FROM (SELECT 1 AS one) one
+LEFT JOIN (
+  ${paren(`SELECT 'open' AS part, c.id FROM ${tables.complaints} c WHERE c.unit_id = ? AND c.state IN (${openMarks}) ORDER BY c.received_at DESC, c.id DESC LIMIT 20`)}
   UNION ALL
-  ${paren(`SELECT 'recent' AS part, c.* FROM ${tables.complaints} c WHERE c.unit_id = ? ORDER BY c.received_at DESC, c.id DESC LIMIT 10`)}
-) x ON 1 = 1`;
+  ${paren(`SELECT 'recent' AS part, c.id FROM ${tables.complaints} c WHERE c.unit_id = ? ORDER BY c.received_at DESC, c.id DESC LIMIT 10`)}
+) p ON 1 = 1
+LEFT JOIN ${tables.complaints} x ON x.id = p.id`;
 
 type IntakeRow = ComplaintRow & { unit_json: unknown; bills_json: unknown; part: string | null; id: number | null };
 /** mysql2 hands JSON columns over parsed; SQLite as text. */
