@@ -28,20 +28,21 @@ const intake = fixedIntakeData();
 
 // The intake page's reads as one statement: the unit with its live owners and the unpaid bills as JSON
 // columns, joined to the unit's open (20) and recent (10) complaints as rows. Hand-written for the demo
-// ERP's tables (the bench's host schema), MariaDB or SQLite. No derived table holds a TEXT value: MariaDB
-// writes such a table to disk, on every request (the complaint rows in the UNION's branches and the JSON in
-// a derived table made three per request; the plugin's own page made two until 2026-12-07, see
-// test/integration/temp-tables.test.ts). The two ranges pick ids, and the rows are joined on after.
+// ERP's tables (the bench's host schema), MariaDB or SQLite. No temporary table holds a TEXT value:
+// MariaDB writes such a table to disk, on every request. The complaint rows in the UNION's branches, the
+// JSON in a derived table and a JSON_ARRAYAGG over the unit's four-table join made three per request (the
+// plugin's own page made two until 2026-12-07, see test/integration/temp-tables.test.ts); now the two
+// ranges pick ids and the rows are joined on after, and the owners are aggregated over their own join.
 const mysql = isMysql(db);
 const json = mysql ? { arr: 'JSON_ARRAYAGG', obj: 'JSON_OBJECT' } : { arr: 'json_group_array', obj: 'json_object' };
 const openMarks = OPEN_STATES.map(() => '?').join(', ');
 const paren = (sql: string) => (mysql ? `(${sql})` : `SELECT * FROM (${sql})`);
 const intakeSql = `SELECT
-  (SELECT ${json.arr}(${json.obj}('id', r.room_id, 'label', r.room_label, 'community', c.community_name, 'ownerId', o.owner_id, 'name', o.owner_name, 'phone', o.mobile))
-     FROM erp_room r LEFT JOIN erp_community c ON c.community_id = r.community_id
-     LEFT JOIN erp_room_owner ro ON ro.room_id = r.room_id AND ro.status = 'active'
-     LEFT JOIN erp_owner o ON o.owner_id = ro.owner_id AND o.is_deleted = 0
-     WHERE r.room_id = ? AND r.is_deleted = 0) AS unit_json,
+  (SELECT ${json.obj}('id', r.room_id, 'label', r.room_label, 'community', (SELECT c.community_name FROM erp_community c WHERE c.community_id = r.community_id))
+     FROM erp_room r WHERE r.room_id = ? AND r.is_deleted = 0) AS unit_json,
+  (SELECT ${json.arr}(${json.obj}('id', o.owner_id, 'name', o.owner_name, 'phone', o.mobile))
+     FROM erp_room_owner ro JOIN erp_owner o ON o.owner_id = ro.owner_id AND o.is_deleted = 0
+     WHERE ro.room_id = ? AND ro.status = 'active') AS owners_json,
   (SELECT ${json.arr}(${json.obj}('id', b.bill_id, 'period', b.fee_month, 'amount', b.amount_due, 'status', b.pay_state))
      FROM (SELECT bill_id, fee_month, amount_due, pay_state FROM erp_fee_bill WHERE room_id = ? AND pay_state IN ('unpaid', 'partial')
            ORDER BY fee_month DESC, bill_id DESC LIMIT 12) b) AS bills_json,
@@ -54,18 +55,19 @@ LEFT JOIN (
 ) p ON 1 = 1
 LEFT JOIN ${tables.complaints} x ON x.id = p.id`;
 
-type IntakeRow = ComplaintRow & { unit_json: unknown; bills_json: unknown; part: string | null; id: number | null };
+type IntakeRow = ComplaintRow & { unit_json: unknown; owners_json: unknown; bills_json: unknown; part: string | null; id: number | null };
 /** mysql2 hands JSON columns over parsed; SQLite as text. */
 const jsonOf = (v: unknown): unknown[] => (v === null || v === undefined ? [] : typeof v === 'string' ? (JSON.parse(v) as unknown[]) : (v as unknown[]));
+const objectOf = (v: unknown): Record<string, string | null> | null =>
+  v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as Record<string, string | null>) : (v as Record<string, string | null>);
 async function intakeFromDb(unitId: string): Promise<Record<string, unknown> | null> {
-  const result = (await db.raw(intakeSql, [unitId, unitId, unitId, ...OPEN_STATES, unitId])) as unknown;
+  const result = (await db.raw(intakeSql, [unitId, unitId, unitId, unitId, ...OPEN_STATES, unitId])) as unknown;
   const rows = (mysql ? (result as [IntakeRow[]])[0] : result) as IntakeRow[];
   const head = rows[0];
-  const unitRows = jsonOf(head?.unit_json) as Array<Record<string, string | number | null>>;
-  if (!head || !unitRows.length) return null;
-  const owners = unitRows
-    .filter((r) => r.ownerId !== null)
-    .map((r) => ({ id: String(r.ownerId), name: String(r.name ?? ''), phone: r.phone ? String(r.phone) : null }))
+  const unit = objectOf(head?.unit_json);
+  if (!head || !unit) return null;
+  const owners = (jsonOf(head.owners_json) as Array<Record<string, string | number | null>>)
+    .map((r) => ({ id: String(r.id), name: String(r.name ?? ''), phone: r.phone ? String(r.phone) : null }))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
   const bills = (jsonOf(head.bills_json) as Array<Record<string, string | number>>)
     .map((b) => ({ id: String(b.id), period: String(b.period), amountFen: Math.round(Number(b.amount) * 100), status: String(b.status) }))
@@ -85,9 +87,9 @@ async function intakeFromDb(unitId: string): Promise<Record<string, unknown> | n
   const first = owners[0];
   return intakeViewData({
     unit: {
-      id: String(unitRows[0]!.id),
-      label: String(unitRows[0]!.label ?? ''),
-      communityName: unitRows[0]!.community === null ? null : String(unitRows[0]!.community),
+      id: String(unit.id),
+      label: String(unit.label ?? ''),
+      communityName: unit.community === null || unit.community === undefined ? null : String(unit.community),
     },
     owners: owners.map((o) => ({ ...o, phone: o.phone ? maskMobile(o.phone) : null })),
     open,
