@@ -78,6 +78,8 @@ async function diskTables(db: Knex): Promise<number> {
     { name: 'the cashier page for the unit', path: () => '/cashier?unit=101', as: () => cashier },
     { name: 'the offsets page', path: () => '/offsets', as: () => manager },
     { name: "the month's report", path: () => '/report', as: () => manager },
+    { name: 'the list as CSV', path: () => '/list.csv', as: () => counter },
+    { name: 'the ledger export', path: () => '/list/export.csv', as: () => manager },
   ];
   for (const page of pages) {
     it(`${page.name} writes none`, async () => {
