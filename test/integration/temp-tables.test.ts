@@ -78,6 +78,9 @@ async function diskTables(db: Knex): Promise<number> {
     { name: 'the cashier page for the unit', path: () => '/cashier?unit=101', as: () => cashier },
     { name: 'the offsets page', path: () => '/offsets', as: () => manager },
     { name: "the month's report", path: () => '/report', as: () => manager },
+    { name: 'the workbench', path: () => '/', as: () => supervisor },
+    { name: 'the incidents page', path: () => '/incidents', as: () => supervisor },
+    { name: 'the improvements page', path: () => '/improvements', as: () => manager },
     { name: 'the list as CSV', path: () => '/list.csv', as: () => counter },
     { name: 'the ledger export', path: () => '/list/export.csv', as: () => manager },
   ];
