@@ -206,6 +206,60 @@ export function rowToComplaint(row: ComplaintRow): Complaint {
   return complaint as unknown as Complaint;
 }
 
+/**
+ * What a row of a complaint list on the pages shows (complaintRow): the unit panel at the counter reads
+ * these columns only, not the whole row (the description, findings, plan and reply are TEXT, and about
+ * seventy columns of thirty complaints were a tenth of that page's server CPU to read and convert).
+ */
+export const SUMMARY_FIELDS = [
+  'id',
+  'code',
+  'state',
+  'unitLabel',
+  'ownerName',
+  'complainantName',
+  'complainantPhone',
+  'category',
+  'severity',
+  'receivedAt',
+  'dueAt',
+  'pausedAt',
+  'repeatOfId',
+  'parentId',
+  'threatenedWithholding',
+  'assigneeName',
+  'department',
+] as const satisfies ReadonlyArray<keyof Complaint>;
+
+export type ComplaintSummary = Pick<Complaint, (typeof SUMMARY_FIELDS)[number]>;
+
+/** SUMMARY_FIELDS' columns, in the same order. */
+export const SUMMARY_COLUMNS: readonly string[] = SUMMARY_FIELDS.map((field) => FIELDS[field][0]);
+
+/** A row holding SUMMARY_COLUMNS as a ComplaintSummary, each field read as rowToComplaint reads it. */
+export function rowToComplaintSummary(row: ComplaintRow): ComplaintSummary {
+  const summary = {
+    id: int(row.id),
+    code: text(row.code),
+    state: text(row.state),
+    unitLabel: text(row.unit_label),
+    ownerName: text(row.owner_name),
+    complainantName: text(row.complainant_name),
+    complainantPhone: text(row.complainant_phone),
+    category: text(row.category),
+    severity: text(row.severity),
+    receivedAt: date(row.received_at),
+    dueAt: date(row.due_at),
+    pausedAt: date(row.paused_at),
+    repeatOfId: int(row.repeat_of_id),
+    parentId: int(row.parent_id),
+    threatenedWithholding: bool(row.threatened_withholding),
+    assigneeName: text(row.assignee_name),
+    department: text(row.department),
+  } satisfies Record<keyof ComplaintSummary, unknown>;
+  return summary as unknown as ComplaintSummary;
+}
+
 /** Column values for the given fields (only those present in the patch). */
 export function toRow(patch: Partial<Complaint>): Record<string, unknown> {
   const row: Record<string, unknown> = {};

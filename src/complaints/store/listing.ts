@@ -12,7 +12,7 @@ import { namedIndexes, type TableNames } from '../../db/tables.js';
 import { toDbTime } from '../../db/time.js';
 import { CODE_PATTERN } from '../codes.js';
 import { isMatchableHostId } from '../hostIds.js';
-import { rowToComplaint } from './complaints.js';
+import { rowToComplaint, rowToComplaintSummary, SUMMARY_COLUMNS, type ComplaintSummary } from './complaints.js';
 import { OPEN_STATES } from '../states.js';
 import { scopeToActor } from './scoping.js';
 import type { Complaint, ListQuery, ListResult, SortKey } from '../types.js';
@@ -356,7 +356,8 @@ export async function listComplaints(
 
 /**
  * What the intake page shows for a unit before registering: its open complaints and its latest ones,
- * newest first, in one round trip (a UNION ALL of two index ranges on (unit_id, …)).
+ * newest first, as list rows (ComplaintSummary), in one round trip (a UNION ALL of two index ranges on
+ * (unit_id, …)).
  * The two ranges pick ids only, and the rows are joined on after: MariaDB materialises each derived table
  * of the UNION, and one holding the complaint's TEXT columns (description, findings, …) cannot live in
  * memory, so every page view wrote two on-disk temporary tables (1.2 ms of server time per read on the
@@ -368,7 +369,7 @@ export async function unitComplaints(
   actor: Actor,
   unitId: string,
   limits: { open: number; recent: number },
-): Promise<{ open: Complaint[]; recent: Complaint[] }> {
+): Promise<{ open: ComplaintSummary[]; recent: ComplaintSummary[] }> {
   if (!isMatchableHostId(unitId)) return { open: [], recent: [] };
   const newestFirst = [
     { column: 'received_at', order: 'desc' as const },
@@ -382,12 +383,19 @@ export async function unitComplaints(
     return db.select('*').from(q.orderBy(newestFirst).limit(limit).as(name));
   };
   const picked = part('open', limits.open).unionAll(part('recent', limits.recent));
-  const rows = await selectBuilt(db, db.select('c.*', 'p.part').from(picked.as('p')).join(`${tables.complaints} as c`, 'c.id', 'p.id'));
-  const newest = (a: Complaint, b: Complaint) => b.receivedAt.getTime() - a.receivedAt.getTime() || b.id - a.id;
+  const columns = SUMMARY_COLUMNS.map((column) => `c.${column}`);
+  const rows = await selectBuilt(
+    db,
+    db
+      .select([...columns, 'p.part'])
+      .from(picked.as('p'))
+      .join(`${tables.complaints} as c`, 'c.id', 'p.id'),
+  );
+  const newest = (a: ComplaintSummary, b: ComplaintSummary) => b.receivedAt.getTime() - a.receivedAt.getTime() || b.id - a.id;
   const of = (name: string) =>
     rows
       .filter((r) => r.part === name)
-      .map(rowToComplaint)
+      .map(rowToComplaintSummary)
       .sort(newest);
   return { open: of('open'), recent: of('recent') };
 }

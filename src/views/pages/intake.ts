@@ -11,7 +11,6 @@ import { MOBILE_PATTERN, validateCreate } from '../../complaints/schemas.js';
 import { unitComplaints } from '../../complaints/store/listing.js';
 import { OPEN_STATES } from '../../complaints/states.js';
 import { replyPromiseDue } from '../../complaints/transitions.js';
-import type { Complaint } from '../../complaints/types.js';
 import type { HostUnit } from '../../host/reader.js';
 import { ForbiddenError } from '../../common/errors.js';
 import { msg, type Locale } from '../../common/localized.js';
@@ -57,7 +56,7 @@ async function unitPanel(kit: PageKit, actor: Actor, unitId: string, known?: Hos
     kit.context.host.listUnpaidBills(unit.id, 12),
   ]);
   const windowStart = now.getTime() - settings.repeatWindowDays * 24 * 3600_000;
-  const recentInWindow = recent.filter((c: Complaint) => c.state !== 'cancelled' && c.receivedAt.getTime() >= windowStart);
+  const recentInWindow = recent.filter((c) => c.state !== 'cancelled' && c.receivedAt.getTime() >= windowStart);
   return {
     unit: unitView(unit),
     open: open.map((c) => complaintRow(c, settings, now)),

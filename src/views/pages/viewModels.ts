@@ -1,7 +1,8 @@
 // Complaint and offset objects shaped for the templates: labels resolved, flags precomputed. Reads the
 // domain's objects only; decides nothing.
 import type { UnitSearchPage } from '../../units/search.js';
-import type { Complaint, ComplaintLink } from '../../complaints/types.js';
+import type { ComplaintLink } from '../../complaints/types.js';
+import type { ComplaintSummary } from '../../complaints/store/complaints.js';
 import { OPEN_STATES } from '../../complaints/states.js';
 import type { OffsetListItem } from '../../offsets/queries.js';
 import type { Settings } from '../../settings/settings.js';
@@ -20,7 +21,7 @@ function labelsFor(settings: Settings) {
   return labels;
 }
 
-export function complaintRow(c: Complaint, settings: Settings, now: Date) {
+export function complaintRow(c: ComplaintSummary, settings: Settings, now: Date) {
   const { categories, departments } = labelsFor(settings);
   return {
     id: c.id,
