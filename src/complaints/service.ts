@@ -17,7 +17,7 @@ import { applyChange, assertVersion } from './changes.js';
 import { escalateOverdue, type EscalationRun } from './escalation.js';
 import { recordFollowUp, type FollowUpResult } from './followUp.js';
 import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './intake.js';
-import { listComplaints, type ListOptions } from './store/listing.js';
+import { listComplaints, listComplaintSummaries, type ListOptions } from './store/listing.js';
 import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
 import { mergeComplaint, type MergeResult } from './merge.js';
 import { hotlineReply, type HotlineReply } from './hotline.js';
@@ -34,6 +34,7 @@ import {
   listFollowUps,
   listMergedInto,
   toLink,
+  type ComplaintSummary,
 } from './store/complaints.js';
 import {
   differentSubmission,
@@ -100,6 +101,8 @@ export interface ComplaintService {
   create(input: unknown, actor: Actor, options?: CreateOptions): Promise<CreateResult>;
   get(id: number, actor: Actor): Promise<ComplaintDetail>;
   list(query: unknown, actor: Actor, options?: ListOptions): Promise<ListResult>;
+  /** The same page as list rows: only the fields a row of the pages' lists shows (ComplaintSummary). */
+  listSummaries(query: unknown, actor: Actor, options?: ListOptions): Promise<ListResult<ComplaintSummary>>;
   /** One step of the loop (investigate, plan, handle, reply, cancel, …; follow-up too). */
   transition(id: number, action: string, input: unknown, actor: Actor, options?: TrxOption): Promise<Complaint>;
   followUp(id: number, input: unknown, actor: Actor, options?: TrxOption): Promise<FollowUpResult>;
@@ -152,6 +155,11 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
       requirePermission(actor, 'complaint.view');
       const settings = await ctx.settings.get();
       return listComplaints(ctx.db, ctx.tables, actor, validateList(query), ctx.clock.now(), settings.timezone, options);
+    },
+    listSummaries: async (query, actor, options) => {
+      requirePermission(actor, 'complaint.view');
+      const settings = await ctx.settings.get();
+      return listComplaintSummaries(ctx.db, ctx.tables, actor, validateList(query), ctx.clock.now(), settings.timezone, options);
     },
     transition: (id, action, input, actor, options) => transitionComplaint(ctx, id, action, input, actor, options),
     followUp: (id, input, actor, options) => recordFollowUp(ctx, id, input, actor, options),

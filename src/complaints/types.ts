@@ -280,8 +280,8 @@ export interface ListQuery {
   cursor?: string;
 }
 
-export interface ListResult {
-  items: Complaint[];
+export interface ListResult<T = Complaint> {
+  items: T[];
   /** Matching rows, counted up to a cap so the count stays cheap on a million rows; null when not asked for. */
   total: number | null;
   totalCapped: boolean;

@@ -15,7 +15,7 @@ import { isMatchableHostId } from '../hostIds.js';
 import { rowToComplaint, rowToComplaintSummary, SUMMARY_COLUMNS, type ComplaintSummary } from './complaints.js';
 import { OPEN_STATES } from '../states.js';
 import { scopeToActor } from './scoping.js';
-import type { Complaint, ListQuery, ListResult, SortKey } from '../types.js';
+import type { ListQuery, ListResult, SortKey } from '../types.js';
 import { nextDay, startOfZonedDay } from '../../calendar/zoned.js';
 import { selectBuilt } from '../../db/prepared.js';
 
@@ -35,7 +35,7 @@ const SORTS: Record<SortKey, { field: 'receivedAt' | 'dueAt'; column: string; or
 
 type Cursor = [sort: SortKey, value: string | null, id: number];
 
-function encodeCursor(sort: SortKey, c: Complaint): string {
+function encodeCursor(sort: SortKey, c: ComplaintSummary): string {
   const value = c[SORTS[sort].field];
   const cursor: Cursor = [sort, value ? toDbTime(value) : null, c.id];
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
@@ -145,6 +145,7 @@ function stateBranchesPage(
   order: Array<{ column: string; order: 'asc' | 'desc' }>,
   take: number,
   skip: number,
+  columns: readonly string[],
 ): Knex.QueryBuilder {
   const branches = states.map((state, i) =>
     db.select('*').from(
@@ -160,7 +161,7 @@ function stateBranchesPage(
   const [first, ...rest] = branches;
   const ids = first!.unionAll(rest).orderBy(order).limit(take).offset(skip);
   return db
-    .select('c.*')
+    .select(columns.map((c) => `c.${c}`))
     .from(ids.as('p'))
     .join(`${tables.complaints} as c`, 'c.id', 'p.id')
     .orderBy(order.map((o) => ({ column: `p.${o.column}`, order: o.order })));
@@ -248,6 +249,7 @@ function communityDatesPage(
   order: Array<{ column: string; order: 'asc' | 'desc' }>,
   take: number,
   skip: number,
+  columns: readonly string[],
 ): Knex.QueryBuilder {
   const hint = isMysql(db) ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
   const ids = filtered
@@ -258,7 +260,7 @@ function communityDatesPage(
     .limit(take)
     .offset(skip);
   return db
-    .select('c.*')
+    .select(columns.map((c) => `c.${c}`))
     .from(ids.as('p'))
     .join(`${tables.complaints} as c`, 'c.id', 'p.id')
     .orderBy(order.map((o) => ({ column: `p.${o.column}`, order: o.order })));
@@ -299,6 +301,36 @@ export async function listComplaints(
   timeZone: string,
   options: ListOptions = {},
 ): Promise<ListResult> {
+  return listPage(db, tables, actor, filter, now, timeZone, options, ['*'], rowToComplaint);
+}
+
+/**
+ * The same page as list rows (ComplaintSummary): only the columns a row of the pages' lists shows, for the
+ * list page and its CSV (whole rows are about seventy columns, four of them TEXT).
+ */
+export async function listComplaintSummaries(
+  db: Knex,
+  tables: TableNames,
+  actor: Actor,
+  filter: ListQuery,
+  now: Date,
+  timeZone: string,
+  options: ListOptions = {},
+): Promise<ListResult<ComplaintSummary>> {
+  return listPage(db, tables, actor, filter, now, timeZone, options, SUMMARY_COLUMNS, rowToComplaintSummary);
+}
+
+async function listPage<T extends ComplaintSummary>(
+  db: Knex,
+  tables: TableNames,
+  actor: Actor,
+  filter: ListQuery,
+  now: Date,
+  timeZone: string,
+  options: ListOptions,
+  columns: readonly string[],
+  read: (row: Record<string, unknown>) => T,
+): Promise<ListResult<T>> {
   if (filter.cursor && filter.offset !== undefined) {
     throw new ValidationError([fieldError('offset', 'cursor 与 offset 只能二选一', 'Use either cursor or offset, not both')]);
   }
@@ -319,13 +351,17 @@ export async function listComplaints(
   const states = effectiveStates ?? [];
   const planned = () =>
     sort.field === 'receivedAt' && filter.communityId !== undefined && states.length > 1 && states.length <= MAX_STATE_BRANCHES
-      ? stateBranchesPage(db, tables, page, states, order, take, skip)
-      : page.select('*').orderBy(order).limit(take).offset(skip);
+      ? stateBranchesPage(db, tables, page, states, order, take, skip, columns)
+      : page
+          .select([...columns])
+          .orderBy(order)
+          .limit(take)
+          .offset(skip);
   const walks = walksCommunityDates(filter, states, skip);
   const readPage = async (): Promise<Array<Record<string, unknown>>> => {
     if (!walks) return (await planned()) as Array<Record<string, unknown>>;
     try {
-      return (await communityDatesPage(db, tables, page, order, take, skip)) as Array<Record<string, unknown>>;
+      return (await communityDatesPage(db, tables, page, order, take, skip, columns)) as Array<Record<string, unknown>>;
     } catch (err) {
       // The index was dropped or renamed: the page is read on the database's own plan (slower, same rows).
       if (!isMissingIndexError(err)) throw err;
@@ -344,7 +380,7 @@ export async function listComplaints(
     rows = await readPage();
     if (counting) total = (filter.cursor ? null : totalFromOffsetPage(skip, rows.length, filter.limit)) ?? (await cappedCount(db, base));
   }
-  const items = rows.slice(0, filter.limit).map(rowToComplaint);
+  const items = rows.slice(0, filter.limit).map(read);
   const last = items[items.length - 1];
   return {
     items,

@@ -7,6 +7,7 @@ import { OPEN_STATES } from '../../complaints/states.js';
 import { SORT_KEYS } from '../../complaints/schemas.js';
 import { TOTAL_CAP } from '../../complaints/store/listing.js';
 import type { ListResult } from '../../complaints/types.js';
+import type { ComplaintSummary } from '../../complaints/store/complaints.js';
 import { fieldMessages, isValidationError } from '../forms.js';
 import type { PageKit } from '../kit.js';
 import { categoryLabels, choices, VOCAB, ALL_STATES } from '../labels.js';
@@ -97,10 +98,10 @@ export function registerList(router: Router, kit: PageKit, services: PageService
     const settings = await kit.context.settings.get();
     const now = kit.context.clock.now();
     const { f, raw, pairs } = readListQuery(ctx, actor.id);
-    let result: ListResult | null = null;
+    let result: ListResult<ComplaintSummary> | null = null;
     let errors: Record<string, string> = {};
     try {
-      result = await services.complaints.list(raw, actor);
+      result = await services.complaints.listSummaries(raw, actor);
     } catch (err) {
       if (!isValidationError(err)) throw err;
       errors = fieldMessages(err.fields, kit.locale(ctx));
@@ -171,7 +172,7 @@ export function registerList(router: Router, kit: PageKit, services: PageService
     ];
     let cursor: string | undefined;
     do {
-      const page: ListResult = await services.complaints.list({ ...raw, limit: 100, ...(cursor ? { cursor } : { cursor: undefined }) }, actor);
+      const page = await services.complaints.listSummaries({ ...raw, limit: 100, ...(cursor ? { cursor } : { cursor: undefined }) }, actor);
       for (const c of page.items) {
         if (rows.length > LIST_CSV_MAX_ROWS) break;
         rows.push([
