@@ -4,26 +4,10 @@
 import { expect } from 'chai';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost } from '../fixtures/hosts.js';
-import { staff, startPageHarness, unescapeHtml, type PageClient, type PageHarness } from '../support/pageHarness.js';
+import { intakeForm, staff, startPageHarness, unescapeHtml, type PageClient, type PageHarness } from '../support/pageHarness.js';
 import { tableNames } from '../../src/db/tables.js';
 
 const T = tableNames('cmp_');
-
-function intakeForm(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    unitId: '101',
-    ownerId: '1',
-    complainantName: '张伟',
-    complainantPhone: '13800138001',
-    complainantRelation: 'owner',
-    channel: 'counter',
-    category: 'facilities',
-    description: '2号楼电梯一周内第三次停运，老人上下楼困难。',
-    expectation: '尽快修好并说明原因',
-    idempotencyKey: crypto.randomUUID(),
-    ...overrides,
-  };
-}
 
 async function count(h: PageHarness, table = T.complaints): Promise<number> {
   return Number(((await h.db(table).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);

@@ -62,6 +62,23 @@ export interface PageResponse {
 }
 
 /** Decodes the few HTML entities Handlebars writes, for reading values back out of pages. */
+/** The intake form as the counter fills it for unit 101 of the simple host; pass what the test is about. */
+export function intakeForm(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    unitId: '101',
+    ownerId: '1',
+    complainantName: '张伟',
+    complainantPhone: '13800138001',
+    complainantRelation: 'owner',
+    channel: 'counter',
+    category: 'facilities',
+    description: '2号楼电梯一周内第三次停运，老人上下楼困难。',
+    expectation: '尽快修好并说明原因',
+    idempotencyKey: crypto.randomUUID(),
+    ...overrides,
+  };
+}
+
 export function unescapeHtml(text: string): string {
   return text
     .replace(/&#x27;/g, "'")
