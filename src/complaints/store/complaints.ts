@@ -208,8 +208,8 @@ export function rowToComplaint(row: ComplaintRow): Complaint {
 
 /**
  * What a row of a complaint list on the pages shows (complaintRow): the unit panel at the counter reads
- * these columns only, not the whole row (the description, findings, plan and reply are TEXT, and about
- * seventy columns of thirty complaints were a tenth of that page's server CPU to read and convert).
+ * these columns only (so do the list page and its CSV), not the whole row (the description, findings, plan and reply are TEXT, and about
+ * seventy columns of thirty complaints were about a third of that page's CPU to read and convert: README).
  */
 export const SUMMARY_FIELDS = [
   'id',
