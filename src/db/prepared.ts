@@ -11,6 +11,7 @@
 // statement counts of the tests and the bench see it. selectBuilt does the same for a query builder's
 // statement of one fixed shape (the counter's intake page reads its unit, complaints and bills that way).
 import type { Knex } from 'knex';
+import { StatementShapes, type Statement } from './statementShapes.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -108,3 +109,39 @@ export async function selectBuilt(db: Db, qb: Knex.QueryBuilder): Promise<Row[]>
   const rows = await selectPrepared(db, sql, bindings as Knex.Value[]);
   return rows ?? ((await qb) as Row[]);
 }
+
+/** Per knex client configuration: the shapes of the reads selectShaped has compiled. */
+const shapesOf = new WeakMap<object, StatementShapes>();
+
+/** The shapes kept for this database's client, if selectShaped has kept any (tests, diagnostics). */
+export function statementShapesOf(db: Db): StatementShapes | undefined {
+  return shapesOf.get((db.client as unknown as KnexClientInternals).config);
+}
+
+/**
+ * selectBuilt for a read whose text is fixed by `key` (see StatementShapes): the builder runs until the
+ * shape is learnt and confirmed, then not at all; the statement is sent prepared where it can be.
+ */
+export async function selectShaped(
+  db: Db,
+  key: string,
+  values: readonly Knex.Value[],
+  build: () => Knex.QueryBuilder | Promise<{ qb: Knex.QueryBuilder }>,
+): Promise<Row[]> {
+  // A query builder is thenable: one built asynchronously comes wrapped, or awaiting it would run it.
+  const builder = async (): Promise<{ qb: Knex.QueryBuilder }> => {
+    const made = build();
+    return isBuilder(made) ? { qb: made } : await made;
+  };
+  const client = db.client as unknown as KnexClientInternals;
+  if (client.config?.client !== 'mysql2') return (await (await builder()).qb) as Row[];
+  let shapes = shapesOf.get(client.config);
+  if (!shapes) shapesOf.set(client.config, (shapes = new StatementShapes()));
+  const { sql, bindings } = await shapes.statement(key, values, async () => (await builder()).qb.toSQL() as unknown as Statement);
+  const rows = await selectPrepared(db, sql, bindings);
+  if (rows) return rows;
+  const [plain] = (await db.raw(sql, bindings as Knex.RawBinding[])) as unknown as [Row[]];
+  return plain;
+}
+
+const isBuilder = (made: unknown): made is Knex.QueryBuilder => typeof (made as { toSQL?: unknown }).toSQL === 'function';

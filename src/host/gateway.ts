@@ -24,7 +24,7 @@ import {
 } from './mapping.js';
 
 import type { BillJoins, BillsSubquery, HostBill, HostOwner, HostReader, HostStaff, HostUnit } from './reader.js';
-import { selectBuilt } from '../db/prepared.js';
+import { selectShaped } from '../db/prepared.js';
 
 export type { HostBill, HostOwner, HostStaff, HostUnit } from './reader.js';
 
@@ -433,7 +433,11 @@ interface GatewayCaches {
   billShapes: Map<string, Promise<BillShape | null>>;
   /** The bill query's SQL text for n ids (ids are its last bindings): the same statement for every n-bill call. */
   billSql: LRUCache<string, { sql: string; before: Knex.Value[] }>;
+  /** Names this mapping's reads among the statement shapes kept per database (selectShaped). */
+  shapePrefix: string;
 }
+
+let gateways = 0;
 
 /** What billsSubquery needs of the bill query besides its text, the same on every call. */
 interface BillShape {
@@ -461,12 +465,18 @@ export class HostGateway implements HostReader {
       sources: new Map(),
       billShapes: new Map(),
       billSql: new LRUCache({ max: 64 }),
+      shapePrefix: `host${++gateways}:`,
     },
   ) {
     this.mysql = isMysql(db);
     this.tables = caches.tables;
     this.sources = caches.sources;
   }
+  /** A statement shape's key for selectShaped: this gateway's mapping, then the read's own name. */
+  private shape(name: string): string {
+    return this.caches.shapePrefix + name;
+  }
+
   within(trx: Knex.Transaction): HostReader {
     return new HostGateway(trx, this.mapping, this.caches);
   }
@@ -613,21 +623,22 @@ export class HostGateway implements HostReader {
     const relOwner = relations.refOf(own.owner);
     const ownerKey = owners.ref(null, o.key);
     if (!unitKey.col.joinsWith(relUnit.col) || !relOwner.col.joinsWith(ownerKey.col)) return null;
-    const cond = unitKey.col.in(unitKey.id, ids);
-    if (cond === NEVER) return { rows: [], owners: new Map() };
+    const usable = [...new Set(unitKey.col.usable(ids))];
+    if (!usable.length) return { rows: [], owners: new Map() };
     const unitFields = units.fields(this.unitFields());
     const ownerFields = owners.fields({ id: o.key, name: o.columns.name, phone: o.columns.phone });
-    const rel = relations.from(this.db).select({ u: relUnit.id, o: relOwner.id });
-    const who = owners.from(this.db).select(ownerFields.select);
     // The owner's fields come back under their own aliases, prefixed so they never meet the unit's.
     const ownerAliases = Object.keys(ownerFields.select);
-    const qb = add(units.from(this.db).select(unitFields.select), cond)
-      .select(Object.fromEntries(ownerAliases.map((a) => [`o_${a}`, `w.${a}`])))
-      .leftJoin(rel.as('r'), 'r.u', unitKey.id)
-      .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
-      .orderBy(unitKey.id)
-      .orderBy('r.o');
-    const raw = await selectBuilt(this.db, qb);
+    const raw = await selectShaped(this.db, this.shape(`units-with-owners:${usable.length}`), usable, () => {
+      const rel = relations.from(this.db).select({ u: relUnit.id, o: relOwner.id });
+      const who = owners.from(this.db).select(ownerFields.select);
+      return add(units.from(this.db).select(unitFields.select), unitKey.col.in(unitKey.id, usable))
+        .select(Object.fromEntries(ownerAliases.map((a) => [`o_${a}`, `w.${a}`])))
+        .leftJoin(rel.as('r'), 'r.u', unitKey.id)
+        .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
+        .orderBy(unitKey.id)
+        .orderBy('r.o');
+    });
     const rows: Array<Record<string, string | null>> = [];
     const byUnit = new Map<string, HostOwner[]>();
     for (const row of raw) {
@@ -823,6 +834,13 @@ export class HostGateway implements HostReader {
 
   /** The bill query: its fields, plus what its payments add up to (or whether one exists) under paidBy. */
   /** `db`: another connection to build it on (the pool's, for SQL text kept beyond a host's transaction). */
+  /** The bill source and how a row of the bill query reads as a HostBill, without building the query. */
+  private async billReader(): Promise<{ source: Source; read: (row: Row) => HostBill }> {
+    const bills = await this.source('bill');
+    const { read } = bills.fields(this.billFields());
+    return { source: bills, read: (row) => this.toBill(read(row), row) };
+  }
+
   private async billQuery(db: Knex = this.db): Promise<{
     source: Source;
     qb: Knex.QueryBuilder;
@@ -1032,34 +1050,38 @@ export class HostGateway implements HostReader {
   /** The unit's unpaid (or partly paid) bills, latest period first. */
   async listUnpaidBills(unitId: string, limit = 24): Promise<HostBill[]> {
     const b = this.mapping.bill;
-    const { source, qb, read } = await this.billQuery();
+    const { source, read } = await this.billReader();
     const unit = source.refOf(b.columns.unit);
-    const unitCond = unit.col.in(unit.id, [String(unitId)]);
-    if (unitCond === NEVER) return [];
-    add(qb, unitCond);
-    const amount = source.refOf(b.columns.amount).id;
-    if (b.unpaidStatus && b.columns.status) {
-      const status = source.refOf(b.columns.status);
-      const conds = b.unpaidStatus.map((v) => status.col.equals(status.id, v));
-      if (conds.length === 0) return [];
-      qb.where((w) => {
-        for (const c of conds) w.orWhereRaw(c.sql, c.bindings);
-      });
-    } else if (b.columns.paidAmount) {
-      const paid = source.refOf(b.columns.paidAmount).id;
-      qb.whereRaw('(?? IS NULL OR ?? < ??)', [paid, paid, amount]);
-    } else if (b.paidBy) {
-      const payments = (await this.paymentsOfBill(source))!;
-      if (payments.amount) {
-        const from = b.paidBy.amountUnit ?? b.amountUnit;
-        const scale = from === b.amountUnit ? '' : from === 'fen' ? ' / 100' : ' * 100';
-        qb.whereRaw(`COALESCE((SELECT SUM(??) ${payments.sql}), 0)${scale} < ??`, [payments.amount, ...payments.bindings, amount]);
-      } else {
-        qb.whereRaw(`NOT EXISTS (SELECT 1 ${payments.sql})`, payments.bindings);
+    const [usable] = unit.col.usable([String(unitId)]);
+    if (usable === undefined) return [];
+    if (b.unpaidStatus && b.columns.status && b.unpaidStatus.length === 0) return [];
+    const rows = await selectShaped(this.db, this.shape(`unpaid-bills:${Math.max(1, Math.floor(limit))}`), [usable], async () => {
+      const { qb } = await this.billQuery();
+      add(qb, unit.col.in(unit.id, [usable]));
+      const amount = source.refOf(b.columns.amount).id;
+      if (b.unpaidStatus && b.columns.status) {
+        const status = source.refOf(b.columns.status);
+        const conds = b.unpaidStatus.map((v) => status.col.equals(status.id, v));
+        qb.where((w) => {
+          for (const c of conds) w.orWhereRaw(c.sql, c.bindings);
+        });
+      } else if (b.columns.paidAmount) {
+        const paid = source.refOf(b.columns.paidAmount).id;
+        qb.whereRaw('(?? IS NULL OR ?? < ??)', [paid, paid, amount]);
+      } else if (b.paidBy) {
+        const payments = (await this.paymentsOfBill(source))!;
+        if (payments.amount) {
+          const from = b.paidBy.amountUnit ?? b.amountUnit;
+          const scale = from === b.amountUnit ? '' : from === 'fen' ? ' / 100' : ' * 100';
+          qb.whereRaw(`COALESCE((SELECT SUM(??) ${payments.sql}), 0)${scale} < ??`, [payments.amount, ...payments.bindings, amount]);
+        } else {
+          qb.whereRaw(`NOT EXISTS (SELECT 1 ${payments.sql})`, payments.bindings);
+        }
       }
-    }
-    if (b.columns.period) source.orderBy(qb, b.columns.period, 'desc');
-    qb.orderBy(source.ref(null, b.key).id, 'desc').limit(Math.max(1, Math.floor(limit)));
-    return (await selectBuilt(this.db, qb)).map(read);
+      if (b.columns.period) source.orderBy(qb, b.columns.period, 'desc');
+      qb.orderBy(source.ref(null, b.key).id, 'desc').limit(Math.max(1, Math.floor(limit)));
+      return { qb };
+    });
+    return rows.map(read);
   }
 }

@@ -17,7 +17,7 @@ import { OPEN_STATES } from '../states.js';
 import { scopeToActor } from './scoping.js';
 import type { ListQuery, ListResult, SortKey } from '../types.js';
 import { nextDay, startOfZonedDay } from '../../calendar/zoned.js';
-import { selectBuilt } from '../../db/prepared.js';
+import { selectShaped } from '../../db/prepared.js';
 
 /**
  * The count reads up to this many index entries on every list request. At 10,000 the count cost more than
@@ -418,13 +418,14 @@ export async function unitComplaints(
     if (name === 'open') q.whereIn('state', [...OPEN_STATES]);
     return db.select('*').from(q.orderBy(newestFirst).limit(limit).as(name));
   };
-  const picked = part('open', limits.open).unionAll(part('recent', limits.recent));
   const columns = SUMMARY_COLUMNS.map((column) => `c.${column}`);
-  const rows = await selectBuilt(
-    db,
+  // One text per scope size and limits: the unit and the actor's communities are its only values.
+  const scoped = actor.communityIds === null ? null : actor.communityIds.filter(isMatchableHostId);
+  const shape = `unit-panel:${tables.complaints}:${scoped === null ? 'all' : scoped.length}:${limits.open}:${limits.recent}`;
+  const rows = await selectShaped(db, shape, [unitId, ...(scoped ?? [])], () =>
     db
       .select([...columns, 'p.part'])
-      .from(picked.as('p'))
+      .from(part('open', limits.open).unionAll(part('recent', limits.recent)).as('p'))
       .join(`${tables.complaints} as c`, 'c.id', 'p.id'),
   );
   const newest = (a: ComplaintSummary, b: ComplaintSummary) => b.receivedAt.getTime() - a.receivedAt.getTime() || b.id - a.id;
