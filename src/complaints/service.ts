@@ -17,7 +17,7 @@ import { applyChange, assertVersion } from './changes.js';
 import { escalateOverdue, type EscalationRun } from './escalation.js';
 import { recordFollowUp, type FollowUpResult } from './followUp.js';
 import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './intake.js';
-import { listComplaints, listComplaintSummaries, type ListOptions } from './store/listing.js';
+import { listComplaintRows, listComplaints, type ListOptions } from './store/listing.js';
 import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
 import { mergeComplaint, type MergeResult } from './merge.js';
 import { hotlineReply, type HotlineReply } from './hotline.js';
@@ -34,7 +34,11 @@ import {
   listFollowUps,
   listMergedInto,
   toLink,
+  JOB_ROWS,
+  SUMMARY_ROWS,
+  type ComplaintJob,
   type ComplaintSummary,
+  type RowShape,
 } from './store/complaints.js';
 import {
   differentSubmission,
@@ -103,6 +107,8 @@ export interface ComplaintService {
   list(query: unknown, actor: Actor, options?: ListOptions): Promise<ListResult>;
   /** The same page as list rows: only the fields a row of the pages' lists shows (ComplaintSummary). */
   listSummaries(query: unknown, actor: Actor, options?: ListOptions): Promise<ListResult<ComplaintSummary>>;
+  /** The same page as jobs: list rows with what decides a person's next action (ComplaintJob). */
+  listJobs(query: unknown, actor: Actor, options?: ListOptions): Promise<ListResult<ComplaintJob>>;
   /** One step of the loop (investigate, plan, handle, reply, cancel, …; follow-up too). */
   transition(id: number, action: string, input: unknown, actor: Actor, options?: TrxOption): Promise<Complaint>;
   followUp(id: number, input: unknown, actor: Actor, options?: TrxOption): Promise<FollowUpResult>;
@@ -147,6 +153,12 @@ export interface TrxOption {
 }
 
 export function createComplaintService(ctx: PluginContext): ComplaintService {
+  /** A page of the list in one row shape (list rows, jobs), for a reader who may view complaints. */
+  const listAs = async <T extends ComplaintSummary>(shape: RowShape<T>, query: unknown, actor: Actor, options?: ListOptions): Promise<ListResult<T>> => {
+    requirePermission(actor, 'complaint.view');
+    const settings = await ctx.settings.get();
+    return listComplaintRows(ctx.db, ctx.tables, actor, validateList(query), ctx.clock.now(), settings.timezone, shape, options);
+  };
   return {
     incidents: createIncidentService(ctx, (id, action, input, actor) => transitionComplaint(ctx, id, action, input, actor)),
     create: (input, actor, options) => createComplaint(ctx, input, actor, options),
@@ -156,11 +168,8 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
       const settings = await ctx.settings.get();
       return listComplaints(ctx.db, ctx.tables, actor, validateList(query), ctx.clock.now(), settings.timezone, options);
     },
-    listSummaries: async (query, actor, options) => {
-      requirePermission(actor, 'complaint.view');
-      const settings = await ctx.settings.get();
-      return listComplaintSummaries(ctx.db, ctx.tables, actor, validateList(query), ctx.clock.now(), settings.timezone, options);
-    },
+    listSummaries: (query, actor, options) => listAs(SUMMARY_ROWS, query, actor, options),
+    listJobs: (query, actor, options) => listAs(JOB_ROWS, query, actor, options),
     transition: (id, action, input, actor, options) => transitionComplaint(ctx, id, action, input, actor, options),
     followUp: (id, input, actor, options) => recordFollowUp(ctx, id, input, actor, options),
     events: async (id, actor) => {

@@ -8,8 +8,8 @@ import { dropIndexIfPresent } from '../../src/db/schema.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { people, startPluginHarness, type PluginHarness } from '../support/pluginHarness.js';
 import { intakeBody, register } from '../support/complaintData.js';
-import { listComplaints, listComplaintSummaries, TOTAL_CAP, WALK_FROM_OFFSET, totalFromOffsetPage } from '../../src/complaints/store/listing.js';
-import { SUMMARY_FIELDS } from '../../src/complaints/store/complaints.js';
+import { listComplaintRows, listComplaints, TOTAL_CAP, WALK_FROM_OFFSET, totalFromOffsetPage } from '../../src/complaints/store/listing.js';
+import { JOB_FIELDS, JOB_ROWS, SUMMARY_FIELDS, SUMMARY_ROWS, type ComplaintSummary } from '../../src/complaints/store/complaints.js';
 import { namedIndexes } from '../../src/db/tables.js';
 import { validateList } from '../../src/complaints/schemas.js';
 import type { ListQuery } from '../../src/complaints/types.js';
@@ -192,34 +192,47 @@ for (const kind of databaseKinds) {
     });
 
     // Last: it drops the index the walk names.
-    it('reads list rows (the pages’ lists) on every path: the whole rows’ fields, total and cursor, from those columns only', async () => {
-      const shapes: Array<Record<string, unknown>> = [
-        { ...closedOfOne, limit: 20 }, // state branches
-        { ...closedOfOne, limit: 20, offset: TOTAL_CAP + 10 }, // the community-date walk
-        { ...closedOfOne, limit: 20, offset: WALK_FROM_OFFSET - 1 },
-        { communityId: '2', sort: 'receivedAt', limit: 20 }, // the plain read
-        { state: ['received'], sort: 'dueAt', limit: 5 },
-      ];
-      const first = await list({ ...closedOfOne, limit: 20 });
-      shapes.push({ ...closedOfOne, limit: 20, cursor: first.nextCursor });
-      for (const query of shapes) {
-        const whole = await listComplaints(h.db, h.ctx.tables, supervisor, validateList(query) as ListQuery, h.clock.now(), 'Asia/Shanghai');
-        sent.length = 0;
-        const rows = await listComplaintSummaries(h.db, h.ctx.tables, supervisor, validateList(query) as ListQuery, h.clock.now(), 'Asia/Shanghai');
-        const label = JSON.stringify(query);
-        expect(rows.items.length, label).to.be.greaterThan(0);
-        expect(rows.items, label).to.deep.equal(whole.items.map((c) => Object.fromEntries(SUMMARY_FIELDS.map((f) => [f, c[f]]))));
-        expect({ ...rows, items: [] }, label).to.deep.equal({ ...whole, items: [] });
-        // The selected columns are named, and none is TEXT; SELECT * appears only over the id-only branches.
-        const pageSql = sent.filter((sql) => !/count\(\*\)/i.test(sql));
-        expect(pageSql.length, label).to.be.greaterThan(0);
-        for (const sql of pageSql) {
-          expect(sql, label)
-            .to.include('complainant_phone')
-            .and.not.match(/description|findings|plan_measures|resolution_reply|`c`\.\*/);
+    for (const [what, shape, fields] of [
+      ['list rows (the pages’ lists)', SUMMARY_ROWS, SUMMARY_FIELDS],
+      ['jobs (the workbench, my work)', JOB_ROWS, JOB_FIELDS],
+    ] as const) {
+      it(`reads ${what} on every path: the whole rows’ fields, total and cursor, from those columns only`, async () => {
+        const shapes: Array<Record<string, unknown>> = [
+          { ...closedOfOne, limit: 20 }, // state branches
+          { ...closedOfOne, limit: 20, offset: TOTAL_CAP + 10 }, // the community-date walk
+          { ...closedOfOne, limit: 20, offset: WALK_FROM_OFFSET - 1 },
+          { communityId: '2', sort: 'receivedAt', limit: 20 }, // the plain read
+          { state: ['received'], sort: 'dueAt', limit: 5 },
+        ];
+        const first = await list({ ...closedOfOne, limit: 20 });
+        shapes.push({ ...closedOfOne, limit: 20, cursor: first.nextCursor });
+        for (const query of shapes) {
+          const whole = await listComplaints(h.db, h.ctx.tables, supervisor, validateList(query) as ListQuery, h.clock.now(), 'Asia/Shanghai');
+          sent.length = 0;
+          const rows = await listComplaintRows<ComplaintSummary>(
+            h.db,
+            h.ctx.tables,
+            supervisor,
+            validateList(query) as ListQuery,
+            h.clock.now(),
+            'Asia/Shanghai',
+            shape,
+          );
+          const label = JSON.stringify(query);
+          expect(rows.items.length, label).to.be.greaterThan(0);
+          expect(rows.items, label).to.deep.equal(whole.items.map((c) => Object.fromEntries(fields.map((f) => [f, c[f]]))));
+          expect({ ...rows, items: [] }, label).to.deep.equal({ ...whole, items: [] });
+          // The selected columns are named, and none is TEXT; SELECT * appears only over the id-only branches.
+          const pageSql = sent.filter((sql) => !/count\(\*\)/i.test(sql));
+          expect(pageSql.length, label).to.be.greaterThan(0);
+          for (const sql of pageSql) {
+            expect(sql, label)
+              .to.include('complainant_phone')
+              .and.not.match(/description|findings|plan_measures|resolution_reply|`c`\.\*/);
+          }
         }
-      }
-    });
+      });
+    }
 
     it('answers a deep page with the same rows when a DBA has dropped the community-date index', async () => {
       const index = namedIndexes(h.ctx.tables).communityDates;

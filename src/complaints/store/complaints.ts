@@ -233,9 +233,6 @@ export const SUMMARY_FIELDS = [
 
 export type ComplaintSummary = Pick<Complaint, (typeof SUMMARY_FIELDS)[number]>;
 
-/** SUMMARY_FIELDS' columns, in the same order. */
-export const SUMMARY_COLUMNS: readonly string[] = SUMMARY_FIELDS.map((field) => FIELDS[field][0]);
-
 /** A row holding SUMMARY_COLUMNS as a ComplaintSummary, each field read as rowToComplaint reads it. */
 export function rowToComplaintSummary(row: ComplaintRow): ComplaintSummary {
   const summary = {
@@ -259,6 +256,75 @@ export function rowToComplaintSummary(row: ComplaintRow): ComplaintSummary {
   } satisfies Record<keyof ComplaintSummary, unknown>;
   return summary as unknown as ComplaintSummary;
 }
+
+/**
+ * What a job on the workbench and on "my work" needs (jobEntry): a list row, and what decides the next
+ * action a person may take (allowedActions' facts), the version its one-click form posts, and the pause.
+ * Up to ten lists of a workbench view read these, not whole rows (four TEXT columns among seventy).
+ */
+export const JOB_FIELDS = [
+  ...SUMMARY_FIELDS,
+  'version',
+  'nature',
+  'disputeType',
+  'thirdParty',
+  'responsibilityExplained',
+  'escalatedAt',
+  'assigneeId',
+  'acceptedAt',
+  'pauseParty',
+  'pauseReason',
+  'updatedAt',
+] as const satisfies ReadonlyArray<keyof Complaint>;
+
+export type ComplaintJob = Pick<Complaint, (typeof JOB_FIELDS)[number]>;
+
+/** A row holding JOB_FIELDS' columns as a ComplaintJob, each field read as rowToComplaint reads it. */
+export function rowToComplaintJob(row: ComplaintRow): ComplaintJob {
+  const job = {
+    id: int(row.id),
+    code: text(row.code),
+    state: text(row.state),
+    unitLabel: text(row.unit_label),
+    ownerName: text(row.owner_name),
+    complainantName: text(row.complainant_name),
+    complainantPhone: text(row.complainant_phone),
+    category: text(row.category),
+    severity: text(row.severity),
+    receivedAt: date(row.received_at),
+    dueAt: date(row.due_at),
+    pausedAt: date(row.paused_at),
+    repeatOfId: int(row.repeat_of_id),
+    parentId: int(row.parent_id),
+    threatenedWithholding: bool(row.threatened_withholding),
+    assigneeName: text(row.assignee_name),
+    department: text(row.department),
+    version: int(row.version),
+    nature: text(row.nature),
+    disputeType: text(row.dispute_type),
+    thirdParty: text(row.third_party),
+    responsibilityExplained: bool(row.responsibility_explained),
+    escalatedAt: date(row.escalated_at),
+    assigneeId: text(row.assignee_id),
+    acceptedAt: date(row.accepted_at),
+    pauseParty: text(row.pause_party),
+    pauseReason: text(row.pause_reason),
+    updatedAt: date(row.updated_at),
+  } satisfies Record<keyof ComplaintJob, unknown>;
+  return job as unknown as ComplaintJob;
+}
+
+/** Which columns a list reads and how a row of them reads: the lists' three row shapes. */
+export interface RowShape<T> {
+  columns: readonly string[];
+  read: (row: ComplaintRow) => T;
+}
+
+const columnsOf = (fields: ReadonlyArray<keyof Complaint>) => fields.map((field) => FIELDS[field][0]);
+
+export const WHOLE_ROWS: RowShape<Complaint> = { columns: ['*'], read: rowToComplaint };
+export const SUMMARY_ROWS: RowShape<ComplaintSummary> = { columns: columnsOf(SUMMARY_FIELDS), read: rowToComplaintSummary };
+export const JOB_ROWS: RowShape<ComplaintJob> = { columns: columnsOf(JOB_FIELDS), read: rowToComplaintJob };
 
 /** Column values for the given fields (only those present in the patch). */
 export function toRow(patch: Partial<Complaint>): Record<string, unknown> {

@@ -12,7 +12,7 @@ import { namedIndexes, type TableNames } from '../../db/tables.js';
 import { toDbTime } from '../../db/time.js';
 import { CODE_PATTERN } from '../codes.js';
 import { isMatchableHostId } from '../hostIds.js';
-import { rowToComplaint, rowToComplaintSummary, SUMMARY_COLUMNS, type ComplaintSummary } from './complaints.js';
+import { SUMMARY_ROWS, WHOLE_ROWS, type ComplaintSummary, type RowShape } from './complaints.js';
 import { OPEN_STATES } from '../states.js';
 import { scopeToActor } from './scoping.js';
 import type { ListQuery, ListResult, SortKey } from '../types.js';
@@ -301,36 +301,25 @@ export async function listComplaints(
   timeZone: string,
   options: ListOptions = {},
 ): Promise<ListResult> {
-  return listPage(db, tables, actor, filter, now, timeZone, options, ['*'], rowToComplaint);
+  return listComplaintRows(db, tables, actor, filter, now, timeZone, WHOLE_ROWS, options);
 }
 
 /**
- * The same page as list rows (ComplaintSummary): only the columns a row of the pages' lists shows, for the
- * list page and its CSV (whole rows are about seventy columns, four of them TEXT).
+ * The same page in another row shape: list rows (SUMMARY_ROWS) for the list page and its CSV, jobs
+ * (JOB_ROWS) for the workbench and "my work"; only the columns that shape reads (whole rows are about
+ * seventy columns, four of them TEXT).
  */
-export async function listComplaintSummaries(
+export async function listComplaintRows<T extends ComplaintSummary>(
   db: Knex,
   tables: TableNames,
   actor: Actor,
   filter: ListQuery,
   now: Date,
   timeZone: string,
+  shape: RowShape<T>,
   options: ListOptions = {},
-): Promise<ListResult<ComplaintSummary>> {
-  return listPage(db, tables, actor, filter, now, timeZone, options, SUMMARY_COLUMNS, rowToComplaintSummary);
-}
-
-async function listPage<T extends ComplaintSummary>(
-  db: Knex,
-  tables: TableNames,
-  actor: Actor,
-  filter: ListQuery,
-  now: Date,
-  timeZone: string,
-  options: ListOptions,
-  columns: readonly string[],
-  read: (row: Record<string, unknown>) => T,
 ): Promise<ListResult<T>> {
+  const { columns, read } = shape;
   if (filter.cursor && filter.offset !== undefined) {
     throw new ValidationError([fieldError('offset', 'cursor 与 offset 只能二选一', 'Use either cursor or offset, not both')]);
   }
@@ -418,7 +407,7 @@ export async function unitComplaints(
     if (name === 'open') q.whereIn('state', [...OPEN_STATES]);
     return db.select('*').from(q.orderBy(newestFirst).limit(limit).as(name));
   };
-  const columns = SUMMARY_COLUMNS.map((column) => `c.${column}`);
+  const columns = SUMMARY_ROWS.columns.map((column) => `c.${column}`);
   // One text per scope size and limits: the unit and the actor's communities are its only values.
   const scoped = actor.communityIds === null ? null : actor.communityIds.filter(isMatchableHostId);
   const shape = `unit-panel:${tables.complaints}:${scoped === null ? 'all' : scoped.length}:${limits.open}:${limits.recent}`;
@@ -432,7 +421,7 @@ export async function unitComplaints(
   const of = (name: string) =>
     rows
       .filter((r) => r.part === name)
-      .map(rowToComplaintSummary)
+      .map(SUMMARY_ROWS.read)
       .sort(newest);
   return { open: of('open'), recent: of('recent') };
 }

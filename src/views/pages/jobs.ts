@@ -3,7 +3,7 @@
 // nothing typed; a link that opens the action's form for the others).
 import type { Actor } from '../../auth/actor.js';
 import { allowedActions, type Action } from '../../complaints/states.js';
-import type { Complaint } from '../../complaints/types.js';
+import type { ComplaintJob } from '../../complaints/store/complaints.js';
 import type { Locale } from '../../common/localized.js';
 import type { Settings } from '../../settings/settings.js';
 import { translate, type MessageKey } from '../../i18n/index.js';
@@ -16,7 +16,7 @@ const NEXT_ORDER: Action[] = ['accept', 'resume', 'start-investigation', 'assess
 /** Actions done with one button (nothing to type). */
 const ONE_CLICK = new Set<Action>(['accept', 'resume']);
 
-export function nextAction(c: Complaint, actor: Actor): Action | null {
+export function nextAction(c: ComplaintJob, actor: Actor): Action | null {
   const allowed = new Set(allowedActions(c, actor));
   // Assessing again is possible in processing, but the next step there is the reply.
   if (c.state === 'processing') allowed.delete('assess');
@@ -39,7 +39,15 @@ export interface JobEntry {
   waitingSince: Date | null;
 }
 
-export function jobEntry(c: Complaint, actor: Actor, settings: Settings, now: Date, locale: Locale, url: (path: string) => string, prefer?: Action): JobEntry {
+export function jobEntry(
+  c: ComplaintJob,
+  actor: Actor,
+  settings: Settings,
+  now: Date,
+  locale: Locale,
+  url: (path: string) => string,
+  prefer?: Action,
+): JobEntry {
   const allowed = new Set(allowedActions(c, actor));
   const action = prefer && allowed.has(prefer) ? prefer : nextAction(c, actor);
   return {

@@ -13,8 +13,8 @@ export function registerMine(router: Router, kit: PageKit, services: PageService
     const now = kit.context.clock.now();
     const locale = kit.locale(ctx);
     const [open, resolved] = await Promise.all([
-      services.complaints.list({ state: [...UNRESOLVED_STATES], assigneeId: actor.id, sort: 'dueAt', limit: 100 }, actor),
-      services.complaints.list({ state: ['resolved'], assigneeId: actor.id, sort: 'dueAt', limit: 20 }, actor),
+      services.complaints.listJobs({ state: [...UNRESOLVED_STATES], assigneeId: actor.id, sort: 'dueAt', limit: 100 }, actor),
+      services.complaints.listJobs({ state: ['resolved'], assigneeId: actor.id, sort: 'dueAt', limit: 20 }, actor),
     ]);
     // Waiting for acceptance first, then by deadline (a paused clock's deadline is not running: last).
     const items = [...open.items].sort((a, b) => {

@@ -8,7 +8,7 @@ import type { PageKit } from '../kit.js';
 import type { PageServices } from '../services.js';
 import { complaintRow, offsetRow } from './viewModels.js';
 import { jobEntry, type JobEntry } from './jobs.js';
-import type { Complaint } from '../../complaints/types.js';
+import type { ComplaintJob } from '../../complaints/store/complaints.js';
 import type { Action } from '../../complaints/states.js';
 import type { MessageKey } from '../../i18n/index.js';
 
@@ -41,31 +41,32 @@ export function registerWorkbench(router: Router, kit: PageKit, services: PageSe
     const now = kit.context.clock.now();
     const endOfToday = startOfZonedDay(nextDay(localDate(now, settings.timezone)), settings.timezone);
     const { complaints, offsets } = services;
+    // List rows where a row is all that is shown, jobs where the next action is offered: never whole rows.
     const [assigned, open, overdue, resolved, recent] = await Promise.all([
-      complaints.list({ state: [...OPEN_STATES], assigneeId: actor.id, sort: 'dueAt', limit: 10 }, actor),
-      complaints.list({ state: [...OPEN_STATES], limit: 1 }, actor),
-      complaints.list({ state: [...UNRESOLVED_STATES, 'resolved'], overdue: true, sort: 'dueAt', limit: 10 }, actor),
-      complaints.list({ state: ['resolved'], sort: 'dueAt', limit: 100 }, actor),
-      complaints.list({ sort: '-receivedAt', limit: 10 }, actor),
+      complaints.listSummaries({ state: [...OPEN_STATES], assigneeId: actor.id, sort: 'dueAt', limit: 10 }, actor),
+      complaints.listSummaries({ state: [...OPEN_STATES], limit: 1 }, actor),
+      complaints.listSummaries({ state: [...UNRESOLVED_STATES, 'resolved'], overdue: true, sort: 'dueAt', limit: 10 }, actor),
+      complaints.listJobs({ state: ['resolved'], sort: 'dueAt', limit: 100 }, actor),
+      complaints.listSummaries({ sort: '-receivedAt', limit: 10 }, actor),
     ]);
     const followUpsDue = resolved.items.filter((c) => c.dueAt && c.dueAt.getTime() < endOfToday.getTime());
     const endOfTomorrow = startOfZonedDay(nextDay(nextDay(localDate(now, settings.timezone))), settings.timezone);
     const locale = kit.locale(ctx);
     const url = (path: string) => kit.url(path);
-    const entry = (c: Complaint, prefer?: Action) => jobEntry(c, actor, settings, now, locale, url, prefer);
+    const entry = (c: ComplaintJob, prefer?: Action) => jobEntry(c, actor, settings, now, locale, url, prefer);
     // A handler (no planning right) sees their own jobs in the deadline and pause queues; others all they may see.
     const own = hasPermission(actor, 'complaint.plan') ? {} : { assigneeId: actor.id };
     const QUEUE = 20;
     const [toAccept, waiting, unresolved, paused, unassigned] = await Promise.all([
       hasPermission(actor, 'complaint.handle')
-        ? complaints.list({ state: ['investigating', 'processing'], assigneeId: actor.id, awaitingAcceptance: true, sort: 'dueAt', limit: QUEUE }, actor)
+        ? complaints.listJobs({ state: ['investigating', 'processing'], assigneeId: actor.id, awaitingAcceptance: true, sort: 'dueAt', limit: QUEUE }, actor)
         : null,
       hasPermission(actor, 'complaint.plan')
-        ? complaints.list({ state: ['investigating', 'processing'], awaitingAcceptance: true, sort: 'dueAt', limit: QUEUE }, actor)
+        ? complaints.listJobs({ state: ['investigating', 'processing'], awaitingAcceptance: true, sort: 'dueAt', limit: QUEUE }, actor)
         : null,
-      complaints.list({ state: [...UNRESOLVED_STATES], paused: false, ...own, sort: 'dueAt', limit: 100 }, actor),
-      complaints.list({ state: [...UNRESOLVED_STATES], paused: true, ...own, sort: 'dueAt', limit: QUEUE }, actor),
-      hasPermission(actor, 'complaint.plan') ? complaints.list({ state: ['processing'], unassigned: true, sort: 'dueAt', limit: QUEUE }, actor) : null,
+      complaints.listJobs({ state: [...UNRESOLVED_STATES], paused: false, ...own, sort: 'dueAt', limit: 100 }, actor),
+      complaints.listJobs({ state: [...UNRESOLVED_STATES], paused: true, ...own, sort: 'dueAt', limit: QUEUE }, actor),
+      hasPermission(actor, 'complaint.plan') ? complaints.listJobs({ state: ['processing'], unassigned: true, sort: 'dueAt', limit: QUEUE }, actor) : null,
     ]);
     const dueToday = unresolved.items.filter((c) => c.dueAt && c.dueAt.getTime() >= now.getTime() && c.dueAt.getTime() < endOfToday.getTime());
     const followUpsTomorrow = resolved.items.filter((c) => c.dueAt && c.dueAt.getTime() >= endOfToday.getTime() && c.dueAt.getTime() < endOfTomorrow.getTime());
