@@ -8,8 +8,9 @@
 // Only through a mysql2 connection that has `execute` (a host's knex on another driver, or SQLite, gets
 // null and the caller sends the statement as usual). The statement still goes through knex's pool (or the
 // caller's transaction's connection) and is announced to knex's `query` listeners like any other, so the
-// statement counts of the tests and the bench see it. selectBuilt does the same for a query builder's
-// statement of one fixed shape (the counter's intake page reads its unit, complaints and bills that way).
+// statement counts of the tests and the bench see it. selectShaped does the same for a query builder's
+// read of one fixed shape (the counter's intake page reads its unit, complaints and bills that way), and
+// keeps its text so the builder does not run on every call (src/db/statementShapes.ts).
 import type { Knex } from 'knex';
 import { StatementShapes, type Statement } from './statementShapes.js';
 
@@ -97,19 +98,6 @@ export async function selectPrepared(db: Db, sql: string, bindings: readonly Kne
   }
 }
 
-/**
- * A SELECT built with the query builder, sent prepared where the connection can (selectPrepared), else as
- * knex runs it. For reads of one fixed shape on every call (a unit's panel at the counter): the statement
- * is parsed once per connection instead of on every request.
- */
-export async function selectBuilt(db: Db, qb: Knex.QueryBuilder): Promise<Row[]> {
-  // Other clients run the builder as usual (compiling it here first would compile it twice).
-  if ((db.client as unknown as KnexClientInternals).config?.client !== 'mysql2') return (await qb) as Row[];
-  const { sql, bindings } = qb.toSQL();
-  const rows = await selectPrepared(db, sql, bindings as Knex.Value[]);
-  return rows ?? ((await qb) as Row[]);
-}
-
 /** Per knex client configuration: the shapes of the reads selectShaped has compiled. */
 const shapesOf = new WeakMap<object, StatementShapes>();
 
@@ -119,8 +107,9 @@ export function statementShapesOf(db: Db): StatementShapes | undefined {
 }
 
 /**
- * selectBuilt for a read whose text is fixed by `key` (see StatementShapes): the builder runs until the
- * shape is learnt and confirmed, then not at all; the statement is sent prepared where it can be.
+ * A SELECT built with the query builder, whose text is fixed by `key` (see StatementShapes): the builder
+ * runs until the shape is learnt and confirmed, then not at all. Sent prepared where the connection can
+ * (selectPrepared), else plain; other clients run the builder as usual.
  */
 export async function selectShaped(
   db: Db,

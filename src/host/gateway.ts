@@ -832,8 +832,6 @@ export class HostGateway implements HostReader {
     return { sql: `FROM ?? AS p WHERE ${cond.sql}`, bindings: [p.table, ...cond.bindings], ...(p.amount ? { amount: `p.${p.amount}` } : {}) };
   }
 
-  /** The bill query: its fields, plus what its payments add up to (or whether one exists) under paidBy. */
-  /** `db`: another connection to build it on (the pool's, for SQL text kept beyond a host's transaction). */
   /** The bill source and how a row of the bill query reads as a HostBill, without building the query. */
   private async billReader(): Promise<{ source: Source; read: (row: Row) => HostBill }> {
     const bills = await this.source('bill');
@@ -841,6 +839,8 @@ export class HostGateway implements HostReader {
     return { source: bills, read: (row) => this.toBill(read(row), row) };
   }
 
+  /** The bill query: its fields, plus what its payments add up to (or whether one exists) under paidBy. */
+  /** `db`: another connection to build it on (the pool's, for SQL text kept beyond a host's transaction). */
   private async billQuery(db: Knex = this.db): Promise<{
     source: Source;
     qb: Knex.QueryBuilder;

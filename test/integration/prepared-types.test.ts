@@ -9,7 +9,7 @@ import { HC, stringIdHost, type HostFixture } from '../fixtures/hosts.js';
 import { mariadbAvailable, mariadbKind, type TestDatabase } from '../support/databases.js';
 import { approvedOffset, assessedComplaint, startOffsetHarness, type OffsetHarness } from '../support/offsetData.js';
 import { people } from '../support/pluginHarness.js';
-import { selectBuilt, selectPrepared } from '../../src/db/prepared.js';
+import { selectPrepared, selectShaped, statementShapesOf } from '../../src/db/prepared.js';
 import { applyOffset } from '../../src/offsets/apply.js';
 
 /** stringIdHost with its bill amounts in yuan, in a single-precision FLOAT column (MySQL). */
@@ -105,11 +105,16 @@ async function bothWays(db: Knex, sql: string, bindings: Knex.Value[]) {
       expect(await selectPrepared(db, sql, [1])).to.equal(null);
       const [[after]] = (await db.raw("SHOW GLOBAL STATUS LIKE 'Com_stmt_prepare'")) as [Array<{ Value: string }>];
       expect(Number(after!.Value) - Number(before!.Value), 'not prepared again').to.equal(0);
-      // Through the query builder's helper the caller gets the plain rows.
-      expect(await selectBuilt(db, db('cmp_test_column_types').select('id', 'single').where('id', '>=', 1).orderBy('id'))).to.deep.equal([
-        { id: 1, single: 123.45 },
-        { id: 2, single: 123457 },
-      ]);
+      // Through the query builder's helper the caller gets the plain rows, compiled (the first two calls)
+      // and from the kept shape (the third).
+      for (const from of [1, 0, -1]) {
+        const read = () => db('cmp_test_column_types').select('id', 'single').where('id', '>=', from).orderBy('id');
+        expect(await selectShaped(db, 'float-columns', [from], read), `from ${from}`).to.deep.equal([
+          { id: 1, single: 123.45 },
+          { id: 2, single: 123457 },
+        ]);
+      }
+      expect(statementShapesOf(db)?.trustedCount).to.be.at.least(1);
     });
   });
 
