@@ -233,7 +233,7 @@ export const SUMMARY_FIELDS = [
 
 export type ComplaintSummary = Pick<Complaint, (typeof SUMMARY_FIELDS)[number]>;
 
-/** A row holding SUMMARY_COLUMNS as a ComplaintSummary, each field read as rowToComplaint reads it. */
+/** A row holding SUMMARY_FIELDS' columns as a ComplaintSummary, each field read as rowToComplaint reads it. */
 export function rowToComplaintSummary(row: ComplaintRow): ComplaintSummary {
   const summary = {
     id: int(row.id),
@@ -260,7 +260,7 @@ export function rowToComplaintSummary(row: ComplaintRow): ComplaintSummary {
 /**
  * What a job on the workbench and on "my work" needs (jobEntry): a list row, and what decides the next
  * action a person may take (allowedActions' facts), the version its one-click form posts, and the pause.
- * Up to ten lists of a workbench view read these, not whole rows (four TEXT columns among seventy).
+ * The workbench's queues and "my work" read these (its other lists read list rows), not whole rows.
  */
 export const JOB_FIELDS = [
   ...SUMMARY_FIELDS,
