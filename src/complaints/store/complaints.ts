@@ -279,26 +279,9 @@ export const JOB_FIELDS = [
 
 export type ComplaintJob = Pick<Complaint, (typeof JOB_FIELDS)[number]>;
 
-/** A row holding JOB_FIELDS' columns as a ComplaintJob, each field read as rowToComplaint reads it. */
+/** A row holding JOB_FIELDS' columns as a ComplaintJob: the list row, and the job's own fields read as rowToComplaint reads them. */
 export function rowToComplaintJob(row: ComplaintRow): ComplaintJob {
-  const job = {
-    id: int(row.id),
-    code: text(row.code),
-    state: text(row.state),
-    unitLabel: text(row.unit_label),
-    ownerName: text(row.owner_name),
-    complainantName: text(row.complainant_name),
-    complainantPhone: text(row.complainant_phone),
-    category: text(row.category),
-    severity: text(row.severity),
-    receivedAt: date(row.received_at),
-    dueAt: date(row.due_at),
-    pausedAt: date(row.paused_at),
-    repeatOfId: int(row.repeat_of_id),
-    parentId: int(row.parent_id),
-    threatenedWithholding: bool(row.threatened_withholding),
-    assigneeName: text(row.assignee_name),
-    department: text(row.department),
+  const more = {
     version: int(row.version),
     nature: text(row.nature),
     disputeType: text(row.dispute_type),
@@ -310,8 +293,8 @@ export function rowToComplaintJob(row: ComplaintRow): ComplaintJob {
     pauseParty: text(row.pause_party),
     pauseReason: text(row.pause_reason),
     updatedAt: date(row.updated_at),
-  } satisfies Record<keyof ComplaintJob, unknown>;
-  return job as unknown as ComplaintJob;
+  } satisfies Record<Exclude<keyof ComplaintJob, keyof ComplaintSummary>, unknown>;
+  return Object.assign(rowToComplaintSummary(row), more) as unknown as ComplaintJob;
 }
 
 /** Which columns a list reads and how a row of them reads: the lists' three row shapes. */
