@@ -1,6 +1,7 @@
 // The SQL text of a read the query builder makes the same way on every call, kept so that the builder is
 // not run again: on the counter's intake page, building and compiling its three reads was about 8 % of the
-// page's CPU under load (issue 20 profile), as much as rendering the unit panel.
+// page's CPU with one connection (issue 20 profile; 1.4 % once kept), and its Node CPU per page under load
+// went from 2.3–2.8 to 1.7–1.9 ms.
 //
 // A shape is named by its caller (`key`): everything that changes the statement's text must be in the key
 // (the number of ids, whether a scope applies, the limits); the rest are the call's `values`, which may only
