@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost } from '../fixtures/hosts.js';
-import { staff, startPageHarness, userHeader, type PageClient, type PageHarness } from '../support/pageHarness.js';
+import { intakeForm, staff, startPageHarness, userHeader, type PageClient, type PageHarness } from '../support/pageHarness.js';
 import { tableNames } from '../../src/db/tables.js';
 import type { Actor } from '../../src/auth/actor.js';
 import { createAttachmentService } from '../../src/attachments/service.js';
@@ -100,19 +100,8 @@ for (const kind of databaseKinds) {
       return form;
     }
 
-    const intakeFields = (overrides: Record<string, string> = {}) => ({
-      unitId: '101',
-      ownerId: '1',
-      complainantName: '张伟',
-      complainantPhone: '13800138001',
-      complainantRelation: 'owner',
-      channel: 'counter',
-      category: 'facilities',
-      description: '阳台漏水一个月了，天花板发霉',
-      expectation: '尽快维修',
-      idempotencyKey: crypto.randomUUID(),
-      ...overrides,
-    });
+    const intakeFields = (overrides: Record<string, string> = {}) =>
+      intakeForm({ description: '阳台漏水一个月了，天花板发霉', expectation: '尽快维修', ...overrides });
 
     async function register(): Promise<number> {
       await counter.get('/new?unit=101');

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost } from '../fixtures/hosts.js';
-import { staff, startPageHarness, type PageClient, type PageHarness } from '../support/pageHarness.js';
+import { intakeForm, staff, startPageHarness, type PageClient, type PageHarness } from '../support/pageHarness.js';
 import { namedIndexes, tableNames } from '../../src/db/tables.js';
 import { dropIndexIfPresent } from '../../src/db/schema.js';
 
@@ -29,18 +29,7 @@ for (const kind of databaseKinds) {
     /** A complaint on unit 101 assessed as a property dispute (so offsets may be requested). */
     async function assessedComplaint(disputeType = 'property'): Promise<number> {
       await counter.get('/new?unit=101');
-      const res = await counter.post('/new', {
-        unitId: '101',
-        ownerId: '1',
-        complainantName: '张伟',
-        complainantPhone: '13800138001',
-        complainantRelation: 'owner',
-        channel: 'counter',
-        category: 'facilities',
-        description: '阳台漏水一个月无人处理',
-        threatenedWithholding: '1',
-        idempotencyKey: crypto.randomUUID(),
-      });
+      const res = await counter.post('/new', intakeForm({ description: '阳台漏水一个月无人处理', expectation: '', threatenedWithholding: '1' }));
       const id = Number(/\/c\/(\d+)\//.exec(res.location!)![1]);
       const page = await supervisor.get(`/c/${id}`);
       const extra: Record<string, string> = disputeType === 'non_property' ? { thirdParty: 'neighbour', responsibilityExplained: '1' } : {};

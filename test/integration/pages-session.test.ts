@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost } from '../fixtures/hosts.js';
-import { staff, startPageHarness, userHeader, type PageHarness } from '../support/pageHarness.js';
+import { intakeForm, staff, startPageHarness, userHeader, type PageHarness } from '../support/pageHarness.js';
 import { createServerApp, listen } from '../../src/http/server.js';
 import { tableNames } from '../../src/db/tables.js';
 import { inProcessAuth } from '../../src/auth/adapter.js';
@@ -111,17 +111,7 @@ for (const kind of databaseKinds) {
 
     describe('CSRF: every refusal is 403 and changes nothing', () => {
       let c: ReturnType<PageHarness['client']>;
-      const form = () => ({
-        unitId: '101',
-        ownerId: '1',
-        complainantName: '张伟',
-        complainantPhone: '13800138001',
-        complainantRelation: 'owner',
-        channel: 'counter',
-        category: 'facilities',
-        description: '电梯又坏了',
-        idempotencyKey: crypto.randomUUID(),
-      });
+      const form = () => intakeForm({ description: '电梯又坏了', expectation: '' });
       const count = async () => Number(((await h.db(T.complaints).count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
       before(async () => {
         c = h.client();

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { databaseKinds } from '../support/databases.js';
 import { simpleHost } from '../fixtures/hosts.js';
-import { staff, startPageHarness, type PageClient, type PageHarness } from '../support/pageHarness.js';
+import { intakeForm, staff, startPageHarness, type PageClient, type PageHarness } from '../support/pageHarness.js';
 import { tableNames } from '../../src/db/tables.js';
 
 const T = tableNames('cmp_');
@@ -31,17 +31,7 @@ for (const kind of databaseKinds) {
       counter = h.client();
       await counter.signIn(staff.counter);
       await counter.get('/new?unit=101');
-      const res = await counter.post('/new', {
-        unitId: '101',
-        ownerId: '1',
-        complainantName: '张伟',
-        complainantPhone: '13800138001',
-        complainantRelation: 'owner',
-        channel: 'counter',
-        category: 'facilities',
-        description: '电梯停运',
-        idempotencyKey: crypto.randomUUID(),
-      });
+      const res = await counter.post('/new', intakeForm({ description: '电梯停运', expectation: '' }));
       expect(res.status).to.equal(303);
       slipPath = res.location!.replace(h.base, '').replace(/\?.*$/, '');
     });

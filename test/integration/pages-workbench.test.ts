@@ -6,7 +6,7 @@ import { databaseKinds, mariadbAvailable, MARIADB_ADMIN_URL } from '../support/d
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { simpleHost } from '../fixtures/hosts.js';
-import { PAGE_SECRET, PageClient, staff, startPageHarness, unescapeHtml, userHeader, type PageHarness } from '../support/pageHarness.js';
+import { intakeForm, PAGE_SECRET, PageClient, staff, startPageHarness, unescapeHtml, userHeader, type PageHarness } from '../support/pageHarness.js';
 import { tableNames } from '../../src/db/tables.js';
 import { createDb } from '../../src/db/connection.js';
 import { createComplaintsPlugin } from '../../src/plugin/createPlugin.js';
@@ -179,17 +179,7 @@ describe('pages: failures', function () {
         const c = new PageClient(server.url, '/complaints');
         await c.signIn(staff.counter);
         await c.get('/new?unit=101');
-        const form = (key: string, description: string) => ({
-          unitId: '101',
-          ownerId: '1',
-          complainantName: '张伟',
-          complainantPhone: '13800138001',
-          complainantRelation: 'owner',
-          channel: 'counter',
-          category: 'security',
-          description,
-          idempotencyKey: key,
-        });
+        const form = (key: string, description: string) => intakeForm({ category: 'security', description, expectation: '', idempotencyKey: key });
         const acknowledged = await c.post('/new', form(c.field('idempotencyKey')!, '陌生推销员进楼'));
         expect(acknowledged.status).to.equal(303);
         await c.get('/new?unit=101');

@@ -13,7 +13,7 @@ import { checksumTables } from '../support/checksum.js';
 import type { TestDatabase } from '../support/databases.js';
 import { intakeBody } from '../support/complaintData.js';
 import { requireMariadb } from '../support/faults.js';
-import { PageClient, staff } from '../support/pageHarness.js';
+import { intakeForm, PageClient, staff } from '../support/pageHarness.js';
 import { freshMariadb, OUR_TABLES, startStack, T, type Stack } from '../support/reliability.js';
 import { simpleHost } from '../fixtures/hosts.js';
 
@@ -167,17 +167,7 @@ const LIVE_POSTS = (ids: Ids, version: number): Array<{ path: string; form: Reco
   {
     path: '/new',
     as: staff.counter,
-    form: {
-      unitId: '101',
-      ownerId: '1',
-      complainantName: '张伟',
-      complainantPhone: '13800138001',
-      complainantRelation: 'owner',
-      channel: 'counter',
-      category: 'facilities',
-      description: '跨站提交',
-      idempotencyKey: crypto.randomUUID(),
-    },
+    form: intakeForm({ description: '跨站提交', expectation: '' }),
   },
   { path: `/c/${ids.a.id}/act/note`, as: staff.manager, form: { version: String(version), note: '跨站备注' } },
   { path: `/c/${ids.a.id}/offsets`, as: staff.counter, form: { amount: '5.00', reason: '跨站抵扣' } },

@@ -13,7 +13,7 @@ import { checksumTables } from '../support/checksum.js';
 import type { TestDatabase } from '../support/databases.js';
 import { intakeBody } from '../support/complaintData.js';
 import { requireMariadb } from '../support/faults.js';
-import { staff, type PageClient } from '../support/pageHarness.js';
+import { intakeForm, staff, type PageClient } from '../support/pageHarness.js';
 import { people } from '../support/pluginHarness.js';
 import { freshMariadb, OUR_TABLES, startStack, type Stack } from '../support/reliability.js';
 import { simpleHost, stringIdHost } from '../fixtures/hosts.js';
@@ -732,19 +732,13 @@ const formEndpoints: FormEndpoint[] = [
     as: staff.counter,
     page: () => '/new?unit=101',
     path: () => '/new',
-    valid: (_w, c) => ({
-      unitId: '101',
-      ownerId: '1',
-      complainantName: '张伟',
-      complainantPhone: '13800138001',
-      complainantRelation: 'owner',
-      channel: 'counter',
-      category: 'facilities',
-      description: '电梯故障',
-      expectation: '尽快修',
-      receivedAt: '2026-11-28 08:30',
-      idempotencyKey: c.field('idempotencyKey') ?? crypto.randomUUID(),
-    }),
+    valid: (_w, c) =>
+      intakeForm({
+        description: '电梯故障',
+        expectation: '尽快修',
+        receivedAt: '2026-11-28 08:30',
+        idempotencyKey: c.field('idempotencyKey') ?? crypto.randomUUID(),
+      }),
     fields: [
       { name: 'unitId', kind: 'hostId', max: 64, required: true },
       text('complainantName', 50),

@@ -61,7 +61,6 @@ export interface PageResponse {
   location: string | null;
 }
 
-/** Decodes the few HTML entities Handlebars writes, for reading values back out of pages. */
 /** The intake form as the counter fills it for unit 101 of the simple host; pass what the test is about. */
 export function intakeForm(overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -79,6 +78,7 @@ export function intakeForm(overrides: Record<string, string> = {}): Record<strin
   };
 }
 
+/** Decodes the few HTML entities Handlebars writes, for reading values back out of pages. */
 export function unescapeHtml(text: string): string {
   return text
     .replace(/&#x27;/g, "'")
