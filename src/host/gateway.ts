@@ -23,8 +23,8 @@ import {
   type WhereValue,
 } from './mapping.js';
 
-import type { BillJoins, BillsSubquery, HostBill, HostOwner, HostReader, HostStaff, HostUnit } from './reader.js';
-import { selectShaped } from '../db/prepared.js';
+import type { BillJoins, BillsSubquery, HostBill, HostOwner, HostReader, HostStaff, HostUnit, UnitPanelReads } from './reader.js';
+import { readShaped, type ShapedRead } from '../db/shapedReads.js';
 
 export type { HostBill, HostOwner, HostStaff, HostUnit } from './reader.js';
 
@@ -44,6 +44,8 @@ export class HostDataError extends Error {
 export const ID_CHUNK = 1000;
 /** How long a community's name is remembered (see communityNames). */
 export const COMMUNITY_NAME_TTL_MS = 60_000;
+/** The most ownership rows the intake page's one-statement read takes for its unit (see unitPanelReads). */
+export const OWNER_ROWS = 200;
 const ESCAPE = '!';
 
 type Row = Record<string, unknown>;
@@ -439,6 +441,23 @@ interface GatewayCaches {
 
 let gateways = 0;
 
+/** What unitsWithOwners joins: the unit, ownership and owner sources and the columns it joins on. */
+interface OwnersJoin {
+  units: Source;
+  relations: Source;
+  owners: Source;
+  unitKey: Ref;
+  relUnit: Ref;
+  relOwner: Ref;
+}
+
+interface UnitsWithOwners {
+  rows: Array<Record<string, string | null>>;
+  owners: Map<string, HostOwner[]>;
+  /** False when a row limit was reached: some owners may be missing. */
+  complete?: boolean;
+}
+
 /** What billsSubquery needs of the bill query besides its text, the same on every call. */
 interface BillShape {
   key: Ref;
@@ -612,56 +631,86 @@ export class HostGateway implements HostReader {
    * own filter and lookups. Only where the joined columns compare as bound values would (joinsWith);
    * otherwise, and for a unit's own owner column, null: the caller reads units then owners.
    */
-  private async unitsWithOwners(ids: string[]): Promise<{ rows: Array<Record<string, string | null>>; owners: Map<string, HostOwner[]> } | null> {
+  private async unitsWithOwners(ids: string[]): Promise<UnitsWithOwners | null> {
+    if (ids.length === 0 || ids.length > ID_CHUNK) return null;
+    const join = await this.ownersJoin();
+    if (!join) return null;
+    const usable = [...new Set(join.unitKey.col.usable(ids))];
+    if (!usable.length) return { rows: [], owners: new Map() };
+    return readShaped(this.db, this.unitsWithOwnersRead(join, usable));
+  }
+
+  /** The sources unitsWithOwners joins, or null where it cannot be one query (see there). */
+  private async ownersJoin(): Promise<OwnersJoin | null> {
     const u = this.mapping.unit;
     const own = this.mapping.ownership;
-    const o = this.mapping.owner;
-    if (!own || u.columns.owner || ids.length === 0 || ids.length > ID_CHUNK) return null;
+    if (!own || u.columns.owner) return null;
     const [units, relations, owners] = await Promise.all([this.source('unit'), this.source('ownership'), this.source('owner')]);
-    const unitKey = units.ref(null, u.key);
-    const relUnit = relations.refOf(own.unit);
-    const relOwner = relations.refOf(own.owner);
-    const ownerKey = owners.ref(null, o.key);
-    if (!unitKey.col.joinsWith(relUnit.col) || !relOwner.col.joinsWith(ownerKey.col)) return null;
-    const usable = [...new Set(unitKey.col.usable(ids))];
-    if (!usable.length) return { rows: [], owners: new Map() };
+    const join = {
+      units,
+      relations,
+      owners,
+      unitKey: units.ref(null, u.key),
+      relUnit: relations.refOf(own.unit),
+      relOwner: relations.refOf(own.owner),
+    };
+    const ownerKey = owners.ref(null, this.mapping.owner.key);
+    return join.unitKey.col.joinsWith(join.relUnit.col) && join.relOwner.col.joinsWith(ownerKey.col) ? join : null;
+  }
+
+  /**
+   * The read of these units (usable ids) with their live owners, in unit then owner order. `limit` caps its
+   * rows: the order of a part of a larger statement holds only with one (src/db/shapedReads.ts).
+   */
+  private unitsWithOwnersRead(join: OwnersJoin, usable: string[], limit?: number): ShapedRead<UnitsWithOwners> {
+    const { units, relations, owners, unitKey, relUnit, relOwner } = join;
+    const o = this.mapping.owner;
     const unitFields = units.fields(this.unitFields());
     const ownerFields = owners.fields({ id: o.key, name: o.columns.name, phone: o.columns.phone });
     // The owner's fields come back under their own aliases, prefixed so they never meet the unit's.
     const ownerAliases = Object.keys(ownerFields.select);
-    const raw = await selectShaped(this.db, this.shape(`units-with-owners:${usable.length}`), usable, () => {
-      const rel = relations.from(this.db).select({ u: relUnit.id, o: relOwner.id });
-      const who = owners.from(this.db).select(ownerFields.select);
-      return add(units.from(this.db).select(unitFields.select), unitKey.col.in(unitKey.id, usable))
-        .select(Object.fromEntries(ownerAliases.map((a) => [`o_${a}`, `w.${a}`])))
-        .leftJoin(rel.as('r'), 'r.u', unitKey.id)
-        .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
-        .orderBy(unitKey.id)
-        .orderBy('r.o');
-    });
-    const rows: Array<Record<string, string | null>> = [];
-    const byUnit = new Map<string, HostOwner[]>();
-    for (const row of raw) {
-      const unit = unitFields.read(row);
-      const id = String(unit.id);
-      let list = byUnit.get(id);
-      if (!list) {
-        byUnit.set(id, (list = []));
-        rows.push(unit);
-      }
-      const owner = ownerFields.read(Object.fromEntries(ownerAliases.map((a) => [a, row[`o_${a}`]])) as Row);
-      if (owner.id !== null && owner.id !== undefined && !list.some((x) => x.id === String(owner.id)))
-        list.push({ id: String(owner.id), name: owner.name ?? '', phone: owner.phone ?? null });
-    }
-    return { rows, owners: byUnit };
+    return {
+      key: this.shape(`units-with-owners:${usable.length}${limit === undefined ? '' : `:rows${limit}`}`),
+      values: usable,
+      columns: [...Object.keys(unitFields.select), ...ownerAliases.map((a) => `o_${a}`)],
+      build: () => {
+        const rel = relations.from(this.db).select({ u: relUnit.id, o: relOwner.id });
+        const who = owners.from(this.db).select(ownerFields.select);
+        const qb = add(units.from(this.db).select(unitFields.select), unitKey.col.in(unitKey.id, usable))
+          .select(Object.fromEntries(ownerAliases.map((a) => [`o_${a}`, `w.${a}`])))
+          .leftJoin(rel.as('r'), 'r.u', unitKey.id)
+          .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
+          .orderBy(unitKey.id)
+          .orderBy('r.o');
+        return limit === undefined ? qb : qb.limit(limit);
+      },
+      read: (raw) => {
+        const rows: Array<Record<string, string | null>> = [];
+        const byUnit = new Map<string, HostOwner[]>();
+        for (const row of raw) {
+          const unit = unitFields.read(row);
+          const id = String(unit.id);
+          let list = byUnit.get(id);
+          if (!list) {
+            byUnit.set(id, (list = []));
+            rows.push(unit);
+          }
+          const owner = ownerFields.read(Object.fromEntries(ownerAliases.map((a) => [a, row[`o_${a}`]])) as Row);
+          if (owner.id !== null && owner.id !== undefined && !list.some((x) => x.id === String(owner.id)))
+            list.push({ id: String(owner.id), name: owner.name ?? '', phone: owner.phone ?? null });
+        }
+        return { rows, owners: byUnit, complete: limit === undefined || raw.length < limit };
+      },
+    };
   }
 
-  async getUnits(ids: string[]): Promise<Map<string, HostUnit>> {
-    const u = this.mapping.unit;
-    const joined = await this.unitsWithOwners(ids.map(String));
-    const rows = joined ? joined.rows : await this.selectIn(await this.source('unit'), u.key, ids.map(String), this.unitFields());
+  /** Units as HostUnits: their rows, their owners, and their communities' names. */
+  private async toUnits(
+    rows: Array<Record<string, string | null>>,
+    ownersOf: Map<string, HostOwner[]> | Promise<Map<string, HostOwner[]>>,
+  ): Promise<Map<string, HostUnit>> {
     const [owners, communities] = await Promise.all([
-      joined ? joined.owners : this.ownersFor(rows),
+      ownersOf,
       this.communityNames(rows.flatMap((r) => (r.community === null || r.community === undefined ? [] : [String(r.community)]))),
     ]);
     const out = new Map<string, HostUnit>();
@@ -677,6 +726,14 @@ export class HostGateway implements HostReader {
       });
     }
     return out;
+  }
+
+  async getUnits(ids: string[]): Promise<Map<string, HostUnit>> {
+    const u = this.mapping.unit;
+    const joined = await this.unitsWithOwners(ids.map(String));
+    if (joined) return this.toUnits(joined.rows, joined.owners);
+    const rows = await this.selectIn(await this.source('unit'), u.key, ids.map(String), this.unitFields());
+    return this.toUnits(rows, this.ownersFor(rows));
   }
 
   async getUnit(unitId: string): Promise<HostUnit | null> {
@@ -832,11 +889,17 @@ export class HostGateway implements HostReader {
     return { sql: `FROM ?? AS p WHERE ${cond.sql}`, bindings: [p.table, ...cond.bindings], ...(p.amount ? { amount: `p.${p.amount}` } : {}) };
   }
 
-  /** The bill source and how a row of the bill query reads as a HostBill, without building the query. */
-  private async billReader(): Promise<{ source: Source; read: (row: Row) => HostBill }> {
+  /** The bill source, how a row of the bill query reads as a HostBill, and its columns, without building the query. */
+  private async billReader(): Promise<{ source: Source; read: (row: Row) => HostBill; columns: string[] }> {
     const bills = await this.source('bill');
-    const { read } = bills.fields(this.billFields());
-    return { source: bills, read: (row) => this.toBill(read(row), row) };
+    const { select, read } = bills.fields(this.billFields());
+    return { source: bills, read: (row) => this.toBill(read(row), row), columns: this.billColumns(select) };
+  }
+
+  /** The bill query's column names: its fields, then what its payments add up to or whether one exists (paidBy). */
+  private billColumns(select: Record<string, string>): string[] {
+    const paidBy = this.mapping.bill.paidBy;
+    return [...Object.keys(select), ...(paidBy ? [paidBy.amount ? 'paid_sum' : 'paid_rows'] : [])];
   }
 
   /** The bill query: its fields, plus what its payments add up to (or whether one exists) under paidBy. */
@@ -851,12 +914,10 @@ export class HostGateway implements HostReader {
     const bills = await this.source('bill');
     const { select, read } = bills.fields(this.billFields());
     const qb = bills.from(db).select(select);
-    const columns = Object.keys(select);
     const payments = await this.paymentsOfBill(bills);
     if (payments?.amount) qb.select(this.db.raw(`(SELECT SUM(??) ${payments.sql}) AS ??`, [payments.amount, ...payments.bindings, 'paid_sum']));
     else if (payments) qb.select(this.db.raw(`CASE WHEN EXISTS (SELECT 1 ${payments.sql}) THEN 1 ELSE 0 END AS ??`, [...payments.bindings, 'paid_rows']));
-    if (payments) columns.push(payments.amount ? 'paid_sum' : 'paid_rows');
-    return { source: bills, qb, read: (row) => this.toBill(read(row), row), select, columns };
+    return { source: bills, qb, read: (row) => this.toBill(read(row), row), select, columns: this.billColumns(select) };
   }
 
   private fen(value: unknown, unit: 'yuan' | 'fen', id: string, what: string): number {
@@ -1049,39 +1110,79 @@ export class HostGateway implements HostReader {
 
   /** The unit's unpaid (or partly paid) bills, latest period first. */
   async listUnpaidBills(unitId: string, limit = 24): Promise<HostBill[]> {
+    const read = await this.unpaidBillsRead(String(unitId), limit);
+    return read ? readShaped(this.db, read) : [];
+  }
+
+  /**
+   * The intake page's two host reads as parts of the one statement it sends with its own (src/units/panel.ts):
+   * the unit with its live owners and its unpaid bills. Null where either cannot be such a part (the owners
+   * cannot be joined in one query, the id cannot match the unit's key, no bill can be unpaid): the caller
+   * then reads them as usual. The unit's read stops at `OWNER_ROWS` rows, so that as a part it keeps its
+   * order; a unit with more is read again on its own.
+   */
+  async unitPanelReads(unitId: string, billLimit: number): Promise<UnitPanelReads | null> {
+    const join = await this.ownersJoin();
+    if (!join) return null;
+    const [usable] = join.unitKey.col.usable([String(unitId)]);
+    const bills = await this.unpaidBillsRead(String(unitId), billLimit);
+    if (usable === undefined || !bills) return null;
+    const units = this.unitsWithOwnersRead(join, [usable], OWNER_ROWS);
+    return {
+      unit: {
+        ...units,
+        read: async (rows) => {
+          const { rows: found, owners, complete } = units.read(rows);
+          if (!complete) return this.getUnit(String(unitId));
+          const [unit] = (await this.toUnits(found, owners)).values();
+          return unit ?? null;
+        },
+      },
+      bills,
+    };
+  }
+
+  /** The read of a unit's unpaid bills; null when none can be (the id cannot match, no status is unpaid). */
+  private async unpaidBillsRead(unitId: string, limit: number): Promise<ShapedRead<HostBill[]> | null> {
     const b = this.mapping.bill;
-    const { source, read } = await this.billReader();
+    const { source, read, columns } = await this.billReader();
     const unit = source.refOf(b.columns.unit);
-    const [usable] = unit.col.usable([String(unitId)]);
-    if (usable === undefined) return [];
-    if (b.unpaidStatus && b.columns.status && b.unpaidStatus.length === 0) return [];
-    const rows = await selectShaped(this.db, this.shape(`unpaid-bills:${Math.max(1, Math.floor(limit))}`), [usable], async () => {
-      const { qb } = await this.billQuery();
-      add(qb, unit.col.in(unit.id, [usable]));
-      const amount = source.refOf(b.columns.amount).id;
-      if (b.unpaidStatus && b.columns.status) {
-        const status = source.refOf(b.columns.status);
-        const conds = b.unpaidStatus.map((v) => status.col.equals(status.id, v));
-        qb.where((w) => {
-          for (const c of conds) w.orWhereRaw(c.sql, c.bindings);
-        });
-      } else if (b.columns.paidAmount) {
-        const paid = source.refOf(b.columns.paidAmount).id;
-        qb.whereRaw('(?? IS NULL OR ?? < ??)', [paid, paid, amount]);
-      } else if (b.paidBy) {
-        const payments = (await this.paymentsOfBill(source))!;
-        if (payments.amount) {
-          const from = b.paidBy.amountUnit ?? b.amountUnit;
-          const scale = from === b.amountUnit ? '' : from === 'fen' ? ' / 100' : ' * 100';
-          qb.whereRaw(`COALESCE((SELECT SUM(??) ${payments.sql}), 0)${scale} < ??`, [payments.amount, ...payments.bindings, amount]);
-        } else {
-          qb.whereRaw(`NOT EXISTS (SELECT 1 ${payments.sql})`, payments.bindings);
+    const [usable] = unit.col.usable([unitId]);
+    if (usable === undefined) return null;
+    if (b.unpaidStatus && b.columns.status && b.unpaidStatus.length === 0) return null;
+    const rows = Math.max(1, Math.floor(limit));
+    return {
+      key: this.shape(`unpaid-bills:${rows}`),
+      values: [usable],
+      columns,
+      build: async () => {
+        const { qb } = await this.billQuery();
+        add(qb, unit.col.in(unit.id, [usable]));
+        const amount = source.refOf(b.columns.amount).id;
+        if (b.unpaidStatus && b.columns.status) {
+          const status = source.refOf(b.columns.status);
+          const conds = b.unpaidStatus.map((v) => status.col.equals(status.id, v));
+          qb.where((w) => {
+            for (const c of conds) w.orWhereRaw(c.sql, c.bindings);
+          });
+        } else if (b.columns.paidAmount) {
+          const paid = source.refOf(b.columns.paidAmount).id;
+          qb.whereRaw('(?? IS NULL OR ?? < ??)', [paid, paid, amount]);
+        } else if (b.paidBy) {
+          const payments = (await this.paymentsOfBill(source))!;
+          if (payments.amount) {
+            const from = b.paidBy.amountUnit ?? b.amountUnit;
+            const scale = from === b.amountUnit ? '' : from === 'fen' ? ' / 100' : ' * 100';
+            qb.whereRaw(`COALESCE((SELECT SUM(??) ${payments.sql}), 0)${scale} < ??`, [payments.amount, ...payments.bindings, amount]);
+          } else {
+            qb.whereRaw(`NOT EXISTS (SELECT 1 ${payments.sql})`, payments.bindings);
+          }
         }
-      }
-      if (b.columns.period) source.orderBy(qb, b.columns.period, 'desc');
-      qb.orderBy(source.ref(null, b.key).id, 'desc').limit(Math.max(1, Math.floor(limit)));
-      return { qb };
-    });
-    return rows.map(read);
+        if (b.columns.period) source.orderBy(qb, b.columns.period, 'desc');
+        qb.orderBy(source.ref(null, b.key).id, 'desc').limit(rows);
+        return { qb };
+      },
+      read: (found) => found.map(read),
+    };
   }
 }

@@ -1,6 +1,7 @@
 // What the rest of the plugin may ask of the host's tables. HostGateway (gateway.ts) implements it
 // through the mapping; domain code depends only on this interface.
 import type { Knex } from 'knex';
+import type { ShapedRead } from '../db/shapedReads.js';
 export interface HostOwner {
   id: string;
   name: string;
@@ -77,6 +78,18 @@ export interface HostReader {
    * (the caller then reads the bills first).
    */
   billsSubquery?(billIds: string[], compare: BillJoins): Promise<BillsSubquery | null>;
+  /**
+   * The intake page's two host reads (a unit with its owners, its unpaid bills) as reads the caller sends
+   * in one statement with its own (src/db/shapedReads.ts). Optional; null where they cannot be (the caller
+   * then uses getUnit and listUnpaidBills).
+   */
+  unitPanelReads?(unitId: string, billLimit: number): Promise<UnitPanelReads | null>;
+}
+
+/** See HostReader.unitPanelReads: the unit (null when missing), and its unpaid bills, latest period first. */
+export interface UnitPanelReads {
+  unit: ShapedRead<Promise<HostUnit | null>>;
+  bills: ShapedRead<HostBill[]>;
 }
 
 /** One of our columns, by table and column name. */

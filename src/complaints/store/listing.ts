@@ -17,7 +17,7 @@ import { OPEN_STATES } from '../states.js';
 import { scopeToActor } from './scoping.js';
 import type { ListQuery, ListResult, SortKey } from '../types.js';
 import { nextDay, startOfZonedDay } from '../../calendar/zoned.js';
-import { selectShaped } from '../../db/prepared.js';
+import { readShaped, type ShapedRead } from '../../db/shapedReads.js';
 
 /**
  * The count reads up to this many index entries on every list request. At 10,000 the count cost more than
@@ -394,8 +394,25 @@ export async function unitComplaints(
   actor: Actor,
   unitId: string,
   limits: { open: number; recent: number },
-): Promise<{ open: ComplaintSummary[]; recent: ComplaintSummary[] }> {
-  if (!isMatchableHostId(unitId)) return { open: [], recent: [] };
+): Promise<UnitComplaints> {
+  const read = unitComplaintsRead(db, tables, actor, unitId, limits);
+  return read ? readShaped(db, read) : { open: [], recent: [] };
+}
+
+export interface UnitComplaints {
+  open: ComplaintSummary[];
+  recent: ComplaintSummary[];
+}
+
+/** unitComplaints as a read of its own or a part of a larger statement; null when the id matches no unit. */
+export function unitComplaintsRead(
+  db: Knex,
+  tables: TableNames,
+  actor: Actor,
+  unitId: string,
+  limits: { open: number; recent: number },
+): ShapedRead<UnitComplaints> | null {
+  if (!isMatchableHostId(unitId)) return null;
   const newestFirst = [
     { column: 'received_at', order: 'desc' as const },
     { column: 'id', order: 'desc' as const },
@@ -407,21 +424,25 @@ export async function unitComplaints(
     if (name === 'open') q.whereIn('state', [...OPEN_STATES]);
     return db.select('*').from(q.orderBy(newestFirst).limit(limit).as(name));
   };
-  const columns = SUMMARY_ROWS.columns.map((column) => `c.${column}`);
   // One text per scope size and limits: the unit and the actor's communities are its only values.
   const scoped = actor.communityIds === null ? null : actor.communityIds.filter(isMatchableHostId);
-  const shape = `unit-panel:${tables.complaints}:${scoped === null ? 'all' : scoped.length}:${limits.open}:${limits.recent}`;
-  const rows = await selectShaped(db, shape, [unitId, ...(scoped ?? [])], () =>
-    db
-      .select([...columns, 'p.part'])
-      .from(part('open', limits.open).unionAll(part('recent', limits.recent)).as('p'))
-      .join(`${tables.complaints} as c`, 'c.id', 'p.id'),
-  );
   const newest = (a: ComplaintSummary, b: ComplaintSummary) => b.receivedAt.getTime() - a.receivedAt.getTime() || b.id - a.id;
-  const of = (name: string) =>
-    rows
-      .filter((r) => r.part === name)
-      .map(SUMMARY_ROWS.read)
-      .sort(newest);
-  return { open: of('open'), recent: of('recent') };
+  return {
+    key: `unit-panel:${tables.complaints}:${scoped === null ? 'all' : scoped.length}:${limits.open}:${limits.recent}`,
+    values: [unitId, ...(scoped ?? [])],
+    columns: [...SUMMARY_ROWS.columns, 'part'],
+    build: () =>
+      db
+        .select([...SUMMARY_ROWS.columns.map((column) => `c.${column}`), 'p.part'])
+        .from(part('open', limits.open).unionAll(part('recent', limits.recent)).as('p'))
+        .join(`${tables.complaints} as c`, 'c.id', 'p.id'),
+    read: (rows) => {
+      const of = (name: string) =>
+        rows
+          .filter((r) => r.part === name)
+          .map(SUMMARY_ROWS.read)
+          .sort(newest);
+      return { open: of('open'), recent: of('recent') };
+    },
+  };
 }

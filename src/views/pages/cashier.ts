@@ -16,6 +16,7 @@ import { fieldMessages, formOf, isValidationError, positiveInt } from '../forms.
 import type { PageKit } from '../kit.js';
 import type { PageServices } from '../services.js';
 import { searchUnitPage } from '../../units/search.js';
+import { readUnitPanel } from '../../units/panel.js';
 import { unitPager } from './viewModels.js';
 import { translate } from '../../i18n/index.js';
 
@@ -66,10 +67,11 @@ async function renderCashier(ctx: Context, kit: PageKit, services: PageServices,
     data.searched = true;
   }
   if (unitId && !billId) {
-    const unit = await kit.context.host.getUnit(unitId);
-    if (unit && canSeeCommunity(actor, unit.communityId)) {
+    const read = await readUnitPanel(kit.context, actor, unitId, { bills: 24 });
+    if (read) {
+      const { unit, bills } = read;
       data.unit = { id: unit.id, label: unit.label };
-      data.unitBills = (await kit.context.host.listUnpaidBills(unit.id, 24)).map((b) => ({
+      data.unitBills = bills.map((b) => ({
         id: b.id,
         period: b.period,
         amountFen: b.amountFen,

@@ -8,7 +8,6 @@ import type { Actor } from '../../auth/actor.js';
 import { canSeeCommunity, hasPermission } from '../../auth/permissions.js';
 import { fieldError, type FieldError } from '../../common/errors.js';
 import { MOBILE_PATTERN, validateCreate } from '../../complaints/schemas.js';
-import { unitComplaints } from '../../complaints/store/listing.js';
 import { OPEN_STATES } from '../../complaints/states.js';
 import { replyPromiseDue } from '../../complaints/transitions.js';
 import type { HostUnit } from '../../host/reader.js';
@@ -26,6 +25,7 @@ import { categoryLabels, choices, labelOf, VOCAB } from '../labels.js';
 import type { PageServices } from '../services.js';
 import { complaintRow, unitPager } from './viewModels.js';
 import { searchUnitPage } from '../../units/search.js';
+import { readUnitPanel, type UnitPanelData } from '../../units/panel.js';
 import { idParam } from './detail.js';
 import { absoluteUrl } from './owner.js';
 import { maskMobile } from '../../privacy/mask.js';
@@ -43,18 +43,19 @@ function unitView(unit: HostUnit) {
   };
 }
 
-/** The unit with everything the counter should see before registering; null when missing or out of scope. */
-async function unitPanel(kit: PageKit, actor: Actor, unitId: string, known?: HostUnit | null) {
-  const unit = known !== undefined ? known : await kit.context.host.getUnit(unitId);
-  if (!unit || !canSeeCommunity(actor, unit.communityId)) return null;
+/** What the unit panel reads: the unit with its owners, its open and latest complaints, its unpaid bills. */
+const PANEL_LIMITS = { bills: 12, complaints: { open: 20, recent: 10 } };
+
+/**
+ * The unit with everything the counter should see before registering; null when missing or out of scope.
+ * `read`: the panel's data when the caller has it already (the form's page reads it first, for its defaults).
+ */
+async function unitPanel(kit: PageKit, actor: Actor, unitId: string, read?: UnitPanelData | null) {
+  const found = read === undefined ? await readUnitPanel(kit.context, actor, unitId, PANEL_LIMITS) : read;
+  if (!found) return null;
+  const { unit, open, recent, bills } = found;
   const settings = await kit.context.settings.get();
   const now = kit.context.clock.now();
-  const [{ open, recent }, bills] = await Promise.all([
-    hasPermission(actor, 'complaint.view')
-      ? unitComplaints(kit.context.db, kit.context.tables, actor, unit.id, { open: 20, recent: 10 })
-      : { open: [], recent: [] },
-    kit.context.host.listUnpaidBills(unit.id, 12),
-  ]);
   const windowStart = now.getTime() - settings.repeatWindowDays * 24 * 3600_000;
   const recentInWindow = recent.filter((c) => c.state !== 'cancelled' && c.receivedAt.getTime() >= windowStart);
   return {
@@ -76,7 +77,8 @@ async function renderIntake(
     q: string;
     page?: number;
     unitId: string | null;
-    unit?: HostUnit | null;
+    /** The unit panel's data, read already (see unitPanel). */
+    panel?: UnitPanelData | null;
     values: Record<string, string>;
     errors?: Record<string, string>;
     formError?: string;
@@ -90,7 +92,7 @@ async function renderIntake(
   const q = state.q.trim().slice(0, 100);
   const found = q && !state.unitId ? await searchUnitPage(kit.context.host, q, actor.communityIds, state.page ?? 1) : null;
   const results = found ? found.units.map(unitView) : [];
-  const panel = state.unitId ? await unitPanel(kit, actor, state.unitId, state.unit) : null;
+  const panel = state.unitId ? await unitPanel(kit, actor, state.unitId, state.panel) : null;
   const v = state.values;
   const owners = panel?.unit.owners ?? [];
   await kit.render(
@@ -158,14 +160,12 @@ export function registerIntake(router: Router, kit: PageKit, services: PageServi
     const settings = await kit.context.settings.get();
     const q = typeof ctx.query.q === 'string' ? ctx.query.q : '';
     const unitId = typeof ctx.query.unit === 'string' && ctx.query.unit.length <= 64 ? ctx.query.unit : null;
-    const unit = unitId ? await kit.context.host.getUnit(unitId) : null;
+    // The unit panel in one read (src/units/panel.ts); null for a unit missing or outside the reader's communities.
+    const panel = unitId ? await readUnitPanel(kit.context, actor, unitId, PANEL_LIMITS) : null;
     const publicArea = !unitId && ctx.query.area === 'public';
-    const values = {
-      unitId: unitId ?? '',
-      ...defaults(unit && canSeeCommunity(actor, unit.communityId) ? unit : null, kit.context.clock.now(), settings.timezone),
-    };
+    const values = { unitId: unitId ?? '', ...defaults(panel?.unit ?? null, kit.context.clock.now(), settings.timezone) };
     const page = positiveInt(typeof ctx.query.page === 'string' ? ctx.query.page : '') ?? 1;
-    await renderIntake(ctx, kit, actor, { q, page, unitId, unit, values, publicArea });
+    await renderIntake(ctx, kit, actor, { q, page, unitId, panel, values, publicArea });
   });
 
   /** For the page's script: the same search as the form, as JSON (GET, changes nothing). */
