@@ -70,10 +70,14 @@ export async function readShapedTogether<T extends readonly unknown[]>(
     const [first, ...rest] = branches;
     return { qb: rest.length ? first!.unionAll(rest) : first! };
   });
+  // Each row back under its part's own column names (a plain loop: this runs for every row of every page).
+  const names = parts.map((r, i) => r.columns.map((name) => [name, column(i, name)] as const));
   const byPart: Row[][] = parts.map(() => []);
   for (const row of rows) {
     const part = Number(row.part_no);
-    byPart[part]!.push(Object.fromEntries(parts[part]!.columns.map((name) => [name, row[column(part, name)]])));
+    const own: Row = {};
+    for (const [name, prefixed] of names[part]!) own[name] = row[prefixed];
+    byPart[part]!.push(own);
   }
   return parts.map((r, i) => r.read(byPart[i]!)) as unknown as T;
 }

@@ -441,14 +441,16 @@ interface GatewayCaches {
 
 let gateways = 0;
 
-/** What unitsWithOwners joins: the unit, ownership and owner sources and the columns it joins on. */
+/**
+ * What unitsWithOwners joins: the units, and their owners either through the ownership table (`relation`:
+ * its source and its unit and owner columns) or through the unit's own owner column (`ownerColumn`).
+ */
 interface OwnersJoin {
   units: Source;
-  relations: Source;
   owners: Source;
   unitKey: Ref;
-  relUnit: Ref;
-  relOwner: Ref;
+  relation: { source: Source; unit: Ref; owner: Ref } | null;
+  ownerColumn: Ref | null;
 }
 
 interface UnitsWithOwners {
@@ -627,9 +629,10 @@ export class HostGateway implements HostReader {
 
   /**
    * Units with their live owners in one query (the intake and cashier pages read one unit per request):
-   * the units LEFT JOIN the live ownership rows LEFT JOIN the live owners, each a derived table with its
-   * own filter and lookups. Only where the joined columns compare as bound values would (joinsWith);
-   * otherwise, and for a unit's own owner column, null: the caller reads units then owners.
+   * the units LEFT JOIN the live owners, each a derived table with its own filter and lookups, through the
+   * live ownership rows or the unit's own owner column. Only where the joined columns compare as bound
+   * values would (joinsWith), and an owner column is one column; otherwise null: the caller reads units
+   * then owners.
    */
   private async unitsWithOwners(ids: string[]): Promise<UnitsWithOwners | null> {
     if (ids.length === 0 || ids.length > ID_CHUNK) return null;
@@ -644,18 +647,22 @@ export class HostGateway implements HostReader {
   private async ownersJoin(): Promise<OwnersJoin | null> {
     const u = this.mapping.unit;
     const own = this.mapping.ownership;
-    if (!own || u.columns.owner) return null;
-    const [units, relations, owners] = await Promise.all([this.source('unit'), this.source('ownership'), this.source('owner')]);
-    const join = {
-      units,
-      relations,
-      owners,
-      unitKey: units.ref(null, u.key),
-      relUnit: relations.refOf(own.unit),
-      relOwner: relations.refOf(own.owner),
-    };
+    const [units, owners] = await Promise.all([this.source('unit'), this.source('owner')]);
+    const unitKey = units.ref(null, u.key);
     const ownerKey = owners.ref(null, this.mapping.owner.key);
-    return join.unitKey.col.joinsWith(join.relUnit.col) && join.relOwner.col.joinsWith(ownerKey.col) ? join : null;
+    if (u.columns.owner) {
+      const parts = fieldParts(u.columns.owner);
+      const only = parts.length === 1 ? parts[0]! : null;
+      if (!only || !('column' in only)) return null;
+      const ownerColumn = units.ref(only.lookup, only.column);
+      return ownerColumn.col.joinsWith(ownerKey.col) ? { units, owners, unitKey, relation: null, ownerColumn } : null;
+    }
+    if (!own) return null;
+    const source = await this.source('ownership');
+    const relation = { source, unit: source.refOf(own.unit), owner: source.refOf(own.owner) };
+    return unitKey.col.joinsWith(relation.unit.col) && relation.owner.col.joinsWith(ownerKey.col)
+      ? { units, owners, unitKey, relation, ownerColumn: null }
+      : null;
   }
 
   /**
@@ -663,7 +670,7 @@ export class HostGateway implements HostReader {
    * rows: the order of a part of a larger statement holds only with one (src/db/shapedReads.ts).
    */
   private unitsWithOwnersRead(join: OwnersJoin, usable: string[], limit?: number): ShapedRead<UnitsWithOwners> {
-    const { units, relations, owners, unitKey, relUnit, relOwner } = join;
+    const { units, owners, unitKey, relation, ownerColumn } = join;
     const o = this.mapping.owner;
     const unitFields = units.fields(this.unitFields());
     const ownerFields = owners.fields({ id: o.key, name: o.columns.name, phone: o.columns.phone });
@@ -674,14 +681,19 @@ export class HostGateway implements HostReader {
       values: usable,
       columns: [...Object.keys(unitFields.select), ...ownerAliases.map((a) => `o_${a}`)],
       build: () => {
-        const rel = relations.from(this.db).select({ u: relUnit.id, o: relOwner.id });
         const who = owners.from(this.db).select(ownerFields.select);
-        const qb = add(units.from(this.db).select(unitFields.select), unitKey.col.in(unitKey.id, usable))
-          .select(Object.fromEntries(ownerAliases.map((a) => [`o_${a}`, `w.${a}`])))
-          .leftJoin(rel.as('r'), 'r.u', unitKey.id)
-          .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
-          .orderBy(unitKey.id)
-          .orderBy('r.o');
+        const qb = add(units.from(this.db).select(unitFields.select), unitKey.col.in(unitKey.id, usable)).select(
+          Object.fromEntries(ownerAliases.map((a) => [`o_${a}`, `w.${a}`])),
+        );
+        if (relation) {
+          const rel = relation.source.from(this.db).select({ u: relation.unit.id, o: relation.owner.id });
+          qb.leftJoin(rel.as('r'), 'r.u', unitKey.id)
+            .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
+            .orderBy(unitKey.id)
+            .orderBy('r.o');
+        } else {
+          qb.leftJoin(who.as('w'), `w.${ownerAliases[0]}`, ownerColumn!.id).orderBy(unitKey.id);
+        }
         return limit === undefined ? qb : qb.limit(limit);
       },
       read: (raw) => {
