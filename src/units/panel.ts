@@ -1,11 +1,11 @@
 // What the counter sees of a unit before registering a complaint (the intake page's unit panel): the unit
 // with its live owners, its open and latest complaints, and its unpaid bills (the cashier's unit view: the
-// unit and its bills). ONE statement where the host
-// reader offers its two reads as parts (HostReader.unitPanelReads) and ours joins them
-// (src/db/shapedReads.ts): each statement costs the page about 0.15 ms of Node CPU and as much of the
-// database's (issue 20: the page sent three, in two round trips one after the other). Otherwise the unit
-// first, then the complaints and the bills side by side. Either way the unit must be in the reader's
-// communities; what was read with it is dropped when it is not.
+// unit and its bills). ONE statement where the host reader offers its two reads as parts
+// (HostReader.unitPanelReads) and ours joins them (src/db/shapedReads.ts): the page sent three, in two
+// round trips one after the other, and leaving one of them out saved about 0.15 ms of Node CPU and as much
+// of MariaDB's per page under 50 connections (issue 20, bench/README.md). Otherwise the unit first, then
+// the complaints and the bills side by side. Either way the unit must be in the reader's communities; what
+// was read with it is dropped when it is not.
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, hasPermission } from '../auth/permissions.js';
 import type { PluginContext } from '../common/context.js';
