@@ -153,7 +153,10 @@ function verdict(offsetId: number, amountFen: number, code: RefusalCode | null, 
   };
 }
 
-/** Judges one bill with everything already loaded. Several lines on one offset share its remaining amount. */
+/**
+ * Judges one bill with everything already loaded (`complaints`: the open complaints of the bill's unit).
+ * Several lines on one offset share its remaining amount.
+ */
 function judgeBill(
   input: BillCheckInput,
   bill: HostBill | undefined,
@@ -222,7 +225,7 @@ function judgeBill(
     collectible: true,
     allAllowed: verdicts.every((v) => v.allowed),
     offsets: verdicts,
-    warnings: warningsFor(complaints.filter((c) => c.unitId === bill.unitId)),
+    warnings: warningsFor(complaints),
   };
 }
 
@@ -317,7 +320,12 @@ export async function checkBills(ctx: PluginContext, batch: BillCheckInput[]): P
   }
   const owners = ownerUnits.size ? await ownersLookup(ctx.host)([...ownerUnits]) : new Map<string, string[]>();
   const byUnit = new Map<string, ComplaintFacts[]>();
-  for (const c of openComplaints) if (c.unitId !== null) byUnit.set(c.unitId, [...(byUnit.get(c.unitId) ?? []), c]);
+  for (const c of openComplaints) {
+    if (c.unitId === null) continue;
+    const list = byUnit.get(c.unitId);
+    if (list) list.push(c);
+    else byUnit.set(c.unitId, [c]);
+  }
   return inputs.map((input) => {
     const bill = bills.get(input.billId);
     return judgeBill(
