@@ -687,10 +687,7 @@ export class HostGateway implements HostReader {
         );
         if (relation) {
           const rel = relation.source.from(this.db).select({ u: relation.unit.id, o: relation.owner.id });
-          qb.leftJoin(rel.as('r'), 'r.u', unitKey.id)
-            .leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o')
-            .orderBy(unitKey.id)
-            .orderBy('r.o');
+          qb.leftJoin(rel.as('r'), 'r.u', unitKey.id).leftJoin(who.as('w'), `w.${ownerAliases[0]}`, 'r.o').orderBy(unitKey.id).orderBy('r.o');
         } else {
           qb.leftJoin(who.as('w'), `w.${ownerAliases[0]}`, ownerColumn!.id).orderBy(unitKey.id);
         }
