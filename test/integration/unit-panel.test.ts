@@ -1,9 +1,10 @@
-// The intake page's unit panel and the cashier's unit view (src/units/panel.ts) read in ONE statement where the host's owners can be
-// joined (src/db/shapedReads.ts), else as before. On both databases and for hosts of both kinds, for every
-// unit (missing, deleted, out of scope, another spelling of its key, more owners than one part may hold) and
-// readers of every scope, the panel must be exactly what the separate reads give: the unit with its owners
-// in their order, its complaints, its unpaid bills in their order. On MariaDB, a panel read once its shape is
-// kept must be one statement.
+// The intake page's unit panel and the cashier's unit view (src/units/panel.ts), read in ONE statement where
+// the host reader offers its reads as parts (src/db/shapedReads.ts), else as separate reads. On both
+// databases, for a host with an ownership table, a host with an owner column and a host reader without
+// parts; for every unit (missing, deleted, out of scope, another spelling of its key, more owners than one
+// part holds) and readers of every scope: the panel must be exactly what the separate reads give (the unit
+// with its owners in their order, its complaints, its unpaid bills in their order), and once its shape is
+// kept it must be one statement.
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { databaseKinds, mariadbKind } from '../support/databases.js';
