@@ -17,7 +17,7 @@ import { applyChange, assertVersion } from './changes.js';
 import { escalateOverdue, type EscalationRun } from './escalation.js';
 import { recordFollowUp, type FollowUpResult } from './followUp.js';
 import { UNSET, clip, registerComplaint, withDayCounter, type Draft } from './intake.js';
-import { listComplaintRows, listComplaints, type ListOptions } from './store/listing.js';
+import { listComplaintRows, type ListOptions } from './store/listing.js';
 import { ledgerBatches, type LedgerEntry } from './store/ledger.js';
 import { mergeComplaint, type MergeResult } from './merge.js';
 import { hotlineReply, type HotlineReply } from './hotline.js';
@@ -36,6 +36,7 @@ import {
   toLink,
   JOB_ROWS,
   SUMMARY_ROWS,
+  WHOLE_ROWS,
   type ComplaintJob,
   type ComplaintSummary,
   type RowShape,
@@ -153,7 +154,7 @@ export interface TrxOption {
 }
 
 export function createComplaintService(ctx: PluginContext): ComplaintService {
-  /** A page of the list in one row shape (list rows, jobs), for a reader who may view complaints. */
+  /** A page of the list in one row shape (whole complaints, list rows, jobs), for a reader who may view complaints. */
   const listAs = async <T extends ComplaintSummary>(shape: RowShape<T>, query: unknown, actor: Actor, options?: ListOptions): Promise<ListResult<T>> => {
     requirePermission(actor, 'complaint.view');
     const settings = await ctx.settings.get();
@@ -163,11 +164,7 @@ export function createComplaintService(ctx: PluginContext): ComplaintService {
     incidents: createIncidentService(ctx, (id, action, input, actor) => transitionComplaint(ctx, id, action, input, actor)),
     create: (input, actor, options) => createComplaint(ctx, input, actor, options),
     get: (id, actor) => complaintDetail(ctx, id, actor),
-    list: async (query, actor, options) => {
-      requirePermission(actor, 'complaint.view');
-      const settings = await ctx.settings.get();
-      return listComplaints(ctx.db, ctx.tables, actor, validateList(query), ctx.clock.now(), settings.timezone, options);
-    },
+    list: (query, actor, options) => listAs(WHOLE_ROWS, query, actor, options),
     listSummaries: (query, actor, options) => listAs(SUMMARY_ROWS, query, actor, options),
     listJobs: (query, actor, options) => listAs(JOB_ROWS, query, actor, options),
     transition: (id, action, input, actor, options) => transitionComplaint(ctx, id, action, input, actor, options),

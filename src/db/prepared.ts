@@ -111,17 +111,8 @@ export function statementShapesOf(db: Db): StatementShapes | undefined {
  * runs until the shape is learnt and confirmed, then not at all. Sent prepared where the connection can
  * (selectPrepared), else plain; other clients run the builder as usual.
  */
-export async function selectShaped(
-  db: Db,
-  key: string,
-  values: readonly Knex.Value[],
-  build: () => Knex.QueryBuilder | Promise<{ qb: Knex.QueryBuilder }>,
-): Promise<Row[]> {
-  // A query builder is thenable: one built asynchronously comes wrapped, or awaiting it would run it.
-  const builder = async (): Promise<{ qb: Knex.QueryBuilder }> => {
-    const made = build();
-    return isBuilder(made) ? { qb: made } : await made;
-  };
+export async function selectShaped(db: Db, key: string, values: readonly Knex.Value[], build: BuildQuery): Promise<Row[]> {
+  const builder = () => builtQuery(build);
   const client = db.client as unknown as KnexClientInternals;
   if (client.config?.client !== 'mysql2') return (await (await builder()).qb) as Row[];
   let shapes = shapesOf.get(client.config);
@@ -131,6 +122,18 @@ export async function selectShaped(
   if (rows) return rows;
   const [plain] = (await db.raw(sql, bindings as Knex.RawBinding[])) as unknown as [Row[]];
   return plain;
+}
+
+/**
+ * Builds a read's query: a query builder, or (built asynchronously) one wrapped as `{ qb }`, since a query
+ * builder is thenable and awaiting one would run it.
+ */
+export type BuildQuery = () => Knex.QueryBuilder | Promise<{ qb: Knex.QueryBuilder }>;
+
+/** The query `build` makes, wrapped (see BuildQuery). */
+export async function builtQuery(build: BuildQuery): Promise<{ qb: Knex.QueryBuilder }> {
+  const made = build();
+  return isBuilder(made) ? { qb: made } : await made;
 }
 
 const isBuilder = (made: unknown): made is Knex.QueryBuilder => typeof (made as { toSQL?: unknown }).toSQL === 'function';

@@ -10,7 +10,7 @@
 // matters must therefore have a LIMIT, or the server may drop its ORDER BY; a part without one is read as
 // an unordered set.
 import type { Knex } from 'knex';
-import { selectShaped } from './prepared.js';
+import { builtQuery, selectShaped, type BuildQuery } from './prepared.js';
 
 type Row = Record<string, unknown>;
 
@@ -18,7 +18,7 @@ type Row = Record<string, unknown>;
 export interface ShapedRead<T> {
   key: string;
   values: readonly Knex.Value[];
-  build: () => Knex.QueryBuilder | Promise<{ qb: Knex.QueryBuilder }>;
+  build: BuildQuery;
   /** The names of the columns the built query answers (its select list's aliases). */
   columns: readonly string[];
   read(rows: Row[]): T;
@@ -28,12 +28,6 @@ export interface ShapedRead<T> {
 export async function readShaped<T>(db: Knex | Knex.Transaction, read: ShapedRead<T>): Promise<T> {
   return read.read(await selectShaped(db, read.key, read.values, read.build));
 }
-
-const wrapped = async (build: ShapedRead<unknown>['build']): Promise<{ qb: Knex.QueryBuilder }> => {
-  const made = build();
-  // A query builder is thenable: awaiting one would run it.
-  return typeof (made as { toSQL?: unknown }).toSQL === 'function' ? { qb: made as Knex.QueryBuilder } : await made;
-};
 
 const column = (part: number, name: string) => `p${part}_${name}`;
 
@@ -56,7 +50,7 @@ export async function readShapedTogether<T extends readonly unknown[]>(
   }
   const key = `together(${parts.map((r) => r.key).join(' + ')}):${places.join(',')}`;
   const rows = await selectShaped(db, key, values, async () => {
-    const built = await Promise.all(parts.map((r) => wrapped(r.build)));
+    const built = await Promise.all(parts.map((r) => builtQuery(r.build)));
     const branches = built.map(({ qb }, i) =>
       db
         .select([
