@@ -3,12 +3,12 @@
 // report reads one table by its period instead of seven joined scans of the complaints (issue 20: 57× a
 // COUNT(*) over the month on 1M complaints). On MySQL the rows are clustered by (received_at,
 // complaint_id), so a month is one contiguous range; one community's rows come through
-// (community_id, received_at). Filled here from the data so far (the same recount as
-// `complaints reports rebuild`). Guarded: a run that stopped anywhere can run again.
+// (community_id, received_at). Filled from the data so far by migration 20261209000000, which adds the
+// last column the recount writes (per_row) and the monthly rollup. Guarded: a run that stopped anywhere
+// can run again.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
 import { createIndexIfMissing, createTableIfMissing, dropIndexIfPresent, hostId, tableDefaults, timestamp } from '../src/db/schema.js';
-import { rebuildReportFacts } from '../src/reports/summaryStore.js';
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const table = ctx.tables.reportFacts;
@@ -57,7 +57,6 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     t.unique(['complaint_id'], { indexName: `${table}_complaint_uq` });
   });
   await createIndexIfMissing(knex, table, `${table}_community_idx`, ['community_id', 'received_at']);
-  await rebuildReportFacts(knex, ctx.tables);
 }
 
 export async function down(knex: Knex, ctx: MigrationContext): Promise<void> {

@@ -58,11 +58,31 @@ export function quoteId(knex: Knex, name: string): string {
 }
 
 /**
+ * Whether the table has the column, generated ones included: SQLite's table_info (which knex's hasColumn
+ * reads) leaves generated columns out, its table_xinfo does not.
+ */
+export async function hasColumn(knex: Knex, table: string, column: string): Promise<boolean> {
+  if (clientOf(knex) === 'mysql2') return knex.schema.hasColumn(table, column);
+  const rows = (await knex.raw(`PRAGMA table_xinfo(${quoteId(knex, table)})`)) as Array<{ name: string }>;
+  return rows.some((r) => r.name === column);
+}
+
+/**
+ * Adds a virtual column computed by the database from the row's other columns (`expression`, SQL over
+ * them), unless it is there already. Indexable on both clients; never written by an INSERT.
+ */
+export async function addGeneratedColumnIfMissing(knex: Knex, table: string, column: string, type: string, expression: string): Promise<boolean> {
+  if (await hasColumn(knex, table, column)) return false;
+  await knex.raw(`ALTER TABLE ${quoteId(knex, table)} ADD COLUMN ${quoteId(knex, column)} ${type} GENERATED ALWAYS AS (${expression}) VIRTUAL`);
+  return true;
+}
+
+/**
  * Adds a column unless it is there already. MySQL commits each DDL statement at once, so a migration that
  * failed half-way must be able to run again over what it already did.
  */
 export async function addColumnIfMissing(knex: Knex, table: string, column: string, build: (t: Knex.AlterTableBuilder) => void): Promise<boolean> {
-  if (await knex.schema.hasColumn(table, column)) return false;
+  if (await hasColumn(knex, table, column)) return false;
   await knex.schema.alterTable(table, build);
   return true;
 }
@@ -72,7 +92,7 @@ export async function addColumnIfMissing(knex: Knex, table: string, column: stri
  * knex's own dropColumn rebuilds a SQLite table and would lose its CHECK constraints and triggers.
  */
 export async function dropColumnIfPresent(knex: Knex, table: string, column: string): Promise<boolean> {
-  if (!(await knex.schema.hasColumn(table, column))) return false;
+  if (!(await hasColumn(knex, table, column))) return false;
   await knex.raw('ALTER TABLE ?? DROP COLUMN ??', [table, column]);
   return true;
 }

@@ -35,6 +35,10 @@ export function tableNames(prefix: string) {
     ownerRatings: `${prefix}owner_ratings`,
     /** The period report's summary: one row per complaint, kept by the writing stores (src/reports/summaryStore.ts). */
     reportFacts: `${prefix}report_facts`,
+    /** The local months of the settings' time zone the report's rollup is kept by. */
+    reportMonths: `${prefix}report_months`,
+    /** The report's monthly rollup of the summary rows (src/reports/rollupStore.ts). */
+    reportRollup: `${prefix}report_rollup`,
   };
 }
 

@@ -5,16 +5,21 @@
 // apart and left out of every other complaint figure; the money figures include them, so they add up
 // with the offsets' own books.
 //
-// Read from the report's summary (report_facts, src/reports/summaryStore.ts): one narrow row per
-// complaint, kept up to date by the stores in the writing transaction, clustered by received_at on
-// MySQL. Five reads of the period's rows side by side: the flags and counts summed (cancelled or not),
-// the money, rating and 12345 sums over the rows that have any, the six breakdowns (one COUNT per group),
-// the two durations of each complaint (as arrays, sorted here: exact percentiles), and the top units,
-// whose labels the host is asked for as soon as they are known;
-// the incidents are counted once only when there are any. Not one grouped read with GROUP_CONCAT'd
-// durations: thousands of groups of thirty sums and a text column (MariaDB put that temporary table on
-// disk) took about twice as long (issue 20 profile, bench/report-profile.ts). The figures are
-// those of a recount from the source tables (`complaints reports check` proves the summary equal to it).
+// Read from the report's summary, never the complaints themselves. The period's whole months, for a reader
+// of every community, come from the monthly rollup (report_rollup, src/reports/rollupStore.ts): a few
+// hundred rows of counters, breakdowns and duration histograms per month, plus the summary rows the rollup
+// leaves out (per_row: complaints not replied or awaiting their follow-up visit, deadlines that fall back
+// to a setting, money), each reason's rows read apart through an index that carries them; the median and
+// 90th percentile are exact, read from the few summary rows of the histogram bins they fall in. Days
+// around the whole months, one community and readers of some communities are read from the summary rows
+// (report_facts: one narrow row per complaint, clustered by received_at on MySQL): the flags and counts
+// summed (cancelled or not), the money, rating and 12345 sums over the rows that have any, the six
+// breakdowns (one COUNT per group), the two durations of each complaint (as arrays, sorted here), and the
+// top units, whose labels the host is asked for as soon as they are known. Not one grouped read with
+// GROUP_CONCAT'd durations: thousands of groups of thirty sums and a text column (MariaDB put that
+// temporary table on disk) took about twice as long (issue 20 profile, bench/report-profile.ts). Both
+// ways give the figures of a recount from the source tables (`complaints reports check` proves the summary
+// and its rollup equal to one; test/integration/report-rollup.test.ts compares the two ways).
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.js';
 import { canSeeCommunity, requirePermission } from '../auth/permissions.js';
@@ -29,7 +34,10 @@ import type { PluginContext } from '../common/context.js';
 import type { Settings } from '../settings/settings.js';
 import { parsePeriod, type Period } from './period.js';
 import { countIf, plusHoursSql, type Dialect } from './sql.js';
-import { durations, share, type Durations, type Share } from './stats.js';
+import { DURATION_PERCENTILES, durations, share, type Durations, type Share } from './stats.js';
+import { exactDurations, readRollupCounts, rollupIncidentIds, rollupTopUnits, StaleRollupError, type RollupCounts } from './rollupRead.js';
+import { PER_ROW, perRowValuesWith } from './summaryStore.js';
+import { BIN_COLUMN, wholeMonthsWithin, type CalendarMonth, type DimensionColumn, type DurationColumn } from './rollupStore.js';
 
 export const DIMENSIONS = ['category', 'severity', 'disputeType', 'nature', 'channel', 'department'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -164,16 +172,22 @@ const FIXED_ORDER: Partial<Record<Dimension, readonly string[]>> = {
   channel: CHANNEL.values.filter((c) => c !== 'hotline_12345'),
 };
 
+/**
+ * Open lists (categories, departments) and values outside a closed vocabulary: most frequent first, then
+ * by code, so equal counts keep one order whichever read counted them.
+ */
+function byCount(counts: Count[]): Count[] {
+  return counts.sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
+}
+
 function ordered(dimension: Dimension, counts: Map<string | null, number>): Count[] {
   const fixed = FIXED_ORDER[dimension];
   const known: Count[] = fixed
     ? [
         ...fixed.map((key) => ({ key, count: counts.get(key) ?? 0 })),
-        ...[...counts].filter(([k]) => k !== null && !fixed.includes(k)).map(([key, count]) => ({ key, count })),
+        ...byCount([...counts].filter(([k]) => k !== null && !fixed.includes(k)).map(([key, count]) => ({ key, count }))),
       ]
-    : [...counts].filter(([k]) => k !== null).map(([key, count]) => ({ key, count }));
-  // Open lists (categories, departments): most frequent first, then by code, so equal counts keep one order.
-  if (!fixed) known.sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
+    : byCount([...counts].filter(([k]) => k !== null).map(([key, count]) => ({ key, count })));
   const unset = counts.get(null) ?? 0;
   return unset ? [...known, { key: null, count: unset }] : known;
 }
@@ -190,55 +204,21 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
   const now = ctx.clock.now();
   const { db, tables } = ctx;
   const dialect: Dialect = isMysql(db) ? 'mysql' : 'sqlite';
+  const start = toDbTime(period.start);
+  const end = toDbTime(period.end);
+  // The period's whole months are read from the monthly rollup when the reader sees every community and
+  // asked for all of them (the rollup does not keep communities apart: a community's report reads its
+  // summary rows through their (community_id, received_at) index). A rollup that disagrees with the
+  // summary rows is left for the summary rows themselves: the figures are the same, only slower.
+  const months = communityId === null && actor.communityIds === null ? await wholeMonthsWithin(db, tables, settings.timezone, start, end) : [];
 
-  /** The cohort: complaints received in the period, in scope, in the community asked for. */
-  const cohort = (alias: string): Knex.QueryBuilder => {
-    const c = (column: string) => `${alias}.${column}`;
-    const q = db({ [alias]: tables.reportFacts })
-      .where(c('received_at'), '>=', toDbTime(period.start))
-      .where(c('received_at'), '<', toDbTime(period.end));
-    scopeToActor(q, actor, c('community_id'));
-    if (communityId !== null) {
-      if (isMatchableHostId(communityId)) q.where(c('community_id'), communityId);
-      else q.whereRaw('1 = 0');
-    }
-    return q;
-  };
-
-  // The reads of the period side by side (the pool runs them on their own connections): the grouped
-  // counts (three reads), the durations, and the top units, whose labels the host is asked for as soon as
-  // they are known.
-  const [groups, sorted, { units, unitLabels }] = await Promise.all([
-    groupedCounts(db, cohort('f'), dialect, settings, now),
-    sortedDurations(cohort('f'), dialect),
-    (
-      cohort('f')
-        .where('f.cancelled', 0)
-        // Public-area complaints have no unit to rank.
-        .whereNotNull('f.unit_id')
-        .select('f.unit_id')
-        .count({ n: '*' })
-        .groupBy('f.unit_id')
-        .orderBy([
-          { column: 'n', order: 'desc' },
-          { column: 'f.unit_id', order: 'asc' },
-        ])
-        .limit(TOP_UNITS) as Promise<Row[]>
-    ).then(async (units) => ({
-      units,
-      unitLabels: await labelsOf(
-        ctx,
-        units.map((u) => String(u.unit_id)),
-      ),
-    })),
-  ]);
+  const read = (months: CalendarMonth[]) => readFigures(ctx, { actor, communityId, settings, now, dialect, start, end, months });
+  const figures = await read(months).catch((err: unknown) => {
+    if (months.length && err instanceof StaleRollupError) return read([]);
+    throw err;
+  });
+  const { groups, durationsOf, units, unitLabels, incidents } = figures;
   const { visits, offsetRow, applicationRow, ratingRow, hotlineRow } = groups;
-  const resolveMs = sorted.resolve;
-  const acknowledgeMs = sorted.acknowledge;
-  // Each incident once: only asked when some complaint of the period belongs to one.
-  const incidentRow = groups.incidentComplaints
-    ? ((await cohort('f').whereNotNull('f.incident_id').where('f.cancelled', 0).first(db.raw('COUNT(DISTINCT f.incident_id) AS incidents'))) as Row | undefined)
-    : undefined;
   const hotlineOnTime = num(hotlineRow?.on_time);
   const hotlineLate = num(hotlineRow?.late);
   const hotlineOverdue = num(hotlineRow?.overdue_open);
@@ -254,8 +234,8 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
     cancelled: groups.cancelled,
     resolved: groups.resolved,
     by: Object.fromEntries(DIMENSIONS.map((d) => [d, ordered(d, groups.by[d])])) as Record<Dimension, Count[]>,
-    acknowledge: durations(acknowledgeMs),
-    resolve: durations(resolveMs),
+    acknowledge: durationsOf.ack_ms,
+    resolve: durationsOf.resolve_ms,
     onTime: { ...share(groups.onTime, groups.onTime + groups.late + groups.overdueOpen), late: groups.late, overdueOpen: groups.overdueOpen },
     replyOnTime: {
       ...share(groups.replyOnTime, groups.replyOnTime + groups.replyLate + groups.replyOverdueOpen),
@@ -303,8 +283,218 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
       late: hotlineLate,
       overdueOpen: hotlineOverdue,
     },
-    incidents: { incidents: num(incidentRow?.incidents), complaints: groups.incidentComplaints },
+    incidents: { incidents, complaints: groups.incidentComplaints },
   };
+}
+
+interface FigureQuery {
+  actor: Actor;
+  communityId: string | null;
+  settings: Settings;
+  now: Date;
+  dialect: Dialect;
+  /** The period as stored times, [start, end). */
+  start: string;
+  end: string;
+  /** The period's whole months read from the rollup (none: every figure from the summary rows). */
+  months: CalendarMonth[];
+}
+
+interface Figures {
+  groups: Grouped;
+  durationsOf: Record<DurationColumn, Durations>;
+  units: Row[];
+  unitLabels: Map<string, string>;
+  incidents: number;
+}
+
+/**
+ * Every figure of the period: the whole months from the rollup (with the summary rows it leaves out:
+ * per_row) and the days around them from the summary rows, added up; the durations' percentiles over both.
+ */
+async function readFigures(ctx: PluginContext, q: FigureQuery): Promise<Figures> {
+  const { db, tables } = ctx;
+  const { months, dialect, settings, now } = q;
+  const first = months[0];
+  const last = months[months.length - 1];
+  const monthSpan: [string, string] | null = first && last ? [first.startsAt, last.endsAt] : null;
+  const edges: Array<[string, string]> = monthSpan
+    ? (
+        [
+          [q.start, monthSpan[0]],
+          [monthSpan[1], q.end],
+        ] as Array<[string, string]>
+      ).filter(([a, b]) => a < b)
+    : [[q.start, q.end]];
+
+  /** The summary rows received in these ranges, in scope, in the community asked for. */
+  const cohort = (ranges: ReadonlyArray<[string, string]>): Knex.QueryBuilder => {
+    const range = (w: Knex.QueryBuilder, [from, to]: [string, string]) => w.where('f.received_at', '>=', from).where('f.received_at', '<', to);
+    const query = db({ f: tables.reportFacts });
+    if (ranges.length === 1) range(query, ranges[0]!);
+    else query.where((w) => ranges.forEach((r) => w.orWhere((o) => range(o, r))));
+    scopeToActor(query, q.actor, 'f.community_id');
+    if (q.communityId !== null) {
+      if (isMatchableHostId(q.communityId)) query.where('f.community_id', q.communityId);
+      else query.whereRaw('1 = 0');
+    }
+    return query;
+  };
+  const noDurations = { resolve: [] as number[], acknowledge: [] as number[] };
+
+  // The reads side by side (the pool runs them on their own connections); the units' labels are asked
+  // of the host as soon as the units are known.
+  const [edgeGroups, edgeDurations, monthCounts, { units, unitLabels }] = await Promise.all([
+    edges.length ? groupedCounts(db, cohort(edges), dialect, settings, now) : emptyGrouped(),
+    edges.length ? sortedDurations(cohort(edges), dialect) : noDurations,
+    monthSpan ? Promise.all([readRollupCounts(db, tables, months), perRowCounts(db, () => cohort([monthSpan]), dialect, settings, now)]) : null,
+    (months.length && !edges.length ? rollupTopUnits(db, tables, months, TOP_UNITS) : factsTopUnits(cohort([[q.start, q.end]]))).then(async (units) => ({
+      units,
+      unitLabels: await labelsOf(
+        ctx,
+        units.map((u) => String(u.unit_id)),
+      ),
+    })),
+  ]);
+  const groups = edgeGroups;
+  if (monthCounts) addRollup(groups, ...monthCounts);
+  const extra = { resolve_ms: edgeDurations.resolve, ack_ms: edgeDurations.acknowledge };
+  const durationsOf = monthCounts
+    ? await exactDurations(monthCounts[0].histograms, extra, DURATION_PERCENTILES, (bins) => readBins(() => cohort([monthSpan!]), bins))
+    : { resolve_ms: durations(extra.resolve_ms), ack_ms: durations(extra.ack_ms) };
+
+  // Each incident once: only asked when some complaint of the period belongs to one.
+  let incidents = 0;
+  if (groups.incidentComplaints) {
+    const incidentsOf = (query: Knex.QueryBuilder) => query.whereNotNull('f.incident_id').where('f.cancelled', 0);
+    if (!months.length) {
+      const row = (await incidentsOf(cohort(edges)).first(db.raw('COUNT(DISTINCT f.incident_id) AS incidents'))) as Row | undefined;
+      incidents = num(row?.incidents);
+    } else {
+      const [fromMonths, fromEdges] = await Promise.all([
+        rollupIncidentIds(db, tables, months),
+        edges.length ? (incidentsOf(cohort(edges)).distinct('f.incident_id') as Promise<Row[]>) : [],
+      ]);
+      incidents = new Set([...fromMonths, ...fromEdges.map((r) => String(r.incident_id))]).size;
+    }
+  }
+  return { groups, durationsOf, units, unitLabels, incidents };
+}
+
+/** The units with the most complaints not cancelled, counted from the summary rows. */
+function factsTopUnits(cohort: Knex.QueryBuilder): Promise<Row[]> {
+  return (
+    cohort
+      .where('f.cancelled', 0)
+      // Public-area complaints have no unit to rank.
+      .whereNotNull('f.unit_id')
+      .select('f.unit_id')
+      .count({ n: '*' })
+      .groupBy('f.unit_id')
+      .orderBy([
+        { column: 'n', order: 'desc' },
+        { column: 'f.unit_id', order: 'asc' },
+      ])
+      .limit(TOP_UNITS) as Promise<Row[]>
+  );
+}
+
+/** What the months' summary rows read one by one add (see perRowSql), by the column alias it is read under. */
+type PerRow = { money: Row[]; open: Row; awaiting: Row; settingsDeadline: Row };
+
+/**
+ * The figures the rollup leaves to the summary rows (per_row), each read over only the months' rows that
+ * have its reason, side by side: the money (every complaint, cancelled or not); the overdue counts of the
+ * complaints not replied yet and of those waiting for their follow-up visit (they depend on the clock); the
+ * on-time counts of replies whose deadline falls back to the promised hours (a setting). MariaDB's cost
+ * here is per row and aggregate: each read evaluates only its own.
+ */
+async function perRowCounts(db: Knex, months: () => Knex.QueryBuilder, dialect: Dialect, settings: Settings, now: Date): Promise<PerRow> {
+  const at = toDbTime(now);
+  const { deadline, promise, plan, fallback } = deadlines(dialect, settings);
+  const having = (flag: number) => months().whereIn('f.per_row', perRowValuesWith(flag));
+  const [money, [open], [awaiting], [settingsDeadline]] = (await Promise.all([
+    having(PER_ROW.money)
+      .select('f.cancelled', ...MONEY_AND_RATINGS.filter(([target]) => target !== 'ratingRow').map(([, , column]) => db.raw(`SUM(f.${column}) AS ${column}`)))
+      .groupBy('f.cancelled'),
+    having(PER_ROW.open)
+      .where('f.cancelled', 0)
+      .select(
+        db.raw(`${countIf(`${deadline} < ?`)} AS overdue_open`, [at]),
+        db.raw(`${countIf(`f.paused = 0 AND ${promise} < ?`)} AS reply_overdue_open`, [at]),
+        db.raw(`${countIf(`f.plan_deadline IS NOT NULL AND f.paused = 0 AND ${plan} < ?`)} AS handling_overdue_open`, [at]),
+        db.raw(`${countIf("f.channel = 'hotline_12345' AND f.hotline_due_at < ?")} AS hotline_overdue_open`, [at]),
+      ),
+    having(PER_ROW.awaitingFollowUp).where('f.cancelled', 0).where('f.follow_up_due_at', '<', at).count({ follow_up_overdue: '*' }),
+    having(PER_ROW.settingsDeadline)
+      .where('f.cancelled', 0)
+      .whereNotNull('f.resolved_at')
+      .select(
+        db.raw(`${countIf(`f.plan_deadline IS NULL AND f.reply_due_at IS NULL AND f.resolved_at <= ${fallback}`)} AS on_time`),
+        db.raw(`${countIf(`f.reply_due_effective_at IS NULL AND f.reply_due_at IS NULL AND f.resolved_at <= ${fallback}`)} AS reply_on_time`),
+      ),
+  ])) as [Row[], Row[], Row[], Row[]];
+  return { money, open: open ?? {}, awaiting: awaiting ?? {}, settingsDeadline: settingsDeadline ?? {} };
+}
+
+/** Adds the months' rollup and their per-complaint figures to what the rest of the period counted. */
+function addRollup(out: Grouped, counts: RollupCounts, perRow: PerRow): void {
+  const { open, cancelled } = counts.totals;
+  out.complaints += open.n;
+  out.cancelled += cancelled.n;
+  out.resolved += open.resolved;
+  out.repeats += open.repeats;
+  out.handlingOnTime += open.handling_on_time;
+  out.handlingLate += open.handling_replied - open.handling_on_time;
+  out.incidentComplaints += open.incident_complaints;
+  out.visits.visits += open.visits;
+  out.visits.satisfied += open.satisfied;
+  out.visits.inWindow += open.in_window;
+  out.visits.continued += open.continued;
+  // Ratings count cancelled complaints too (as the money does); the 12345 figures do not.
+  out.ratingRow.ratings = num(out.ratingRow.ratings) + open.ratings + cancelled.ratings;
+  out.ratingRow.stars = num(out.ratingRow.stars) + open.stars + cancelled.stars;
+  out.ratingRow.low = num(out.ratingRow.low) + open.low_ratings + cancelled.low_ratings;
+  out.ratingRow.rehandled = num(out.ratingRow.rehandled) + open.rehandled + cancelled.rehandled;
+  out.hotlineRow.referrals = num(out.hotlineRow.referrals) + open.hotline_referrals;
+  out.hotlineRow.replied = num(out.hotlineRow.replied) + open.hotline_replied;
+  out.hotlineRow.on_time = num(out.hotlineRow.on_time) + open.hotline_on_time;
+  out.hotlineRow.late = num(out.hotlineRow.late) + open.hotline_late;
+  for (const row of perRow.money) {
+    for (const [target, key, column] of MONEY_AND_RATINGS) {
+      if (target === 'ratingRow') continue;
+      out[target][key] = num(out[target][key]) + (column.endsWith('_fen') ? fen(row[column]) : num(row[column]));
+    }
+  }
+  const onTime = open.on_time + num(perRow.settingsDeadline.on_time);
+  const replyOnTime = open.reply_on_time + num(perRow.settingsDeadline.reply_on_time);
+  out.overdueOpen += num(perRow.open.overdue_open);
+  out.replyOverdueOpen += num(perRow.open.reply_overdue_open);
+  out.handlingOverdueOpen += num(perRow.open.handling_overdue_open);
+  out.hotlineRow.overdue_open = num(out.hotlineRow.overdue_open) + num(perRow.open.hotline_overdue_open);
+  out.followUpOverdue += num(perRow.awaiting.follow_up_overdue);
+  // A reply is on time or late (see groupedCounts).
+  out.onTime += onTime;
+  out.late += open.resolved - onTime;
+  out.replyOnTime += replyOnTime;
+  out.replyLate += open.resolved - replyOnTime;
+  for (const d of DIMENSIONS) {
+    for (const [value, n] of counts.by[COLUMN[d] as DimensionColumn]) out.by[d].set(value, (out.by[d].get(value) ?? 0) + n);
+  }
+}
+
+/**
+ * The months' durations (of complaints not cancelled) in these bins, per column: through the (bin,
+ * cancelled, received_at, duration) indexes, only the wanted bins' rows of the months.
+ */
+async function readBins(months: () => Knex.QueryBuilder, bins: Record<DurationColumn, number[]>): Promise<Record<DurationColumn, number[]>> {
+  const read = async (column: DurationColumn): Promise<number[]> => {
+    if (!bins[column].length) return [];
+    const rows = (await months().whereIn(`f.${BIN_COLUMN[column]}`, bins[column]).where('f.cancelled', 0).select(`f.${column}`)) as Row[];
+    return rows.map((r) => Number(r[column]));
+  };
+  const [resolve, ack] = await Promise.all([read('resolve_ms'), read('ack_ms')]);
+  return { resolve_ms: resolve, ack_ms: ack };
 }
 
 /**
@@ -348,6 +538,32 @@ interface Grouped {
   hotlineRow: Row;
 }
 
+function emptyGrouped(): Grouped {
+  return {
+    complaints: 0,
+    cancelled: 0,
+    resolved: 0,
+    repeats: 0,
+    onTime: 0,
+    late: 0,
+    overdueOpen: 0,
+    replyOnTime: 0,
+    replyLate: 0,
+    replyOverdueOpen: 0,
+    handlingOnTime: 0,
+    handlingLate: 0,
+    handlingOverdueOpen: 0,
+    followUpOverdue: 0,
+    incidentComplaints: 0,
+    by: Object.fromEntries(DIMENSIONS.map((d) => [d, new Map<string | null, number>()])) as Grouped['by'],
+    visits: { visits: 0, satisfied: 0, inWindow: 0, continued: 0 },
+    offsetRow: {},
+    applicationRow: {},
+    ratingRow: {},
+    hotlineRow: {},
+  };
+}
+
 /** The per-group flags besides the plain counts, by the column alias each is summed under. */
 const FLAGS = [
   ['replyOnTime', 'reply_on_time'],
@@ -375,6 +591,20 @@ const MONEY_AND_RATINGS = [
 /** The hotline (12345) flags, summed over the groups of that channel. */
 const HOTLINE = ['referrals', 'replied', 'on_time', 'late', 'overdue_open'] as const;
 
+/** The deadlines a complaint is held to, as SQL over its summary row f. */
+function deadlines(dialect: Dialect, settings: Settings): { deadline: string; promise: string; plan: string; fallback: string } {
+  // Complaints registered before the promise was stored: receipt + the promised hours (a setting).
+  const fallback = plusHoursSql(dialect, 'f.received_at', settings.replyPromiseHours);
+  return {
+    // The deadline the complaint is (or was, when replied) held to: see ComplaintReport.onTime.
+    deadline: `COALESCE(f.plan_deadline, f.reply_due_at, ${fallback})`,
+    // The promise to the owner (moved only by pauses) and the plan's deadline (likewise), apart.
+    promise: `COALESCE(f.reply_due_effective_at, f.reply_due_at, ${fallback})`,
+    plan: 'COALESCE(f.plan_due_effective_at, f.plan_deadline)',
+    fallback,
+  };
+}
+
 /**
  * Three reads of the cohort's summary rows (report_facts), side by side: the per-complaint flags and
  * visit counts summed for the cancelled complaints and the others (two rows); the offset, application,
@@ -384,11 +614,7 @@ const HOTLINE = ['referrals', 'replied', 'on_time', 'late', 'overdue_open'] as c
  */
 async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, settings: Settings, now: Date): Promise<Grouped> {
   const at = toDbTime(now);
-  // The deadline the complaint is (or was, when replied) held to: see ComplaintReport.onTime.
-  const deadline = `COALESCE(f.plan_deadline, f.reply_due_at, ${plusHoursSql(dialect, 'f.received_at', settings.replyPromiseHours)})`;
-  // The promise to the owner (moved only by pauses) and the plan's deadline (likewise), apart.
-  const promise = `COALESCE(f.reply_due_effective_at, f.reply_due_at, ${plusHoursSql(dialect, 'f.received_at', settings.replyPromiseHours)})`;
-  const plan = 'COALESCE(f.plan_due_effective_at, f.plan_deadline)';
+  const { deadline, promise, plan } = deadlines(dialect, settings);
   const dims = DIMENSIONS.map((d) => `f.${COLUMN[d]}`);
   const hotline = "f.channel = 'hotline_12345'";
   // The six dimensions of the complaints not cancelled, counted alone: grouping by them is the costly
@@ -446,29 +672,7 @@ async function groupedCounts(db: Knex, q: Knex.QueryBuilder, dialect: Dialect, s
     .groupBy('f.cancelled') as Promise<Row[]>;
   const [rows, moneyRows, breakdownRows] = await Promise.all([totals, moneyAndHotline, breakdown]);
 
-  const out: Grouped = {
-    complaints: 0,
-    cancelled: 0,
-    resolved: 0,
-    repeats: 0,
-    onTime: 0,
-    late: 0,
-    overdueOpen: 0,
-    replyOnTime: 0,
-    replyLate: 0,
-    replyOverdueOpen: 0,
-    handlingOnTime: 0,
-    handlingLate: 0,
-    handlingOverdueOpen: 0,
-    followUpOverdue: 0,
-    incidentComplaints: 0,
-    by: Object.fromEntries(DIMENSIONS.map((d) => [d, new Map<string | null, number>()])) as Grouped['by'],
-    visits: { visits: 0, satisfied: 0, inWindow: 0, continued: 0 },
-    offsetRow: {},
-    applicationRow: {},
-    ratingRow: {},
-    hotlineRow: {},
-  };
+  const out = emptyGrouped();
   // Money is summed in fen as integers (fen() reads mysql2's DECIMAL text exactly); money and ratings
   // count cancelled complaints too, the 12345 figures do not.
   for (const row of moneyRows) {

@@ -7,13 +7,23 @@
  * p = 0.5 is the usual median (the mean of the two middle values when n is even). null when empty.
  */
 export function percentile(sorted: readonly number[], p: number): number | null {
-  if (!sorted.length) return null;
+  return percentileOf(sorted.length, p, (rank) => sorted[rank]!);
+}
+
+/** The two ranks (0-based, ascending) the p-th percentile of n values is read from. */
+export function percentileRanks(n: number, p: number): [number, number] {
   if (p < 0 || p > 1) throw new RangeError(`percentile needs 0 ≤ p ≤ 1, got ${p}`);
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const below = sorted[lo]!;
-  const above = sorted[Math.min(lo + 1, sorted.length - 1)]!;
-  return below + (h - lo) * (above - below);
+  const lo = Math.floor((n - 1) * p);
+  return [lo, Math.min(lo + 1, n - 1)];
+}
+
+/** percentile() of n sorted values known only by rank (valueAt needs only the ranks percentileRanks names). */
+export function percentileOf(n: number, p: number, valueAt: (rank: number) => number): number | null {
+  if (!n) return null;
+  const [lo, hi] = percentileRanks(n, p);
+  const h = (n - 1) * p;
+  const below = valueAt(lo);
+  return below + (h - lo) * (valueAt(hi) - below);
 }
 
 export interface Share {
@@ -36,6 +46,9 @@ export interface Durations {
   p90Ms: number | null;
 }
 
+/** The percentiles a Durations reports. */
+export const DURATION_PERCENTILES = { medianMs: 0.5, p90Ms: 0.9 } as const;
+
 export function durations(sortedMs: readonly number[]): Durations {
-  return { count: sortedMs.length, medianMs: percentile(sortedMs, 0.5), p90Ms: percentile(sortedMs, 0.9) };
+  return { count: sortedMs.length, medianMs: percentile(sortedMs, DURATION_PERCENTILES.medianMs), p90Ms: percentile(sortedMs, DURATION_PERCENTILES.p90Ms) };
 }

@@ -17,6 +17,7 @@
 // table with a fresh recount (`complaints reports check`).
 import type { Knex } from 'knex';
 import type { TableNames } from '../db/tables.js';
+import { atomically, moveRollup } from './rollupStore.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -65,6 +66,7 @@ export const FACT_COLUMNS = [
   'stars',
   'low_ratings',
   'rehandled',
+  'per_row',
 ] as const;
 
 export type FactColumn = (typeof FACT_COLUMNS)[number];
@@ -79,6 +81,43 @@ function durationMs(mysql: boolean, a: string, b: string): string {
 }
 
 const flag = (cond: string) => `CASE WHEN ${cond} THEN 1 ELSE 0 END`;
+
+/** The summary columns per_row depends on, as SQL over some source. */
+export interface PerRowSources {
+  resolvedAt: string;
+  awaitingFollowUp: string;
+  planDeadline: string;
+  replyDueAt: string;
+  replyDueEffectiveAt: string;
+  requests: string;
+}
+
+/**
+ * per_row: why the report must read this complaint's row itself instead of its monthly rollup
+ * (src/reports/rollupStore.ts), as the sum of PER_ROW flags (0: the rollup holds all of it): not replied
+ * yet (overdue or not depends on the clock), waiting for its follow-up visit (likewise), a deadline that
+ * falls back to replyPromiseHours (a setting), or offsets (the money is summed per complaint, never through
+ * a shared counter on the fee path). Each flag's rows are read apart, with only their own figures.
+ */
+export function perRowSql(s: PerRowSources): string {
+  return [
+    `CASE WHEN ${s.resolvedAt} IS NULL THEN ${PER_ROW.open} ELSE 0 END`,
+    `CASE WHEN ${s.awaitingFollowUp} = 1 THEN ${PER_ROW.awaitingFollowUp} ELSE 0 END`,
+    `CASE WHEN (${s.planDeadline} IS NULL AND ${s.replyDueAt} IS NULL) OR (${s.replyDueEffectiveAt} IS NULL AND ${s.replyDueAt} IS NULL) THEN ${PER_ROW.settingsDeadline} ELSE 0 END`,
+    `CASE WHEN ${s.requests} > 0 THEN ${PER_ROW.money} ELSE 0 END`,
+  ]
+    .join(' + ')
+    .replace(/^/, '(')
+    .concat(')');
+}
+
+export const PER_ROW = { open: 1, awaitingFollowUp: 2, settingsDeadline: 4, money: 8 } as const;
+
+/** The per_row values that carry this flag (an IN list, which the (per_row, received_at) index serves). */
+export function perRowValuesWith(flag: number): number[] {
+  return Array.from({ length: 16 }, (_, v) => v).filter((v) => (v & flag) !== 0);
+}
+
 const sumIf = (cond: string) => `SUM(${flag(cond)})`;
 
 /**
@@ -143,6 +182,14 @@ function recountSql(db: Db, tables: TableNames, where: (column: string) => { sql
     z('rr.stars'),
     z('rr.low_ratings'),
     z('rr.rehandled'),
+    perRowSql({
+      resolvedAt: 'c.resolved_at',
+      awaitingFollowUp: `(${flag("c.state = 'resolved'")})`,
+      planDeadline: 'c.plan_deadline',
+      replyDueAt: 'c.reply_due_at',
+      replyDueEffectiveAt: 'c.reply_due_effective_at',
+      requests: z('ro.requests'),
+    }),
   ].map((expr, i) => `${expr} AS ${FACT_COLUMNS[i]}`);
   const sql =
     `SELECT ${select.join(', ')} FROM ${q(tables.complaints)} c` +
@@ -177,7 +224,10 @@ export async function refreshReportFacts(trx: Db, tables: TableNames, complaintI
   const ids = [...new Set(complaintIds.filter((id): id is number => typeof id === 'number' && Number.isSafeInteger(id) && id > 0))];
   if (!ids.length) return;
   const { sql, bindings } = upsertSql(trx, tables, recountSql(trx, tables, byIds(ids)));
+  // The monthly rollup follows the rows: their old contribution out, the recount, the new one in.
+  await moveRollup(trx, tables, ids, -1);
   await trx.raw(sql, bindings as Knex.RawBinding[]);
+  await moveRollup(trx, tables, ids, 1);
 }
 
 /**
@@ -227,7 +277,7 @@ export async function rebuildReportFacts(db: Knex, tables: TableNames, options: 
   if (await orphans().first('complaint_id')) await orphans().del();
   let complaints = 0;
   for (const [lo, hi] of await idBatches(db, tables, options.batch ?? 20_000)) {
-    await db.transaction(async (trx) => {
+    await atomically(db, async (trx) => {
       const { sql, bindings } = upsertSql(trx, tables, recountSql(trx, tables, byRange(lo, hi)));
       await trx.raw(sql, bindings as Knex.RawBinding[]);
     });

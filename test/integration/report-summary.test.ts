@@ -13,7 +13,9 @@ import { createCompensationService } from '../../src/compensations/service.js';
 import { tableNames } from '../../src/db/tables.js';
 import { buildReport } from '../../src/reports/report.js';
 import { fromDbTime, toDbTime } from '../../src/db/time.js';
+import { moveRollup } from '../../src/reports/rollupStore.js';
 import { checkReportSummary, rebuildReportSummary } from '../../src/reports/summary.js';
+import { FACT_COLUMNS, perRowSql } from '../../src/reports/summaryStore.js';
 import { simpleHost } from '../fixtures/hosts.js';
 import { intakeBody, planBody } from '../support/complaintData.js';
 import { databaseKinds } from '../support/databases.js';
@@ -145,8 +147,14 @@ for (const kind of databaseKinds) {
       // Timestamps as both drivers hand them back (Date from mysql2, UTC text from SQLite), in ms and as stored.
       const ms = (v: unknown) => fromDbTime(v as string | Date | null)?.getTime() ?? null;
       const stored = (v: unknown) => (v instanceof Date ? toDbTime(v) : v);
+      // The row's own columns (not the bins the database derives from them).
       const base = Object.fromEntries(
-        Object.entries((await h.db(T.reportFacts).where({ complaint_id: ids.A }).first()) as Record<string, unknown>).map(([k, v]) => [k, stored(v)]),
+        Object.entries(
+          (await h
+            .db(T.reportFacts)
+            .where({ complaint_id: ids.A })
+            .first(...FACT_COLUMNS)) as Record<string, unknown>,
+        ).map(([k, v]) => [k, stored(v)]),
       );
       const received = ms(base.received_at)!;
       const hour = (n: number) => toDbTime(new Date(received + n * 3_600_000));
@@ -179,7 +187,26 @@ for (const kind of databaseKinds) {
         { ...zero, ...noRatings, channel: 'hotline_12345', hotline_due_at: hour(1), resolved_at: null, awaiting_follow_up: 0, cancelled: 0 },
       ];
       const maxId = Number(((await h.db(T.complaints).max({ id: 'id' })) as Array<{ id: number }>)[0]!.id);
-      await h.db(T.reportFacts).insert(variants.map((v, i) => ({ ...base, ...v, complaint_id: maxId + 1000 + i })));
+      const added = variants.map((_, i) => maxId + 1000 + i);
+      await h.db(T.reportFacts).insert(variants.map((v, i) => ({ ...base, ...v, complaint_id: added[i] })));
+      // Written around the stores: what they do besides the recount (why each row is read one by one, and
+      // its part of the monthly rollup), as they would have.
+      await h
+        .db(T.reportFacts)
+        .whereIn('complaint_id', added)
+        .update({
+          per_row: h.db.raw(
+            perRowSql({
+              resolvedAt: 'resolved_at',
+              awaitingFollowUp: 'awaiting_follow_up',
+              planDeadline: 'plan_deadline',
+              replyDueAt: 'reply_due_at',
+              replyDueEffectiveAt: 'reply_due_effective_at',
+              requests: 'requests',
+            }),
+          ),
+        });
+      await moveRollup(h.db, T, added, 1);
 
       const r = await monthReport();
       const rows = (await h.db(T.reportFacts).where('received_at', '>=', toDbTime(r.period.start)).where('received_at', '<', toDbTime(r.period.end))) as Array<
