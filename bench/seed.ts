@@ -27,6 +27,7 @@ import { paramsHash } from '../src/offsets/apply.js';
 import { COMMUNITY_NAMES, createHostSchema } from './lib/hostErp.js';
 import { DAY, HOUR, MARKER_TABLE, parseArgs, prng, shanghaiDate, shanghaiDayKey, unitCount, utc, type BenchOptions, type Profile } from './lib/common.js';
 import { rebuildReportFacts } from '../src/reports/summaryStore.js';
+import { rebuildReportRollup } from '../src/reports/rollupStore.js';
 
 const T = tableNames('cmp_');
 /** The demo ERP's mapping, reused as is: our host schema is the demo's, scaled up. */
@@ -673,6 +674,9 @@ function generateComplaint(
     escalated_at: null,
     escalation_reason: null,
     original_received_at: utc(parent?.originalMs ?? receivedMs),
+    // The promise printed on the slip, stored at intake as the product stores it (deadlinesFor: no
+    // deadline policies in the seeded settings, so receipt + replyPromiseHours on the calendar clock).
+    reply_due_at: utc(receivedMs + settings.replyPromiseHours * HOUR),
     due_at: null,
     idempotency_key: null,
     idempotency_hash: null,
@@ -1115,8 +1119,10 @@ export async function ensureSeeded(
     // The day counters: each day's last number, so a new intake on a seeded day continues the series.
     const codeRows = [...complaints.codes].map(([day, last]) => ({ day, last_seq: last }));
     for (let i = 0; i < codeRows.length; i += 500) await db(T.complaintCodes).insert(codeRows.slice(i, i + 500));
-    // The rows above were written around the stores: recount the report's summary from them (issue 20).
+    // The rows above were written around the stores: recount the report's summary from them, and sum its
+    // monthly rollup (issue 20).
     await rebuildReportFacts(db, T);
+    await rebuildReportRollup(db, T, defaultSettings().timezone);
     log('seed: analyzing tables');
     await analyze(db);
     const counts: Record<string, number> = {};
