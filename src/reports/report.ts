@@ -399,7 +399,7 @@ function factsTopUnits(cohort: Knex.QueryBuilder): Promise<Row[]> {
   );
 }
 
-/** What the months' summary rows read one by one add (see perRowSql), by the column alias it is read under. */
+/** What the months' summary rows read one by one add (see perRowSql): one result per reason to read them. */
 type PerRow = { money: Row[]; open: Row; awaiting: Row; settingsDeadline: Row };
 
 /**
