@@ -67,7 +67,9 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
       .notNullable()
       .unique({ indexName: `${ctx.tables.reportMonths}_starts_uq` });
     // A summary row's month: the first month ending after its receipt (one step forward in this index).
-    timestamp(t, ctx, 'ends_at').notNullable().unique({ indexName: `${ctx.tables.reportMonths}_ends_uq` });
+    timestamp(t, ctx, 'ends_at')
+      .notNullable()
+      .unique({ indexName: `${ctx.tables.reportMonths}_ends_uq` });
     t.string('time_zone', 64).notNullable();
   });
   await createTableIfMissing(knex, ctx.tables.reportRollup, (t) => {

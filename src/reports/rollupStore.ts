@@ -70,7 +70,7 @@ export type DimensionColumn = (typeof DIMENSION_COLUMNS)[number];
 export const DURATION_COLUMNS = ['resolve_ms', 'ack_ms'] as const;
 export type DurationColumn = (typeof DURATION_COLUMNS)[number];
 
-/** A unit's rows are keyed by the unit's id, in a column of the host key's type (its own collation, any length). */
+/** A rollup row's key. A unit's rows are keyed by its id, in a column of the host key's type (its collation, any length). */
 const KEY = ['month', 'kind', 'v', 'v_null', 'slot', 'unit_id'] as const;
 const ROW_COLUMNS = [...KEY, ...TOTAL_COUNTERS] as const;
 /**
@@ -195,8 +195,8 @@ function contributionsSql(mysql: boolean, tables: TableNames, where: string, mon
  */
 function monthOfRowSql(mysql: boolean, tables: TableNames): string {
   const months = mysql ? `\`${tables.reportMonths}\`` : `"${tables.reportMonths}"`;
-  // Forward along the (ends_at) index: MariaDB scanned the months before the row's one by one when asked
-  // for the last start before it (0.5 ms a lookup, eleven per statement).
+  // Forward along the (ends_at) index: asked for the last start before the receipt instead, MariaDB
+  // scanned the earlier months one by one (0.5 ms a lookup).
   return `(SELECT m.month FROM ${months} m WHERE m.ends_at > f.received_at AND m.starts_at <= f.received_at ORDER BY m.ends_at LIMIT 1)`;
 }
 
