@@ -5,8 +5,8 @@
 // apart and left out of every other complaint figure; the money figures include them, so they add up
 // with the offsets' own books.
 //
-// Read from the report's summary, never the complaints themselves. The period's whole months, for a reader
-// of every community, come from the monthly rollup (report_rollup, src/reports/rollupStore.ts): a few
+// Read from the report's summary, never the complaints themselves. The period's whole months (and the
+// month so far), for a reader of every community, come from the monthly rollup (report_rollup, src/reports/rollupStore.ts): a few
 // hundred rows of counters, breakdowns and duration histograms per month, plus the summary rows the rollup
 // leaves out (per_row: complaints not replied or awaiting their follow-up visit, deadlines that fall back
 // to a setting, money), each reason's rows read apart through an index that carries them; the median and
@@ -37,7 +37,7 @@ import { countIf, plusHoursSql, type Dialect } from './sql.js';
 import { DURATION_PERCENTILES, durations, share, type Durations, type Share } from './stats.js';
 import { exactDurations, readRollupCounts, rollupIncidentIds, rollupTopUnits, StaleRollupError, type RollupCounts } from './rollupRead.js';
 import { PER_ROW, perRowValuesWith } from './summaryStore.js';
-import { BIN_COLUMN, wholeMonthsWithin, type CalendarMonth, type DimensionColumn, type DurationColumn } from './rollupStore.js';
+import { BIN_COLUMN, monthsCoveredBy, type CalendarMonth, type DimensionColumn, type DurationColumn } from './rollupStore.js';
 
 export const DIMENSIONS = ['category', 'severity', 'disputeType', 'nature', 'channel', 'department'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -206,12 +206,12 @@ export async function buildReport(ctx: PluginContext, query: ReportQuery): Promi
   const dialect: Dialect = isMysql(db) ? 'mysql' : 'sqlite';
   const start = toDbTime(period.start);
   const end = toDbTime(period.end);
-  // The period's whole months are read from the monthly rollup when the reader sees every community and
-  // asked for all of them (the rollup does not keep communities apart: a community's report reads its
-  // summary rows through their (community_id, received_at) index). A rollup that disagrees with the
-  // summary rows is left for the summary rows themselves: the figures are the same, only slower.
-  const months = communityId === null && actor.communityIds === null ? await wholeMonthsWithin(db, tables, settings.timezone, start, end) : [];
-
+  // The months whose complaints all lie in the period (whole months, and the month so far) are read from
+  // the monthly rollup when the reader sees every community and asked for all of them (the rollup does
+  // not keep communities apart: a community's report reads its summary rows through their (community_id,
+  // received_at) index). A rollup that disagrees with the summary rows is left for the summary rows
+  // themselves: the figures are the same, only slower.
+  const months = communityId === null && actor.communityIds === null ? await monthsCoveredBy(db, tables, settings.timezone, start, end) : [];
   const read = (months: CalendarMonth[]) => readFigures(ctx, { actor, communityId, settings, now, dialect, start, end, months });
   const figures = await read(months).catch((err: unknown) => {
     if (months.length && err instanceof StaleRollupError) return read([]);
@@ -296,7 +296,7 @@ interface FigureQuery {
   /** The period as stored times, [start, end). */
   start: string;
   end: string;
-  /** The period's whole months read from the rollup (none: every figure from the summary rows). */
+  /** The months read from the rollup (none: every figure from the summary rows); see monthsCoveredBy. */
   months: CalendarMonth[];
 }
 
@@ -309,7 +309,7 @@ interface Figures {
 }
 
 /**
- * Every figure of the period: the whole months from the rollup (with the summary rows it leaves out:
+ * Every figure of the period: the months from the rollup (with the summary rows it leaves out:
  * per_row) and the days around them from the summary rows, added up; the durations' percentiles over both.
  */
 async function readFigures(ctx: PluginContext, q: FigureQuery): Promise<Figures> {
@@ -317,6 +317,7 @@ async function readFigures(ctx: PluginContext, q: FigureQuery): Promise<Figures>
   const { months, dialect, settings, now } = q;
   const first = months[0];
   const last = months[months.length - 1];
+  // The months' span may reach past the period (a month covered in part, with no summary row outside it).
   const monthSpan: [string, string] | null = first && last ? [first.startsAt, last.endsAt] : null;
   const edges: Array<[string, string]> = monthSpan
     ? (

@@ -1,4 +1,4 @@
-// Reading the report's monthly rollup (src/reports/rollupStore.ts) for a run of whole months: the summed
+// Reading the report's monthly rollup (src/reports/rollupStore.ts) for a run of months: the summed
 // counters, the breakdowns and the duration histograms in two small reads, the units with the most
 // complaints from the top of an index, and the exact percentiles of the durations from their histogram and
 // the few summary rows of the bins the percentiles fall in.

@@ -273,15 +273,28 @@ export async function rollupTimeZone(db: Db, tables: TableNames): Promise<string
   return row ? String(row.time_zone) : null;
 }
 
-/** The calendar's whole months within [start, end) (stored times), in order, if it is in this time zone. */
-export async function wholeMonthsWithin(db: Db, tables: TableNames, timeZone: string, start: string, end: string): Promise<CalendarMonth[]> {
+/**
+ * The calendar's months whose summary rows all lie within [start, end) (stored times), in order, if the
+ * calendar is in this time zone: the months wholly inside, and the first and last months the period covers
+ * only in part when their part outside it holds no summary row (the month so far, the report page's
+ * default, is its whole month: nothing is received after today). A partial month with rows outside the
+ * period is left to the summary rows.
+ */
+export async function monthsCoveredBy(db: Db, tables: TableNames, timeZone: string, start: string, end: string): Promise<CalendarMonth[]> {
   const rows = (await db(tables.reportMonths)
     .select('month', 'starts_at', 'ends_at', 'time_zone')
-    .where('starts_at', '>=', start)
-    .where('ends_at', '<=', end)
+    .where('starts_at', '<', end)
+    .where('ends_at', '>', start)
     .orderBy('starts_at')) as Array<{ month: string; starts_at: unknown; ends_at: unknown; time_zone: string }>;
   if (!rows.length || rows.some((r) => r.time_zone !== timeZone)) return [];
-  return rows.map((r) => ({ month: String(r.month), startsAt: storedText(r.starts_at), endsAt: storedText(r.ends_at) }));
+  const months = rows.map((r) => ({ month: String(r.month), startsAt: storedText(r.starts_at), endsAt: storedText(r.ends_at) }));
+  const noRowsIn = async (from: string, to: string) =>
+    !(await db(tables.reportFacts).where('received_at', '>=', from).where('received_at', '<', to).first('complaint_id'));
+  const first = months[0]!;
+  if (first.startsAt < start && !(await noRowsIn(first.startsAt, start))) months.shift();
+  const last = months[months.length - 1];
+  if (last && last.endsAt > end && !(await noRowsIn(end, last.endsAt))) months.pop();
+  return months;
 }
 
 /** mysql2 may answer DATETIME as a Date; the calendar compares stored text. */

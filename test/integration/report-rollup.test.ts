@@ -2,8 +2,8 @@
 // text unit ids): a few thousand summary rows of every shape (cancelled, not replied, legacy deadlines
 // that fall back to the promised hours, paused, 12345 referrals, incidents, money, ratings, negative and
 // tied durations, received a millisecond either side of local midnight at a month's end) give, for every
-// kind of period (one month, several, whole months with days on either side, days inside a month), the
-// very report the summary rows give read one by one. A rollup that disagrees with its summary rows is
+// kind of period (one month, several, whole months with days on either side, days inside a month, a month
+// so far), the very report the summary rows give read one by one. A rollup that disagrees with its summary rows is
 // found by the check, never read as it is (the report falls back to the rows), and rebuilt; a rollup in
 // another time zone than the settings' is not read either.
 import { expect } from 'chai';
@@ -131,6 +131,12 @@ const PERIODS: Array<[string, string]> = [
   ['2026-10-31', '2026-11-30'],
   ['2026-11-30', '2026-12-01'],
   ['2026-11-05', '2026-11-20'],
+  // Months covered in part: nothing received before 2026-10-15 nor after 2027-01-14, so October and
+  // January are read whole from the rollup here; December, with complaints after the 20th, is not.
+  ['2026-10-10', '2026-11-30'],
+  ['2027-01-01', '2027-01-20'],
+  ['2026-12-01', '2026-12-20'],
+  ['2026-10-01', '2026-10-20'],
 ];
 
 for (const kind of databaseKinds) {
@@ -217,6 +223,24 @@ for (const kind of databaseKinds) {
           expect(await buildReport(h.ctx, { from: '2026-11-01', to: '2026-11-30', communityId: community, actor: everyone })).to.deep.equal(oneBefore);
         } finally {
           await total().decrement('n', 1000);
+        }
+        expect((await diffReportRollup(h.db, T)).differences).to.deep.equal([]);
+      });
+
+      it('reads a month covered in part from the rollup only when nothing of it lies outside the period', async () => {
+        const bump = (month: string, by: number) => h.db(T.reportRollup).where({ month, kind: 'total', v: '0', slot: 0 }).increment('n', by);
+        const january = await report('2027-01-01', '2027-01-20');
+        const december = await report('2026-12-01', '2026-12-20');
+        await bump('2027-01', 1000);
+        await bump('2026-12', 1000);
+        try {
+          // Nothing received after 2027-01-14: the month so far is the month.
+          expect((await report('2027-01-01', '2027-01-20')).complaints).to.equal(january.complaints + 1000);
+          // December has complaints after the 20th: its part is read from the summary rows.
+          expect(await report('2026-12-01', '2026-12-20')).to.deep.equal(december);
+        } finally {
+          await bump('2027-01', -1000);
+          await bump('2026-12', -1000);
         }
         expect((await diffReportRollup(h.db, T)).differences).to.deep.equal([]);
       });
