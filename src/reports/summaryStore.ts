@@ -100,15 +100,13 @@ export interface PerRowSources {
  * a shared counter on the fee path). Each flag's rows are read apart, with only their own figures.
  */
 export function perRowSql(s: PerRowSources): string {
-  return [
+  const flags = [
     `CASE WHEN ${s.resolvedAt} IS NULL THEN ${PER_ROW.open} ELSE 0 END`,
     `CASE WHEN ${s.awaitingFollowUp} = 1 THEN ${PER_ROW.awaitingFollowUp} ELSE 0 END`,
     `CASE WHEN (${s.planDeadline} IS NULL AND ${s.replyDueAt} IS NULL) OR (${s.replyDueEffectiveAt} IS NULL AND ${s.replyDueAt} IS NULL) THEN ${PER_ROW.settingsDeadline} ELSE 0 END`,
     `CASE WHEN ${s.requests} > 0 THEN ${PER_ROW.money} ELSE 0 END`,
-  ]
-    .join(' + ')
-    .replace(/^/, '(')
-    .concat(')');
+  ];
+  return `(${flags.join(' + ')})`;
 }
 
 export const PER_ROW = { open: 1, awaitingFollowUp: 2, settingsDeadline: 4, money: 8 } as const;
