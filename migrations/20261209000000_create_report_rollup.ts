@@ -8,7 +8,8 @@
 //   from the bin to the receipt, so a percentile reads only its bin's rows of the period;
 // - creates the calendar of local months (in the settings' time zone) and the rollup;
 // - recounts every summary row (the recount now writes per_row) and builds the rollup from them.
-// Guarded: a run that stopped anywhere can run again.
+// Guarded: a run that stopped anywhere can run again. The fill runs today's recount: a later migration
+// that adds a column the recount writes must take the fill over, as this one took it from 20261207300000.
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../src/db/migrations.js';
 import {
