@@ -23,15 +23,14 @@ import {
   tableDefaults,
   timestamp,
 } from '../src/db/schema.js';
-import { defaultSettings } from '../src/settings/settings.js';
+import { systemClock } from '../src/clock.js';
+import { SettingsStore } from '../src/settings/settings.js';
 import { BIN_COLUMN, DURATION_COLUMNS, TOTAL_COUNTERS, binSql, rebuildReportRollup } from '../src/reports/rollupStore.js';
 import { rebuildReportFacts } from '../src/reports/summaryStore.js';
 
-/** The time zone the settings hold (stored JSON), or the default one. */
-async function storedTimeZone(knex: Knex, ctx: MigrationContext): Promise<string> {
-  const row = (await knex(ctx.tables.settings).where('key', 'timezone').first('value')) as { value: string } | undefined;
-  const zone = row ? (JSON.parse(row.value) as unknown) : null;
-  return typeof zone === 'string' && zone ? zone : defaultSettings().timezone;
+/** The settings' time zone, read and defaulted as the plugin reads it. */
+async function settingsTimeZone(knex: Knex, ctx: MigrationContext): Promise<string> {
+  return (await new SettingsStore(knex, ctx.tables, systemClock).get()).timezone;
 }
 
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
@@ -89,7 +88,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   await createIndexIfMissing(knex, ctx.tables.reportRollup, `${ctx.tables.reportRollup}_top_idx`, ['month', 'kind', 'n']);
 
   await rebuildReportFacts(knex, ctx.tables);
-  await rebuildReportRollup(knex, ctx.tables, await storedTimeZone(knex, ctx));
+  await rebuildReportRollup(knex, ctx.tables, await settingsTimeZone(knex, ctx));
 }
 
 export async function down(knex: Knex, ctx: MigrationContext): Promise<void> {

@@ -131,3 +131,8 @@ export function clientOf(db: Knex): DbClient {
 export function isMysql(db: Knex): boolean {
   return clientOf(db) === 'mysql2';
 }
+
+/** The rows of a raw SELECT (`db.raw`): mysql2 answers [rows, fields], better-sqlite3 the rows. */
+export function rawRows<T = Record<string, unknown>>(db: Knex, result: unknown): T[] {
+  return (isMysql(db) ? (result as [T[]])[0] : (result as T[])) ?? [];
+}

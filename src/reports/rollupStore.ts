@@ -27,6 +27,7 @@
 import type { Knex } from 'knex';
 import { startOfZonedDay } from '../calendar/zoned.js';
 import { toDbTime } from '../db/time.js';
+import { isMysql, rawRows } from '../db/connection.js';
 import type { TableNames } from '../db/tables.js';
 import { inTransaction } from '../db/transaction.js';
 
@@ -78,11 +79,6 @@ const ROW_COLUMNS = [...KEY, ...TOTAL_COUNTERS] as const;
  * take as they are (0 and '0'); kind tells those rows from a unit's.
  */
 const NO_UNIT = "'0'";
-
-const isMysqlDb = (db: Db): boolean => {
-  const client = (db.client as { config?: { client?: unknown } }).config?.client;
-  return client === 'mysql2' || client === 'mysql';
-};
 
 const flag = (cond: string) => `CASE WHEN ${cond} THEN 1 ELSE 0 END`;
 /**
@@ -236,7 +232,7 @@ function addToRollupSql(mysql: boolean, tables: TableNames, select: string): str
  */
 export async function moveRollup(trx: Db, tables: TableNames, complaintIds: readonly number[], sign: 1 | -1): Promise<void> {
   if (!complaintIds.length) return;
-  const mysql = isMysqlDb(trx);
+  const mysql = isMysql(trx);
   const where = `f.complaint_id IN (${complaintIds.map(() => '?').join(', ')})`;
   const sql = addToRollupSql(mysql, tables, groupedSql(mysql, tables, where, monthOfRowSql(mysql, tables), sign));
   await trx.raw(sql, [...complaintIds] as Knex.RawBinding[]);
@@ -339,7 +335,7 @@ export async function rebuildReportRollup(db: Knex, tables: TableNames, timeZone
       for (let i = 0; i < rows.length; i += 200) await trx(tables.reportMonths).insert(rows.slice(i, i + 200));
     });
   }
-  const mysql = isMysqlDb(db);
+  const mysql = isMysql(db);
   const months = await monthsWithFacts(db, tables);
   for (const m of months) {
     await atomically(db, async (trx) => {
@@ -376,12 +372,12 @@ export async function diffReportRollup(
   const limit = options.limit ?? 1000;
   const zone = await rollupTimeZone(db, tables);
   const differences: RollupDifference[] = [];
-  const mysql = isMysqlDb(db);
+  const mysql = isMysql(db);
   const months = await monthsWithFacts(db, tables);
   const keyOf = (r: Record<string, unknown>) => KEY.map((k) => String(r[k])).join('\u0000');
   for (const m of months) {
     const [recount, stored] = await Promise.all([
-      db.raw(groupedSql(mysql, tables, RECEIVED_IN, monthLiteral(m.month), 1), monthBindings(m)).then((r) => rowsOf(r, mysql)),
+      db.raw(groupedSql(mysql, tables, RECEIVED_IN, monthLiteral(m.month), 1), monthBindings(m)).then((r) => rawRows(db, r)),
       db(tables.reportRollup)
         .select(...ROW_COLUMNS)
         .where('month', m.month) as Promise<Array<Record<string, unknown>>>,
@@ -428,8 +424,4 @@ export async function diffReportRollup(
 function differenceOf(row: Record<string, unknown>, counters: Record<string, [number, number]>): RollupDifference {
   const value = row.kind === 'unit' ? String(row.unit_id) : Number(row.v_null) ? null : String(row.v);
   return { month: String(row.month), kind: String(row.kind), value, slot: Number(row.slot), counters };
-}
-
-function rowsOf(result: unknown, mysql: boolean): Array<Record<string, unknown>> {
-  return (mysql ? (result as [Array<Record<string, unknown>>])[0] : (result as Array<Record<string, unknown>>)) ?? [];
 }

@@ -16,6 +16,7 @@
 // rebuildReportFacts recounts every row (install, after direct seeding); diffReportFacts compares the
 // table with a fresh recount (`complaints reports check`).
 import type { Knex } from 'knex';
+import { isMysql, rawRows } from '../db/connection.js';
 import type { TableNames } from '../db/tables.js';
 import { atomically, moveRollup } from './rollupStore.js';
 
@@ -71,11 +72,6 @@ export const FACT_COLUMNS = [
 
 export type FactColumn = (typeof FACT_COLUMNS)[number];
 
-const isMysqlDb = (db: Db): boolean => {
-  const client = (db.client as { config?: { client?: unknown } }).config?.client;
-  return client === 'mysql2' || client === 'mysql';
-};
-
 function durationMs(mysql: boolean, a: string, b: string): string {
   return mysql ? `(TIMESTAMPDIFF(MICROSECOND, ${a}, ${b}) DIV 1000)` : `CAST(ROUND((julianday(${b}) - julianday(${a})) * 86400000) AS INTEGER)`;
 }
@@ -123,7 +119,7 @@ const sumIf = (cond: string) => `SUM(${flag(cond)})`;
  * is given, applied to the complaints and to every child table so each reads only its own rows).
  */
 function recountSql(db: Db, tables: TableNames, where: (column: string) => { sql: string; bindings: unknown[] }): { sql: string; bindings: unknown[] } {
-  const mysql = isMysqlDb(db);
+  const mysql = isMysql(db);
   const q = (name: string) => (mysql ? `\`${name}\`` : `"${name}"`);
   const bindings: unknown[] = [];
   const w = (column: string) => {
@@ -201,7 +197,7 @@ function recountSql(db: Db, tables: TableNames, where: (column: string) => { sql
 }
 
 function upsertSql(db: Db, tables: TableNames, select: { sql: string; bindings: unknown[] }): { sql: string; bindings: unknown[] } {
-  const mysql = isMysqlDb(db);
+  const mysql = isMysql(db);
   const cols = FACT_COLUMNS.join(', ');
   const rest = FACT_COLUMNS.filter((c) => c !== 'complaint_id');
   const tail = mysql
@@ -314,7 +310,7 @@ export async function diffReportFacts(
   let checked = 0;
   for (const [lo, hi] of await idBatches(db, tables, options.batch ?? 20_000)) {
     const { sql, bindings } = recountSql(db, tables, byRange(lo, hi));
-    const recount = normalRows(await db.raw(sql, bindings as Knex.RawBinding[]), db);
+    const recount = rawRows(db, await db.raw(sql, bindings as Knex.RawBinding[]));
     const stored = (await db(tables.reportFacts)
       .select(...FACT_COLUMNS)
       .whereBetween('complaint_id', [lo, hi])) as Array<Record<string, unknown>>;
@@ -343,9 +339,4 @@ export async function diffReportFacts(
     .limit(limit)) as Array<{ complaint_id: number }>;
   for (const r of beyond) differences.push({ complaintId: Number(r.complaint_id), problem: 'orphan', columns: {} });
   return { checked, differences: differences.slice(0, limit) };
-}
-
-function normalRows(result: unknown, db: Db): Array<Record<string, unknown>> {
-  // mysql2 answers [rows, fields]; better-sqlite3 answers the rows.
-  return (isMysqlDb(db) ? (result as [Array<Record<string, unknown>>])[0] : (result as Array<Record<string, unknown>>)) ?? [];
 }

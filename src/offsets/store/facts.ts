@@ -3,7 +3,7 @@
 import type { Knex } from 'knex';
 import { OPEN_STATES } from '../../complaints/states.js';
 import { CHUNK_CONCURRENCY, mapLimit } from '../../common/parallel.js';
-import { isMysql } from '../../db/connection.js';
+import { isMysql, rawRows } from '../../db/connection.js';
 import { selectPrepared } from '../../db/prepared.js';
 import { isMissingIndexError } from '../../db/errors.js';
 import { namedIndexes, type TableNames } from '../../db/tables.js';
@@ -127,8 +127,7 @@ async function run(db: Db, branches: Branch[], prepared = false): Promise<Row[]>
   const bindings = branches.flatMap((b) => b.bindings);
   const rows = prepared ? await selectPrepared(db, sql, bindings) : null;
   if (rows) return rows;
-  const result = (await db.raw(sql, bindings)) as unknown;
-  return (isMysql(db as Knex) ? (result as [Row[]])[0] : result) as Row[];
+  return rawRows<Row>(db as Knex, await db.raw(sql, bindings));
 }
 
 /** Sorts the UNION's rows into the facts, by `kind` (rows of other kinds are left to the caller). */
